@@ -1,0 +1,381 @@
+//! One function per command of SPEC section 6.
+
+use super::{EXIT_ERROR, repl};
+use evident::render::{self, Format, TableStyle};
+use evident::{Database, Error, ImportOptions};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// The seed article's world, built into the binary for `evident demo`.
+pub const SEED_FIXTURE: &str = include_str!("../../fixtures/seed.jsonl");
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{message}");
+    ExitCode::from(EXIT_ERROR)
+}
+
+/// The format to use when none is given: a table for people, JSON Lines for programs.
+pub fn default_format(format: Option<&str>) -> Format {
+    match format.and_then(Format::from_name) {
+        Some(f) => f,
+        None if io::stdout().is_terminal() => Format::Table,
+        None => Format::Jsonl,
+    }
+}
+
+/// Table layout for standard output: fit the terminal, never truncate into a pipe.
+pub fn table_style() -> TableStyle {
+    let width = io::stdout().is_terminal().then(terminal_width);
+    TableStyle { width }
+}
+
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}
+
+/// Runs a script, printing each statement's output as it completes;
+/// stops at the first error, which it prints with a caret under the mistake.
+pub fn run_script(
+    db: &Database,
+    script: &str,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> bool {
+    let style = if format == Format::Table {
+        table_style()
+    } else {
+        TableStyle { width: None }
+    };
+    let mut write_failed = None;
+    let result = db.run_each(script, &mut |output| {
+        if let Some(message) = &output.message {
+            let _ = writeln!(err, "{message}");
+        }
+        if write_failed.is_none()
+            && let Err(e) = render::write_output(out, &output, format, style)
+        {
+            write_failed = Some(e);
+        }
+    });
+    let _ = out.flush();
+    match (result, write_failed) {
+        (Err(e), _) => {
+            let _ = writeln!(err, "{}", e.render(script));
+            false
+        }
+        (Ok(()), Some(e)) if e.kind() == io::ErrorKind::BrokenPipe => true,
+        (Ok(()), Some(e)) => {
+            let _ = writeln!(err, "could not write the output: {e}");
+            false
+        }
+        (Ok(()), None) => true,
+    }
+}
+
+pub fn query(
+    db_path: &Path,
+    script: Option<String>,
+    file: Option<std::path::PathBuf>,
+    format: Option<&str>,
+) -> ExitCode {
+    let text = match (script, file) {
+        (Some(s), None) if s != "-" => s,
+        (_, Some(path)) => match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(s) => s,
+                Err(_) => {
+                    return fail(format!("{}: the script is not valid UTF-8", path.display()));
+                }
+            },
+            Err(e) => return fail(format!("{}: {e}", path.display())),
+        },
+        _ => {
+            let mut bytes = Vec::new();
+            if let Err(e) = io::stdin()
+                .lock()
+                .take(64 * 1024 * 1024)
+                .read_to_end(&mut bytes)
+            {
+                return fail(format!("could not read standard input: {e}"));
+            }
+            match String::from_utf8(bytes) {
+                Ok(s) => s,
+                Err(_) => return fail("the script on standard input is not valid UTF-8"),
+            }
+        }
+    };
+    let db = match Database::open_existing(db_path) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let format = default_format(format);
+    let ok = run_script(
+        &db,
+        &text,
+        format,
+        &mut io::stdout().lock(),
+        &mut io::stderr(),
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_ERROR)
+    }
+}
+
+pub fn repl(db_path: &Path, format: Option<&str>) -> ExitCode {
+    // The shell may add records, so it opens (and if need be creates) the database.
+    match Database::open(db_path) {
+        Ok(db) => repl::run(&db, format.and_then(Format::from_name), None),
+        Err(e) => fail(e),
+    }
+}
+
+fn open_input(path: &Path) -> io::Result<Box<dyn BufRead>> {
+    let file = File::open(path)?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(file),
+        )))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+    }
+}
+
+pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) -> ExitCode {
+    // Check the files exist before creating a database for them.
+    for path in files {
+        if let Err(e) = File::open(path) {
+            return fail(format!("{}: {e}", path.display()));
+        }
+    }
+    let db = match Database::open(db_path) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let mut ok = true;
+    for path in files {
+        let name = path.display().to_string();
+        let reader = match open_input(path) {
+            Ok(r) => r,
+            Err(e) => return fail(format!("{name}: {e}")),
+        };
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let bar = progress_bar(size, &name, path.extension().is_some_and(|e| e == "gz"));
+        let started = Instant::now();
+        let result = db.import_jsonl_with(
+            &name,
+            reader,
+            ImportOptions { skip_invalid },
+            &mut |bytes| bar.set_position(bytes),
+        );
+        bar.finish_and_clear();
+        match result {
+            Ok(report) => {
+                for p in &report.skipped {
+                    match &p.field {
+                        Some(field) => eprintln!("{name}:{}: {field}: {}", p.line, p.reason),
+                        None => eprintln!("{name}:{}: {}", p.line, p.reason),
+                    }
+                }
+                if report.skipped_total > report.skipped.len() {
+                    eprintln!(
+                        "… and {} more skipped",
+                        report.skipped_total - report.skipped.len()
+                    );
+                }
+                eprintln!("{}", import_summary(&name, &report, started.elapsed()));
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ok = false;
+                break;
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_ERROR)
+    }
+}
+
+fn progress_bar(size: u64, name: &str, compressed: bool) -> indicatif::ProgressBar {
+    if !io::stderr().is_terminal() || compressed {
+        // Bytes of a gzip stream do not map to the file size; show a spinner.
+        let bar = if io::stderr().is_terminal() {
+            indicatif::ProgressBar::new_spinner()
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        bar.set_message(format!("importing {name}"));
+        return bar;
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(format!("importing {name}"));
+    bar
+}
+
+fn import_summary(
+    name: &str,
+    report: &evident::ImportReport,
+    elapsed: std::time::Duration,
+) -> String {
+    let kinds = ["sources", "claims", "evidence", "results"];
+    let read: Vec<String> = report
+        .read
+        .iter()
+        .zip(kinds)
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, k)| format!("{n} {k}"))
+        .collect();
+    let w = &report.written;
+    let sum = |a: &[u64; 4]| a.iter().sum::<u64>();
+    let total: u64 = report.read.iter().sum();
+    let rate = total as f64 / elapsed.as_secs_f64().max(1e-9);
+    format!(
+        "{name}: {} read; {} added, {} replaced, {} unchanged{} in {:.2} s ({:.0} records/s)",
+        if read.is_empty() {
+            "no records".to_string()
+        } else {
+            read.join(", ")
+        },
+        sum(&w.added),
+        sum(&w.replaced),
+        w.unchanged,
+        if report.skipped_total > 0 {
+            format!(", {} invalid lines skipped", report.skipped_total)
+        } else {
+            String::new()
+        },
+        elapsed.as_secs_f64(),
+        rate
+    )
+}
+
+pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
+    let db = match Database::open_existing(db_path) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let result = match output {
+        Some(path) => {
+            // Write beside the target and rename, so a failed export leaves no half file.
+            let tmp = path.with_extension("partial");
+            let written = File::create(&tmp)
+                .map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))
+                .and_then(|f| db.export_jsonl(&mut io::BufWriter::new(f)));
+            written.and_then(|n| {
+                std::fs::rename(&tmp, path)
+                    .map(|_| n)
+                    .map_err(|e| Error::Io(format!("{}: {e}", path.display())))
+            })
+        }
+        None => db.export_jsonl(&mut io::BufWriter::new(io::stdout().lock())),
+    };
+    match result {
+        Ok(n) => {
+            eprintln!("exported {n} records");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+pub fn check(db_path: &Path) -> ExitCode {
+    let db = match Database::open_existing(db_path) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    match db.check() {
+        Ok(report) => {
+            for line in &report.checked {
+                eprintln!("ok: {line}");
+            }
+            for problem in &report.problems {
+                eprintln!("problem: {problem}");
+            }
+            if report.problems.is_empty() {
+                eprintln!("the database is consistent");
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "{} problem{} found",
+                    report.problems.len(),
+                    if report.problems.len() == 1 { "" } else { "s" }
+                );
+                ExitCode::from(EXIT_ERROR)
+            }
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// Example questions shown by `evident demo` and run when it is not on a terminal.
+pub const DEMO_QUESTIONS: &[&str] = &[
+    "count claims group by status",
+    "claims where status = verified select id, text, confidence",
+    "claims where status = unresolved and subject = \"SpaceX\" select id, text",
+    "claims where any evidence (source.kind = memo) select id, status, text",
+    "explain claim:models-not-production-grade",
+];
+
+pub fn demo() -> ExitCode {
+    let dir = std::env::temp_dir().join(format!("evident-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let db = match Database::open(&dir) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = db.import_jsonl_with(
+        "fixtures/seed.jsonl",
+        SEED_FIXTURE.as_bytes(),
+        ImportOptions::default(),
+        &mut |_| {},
+    ) {
+        return fail(e);
+    }
+    let code = if io::stdin().is_terminal() && io::stdout().is_terminal() {
+        let mut banner = String::from(
+            "evident demo: the claims of the seed article (SpaceX, xAI, Cursor), with their evidence.\nTry:\n",
+        );
+        for q in DEMO_QUESTIONS {
+            banner.push_str(&format!("  {q};\n"));
+        }
+        banner.push_str("Type .help for help, .quit to leave.");
+        repl::run(&db, None, Some(&banner))
+    } else {
+        let mut ok = true;
+        for q in DEMO_QUESTIONS {
+            println!("-- {q}");
+            ok &= run_script(
+                &db,
+                q,
+                Format::Table,
+                &mut io::stdout().lock(),
+                &mut io::stderr(),
+            );
+        }
+        if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_ERROR)
+        }
+    };
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+    code
+}

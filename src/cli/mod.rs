@@ -1,0 +1,116 @@
+//! Command-line parsing and the commands of SPEC section 6. Everything here
+//! is presentation: the work is done by the library.
+
+mod commands;
+pub mod repl;
+
+use clap::{CommandFactory, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit status for an error in a statement, in data or in the database.
+pub const EXIT_ERROR: u8 = 1;
+/// Exit status for a bad command line.
+pub const EXIT_USAGE: u8 = 2;
+
+/// evident — a database of claims and the evidence for and against them.
+#[derive(Parser, Debug)]
+#[command(name = "evident", version, about, long_about = None)]
+pub struct Cli {
+    /// The database directory [default: $EVIDENT_DB, then ./evident.db]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a script of statements and print the results
+    Query {
+        /// The script; `-` (or nothing, with --file absent) reads standard input
+        script: Option<String>,
+        /// Output format [default: table on a terminal, jsonl when piped]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(evident::render::Format::NAMES))]
+        format: Option<String>,
+        /// Read the script from a file
+        #[arg(long, value_name = "FILE", conflicts_with = "script")]
+        file: Option<PathBuf>,
+    },
+    /// Open the interactive shell
+    Repl {
+        /// Output format [default: table on a terminal, jsonl when piped]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(evident::render::Format::NAMES))]
+        format: Option<String>,
+    },
+    /// Import JSON Lines files (.gz too), atomically
+    Import {
+        /// Files to import
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Import the valid lines and report the others instead of importing nothing
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Write every record as JSON Lines
+    Export {
+        /// Write to this file instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Verify the database; exits non-zero on any inconsistency
+    Check,
+    /// Build a database of the seed article's claims and open the shell on it
+    Demo,
+    /// Print shell completions
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Runs the command line.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    let db_path = cli
+        .db
+        .clone()
+        .or_else(|| {
+            std::env::var_os("EVIDENT_DB")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("evident.db"));
+    match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "evident",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Query {
+            script,
+            format,
+            file,
+        } => commands::query(&db_path, script, file, format.as_deref()),
+        Command::Repl { format } => commands::repl(&db_path, format.as_deref()),
+        Command::Import {
+            files,
+            skip_invalid,
+        } => commands::import(&db_path, &files, skip_invalid),
+        Command::Export { output } => commands::export(&db_path, output.as_deref()),
+        Command::Check => commands::check(&db_path),
+        Command::Demo => commands::demo(),
+    }
+}

@@ -1,0 +1,325 @@
+//! Checks a statement before it runs: every field exists on its collection
+//! (following dotted references), every value has the field's type, and
+//! closed sets of values (statuses, stances) are spelt right.
+
+use super::QueryError;
+use crate::model::schema::{self, FieldDef, FieldType};
+use crate::model::{Date, Kind};
+use crate::query::ast::{CompareOp, Expr, Field, Literal, OrderKey, Spanned};
+use crate::query::suggest::did_you_mean;
+use crate::store::Store;
+use crate::store::keys::{self, IndexId};
+
+/// Deepest expression the checker and evaluator walk (the parser limits
+/// nesting far below this; this guards programmatic ASTs).
+const MAX_DEPTH: usize = 256;
+
+/// Finds the field a path names, starting from `kind`: the kind that holds
+/// the last name, and its definition.
+pub fn resolve(kind: Kind, field: &Field) -> Result<(Kind, &'static FieldDef), QueryError> {
+    let mut kind = kind;
+    let last = field.path.len().saturating_sub(1);
+    for (i, name) in field.path.iter().enumerate() {
+        let Some(def) = schema::field(kind, &name.node) else {
+            let names = schema::fields(kind).iter().map(|f| f.name);
+            let help = did_you_mean(&name.node, names).map(|s| format!("did you mean \"{s}\"?"));
+            let known = schema::fields(kind)
+                .iter()
+                .map(|f| f.name)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(QueryError::at(
+                &name.span,
+                format!(
+                    "unknown field \"{}\" on {} (its fields: {known})",
+                    name.node,
+                    kind.collection()
+                ),
+                help,
+            ));
+        };
+        if i == last {
+            return Ok((kind, def));
+        }
+        match def.ty {
+            FieldType::Ref(target) => kind = target,
+            _ => {
+                return Err(QueryError::at(
+                    &name.span,
+                    format!(
+                        "\"{}\" is a {}, not a reference to another record, so nothing follows its dot",
+                        name.node,
+                        def.ty.name()
+                    ),
+                    None,
+                ));
+            }
+        }
+    }
+    Err(QueryError::at(&field.span, "empty field name", None))
+}
+
+/// Checks a query's filter, order and selection against `kind`.
+pub fn check_query(
+    store: &Store,
+    kind: Kind,
+    filter: Option<&Expr>,
+    order_by: &[OrderKey],
+    select: &[Field],
+) -> Result<(), QueryError> {
+    if let Some(expr) = filter {
+        check_expr(store, kind, expr, false, 0)?;
+    }
+    for key in order_by {
+        let (_, def) = resolve(kind, &key.field)?;
+        if def.ty == FieldType::List {
+            return Err(QueryError::at(
+                &key.field.span,
+                format!("cannot order by \"{}\": it is a list", def.name),
+                None,
+            ));
+        }
+    }
+    for field in select {
+        resolve(kind, field)?;
+    }
+    Ok(())
+}
+
+fn check_expr(
+    store: &Store,
+    kind: Kind,
+    expr: &Expr,
+    in_quantifier: bool,
+    depth: usize,
+) -> Result<(), QueryError> {
+    if depth > MAX_DEPTH {
+        return Err(QueryError::at(
+            &(0..0),
+            "expression nested too deeply",
+            None,
+        ));
+    }
+    match expr {
+        Expr::Or(a, b) | Expr::And(a, b) => {
+            check_expr(store, kind, a, in_quantifier, depth + 1)?;
+            check_expr(store, kind, b, in_quantifier, depth + 1)
+        }
+        Expr::Not(a, _) => check_expr(store, kind, a, in_quantifier, depth + 1),
+        Expr::Compare { field, op, value } => {
+            let (owner, def) = resolve(kind, field)?;
+            if def.ty == FieldType::List {
+                return Err(QueryError::at(
+                    &field.span,
+                    format!(
+                        "\"{}\" is a list of strings; compare its elements with `{} has VALUE`",
+                        def.name, def.name
+                    ),
+                    None,
+                ));
+            }
+            if def.ty == FieldType::Bool && !matches!(op.node, CompareOp::Eq | CompareOp::Ne) {
+                return Err(QueryError::at(
+                    &op.span,
+                    format!("\"{}\" is a boolean: only = and != apply", def.name),
+                    None,
+                ));
+            }
+            check_value(store, owner, def, field, value)
+        }
+        Expr::In { field, values, .. } => {
+            let (owner, def) = resolve(kind, field)?;
+            if def.ty == FieldType::List {
+                return Err(QueryError::at(
+                    &field.span,
+                    format!("\"{}\" is a list; use `has`", def.name),
+                    None,
+                ));
+            }
+            values
+                .iter()
+                .try_for_each(|v| check_value(store, owner, def, field, v))
+        }
+        Expr::Contains { field, .. } => {
+            let (_, def) = resolve(kind, field)?;
+            match def.ty {
+                FieldType::String | FieldType::Id | FieldType::Ref(_) | FieldType::List => Ok(()),
+                other => Err(QueryError::at(
+                    &field.span,
+                    format!(
+                        "`~` searches text, but \"{}\" is a {}",
+                        def.name,
+                        other.name()
+                    ),
+                    None,
+                )),
+            }
+        }
+        Expr::Has { field, value } => {
+            let (_, def) = resolve(kind, field)?;
+            if def.ty != FieldType::List {
+                let help = Some(format!("use `{} = VALUE`", field_text(field)));
+                return Err(QueryError::at(
+                    &field.span,
+                    format!(
+                        "`has` tests list membership, but \"{}\" is a {}",
+                        def.name,
+                        def.ty.name()
+                    ),
+                    help,
+                ));
+            }
+            match &value.node {
+                Literal::String(_) => Ok(()),
+                _ => Err(QueryError::at(
+                    &value.span,
+                    format!("\"{}\" holds strings; give a string", def.name),
+                    None,
+                )),
+            }
+        }
+        Expr::IsNull { field, .. } => resolve(kind, field).map(drop),
+        Expr::Truthy(field) => {
+            let (_, def) = resolve(kind, field)?;
+            if def.ty == FieldType::Bool {
+                Ok(())
+            } else {
+                Err(QueryError::at(
+                    &field.span,
+                    format!(
+                        "\"{}\" is a {}, not a boolean: compare it with a value",
+                        def.name,
+                        def.ty.name()
+                    ),
+                    Some(format!("for example `{} = ...`", field_text(field))),
+                ))
+            }
+        }
+        Expr::Quantified {
+            quantifier,
+            condition,
+            ..
+        } => {
+            if in_quantifier || !matches!(kind, Kind::Claim | Kind::Source) {
+                return Err(QueryError::at(
+                    &quantifier.span,
+                    format!(
+                        "`any/no/all evidence` ranges over the evidence of claims or sources, not of {}",
+                        kind.collection()
+                    ),
+                    None,
+                ));
+            }
+            match condition {
+                Some(c) => check_expr(store, Kind::Evidence, c, true, depth + 1),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+fn field_text(field: &Field) -> String {
+    field
+        .path
+        .iter()
+        .map(|n| n.node.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn literal_type(lit: &Literal) -> &'static str {
+    match lit {
+        Literal::String(_) => "a string",
+        Literal::Number(_) => "a number",
+        Literal::Date(_) => "a date",
+        Literal::Bool(_) => "a boolean",
+        Literal::List(_) => "a list",
+    }
+}
+
+fn check_value(
+    store: &Store,
+    owner: Kind,
+    def: &FieldDef,
+    field: &Field,
+    value: &Spanned<Literal>,
+) -> Result<(), QueryError> {
+    let ok = match (def.ty, &value.node) {
+        (FieldType::String | FieldType::Id | FieldType::Ref(_), Literal::String(_)) => true,
+        (FieldType::Id | FieldType::Ref(_), Literal::Number(n)) => n.fract() == 0.0,
+        (FieldType::Number, Literal::Number(_)) => true,
+        (FieldType::Date, Literal::Date(_)) => true,
+        (FieldType::Date, Literal::String(s)) => Date::parse(s).is_some(),
+        (FieldType::Bool, Literal::Bool(_)) => true,
+        _ => false,
+    };
+    if !ok {
+        return Err(QueryError::at(
+            &value.span,
+            format!(
+                "\"{}\" is a {}, but {} is {}",
+                field_text(field),
+                def.ty.name(),
+                literal_text(&value.node),
+                literal_type(&value.node)
+            ),
+            type_hint(def.ty),
+        ));
+    }
+    if let Literal::String(s) = &value.node
+        && !def.known_values.is_empty()
+        && !def.known_values.contains(&s.as_str())
+    {
+        let closed = matches!(def.name, "status" | "stance");
+        let exists_in_db = !closed && owner == Kind::Source && kind_in_use(store, s);
+        if !exists_in_db {
+            let help = did_you_mean(s, def.known_values.iter().copied())
+                .map(|v| format!("did you mean \"{v}\"?"));
+            return Err(QueryError::at(
+                &value.span,
+                format!(
+                    "\"{s}\" is not a known value of \"{}\" (known: {})",
+                    def.name,
+                    def.known_values.join(", ")
+                ),
+                help,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn literal_text(lit: &Literal) -> String {
+    match lit {
+        Literal::String(s) => format!("\"{s}\""),
+        Literal::Number(n) => n.to_string(),
+        Literal::Date(d) => d.to_string(),
+        Literal::Bool(b) => b.to_string(),
+        Literal::List(_) => "[…]".into(),
+    }
+}
+
+fn type_hint(ty: FieldType) -> Option<String> {
+    Some(
+        match ty {
+            FieldType::Number => "give a number, such as 0.7",
+            FieldType::Date => "give a date, such as 2024-06-30",
+            FieldType::Bool => "give true or false",
+            FieldType::String | FieldType::Id | FieldType::Ref(_) => {
+                "give a string in double quotes"
+            }
+            FieldType::List => "use `has`",
+        }
+        .to_owned(),
+    )
+}
+
+/// Whether some source in the database has this (unconventional) kind.
+fn kind_in_use(store: &Store, kind: &str) -> bool {
+    let mut prefix = Vec::new();
+    keys::encode_string(&mut prefix, kind);
+    match store.index_cursor(IndexId::SourceKind, &prefix) {
+        Ok(mut cursor) => matches!(cursor.advance(), Ok(true)) && cursor.key().starts_with(&prefix),
+        Err(_) => false,
+    }
+}

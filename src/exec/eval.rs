@@ -1,0 +1,376 @@
+//! Evaluates fields and filters on records, with the two-valued logic of
+//! SPEC 4.2: comparing an absent value is false for every operator.
+
+use super::output::Value;
+use crate::model::{Date, Derived, Evidence, Kind, Record};
+use crate::query::ast::{CompareOp, Expr, Literal, Quantifier};
+use crate::store::{SourceCache, Store, StoreError, evidence_of_claim};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// Most records kept in a lookup cache before it is cleared.
+const CACHE_LIMIT: usize = 100_000;
+
+/// Evaluation state for one statement: the view date and lookup caches.
+pub struct Ctx<'s> {
+    pub store: &'s Store,
+    pub as_of: Option<Date>,
+    sources: SourceCache,
+    records: HashMap<String, Option<Record>>,
+    derived: HashMap<String, Derived>,
+}
+
+impl<'s> Ctx<'s> {
+    pub fn new(store: &'s Store, as_of: Option<Date>) -> Ctx<'s> {
+        Ctx {
+            store,
+            as_of,
+            sources: SourceCache::default(),
+            records: HashMap::new(),
+            derived: HashMap::new(),
+        }
+    }
+
+    /// A record by id, cached.
+    pub fn record(&mut self, id: &str) -> Result<Option<Record>, StoreError> {
+        if let Some(r) = self.records.get(id) {
+            return Ok(r.clone());
+        }
+        if self.records.len() > CACHE_LIMIT {
+            self.records.clear();
+        }
+        let r = self.store.get(id)?;
+        self.records.insert(id.to_owned(), r.clone());
+        Ok(r)
+    }
+
+    /// A claim's derived values in this view: the materialised ones, or
+    /// recomputed from the evidence visible on the `as of` day.
+    pub fn claim_derived(
+        &mut self,
+        claim: &crate::model::Claim,
+        stored: Option<&Derived>,
+    ) -> Result<Derived, StoreError> {
+        let Some(day) = self.as_of else {
+            return match stored {
+                Some(d) => Ok(*d),
+                None => Ok(self.store.derived(claim.id.as_str())?.unwrap_or_default()),
+            };
+        };
+        if let Some(d) = self.derived.get(claim.id.as_str()) {
+            return Ok(*d);
+        }
+        let evidence = evidence_of_claim(self.store, claim.id.as_str())?;
+        let d = crate::store::derive_claim(
+            self.store,
+            claim.subject.as_deref(),
+            &evidence,
+            &mut self.sources,
+            Some(day),
+        )?;
+        if self.derived.len() > CACHE_LIMIT {
+            self.derived.clear();
+        }
+        self.derived.insert(claim.id.to_string(), d);
+        Ok(d)
+    }
+
+    /// An evidence record's effective date.
+    pub fn effective_date(&mut self, e: &Evidence) -> Result<Option<Date>, StoreError> {
+        if e.date.is_some() {
+            return Ok(e.date);
+        }
+        Ok(self
+            .sources
+            .get(self.store, e.source.as_str())?
+            .and_then(|s| s.published))
+    }
+
+    fn evidence_weight_and_independence(
+        &mut self,
+        e: &Evidence,
+    ) -> Result<(Option<f64>, Option<bool>), StoreError> {
+        let subject = match self.record(e.claim.as_str())? {
+            Some(Record::Claim(c)) => c.subject,
+            _ => None,
+        };
+        let source = self.sources.get(self.store, e.source.as_str())?;
+        Ok((
+            source.map(|s| e.strength * s.reliability),
+            source.map(|s| s.independent_of(subject.as_deref())),
+        ))
+    }
+
+    /// The value of a field path on a record (`derived` for claims, if known).
+    pub fn value(
+        &mut self,
+        record: &Record,
+        derived: Option<&Derived>,
+        path: &[&str],
+    ) -> Result<Value, StoreError> {
+        let Some((&name, rest)) = path.split_first() else {
+            return Ok(Value::Null);
+        };
+        if !rest.is_empty() {
+            let target = match (record, name) {
+                (Record::Evidence(e), "claim") => Some(e.claim.to_string()),
+                (Record::Evidence(e), "source") => Some(e.source.to_string()),
+                (Record::Evidence(e), "result") => e.result.as_ref().map(|r| r.to_string()),
+                (Record::Result(r), "source") => r.source.as_ref().map(|s| s.to_string()),
+                _ => None,
+            };
+            let Some(target) = target else {
+                return Ok(Value::Null);
+            };
+            let Some(next) = self.record(&target)? else {
+                return Ok(Value::Null);
+            };
+            if !super::visible(self, &next).unwrap_or(false) {
+                return Ok(Value::Null);
+            }
+            return self.value(&next, None, rest);
+        }
+        let s = |t: &str| Value::String(t.to_owned());
+        let opt_s =
+            |t: &Option<String>| t.as_ref().map_or(Value::Null, |t| Value::String(t.clone()));
+        let date = |d: &Option<Date>| d.map_or(Value::Null, Value::Date);
+        let list = |l: &[String]| Value::List(l.iter().map(|t| Value::String(t.clone())).collect());
+        Ok(match record {
+            Record::Source(r) => match name {
+                "id" => s(r.id.as_str()),
+                "title" => s(&r.title),
+                "kind" => s(&r.kind),
+                "publisher" => opt_s(&r.publisher),
+                "url" => opt_s(&r.url),
+                "published" => date(&r.published),
+                "affiliations" => list(&r.affiliations),
+                "reliability" => Value::Number(r.reliability),
+                _ => Value::Null,
+            },
+            Record::Claim(c) => match name {
+                "id" => s(c.id.as_str()),
+                "text" => s(&c.text),
+                "subject" => opt_s(&c.subject),
+                "tags" => list(&c.tags),
+                "created" => date(&c.created),
+                derived_field => {
+                    let d = self.claim_derived(c, derived)?;
+                    match derived_field {
+                        "status" => s(d.status.name()),
+                        "confidence" => Value::Number(d.confidence),
+                        "support" => Value::Number(d.support),
+                        "refute" => Value::Number(d.refute),
+                        "independent_support" => Value::Number(d.independent_support),
+                        "independent_refute" => Value::Number(d.independent_refute),
+                        "evidence_count" => {
+                            Value::Integer(i64::try_from(d.evidence_count).unwrap_or(i64::MAX))
+                        }
+                        _ => Value::Null,
+                    }
+                }
+            },
+            Record::Evidence(e) => match name {
+                "id" => s(e.id.as_str()),
+                "claim" => s(e.claim.as_str()),
+                "source" => s(e.source.as_str()),
+                "stance" => s(e.stance.name()),
+                "strength" => Value::Number(e.strength),
+                "date" => date(&e.date),
+                "note" => opt_s(&e.note),
+                "result" => e.result.as_ref().map_or(Value::Null, |r| s(r.as_str())),
+                "weight" => self
+                    .evidence_weight_and_independence(e)?
+                    .0
+                    .map_or(Value::Null, Value::Number),
+                "independent" => self
+                    .evidence_weight_and_independence(e)?
+                    .1
+                    .map_or(Value::Null, Value::Bool),
+                "effective_date" => date(&self.effective_date(e)?),
+                _ => Value::Null,
+            },
+            Record::Result(r) => match name {
+                "id" => s(r.id.as_str()),
+                "model" => s(&r.model),
+                "benchmark" => s(&r.benchmark),
+                "value" => Value::Number(r.value),
+                "metric" => s(&r.metric),
+                "unit" => opt_s(&r.unit),
+                "date" => date(&r.date),
+                "source" => r.source.as_ref().map_or(Value::Null, |x| s(x.as_str())),
+                "note" => opt_s(&r.note),
+                _ => Value::Null,
+            },
+        })
+    }
+
+    /// Evaluates a filter on a record.
+    pub fn matches(
+        &mut self,
+        record: &Record,
+        derived: Option<&Derived>,
+        expr: &Expr,
+    ) -> Result<bool, StoreError> {
+        Ok(match expr {
+            Expr::Or(a, b) => {
+                self.matches(record, derived, a)? || self.matches(record, derived, b)?
+            }
+            Expr::And(a, b) => {
+                self.matches(record, derived, a)? && self.matches(record, derived, b)?
+            }
+            Expr::Not(a, _) => !self.matches(record, derived, a)?,
+            Expr::Compare { field, op, value } => {
+                let v = self.value(record, derived, &path(field))?;
+                compare(&v, &value.node).is_some_and(|ord| op_holds(op.node, ord))
+            }
+            Expr::In {
+                field,
+                negated,
+                values,
+            } => {
+                let v = self.value(record, derived, &path(field))?;
+                let found = values
+                    .iter()
+                    .any(|lit| compare(&v, &lit.node) == Some(Ordering::Equal));
+                // Absent compares false whatever the operator, `not in` included.
+                if v == Value::Null {
+                    false
+                } else {
+                    found != *negated
+                }
+            }
+            Expr::Contains { field, needle } => {
+                let needle = needle.node.to_lowercase();
+                match self.value(record, derived, &path(field))? {
+                    Value::String(t) => contains_ignoring_case(&t, &needle),
+                    Value::List(items) => items.iter().any(
+                        |i| matches!(i, Value::String(t) if contains_ignoring_case(t, &needle)),
+                    ),
+                    _ => false,
+                }
+            }
+            Expr::Has { field, value } => {
+                match (self.value(record, derived, &path(field))?, &value.node) {
+                    (Value::List(items), Literal::String(want)) => items
+                        .iter()
+                        .any(|i| matches!(i, Value::String(t) if t == want)),
+                    _ => false,
+                }
+            }
+            Expr::IsNull { field, negated } => {
+                (self.value(record, derived, &path(field))? == Value::Null) != *negated
+            }
+            Expr::Truthy(field) => self.value(record, derived, &path(field))? == Value::Bool(true),
+            Expr::Quantified {
+                quantifier,
+                condition,
+                ..
+            } => {
+                let evidence = self.evidence_of(record)?;
+                let mut any = false;
+                let mut all = true;
+                for e in &evidence {
+                    let hit = match condition {
+                        Some(c) => self.matches(e, None, c)?,
+                        None => true,
+                    };
+                    any |= hit;
+                    all &= hit;
+                    if (hit && quantifier.node != Quantifier::All)
+                        || (!hit && quantifier.node == Quantifier::All)
+                    {
+                        break;
+                    }
+                }
+                match quantifier.node {
+                    Quantifier::Any => any,
+                    Quantifier::No => !any,
+                    Quantifier::All => all,
+                }
+            }
+        })
+    }
+
+    /// The visible evidence of a claim, or citing a source.
+    fn evidence_of(&mut self, record: &Record) -> Result<Vec<Record>, StoreError> {
+        let ids: Vec<String> = match record {
+            Record::Claim(c) => evidence_of_claim(self.store, c.id.as_str())?
+                .into_iter()
+                .map(|f| f.evidence)
+                .collect(),
+            Record::Source(s) => self.store.referrers(s.id.as_str(), Kind::Source)?,
+            _ => Vec::new(),
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(Record::Evidence(e)) = self.store.get_of_kind(Kind::Evidence, &id)? {
+                let visible = match self.as_of {
+                    Some(day) => self.effective_date(&e)?.is_some_and(|d| d <= day),
+                    None => true,
+                };
+                if visible {
+                    out.push(Record::Evidence(e));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A field's path as plain names.
+pub fn path(field: &crate::query::ast::Field) -> Vec<&str> {
+    field.path.iter().map(|n| n.node.as_str()).collect()
+}
+
+fn contains_ignoring_case(haystack: &str, needle_lower: &str) -> bool {
+    if haystack.is_ascii() && needle_lower.is_ascii() {
+        let n = needle_lower.as_bytes();
+        return n.is_empty()
+            || haystack
+                .as_bytes()
+                .windows(n.len())
+                .any(|w| w.eq_ignore_ascii_case(n));
+    }
+    haystack.to_lowercase().contains(needle_lower)
+}
+
+fn op_holds(op: CompareOp, ord: Ordering) -> bool {
+    match op {
+        CompareOp::Eq => ord == Ordering::Equal,
+        CompareOp::Ne => ord != Ordering::Equal,
+        CompareOp::Lt => ord == Ordering::Less,
+        CompareOp::Le => ord != Ordering::Greater,
+        CompareOp::Gt => ord == Ordering::Greater,
+        CompareOp::Ge => ord != Ordering::Less,
+    }
+}
+
+/// Compares a value with a literal; `None` when the value is absent or the
+/// two cannot be compared.
+pub fn compare(value: &Value, lit: &Literal) -> Option<Ordering> {
+    match (value, lit) {
+        (Value::String(a), Literal::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+        (Value::String(a), Literal::Number(n)) => Some(a.as_str().cmp(format!("{n}").as_str())),
+        (Value::Number(a), Literal::Number(b)) => a.partial_cmp(b),
+        (Value::Integer(a), Literal::Number(b)) => (*a as f64).partial_cmp(b),
+        (Value::Date(a), Literal::Date(b)) => Some(a.cmp(b)),
+        (Value::Date(a), Literal::String(b)) => Date::parse(b).map(|b| a.cmp(&b)),
+        (Value::Bool(a), Literal::Bool(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+/// Orders two values for `order by` and `group by`: absent last, then by type-appropriate order.
+pub fn order_values(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Greater,
+        (_, Value::Null) => Ordering::Less,
+        (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Number(x), Value::Number(y)) => x.total_cmp(y),
+        (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
+        (Value::Date(x), Value::Date(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    }
+}

@@ -1,0 +1,249 @@
+//! Runs parsed statements against the store: checks fields and types first,
+//! picks an index where one answers part of the filter, then evaluates.
+
+mod check_types;
+mod eval;
+pub mod output;
+mod plan;
+mod report;
+
+pub use output::{Output, Value};
+
+use crate::model::{Kind, Record, schema};
+use crate::query::ast::{Expr, Span, Statement, StatementKind};
+use crate::store::{Change, ChangeSet, Store, StoreError};
+use eval::Ctx;
+
+/// A statement that parsed but cannot run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// Something in the statement is wrong; the span points at it.
+    #[error("{message}")]
+    At {
+        /// What is wrong.
+        message: String,
+        /// Where.
+        span: Span,
+        /// A suggestion, if there is one.
+        help: Option<String>,
+    },
+    /// `Database::query` takes exactly one statement.
+    #[error(
+        "Database::query runs one statement, but the text holds {0}; use run_script for several"
+    )]
+    NotOneStatement(usize),
+}
+
+impl QueryError {
+    pub(crate) fn at(span: &Span, message: impl Into<String>, help: Option<String>) -> QueryError {
+        QueryError::At {
+            message: message.into(),
+            span: span.clone(),
+            help,
+        }
+    }
+
+    /// The error with the statement and a caret under the mistake.
+    pub fn render(&self, script: &str) -> String {
+        match self {
+            QueryError::At {
+                message,
+                span,
+                help,
+            } => crate::query::diagnostic::render(script, span.clone(), message, help.as_deref()),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl crate::Error {
+    /// The message the command line prints: for statement errors, the
+    /// statement with a caret under the mistake.
+    pub fn render(&self, script: &str) -> String {
+        match self {
+            crate::Error::Parse(e) => e.render(script),
+            crate::Error::Query(e) => e.render(script),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Runs one statement of `script`.
+pub fn execute(store: &Store, script: &str, statement: &Statement) -> Result<Output, crate::Error> {
+    let _ = script;
+    match &statement.kind {
+        StatementKind::Query(q) => {
+            check_types::check_query(
+                store,
+                q.collection.node,
+                q.filter.as_ref(),
+                &q.order_by,
+                &q.select,
+            )?;
+            plan::run_query(store, q)
+        }
+        StatementKind::Count(c) => {
+            check_types::check_query(store, c.collection.node, c.filter.as_ref(), &[], &[])?;
+            if let Some(g) = &c.group_by {
+                check_types::resolve(c.collection.node, g)?;
+            }
+            plan::run_count(store, c)
+        }
+        StatementKind::Show(id) => report::show(store, &id.node, &id.span),
+        StatementKind::Explain(id) => report::explain(store, &id.node, &id.span),
+        StatementKind::Add(add) => run_add(store, add),
+        StatementKind::Retract(id) => run_retract(store, &id.node, &id.span),
+    }
+}
+
+fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate::Error> {
+    let kind = add.kind.node;
+    let mut fields = Vec::with_capacity(add.members.len());
+    for (name, value) in &add.members {
+        if fields
+            .iter()
+            .any(|(n, _): &(String, serde_json::Value)| *n == name.node)
+        {
+            return Err(QueryError::at(
+                &name.span,
+                format!("field \"{}\" is given twice", name.node),
+                None,
+            )
+            .into());
+        }
+        fields.push((name.node.clone(), literal_json(&value.node)));
+    }
+    let mut record = crate::import::record_from_fields(kind, fields).map_err(|errors| {
+        let (field, reason) = errors.into_iter().next().unwrap_or_default();
+        let span = add
+            .members
+            .iter()
+            .find(|(n, _)| n.node == field)
+            .map_or(add.record_span.clone(), |(_, v)| v.span.clone());
+        QueryError::at(&span, format!("{field}: {reason}"), None)
+    })?;
+    if record.id().is_unassigned() {
+        let id = first_free_id(store, kind)?;
+        record.set_id(id);
+    }
+    let id = record.id().to_string();
+    let mut changes = ChangeSet::new();
+    changes.push(Change::Put(record.clone()))?;
+    let summary = store
+        .write(&format!("add {} {id}", kind.name()), &mut changes)
+        .map_err(|e| match e {
+            StoreError::Rejected(r) => {
+                let text = r
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                crate::Error::Query(QueryError::at(&add.record_span, text, None))
+            }
+            other => other.into(),
+        })?;
+    let verb = if summary.unchanged > 0 {
+        "unchanged"
+    } else if summary.replaced.iter().sum::<u64>() > 0 {
+        "replaced"
+    } else {
+        "added"
+    };
+    let mut ctx = Ctx::new(store, None);
+    let derived = match kind {
+        Kind::Claim => store.derived(&id)?,
+        _ => None,
+    };
+    let columns: Vec<String> = schema::fields(kind)
+        .iter()
+        .map(|f| f.name.to_owned())
+        .collect();
+    let row = columns
+        .iter()
+        .map(|c| ctx.value(&record, derived.as_ref(), &[c.as_str()]))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Output {
+        columns,
+        rows: vec![row],
+        report: None,
+        message: Some(format!("{verb} {} {id}", kind.name())),
+    })
+}
+
+fn first_free_id(store: &Store, kind: Kind) -> Result<crate::model::Id, crate::Error> {
+    for n in 1u64.. {
+        let candidate = format!("{}{n}", kind.id_prefix());
+        if store.get(&candidate)?.is_none() {
+            return crate::model::Id::new(&candidate).map_err(|e| crate::Error::Io(e.to_string()));
+        }
+    }
+    Err(crate::Error::Io("no free id".into()))
+}
+
+fn run_retract(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error> {
+    let Ok(parsed) = crate::model::Id::new(id) else {
+        return Err(QueryError::at(span, format!("\"{id}\" is not a valid id"), None).into());
+    };
+    let Some(record) = store.get(id)? else {
+        return Err(QueryError::at(span, format!("no record has the id \"{id}\""), None).into());
+    };
+    let mut changes = ChangeSet::new();
+    changes.push(Change::Retract(parsed))?;
+    store
+        .write(&format!("retract {id}"), &mut changes)
+        .map_err(|e| match e {
+            StoreError::Rejected(r) => {
+                let text = r
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                crate::Error::Query(QueryError::at(span, text, None))
+            }
+            other => other.into(),
+        })?;
+    Ok(Output {
+        message: Some(format!("retracted {} {id}", record.kind().name())),
+        ..Output::default()
+    })
+}
+
+fn literal_json(lit: &crate::query::ast::Literal) -> serde_json::Value {
+    use crate::query::ast::Literal;
+    match lit {
+        Literal::String(s) => serde_json::Value::String(s.clone()),
+        Literal::Number(n) => serde_json::Number::from_f64(*n)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Literal::Date(d) => serde_json::Value::String(d.to_string()),
+        Literal::Bool(b) => serde_json::Value::Bool(*b),
+        Literal::List(items) => {
+            serde_json::Value::Array(items.iter().map(|i| literal_json(&i.node)).collect())
+        }
+    }
+}
+
+/// Whether a record is visible in an `as of` view (SPEC section 2).
+fn visible(ctx: &mut Ctx<'_>, record: &Record) -> Result<bool, crate::Error> {
+    let Some(day) = ctx.as_of else {
+        return Ok(true);
+    };
+    Ok(match record {
+        Record::Claim(_) => true,
+        Record::Source(s) => s.published.is_some_and(|d| d <= day),
+        Record::Result(r) => r.date.is_some_and(|d| d <= day),
+        Record::Evidence(e) => ctx.effective_date(e)?.is_some_and(|d| d <= day),
+    })
+}
+
+/// The conjuncts of a filter's top-level `and`s.
+fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+    match expr {
+        Expr::And(a, b) => {
+            let mut out = conjuncts(a);
+            out.extend(conjuncts(b));
+            out
+        }
+        other => vec![other],
+    }
+}

@@ -1,0 +1,550 @@
+//! Chooses how to find a query's rows — an index range when one conjunct of
+//! the filter is an indexed condition, the counters or an index walk for
+//! plain counts, a scan otherwise — and produces the rows.
+
+use super::eval::{Ctx, order_values, path};
+use super::output::{Output, Value};
+use super::{conjuncts, visible};
+use crate::model::schema::{self, FieldType};
+use crate::model::{Derived, Kind, Record, Status};
+use crate::query::ast::{CompareOp, Count, Expr, Literal, Query};
+use crate::store::keys::{self, IndexId};
+use crate::store::{Store, StoreError};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// Where the rows come from.
+enum Source {
+    /// Every record of the kind, in id order.
+    Scan,
+    /// These ids (sorted, distinct).
+    Ids(Vec<String>),
+}
+
+/// Ranges of index keys that hold every row a conjunct can match.
+struct IndexRanges {
+    index: IndexId,
+    /// (start, end-exclusive) key ranges; `None` end means to the end of the index.
+    ranges: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+/// The index ranges for one conjunct, if it is an indexed condition.
+fn index_ranges(kind: Kind, expr: &Expr, as_of: bool) -> Option<IndexRanges> {
+    let (field, lits, op) = match expr {
+        Expr::Compare { field, op, value } => (field, vec![&value.node], op.node),
+        Expr::In {
+            field,
+            negated: false,
+            values,
+        } => (
+            field,
+            values.iter().map(|v| &v.node).collect(),
+            CompareOp::Eq,
+        ),
+        Expr::Has { field, value } => (field, vec![&value.node], CompareOp::Eq),
+        _ => return None,
+    };
+    if field.path.len() != 1 || op == CompareOp::Ne {
+        return None;
+    }
+    let name = field.path[0].node.as_str();
+    let index = IndexId::for_field(kind, name)?;
+    if index.is_derived() && as_of {
+        return None;
+    }
+    let mut ranges = Vec::new();
+    for lit in lits {
+        let mut key = Vec::new();
+        match (index, lit) {
+            (IndexId::ClaimStatus, Literal::String(s)) => {
+                keys::encode_status(&mut key, Status::from_name(s)?)
+            }
+            (IndexId::ClaimConfidence, Literal::Number(n)) => keys::encode_number(&mut key, *n),
+            (
+                IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate,
+                Literal::Date(d),
+            ) => keys::encode_date(&mut key, *d),
+            (
+                IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate,
+                Literal::String(s),
+            ) => keys::encode_date(&mut key, crate::model::Date::parse(s)?),
+            (_, Literal::String(s))
+                if !matches!(index, IndexId::ClaimStatus | IndexId::ClaimConfidence) =>
+            {
+                if matches!(
+                    index,
+                    IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate
+                ) {
+                    return None;
+                }
+                keys::encode_string(&mut key, s)
+            }
+            _ => return None,
+        }
+        let after = prefix_end(&key);
+        ranges.push(match op {
+            CompareOp::Eq => (key, after),
+            CompareOp::Lt => (Vec::new(), Some(key)),
+            CompareOp::Le => (Vec::new(), after),
+            CompareOp::Gt => (after?, None),
+            CompareOp::Ge => (key, None),
+            CompareOp::Ne => return None,
+        });
+    }
+    // Ranges on string values are byte ranges only for `=`/`in`/`has`.
+    let fixed_width = matches!(
+        index,
+        IndexId::ClaimCreated
+            | IndexId::SourcePublished
+            | IndexId::ResultDate
+            | IndexId::ClaimConfidence
+    );
+    if op != CompareOp::Eq && !fixed_width {
+        return None;
+    }
+    Some(IndexRanges { index, ranges })
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xFF {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Preference among indexed conjuncts: the most selective kinds of index first.
+fn index_rank(index: IndexId) -> u8 {
+    match index {
+        IndexId::EvidenceClaim
+        | IndexId::ClaimSubject
+        | IndexId::ResultModel
+        | IndexId::EvidenceResult => 0,
+        IndexId::EvidenceSource
+        | IndexId::ResultBenchmark
+        | IndexId::ResultSource
+        | IndexId::ClaimTags => 1,
+        IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate => 2,
+        IndexId::SourceKind => 3,
+        IndexId::ClaimStatus | IndexId::ClaimConfidence => 4,
+    }
+}
+
+/// Ids (sorted, distinct) of the index entries in `ranges`.
+fn ids_in(store: &Store, ranges: &IndexRanges) -> Result<Vec<String>, StoreError> {
+    let mut ids = Vec::new();
+    for (start, end) in &ranges.ranges {
+        let mut cursor = store.index_cursor(ranges.index, start)?;
+        while cursor.advance()? {
+            if end.as_deref().is_some_and(|e| cursor.key() >= e) {
+                break;
+            }
+            if let Some((_, id)) = keys::split_index_key(ranges.index, cursor.key()) {
+                ids.push(String::from_utf8_lossy(id).into_owned());
+            }
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Number of index entries in `ranges` (no record decoded).
+fn count_in(store: &Store, ranges: &IndexRanges) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for (start, end) in &ranges.ranges {
+        let mut cursor = store.index_cursor(ranges.index, start)?;
+        while cursor.advance()? && !end.as_deref().is_some_and(|e| cursor.key() >= e) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Picks the row source for a filter.
+fn choose_source(
+    store: &Store,
+    kind: Kind,
+    filter: Option<&Expr>,
+    as_of: bool,
+) -> Result<Source, StoreError> {
+    let Some(filter) = filter else {
+        return Ok(Source::Scan);
+    };
+    let parts = conjuncts(filter);
+    // `id = X` / `id in (…)`: the ids themselves.
+    for part in &parts {
+        let (field, lits) = match part {
+            Expr::Compare { field, op, value } if op.node == CompareOp::Eq => {
+                (field, vec![&value.node])
+            }
+            Expr::In {
+                field,
+                negated: false,
+                values,
+            } => (field, values.iter().map(|v| &v.node).collect()),
+            _ => continue,
+        };
+        if field.path.len() == 1 && field.path[0].node == "id" {
+            let mut ids: Vec<String> = lits
+                .into_iter()
+                .filter_map(|l| match l {
+                    Literal::String(s) => Some(s.clone()),
+                    Literal::Number(n) => Some(format!("{n}")),
+                    _ => None,
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            return Ok(Source::Ids(ids));
+        }
+    }
+    let best = parts
+        .iter()
+        .filter_map(|p| index_ranges(kind, p, as_of))
+        .min_by_key(|r| index_rank(r.index));
+    match best {
+        Some(ranges) => Ok(Source::Ids(ids_in(store, &ranges)?)),
+        None => Ok(Source::Scan),
+    }
+}
+
+/// Calls `visit` with each row of `kind` that passes the filter, in id
+/// order, until it returns `false`.
+fn for_each_row(
+    ctx: &mut Ctx<'_>,
+    kind: Kind,
+    filter: Option<&Expr>,
+    visit: &mut dyn FnMut(&mut Ctx<'_>, &Record, Option<&Derived>) -> Result<bool, crate::Error>,
+) -> Result<(), crate::Error> {
+    let store = ctx.store;
+    let source = choose_source(store, kind, filter, ctx.as_of.is_some())?;
+    let mut check = |ctx: &mut Ctx<'_>,
+                     record: &Record,
+                     derived: Option<&Derived>|
+     -> Result<bool, crate::Error> {
+        if !visible(ctx, record)? {
+            return Ok(true);
+        }
+        if let Some(f) = filter
+            && !ctx.matches(record, derived, f)?
+        {
+            return Ok(true);
+        }
+        visit(ctx, record, derived)
+    };
+    match source {
+        Source::Scan => {
+            let mut scan = store.scan(kind)?;
+            while let Some((record, derived)) = scan.next_record()? {
+                if !check(ctx, &record, derived.as_ref())? {
+                    break;
+                }
+            }
+        }
+        Source::Ids(ids) => {
+            for id in ids {
+                let Some(record) = store.get_of_kind(kind, &id)? else {
+                    continue;
+                };
+                let derived = if kind == Kind::Claim {
+                    store.derived(&id)?
+                } else {
+                    None
+                };
+                if !check(ctx, &record, derived.as_ref())? {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A row kept for output, with its sort keys.
+struct Kept {
+    keys: Vec<Value>,
+    id: String,
+    row: Vec<Value>,
+}
+
+/// Runs a query statement.
+pub fn run_query(store: &Store, q: &Query) -> Result<Output, crate::Error> {
+    let kind = q.collection.node;
+    let mut ctx = Ctx::new(store, q.as_of.as_ref().map(|d| d.node));
+    let columns: Vec<String> = if q.select.is_empty() {
+        schema::fields(kind)
+            .iter()
+            .map(|f| f.name.to_owned())
+            .collect()
+    } else {
+        q.select.iter().map(|f| path(f).join(".")).collect()
+    };
+    let column_paths: Vec<Vec<String>> = columns
+        .iter()
+        .map(|c| c.split('.').map(str::to_owned).collect())
+        .collect();
+    let offset = q.offset.as_ref().map_or(0, |o| o.node) as usize;
+    let limit = q.limit.as_ref().map(|l| l.node as usize);
+    let wanted = limit.map(|l| l.saturating_add(offset));
+    let mut kept: Vec<Kept> = Vec::new();
+    let order: Vec<(Vec<String>, bool)> = q
+        .order_by
+        .iter()
+        .map(|k| {
+            (
+                path(&k.field).into_iter().map(str::to_owned).collect(),
+                k.descending,
+            )
+        })
+        .collect();
+    let compare_kept = |a: &Kept, b: &Kept| -> Ordering {
+        for (i, (_, desc)) in order.iter().enumerate() {
+            let (x, y) = (&a.keys[i], &b.keys[i]);
+            let ord = match (x, y) {
+                (Value::Null, _) | (_, Value::Null) => order_values(x, y),
+                _ if *desc => order_values(y, x),
+                _ => order_values(x, y),
+            };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        a.id.cmp(&b.id)
+    };
+
+    if order.is_empty() {
+        // Rows come in id order: stop as soon as the page is full.
+        let mut seen = 0usize;
+        for_each_row(
+            &mut ctx,
+            kind,
+            q.filter.as_ref(),
+            &mut |ctx, record, derived| {
+                seen += 1;
+                if seen > offset {
+                    kept.push(Kept {
+                        keys: Vec::new(),
+                        id: String::new(),
+                        row: row_values(ctx, record, derived, &column_paths)?,
+                    });
+                }
+                Ok(wanted.is_none_or(|w| seen < w))
+            },
+        )?;
+    } else {
+        for_each_row(
+            &mut ctx,
+            kind,
+            q.filter.as_ref(),
+            &mut |ctx, record, derived| {
+                let keys = order
+                    .iter()
+                    .map(|(p, _)| {
+                        ctx.value(
+                            record,
+                            derived,
+                            &p.iter().map(String::as_str).collect::<Vec<_>>(),
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let row = row_values(ctx, record, derived, &column_paths)?;
+                kept.push(Kept {
+                    keys,
+                    id: record.id().to_string(),
+                    row,
+                });
+                // Keep memory bounded by the page: trim to the best `wanted` now and then.
+                if let Some(w) = wanted
+                    && kept.len() >= 2 * w.max(1024)
+                {
+                    kept.sort_by(&compare_kept);
+                    kept.truncate(w);
+                }
+                Ok(true)
+            },
+        )?;
+        kept.sort_by(&compare_kept);
+        kept.drain(..offset.min(kept.len()));
+    }
+    if let Some(l) = limit {
+        kept.truncate(l);
+    }
+    Ok(Output {
+        columns,
+        rows: kept.into_iter().map(|k| k.row).collect(),
+        report: None,
+        message: None,
+    })
+}
+
+fn row_values(
+    ctx: &mut Ctx<'_>,
+    record: &Record,
+    derived: Option<&Derived>,
+    columns: &[Vec<String>],
+) -> Result<Vec<Value>, crate::Error> {
+    columns
+        .iter()
+        .map(|p| {
+            ctx.value(
+                record,
+                derived,
+                &p.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .map_err(Into::into)
+        })
+        .collect()
+}
+
+/// Runs a count statement.
+pub fn run_count(store: &Store, c: &Count) -> Result<Output, crate::Error> {
+    let kind = c.collection.node;
+    let as_of = c.as_of.as_ref().map(|d| d.node);
+    let count_row = |n: u64| Output {
+        columns: vec!["count".into()],
+        rows: vec![vec![Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))]],
+        report: None,
+        message: None,
+    };
+    let Some(group) = &c.group_by else {
+        if as_of.is_none() {
+            match &c.filter {
+                None => return Ok(count_row(store.counters()?.of_kind(kind))),
+                Some(f) => {
+                    if let Some(ranges) = index_ranges(kind, f, false) {
+                        return Ok(count_row(count_in(store, &ranges)?));
+                    }
+                }
+            }
+        }
+        let mut n = 0u64;
+        let mut ctx = Ctx::new(store, as_of);
+        for_each_row(&mut ctx, kind, c.filter.as_ref(), &mut |_, _, _| {
+            n += 1;
+            Ok(true)
+        })?;
+        return Ok(count_row(n));
+    };
+    let group_path = path(group);
+    let name = group_path.join(".");
+    let mut groups: Vec<(Value, u64)> = Vec::new();
+    if c.filter.is_none() && as_of.is_none() && group_path.len() == 1 {
+        if let Some(g) = count_groups_from_index(store, kind, group_path[0])? {
+            groups = g;
+        }
+    }
+    if groups.is_empty() {
+        let mut counts: BTreeMap<GroupKey, u64> = BTreeMap::new();
+        let mut ctx = Ctx::new(store, as_of);
+        for_each_row(
+            &mut ctx,
+            kind,
+            c.filter.as_ref(),
+            &mut |ctx, record, derived| {
+                match ctx.value(record, derived, &group_path)? {
+                    Value::List(items) if items.is_empty() => {
+                        *counts.entry(GroupKey(Value::Null)).or_default() += 1
+                    }
+                    Value::List(items) => {
+                        let mut items = items;
+                        items.sort_by(order_values);
+                        items.dedup();
+                        for item in items {
+                            *counts.entry(GroupKey(item)).or_default() += 1;
+                        }
+                    }
+                    v => *counts.entry(GroupKey(v)).or_default() += 1,
+                }
+                Ok(true)
+            },
+        )?;
+        groups = counts.into_iter().map(|(k, n)| (k.0, n)).collect();
+    }
+    Ok(Output {
+        columns: vec![name, "count".into()],
+        rows: groups
+            .into_iter()
+            .map(|(v, n)| vec![v, Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))])
+            .collect(),
+        report: None,
+        message: None,
+    })
+}
+
+/// `count … group by F` answered from the counters or F's index, without
+/// decoding a record. `None` when F has no suitable index.
+fn count_groups_from_index(
+    store: &Store,
+    kind: Kind,
+    field: &str,
+) -> Result<Option<Vec<(Value, u64)>>, StoreError> {
+    let counters = store.counters()?;
+    if kind == Kind::Claim && field == "status" {
+        let mut groups: Vec<(Value, u64)> = Status::ALL
+            .into_iter()
+            .filter(|s| counters.of_status(*s) > 0)
+            .map(|s| (Value::String(s.name().into()), counters.of_status(s)))
+            .collect();
+        groups.sort_by(|a, b| order_values(&a.0, &b.0));
+        return Ok(Some(groups));
+    }
+    let Some(index) = IndexId::for_field(kind, field) else {
+        return Ok(None);
+    };
+    let is_list = schema::field(kind, field).is_some_and(|f| f.ty == FieldType::List);
+    if index.is_derived() || is_list {
+        return Ok(None);
+    }
+    let mut groups: Vec<(Value, u64)> = Vec::new();
+    let mut current: Option<Vec<u8>> = None;
+    let mut total = 0u64;
+    let mut cursor = store.index_cursor(index, &[])?;
+    while cursor.advance()? {
+        let Some((value, _)) = keys::split_index_key(index, cursor.key()) else {
+            continue;
+        };
+        total += 1;
+        if current.as_deref() == Some(value) {
+            if let Some(last) = groups.last_mut() {
+                last.1 += 1;
+            }
+            continue;
+        }
+        current = Some(value.to_vec());
+        let decoded = match index {
+            IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate => {
+                keys::decode_date(value).map(Value::Date)
+            }
+            _ => keys::decode_string(value).map(Value::String),
+        };
+        groups.push((decoded.unwrap_or(Value::Null), 1));
+    }
+    let absent = counters.of_kind(kind).saturating_sub(total);
+    if absent > 0 {
+        groups.push((Value::Null, absent));
+    }
+    Ok(Some(groups))
+}
+
+/// A value usable as an ordered map key: the order of `order by`.
+#[derive(PartialEq)]
+struct GroupKey(Value);
+
+impl Eq for GroupKey {}
+
+impl PartialOrd for GroupKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for GroupKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        order_values(&self.0, &other.0)
+    }
+}

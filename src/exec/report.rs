@@ -1,0 +1,281 @@
+//! `show ID` and `explain ID`: one record, and how a claim got its status.
+
+use super::QueryError;
+use super::eval::Ctx;
+use super::output::{Output, Value, format_number};
+use crate::model::derive::status_rule;
+use crate::model::{Kind, Record, schema};
+use crate::query::ast::Span;
+use crate::store::{SourceCache, Store};
+
+fn not_found(store: &Store, id: &str, span: &Span) -> crate::Error {
+    let _ = store;
+    QueryError::at(span, format!("no record has the id \"{id}\""), None).into()
+}
+
+/// One line per piece of evidence: what it is and what it weighs.
+struct Step {
+    evidence: String,
+    source: String,
+    source_title: String,
+    supports: bool,
+    strength: f64,
+    reliability: f64,
+    weight: f64,
+    independent: bool,
+}
+
+fn steps(store: &Store, claim: &crate::model::Claim) -> Result<Vec<Step>, crate::Error> {
+    let mut sources = SourceCache::default();
+    let mut out = Vec::new();
+    for fact in store.evidence_facts(claim.id.as_str())? {
+        let title = match store.get_of_kind(Kind::Source, &fact.source)? {
+            Some(Record::Source(s)) => s.title,
+            _ => String::new(),
+        };
+        let Some(source) = sources.get(store, &fact.source)? else {
+            continue;
+        };
+        out.push(Step {
+            evidence: fact.evidence,
+            source: fact.source,
+            source_title: title,
+            supports: fact.supports,
+            strength: fact.strength,
+            reliability: source.reliability,
+            weight: fact.strength * source.reliability,
+            independent: source.independent_of(claim.subject.as_deref()),
+        });
+    }
+    Ok(out)
+}
+
+/// The one-line reason a claim has its status, in plain words.
+fn reason(claim: &crate::model::Claim, d: &crate::model::Derived, steps: &[Step]) -> String {
+    let (status, rule) = status_rule(d.independent_support, d.independent_refute);
+    if steps.is_empty() {
+        return format!("{}: there is no evidence", status.name());
+    }
+    let dependent = steps.iter().filter(|s| !s.independent).count();
+    if status == crate::model::Status::Unresolved
+        && d.independent_support == 0.0
+        && d.independent_refute == 0.0
+        && dependent > 0
+    {
+        let subject = claim.subject.as_deref().unwrap_or("the subject");
+        return format!(
+            "{}: all evidence comes from sources affiliated with {subject}, which are not independent",
+            status.name()
+        );
+    }
+    format!(
+        "{}: {rule} (independent support {}, independent refutation {})",
+        status.name(),
+        format_number(d.independent_support),
+        format_number(d.independent_refute)
+    )
+}
+
+/// `show ID`.
+pub fn show(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error> {
+    let Some(record) = store.get(id)? else {
+        return Err(not_found(store, id, span));
+    };
+    let kind = record.kind();
+    let derived = if kind == Kind::Claim {
+        store.derived(id)?
+    } else {
+        None
+    };
+    let mut ctx = Ctx::new(store, None);
+    let mut columns: Vec<String> = schema::fields(kind)
+        .iter()
+        .map(|f| f.name.to_owned())
+        .collect();
+    let mut row = Vec::with_capacity(columns.len() + 2);
+    for c in &columns {
+        row.push(ctx.value(&record, derived.as_ref(), &[c.as_str()])?);
+    }
+    let mut report = String::new();
+    for (c, v) in columns.iter().zip(&row) {
+        if *v != Value::Null {
+            report.push_str(&format!("{c:>20}: {}\n", v.to_text()));
+        }
+    }
+    if let (Record::Claim(claim), Some(d)) = (&record, derived.as_ref()) {
+        let steps = steps(store, claim)?;
+        let why = reason(claim, d, &steps);
+        report.push_str(&format!("\nwhy: {why}\n"));
+        if !steps.is_empty() {
+            report.push_str("\nevidence:\n");
+        }
+        let mut evidence = Vec::new();
+        for s in &steps {
+            report.push_str(&format!(
+                "  {} {} {} ({}){}\n",
+                s.evidence,
+                if s.supports { "supports" } else { "refutes " },
+                s.source,
+                s.source_title,
+                if s.independent {
+                    ""
+                } else {
+                    " — not independent"
+                }
+            ));
+            evidence.push(step_value(s));
+        }
+        columns.push("evidence".into());
+        row.push(Value::List(evidence));
+        columns.push("why".into());
+        row.push(Value::String(why));
+    }
+    Ok(Output {
+        columns,
+        rows: vec![row],
+        report: Some(report.trim_end().to_owned()),
+        message: None,
+    })
+}
+
+fn step_value(s: &Step) -> Value {
+    Value::Object(vec![
+        ("id".into(), Value::String(s.evidence.clone())),
+        ("source".into(), Value::String(s.source.clone())),
+        (
+            "stance".into(),
+            Value::String(if s.supports { "supports" } else { "refutes" }.into()),
+        ),
+        ("strength".into(), Value::Number(s.strength)),
+        ("reliability".into(), Value::Number(s.reliability)),
+        ("weight".into(), Value::Number(s.weight)),
+        ("independent".into(), Value::Bool(s.independent)),
+    ])
+}
+
+/// `explain ID`: the derivation of SPEC section 2, step by step.
+pub fn explain(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error> {
+    let Some(record) = store.get(id)? else {
+        return Err(not_found(store, id, span));
+    };
+    let Record::Claim(claim) = record else {
+        return Err(QueryError::at(
+            span,
+            format!(
+                "\"{id}\" is a {}; explain works on claims",
+                record.kind().name()
+            ),
+            Some(format!("try `show {id}`")),
+        )
+        .into());
+    };
+    let d = store.derived(id)?.unwrap_or_default();
+    let steps = steps(store, &claim)?;
+    let n = format_number;
+    let mut r = String::new();
+    r.push_str(&format!("claim {}: {}\n", claim.id, claim.text));
+    match &claim.subject {
+        Some(s) => r.push_str(&format!(
+            "subject: {s} (sources affiliated with {s} are not independent)\n"
+        )),
+        None => r.push_str("subject: none (every source counts as independent)\n"),
+    }
+    r.push_str(&format!(
+        "\n{} piece{} of evidence, in id order:\n",
+        steps.len(),
+        if steps.len() == 1 { "" } else { "s" }
+    ));
+    for (i, s) in steps.iter().enumerate() {
+        r.push_str(&format!(
+            "  {}. {} {} — source {} ({}), weight = strength {} × reliability {} = {}, {}\n",
+            i + 1,
+            s.evidence,
+            if s.supports { "supports" } else { "refutes" },
+            s.source,
+            s.source_title,
+            n(s.strength),
+            n(s.reliability),
+            n(s.weight),
+            if s.independent {
+                "independent"
+            } else {
+                "NOT independent (affiliated with the subject)"
+            }
+        ));
+    }
+    let product = |supports: bool, independent_only: bool| -> String {
+        let terms: Vec<String> = steps
+            .iter()
+            .filter(|s| s.supports == supports && (s.independent || !independent_only))
+            .map(|s| format!("(1 − {})", n(s.weight)))
+            .collect();
+        if terms.is_empty() {
+            "0 (no such evidence)".into()
+        } else {
+            format!("1 − {}", terms.join(" × "))
+        }
+    };
+    r.push_str("\n");
+    r.push_str(&format!(
+        "support             = {} = {}\n",
+        product(true, false),
+        n(d.support)
+    ));
+    r.push_str(&format!(
+        "refute              = {} = {}\n",
+        product(false, false),
+        n(d.refute)
+    ));
+    r.push_str(&format!(
+        "independent support = {} = {}\n",
+        product(true, true),
+        n(d.independent_support)
+    ));
+    r.push_str(&format!(
+        "independent refute  = {} = {}\n",
+        product(false, true),
+        n(d.independent_refute)
+    ));
+    r.push_str(&format!(
+        "confidence          = (1 + {} − {}) / 2 = {}\n",
+        n(d.support),
+        n(d.refute),
+        n(d.confidence)
+    ));
+    let (_, rule) = status_rule(d.independent_support, d.independent_refute);
+    r.push_str(&format!("\nstatus {}: {rule}\n", d.status.name()));
+    let why = reason(&claim, &d, &steps);
+    r.push_str(&format!("why: {why}"));
+    let columns = [
+        "id",
+        "status",
+        "confidence",
+        "support",
+        "refute",
+        "independent_support",
+        "independent_refute",
+        "evidence_count",
+        "rule",
+        "why",
+        "evidence",
+    ];
+    let row = vec![
+        Value::String(claim.id.to_string()),
+        Value::String(d.status.name().into()),
+        Value::Number(d.confidence),
+        Value::Number(d.support),
+        Value::Number(d.refute),
+        Value::Number(d.independent_support),
+        Value::Number(d.independent_refute),
+        Value::Integer(i64::try_from(d.evidence_count).unwrap_or(i64::MAX)),
+        Value::String(rule.into()),
+        Value::String(why),
+        Value::List(steps.iter().map(step_value).collect()),
+    ];
+    Ok(Output {
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        rows: vec![row],
+        report: Some(r),
+        message: None,
+    })
+}

@@ -1,0 +1,124 @@
+//! evident — an embedded database of claims and the evidence for and against them.
+//!
+//! Sources, claims, evidence and benchmark results go in; each claim's status
+//! (`verified`, `refuted`, `contested`, `unresolved`) and confidence come out,
+//! derived from the evidence, the sources' reliability and whether they are
+//! independent of the party the claim is about.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("claims.db");
+//! let db = evident::Database::open(&path)?;
+//! let data = r#"{"type":"source","id":"lab","title":"Independent lab","reliability":0.9}
+//! {"type":"claim","id":"c1","text":"Model X scores 72% on SWE-bench Verified","subject":"Model X"}
+//! {"type":"evidence","id":"e1","claim":"c1","source":"lab","stance":"supports"}"#;
+//! db.import_jsonl(data.as_bytes())?;
+//! let out = db.query("claims where status = verified select id, confidence")?;
+//! assert_eq!(serde_json::to_string(&out)?, r#"[{"id":"c1","confidence":0.95}]"#);
+//! # Ok(()) }
+//! ```
+//!
+//! It is not: a general-purpose SQL database, a server, a fact-checker that
+//! decides truth on its own, or a store shared by several processes at once.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+pub mod exec;
+pub mod export;
+pub mod import;
+pub mod model;
+pub mod query;
+pub mod render;
+pub mod store;
+
+pub use error::Error;
+pub use exec::{Output, Value};
+pub use import::{ImportOptions, ImportReport};
+
+use std::io::BufRead;
+use std::path::Path;
+
+/// An open database. `Send + Sync`: share it between threads; one write
+/// runs at a time and readers go on meanwhile.
+pub struct Database {
+    store: store::Store,
+}
+
+impl Database {
+    /// Opens the database at `path`, creating it if missing.
+    pub fn open(path: impl AsRef<Path>) -> Result<Database, Error> {
+        Ok(Database {
+            store: store::Store::open(path.as_ref(), true)?,
+        })
+    }
+
+    /// Opens an existing database; fails (creating nothing) if there is none.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Database, Error> {
+        Ok(Database {
+            store: store::Store::open(path.as_ref(), false)?,
+        })
+    }
+
+    /// Imports JSON Lines atomically (SPEC section 3): all or nothing.
+    pub fn import_jsonl(&self, reader: impl BufRead) -> Result<ImportReport, Error> {
+        self.import_jsonl_with("<input>", reader, ImportOptions::default(), &mut |_| {})
+    }
+
+    /// Imports with a file name for messages, options, and a progress
+    /// callback given the bytes read so far.
+    pub fn import_jsonl_with(
+        &self,
+        file: &str,
+        reader: impl BufRead,
+        options: ImportOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, Error> {
+        import::import(&self.store, file, reader, options, progress)
+    }
+
+    /// Runs one statement.
+    pub fn query(&self, statement: &str) -> Result<Output, Error> {
+        let mut outputs = self.run_script(statement)?;
+        match outputs.len() {
+            1 => Ok(outputs.remove(0)),
+            n => Err(Error::Query(exec::QueryError::NotOneStatement(n))),
+        }
+    }
+
+    /// Runs a script of statements separated by `;`, stopping at the first
+    /// failure. The outputs of the statements before it are lost with it;
+    /// use [`Database::run_each`] to keep them.
+    pub fn run_script(&self, script: &str) -> Result<Vec<Output>, Error> {
+        let mut outputs = Vec::new();
+        self.run_each(script, &mut |out| outputs.push(out))?;
+        Ok(outputs)
+    }
+
+    /// Runs a script, handing each statement's output over as soon as it is
+    /// ready, and stops at the first failing statement.
+    pub fn run_each(&self, script: &str, sink: &mut dyn FnMut(Output)) -> Result<(), Error> {
+        let statements = query::parse_script(script)?;
+        for statement in &statements {
+            let out = exec::execute(&self.store, script, statement)?;
+            sink(out);
+        }
+        Ok(())
+    }
+
+    /// Writes every record as JSON Lines; returns how many.
+    pub fn export_jsonl(&self, out: &mut dyn std::io::Write) -> Result<u64, Error> {
+        export::export(&self.store, out)
+    }
+
+    /// Verifies the database (indexes, references, derived values, counters).
+    pub fn check(&self) -> Result<store::CheckReport, Error> {
+        Ok(self.store.check()?)
+    }
+
+    /// The underlying store, for tools that need more than statements.
+    pub fn store(&self) -> &store::Store {
+        &self.store
+    }
+}

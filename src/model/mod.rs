@@ -1,0 +1,274 @@
+//! The four kinds of record of SPEC section 1, their field types, and the
+//! values the engine derives from them (section 2).
+//!
+//! Everything here is plain data: no storage, no parsing of the query
+//! language. Records are validated where they are built (see `import` and
+//! `exec`), so a value of these types is always within its range.
+
+mod date;
+pub mod derive;
+mod id;
+pub mod schema;
+
+pub use date::Date;
+pub use derive::{Derived, EvidenceFacts, Status, derive};
+pub use id::{Id, IdError};
+
+use serde::{Deserialize, Serialize};
+
+/// Longest string a field may hold (SPEC section 1: 64 KiB).
+pub const MAX_STRING_BYTES: usize = 64 * 1024;
+
+/// The four kinds of record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Kind {
+    /// Where information comes from.
+    Source,
+    /// A statement that may be true or false.
+    Claim,
+    /// One source bearing on one claim.
+    Evidence,
+    /// One benchmark measurement.
+    Result,
+}
+
+impl Kind {
+    /// Every kind, in the order export writes them (SPEC section 3).
+    pub const EXPORT_ORDER: [Kind; 4] = [Kind::Source, Kind::Claim, Kind::Result, Kind::Evidence];
+
+    /// The kind's name as it appears in files and statements (`"source"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Source => "source",
+            Kind::Claim => "claim",
+            Kind::Evidence => "evidence",
+            Kind::Result => "result",
+        }
+    }
+
+    /// The collection name used by queries (`"sources"`).
+    pub fn collection(self) -> &'static str {
+        match self {
+            Kind::Source => "sources",
+            Kind::Claim => "claims",
+            Kind::Evidence => "evidence",
+            Kind::Result => "results",
+        }
+    }
+
+    /// Parses a kind name (`"claim"`).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Some(match name {
+            "source" => Kind::Source,
+            "claim" => Kind::Claim,
+            "evidence" => Kind::Evidence,
+            "result" => Kind::Result,
+            _ => return None,
+        })
+    }
+
+    /// Parses a collection name (`"claims"`).
+    pub fn from_collection(name: &str) -> Option<Kind> {
+        Kind::EXPORT_ORDER
+            .into_iter()
+            .find(|k| k.collection() == name)
+    }
+
+    /// The letter of ids the engine assigns to records of this kind (`c1`).
+    pub fn id_prefix(self) -> char {
+        match self {
+            Kind::Source => 's',
+            Kind::Claim => 'c',
+            Kind::Evidence => 'e',
+            Kind::Result => 'r',
+        }
+    }
+}
+
+/// Whether a piece of evidence supports or refutes its claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Stance {
+    /// The source says the claim is true.
+    Supports,
+    /// The source says the claim is false.
+    Refutes,
+}
+
+impl Stance {
+    /// The stance as written in files and statements.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stance::Supports => "supports",
+            Stance::Refutes => "refutes",
+        }
+    }
+
+    /// Parses `"supports"` or `"refutes"`.
+    pub fn from_name(name: &str) -> Option<Stance> {
+        match name {
+            "supports" => Some(Stance::Supports),
+            "refutes" => Some(Stance::Refutes),
+            _ => None,
+        }
+    }
+}
+
+/// Where information comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// Unique id.
+    pub id: Id,
+    /// Title.
+    pub title: String,
+    /// Lowercase word such as `blog` or `memo`.
+    pub kind: String,
+    /// Publisher.
+    pub publisher: Option<String>,
+    /// Where to read it.
+    pub url: Option<String>,
+    /// When it was published.
+    pub published: Option<Date>,
+    /// The parties the source speaks for.
+    pub affiliations: Vec<String>,
+    /// How far it can be trusted, in [0, 1].
+    pub reliability: f64,
+}
+
+/// A statement that may be true or false.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    /// Unique id.
+    pub id: Id,
+    /// The statement.
+    pub text: String,
+    /// The party the claim is about.
+    pub subject: Option<String>,
+    /// Free tags.
+    pub tags: Vec<String>,
+    /// When the claim was first made.
+    pub created: Option<Date>,
+}
+
+/// One source bearing on one claim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Unique id.
+    pub id: Id,
+    /// The claim it bears on.
+    pub claim: Id,
+    /// The source it comes from.
+    pub source: Id,
+    /// Supports or refutes.
+    pub stance: Stance,
+    /// How directly the source bears on the claim, in [0, 1].
+    pub strength: f64,
+    /// When this evidence appeared.
+    pub date: Option<Date>,
+    /// A quote or remark.
+    pub note: Option<String>,
+    /// The benchmark result it rests on.
+    pub result: Option<Id>,
+}
+
+/// One benchmark measurement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchResult {
+    /// Unique id.
+    pub id: Id,
+    /// Model or system measured.
+    pub model: String,
+    /// Benchmark name.
+    pub benchmark: String,
+    /// The measurement.
+    pub value: f64,
+    /// What was measured (`score` by default).
+    pub metric: String,
+    /// Unit such as `%`.
+    pub unit: Option<String>,
+    /// When it was measured.
+    pub date: Option<Date>,
+    /// Who ran or reported it.
+    pub source: Option<Id>,
+    /// A remark.
+    pub note: Option<String>,
+}
+
+/// Any record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Record {
+    /// A source.
+    Source(Source),
+    /// A claim.
+    Claim(Claim),
+    /// A piece of evidence.
+    Evidence(Evidence),
+    /// A benchmark result.
+    Result(BenchResult),
+}
+
+impl Record {
+    /// The record's id.
+    pub fn id(&self) -> &Id {
+        match self {
+            Record::Source(r) => &r.id,
+            Record::Claim(r) => &r.id,
+            Record::Evidence(r) => &r.id,
+            Record::Result(r) => &r.id,
+        }
+    }
+
+    /// The record's kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Record::Source(_) => Kind::Source,
+            Record::Claim(_) => Kind::Claim,
+            Record::Evidence(_) => Kind::Evidence,
+            Record::Result(_) => Kind::Result,
+        }
+    }
+
+    /// Sets the id (used when the engine assigns one).
+    pub fn set_id(&mut self, id: Id) {
+        match self {
+            Record::Source(r) => r.id = id,
+            Record::Claim(r) => r.id = id,
+            Record::Evidence(r) => r.id = id,
+            Record::Result(r) => r.id = id,
+        }
+    }
+
+    /// The records this one names, with the kind each must be and the field
+    /// that names it.
+    pub fn references(&self) -> Vec<(&'static str, &Id, Kind)> {
+        match self {
+            Record::Source(_) | Record::Claim(_) => Vec::new(),
+            Record::Evidence(e) => {
+                let mut refs = vec![
+                    ("claim", &e.claim, Kind::Claim),
+                    ("source", &e.source, Kind::Source),
+                ];
+                if let Some(r) = &e.result {
+                    refs.push(("result", r, Kind::Result));
+                }
+                refs
+            }
+            Record::Result(r) => r
+                .source
+                .iter()
+                .map(|s| ("source", s, Kind::Source))
+                .collect(),
+        }
+    }
+}
+
+/// Converts an Admiralty reliability letter to the number SPEC section 1 stores.
+pub fn admiralty_reliability(letter: &str) -> Option<f64> {
+    Some(match letter {
+        "A" => 0.9,
+        "B" => 0.75,
+        "C" | "F" => 0.5,
+        "D" => 0.25,
+        "E" => 0.1,
+        _ => return None,
+    })
+}

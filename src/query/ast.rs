@@ -1,0 +1,209 @@
+//! The syntax tree of the query language (`grammar/query.ebnf`). Every node
+//! keeps the byte span of the text it came from, so errors found after
+//! parsing (unknown fields, type errors) can still point at the mistake.
+
+use crate::model::Kind;
+use std::ops::Range;
+
+/// Byte offsets into the script text.
+pub type Span = Range<usize>;
+
+/// A name with where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub node: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// One statement of a script.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    /// What the statement does.
+    pub kind: StatementKind,
+    /// The statement's whole text.
+    pub span: Span,
+}
+
+/// The statement forms of SPEC 4.1.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StatementKind {
+    /// `claims where …`
+    Query(Query),
+    /// `count claims where … group by …`
+    Count(Count),
+    /// `show ID`
+    Show(Spanned<String>),
+    /// `explain ID`
+    Explain(Spanned<String>),
+    /// `add claim { … }`
+    Add(Add),
+    /// `retract ID`
+    Retract(Spanned<String>),
+}
+
+/// `collection [as of DATE] [where expr] [order by …] [limit n [offset m]] [select …]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    /// Which collection (the kind of its records).
+    pub collection: Spanned<Kind>,
+    /// `as of DATE`, as written (`YYYY-MM-DD`, already validated).
+    pub as_of: Option<Spanned<crate::model::Date>>,
+    /// `where …`
+    pub filter: Option<Expr>,
+    /// `order by …`
+    pub order_by: Vec<OrderKey>,
+    /// `limit n`
+    pub limit: Option<Spanned<u64>>,
+    /// `offset m` (only after `limit`)
+    pub offset: Option<Spanned<u64>>,
+    /// `select …`
+    pub select: Vec<Field>,
+}
+
+/// `count collection [as of DATE] [where expr] [group by field]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Count {
+    /// Which collection.
+    pub collection: Spanned<Kind>,
+    /// `as of DATE`
+    pub as_of: Option<Spanned<crate::model::Date>>,
+    /// `where …`
+    pub filter: Option<Expr>,
+    /// `group by field`
+    pub group_by: Option<Field>,
+}
+
+/// `add kind { name: value, … }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Add {
+    /// The kind of record to add.
+    pub kind: Spanned<Kind>,
+    /// The members in the order written. Keys are bare names.
+    pub members: Vec<(Spanned<String>, Spanned<Literal>)>,
+    /// The span of the `{ … }`.
+    pub record_span: Span,
+}
+
+/// One `order by` key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderKey {
+    /// The field to order by.
+    pub field: Field,
+    /// `desc` when true; `asc` (the default) otherwise.
+    pub descending: bool,
+}
+
+/// A field path: `status`, `source.kind`, `claim.status`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// The names between the dots, each with its span.
+    pub path: Vec<Spanned<String>>,
+    /// The whole path.
+    pub span: Span,
+}
+
+/// A boolean expression (`where …`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// `a or b`
+    Or(Box<Expr>, Box<Expr>),
+    /// `a and b`
+    And(Box<Expr>, Box<Expr>),
+    /// `not a`
+    Not(Box<Expr>, Span),
+    /// `field op value`
+    Compare {
+        /// The field.
+        field: Field,
+        /// The operator.
+        op: Spanned<CompareOp>,
+        /// The value.
+        value: Spanned<Literal>,
+    },
+    /// `field [not] in (v, …)`
+    In {
+        /// The field.
+        field: Field,
+        /// `not in` when true.
+        negated: bool,
+        /// The values.
+        values: Vec<Spanned<Literal>>,
+    },
+    /// `field ~ "text"`: contains, ignoring case.
+    Contains {
+        /// The field.
+        field: Field,
+        /// The text to look for.
+        needle: Spanned<String>,
+    },
+    /// `field has value`: list membership.
+    Has {
+        /// The (list) field.
+        field: Field,
+        /// The element.
+        value: Spanned<Literal>,
+    },
+    /// `field is [not] null`
+    IsNull {
+        /// The field.
+        field: Field,
+        /// `is not null` when true.
+        negated: bool,
+    },
+    /// A boolean field on its own: `independent`.
+    Truthy(Field),
+    /// `any|no|all evidence [( expr )]`
+    Quantified {
+        /// Which quantifier.
+        quantifier: Spanned<Quantifier>,
+        /// The condition on each piece of evidence; `None` means "any evidence at all".
+        condition: Option<Box<Expr>>,
+        /// The whole quantified atom.
+        span: Span,
+    },
+}
+
+/// Comparison operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompareOp {
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// Quantifiers over a claim's or source's evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantifier {
+    /// At least one piece of evidence matches.
+    Any,
+    /// None matches.
+    No,
+    /// Every piece matches (true when there is none).
+    All,
+}
+
+/// A literal value as written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    /// `"text"` or a bare name (a bare name is a string: SPEC 4.1).
+    String(String),
+    /// A decimal number.
+    Number(f64),
+    /// `YYYY-MM-DD`
+    Date(crate::model::Date),
+    /// `true` / `false`
+    Bool(bool),
+    /// `[a, b]` (record literals only).
+    List(Vec<Spanned<Literal>>),
+}

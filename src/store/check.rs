@@ -1,0 +1,187 @@
+//! `evident check`: recomputes everything derived and compares.
+
+use super::blocks::Cursor;
+use super::facts::{self, SourceCache};
+use super::keys::{self, IndexId, MapId};
+use super::write::{count_records, index_entries};
+use super::{Store, StoreError, codec, decode_record};
+use crate::model::{Derived, Kind, Record};
+
+/// What `check` looked at and what it found wrong.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckReport {
+    /// One line per check that ran.
+    pub checked: Vec<String>,
+    /// Every inconsistency (empty when the database is sound).
+    pub problems: Vec<String>,
+}
+
+const MAX_PROBLEMS: usize = 50;
+
+impl CheckReport {
+    fn problem(&mut self, text: String) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(text);
+        }
+    }
+}
+
+impl Store {
+    /// Verifies the format version, record encodings, references, every
+    /// index, the materialised derived values and the counters.
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let mut report = CheckReport::default();
+        report
+            .checked
+            .push(format!("format version {}", codec::FORMAT_VERSION));
+        if self.tree().get(keys::META_PENDING)?.is_some() {
+            report.problem("an interrupted write was not rolled back".into());
+        }
+        let mut sources = SourceCache::default();
+        for kind in Kind::EXPORT_ORDER {
+            let mut n = 0u64;
+            let mut previous: Option<Vec<u8>> = None;
+            let mut cursor = Cursor::all(self.tree(), MapId::Records(kind))?;
+            while cursor.advance()? {
+                n += 1;
+                if previous.as_deref().is_some_and(|p| p >= cursor.key()) {
+                    report.problem(format!(
+                        "{} records out of order at {}",
+                        kind.name(),
+                        String::from_utf8_lossy(cursor.key())
+                    ));
+                }
+                previous = Some(cursor.key().to_vec());
+                let record = match decode_record(kind, cursor.value()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        report.problem(format!(
+                            "{} {}: {e}",
+                            kind.name(),
+                            String::from_utf8_lossy(cursor.key())
+                        ));
+                        continue;
+                    }
+                };
+                if record.id().as_str().as_bytes() != cursor.key() {
+                    report.problem(format!(
+                        "record stored under {} has id {}",
+                        String::from_utf8_lossy(cursor.key()),
+                        record.id()
+                    ));
+                }
+                for (field, target, want) in record.references() {
+                    if self.get_of_kind(want, target.as_str())?.is_none() {
+                        report.problem(format!(
+                            "{} {}: {field} names {target}, which is not a {}",
+                            kind.name(),
+                            record.id(),
+                            want.name()
+                        ));
+                    }
+                }
+                for other in Kind::EXPORT_ORDER.into_iter().filter(|k| *k != kind) {
+                    if self.get_of_kind(other, record.id().as_str())?.is_some() {
+                        report.problem(format!(
+                            "id {} is used by a {} and a {}",
+                            record.id(),
+                            kind.name(),
+                            other.name()
+                        ));
+                    }
+                }
+                if let Record::Claim(c) = &record {
+                    let evidence = facts::evidence_of_claim(self, c.id.as_str())?;
+                    let expected = facts::derive_claim(
+                        self,
+                        c.subject.as_deref(),
+                        &evidence,
+                        &mut sources,
+                        None,
+                    )?;
+                    match self.derived(c.id.as_str())? {
+                        Some(stored) if stored == expected => {}
+                        Some(stored) => report.problem(format!(
+                            "claim {}: stored derived values {:?} differ from a recomputation {:?}",
+                            c.id, stored.status, expected.status
+                        )),
+                        None => report.problem(format!("claim {} has no derived values", c.id)),
+                    }
+                }
+            }
+            report.checked.push(format!(
+                "{n} {} records decode, in order, with resolving references",
+                kind.name()
+            ));
+        }
+        self.check_indexes(&mut report)?;
+        let stored = self.counters()?;
+        let actual = count_records(self)?;
+        if stored == actual {
+            report.checked.push("record and status counters".into());
+        } else {
+            report.problem(format!(
+                "counters {stored:?} differ from the actual counts {actual:?}"
+            ));
+        }
+        Ok(report)
+    }
+
+    /// Rebuilds every index from the records in memory-bounded passes (one
+    /// index at a time) and compares it with the stored one.
+    fn check_indexes(&self, report: &mut CheckReport) -> Result<(), StoreError> {
+        for index in IndexId::ALL {
+            let kind = index.field().0;
+            let mut expected: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            if index.is_derived() {
+                let mut cursor = Cursor::all(self.tree(), MapId::Derived)?;
+                while cursor.advance()? {
+                    let d: Derived = codec::decode(cursor.value(), "derived values")?;
+                    let mut key = Vec::new();
+                    match index {
+                        IndexId::ClaimStatus => keys::encode_status(&mut key, d.status),
+                        _ => keys::encode_number(&mut key, d.confidence),
+                    }
+                    key.extend_from_slice(cursor.key());
+                    expected.push((key, Vec::new()));
+                }
+            } else {
+                let mut cursor = Cursor::all(self.tree(), MapId::Records(kind))?;
+                while cursor.advance()? {
+                    if let Ok(record) = decode_record(kind, cursor.value()) {
+                        expected.extend(index_entries(index, &record)?);
+                    }
+                }
+            }
+            expected.sort();
+            let mut actual = Vec::with_capacity(expected.len());
+            let mut cursor = Cursor::all(self.tree(), MapId::Index(index))?;
+            while cursor.advance()? {
+                actual.push((cursor.key().to_vec(), cursor.value().to_vec()));
+            }
+            let (_, field) = index.field();
+            if actual == expected {
+                report.checked.push(format!(
+                    "index on {}.{field}: {} entries match the records",
+                    kind.collection(),
+                    actual.len()
+                ));
+            } else {
+                let missing = expected
+                    .iter()
+                    .filter(|e| actual.binary_search(e).is_err())
+                    .count();
+                let extra = actual
+                    .iter()
+                    .filter(|e| expected.binary_search(e).is_err())
+                    .count();
+                report.problem(format!(
+                    "index on {}.{field}: {missing} entries missing and {extra} stray (of {} expected)",
+                    kind.collection(),
+                    expected.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! Every value the store writes goes through here: bincode 2 with a decode
+//! size limit (bincode's default is none, so a damaged length prefix would
+//! try to allocate gigabytes), plus the varints of the block format.
+
+use super::StoreError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The on-disk format version, written on creation and checked on open.
+/// Bump it on any change to keys, blocks or encoded values.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Largest value the decoder accepts. A record is at most a few 64 KiB
+/// strings; a log part or block is bounded by the writer well below this.
+const DECODE_LIMIT: usize = 16 * 1024 * 1024;
+
+fn config() -> bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<DECODE_LIMIT>,
+> {
+    bincode::config::standard().with_limit::<DECODE_LIMIT>()
+}
+
+/// Encodes a value.
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    bincode::serde::encode_to_vec(value, config()).map_err(|e| StoreError::Encode(e.to_string()))
+}
+
+/// Decodes a value, failing on trailing bytes (a sign of damage).
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    match bincode::serde::decode_from_slice(bytes, config()) {
+        Ok((value, used)) if used == bytes.len() => Ok(value),
+        Ok(_) => Err(StoreError::Damaged(format!(
+            "{what}: trailing bytes after the value"
+        ))),
+        Err(e) => Err(StoreError::Damaged(format!("{what}: {e}"))),
+    }
+}
+
+/// Appends an unsigned LEB128 varint.
+pub fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads an unsigned LEB128 varint at `*pos`, advancing it; `None` if the
+/// bytes run out or the number overflows.
+pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut n = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        n |= u64::from(b & 0x7F) << shift;
+        if b & 0x80 == 0 {
+            return Some(n);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip() {
+        for n in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+            let mut v = Vec::new();
+            put_varint(&mut v, n);
+            let mut pos = 0;
+            assert_eq!(get_varint(&v, &mut pos), Some(n));
+            assert_eq!(pos, v.len());
+        }
+        assert_eq!(get_varint(&[0x80], &mut 0), None);
+        assert_eq!(get_varint(&[0xFF; 11], &mut 0), None);
+    }
+
+    #[test]
+    fn damaged_length_prefix_is_an_error_not_an_abort() {
+        // A string claiming to be ~2^60 bytes long.
+        let bytes = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, b'a'];
+        let got: Result<String, _> = decode(&bytes, "test");
+        assert!(got.is_err());
+        let ok: String =
+            decode(&encode(&"hello".to_string()).expect("encodes"), "test").expect("decodes");
+        assert_eq!(ok, "hello");
+    }
+}

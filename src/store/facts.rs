@@ -1,0 +1,157 @@
+//! What the derivation of SPEC section 2 reads from the store, and the
+//! derivation itself over stored data, used by writes, `as of` views,
+//! `explain` and `check` alike.
+
+use super::keys::{self, IndexId, MapId};
+use super::{Store, StoreError, blocks, codec};
+use crate::model::{Date, Derived, EvidenceFacts, Kind, Record, derive};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The payload of an `evidence.claim` index entry: everything the derivation
+/// needs, so deriving a claim reads its index range and no evidence records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct EvidencePayload {
+    pub source: String,
+    pub supports: bool,
+    pub strength: f64,
+    pub date: Option<Date>,
+}
+
+/// One piece of a claim's evidence, as the derivation sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvidenceFact {
+    /// The evidence id.
+    pub evidence: String,
+    /// Its source's id.
+    pub source: String,
+    /// Supports (true) or refutes.
+    pub supports: bool,
+    /// Its strength.
+    pub strength: f64,
+    /// Its own date.
+    pub date: Option<Date>,
+}
+
+/// What the derivation needs to know about a source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceFacts {
+    /// Reliability in [0, 1].
+    pub reliability: f64,
+    /// Affiliations, lowercased for the case-insensitive comparison.
+    pub affiliations_lower: Vec<String>,
+    /// Publication date.
+    pub published: Option<Date>,
+}
+
+impl SourceFacts {
+    /// Whether evidence from this source about `subject` is independent.
+    pub fn independent_of(&self, subject: Option<&str>) -> bool {
+        match subject {
+            Some(subject) => {
+                let subject = subject.to_lowercase();
+                !self.affiliations_lower.iter().any(|a| *a == subject)
+            }
+            None => true,
+        }
+    }
+}
+
+/// Sources looked up once per write or query.
+#[derive(Default)]
+pub struct SourceCache {
+    sources: HashMap<String, Option<SourceFacts>>,
+}
+
+impl SourceCache {
+    /// The facts of a source, or `None` if it does not exist.
+    pub fn get(&mut self, store: &Store, id: &str) -> Result<Option<&SourceFacts>, StoreError> {
+        if !self.sources.contains_key(id) {
+            let facts = match store.get_of_kind(Kind::Source, id)? {
+                Some(Record::Source(s)) => Some(SourceFacts {
+                    reliability: s.reliability,
+                    affiliations_lower: s.affiliations.iter().map(|a| a.to_lowercase()).collect(),
+                    published: s.published,
+                }),
+                _ => None,
+            };
+            self.sources.insert(id.to_owned(), facts);
+        }
+        Ok(self.sources.get(id).and_then(Option::as_ref))
+    }
+}
+
+/// The index key prefix of a claim's evidence.
+pub(crate) fn claim_prefix(claim: &str) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(claim.len() + 2);
+    keys::encode_string(&mut prefix, claim);
+    prefix
+}
+
+/// Decodes one `evidence.claim` index entry under `prefix`.
+pub(crate) fn decode_fact(
+    prefix_len: usize,
+    key: &[u8],
+    payload: &[u8],
+) -> Result<EvidenceFact, StoreError> {
+    let p: EvidencePayload = codec::decode(payload, "evidence index entry")?;
+    Ok(EvidenceFact {
+        evidence: String::from_utf8_lossy(&key[prefix_len..]).into_owned(),
+        source: p.source,
+        supports: p.supports,
+        strength: p.strength,
+        date: p.date,
+    })
+}
+
+/// A claim's evidence in ascending id order.
+pub fn evidence_of_claim(store: &Store, claim: &str) -> Result<Vec<EvidenceFact>, StoreError> {
+    let prefix = claim_prefix(claim);
+    let mut cursor =
+        blocks::Cursor::new(store.tree(), MapId::Index(IndexId::EvidenceClaim), &prefix)?;
+    let mut out = Vec::new();
+    while cursor.advance()? && cursor.key().starts_with(&prefix) {
+        out.push(decode_fact(prefix.len(), cursor.key(), cursor.value())?);
+    }
+    Ok(out)
+}
+
+/// The effective date of a piece of evidence (SPEC section 2).
+pub fn effective_date(fact: &EvidenceFact, source: Option<&SourceFacts>) -> Option<Date> {
+    fact.date.or(source.and_then(|s| s.published))
+}
+
+/// Derives a claim's values from its evidence (ascending id order), seeing
+/// only evidence visible on `as_of` when given.
+pub fn derive_claim(
+    store: &Store,
+    subject: Option<&str>,
+    evidence: &[EvidenceFact],
+    sources: &mut SourceCache,
+    as_of: Option<Date>,
+) -> Result<Derived, StoreError> {
+    let mut facts = Vec::with_capacity(evidence.len());
+    for e in evidence {
+        let source = sources.get(store, &e.source)?;
+        if let Some(day) = as_of
+            && effective_date(e, source).is_none_or(|d| d > day)
+        {
+            continue;
+        }
+        let (reliability, independent) = match source {
+            Some(s) => (s.reliability, s.independent_of(subject)),
+            None => {
+                return Err(StoreError::Damaged(format!(
+                    "evidence {} names a missing source",
+                    e.evidence
+                )));
+            }
+        };
+        facts.push(EvidenceFacts {
+            supports: e.supports,
+            weight: e.strength * reliability,
+            independent,
+        });
+    }
+    Ok(derive(facts))
+}

@@ -1,0 +1,319 @@
+//! Every key layout of the store, in one place.
+//!
+//! The whole database is one sled tree, so that any set of writes can go in
+//! one atomic `apply_batch`. The first byte of a key says what it is:
+//!
+//! | key                                   | value                          |
+//! |---------------------------------------|--------------------------------|
+//! | `M` name                              | metadata (format version, counters, pending write) |
+//! | `B` map-id first-logical-key          | a block of a [`blocks`](super::blocks) map |
+//! | `L` seq:u64 part:u32                  | a part of write number `seq` in the log |
+//!
+//! Logical keys inside maps are order-preserving encodings (big-endian,
+//! strings escaped and terminated) so a byte-wise range scan is a range of
+//! values: see [`encode_string`], [`encode_number`], [`encode_date`].
+
+use crate::model::{Date, Kind, Status};
+
+/// First byte of metadata keys.
+pub const META: u8 = b'M';
+/// First byte of block keys.
+pub const BLOCK: u8 = b'B';
+/// First byte of log keys.
+pub const LOG: u8 = b'L';
+
+/// The metadata key holding the format version.
+pub const META_VERSION: &[u8] = b"Mversion";
+/// The metadata key holding the record and status counters.
+pub const META_COUNTERS: &[u8] = b"Mcounters";
+/// The metadata key holding the next log sequence number.
+pub const META_NEXT_SEQ: &[u8] = b"Mnext_seq";
+/// Present while a multi-batch write is under way: the sequence number it
+/// logs under. Found on open, it means the write was interrupted and must be
+/// rolled back.
+pub const META_PENDING: &[u8] = b"Mpending";
+
+/// The logical maps stored as blocks. Each has a one-byte id in block keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MapId {
+    /// Records of one kind, by id.
+    Records(Kind),
+    /// A claim's materialised derived values, by claim id.
+    Derived,
+    /// A secondary index; see [`IndexId`].
+    Index(IndexId),
+}
+
+/// The secondary indexes. Each maps `encoded value ‖ record id` to a payload
+/// (usually empty).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IndexId {
+    /// claim.subject (exact string).
+    ClaimSubject,
+    /// claim.tags, one entry per tag.
+    ClaimTags,
+    /// claim.created.
+    ClaimCreated,
+    /// claim.status (materialised).
+    ClaimStatus,
+    /// claim.confidence (materialised).
+    ClaimConfidence,
+    /// source.kind.
+    SourceKind,
+    /// source.published.
+    SourcePublished,
+    /// evidence.claim; payload: what the derivation needs (see `store::facts`).
+    EvidenceClaim,
+    /// evidence.source; payload: the evidence's claim id.
+    EvidenceSource,
+    /// evidence.result.
+    EvidenceResult,
+    /// result.model.
+    ResultModel,
+    /// result.benchmark.
+    ResultBenchmark,
+    /// result.source.
+    ResultSource,
+    /// result.date.
+    ResultDate,
+}
+
+impl IndexId {
+    /// Every index.
+    pub const ALL: [IndexId; 14] = [
+        IndexId::ClaimSubject,
+        IndexId::ClaimTags,
+        IndexId::ClaimCreated,
+        IndexId::ClaimStatus,
+        IndexId::ClaimConfidence,
+        IndexId::SourceKind,
+        IndexId::SourcePublished,
+        IndexId::EvidenceClaim,
+        IndexId::EvidenceSource,
+        IndexId::EvidenceResult,
+        IndexId::ResultModel,
+        IndexId::ResultBenchmark,
+        IndexId::ResultSource,
+        IndexId::ResultDate,
+    ];
+
+    /// The kind of record the index points at and the field it indexes.
+    pub fn field(self) -> (Kind, &'static str) {
+        match self {
+            IndexId::ClaimSubject => (Kind::Claim, "subject"),
+            IndexId::ClaimTags => (Kind::Claim, "tags"),
+            IndexId::ClaimCreated => (Kind::Claim, "created"),
+            IndexId::ClaimStatus => (Kind::Claim, "status"),
+            IndexId::ClaimConfidence => (Kind::Claim, "confidence"),
+            IndexId::SourceKind => (Kind::Source, "kind"),
+            IndexId::SourcePublished => (Kind::Source, "published"),
+            IndexId::EvidenceClaim => (Kind::Evidence, "claim"),
+            IndexId::EvidenceSource => (Kind::Evidence, "source"),
+            IndexId::EvidenceResult => (Kind::Evidence, "result"),
+            IndexId::ResultModel => (Kind::Result, "model"),
+            IndexId::ResultBenchmark => (Kind::Result, "benchmark"),
+            IndexId::ResultSource => (Kind::Result, "source"),
+            IndexId::ResultDate => (Kind::Result, "date"),
+        }
+    }
+
+    /// Whether the index holds derived values (maintained with the derived map).
+    pub fn is_derived(self) -> bool {
+        matches!(self, IndexId::ClaimStatus | IndexId::ClaimConfidence)
+    }
+
+    /// The index on a field, if there is one.
+    pub fn for_field(kind: Kind, field: &str) -> Option<IndexId> {
+        IndexId::ALL
+            .into_iter()
+            .find(|i| i.field() == (kind, field))
+    }
+}
+
+impl MapId {
+    /// Every map.
+    pub fn all() -> impl Iterator<Item = MapId> {
+        Kind::EXPORT_ORDER
+            .into_iter()
+            .map(MapId::Records)
+            .chain([MapId::Derived])
+            .chain(IndexId::ALL.into_iter().map(MapId::Index))
+    }
+
+    /// The byte that follows `B` in the map's block keys.
+    pub fn byte(self) -> u8 {
+        match self {
+            MapId::Records(Kind::Source) => 1,
+            MapId::Records(Kind::Claim) => 2,
+            MapId::Records(Kind::Evidence) => 3,
+            MapId::Records(Kind::Result) => 4,
+            MapId::Derived => 5,
+            MapId::Index(index) => 16 + index as u8,
+        }
+    }
+
+    /// The sled key of the block whose first logical key is `first`.
+    pub fn block_key(self, first: &[u8]) -> Vec<u8> {
+        let mut key = Vec::with_capacity(2 + first.len());
+        key.extend_from_slice(&[BLOCK, self.byte()]);
+        key.extend_from_slice(first);
+        key
+    }
+
+    /// The prefix every block key of this map starts with.
+    pub fn prefix(self) -> [u8; 2] {
+        [BLOCK, self.byte()]
+    }
+}
+
+/// The key of part `part` of log entry `seq`.
+pub fn log_key(seq: u64, part: u32) -> Vec<u8> {
+    let mut key = Vec::with_capacity(13);
+    key.push(LOG);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key.extend_from_slice(&part.to_be_bytes());
+    key
+}
+
+/// Appends an order-preserving encoding of a string: bytes with 0x00 escaped
+/// as 0x00 0xFF, then the terminator 0x00 0x00. A shorter string sorts before
+/// any longer one it is a prefix of, and nothing can be confused with the id
+/// that follows.
+pub fn encode_string(out: &mut Vec<u8>, s: &str) {
+    for &b in s.as_bytes() {
+        out.push(b);
+        if b == 0 {
+            out.push(0xFF);
+        }
+    }
+    out.extend_from_slice(&[0, 0]);
+}
+
+/// Appends an order-preserving encoding of a finite number (IEEE-754 bits
+/// with the sign flipped, negatives inverted), 8 bytes.
+pub fn encode_number(out: &mut Vec<u8>, n: f64) {
+    // -0.0 and 0.0 compare equal, so they must encode the same.
+    let n = if n == 0.0 { 0.0 } else { n };
+    let bits = n.to_bits();
+    let ordered = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    };
+    out.extend_from_slice(&ordered.to_be_bytes());
+}
+
+/// Appends a date as its big-endian ordinal, 4 bytes.
+pub fn encode_date(out: &mut Vec<u8>, d: Date) {
+    out.extend_from_slice(&d.ordinal().to_be_bytes());
+}
+
+/// Appends a status as one byte, in the order of [`Status::ALL`].
+pub fn encode_status(out: &mut Vec<u8>, s: Status) {
+    out.push(s as u8);
+}
+
+/// Splits an index key into its encoded value and the record id after it.
+/// Every index value encoding has a known length or a terminator, so the
+/// split needs to know only which index it is.
+pub fn split_index_key(index: IndexId, key: &[u8]) -> Option<(&[u8], &[u8])> {
+    let value_len = match index {
+        IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate => 4,
+        IndexId::ClaimStatus => 1,
+        IndexId::ClaimConfidence => 8,
+        _ => {
+            let mut i = 0;
+            loop {
+                match (key.get(i)?, key.get(i + 1)?) {
+                    (0, 0) => break i + 2,
+                    (0, _) => i += 2,
+                    _ => i += 1,
+                }
+            }
+        }
+    };
+    (key.len() >= value_len).then(|| key.split_at(value_len))
+}
+
+/// Decodes a string encoded by [`encode_string`] (terminator included).
+pub fn decode_string(encoded: &[u8]) -> Option<String> {
+    let body = encoded.strip_suffix(&[0, 0])?;
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        out.push(body[i]);
+        i += if body[i] == 0 { 2 } else { 1 };
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Decodes a date encoded by [`encode_date`].
+pub fn decode_date(encoded: &[u8]) -> Option<Date> {
+    let n = u32::from_be_bytes(encoded.try_into().ok()?);
+    Date::from_ymd(
+        u16::try_from(n / 10_000).ok()?,
+        ((n / 100) % 100) as u8,
+        (n % 100) as u8,
+    )
+}
+
+/// Decodes a status encoded by [`encode_status`].
+pub fn decode_status(encoded: &[u8]) -> Option<Status> {
+    match encoded {
+        [b] => Status::ALL.get(usize::from(*b)).copied(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(n: f64) -> Vec<u8> {
+        let mut v = Vec::new();
+        encode_number(&mut v, n);
+        v
+    }
+
+    fn string(s: &str) -> Vec<u8> {
+        let mut v = Vec::new();
+        encode_string(&mut v, s);
+        v
+    }
+
+    #[test]
+    fn numbers_order_like_numbers() {
+        let xs = [f64::MIN, -1e9, -1.5, -0.0, 0.0, 1e-9, 0.5, 1.0, 7e300];
+        for pair in xs.windows(2) {
+            assert!(num(pair[0]) <= num(pair[1]), "{} vs {}", pair[0], pair[1]);
+        }
+        assert_eq!(num(-0.0), num(0.0));
+    }
+
+    #[test]
+    fn strings_order_like_strings_and_split_back() {
+        let xs = ["", "a", "a\0", "a\0b", "ab", "b"];
+        for pair in xs.windows(2) {
+            assert!(
+                string(pair[0]) < string(pair[1]),
+                "{:?} vs {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+        let mut key = string("x\0y");
+        key.extend_from_slice(b"c1");
+        assert_eq!(
+            split_index_key(IndexId::ClaimSubject, &key),
+            Some((&key[..6], &b"c1"[..]))
+        );
+    }
+
+    #[test]
+    fn map_bytes_are_distinct() {
+        let mut bytes: Vec<u8> = MapId::all().map(MapId::byte).collect();
+        bytes.sort_unstable();
+        bytes.dedup();
+        assert_eq!(bytes.len(), MapId::all().count());
+    }
+}

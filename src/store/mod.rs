@@ -1,0 +1,369 @@
+//! The sled store: records in packed blocks, secondary indexes, each claim's
+//! materialised derived values, counters and the append-only log.
+//!
+//! All sled and bincode code lives in this module. The layout is in
+//! [`keys`], the value encodings in [`codec`], the block format in
+//! [`blocks`]; [`write`] applies changes atomically and keeps everything
+//! derived up to date.
+
+pub mod blocks;
+mod check;
+pub mod codec;
+mod facts;
+pub mod keys;
+mod write;
+
+pub use check::CheckReport;
+pub use facts::{
+    EvidenceFact, SourceCache, SourceFacts, derive_claim, effective_date, evidence_of_claim,
+};
+pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
+
+use crate::model::{BenchResult, Claim, Derived, Evidence, Kind, Record, Source, Status};
+use blocks::Cursor;
+use keys::{IndexId, MapId};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another process holds the database.
+    #[error("the database at {0} is in use by another evident process")]
+    InUse(String),
+    /// A reading command was pointed at a database that does not exist.
+    #[error("no database at {0} (create one with `evident import FILE`, or pass --db PATH)")]
+    Missing(String),
+    /// The database was written by another format version.
+    #[error(
+        "the database at {path} has format version {found}, but this evident reads version {expected}"
+    )]
+    Version {
+        /// Where the database is.
+        path: String,
+        /// The version on disk.
+        found: u32,
+        /// The version this build reads.
+        expected: u32,
+    },
+    /// The path holds something that is not an evident database.
+    #[error("{0} is not an evident database")]
+    NotEvident(String),
+    /// Stored bytes do not decode.
+    #[error("the database is damaged: {0}; run `evident check` for details")]
+    Damaged(String),
+    /// A value could not be encoded (should not happen for valid records).
+    #[error("could not encode a value: {0}")]
+    Encode(String),
+    /// sled reported an I/O or corruption problem.
+    #[error("storage error: {0}")]
+    Sled(String),
+    /// One or more changes were refused; nothing was written.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Rejected(Vec<Rejection>),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Corruption { .. } => StoreError::Damaged(e.to_string()),
+            other => StoreError::Sled(other.to_string()),
+        }
+    }
+}
+
+/// Why one change was refused.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rejection {
+    /// The record the change was about.
+    pub id: String,
+    /// The change's position in its [`ChangeSet`] (see [`ChangeSet::push`]).
+    pub position: Option<u32>,
+    /// The field at fault, if one is.
+    pub field: Option<&'static str>,
+    /// What is wrong, as a sentence fragment.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "{}: {field}: {}", self.id, self.reason),
+            None => write!(f, "{}: {}", self.id, self.reason),
+        }
+    }
+}
+
+/// Counts kept up to date on every write so `count` never scans.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Records by kind, in [`Kind::EXPORT_ORDER`]'s order of definition (source, claim, evidence, result).
+    pub records: [u64; 4],
+    /// Claims by status, in [`Status::ALL`] order.
+    pub statuses: [u64; 4],
+}
+
+impl Counters {
+    /// Records of one kind.
+    pub fn of_kind(&self, kind: Kind) -> u64 {
+        self.records[kind as usize]
+    }
+
+    /// Claims with one status.
+    pub fn of_status(&self, status: Status) -> u64 {
+        self.statuses[status as usize]
+    }
+}
+
+/// sled's page cache. Explicit so a query process stays small; the block
+/// layout means few pages are hot at once.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// An open store.
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    /// One writer at a time; readers never wait for it.
+    writer: Mutex<()>,
+}
+
+impl Store {
+    /// Opens the store at `path`, creating it when `create` is set and it
+    /// does not exist. An interrupted write found on open is rolled back.
+    pub fn open(path: &Path, create: bool) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        let exists = path.join("db").exists();
+        if !exists && !create {
+            return Err(StoreError::Missing(shown));
+        }
+        if path.exists() && !path.is_dir() {
+            return Err(StoreError::NotEvident(shown));
+        }
+        if !exists
+            && path.is_dir()
+            && std::fs::read_dir(path)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(true)
+        {
+            // A non-empty directory that sled did not make: not ours to fill.
+            return Err(StoreError::NotEvident(shown));
+        }
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::InUse(shown.clone())
+                }
+                other => StoreError::from(other),
+            })?;
+        let store = Store {
+            db,
+            path: path.to_path_buf(),
+            writer: Mutex::new(()),
+        };
+        match store.db.get(keys::META_VERSION)? {
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| StoreError::NotEvident(shown.clone()))?;
+                if found != codec::FORMAT_VERSION {
+                    return Err(StoreError::Version {
+                        path: shown,
+                        found,
+                        expected: codec::FORMAT_VERSION,
+                    });
+                }
+            }
+            None if store.db.is_empty() => {
+                store
+                    .db
+                    .insert(keys::META_VERSION, &codec::FORMAT_VERSION.to_be_bytes())?;
+                store.db.flush()?;
+            }
+            None => return Err(StoreError::NotEvident(shown)),
+        }
+        store.recover()?;
+        Ok(store)
+    }
+
+    /// Where the store lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn tree(&self) -> &sled::Tree {
+        &self.db
+    }
+
+    /// Bytes the store takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> Result<Counters, StoreError> {
+        match self.db.get(keys::META_COUNTERS)? {
+            Some(bytes) => codec::decode(&bytes, "counters"),
+            None => Ok(Counters::default()),
+        }
+    }
+
+    /// The record with this id, of whatever kind.
+    pub fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        for kind in Kind::EXPORT_ORDER {
+            if let Some(record) = self.get_of_kind(kind, id)? {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The record with this id if it is of `kind`.
+    pub fn get_of_kind(&self, kind: Kind, id: &str) -> Result<Option<Record>, StoreError> {
+        match blocks::get(self.tree(), MapId::Records(kind), id.as_bytes())? {
+            Some(bytes) => decode_record(kind, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A claim's materialised derived values.
+    pub fn derived(&self, claim: &str) -> Result<Option<Derived>, StoreError> {
+        match blocks::get(self.tree(), MapId::Derived, claim.as_bytes())? {
+            Some(bytes) => codec::decode(&bytes, "derived values").map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every record of a kind in id order (with the derived values, for claims).
+    pub fn scan(&self, kind: Kind) -> Result<RecordScan<'_>, StoreError> {
+        RecordScan::new(self, kind, &[])
+    }
+
+    /// The records of a kind with id ≥ `from`, in id order.
+    pub fn scan_from(&self, kind: Kind, from: &str) -> Result<RecordScan<'_>, StoreError> {
+        RecordScan::new(self, kind, from.as_bytes())
+    }
+
+    /// The entries of an index whose key starts with `prefix` (an encoded
+    /// value, see [`keys`]), from `start` (≥ prefix) on: (key, payload).
+    pub fn index_cursor(&self, index: IndexId, start: &[u8]) -> Result<Cursor, StoreError> {
+        Cursor::new(self.tree(), MapId::Index(index), start)
+    }
+
+    /// The evidence of a claim in id order, with what the derivation needs.
+    pub fn evidence_facts(&self, claim: &str) -> Result<Vec<EvidenceFact>, StoreError> {
+        facts::evidence_of_claim(self, claim)
+    }
+
+    /// The ids of records that name `id` (evidence naming a claim, source or
+    /// result; results naming a source).
+    pub fn referrers(&self, id: &str, kind: Kind) -> Result<Vec<String>, StoreError> {
+        let indexes: &[IndexId] = match kind {
+            Kind::Claim => &[IndexId::EvidenceClaim],
+            Kind::Source => &[IndexId::EvidenceSource, IndexId::ResultSource],
+            Kind::Result => &[IndexId::EvidenceResult],
+            Kind::Evidence => &[],
+        };
+        let mut prefix = Vec::new();
+        keys::encode_string(&mut prefix, id);
+        let mut out = Vec::new();
+        for &index in indexes {
+            let mut cursor = self.index_cursor(index, &prefix)?;
+            while cursor.advance()? && cursor.key().starts_with(&prefix) {
+                out.push(String::from_utf8_lossy(&cursor.key()[prefix.len()..]).into_owned());
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Flushes everything to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+/// Decodes a stored record of a known kind.
+pub(crate) fn decode_record(kind: Kind, bytes: &[u8]) -> Result<Record, StoreError> {
+    Ok(match kind {
+        Kind::Source => Record::Source(codec::decode::<Source>(bytes, "source record")?),
+        Kind::Claim => Record::Claim(codec::decode::<Claim>(bytes, "claim record")?),
+        Kind::Evidence => Record::Evidence(codec::decode::<Evidence>(bytes, "evidence record")?),
+        Kind::Result => Record::Result(codec::decode::<BenchResult>(bytes, "result record")?),
+    })
+}
+
+/// Encodes a record (without its kind: the map says it).
+pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, StoreError> {
+    match record {
+        Record::Source(r) => codec::encode(r),
+        Record::Claim(r) => codec::encode(r),
+        Record::Evidence(r) => codec::encode(r),
+        Record::Result(r) => codec::encode(r),
+    }
+}
+
+/// Records of one kind in id order; claims come with their derived values.
+pub struct RecordScan<'s> {
+    store: &'s Store,
+    kind: Kind,
+    records: Cursor,
+    derived: Option<Cursor>,
+}
+
+impl<'s> RecordScan<'s> {
+    fn new(store: &'s Store, kind: Kind, from: &[u8]) -> Result<RecordScan<'s>, StoreError> {
+        let derived = match kind {
+            Kind::Claim => Some(Cursor::new(store.tree(), MapId::Derived, from)?),
+            _ => None,
+        };
+        Ok(RecordScan {
+            store,
+            kind,
+            records: Cursor::new(store.tree(), MapId::Records(kind), from)?,
+            derived,
+        })
+    }
+
+    /// The next record, or `None` at the end.
+    pub fn next_record(&mut self) -> Result<Option<(Record, Option<Derived>)>, StoreError> {
+        if !self.records.advance()? {
+            return Ok(None);
+        }
+        let record = decode_record(self.kind, self.records.value())?;
+        let derived = match &mut self.derived {
+            Some(cursor) => {
+                let id = self.records.key();
+                let found =
+                    cursor.seek(self.store.tree(), MapId::Derived, id)? && cursor.key() == id;
+                Some(if found {
+                    codec::decode(cursor.value(), "derived values")?
+                } else {
+                    Derived::default()
+                })
+            }
+            None => None,
+        };
+        Ok(Some((record, derived)))
+    }
+
+    /// The id of the record `next_record` would return after skipping
+    /// nothing; used by index-driven plans. (Raw access for speed.)
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+}
+
+impl Iterator for RecordScan<'_> {
+    type Item = Result<(Record, Option<Derived>), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record().transpose()
+    }
+}

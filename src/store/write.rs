@@ -1,0 +1,895 @@
+//! Applying changes: records, index entries, materialised derived values,
+//! counters and the log, atomically.
+//!
+//! A write runs in phases, each a sorted pass over one map so every block is
+//! rewritten at most once per write, however large the write:
+//!
+//! 1. the log entry: each changed record's *before-image*, and a `pending`
+//!    marker naming the entry;
+//! 2. the record maps;
+//! 3. the secondary indexes;
+//! 4. the derived values of every affected claim, and the status and
+//!    confidence indexes;
+//! 5. one batch with the counters and the log header that clears the marker.
+//!
+//! Each phase is written in bounded batches. A crash before phase 5 leaves
+//! the marker; on the next open [`Store::recover`] replays the before-images
+//! through this same machinery (every step is idempotent), so a write is
+//! either wholly there or wholly absent.
+
+use super::blocks::{self, BatchSink, BlockBuilder, BlockReader, Cursor, Mutation};
+use super::facts::{self, EvidencePayload, SourceCache};
+use super::keys::{self, IndexId, MapId};
+use super::{Counters, Rejection, Store, StoreError, codec, decode_record, encode_record};
+use crate::model::{Derived, Id, Kind, Record, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// One change to the database.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// Add or replace a record.
+    Put(Record),
+    /// Remove a record.
+    Retract(Id),
+}
+
+/// A set of changes applied together, held compactly (one byte arena) so a
+/// million-record import fits in memory.
+#[derive(Default)]
+pub struct ChangeSet {
+    arena: Vec<u8>,
+    /// Start of each change in `arena`; a change ends where the next begins.
+    starts: Vec<usize>,
+}
+
+/// A change as stored in a [`ChangeSet`].
+#[derive(Clone, Copy)]
+struct ChangeRef<'a> {
+    id: &'a [u8],
+    /// The new record's kind and encoding; `None` for a retraction.
+    put: Option<(Kind, &'a [u8])>,
+    /// Where it was pushed (see [`ChangeSet::push`]).
+    position: u32,
+}
+
+fn kind_tag(kind: Kind) -> u8 {
+    kind as u8 + 1
+}
+
+fn tag_kind(tag: u8) -> Option<Kind> {
+    [Kind::Source, Kind::Claim, Kind::Evidence, Kind::Result]
+        .get(usize::from(tag).checked_sub(1)?)
+        .copied()
+}
+
+impl ChangeSet {
+    /// An empty change set.
+    pub fn new() -> ChangeSet {
+        ChangeSet::default()
+    }
+
+    /// Adds a change. Rejections name it by its position: the number of
+    /// changes pushed before it.
+    pub fn push(&mut self, change: Change) -> Result<(), StoreError> {
+        let position = u32::try_from(self.len())
+            .map_err(|_| StoreError::Encode("more than 4 billion changes in one write".into()))?;
+        self.starts.push(self.arena.len());
+        match change {
+            Change::Put(record) => {
+                let bytes = encode_record(&record)?;
+                self.push_raw(
+                    position,
+                    record.id().as_str().as_bytes(),
+                    Some((record.kind(), &bytes)),
+                );
+            }
+            Change::Retract(id) => self.push_raw(position, id.as_str().as_bytes(), None),
+        }
+        Ok(())
+    }
+
+    fn push_raw(&mut self, position: u32, id: &[u8], put: Option<(Kind, &[u8])>) {
+        // Ids are at most 128 bytes, so the length fits a byte.
+        self.arena.push(put.map_or(0, |(k, _)| kind_tag(k)));
+        self.arena.push(id.len() as u8);
+        self.arena.extend_from_slice(&position.to_be_bytes());
+        self.arena.extend_from_slice(id);
+        if let Some((_, bytes)) = put {
+            self.arena.extend_from_slice(bytes);
+        }
+    }
+
+    /// Number of changes.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Whether there are no changes.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    fn at(&self, i: usize) -> ChangeRef<'_> {
+        let start = self.starts[i];
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.arena.len());
+        let bytes = &self.arena[start..end];
+        let id_len = usize::from(bytes[1]);
+        let position = u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]);
+        let id = &bytes[6..6 + id_len];
+        let put = tag_kind(bytes[0]).map(|k| (k, &bytes[6 + id_len..]));
+        ChangeRef { id, put, position }
+    }
+
+    /// Sorts by id, keeping the first of each id; returns the later ones.
+    fn sort(&mut self) -> Vec<Rejection> {
+        // Sort the offsets, then rebuild the arena in order so `at` stays simple.
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by(|&a, &b| self.at(a).id.cmp(self.at(b).id));
+        let mut sorted = ChangeSet {
+            arena: Vec::with_capacity(self.arena.len()),
+            starts: Vec::with_capacity(self.len()),
+        };
+        let mut duplicates = Vec::new();
+        for (n, &i) in order.iter().enumerate() {
+            let c = self.at(i);
+            if n > 0 && self.at(order[n - 1]).id == c.id {
+                duplicates.push(Rejection {
+                    id: String::from_utf8_lossy(c.id).into_owned(),
+                    position: Some(c.position),
+                    field: Some("id"),
+                    reason: "the same id is given more than once".into(),
+                });
+                continue;
+            }
+            sorted.starts.push(sorted.arena.len());
+            sorted.push_raw(c.position, c.id, c.put);
+        }
+        *self = sorted;
+        duplicates
+    }
+
+    /// Every id in the set.
+    pub fn ids(&self) -> std::collections::HashSet<&[u8]> {
+        (0..self.len()).map(|i| self.at(i).id).collect()
+    }
+
+    /// Drops the changes pushed at these positions.
+    pub fn remove_positions(&mut self, positions: &[u32]) {
+        let drop: std::collections::HashSet<u32> = positions.iter().copied().collect();
+        let mut kept = ChangeSet {
+            arena: Vec::with_capacity(self.arena.len()),
+            starts: Vec::with_capacity(self.len()),
+        };
+        for i in 0..self.len() {
+            let c = self.at(i);
+            if !drop.contains(&c.position) {
+                kept.starts.push(kept.arena.len());
+                kept.push_raw(c.position, c.id, c.put);
+            }
+        }
+        *self = kept;
+    }
+
+    fn find(&self, id: &[u8]) -> Option<ChangeRef<'_>> {
+        let i = self.starts.binary_search_by(|&s| {
+            let len = usize::from(self.arena[s + 1]);
+            self.arena[s + 6..s + 6 + len].cmp(id)
+        });
+        i.ok().map(|i| self.at(i))
+    }
+}
+
+/// What a write did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WriteSummary {
+    /// The log sequence number, if anything changed.
+    pub seq: Option<u64>,
+    /// Records added, by kind (source, claim, evidence, result).
+    pub added: [u64; 4],
+    /// Records replaced, by kind.
+    pub replaced: [u64; 4],
+    /// Records retracted, by kind.
+    pub retracted: [u64; 4],
+    /// Puts identical to what was stored (nothing written).
+    pub unchanged: u64,
+}
+
+/// The header of one logged write (part 0 of its log entry).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Sequence number, from 1.
+    pub seq: u64,
+    /// When it was recorded, milliseconds since the Unix epoch.
+    pub recorded_ms: u64,
+    /// What was done (`import liar2.jsonl`, `add claim c7`).
+    pub action: String,
+    /// How many records it changed.
+    pub changes: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Normal,
+    /// Re-applying before-images after a crash: no validation, no counters.
+    Rollback,
+}
+
+/// Per-change facts gathered before writing.
+struct Resolved {
+    /// The stored version: its kind and encoding.
+    old: Option<(Kind, Vec<u8>)>,
+}
+
+impl Store {
+    /// Applies a change set atomically and durably. `action` is logged.
+    pub fn write(&self, action: &str, changes: &mut ChangeSet) -> Result<WriteSummary, StoreError> {
+        let _writer = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Sled("a previous write panicked".into()))?;
+        self.apply(action, changes, Mode::Normal, None)
+    }
+
+    /// Rolls back a write interrupted by a crash, if the last one was.
+    pub(super) fn recover(&self) -> Result<(), StoreError> {
+        let Some(seq) = self.tree().get(keys::META_PENDING)? else {
+            return Ok(());
+        };
+        let seq = <[u8; 8]>::try_from(seq.as_ref())
+            .map(u64::from_be_bytes)
+            .map_err(|_| StoreError::Damaged("the pending-write marker".into()))?;
+        let mut undo = ChangeSet::new();
+        for part in self
+            .tree()
+            .range(keys::log_key(seq, 1)..keys::log_key(seq + 1, 0))
+        {
+            let (_, part) = part?;
+            let mut reader = BlockReader::new(part)?;
+            while reader.advance()? {
+                let before = reader.value();
+                let position = undo.len() as u32;
+                undo.starts.push(undo.arena.len());
+                let put = match before.split_first() {
+                    Some((&tag, bytes)) if tag != 0 => Some((
+                        tag_kind(tag).ok_or_else(|| StoreError::Damaged("log".into()))?,
+                        bytes,
+                    )),
+                    _ => None,
+                };
+                undo.push_raw(position, reader.key(), put);
+            }
+        }
+        self.apply("rollback", &mut undo, Mode::Rollback, Some(seq))
+            .map(drop)
+    }
+
+    fn apply(
+        &self,
+        action: &str,
+        changes: &mut ChangeSet,
+        mode: Mode,
+        rollback_seq: Option<u64>,
+    ) -> Result<WriteSummary, StoreError> {
+        let mut problems = changes.sort();
+        let changes = &*changes;
+        let resolved = self.resolve(changes)?;
+        let mut summary = WriteSummary::default();
+        if mode == Mode::Normal {
+            problems.extend(self.validate(changes, &resolved)?);
+            if !problems.is_empty() {
+                problems.sort_by_key(|p| p.position);
+                return Err(StoreError::Rejected(problems));
+            }
+        }
+        // Drop puts identical to what is stored (but a rollback re-applies everything).
+        let mut keep = Vec::with_capacity(changes.len());
+        for (i, r) in resolved.iter().enumerate() {
+            let c = changes.at(i);
+            let identical = match (c.put, &r.old) {
+                (Some((k, new)), Some((ok, old))) => k == *ok && new == old.as_slice(),
+                (None, None) => true,
+                _ => false,
+            };
+            if identical && mode == Mode::Normal {
+                summary.unchanged += 1;
+                continue;
+            }
+            match (c.put, &r.old) {
+                (Some((k, _)), None) => summary.added[k as usize] += 1,
+                (Some((k, _)), Some(_)) => summary.replaced[k as usize] += 1,
+                (None, Some((k, _))) => summary.retracted[*k as usize] += 1,
+                (None, None) => {}
+            }
+            keep.push(i);
+        }
+        if keep.is_empty() && mode == Mode::Normal {
+            return Ok(summary);
+        }
+
+        let tree = self.tree();
+        let mut sink = BatchSink::new(tree);
+        let seq = match rollback_seq {
+            Some(seq) => seq,
+            None => self.next_seq()?,
+        };
+        if mode == Mode::Normal {
+            // Phase 1: the marker and the before-images, before any data.
+            sink.put(
+                keys::META_PENDING.to_vec(),
+                Some(seq.to_be_bytes().to_vec()),
+            );
+            let mut part = 1u32;
+            let mut builder = BlockBuilder::default();
+            let mut value = Vec::new();
+            for &i in &keep {
+                value.clear();
+                match &resolved[i].old {
+                    Some((k, bytes)) => {
+                        value.push(kind_tag(*k));
+                        value.extend_from_slice(bytes);
+                    }
+                    None => value.push(0),
+                }
+                builder.push(changes.at(i).id, &value);
+                if builder.is_full() {
+                    write_log_part(&mut sink, seq, &mut part, &mut builder)?;
+                }
+            }
+            write_log_part(&mut sink, seq, &mut part, &mut builder)?;
+            sink.flush()?;
+        }
+
+        // Phase 2: records.
+        for kind in Kind::EXPORT_ORDER {
+            let mutations = keep.iter().filter_map(|&i| {
+                let c = changes.at(i);
+                let old_kind = resolved[i].old.as_ref().map(|(k, _)| *k);
+                match c.put {
+                    Some((k, bytes)) if k == kind => {
+                        Some(Ok((c.id.to_vec(), Some(bytes.to_vec()))))
+                    }
+                    _ if old_kind == Some(kind) => Some(Ok((c.id.to_vec(), None))),
+                    _ => None,
+                }
+            });
+            blocks::apply(tree, MapId::Records(kind), mutations, &mut sink)?;
+        }
+        // Each phase reads what the previous one wrote, so it must be in sled.
+        sink.flush()?;
+
+        // Phase 3: secondary indexes.
+        for index in IndexId::ALL.into_iter().filter(|i| !i.is_derived()) {
+            let kind = index.field().0;
+            let mut mutations: Vec<Mutation> = Vec::new();
+            for &i in &keep {
+                let c = changes.at(i);
+                if let Some((k, old)) = &resolved[i].old
+                    && *k == kind
+                {
+                    for (key, _) in index_entries(index, &decode_record(kind, old)?)? {
+                        mutations.push((key, None));
+                    }
+                }
+                if let Some((k, new)) = c.put
+                    && k == kind
+                {
+                    for (key, payload) in index_entries(index, &decode_record(kind, new)?)? {
+                        mutations.push((key, Some(payload)));
+                    }
+                }
+            }
+            apply_sorted(tree, MapId::Index(index), mutations, &mut sink)?;
+        }
+        sink.flush()?;
+
+        // Phase 4: derived values of every affected claim.
+        let affected = self.affected_claims(changes, &keep, &resolved)?;
+        let status_delta = self.rederive(&affected, &mut sink)?;
+
+        // Phase 5: counters, log header, marker cleared — one batch.
+        sink.flush()?;
+        let mut counters = self.counters()?;
+        if mode == Mode::Normal {
+            for k in 0..4 {
+                counters.records[k] =
+                    (counters.records[k] + summary.added[k]).saturating_sub(summary.retracted[k]);
+                counters.statuses[k] = counters.statuses[k]
+                    .checked_add_signed(status_delta[k])
+                    .unwrap_or(0);
+            }
+            sink.put(
+                keys::META_COUNTERS.to_vec(),
+                Some(codec::encode(&counters)?),
+            );
+            let header = LogEntry {
+                seq,
+                recorded_ms: now_ms(),
+                action: action.to_owned(),
+                changes: keep.len() as u64,
+            };
+            sink.put(keys::log_key(seq, 0), Some(codec::encode(&header)?));
+            sink.put(
+                keys::META_NEXT_SEQ.to_vec(),
+                Some((seq + 1).to_be_bytes().to_vec()),
+            );
+            summary.seq = Some(seq);
+        } else {
+            // The interrupted write never happened: forget its log entry.
+            for key in tree
+                .range(keys::log_key(seq, 0)..keys::log_key(seq + 1, 0))
+                .keys()
+            {
+                sink.put(key?.to_vec(), None);
+            }
+        }
+        sink.put(keys::META_PENDING.to_vec(), None);
+        sink.flush()?;
+        self.flush()?;
+        Ok(summary)
+    }
+
+    fn next_seq(&self) -> Result<u64, StoreError> {
+        Ok(match self.tree().get(keys::META_NEXT_SEQ)? {
+            Some(v) => <[u8; 8]>::try_from(v.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Damaged("sequence number".into()))?,
+            None => 1,
+        })
+    }
+
+    /// Finds the stored version of every changed id, walking each record map
+    /// once in id order.
+    fn resolve(&self, changes: &ChangeSet) -> Result<Vec<Resolved>, StoreError> {
+        let counters = self.counters()?;
+        let mut cursors: Vec<(Kind, Option<Cursor>)> =
+            Kind::EXPORT_ORDER.into_iter().map(|k| (k, None)).collect();
+        let mut out = Vec::with_capacity(changes.len());
+        for i in 0..changes.len() {
+            let id = changes.at(i).id;
+            let mut old = None;
+            for (kind, cursor) in &mut cursors {
+                // Empty maps are skipped; a rollback must look everywhere.
+                if counters.of_kind(*kind) == 0 && self.tree().get(keys::META_PENDING)?.is_none() {
+                    continue;
+                }
+                let cursor = match cursor {
+                    Some(c) => c,
+                    None => cursor.insert(Cursor::new(self.tree(), MapId::Records(*kind), id)?),
+                };
+                if cursor.seek(self.tree(), MapId::Records(*kind), id)? && cursor.key() == id {
+                    old = Some((*kind, cursor.value().to_vec()));
+                    break;
+                }
+            }
+            out.push(Resolved { old });
+        }
+        Ok(out)
+    }
+
+    /// Checks kinds, references and retractions; nothing is written if any
+    /// change is refused.
+    fn validate(&self, changes: &ChangeSet, resolved: &[Resolved]) -> Result<Vec<Rejection>, StoreError> {
+        const MAX_REJECTIONS: usize = 100;
+        let mut problems = Vec::new();
+        let mut kinds: HashMap<Vec<u8>, Option<Kind>> = HashMap::new();
+        for (i, r) in resolved.iter().enumerate() {
+            if problems.len() >= MAX_REJECTIONS {
+                break;
+            }
+            let c = changes.at(i);
+            let id = String::from_utf8_lossy(c.id).into_owned();
+            let position = Some(c.position);
+            match (c.put, &r.old) {
+                (Some((k, _)), Some((old, _))) if k != *old => problems.push(Rejection {
+                    position,
+                    id: id.clone(),
+                    field: Some("id"),
+                    reason: format!(
+                        "already used by a {}; ids are unique across all kinds",
+                        old.name()
+                    ),
+                }),
+                (None, None) => problems.push(Rejection {
+                    id: id.clone(),
+                    position,
+                    field: None,
+                    reason: "no record has this id".into(),
+                }),
+                _ => {}
+            }
+            if let Some((kind, bytes)) = c.put {
+                let record = decode_record(kind, bytes)?;
+                for (field, target, want) in record.references() {
+                    let target_bytes = target.as_str().as_bytes();
+                    let found = match changes.find(target_bytes) {
+                        Some(ChangeRef {
+                            put: Some((k, _)), ..
+                        }) => Some(k),
+                        Some(ChangeRef { put: None, .. }) => {
+                            problems.push(Rejection {
+                                position,
+                                id: id.clone(),
+                                field: Some(field),
+                                reason: format!("names {target}, which this write retracts"),
+                            });
+                            continue;
+                        }
+                        None => match kinds.get(target_bytes) {
+                            Some(k) => *k,
+                            None => {
+                                let k = self.get(target.as_str())?.map(|r| r.kind());
+                                kinds.insert(target_bytes.to_vec(), k);
+                                k
+                            }
+                        },
+                    };
+                    match found {
+                        Some(k) if k == want => {}
+                        Some(k) => problems.push(Rejection {
+                            position,
+                            id: id.clone(),
+                            field: Some(field),
+                            reason: format!("{target} is a {}, not a {}", k.name(), want.name()),
+                        }),
+                        None => problems.push(Rejection {
+                            position,
+                            id: id.clone(),
+                            field: Some(field),
+                            reason: format!("no {} has the id {target}", want.name()),
+                        }),
+                    }
+                }
+            }
+            if let (None, Some((kind, _))) = (c.put, &r.old) {
+                let still_referring: Vec<String> = self
+                    .referrers(&id, *kind)?
+                    .into_iter()
+                    .filter(|referrer| match changes.find(referrer.as_bytes()) {
+                        None => true,
+                        Some(ChangeRef { put: None, .. }) => false,
+                        Some(ChangeRef {
+                            put: Some((k, bytes)),
+                            ..
+                        }) => decode_record(k, bytes)
+                            .map(|r| r.references().iter().any(|(_, t, _)| t.as_str() == id))
+                            .unwrap_or(true),
+                    })
+                    .collect();
+                if !still_referring.is_empty() {
+                    problems.push(Rejection {
+                        position,
+                        id: id.clone(),
+                        field: None,
+                        reason: format!(
+                            "cannot be retracted while {} refer to it (retract those first)",
+                            name_list(&still_referring)
+                        ),
+                    });
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Rejected(problems))
+        }
+    }
+
+    /// Claims whose derived values may change with this write.
+    fn affected_claims(
+        &self,
+        changes: &ChangeSet,
+        keep: &[usize],
+        resolved: &[Resolved],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut claims = Vec::new();
+        for &i in keep {
+            let c = changes.at(i);
+            let new = c.put.map(|(k, b)| decode_record(k, b)).transpose()?;
+            let old = resolved[i]
+                .old
+                .as_ref()
+                .map(|(k, b)| decode_record(*k, b))
+                .transpose()?;
+            for record in [&old, &new].into_iter().flatten() {
+                match record {
+                    Record::Claim(c) => claims.push(c.id.to_string()),
+                    Record::Evidence(e) => claims.push(e.claim.to_string()),
+                    _ => {}
+                }
+            }
+            // A source's reliability or affiliations reach every claim it bears on.
+            if let (Some(Record::Source(o)), n) = (&old, &new) {
+                let same = matches!(n, Some(Record::Source(n)) if n.reliability == o.reliability && n.affiliations == o.affiliations);
+                if !same {
+                    let prefix = facts::claim_prefix(o.id.as_str());
+                    let mut cursor =
+                        Cursor::new(self.tree(), MapId::Index(IndexId::EvidenceSource), &prefix)?;
+                    while cursor.advance()? && cursor.key().starts_with(&prefix) {
+                        claims.push(codec::decode::<String>(
+                            cursor.value(),
+                            "evidence.source index entry",
+                        )?);
+                    }
+                }
+            }
+        }
+        claims.sort_unstable();
+        claims.dedup();
+        Ok(claims)
+    }
+
+    /// Recomputes the derived values of `claims` (sorted) and writes those
+    /// that changed with their status and confidence index entries. Returns
+    /// the change in the number of claims of each status.
+    fn rederive(
+        &self,
+        claims: &[String],
+        sink: &mut BatchSink<'_>,
+    ) -> Result<[i64; 4], StoreError> {
+        let tree = self.tree();
+        let mut delta = [0i64; 4];
+        let mut sources = SourceCache::default();
+        let mut claim_cursor: Option<Cursor> = None;
+        let mut derived_cursor: Option<Cursor> = None;
+        let mut evidence_cursor: Option<Cursor> = None;
+        let (mut derived_muts, mut status_muts, mut confidence_muts) =
+            (Vec::new(), Vec::new(), Vec::new());
+        for claim in claims {
+            let id = claim.as_bytes();
+            let claim_map = MapId::Records(Kind::Claim);
+            let cursor = claim_cursor.get_or_insert(Cursor::new(tree, claim_map, id)?);
+            let subject = if cursor.seek(tree, claim_map, id)? && cursor.key() == id {
+                match decode_record(Kind::Claim, cursor.value())? {
+                    Record::Claim(c) => Some(c.subject),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            let cursor = derived_cursor.get_or_insert(Cursor::new(tree, MapId::Derived, id)?);
+            let old: Option<Derived> =
+                if cursor.seek(tree, MapId::Derived, id)? && cursor.key() == id {
+                    Some(codec::decode(cursor.value(), "derived values")?)
+                } else {
+                    None
+                };
+            let new = match &subject {
+                Some(subject) => {
+                    let prefix = facts::claim_prefix(claim);
+                    let index = MapId::Index(IndexId::EvidenceClaim);
+                    let cursor = evidence_cursor.get_or_insert(Cursor::new(tree, index, &prefix)?);
+                    let mut evidence = Vec::new();
+                    let mut more = cursor.seek(tree, index, &prefix)?;
+                    while more && cursor.key().starts_with(&prefix) {
+                        evidence.push(facts::decode_fact(
+                            prefix.len(),
+                            cursor.key(),
+                            cursor.value(),
+                        )?);
+                        more = cursor.advance()?;
+                    }
+                    Some(facts::derive_claim(
+                        self,
+                        subject.as_deref(),
+                        &evidence,
+                        &mut sources,
+                        None,
+                    )?)
+                }
+                None => None,
+            };
+            if old == new {
+                continue;
+            }
+            derived_muts.push(Ok((
+                id.to_vec(),
+                new.as_ref().map(codec::encode).transpose()?,
+            )));
+            if let Some(old) = &old {
+                status_muts.push((status_key(old.status, claim), None));
+                confidence_muts.push((confidence_key(old.confidence, claim), None));
+                delta[old.status as usize] -= 1;
+            }
+            if let Some(new) = &new {
+                status_muts.push((status_key(new.status, claim), Some(Vec::new())));
+                confidence_muts.push((confidence_key(new.confidence, claim), Some(Vec::new())));
+                delta[new.status as usize] += 1;
+            }
+        }
+        blocks::apply(tree, MapId::Derived, derived_muts, sink)?;
+        apply_sorted(tree, MapId::Index(IndexId::ClaimStatus), status_muts, sink)?;
+        apply_sorted(
+            tree,
+            MapId::Index(IndexId::ClaimConfidence),
+            confidence_muts,
+            sink,
+        )?;
+        Ok(delta)
+    }
+
+    /// Every logged write, oldest first.
+    pub fn log(&self) -> Result<Vec<LogEntry>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree().scan_prefix([keys::LOG]) {
+            let (key, value) = item?;
+            if key.len() == 13 && key[9..] == [0, 0, 0, 0] {
+                out.push(codec::decode(&value, "log entry")?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn write_log_part(
+    sink: &mut BatchSink<'_>,
+    seq: u64,
+    part: &mut u32,
+    builder: &mut BlockBuilder,
+) -> Result<(), StoreError> {
+    if let Some((_, block)) = builder.finish() {
+        sink.put(keys::log_key(seq, *part), Some(block));
+        *part += 1;
+        sink.flush_if_full()?;
+    }
+    Ok(())
+}
+
+/// Sorts index mutations and keeps the last one per key (an add after a
+/// remove of the same key is an unchanged entry), then applies them.
+fn apply_sorted(
+    tree: &sled::Tree,
+    map: MapId,
+    mut mutations: Vec<Mutation>,
+    sink: &mut BatchSink<'_>,
+) -> Result<(), StoreError> {
+    // Stable sort keeps removes (pushed first) before adds of the same key.
+    mutations.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut deduped: Vec<Mutation> = Vec::with_capacity(mutations.len());
+    for m in mutations {
+        match deduped.last_mut() {
+            Some(last) if last.0 == m.0 => *last = m,
+            _ => deduped.push(m),
+        }
+    }
+    blocks::apply(tree, map, deduped.into_iter().map(Ok), sink)
+}
+
+fn status_key(status: Status, claim: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(claim.len() + 1);
+    keys::encode_status(&mut key, status);
+    key.extend_from_slice(claim.as_bytes());
+    key
+}
+
+fn confidence_key(confidence: f64, claim: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(claim.len() + 8);
+    keys::encode_number(&mut key, confidence);
+    key.extend_from_slice(claim.as_bytes());
+    key
+}
+
+/// The (key, payload) entries a record contributes to an index.
+pub(crate) fn index_entries(
+    index: IndexId,
+    record: &Record,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    let with_id = |mut key: Vec<u8>, id: &Id| {
+        key.extend_from_slice(id.as_str().as_bytes());
+        key
+    };
+    let string_key = |s: &str, id: &Id| {
+        let mut key = Vec::with_capacity(s.len() + id.as_str().len() + 2);
+        keys::encode_string(&mut key, s);
+        with_id(key, id)
+    };
+    let date_key = |d: crate::model::Date, id: &Id| {
+        let mut key = Vec::with_capacity(id.as_str().len() + 4);
+        keys::encode_date(&mut key, d);
+        with_id(key, id)
+    };
+    let empty = Vec::new;
+    Ok(match (index, record) {
+        (IndexId::ClaimSubject, Record::Claim(c)) => c
+            .subject
+            .iter()
+            .map(|s| (string_key(s, &c.id), empty()))
+            .collect(),
+        (IndexId::ClaimTags, Record::Claim(c)) => {
+            let mut tags: Vec<&String> = c.tags.iter().collect();
+            tags.sort();
+            tags.dedup();
+            tags.into_iter()
+                .map(|t| (string_key(t, &c.id), empty()))
+                .collect()
+        }
+        (IndexId::ClaimCreated, Record::Claim(c)) => c
+            .created
+            .iter()
+            .map(|d| (date_key(*d, &c.id), empty()))
+            .collect(),
+        (IndexId::SourceKind, Record::Source(s)) => vec![(string_key(&s.kind, &s.id), empty())],
+        (IndexId::SourcePublished, Record::Source(s)) => s
+            .published
+            .iter()
+            .map(|d| (date_key(*d, &s.id), empty()))
+            .collect(),
+        (IndexId::EvidenceClaim, Record::Evidence(e)) => {
+            let payload = EvidencePayload {
+                source: e.source.to_string(),
+                supports: e.stance == crate::model::Stance::Supports,
+                strength: e.strength,
+                date: e.date,
+            };
+            vec![(
+                string_key(e.claim.as_str(), &e.id),
+                codec::encode(&payload)?,
+            )]
+        }
+        (IndexId::EvidenceSource, Record::Evidence(e)) => {
+            vec![(
+                string_key(e.source.as_str(), &e.id),
+                codec::encode(&e.claim.to_string())?,
+            )]
+        }
+        (IndexId::EvidenceResult, Record::Evidence(e)) => e
+            .result
+            .iter()
+            .map(|r| (string_key(r.as_str(), &e.id), empty()))
+            .collect(),
+        (IndexId::ResultModel, Record::Result(r)) => vec![(string_key(&r.model, &r.id), empty())],
+        (IndexId::ResultBenchmark, Record::Result(r)) => {
+            vec![(string_key(&r.benchmark, &r.id), empty())]
+        }
+        (IndexId::ResultSource, Record::Result(r)) => r
+            .source
+            .iter()
+            .map(|s| (string_key(s.as_str(), &r.id), empty()))
+            .collect(),
+        (IndexId::ResultDate, Record::Result(r)) => r
+            .date
+            .iter()
+            .map(|d| (date_key(*d, &r.id), empty()))
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+fn name_list(ids: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = ids
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        text.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    text
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Used by `check`: recomputes the counters from the maps.
+pub(crate) fn count_records(store: &Store) -> Result<Counters, StoreError> {
+    let mut counters = Counters::default();
+    for kind in Kind::EXPORT_ORDER {
+        let mut cursor = Cursor::all(store.tree(), MapId::Records(kind))?;
+        while cursor.advance()? {
+            counters.records[kind as usize] += 1;
+        }
+    }
+    let mut cursor = Cursor::all(store.tree(), MapId::Derived)?;
+    while cursor.advance()? {
+        let d: Derived = codec::decode(cursor.value(), "derived values")?;
+        counters.statuses[d.status as usize] += 1;
+    }
+    Ok(counters)
+}

@@ -1,0 +1,446 @@
+//! The engine against SPEC sections 1–3: the seed fixture's derived values
+//! against an independent oracle, import errors, round trips on the real
+//! data sets, upserts, retractions and the materialised values after random
+//! writes.
+
+use evident::model::{Kind, Record, Status};
+use evident::store::{Change, ChangeSet};
+use evident::{Database, Error, ImportOptions};
+use proptest::prelude::*;
+use std::path::Path;
+
+const SEED: &str = include_str!("../fixtures/seed.jsonl");
+const DATA: &str = "../shared/data";
+
+fn temp_db() -> (tempfile::TempDir, Database) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = Database::open(dir.path().join("db")).expect("opens");
+    (dir, db)
+}
+
+fn import_str(db: &Database, text: &str) -> Result<evident::ImportReport, Error> {
+    db.import_jsonl_with(
+        "test.jsonl",
+        text.as_bytes(),
+        ImportOptions::default(),
+        &mut |_| {},
+    )
+}
+
+fn export_string(db: &Database) -> String {
+    let mut out = Vec::new();
+    db.export_jsonl(&mut out).expect("exports");
+    String::from_utf8(out).expect("utf-8")
+}
+
+#[test]
+fn seed_fixture_matches_the_independent_oracle() {
+    let (_dir, db) = temp_db();
+    import_str(&db, SEED).expect("seed imports");
+    let expected = include_str!("../fixtures/expected_status.tsv");
+    let mut seen_statuses = std::collections::HashSet::new();
+    let mut rows = 0;
+    for line in expected.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols.len(), 8, "{line}");
+        let d = db
+            .store()
+            .derived(cols[0])
+            .expect("reads")
+            .unwrap_or_else(|| panic!("no derived values for {}", cols[0]));
+        let num = |i: usize| cols[i].parse::<f64>().expect("number");
+        assert_eq!(d.status.name(), cols[1], "status of {}", cols[0]);
+        // Bit-for-bit: the oracle multiplies in the same (id) order.
+        assert_eq!(d.confidence, num(2), "confidence of {}", cols[0]);
+        assert_eq!(d.support, num(3), "support of {}", cols[0]);
+        assert_eq!(d.refute, num(4), "refute of {}", cols[0]);
+        assert_eq!(
+            d.independent_support,
+            num(5),
+            "independent support of {}",
+            cols[0]
+        );
+        assert_eq!(
+            d.independent_refute,
+            num(6),
+            "independent refute of {}",
+            cols[0]
+        );
+        assert_eq!(
+            d.evidence_count.to_string(),
+            cols[7],
+            "evidence count of {}",
+            cols[0]
+        );
+        seen_statuses.insert(d.status);
+        rows += 1;
+    }
+    assert!(rows >= 20, "the fixture has at least 20 claims");
+    for status in Status::ALL {
+        assert!(
+            seen_statuses.contains(&status),
+            "{status:?} appears in the fixture"
+        );
+    }
+    let counters = db.store().counters().expect("counters");
+    assert_eq!(counters.of_kind(Kind::Claim), rows);
+    assert!(counters.of_kind(Kind::Source) >= 12);
+    let report = db.check().expect("check runs");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+#[test]
+fn invalid_lines_are_all_reported_and_nothing_is_imported() {
+    let (_dir, db) = temp_db();
+    let text = r#"{"type":"source","id":"s1","title":"ok"}
+{"type":"claim","id":"c1","text":"fine"}
+not json
+{"type":"claim","id":"c2"}
+{"type":"claim","id":"c3","text":"x","created":"2023-02-30"}
+{"type":"source","id":"s2","title":"t","reliability":1.5}
+{"type":"evidence","id":"e1","claim":"c1","source":"nowhere","stance":"supports"}
+{"type":"evidence","id":"e2","claim":"c1","source":"s1","stance":"maybe"}
+{"type":"claim","id":"-bad","text":"x"}
+{"type":"claim","id":"c1","text":"duplicate"}
+{"type":"claim","id":"c9","text":"x","colour":"red"}
+{"type":"rumour","id":"x1"}
+"#;
+    let err = import_str(&db, text).expect_err("invalid file");
+    let message = err.to_string();
+    for expected in [
+        "test.jsonl:3: invalid JSON",
+        "test.jsonl:4: text: missing",
+        "test.jsonl:5: created: \"2023-02-30\" is not a real date",
+        "test.jsonl:6: reliability: 1.5 is outside [0, 1]",
+        "test.jsonl:8: stance: \"maybe\" is not a stance",
+        "test.jsonl:9: id:",
+        "test.jsonl:11: colour: unknown field",
+        "test.jsonl:12: type: unknown type \"rumour\"",
+    ] {
+        assert!(
+            message.contains(expected),
+            "missing {expected:?} in:\n{message}"
+        );
+    }
+    assert!(message.contains("nothing was imported"), "{message}");
+    assert_eq!(export_string(&db), "", "nothing was stored");
+}
+
+#[test]
+fn reference_problems_are_reported_with_their_lines() {
+    let (_dir, db) = temp_db();
+    let text = r#"{"type":"source","id":"s1","title":"ok"}
+{"type":"claim","id":"c1","text":"fine"}
+{"type":"evidence","id":"e1","claim":"c1","source":"nowhere","stance":"supports"}
+{"type":"claim","id":"c1","text":"duplicate"}
+{"type":"evidence","id":"e2","claim":"s1","source":"s1","stance":"supports"}
+"#;
+    let message = import_str(&db, text).expect_err("invalid").to_string();
+    assert!(
+        message.contains("test.jsonl:3: source: no source has the id nowhere"),
+        "{message}"
+    );
+    assert!(
+        message.contains("test.jsonl:4: id: the same id is given more than once"),
+        "{message}"
+    );
+    assert!(
+        message.contains("test.jsonl:5: claim: s1 is a source, not a claim"),
+        "{message}"
+    );
+    assert_eq!(export_string(&db), "");
+
+    let report = db
+        .import_jsonl_with(
+            "test.jsonl",
+            text.as_bytes(),
+            ImportOptions { skip_invalid: true },
+            &mut |_| {},
+        )
+        .expect("skip-invalid imports the rest");
+    assert_eq!(report.written.added, [1, 1, 0, 0]);
+    assert_eq!(report.skipped_total, 3);
+}
+
+#[test]
+fn forward_references_and_assigned_ids() {
+    let (_dir, db) = temp_db();
+    let text = r#"{"type":"evidence","claim":"later","source":"s9","stance":"refutes","strength":0.5}
+{"type":"claim","id":"later","text":"named before it exists","subject":"X"}
+{"type":"source","id":"s9","title":"t","reliability":"B","affiliations":["x"]}
+{"type":"claim","text":"no id"}
+{"type":"claim","id":"c1","text":"taken"}
+"#;
+    import_str(&db, text).expect("imports");
+    let exported = export_string(&db);
+    assert!(
+        exported.contains(r#""id":"e1","claim":"later""#),
+        "{exported}"
+    );
+    assert!(
+        exported.contains(r#"{"type":"claim","id":"c2","text":"no id"}"#),
+        "first free id skips c1: {exported}"
+    );
+    assert!(
+        exported.contains(r#""reliability":0.75"#),
+        "Admiralty B is stored as 0.75: {exported}"
+    );
+    // Affiliated with the subject (ignoring case): not independent.
+    let d = db.store().derived("later").expect("reads").expect("exists");
+    assert_eq!(d.refute, 0.375);
+    assert_eq!(d.independent_refute, 0.0);
+    assert_eq!(d.status, Status::Unresolved);
+}
+
+#[test]
+fn upserts_identical_records_and_retractions() {
+    let (_dir, db) = temp_db();
+    import_str(&db, SEED).expect("imports");
+    let before = export_string(&db);
+    let again = import_str(&db, SEED).expect("re-import");
+    assert_eq!(
+        again.written.unchanged,
+        again.read.iter().sum::<u64>(),
+        "identical records change nothing"
+    );
+    assert_eq!(again.written.seq, None, "nothing logged");
+    assert_eq!(export_string(&db), before);
+
+    // A source cannot be retracted while evidence cites it.
+    let mut changes = ChangeSet::new();
+    changes
+        .push(Change::Retract(
+            evident::model::Id::new("src:article").expect("id"),
+        ))
+        .expect("push");
+    let err = db
+        .store()
+        .write("retract", &mut changes)
+        .expect_err("refused");
+    assert!(
+        err.to_string().contains("cannot be retracted while"),
+        "{err}"
+    );
+
+    // An id used by another kind is refused.
+    let err = import_str(&db, r#"{"type":"claim","id":"src:article","text":"x"}"#)
+        .expect_err("kind clash");
+    assert!(
+        err.to_string().contains("already used by a source"),
+        "{err}"
+    );
+    let log = db.store().log().expect("log");
+    assert_eq!(log.len(), 1, "one logged write: {log:?}");
+}
+
+fn assert_round_trip(path: &Path) {
+    let (_dir, db) = temp_db();
+    let file = std::fs::File::open(path).expect("data file");
+    db.import_jsonl_with(
+        &path.display().to_string(),
+        std::io::BufReader::new(file),
+        ImportOptions::default(),
+        &mut |_| {},
+    )
+    .expect("imports");
+    let report = db.check().expect("check runs");
+    assert!(
+        report.problems.is_empty(),
+        "{}: {:?}",
+        path.display(),
+        report.problems
+    );
+    let first = export_string(&db);
+    let (_dir2, db2) = temp_db();
+    import_str(&db2, &first).expect("re-imports");
+    assert_eq!(
+        export_string(&db2),
+        first,
+        "{}: export → import → export",
+        path.display()
+    );
+}
+
+#[test]
+fn real_data_sets_round_trip_byte_identically() {
+    for name in ["liar2.jsonl", "fever-dev.jsonl", "climate-fever.jsonl"] {
+        let path = Path::new(DATA).join(name);
+        if !path.exists() {
+            eprintln!("skipping {name}: ../shared/data is not beside the repository");
+            continue;
+        }
+        assert_round_trip(&path);
+    }
+}
+
+#[test]
+fn liar2_statuses_match_the_oracle_counts() {
+    let path = Path::new(DATA).join("liar2.jsonl");
+    if !path.exists() {
+        return;
+    }
+    let (_dir, db) = temp_db();
+    let file = std::fs::File::open(&path).expect("data file");
+    db.import_jsonl(std::io::BufReader::new(file))
+        .expect("imports");
+    // Counted independently by tools/derive_check.py (SPEC section 2 in Python).
+    let c = db.store().counters().expect("counters");
+    assert_eq!(
+        [
+            Status::Verified,
+            Status::Refuted,
+            Status::Contested,
+            Status::Unresolved
+        ]
+        .map(|s| c.of_status(s)),
+        [1203, 1927, 742, 721]
+    );
+}
+
+/// Recomputes a claim's derived values from scratch, from exported records.
+fn naive_statuses(db: &Database) -> Vec<(String, evident::model::Derived)> {
+    let mut sources = std::collections::HashMap::new();
+    let mut claims = Vec::new();
+    let mut evidence = Vec::new();
+    for kind in Kind::EXPORT_ORDER {
+        for item in db.store().scan(kind).expect("scan") {
+            match item.expect("record").0 {
+                Record::Source(s) => {
+                    sources.insert(s.id.to_string(), s);
+                }
+                Record::Claim(c) => claims.push(c),
+                Record::Evidence(e) => evidence.push(e),
+                Record::Result(_) => {}
+            }
+        }
+    }
+    evidence.sort_by(|a, b| a.id.cmp(&b.id));
+    claims
+        .into_iter()
+        .map(|c| {
+            let facts = evidence.iter().filter(|e| e.claim == c.id).map(|e| {
+                let s = &sources[e.source.as_str()];
+                let independent = c.subject.as_ref().is_none_or(|sub| {
+                    !s.affiliations
+                        .iter()
+                        .any(|a| a.to_lowercase() == sub.to_lowercase())
+                });
+                evident::model::EvidenceFacts {
+                    supports: e.stance == evident::model::Stance::Supports,
+                    weight: e.strength * s.reliability,
+                    independent,
+                }
+            });
+            (
+                c.id.to_string(),
+                evident::model::derive(facts.collect::<Vec<_>>()),
+            )
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Source {
+        n: u8,
+        reliability: u8,
+        affiliated: bool,
+    },
+    Claim {
+        n: u8,
+        subject: bool,
+    },
+    Evidence {
+        n: u8,
+        claim: u8,
+        source: u8,
+        supports: bool,
+        strength: u8,
+    },
+    RetractEvidence {
+        n: u8,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0..4u8, 0..=10u8, any::<bool>()).prop_map(|(n, reliability, affiliated)| Op::Source {
+            n,
+            reliability,
+            affiliated
+        }),
+        (0..6u8, any::<bool>()).prop_map(|(n, subject)| Op::Claim { n, subject }),
+        (0..12u8, 0..6u8, 0..4u8, any::<bool>(), 0..=10u8).prop_map(
+            |(n, claim, source, supports, strength)| Op::Evidence {
+                n,
+                claim,
+                source,
+                supports,
+                strength
+            }
+        ),
+        (0..12u8).prop_map(|n| Op::RetractEvidence { n }),
+    ]
+}
+
+fn op_json(op: &Op) -> Option<String> {
+    Some(match op {
+        Op::Source {
+            n,
+            reliability,
+            affiliated,
+        } => format!(
+            r#"{{"type":"source","id":"s{n}","title":"t","reliability":{},"affiliations":{}}}"#,
+            f64::from(*reliability) / 10.0,
+            if *affiliated { r#"["Acme"]"# } else { "[]" }
+        ),
+        Op::Claim { n, subject } => {
+            format!(
+                r#"{{"type":"claim","id":"c{n}","text":"t"{}}}"#,
+                if *subject { r#","subject":"acme""# } else { "" }
+            )
+        }
+        Op::Evidence {
+            n,
+            claim,
+            source,
+            supports,
+            strength,
+        } => format!(
+            r#"{{"type":"evidence","id":"e{n}","claim":"c{claim}","source":"s{source}","stance":"{}","strength":{}}}"#,
+            if *supports { "supports" } else { "refutes" },
+            f64::from(*strength) / 10.0
+        ),
+        Op::RetractEvidence { .. } => return None,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// After any sequence of writes, the materialised values equal a naive
+    /// recomputation and `check` finds nothing wrong.
+    #[test]
+    fn materialised_values_equal_a_naive_recomputation(ops in proptest::collection::vec(op(), 1..40)) {
+        let (_dir, db) = temp_db();
+        for op in &ops {
+            match op_json(op) {
+                // Writes that reference missing records are refused; that is fine.
+                Some(line) => { let _ = import_str(&db, &line); }
+                None => {
+                    if let Op::RetractEvidence { n } = op {
+                        let mut changes = ChangeSet::new();
+                        changes.push(Change::Retract(evident::model::Id::new(&format!("e{n}")).expect("id"))).expect("push");
+                        let _ = db.store().write("retract", &mut changes);
+                    }
+                }
+            }
+        }
+        for (id, expected) in naive_statuses(&db) {
+            let stored = db.store().derived(&id).expect("reads").expect("derived exists");
+            prop_assert_eq!(stored, expected, "claim {}", id);
+        }
+        let report = db.check().expect("check runs");
+        prop_assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+}
