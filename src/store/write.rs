@@ -570,11 +570,7 @@ impl Store {
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(StoreError::Rejected(problems))
-        }
+        Ok(problems)
     }
 
     /// Claims whose derived values may change with this write.
