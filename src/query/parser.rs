@@ -242,6 +242,10 @@ fn end_of_statement<'a>(i: In<'a>, form: Form, follow: &[Want]) -> PResult<'a, (
         .and_then(|w| clause_help(form, &w.to_ascii_lowercase(), follow))
     {
         e.help = Some(help);
+    } else if j.fragment().starts_with(')') {
+        e.help = Some("this \")\" has no matching \"(\"".into());
+    } else if e.help.is_none() && form == Form::Other {
+        e.help = Some("the statement ends here; separate statements with \";\"".into());
     }
     Err(Err::Failure(e))
 }
@@ -834,6 +838,18 @@ fn atom<'a>(i: In<'a>, depth: usize, after: &'static str, cx: &mut Ctx) -> PResu
         count_condition(cx, &q.span)?;
         let start = q.span.start;
         let Ok((inner, open)) = punct('(')(rest) else {
+            // `any evidence stance = refutes`: the parentheses were left out.
+            if let Some(w) = found(rest).word
+                && !RESERVED.iter().any(|r| w.eq_ignore_ascii_case(r))
+                && did_you_mean(&w, AFTER_CONDITION.iter().copied()).is_none()
+            {
+                let mut e = expected_err(rest, None, &[Tok("(")], Some("evidence"));
+                e.help = Some(format!(
+                    "put the condition on the evidence in parentheses: {} evidence ({w} …)",
+                    q.node
+                ));
+                return Err(Err::Failure(e));
+            }
             let span = start..rest.location_offset();
             return Ok((
                 rest,
@@ -1442,6 +1458,7 @@ fn int<'a>(i: In<'a>, after: &'static str) -> PResult<'a, Spanned<u64>> {
             &[Thing("a whole number")],
             Some(after),
         );
+        e.help = Some(format!("write a whole number, as in \"{after} 10\""));
         if i.fragment().starts_with('-') {
             e.help = Some(format!("\"{after}\" cannot be negative"));
         }
@@ -1524,7 +1541,14 @@ fn string(i: In) -> PResult<Spanned<String>> {
             ));
         }
         if i.fragment().starts_with('\\') {
-            let (rest, c) = escape(i)?;
+            let (rest, c) = escape(i).map_err(|e| {
+                e.map(|mut e| {
+                    if e.kind == ParseErrorKind::UnexpectedEnd {
+                        e.span = open.clone();
+                    }
+                    e
+                })
+            })?;
             text.push(c);
             i = rest;
             continue;
@@ -1532,7 +1556,7 @@ fn string(i: In) -> PResult<Spanned<String>> {
         // Neither a quote nor a backslash follows: the input ended.
         let e = ParseError::new(
             ParseErrorKind::UnexpectedEnd,
-            "unterminated string: no closing \"",
+            "unterminated string: this quote is never closed",
             open.clone(),
         );
         return Err(Err::Failure(e));
@@ -1555,7 +1579,7 @@ fn escape(i: In) -> PResult<char> {
     let unterminated = || {
         Err::Failure(ParseError::new(
             ParseErrorKind::UnexpectedEnd,
-            "unterminated string: no closing \"",
+            "unterminated string: this quote is never closed",
             start..start + 1,
         ))
     };
@@ -1609,12 +1633,24 @@ fn escape(i: In) -> PResult<char> {
     if hex.is_empty() || hex.len() > 6 {
         return Err(bad("a Unicode escape has 1 to 6 hex digits", end));
     }
-    match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+    let code = u32::from_str_radix(hex, 16).unwrap_or(u32::MAX);
+    match char::from_u32(code) {
         Some(c) => Ok((rest, c)),
-        None => Err(bad(
-            &format!("\\u{{{hex}}} is not a Unicode character"),
-            end,
-        )),
+        None => {
+            let why = if (0xD800..=0xDFFF).contains(&code) {
+                "\\u{d800} to \\u{dfff} are surrogates, which are not characters"
+            } else {
+                "the highest Unicode character is \\u{10ffff}"
+            };
+            Err(Err::Failure(
+                ParseError::new(
+                    ParseErrorKind::InvalidString,
+                    format!("\\u{{{hex}}} is not a Unicode character"),
+                    start..end,
+                )
+                .with_help(why),
+            ))
+        }
     }
 }
 
@@ -1775,7 +1811,22 @@ fn expect_keyword<'a>(
     kw: &'static str,
     after: &'static str,
 ) -> impl Fn(In<'a>) -> PResult<'a, Span> {
-    move |i| keyword(kw)(i).map_err(|_| Err::Error(expected_err(i, None, &[Tok(kw)], Some(after))))
+    move |i| {
+        keyword(kw)(i).map_err(|_| {
+            let mut e = expected_err(i, None, &[Tok(kw)], Some(after));
+            // `order confidence`, `as 2024-01-01`: the word was left out.
+            let next = found(i);
+            if e.help.is_none() && !next.end && matches!(kw, "by" | "of") {
+                let rest = *blank(i).fragment();
+                let len = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || "_.-:".contains(c)))
+                    .unwrap_or(rest.len());
+                let text = &rest[..len.clamp(next.span.len(), 40.max(next.span.len()))];
+                e.help = Some(format!("did you mean \"{after} {kw} {text}\"?"));
+            }
+            Err::Error(e)
+        })
+    }
 }
 
 /// One punctuation character, after blanks.
@@ -1832,7 +1883,7 @@ fn nest(depth: usize, at: &Span) -> Result<usize, Err<ParseError>> {
             at.clone(),
         )
         .with_help(
-            "parentheses, \"not\"s and quantifiers may nest this deep; simplify the condition",
+            "each parenthesis, \"not\" and quantifier counts towards the limit; simplify the condition",
         );
         return Err(Err::Failure(e));
     }
@@ -1926,10 +1977,13 @@ fn found(i: In) -> Found {
             word: None,
         };
     };
-    if c.is_ascii_alphanumeric() || c == '_' {
-        let len = s
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(s.len());
+    let numeric =
+        c.is_ascii_digit() || (c == '-' && s[1..].starts_with(|c: char| c.is_ascii_digit()));
+    if c.is_ascii_alphanumeric() || c == '_' || numeric {
+        // A number or date is shown whole: `2024-01-31`, `-1.5e3`.
+        let glued =
+            |c: char| c.is_ascii_alphanumeric() || c == '_' || (numeric && ".+-".contains(c));
+        let len = s[1..].find(|c: char| !glued(c)).map_or(s.len(), |n| n + 1);
         let w = &s[..len];
         let word = is_letter(c)
             .then(|| w.to_string())

@@ -14,8 +14,9 @@ const MAX_WORD_CHARS: usize = 64;
 /// two neighbouring letters each counts 1 (`cliams` → `claims` is 1). A
 /// candidate is close enough when the distance is at most a third of the
 /// word's length (at least 1) and smaller than the word's length, so that a
-/// one-letter word is never "corrected" into an unrelated keyword. Ties go
-/// to the candidate listed first. A candidate equal to `word` ignoring case
+/// one-letter word is never "corrected" into an unrelated keyword. Between
+/// equally close candidates, one that starts with the same letter wins, then
+/// the one listed first. A candidate equal to `word` ignoring case
 /// is returned (distance 0), which turns `Status` into `status`.
 ///
 /// ```
@@ -34,7 +35,7 @@ pub fn did_you_mean<'a>(
         return None;
     }
     let limit = (word.len() / 3).max(1);
-    let mut best: Option<(usize, &'a str)> = None;
+    let mut best: Option<((usize, usize), &'a str)> = None;
     for candidate in candidates {
         let lowered: Vec<char> = candidate.chars().flat_map(char::to_lowercase).collect();
         if lowered.len() > MAX_WORD_CHARS || lowered.len().abs_diff(word.len()) > limit {
@@ -42,8 +43,11 @@ pub fn did_you_mean<'a>(
         }
         let distance = osa_distance(&word, &lowered);
         let close = distance == 0 || (distance <= limit && distance < word.len());
-        if close && best.is_none_or(|(d, _)| distance < d) {
-            best = Some((distance, candidate));
+        // Between equally close candidates, one with the same first letter
+        // wins (`dsc` is `desc`, not `asc`), then the one listed first.
+        let rank = (distance, usize::from(lowered.first() != word.first()));
+        if close && best.is_none_or(|(r, _)| rank < r) {
+            best = Some((rank, candidate));
         }
     }
     best.map(|(_, candidate)| candidate)

@@ -90,15 +90,18 @@ impl ChangeSet {
         Ok(())
     }
 
+    /// Layout: kind tag, id length, position (u32), record length (u32), id, record.
     fn push_raw(&mut self, position: u32, id: &[u8], put: Option<(Kind, &[u8])>) {
-        // Ids are at most 128 bytes, so the length fits a byte.
+        // Ids are at most 128 bytes, so the length fits a byte; records are
+        // bounded by the field limits far below 4 GiB.
         self.arena.push(put.map_or(0, |(k, _)| kind_tag(k)));
         self.arena.push(id.len() as u8);
         self.arena.extend_from_slice(&position.to_be_bytes());
+        let record = put.map_or(&[][..], |(_, bytes)| bytes);
+        self.arena
+            .extend_from_slice(&(record.len() as u32).to_be_bytes());
         self.arena.extend_from_slice(id);
-        if let Some((_, bytes)) = put {
-            self.arena.extend_from_slice(bytes);
-        }
+        self.arena.extend_from_slice(record);
     }
 
     /// Number of changes.
@@ -112,41 +115,44 @@ impl ChangeSet {
     }
 
     fn at(&self, i: usize) -> ChangeRef<'_> {
-        let start = self.starts[i];
-        let end = self.starts.get(i + 1).copied().unwrap_or(self.arena.len());
-        let bytes = &self.arena[start..end];
+        Self::entry(&self.arena, self.starts[i])
+    }
+
+    fn entry(arena: &[u8], start: usize) -> ChangeRef<'_> {
+        let bytes = &arena[start..];
         let id_len = usize::from(bytes[1]);
         let position = u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]);
-        let id = &bytes[6..6 + id_len];
-        let put = tag_kind(bytes[0]).map(|k| (k, &bytes[6 + id_len..]));
+        let record_len = u32::from_be_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]) as usize;
+        let id = &bytes[10..10 + id_len];
+        let record = &bytes[10 + id_len..10 + id_len + record_len];
+        let put = tag_kind(bytes[0]).map(|k| (k, record));
         ChangeRef { id, put, position }
     }
 
-    /// Sorts by id, keeping the first of each id; returns the later ones.
+    /// Sorts by id (the offsets only: the arena is not copied), keeping
+    /// the first of each id; returns the later ones.
     fn sort(&mut self) -> Vec<Rejection> {
-        // Sort the offsets, then rebuild the arena in order so `at` stays simple.
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        order.sort_by(|&a, &b| self.at(a).id.cmp(self.at(b).id));
-        let mut sorted = ChangeSet {
-            arena: Vec::with_capacity(self.arena.len()),
-            starts: Vec::with_capacity(self.len()),
-        };
+        let arena = &self.arena;
+        self.starts.sort_by(|&a, &b| {
+            let (a, b) = (Self::entry(arena, a), Self::entry(arena, b));
+            a.id.cmp(b.id).then(a.position.cmp(&b.position))
+        });
         let mut duplicates = Vec::new();
-        for (n, &i) in order.iter().enumerate() {
-            let c = self.at(i);
-            if n > 0 && self.at(order[n - 1]).id == c.id {
+        let mut previous: Option<&[u8]> = None;
+        self.starts.retain(|&start| {
+            let c = Self::entry(arena, start);
+            let duplicate = previous == Some(c.id);
+            if duplicate {
                 duplicates.push(Rejection {
                     id: String::from_utf8_lossy(c.id).into_owned(),
                     position: Some(c.position),
                     field: Some("id"),
                     reason: "the same id is given more than once".into(),
                 });
-                continue;
             }
-            sorted.starts.push(sorted.arena.len());
-            sorted.push_raw(c.position, c.id, c.put);
-        }
-        *self = sorted;
+            previous = Some(c.id);
+            !duplicate
+        });
         duplicates
     }
 
@@ -173,10 +179,9 @@ impl ChangeSet {
     }
 
     fn find(&self, id: &[u8]) -> Option<ChangeRef<'_>> {
-        let i = self.starts.binary_search_by(|&s| {
-            let len = usize::from(self.arena[s + 1]);
-            self.arena[s + 6..s + 6 + len].cmp(id)
-        });
+        let i = self
+            .starts
+            .binary_search_by(|&s| Self::entry(&self.arena, s).id.cmp(id));
         i.ok().map(|i| self.at(i))
     }
 }
@@ -356,33 +361,40 @@ impl Store {
             });
             blocks::apply(tree, MapId::Records(kind), mutations, &mut sink)?;
         }
-        // Each phase reads what the previous one wrote, so it must be in sled.
+        // Each phase reads what the previous one wrote, so it must be in
+        // sled; flushing to disk also lets sled drop the written pages from
+        // memory, which keeps a large import's footprint flat.
         sink.flush()?;
+        self.flush()?;
 
-        // Phase 3: secondary indexes.
+        // Phase 3: secondary indexes, one at a time so memory holds one
+        // index's entries, packed in one buffer.
         for index in IndexId::ALL.into_iter().filter(|i| !i.is_derived()) {
             let kind = index.field().0;
-            let mut mutations: Vec<Mutation> = Vec::new();
+            let mut mutations = MutationBuffer::default();
             for &i in &keep {
                 let c = changes.at(i);
                 if let Some((k, old)) = &resolved[i].old
                     && *k == kind
                 {
                     for (key, _) in index_entries(index, &decode_record(kind, old)?)? {
-                        mutations.push((key, None));
+                        mutations.push(&key, None);
                     }
                 }
                 if let Some((k, new)) = c.put
                     && k == kind
                 {
                     for (key, payload) in index_entries(index, &decode_record(kind, new)?)? {
-                        mutations.push((key, Some(payload)));
+                        mutations.push(&key, Some(&payload));
                     }
                 }
             }
-            apply_sorted(tree, MapId::Index(index), mutations, &mut sink)?;
+            if !mutations.is_empty() {
+                blocks::apply(tree, MapId::Index(index), mutations.sorted(), &mut sink)?;
+                sink.flush()?;
+                self.flush()?;
+            }
         }
-        sink.flush()?;
 
         // Phase 4: derived values of every affected claim.
         let affected = self.affected_claims(changes, &keep, &resolved)?;
@@ -443,17 +455,18 @@ impl Store {
     /// once in id order.
     fn resolve(&self, changes: &ChangeSet) -> Result<Vec<Resolved>, StoreError> {
         let counters = self.counters()?;
-        let mut cursors: Vec<(Kind, Option<Cursor>)> =
-            Kind::EXPORT_ORDER.into_iter().map(|k| (k, None)).collect();
+        // Empty maps are skipped; a rollback must look everywhere.
+        let rolling_back = self.tree().get(keys::META_PENDING)?.is_some();
+        let mut cursors: Vec<(Kind, Option<Cursor>)> = Kind::EXPORT_ORDER
+            .into_iter()
+            .filter(|k| rolling_back || counters.of_kind(*k) > 0)
+            .map(|k| (k, None))
+            .collect();
         let mut out = Vec::with_capacity(changes.len());
         for i in 0..changes.len() {
             let id = changes.at(i).id;
             let mut old = None;
             for (kind, cursor) in &mut cursors {
-                // Empty maps are skipped; a rollback must look everywhere.
-                if counters.of_kind(*kind) == 0 && self.tree().get(keys::META_PENDING)?.is_none() {
-                    continue;
-                }
                 let cursor = match cursor {
                     Some(c) => c,
                     None => cursor.insert(Cursor::new(self.tree(), MapId::Records(*kind), id)?),
@@ -470,7 +483,11 @@ impl Store {
 
     /// Checks kinds, references and retractions; nothing is written if any
     /// change is refused.
-    fn validate(&self, changes: &ChangeSet, resolved: &[Resolved]) -> Result<Vec<Rejection>, StoreError> {
+    fn validate(
+        &self,
+        changes: &ChangeSet,
+        resolved: &[Resolved],
+    ) -> Result<Vec<Rejection>, StoreError> {
         const MAX_REJECTIONS: usize = 100;
         let mut problems = Vec::new();
         let mut kinds: HashMap<Vec<u8>, Option<Kind>> = HashMap::new();
@@ -731,6 +748,82 @@ fn write_log_part(
         sink.flush_if_full()?;
     }
     Ok(())
+}
+
+/// Index mutations packed in one buffer (a million small `Vec`s would cost
+/// several times the memory).
+#[derive(Default)]
+struct MutationBuffer {
+    bytes: Vec<u8>,
+    starts: Vec<usize>,
+}
+
+impl MutationBuffer {
+    /// Layout: key length (u32), value length + 1 (u32, 0 = remove), key, value.
+    fn push(&mut self, key: &[u8], value: Option<&[u8]>) {
+        self.starts.push(self.bytes.len());
+        self.bytes
+            .extend_from_slice(&(key.len() as u32).to_be_bytes());
+        self.bytes
+            .extend_from_slice(&value.map_or(0, |v| v.len() as u32 + 1).to_be_bytes());
+        self.bytes.extend_from_slice(key);
+        self.bytes.extend_from_slice(value.unwrap_or_default());
+    }
+
+    fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    fn entry(bytes: &[u8], start: usize) -> (&[u8], Option<&[u8]>) {
+        let b = &bytes[start..];
+        let key_len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        let value_len = u32::from_be_bytes([b[4], b[5], b[6], b[7]]) as usize;
+        let key = &b[8..8 + key_len];
+        let value = value_len
+            .checked_sub(1)
+            .map(|len| &b[8 + key_len..8 + key_len + len]);
+        (key, value)
+    }
+
+    /// The mutations in key order, the last pushed winning for a key (so an
+    /// add after a remove of the same entry keeps it).
+    fn sorted(mut self) -> impl Iterator<Item = Result<Mutation, StoreError>> {
+        let bytes = &self.bytes;
+        // Sort on the first 16 key bytes held inline, falling back to the
+        // whole key (and push order, for one key) only on ties: most
+        // comparisons then never touch the buffer.
+        let mut order: Vec<(u128, usize)> = self
+            .starts
+            .iter()
+            .map(|&start| {
+                let key = Self::entry(bytes, start).0;
+                let mut head = [0u8; 16];
+                let n = key.len().min(16);
+                head[..n].copy_from_slice(&key[..n]);
+                (u128::from_be_bytes(head), start)
+            })
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| Self::entry(bytes, a.1).0.cmp(Self::entry(bytes, b.1).0))
+                .then(a.1.cmp(&b.1))
+        });
+        let starts: Vec<usize> = order.into_iter().map(|(_, start)| start).collect();
+        self.starts = Vec::new();
+        let bytes = self.bytes;
+        let mut n = 0;
+        std::iter::from_fn(move || {
+            while n < starts.len() {
+                let (key, value) = Self::entry(&bytes, starts[n]);
+                n += 1;
+                if n < starts.len() && Self::entry(&bytes, starts[n]).0 == key {
+                    continue;
+                }
+                return Some(Ok((key.to_vec(), value.map(<[u8]>::to_vec))));
+            }
+            None
+        })
+    }
 }
 
 /// Sorts index mutations and keeps the last one per key (an add after a

@@ -1,0 +1,981 @@
+//! Tab completion that knows where in a statement the cursor is.
+//!
+//! [`complete`] is a pure function of the text, the cursor and a
+//! [`Catalog`] of what the database holds, so it is tested without a
+//! terminal. It reads the tokens before the cursor with a small state
+//! machine that follows the grammar of SPEC 4.1 loosely: it only has to
+//! know what may come next, never whether what came before was right.
+
+use super::lex::{Token, TokenKind, tokenize};
+use super::meta;
+use evident::Database;
+use evident::model::Kind;
+use evident::model::schema::{self, FieldDef, FieldType};
+use evident::store::keys::{IndexId, decode_string, split_index_key};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+/// Most index entries read for one list of the catalog: completion must stay
+/// instant on a database of millions of records.
+const MAX_ENTRIES: usize = 10_000;
+/// Most distinct values kept for one list.
+const MAX_VALUES: usize = 2_000;
+/// Entries stepped over one by one before jumping past a value that many
+/// records share (a jump costs a lookup).
+const STEPS_BEFORE_JUMP: usize = 32;
+
+/// What the database holds that is worth offering: values of the indexed
+/// fields and record ids (each list capped, sorted, without duplicates).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Catalog {
+    /// Claim subjects.
+    pub subjects: Vec<String>,
+    /// Claim tags.
+    pub tags: Vec<String>,
+    /// Source kinds in use (the conventional ones are always offered).
+    pub source_kinds: Vec<String>,
+    /// Result models.
+    pub models: Vec<String>,
+    /// Result benchmarks.
+    pub benchmarks: Vec<String>,
+    /// Ids by kind, in the order of [`Kind`]'s definition (source, claim,
+    /// evidence, result).
+    pub ids: [Vec<String>; 4],
+}
+
+impl Catalog {
+    /// Reads the catalog from the database's indexes. A read that fails
+    /// leaves its list empty: completion is a convenience, never an error.
+    pub fn load(db: &Database) -> Catalog {
+        let values = |index| distinct_values(db, index).unwrap_or_default();
+        let ids = |index| record_ids(db, index).unwrap_or_default();
+        Catalog {
+            subjects: values(IndexId::ClaimSubject),
+            tags: values(IndexId::ClaimTags),
+            source_kinds: values(IndexId::SourceKind),
+            models: values(IndexId::ResultModel),
+            benchmarks: values(IndexId::ResultBenchmark),
+            // Every record has a value in these indexes, so their ids are all the ids.
+            ids: [
+                ids(IndexId::SourceKind),
+                ids(IndexId::ClaimStatus),
+                ids(IndexId::EvidenceClaim),
+                ids(IndexId::ResultModel),
+            ],
+        }
+    }
+
+    /// The ids of records of `kind`.
+    pub fn ids_of(&self, kind: Kind) -> &[String] {
+        &self.ids[kind as usize]
+    }
+
+    /// Every id, claims first (the ones people look at most).
+    pub fn all_ids(&self) -> Vec<String> {
+        [Kind::Claim, Kind::Source, Kind::Evidence, Kind::Result]
+            .into_iter()
+            .flat_map(|k| self.ids_of(k).iter().cloned())
+            .collect()
+    }
+}
+
+/// Distinct values of a string index, in order.
+fn distinct_values(db: &Database, index: IndexId) -> Result<Vec<String>, evident::store::StoreError> {
+    let mut out = Vec::new();
+    let mut start = Vec::new();
+    let mut read = 0;
+    'jumps: while out.len() < MAX_VALUES && read < MAX_ENTRIES {
+        let mut cursor = db.store().index_cursor(index, &start)?;
+        let mut steps = 0;
+        let mut current: Option<Vec<u8>> = None;
+        while cursor.advance()? {
+            read += 1;
+            let Some((value, _)) = split_index_key(index, cursor.key()) else {
+                break 'jumps;
+            };
+            if current.as_deref() == Some(value) {
+                steps += 1;
+                if steps >= STEPS_BEFORE_JUMP {
+                    // Jump past every entry of this value: ids sort below 0xFF.
+                    start = value.to_vec();
+                    start.push(0xFF);
+                    continue 'jumps;
+                }
+            } else {
+                steps = 0;
+                if let Some(text) = decode_string(value) {
+                    out.push(text);
+                }
+                current = Some(value.to_vec());
+            }
+            if out.len() >= MAX_VALUES || read >= MAX_ENTRIES {
+                break;
+            }
+        }
+        break;
+    }
+    Ok(out)
+}
+
+/// The record ids found in an index (the part of each key after the value).
+fn record_ids(db: &Database, index: IndexId) -> Result<Vec<String>, evident::store::StoreError> {
+    let mut cursor = db.store().index_cursor(index, &[])?;
+    let mut ids = BTreeSet::new();
+    let mut read = 0;
+    while read < MAX_ENTRIES && cursor.advance()? {
+        read += 1;
+        if let Some((_, id)) = split_index_key(index, cursor.key())
+            && let Ok(id) = std::str::from_utf8(id)
+        {
+            ids.insert(id.to_owned());
+        }
+    }
+    Ok(ids.into_iter().collect())
+}
+
+/// The catalog of one session, read when first needed and read again after
+/// the database changed.
+pub struct CatalogCache<'db> {
+    db: &'db Database,
+    cached: RefCell<Option<Rc<Catalog>>>,
+}
+
+impl<'db> CatalogCache<'db> {
+    /// A cache over `db`, empty until first asked.
+    pub fn new(db: &'db Database) -> CatalogCache<'db> {
+        CatalogCache {
+            db,
+            cached: RefCell::new(None),
+        }
+    }
+
+    /// The catalog, read now if it is not cached.
+    pub fn get(&self) -> Rc<Catalog> {
+        if let Some(catalog) = &*self.cached.borrow() {
+            return Rc::clone(catalog);
+        }
+        let catalog = Rc::new(Catalog::load(self.db));
+        *self.cached.borrow_mut() = Some(Rc::clone(&catalog));
+        catalog
+    }
+
+    /// Forgets the cached catalog (the database changed).
+    pub fn invalidate(&self) {
+        *self.cached.borrow_mut() = None;
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+const STATEMENT_WORDS: &[&str] = &[
+    "claims", "sources", "evidence", "results", "count", "show", "explain", "add", "retract",
+];
+const COLLECTIONS: &[&str] = &["claims", "sources", "evidence", "results"];
+const KINDS: &[&str] = &["claim", "source", "evidence", "result"];
+/// Words that are never a bare value.
+const RESERVED: &[&str] = &[
+    "where", "and", "or", "not", "order", "by", "limit", "offset", "select", "as", "of", "group",
+    "in", "has", "is", "null", "asc", "desc", "true", "false", "any", "no", "all",
+];
+
+/// What may come next, as the state machine sees it.
+#[derive(Clone, Debug, PartialEq)]
+enum Expect {
+    /// The start of a statement.
+    Statement,
+    /// A collection, after `count`.
+    Collection,
+    /// A record kind, after `add`.
+    Kind,
+    /// An id, after `show`, `explain` or `retract` (of one kind, or any).
+    Id(Option<Kind>),
+    /// Clause keywords right after the collection (or `as of DATE`).
+    Clauses,
+    /// `of`, after `as`.
+    Of,
+    /// A date, after `as of`.
+    Date,
+    /// `by`, after `order` or `group`.
+    By(Clause),
+    /// A condition: a field, `not`, a quantifier, `(`.
+    Condition,
+    /// An operator after the field.
+    Operator(String),
+    /// `in` after `field not`.
+    NotIn(String),
+    /// `null` or `not null` after `field is`.
+    IsNull {
+        /// `is not` was read.
+        negated: bool,
+    },
+    /// `(` after `field in`.
+    ListOpen(String),
+    /// A value compared with the field.
+    Value(String),
+    /// A value in `field in (…)`.
+    ListValue(String),
+    /// `,` or `)` in `field in (…)`.
+    ListNext(String),
+    /// `and`, `or`, `)` or the next clause, after a whole condition.
+    Connective,
+    /// `evidence`, after a quantifier.
+    QuantifiedEvidence,
+    /// `(`, a connective or the next clause, after `any evidence`.
+    AfterQuantifier,
+    /// A field to order by, select or group by.
+    FieldIn(Clause),
+    /// `asc`, `desc`, `,` or the next clause, after an `order by` key.
+    AfterOrderKey,
+    /// `,` or the next clause after `asc`/`desc`.
+    AfterDirection,
+    /// A number after `limit` / `offset`.
+    Number(Clause),
+    /// `offset` or `select`, after `limit n`.
+    AfterLimit,
+    /// `select`, after `offset n`.
+    AfterOffset,
+    /// `,` after a selected field.
+    AfterSelected,
+    /// `{`, after `add kind`.
+    RecordOpen,
+    /// A field name in a record literal.
+    RecordKey,
+    /// `:` after a record key.
+    RecordColon(String),
+    /// A value in a record literal.
+    RecordValue(String),
+    /// A value in a list in a record literal.
+    RecordListValue(String),
+    /// `,` or `]` in a list in a record literal.
+    RecordListNext(String),
+    /// `,` or `}` after a record member.
+    RecordNext,
+    /// Nothing this completer can offer.
+    Nothing,
+}
+
+/// The clauses of a query or count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Clause {
+    Order,
+    Group,
+    Select,
+    Limit,
+    Offset,
+}
+
+/// The state machine's memory.
+struct Walker {
+    expect: Expect,
+    /// The collection of the query or count (or the kind being added).
+    kind: Option<Kind>,
+    /// Whether the statement is a `count`.
+    count: bool,
+    /// The collection each open parenthesis of the condition ranges over.
+    scopes: Vec<Kind>,
+    /// Keys already given in a record literal.
+    keys: Vec<String>,
+}
+
+impl Walker {
+    fn new() -> Walker {
+        Walker {
+            expect: Expect::Statement,
+            kind: None,
+            count: false,
+            scopes: Vec::new(),
+            keys: Vec::new(),
+        }
+    }
+
+    /// The collection fields of the current condition belong to.
+    fn scope(&self) -> Kind {
+        self.scopes
+            .last()
+            .copied()
+            .or(self.kind)
+            .unwrap_or(Kind::Claim)
+    }
+
+    /// Whether a word starts a clause of the query or count; if so, moves there.
+    fn clause_keyword(&mut self, word: &str) -> bool {
+        if self.kind.is_none() {
+            return false;
+        }
+        self.expect = match word {
+            "where" => {
+                self.scopes.clear();
+                Expect::Condition
+            }
+            "as" => Expect::Of,
+            "order" if !self.count => Expect::By(Clause::Order),
+            "group" if self.count => Expect::By(Clause::Group),
+            "limit" if !self.count => Expect::Number(Clause::Limit),
+            "offset" if !self.count => Expect::Number(Clause::Offset),
+            "select" if !self.count => Expect::FieldIn(Clause::Select),
+            _ => return false,
+        };
+        true
+    }
+
+    fn step(&mut self, token: &Token, source: &str) {
+        let text = token.text(source);
+        let word = (token.kind == TokenKind::Word).then(|| text.to_ascii_lowercase());
+        let word = word.as_deref();
+        let is_value = matches!(
+            token.kind,
+            TokenKind::Word | TokenKind::Number | TokenKind::Date | TokenKind::String { .. }
+        );
+        if text == ";" {
+            *self = Walker::new();
+            return;
+        }
+        let expect = std::mem::replace(&mut self.expect, Expect::Nothing);
+        self.expect = match (expect, word, text) {
+            (Expect::Statement, Some("count"), _) => {
+                self.count = true;
+                Expect::Collection
+            }
+            (Expect::Statement, Some("add"), _) => Expect::Kind,
+            (Expect::Statement, Some("show" | "retract"), _) => Expect::Id(None),
+            (Expect::Statement, Some("explain"), _) => Expect::Id(Some(Kind::Claim)),
+            (Expect::Statement | Expect::Collection, Some(w), _) => match Kind::from_collection(w) {
+                Some(kind) => {
+                    self.kind = Some(kind);
+                    Expect::Clauses
+                }
+                None => Expect::Nothing,
+            },
+            (Expect::Kind, Some(w), _) => match Kind::from_name(w) {
+                Some(kind) => {
+                    self.kind = Some(kind);
+                    Expect::RecordOpen
+                }
+                None => Expect::Nothing,
+            },
+            (Expect::RecordOpen, _, "{") => Expect::RecordKey,
+            (Expect::RecordKey, Some(_), _) => {
+                self.keys.push(text.to_owned());
+                Expect::RecordColon(text.to_owned())
+            }
+            (Expect::RecordColon(key), _, ":") => Expect::RecordValue(key),
+            (Expect::RecordValue(key), _, "[") => Expect::RecordListValue(key),
+            (Expect::RecordValue(_), _, _) if is_value => Expect::RecordNext,
+            (Expect::RecordListValue(key), _, _) if is_value => Expect::RecordListNext(key),
+            (Expect::RecordListNext(key), _, ",") => Expect::RecordListValue(key),
+            (Expect::RecordListNext(_) | Expect::RecordListValue(_), _, "]") => Expect::RecordNext,
+            (Expect::RecordNext, _, ",") => Expect::RecordKey,
+            (Expect::Id(_), _, _) => Expect::Nothing,
+            (expect, Some(w), _) if !is_value_state(&expect) && self.clause_keyword(w) => {
+                return;
+            }
+            (Expect::Of, Some("of"), _) => Expect::Date,
+            (Expect::Date, _, _) if is_value => Expect::Clauses,
+            (Expect::By(clause), Some("by"), _) => Expect::FieldIn(clause),
+            (Expect::Condition, Some("not"), _) => Expect::Condition,
+            (Expect::Condition, Some("any" | "no" | "all"), _) => Expect::QuantifiedEvidence,
+            (Expect::Condition, _, "(") => {
+                self.scopes.push(self.scope());
+                Expect::Condition
+            }
+            (Expect::Condition, Some(_), _) => Expect::Operator(text.to_owned()),
+            (Expect::QuantifiedEvidence, Some("evidence"), _) => Expect::AfterQuantifier,
+            (Expect::AfterQuantifier, _, "(") => {
+                self.scopes.push(Kind::Evidence);
+                Expect::Condition
+            }
+            (Expect::Operator(field), _, "=" | "!=" | "<" | "<=" | ">" | ">=" | "~") => {
+                Expect::Value(field)
+            }
+            (Expect::Operator(field), Some("has"), _) => Expect::Value(field),
+            (Expect::Operator(field), Some("in"), _) => Expect::ListOpen(field),
+            (Expect::Operator(field), Some("not"), _) => Expect::NotIn(field),
+            (Expect::NotIn(field), Some("in"), _) => Expect::ListOpen(field),
+            (Expect::Operator(_), Some("is"), _) => Expect::IsNull { negated: false },
+            (Expect::IsNull { .. }, Some("not"), _) => Expect::IsNull { negated: true },
+            (Expect::IsNull { .. }, Some("null"), _) => Expect::Connective,
+            (Expect::ListOpen(field), _, "(") => Expect::ListValue(field),
+            (Expect::ListValue(field), _, _) if is_value => Expect::ListNext(field),
+            (Expect::ListNext(field), _, ",") => Expect::ListValue(field),
+            (Expect::Value(_), _, _) if is_value => Expect::Connective,
+            (
+                Expect::Connective | Expect::Operator(_) | Expect::AfterQuantifier,
+                Some("and" | "or"),
+                _,
+            ) => Expect::Condition,
+            (
+                Expect::Connective
+                | Expect::Operator(_)
+                | Expect::AfterQuantifier
+                | Expect::ListNext(_),
+                _,
+                ")",
+            ) => {
+                self.scopes.pop();
+                Expect::Connective
+            }
+            (Expect::FieldIn(Clause::Order), Some(_), _) => Expect::AfterOrderKey,
+            (Expect::AfterOrderKey, Some("asc" | "desc"), _) => Expect::AfterDirection,
+            (Expect::AfterOrderKey | Expect::AfterDirection, _, ",") => {
+                Expect::FieldIn(Clause::Order)
+            }
+            (Expect::FieldIn(Clause::Select), Some(_), _) => Expect::AfterSelected,
+            (Expect::AfterSelected, _, ",") => Expect::FieldIn(Clause::Select),
+            (Expect::FieldIn(Clause::Group), Some(_), _) => Expect::Nothing,
+            (Expect::Number(Clause::Limit), _, _) if is_value => Expect::AfterLimit,
+            (Expect::Number(_), _, _) if is_value => Expect::AfterOffset,
+            _ => Expect::Nothing,
+        };
+    }
+}
+
+/// States in which a word is a value or a name, never the next clause.
+fn is_value_state(expect: &Expect) -> bool {
+    matches!(
+        expect,
+        Expect::Statement
+            | Expect::Collection
+            | Expect::Kind
+            | Expect::Id(_)
+            | Expect::Value(_)
+            | Expect::ListValue(_)
+            | Expect::Date
+            | Expect::Number(_)
+            | Expect::RecordOpen
+            | Expect::RecordKey
+            | Expect::RecordColon(_)
+            | Expect::RecordValue(_)
+            | Expect::RecordListValue(_)
+            | Expect::RecordListNext(_)
+            | Expect::RecordNext
+    )
+}
+
+/// Characters of a bare id (`claim:models-not-production-grade`).
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '-')
+}
+
+/// Characters of a name or a field path (`source.kind`).
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.')
+}
+
+/// Where the word that ends at `pos` starts, given which characters it may hold.
+fn word_start(before: &str, part_of_word: fn(char) -> bool) -> usize {
+    before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| part_of_word(c))
+        .last()
+        .map_or(before.len(), |(at, _)| at)
+}
+
+/// Runs the state machine over the significant tokens that end before `end`.
+fn walk(before: &str, tokens: &[Token], end: usize) -> Walker {
+    let mut walker = Walker::new();
+    for token in tokens.iter().filter(|t| t.end <= end && t.is_significant()) {
+        walker.step(token, before);
+    }
+    walker
+}
+
+/// Completes the text at `pos` in `line` (the whole input, however many
+/// lines). Returns where the replaced text starts and the candidates that
+/// replace it from there to `pos`.
+///
+/// It knows: statement keywords at the start; collections after `count`;
+/// clause keywords after the collection; the fields of the current
+/// collection (or of the record a dotted reference names, or of evidence
+/// inside a quantifier's parentheses) where a condition, an `order by` key,
+/// a selected field or a `group by` field goes; operators suited to the
+/// field's type after a field; and after an operator the field's known
+/// values (statuses, stances, source kinds) and what the database holds
+/// (subjects, tags, models, benchmarks, ids). Values that are not bare
+/// names come quoted; typing an opening `"` asks for quoted values.
+/// Lines starting with `.` complete meta commands and their arguments.
+pub fn complete(line: &str, pos: usize, catalog: &Catalog) -> (usize, Vec<String>) {
+    let mut pos = pos.min(line.len());
+    while !line.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    let before = &line[..pos];
+    let trimmed = before.trim_start();
+    if trimmed.starts_with('.') {
+        return meta::complete(before, before.len() - trimmed.len());
+    }
+    let tokens = tokenize(before);
+    match tokens.last() {
+        Some(t) if t.kind == TokenKind::Comment => return (pos, Vec::new()),
+        Some(t) if t.kind == (TokenKind::String { closed: false }) => {
+            let walker = walk(before, &tokens, t.start);
+            let candidates = values_for(&walker, catalog, Quoting::Always);
+            return (t.start, filter(candidates, &before[t.start + 1..], true));
+        }
+        _ => {}
+    }
+    // Ids and values may hold `:` `/` `-`; names and field paths may not.
+    let wide = word_start(before, is_id_char);
+    let walker = walk(before, &tokens, wide);
+    if matches!(
+        walker.expect,
+        Expect::Id(_) | Expect::Value(_) | Expect::ListValue(_) | Expect::RecordValue(_) | Expect::RecordListValue(_)
+    ) {
+        let candidates = values_for(&walker, catalog, Quoting::WhenNeeded);
+        return (wide, filter(candidates, &before[wide..], false));
+    }
+    let start = word_start(before, is_name_char);
+    let walker = walk(before, &tokens, start);
+    let partial = &before[start..];
+    let (start, partial, candidates) = match &walker.expect {
+        Expect::Condition | Expect::FieldIn(_) => {
+            // `source.ki`: the fields of what `source` names, from after the dot.
+            let (path, last) = match partial.rfind('.') {
+                Some(dot) => (&partial[..dot], &partial[dot + 1..]),
+                None => ("", partial),
+            };
+            let base = match walker.expect {
+                Expect::Condition => walker.scope(),
+                _ => walker.kind.unwrap_or(Kind::Claim),
+            };
+            let Some(kind) = follow(base, path) else {
+                return (pos, Vec::new());
+            };
+            let mut names: Vec<String> = schema::fields(kind).iter().map(|f| f.name.to_owned()).collect();
+            if path.is_empty() && walker.expect == Expect::Condition {
+                names.push("not".to_owned());
+                if matches!(kind, Kind::Claim | Kind::Source) {
+                    names.extend(["any", "no", "all"].map(String::from));
+                }
+            }
+            (start + partial.len() - last.len(), last, names)
+        }
+        expect => (start, partial, keywords(expect, &walker)),
+    };
+    (start, filter(candidates, partial, false))
+}
+
+/// The record kind a dotted path leads to from `kind` (`""` is `kind`
+/// itself; `source` on evidence is sources).
+fn follow(mut kind: Kind, path: &str) -> Option<Kind> {
+    if path.is_empty() {
+        return Some(kind);
+    }
+    for name in path.split('.') {
+        match schema::field(kind, name)?.ty {
+            FieldType::Ref(next) => kind = next,
+            _ => return None,
+        }
+    }
+    Some(kind)
+}
+
+/// The field a path names from `kind`, with the kind that holds it.
+fn resolve(kind: Kind, path: &str) -> Option<(Kind, &'static FieldDef)> {
+    let (head, last) = match path.rfind('.') {
+        Some(dot) => (&path[..dot], &path[dot + 1..]),
+        None => ("", path),
+    };
+    let owner = follow(kind, head)?;
+    Some((owner, schema::field(owner, last)?))
+}
+
+/// Keywords and operators that may come next.
+fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
+    let top = walker.scopes.is_empty();
+    let clauses: &[&str] = if walker.count { &["group by"] } else { &["order by", "limit", "select"] };
+    let words: Vec<&str> = match expect {
+        Expect::Statement => STATEMENT_WORDS.to_vec(),
+        Expect::Collection => COLLECTIONS.to_vec(),
+        Expect::Kind => KINDS.to_vec(),
+        Expect::Clauses if walker.count => vec!["as of", "where", "group by"],
+        Expect::Clauses => vec!["as of", "where", "order by", "limit", "select"],
+        Expect::Of => vec!["of"],
+        Expect::By(_) => vec!["by"],
+        Expect::NotIn => vec!["in"],
+        Expect::IsNull { negated: false } => vec!["null", "not null"],
+        Expect::IsNull { negated: true } => vec!["null"],
+        Expect::QuantifiedEvidence => vec!["evidence"],
+        Expect::Connective | Expect::AfterQuantifier => {
+            let mut words = vec!["and", "or"];
+            if top {
+                words.extend(clauses);
+            }
+            words
+        }
+        Expect::Operator(field) => {
+            let ty = resolve(walker.scope(), field).map(|(_, f)| f.ty);
+            let mut words = operators(ty);
+            if ty == Some(FieldType::Bool) {
+                words.extend(["and", "or"]);
+                if top {
+                    words.extend(clauses);
+                }
+            }
+            words
+        }
+        Expect::AfterOrderKey => vec!["asc", "desc", "limit", "select"],
+        Expect::AfterDirection => vec!["limit", "select"],
+        Expect::AfterLimit => vec!["offset", "select"],
+        Expect::AfterOffset => vec!["select"],
+        Expect::RecordKey => {
+            let kind = walker.kind.unwrap_or(Kind::Claim);
+            schema::fields(kind)
+                .iter()
+                .filter(|f| !f.derived && !walker.keys.iter().any(|k| k == f.name))
+                .map(|f| f.name)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    words.into_iter().map(String::from).collect()
+}
+
+/// The operators that suit a field of type `ty` (all of them when unknown).
+fn operators(ty: Option<FieldType>) -> Vec<&'static str> {
+    const NULL: [&str; 2] = ["is null", "is not null"];
+    let mut ops = match ty {
+        Some(FieldType::List) => vec!["has"],
+        Some(FieldType::Bool) => vec!["=", "!="],
+        Some(FieldType::Number | FieldType::Date) => vec!["=", "!=", "<", "<=", ">", ">=", "in", "not in"],
+        Some(FieldType::String | FieldType::Id | FieldType::Ref(_)) => {
+            vec!["=", "!=", "~", "in", "not in", "<", "<=", ">", ">="]
+        }
+        None => vec!["=", "!=", "~", "<", "<=", ">", ">=", "in", "not in", "has"],
+    };
+    ops.extend(NULL);
+    ops
+}
+
+/// How values are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// Bare when the language reads them bare, quoted otherwise.
+    WhenNeeded,
+    /// Always quoted (the user typed the opening quote).
+    Always,
+}
+
+/// The values that may come next, written as they must be typed.
+fn values_for(walker: &Walker, catalog: &Catalog, quoting: Quoting) -> Vec<String> {
+    let (raw, id_like): (Vec<String>, bool) = match &walker.expect {
+        Expect::Id(Some(kind)) => (catalog.ids_of(*kind).to_vec(), true),
+        Expect::Id(None) => (catalog.all_ids(), true),
+        Expect::Value(field) | Expect::ListValue(field) => (field_values(walker.scope(), field, catalog), false),
+        Expect::RecordValue(key) | Expect::RecordListValue(key) => {
+            (field_values(walker.kind.unwrap_or(Kind::Claim), key, catalog), false)
+        }
+        _ => (Vec::new(), false),
+    };
+    raw.into_iter()
+        .map(|v| {
+            let bare = quoting == Quoting::WhenNeeded
+                && if id_like { is_bare_id(&v) } else { is_bare_name(&v) || v == "true" || v == "false" };
+            if bare { v } else { quote(&v) }
+        })
+        .collect()
+}
+
+/// The known values of a field, from the schema and the catalog.
+fn field_values(kind: Kind, path: &str, catalog: &Catalog) -> Vec<String> {
+    let Some((owner, field)) = resolve(kind, path) else {
+        return Vec::new();
+    };
+    let mut values: Vec<String> = field.known_values.iter().map(|v| (*v).to_owned()).collect();
+    let from_db: &[String] = match (owner, field.name) {
+        (Kind::Claim, "subject") => &catalog.subjects,
+        (Kind::Claim, "tags") => &catalog.tags,
+        (Kind::Source, "kind") => &catalog.source_kinds,
+        (Kind::Result, "model") => &catalog.models,
+        (Kind::Result, "benchmark") => &catalog.benchmarks,
+        _ => match field.ty {
+            FieldType::Id => catalog.ids_of(owner),
+            FieldType::Ref(target) => catalog.ids_of(target),
+            _ => &[],
+        },
+    };
+    for value in from_db {
+        if !values.contains(value) {
+            values.push(value.clone());
+        }
+    }
+    if field.ty == FieldType::Bool {
+        values.extend(["true", "false"].map(String::from));
+    }
+    values
+}
+
+/// A NAME of the language that is not a keyword: it may stand bare for a string.
+fn is_bare_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !RESERVED.contains(&text.to_ascii_lowercase().as_str())
+}
+
+/// An id that `show`, `explain` and `retract` read bare.
+fn is_bare_id(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphanumeric()) && text.chars().all(is_id_char)
+}
+
+/// A string literal for `text`.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The candidates that start with what was typed (ignoring case), without
+/// duplicates. `quoted` compares the text inside the quotes.
+fn filter(candidates: Vec<String>, typed: &str, quoted: bool) -> Vec<String> {
+    let typed = typed.to_lowercase();
+    let mut out: Vec<String> = Vec::new();
+    for candidate in candidates {
+        let compared = if quoted { candidate.strip_prefix('"').unwrap_or(&candidate) } else { &candidate };
+        if compared.to_lowercase().starts_with(&typed) && !out.contains(&candidate) {
+            out.push(candidate);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog {
+            subjects: vec!["Model X".into(), "SpaceX".into(), "xAI".into()],
+            tags: vec!["compute".into(), "deal".into()],
+            source_kinds: vec!["memo".into(), "podcast".into()],
+            models: vec!["grok-5".into()],
+            benchmarks: vec!["SWE-bench Verified".into()],
+            ids: [
+                vec!["lab".into(), "musk".into()],
+                vec!["c1".into(), "claim:models-not-production-grade".into()],
+                vec!["e1".into()],
+                vec!["r1".into()],
+            ],
+        }
+    }
+
+    /// Completes at the end of `line`.
+    fn at_end(line: &str) -> (usize, Vec<String>) {
+        complete(line, line.len(), &catalog())
+    }
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn claim_fields() -> Vec<String> {
+        schema::fields(Kind::Claim).iter().map(|f| f.name.to_owned()).collect()
+    }
+
+    #[test]
+    fn statement_keywords_at_the_start() {
+        assert_eq!(at_end(""), (0, words(STATEMENT_WORDS)));
+        assert_eq!(at_end("cou"), (0, words(&["count"])));
+        assert_eq!(at_end("  e"), (2, words(&["evidence", "explain"])));
+        assert_eq!(at_end("CL"), (0, words(&["claims"])));
+        // After a `;`, a new statement starts.
+        assert_eq!(at_end("claims; re"), (8, words(&["results", "retract"])));
+        assert_eq!(at_end("claims where x = 1 -- a comm"), (28, vec![]));
+    }
+
+    #[test]
+    fn collections_after_count() {
+        assert_eq!(at_end("count "), (6, words(COLLECTIONS)));
+        assert_eq!(at_end("count s"), (6, words(&["sources"])));
+        assert_eq!(at_end("count claims "), (13, words(&["as of", "where", "group by"])));
+        assert_eq!(at_end("count claims g"), (13, words(&["group by"])));
+        assert_eq!(at_end("count sources group by k"), (23, words(&["kind"])));
+    }
+
+    #[test]
+    fn clauses_after_the_collection() {
+        assert_eq!(at_end("claims "), (7, words(&["as of", "where", "order by", "limit", "select"])));
+        assert_eq!(at_end("claims w"), (7, words(&["where"])));
+        assert_eq!(at_end("claims as "), (10, words(&["of"])));
+        assert_eq!(at_end("claims as of 2026-01-01 wh"), (24, words(&["where"])));
+        assert_eq!(at_end("claims order "), (13, words(&["by"])));
+        assert_eq!(at_end("claims order by con"), (16, words(&["confidence"])));
+        assert_eq!(at_end("claims order by confidence "), (27, words(&["asc", "desc", "limit", "select"])));
+        assert_eq!(at_end("claims order by id desc, su"), (25, words(&["subject", "support"])));
+        assert_eq!(at_end("claims limit 5 "), (15, words(&["offset", "select"])));
+        assert_eq!(at_end("claims select id, te"), (18, words(&["text"])));
+    }
+
+    #[test]
+    fn fields_after_where_and_connectives() {
+        let mut expected = claim_fields();
+        expected.extend(words(&["not", "any", "no", "all"]));
+        assert_eq!(at_end("claims where "), (13, expected.clone()));
+        assert_eq!(at_end("claims where st"), (13, words(&["status"])));
+        assert_eq!(at_end("claims where status = verified and su"), (35, words(&["subject", "support"])));
+        assert_eq!(at_end("claims where status = verified or (ev"), (35, words(&["evidence_count"])));
+        assert_eq!(at_end("claims where not ind"), (17, words(&["independent_support", "independent_refute"])));
+        assert_eq!(at_end("claims where\n         st"), (22, words(&["status"])));
+        // Sources have quantifiers too; results do not.
+        assert_eq!(at_end("sources where a"), (14, words(&["affiliations", "any", "all"])));
+        assert_eq!(at_end("results where a"), (14, vec![]));
+    }
+
+    #[test]
+    fn fields_behind_a_dotted_reference() {
+        let source_fields: Vec<String> = schema::fields(Kind::Source).iter().map(|f| f.name.to_owned()).collect();
+        assert_eq!(at_end("evidence where source."), (22, source_fields));
+        assert_eq!(at_end("evidence where source.k"), (22, words(&["kind"])));
+        assert_eq!(at_end("evidence where claim.st"), (21, words(&["status"])));
+        assert_eq!(at_end("results where source.rel"), (21, words(&["reliability"])));
+        assert_eq!(at_end("evidence select id, source.pub"), (27, words(&["publisher", "published"])));
+        // Not a reference: nothing behind the dot.
+        assert_eq!(at_end("claims where text."), (18, vec![]));
+    }
+
+    #[test]
+    fn evidence_fields_inside_a_quantifier() {
+        let evidence_fields: Vec<String> = schema::fields(Kind::Evidence).iter().map(|f| f.name.to_owned()).collect();
+        let mut expected = evidence_fields;
+        expected.push("not".to_owned());
+        assert_eq!(at_end("claims where any evidence ("), (27, expected));
+        assert_eq!(at_end("claims where any evidence (st"), (27, words(&["stance", "strength"])));
+        assert_eq!(at_end("claims where no evidence (source.k"), (32, words(&["kind"])));
+        assert_eq!(at_end("claims where any "), (17, words(&["evidence"])));
+        // After the parentheses close, fields are the claim's again.
+        assert_eq!(at_end("claims where any evidence (independent) and sta"), (43, words(&["status"])));
+        assert_eq!(at_end("claims where all evidence (stance = "), (36, words(&["supports", "refutes"])));
+    }
+
+    #[test]
+    fn operators_after_a_field() {
+        let (start, ops) = at_end("claims where status ");
+        assert_eq!(start, 20);
+        assert!(ops.contains(&"=".to_owned()) && ops.contains(&"~".to_owned()) && ops.contains(&"in".to_owned()));
+        assert!(!ops.contains(&"has".to_owned()));
+        assert_eq!(at_end("claims where tags "), (18, words(&["has", "is null", "is not null"])));
+        assert_eq!(at_end("claims where status i"), (20, words(&["in", "is null", "is not null"])));
+        assert_eq!(at_end("claims where status not "), (24, words(&["in"])));
+        assert_eq!(at_end("claims where subject is "), (24, words(&["null", "not null"])));
+        let (_, ops) = at_end("evidence where independent ");
+        assert!(ops.contains(&"and".to_owned()) && ops.contains(&"order by".to_owned()));
+    }
+
+    #[test]
+    fn known_values_after_an_operator() {
+        assert_eq!(at_end("claims where status = "), (22, words(evident::model::schema::STATUSES)));
+        assert_eq!(at_end("claims where status = un"), (22, words(&["unresolved"])));
+        assert_eq!(at_end("claims where status=ver"), (20, words(&["verified"])));
+        assert_eq!(at_end("claims where status in (verified, re"), (34, words(&["refuted"])));
+        assert_eq!(at_end("claims where status not in ("), (28, words(evident::model::schema::STATUSES)));
+        assert_eq!(at_end("evidence where stance = "), (24, words(&["supports", "refutes"])));
+        // Conventional source kinds, then the ones the database holds.
+        let (_, kinds) = at_end("sources where kind = ");
+        assert_eq!(kinds.len(), evident::model::schema::SOURCE_KINDS.len() + 1);
+        assert_eq!(kinds.last().map(String::as_str), Some("podcast"));
+        assert_eq!(at_end("evidence where source.kind = me"), (29, words(&["memo"])));
+        // Subjects and tags from the database; values that are not names are quoted.
+        assert_eq!(at_end("claims where subject = "), (23, words(&["\"Model X\"", "SpaceX", "xAI"])));
+        assert_eq!(at_end("claims where subject = s"), (23, words(&["SpaceX"])));
+        assert_eq!(at_end("claims where subject = \"Mo"), (23, words(&["\"Model X\""])));
+        assert_eq!(at_end("claims where tags has d"), (22, words(&["deal"])));
+        assert_eq!(at_end("results where benchmark = "), (26, words(&["\"SWE-bench Verified\""])));
+        // Ids: of the collection, or of what a reference names.
+        assert_eq!(at_end("evidence where claim = c"), (23, words(&["c1", "\"claim:models-not-production-grade\""])));
+        assert_eq!(at_end("evidence where claim = claim:m"), (23, words(&["\"claim:models-not-production-grade\""])));
+        assert_eq!(at_end("sources where id = "), (19, words(&["lab", "musk"])));
+        assert_eq!(at_end("evidence where independent = "), (29, words(&["true", "false"])));
+        // After a value: connectives and the next clauses.
+        assert_eq!(at_end("claims where status = verified "), (31, words(&["and", "or", "order by", "limit", "select"])));
+        assert_eq!(at_end("claims where (status = verified "), (32, words(&["and", "or"])));
+    }
+
+    #[test]
+    fn ids_after_show_explain_retract() {
+        assert_eq!(at_end("show c"), (5, words(&["c1", "claim:models-not-production-grade"])));
+        assert_eq!(at_end("show claim:"), (5, words(&["claim:models-not-production-grade"])));
+        assert_eq!(at_end("explain "), (8, words(&["c1", "claim:models-not-production-grade"])));
+        let (_, all) = at_end("retract ");
+        assert_eq!(all.len(), 6);
+        assert_eq!(at_end("show c1 "), (8, vec![]));
+    }
+
+    #[test]
+    fn record_literals() {
+        assert_eq!(at_end("add "), (4, words(KINDS)));
+        assert_eq!(at_end("add ev"), (4, words(&["evidence"])));
+        assert_eq!(at_end("add evidence {cl"), (14, words(&["claim"])));
+        assert_eq!(at_end("add evidence {claim: c1, st"), (25, words(&["stance", "strength"])));
+        assert_eq!(at_end("add evidence {claim: c1, stance: r"), (33, words(&["refutes"])));
+        assert_eq!(at_end("add evidence {claim: "), (21, words(&["c1", "\"claim:models-not-production-grade\""])));
+        assert_eq!(at_end("add claim {tags: [deal, c"), (24, words(&["compute"])));
+        // Derived fields cannot be written.
+        let (_, keys) = at_end("add claim {");
+        assert_eq!(keys, words(&["id", "text", "subject", "tags", "created"]));
+    }
+
+    #[test]
+    fn the_cursor_may_be_inside_the_line() {
+        let line = "claims where st = verified";
+        assert_eq!(complete(line, 15, &catalog()), (13, words(&["status"])));
+        // Out-of-range and mid-character positions are clamped, never a panic.
+        assert_eq!(complete("cou", 99, &catalog()), (0, words(&["count"])));
+        let _ = complete("claims where subject = \"é", 25, &catalog());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("a \"b\" \\ c\nd"), r#""a \"b\" \\ c\nd""#);
+        assert!(is_bare_name("SpaceX") && !is_bare_name("where") && !is_bare_name("Model X") && !is_bare_name("1a"));
+        assert!(is_bare_id("claim:a-b/c.d") && !is_bare_id("-a") && !is_bare_id("a b"));
+    }
+
+    #[test]
+    fn the_catalog_reads_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path().join("db")).unwrap();
+        let mut data = String::from(
+            r#"{"type":"source","id":"lab","title":"Lab","kind":"podcast"}
+{"type":"result","id":"r1","model":"grok-5","benchmark":"SWE-bench Verified","value":70}
+"#,
+        );
+        // Many claims share a subject: the catalog jumps past them.
+        for i in 0..100 {
+            data.push_str(&format!(
+                "{{\"type\":\"claim\",\"id\":\"c{i}\",\"text\":\"t\",\"subject\":\"SpaceX\",\"tags\":[\"deal\"]}}\n"
+            ));
+        }
+        data.push_str(r#"{"type":"claim","id":"z","text":"t","subject":"xAI","tags":["compute","deal"]}"#);
+        data.push_str("\n{\"type\":\"evidence\",\"id\":\"e1\",\"claim\":\"z\",\"source\":\"lab\",\"stance\":\"supports\"}\n");
+        db.import_jsonl(data.as_bytes()).unwrap();
+        let catalog = Catalog::load(&db);
+        assert_eq!(catalog.subjects, words(&["SpaceX", "xAI"]));
+        assert_eq!(catalog.tags, words(&["compute", "deal"]));
+        assert_eq!(catalog.source_kinds, words(&["podcast"]));
+        assert_eq!(catalog.models, words(&["grok-5"]));
+        assert_eq!(catalog.benchmarks, words(&["SWE-bench Verified"]));
+        assert_eq!(catalog.ids_of(Kind::Claim).len(), 101);
+        assert_eq!(catalog.ids_of(Kind::Source), words(&["lab"]));
+        assert_eq!(catalog.ids_of(Kind::Evidence), words(&["e1"]));
+        assert_eq!(catalog.ids_of(Kind::Result), words(&["r1"]));
+
+        let cache = CatalogCache::new(&db);
+        assert_eq!(cache.get().subjects.len(), 2);
+        db.import_jsonl(r#"{"type":"claim","id":"y","text":"t","subject":"Cursor"}"#.as_bytes()).unwrap();
+        assert_eq!(cache.get().subjects.len(), 2, "cached until invalidated");
+        cache.invalidate();
+        assert_eq!(cache.get().subjects, words(&["Cursor", "SpaceX", "xAI"]));
+    }
+}
