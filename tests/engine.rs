@@ -218,7 +218,7 @@ fn upserts_identical_records_and_retractions() {
         .write("retract", &mut changes)
         .expect_err("refused");
     assert!(
-        err.to_string().contains("cannot be retracted while"),
+        err.to_string().contains("is still referenced by"),
         "{err}"
     );
 

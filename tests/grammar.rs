@@ -55,11 +55,16 @@ fn grammar_rules() -> BTreeMap<String, String> {
     for line in strip_comments(&text).lines() {
         if let Some((name, rhs)) = rule_start(line) {
             if let Some((n, r)) = current.take() {
-                assert!(rules.insert(n.clone(), normalize(&r)).is_none(), "rule {n} defined twice");
+                assert!(
+                    rules.insert(n.clone(), normalize(&r)).is_none(),
+                    "rule {n} defined twice"
+                );
             }
             current = Some((name.to_string(), rhs.to_string()));
         } else if line.starts_with(char::is_whitespace) && !line.trim().is_empty() {
-            let (_, rhs) = current.as_mut().unwrap_or_else(|| panic!("indented line outside a rule: {line:?}"));
+            let (_, rhs) = current
+                .as_mut()
+                .unwrap_or_else(|| panic!("indented line outside a rule: {line:?}"));
             rhs.push(' ');
             rhs.push_str(line);
         } else if !line.trim().is_empty() {
@@ -67,7 +72,10 @@ fn grammar_rules() -> BTreeMap<String, String> {
         }
     }
     if let Some((n, r)) = current {
-        assert!(rules.insert(n.clone(), normalize(&r)).is_none(), "rule {n} defined twice");
+        assert!(
+            rules.insert(n.clone(), normalize(&r)).is_none(),
+            "rule {n} defined twice"
+        );
     }
     rules
 }
@@ -79,7 +87,10 @@ fn documented_rules() -> BTreeMap<String, String> {
     let mut rules = BTreeMap::new();
     let mut current: Option<(String, String)> = None;
     for line in text.lines() {
-        let doc = line.trim_start().strip_prefix("///").map(|d| d.strip_prefix(' ').unwrap_or(d));
+        let doc = line
+            .trim_start()
+            .strip_prefix("///")
+            .map(|d| d.strip_prefix(' ').unwrap_or(d));
         match doc {
             Some(d) if current.is_some() && d.starts_with(' ') && !d.trim().is_empty() => {
                 if let Some((_, rhs)) = current.as_mut() {
@@ -91,7 +102,10 @@ fn documented_rules() -> BTreeMap<String, String> {
             _ => {}
         }
         if let Some((n, r)) = current.take() {
-            assert!(rules.insert(n.clone(), normalize(&r)).is_none(), "rule {n} documented twice in parser.rs");
+            assert!(
+                rules.insert(n.clone(), normalize(&r)).is_none(),
+                "rule {n} documented twice in parser.rs"
+            );
         }
         if let Some((name, rhs)) = doc.and_then(rule_start) {
             current = Some((name.to_string(), rhs.to_string()));
@@ -104,15 +118,27 @@ fn documented_rules() -> BTreeMap<String, String> {
 fn every_grammar_rule_is_implemented_by_a_documented_function() {
     let grammar = grammar_rules();
     let documented = documented_rules();
-    assert!(grammar.len() >= 30, "found only {} rules in the grammar", grammar.len());
+    assert!(
+        grammar.len() >= 30,
+        "found only {} rules in the grammar",
+        grammar.len()
+    );
     for (name, rhs) in &grammar {
         match documented.get(name) {
-            Some(doc) => assert_eq!(doc, rhs, "rule {name}: parser.rs says\n  {doc}\nthe grammar says\n  {rhs}"),
-            None => panic!("rule {name} has no `/// {name} = …` doc comment in src/query/parser.rs"),
+            Some(doc) => assert_eq!(
+                doc, rhs,
+                "rule {name}: parser.rs says\n  {doc}\nthe grammar says\n  {rhs}"
+            ),
+            None => {
+                panic!("rule {name} has no `/// {name} = …` doc comment in src/query/parser.rs")
+            }
         }
     }
     for name in documented.keys() {
-        assert!(grammar.contains_key(name), "parser.rs documents rule {name}, which grammar/query.ebnf lacks");
+        assert!(
+            grammar.contains_key(name),
+            "parser.rs documents rule {name}, which grammar/query.ebnf lacks"
+        );
     }
 }
 
@@ -132,13 +158,29 @@ fn valid_examples_parse_and_print_back() {
     assert!(files.len() >= 25, "only {} valid examples", files.len());
     for path in files {
         let src = fs::read_to_string(&path).expect("example");
-        let statements = parse_script(&src).unwrap_or_else(|e| panic!("{}:\n{}", path.display(), e.render(&src)));
+        let statements = parse_script(&src)
+            .unwrap_or_else(|e| panic!("{}:\n{}", path.display(), e.render(&src)));
         for statement in &statements {
             let printed = statement.to_string();
-            let reparsed = parse_statement(&printed)
-                .unwrap_or_else(|e| panic!("{}: printed form does not parse:\n{}", path.display(), e.render(&printed)));
-            assert_eq!(strip_spans(&reparsed), strip_spans(statement), "{}: {printed}", path.display());
-            assert_eq!(reparsed.to_string(), printed, "{}: printing is not stable", path.display());
+            let reparsed = parse_statement(&printed).unwrap_or_else(|e| {
+                panic!(
+                    "{}: printed form does not parse:\n{}",
+                    path.display(),
+                    e.render(&printed)
+                )
+            });
+            assert_eq!(
+                strip_spans(&reparsed),
+                strip_spans(statement),
+                "{}: {printed}",
+                path.display()
+            );
+            assert_eq!(
+                reparsed.to_string(),
+                printed,
+                "{}: printing is not stable",
+                path.display()
+            );
         }
     }
 }
@@ -160,8 +202,14 @@ fn invalid_examples_fail_with_their_diagnostic() {
             fs::write(&err_path, format!("{rendered}\n")).expect("write .err");
             continue;
         }
-        let expected = fs::read_to_string(&err_path).unwrap_or_else(|e| panic!("{}: {e}", err_path.display()));
-        assert_eq!(rendered, expected.trim_end_matches('\n'), "{}", path.display());
+        let expected =
+            fs::read_to_string(&err_path).unwrap_or_else(|e| panic!("{}: {e}", err_path.display()));
+        assert_eq!(
+            rendered,
+            expected.trim_end_matches('\n'),
+            "{}",
+            path.display()
+        );
     }
 }
 
@@ -171,7 +219,11 @@ fn every_err_file_has_its_example() {
     for entry in fs::read_dir(&dir).expect("grammar/examples/invalid") {
         let path = entry.expect("directory entry").path();
         if path.extension().is_some_and(|e| e == "err") {
-            assert!(path.with_extension("evq").exists(), "{} has no .evq", path.display());
+            assert!(
+                path.with_extension("evq").exists(),
+                "{} has no .evq",
+                path.display()
+            );
         }
     }
 }

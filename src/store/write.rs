@@ -580,7 +580,7 @@ impl Store {
                         id: id.clone(),
                         field: None,
                         reason: format!(
-                            "cannot be retracted while {} refer to it (retract those first)",
+                            "is still referenced by {} (retract those first)",
                             name_list(&still_referring)
                         ),
                     });
