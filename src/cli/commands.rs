@@ -330,7 +330,7 @@ pub const DEMO_QUESTIONS: &[&str] = &[
     "claims where status = verified select id, text, confidence",
     "claims where status = unresolved and subject = \"SpaceX\" select id, text",
     "claims where any evidence (source.kind = memo) select id, status, text",
-    "explain claim:models-not-production-grade",
+    "explain c:spacex-model-swebench-74",
 ];
 
 pub fn demo() -> ExitCode {
