@@ -587,13 +587,14 @@ fn record(i: In, kind: Kind) -> PResult<(Members, Span)> {
         ))
     })?;
     let mut members: Members = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut after = "{";
     loop {
         if let Ok((rest, close)) = punct('}')(i) {
             return Ok((rest, (members, open.start..close.end)));
         }
         let (rest, m) = cut(|i| member(i, after)).parse(i)?;
-        if members.iter().any(|(k, _)| k.node == m.0.node) {
+        if !seen.insert(m.0.node.clone()) {
             let e = ParseError::new(
                 ParseErrorKind::DuplicateField,
                 format!("field {} is given twice", show_word(&m.0.node)),
@@ -1304,12 +1305,17 @@ fn value<'a>(i: In<'a>, after: &str) -> PResult<'a, Spanned<Literal>> {
             }
         }
     }
-    Err(Err::Error(expected_err(
-        i,
-        Some("a value"),
-        VALUE,
-        Some(after),
-    )))
+    let mut e = expected_err(i, Some("a value"), VALUE, Some(after));
+    let digit_after = |p: char| {
+        s.strip_prefix(p)
+            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    if digit_after('.') {
+        e.help = Some("write numbers with a digit before the point: 0.5".into());
+    } else if digit_after('+') {
+        e.help = Some("write positive numbers without \"+\"".into());
+    }
+    Err(Err::Error(e))
 }
 
 /// A DATE where only a date will do (`as of`).
