@@ -129,7 +129,7 @@ pub fn import(
         }
         line_no += 1;
         bytes_read += n as u64;
-        if line_no % 4096 == 0 {
+        if line_no.is_multiple_of(4096) {
             progress(bytes_read);
         }
         if buf.len() > MAX_LINE_BYTES {
@@ -321,7 +321,7 @@ pub fn parse_line(text: &str) -> Result<Record, Vec<(Option<String>, String)>> {
             )]);
         }
     };
-    record_from_fields(kind, object.into_iter().map(|(k, v)| (k, v)))
+    record_from_fields(kind, object)
         .map_err(|errs| errs.into_iter().map(|(f, r)| (Some(f), r)).collect())
 }
 

@@ -217,10 +217,7 @@ fn upserts_identical_records_and_retractions() {
         .store()
         .write("retract", &mut changes)
         .expect_err("refused");
-    assert!(
-        err.to_string().contains("is still referenced by"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("is still referenced by"), "{err}");
 
     // An id used by another kind is refused.
     let err = import_str(&db, r#"{"type":"claim","id":"src:article","text":"x"}"#)

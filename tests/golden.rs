@@ -13,7 +13,8 @@ fn run(db: &Database, script: &str) -> String {
         if let Some(message) = &output.message {
             out.extend_from_slice(format!("-- {message}\n").as_bytes());
         }
-        render::write_output(&mut out, &output, Format::Jsonl, TableStyle { width: None }).expect("writes");
+        render::write_output(&mut out, &output, Format::Jsonl, TableStyle { width: None })
+            .expect("writes");
     });
     let mut text = String::from_utf8(out).expect("utf-8");
     if let Err(e) = result {
@@ -29,13 +30,21 @@ fn golden_queries() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     let mut n = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("fixtures/queries").filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("fixtures/queries")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     entries.sort();
-    for path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "evq")) {
+    for path in entries
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "evq"))
+    {
         // A fresh database per file: some files add and retract.
         let tmp = tempfile::tempdir().expect("temp dir");
         let db = Database::open(tmp.path().join("db")).expect("opens");
-        db.import_jsonl(include_str!("../fixtures/seed.jsonl").as_bytes()).expect("seed imports");
+        db.import_jsonl(include_str!("../fixtures/seed.jsonl").as_bytes())
+            .expect("seed imports");
         let script = std::fs::read_to_string(&path).expect("reads");
         let got = run(&db, &script);
         let expected_path = path.with_extension("out");
@@ -44,10 +53,18 @@ fn golden_queries() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if got != expected {
-            failures.push(format!("{}:\n--- expected\n{expected}\n--- got\n{got}", path.display()));
+            failures.push(format!(
+                "{}:\n--- expected\n{expected}\n--- got\n{got}",
+                path.display()
+            ));
         }
         n += 1;
     }
     assert!(n >= 10, "found only {n} golden files");
-    assert!(failures.is_empty(), "{} golden files differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden files differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

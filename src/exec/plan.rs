@@ -158,7 +158,7 @@ fn count_in(store: &Store, ranges: &IndexRanges) -> Result<u64, StoreError> {
     let mut n = 0;
     for (start, end) in &ranges.ranges {
         let mut cursor = store.index_cursor(ranges.index, start)?;
-        while cursor.advance()? && !end.as_deref().is_some_and(|e| cursor.key() >= e) {
+        while cursor.advance()? && end.as_deref().is_none_or(|e| cursor.key() < e) {
             n += 1;
         }
     }
@@ -213,13 +213,17 @@ fn choose_source(
     }
 }
 
+/// What `for_each_row` calls for each matching row; `false` stops the walk.
+type RowVisitor<'v> =
+    dyn FnMut(&mut Ctx<'_>, &Record, Option<&Derived>) -> Result<bool, crate::Error> + 'v;
+
 /// Calls `visit` with each row of `kind` that passes the filter, in id
 /// order, until it returns `false`.
 fn for_each_row(
     ctx: &mut Ctx<'_>,
     kind: Kind,
     filter: Option<&Expr>,
-    visit: &mut dyn FnMut(&mut Ctx<'_>, &Record, Option<&Derived>) -> Result<bool, crate::Error>,
+    visit: &mut RowVisitor<'_>,
 ) -> Result<(), crate::Error> {
     let store = ctx.store;
     let source = choose_source(store, kind, filter, ctx.as_of.is_some())?;
@@ -433,10 +437,12 @@ pub fn run_count(store: &Store, c: &Count) -> Result<Output, crate::Error> {
     let group_path = path(group);
     let name = group_path.join(".");
     let mut groups: Vec<(Value, u64)> = Vec::new();
-    if c.filter.is_none() && as_of.is_none() && group_path.len() == 1 {
-        if let Some(g) = count_groups_from_index(store, kind, group_path[0])? {
-            groups = g;
-        }
+    if c.filter.is_none()
+        && as_of.is_none()
+        && group_path.len() == 1
+        && let Some(g) = count_groups_from_index(store, kind, group_path[0])?
+    {
+        groups = g;
     }
     if groups.is_empty() {
         let mut counts: BTreeMap<GroupKey, u64> = BTreeMap::new();

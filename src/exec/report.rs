@@ -215,7 +215,7 @@ pub fn explain(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
             format!("1 − {}", terms.join(" × "))
         }
     };
-    r.push_str("\n");
+    r.push('\n');
     r.push_str(&format!(
         "support             = {} = {}\n",
         product(true, false),

@@ -250,10 +250,11 @@ impl Cursor {
             return Ok(false);
         };
         self.current_end = None;
-        self.lookahead = match self.blocks.next().transpose()? {
-            Some((k, v)) => Some(self.stash(k, v)),
-            None => None,
-        };
+        self.lookahead = self
+            .blocks
+            .next()
+            .transpose()?
+            .map(|(k, v)| self.stash(k, v));
         self.current = Some(BlockReader::new(block)?);
         Ok(true)
     }

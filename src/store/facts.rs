@@ -50,7 +50,7 @@ impl SourceFacts {
         match subject {
             Some(subject) => {
                 let subject = subject.to_lowercase();
-                !self.affiliations_lower.iter().any(|a| *a == subject)
+                !self.affiliations_lower.contains(&subject)
             }
             None => true,
         }

@@ -404,12 +404,11 @@ impl Store {
         sink.flush()?;
         let mut counters = self.counters()?;
         if mode == Mode::Normal {
-            for k in 0..4 {
-                counters.records[k] =
-                    (counters.records[k] + summary.added[k]).saturating_sub(summary.retracted[k]);
-                counters.statuses[k] = counters.statuses[k]
-                    .checked_add_signed(status_delta[k])
-                    .unwrap_or(0);
+            for (k, count) in counters.records.iter_mut().enumerate() {
+                *count = (*count + summary.added[k]).saturating_sub(summary.retracted[k]);
+            }
+            for (count, delta) in counters.statuses.iter_mut().zip(status_delta) {
+                *count = count.checked_add_signed(delta).unwrap_or(0);
             }
             sink.put(
                 keys::META_COUNTERS.to_vec(),
@@ -860,11 +859,14 @@ fn confidence_key(confidence: f64, claim: &str) -> Vec<u8> {
     key
 }
 
-/// The (key, payload) entries a record contributes to an index.
+/// One index entry: its key and its payload.
+pub(crate) type IndexEntry = (Vec<u8>, Vec<u8>);
+
+/// The entries a record contributes to an index.
 pub(crate) fn index_entries(
     index: IndexId,
     record: &Record,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+) -> Result<Vec<IndexEntry>, StoreError> {
     let with_id = |mut key: Vec<u8>, id: &Id| {
         key.extend_from_slice(id.as_str().as_bytes());
         key

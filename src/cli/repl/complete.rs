@@ -81,7 +81,10 @@ impl Catalog {
 }
 
 /// Distinct values of a string index, in order.
-fn distinct_values(db: &Database, index: IndexId) -> Result<Vec<String>, evident::store::StoreError> {
+fn distinct_values(
+    db: &Database,
+    index: IndexId,
+) -> Result<Vec<String>, evident::store::StoreError> {
     let mut out = Vec::new();
     let mut start = Vec::new();
     let mut read = 0;
@@ -340,13 +343,15 @@ impl Walker {
             (Expect::Statement, Some("add"), _) => Expect::Kind,
             (Expect::Statement, Some("show" | "retract"), _) => Expect::Id(None),
             (Expect::Statement, Some("explain"), _) => Expect::Id(Some(Kind::Claim)),
-            (Expect::Statement | Expect::Collection, Some(w), _) => match Kind::from_collection(w) {
-                Some(kind) => {
-                    self.kind = Some(kind);
-                    Expect::Clauses
+            (Expect::Statement | Expect::Collection, Some(w), _) => {
+                match Kind::from_collection(w) {
+                    Some(kind) => {
+                        self.kind = Some(kind);
+                        Expect::Clauses
+                    }
+                    None => Expect::Nothing,
                 }
-                None => Expect::Nothing,
-            },
+            }
             (Expect::Kind, Some(w), _) => match Kind::from_name(w) {
                 Some(kind) => {
                     self.kind = Some(kind);
@@ -511,7 +516,7 @@ pub fn complete(line: &str, pos: usize, catalog: &Catalog) -> (usize, Vec<String
         Some(t) if t.kind == (TokenKind::String { closed: false }) => {
             let walker = walk(before, &tokens, t.start);
             let candidates = values_for(&walker, catalog, Quoting::Always);
-            return (t.start, filter(candidates, &before[t.start + 1..], true));
+            return (t.start, filter(candidates, &before[t.start..]));
         }
         _ => {}
     }
@@ -520,10 +525,14 @@ pub fn complete(line: &str, pos: usize, catalog: &Catalog) -> (usize, Vec<String
     let walker = walk(before, &tokens, wide);
     if matches!(
         walker.expect,
-        Expect::Id(_) | Expect::Value(_) | Expect::ListValue(_) | Expect::RecordValue(_) | Expect::RecordListValue(_)
+        Expect::Id(_)
+            | Expect::Value(_)
+            | Expect::ListValue(_)
+            | Expect::RecordValue(_)
+            | Expect::RecordListValue(_)
     ) {
         let candidates = values_for(&walker, catalog, Quoting::WhenNeeded);
-        return (wide, filter(candidates, &before[wide..], false));
+        return (wide, filter(candidates, &before[wide..]));
     }
     let start = word_start(before, is_name_char);
     let walker = walk(before, &tokens, start);
@@ -542,7 +551,10 @@ pub fn complete(line: &str, pos: usize, catalog: &Catalog) -> (usize, Vec<String
             let Some(kind) = follow(base, path) else {
                 return (pos, Vec::new());
             };
-            let mut names: Vec<String> = schema::fields(kind).iter().map(|f| f.name.to_owned()).collect();
+            let mut names: Vec<String> = schema::fields(kind)
+                .iter()
+                .map(|f| f.name.to_owned())
+                .collect();
             if path.is_empty() && walker.expect == Expect::Condition {
                 names.push("not".to_owned());
                 if matches!(kind, Kind::Claim | Kind::Source) {
@@ -553,7 +565,7 @@ pub fn complete(line: &str, pos: usize, catalog: &Catalog) -> (usize, Vec<String
         }
         expect => (start, partial, keywords(expect, &walker)),
     };
-    (start, filter(candidates, partial, false))
+    (start, filter(candidates, partial))
 }
 
 /// The record kind a dotted path leads to from `kind` (`""` is `kind`
@@ -584,7 +596,11 @@ fn resolve(kind: Kind, path: &str) -> Option<(Kind, &'static FieldDef)> {
 /// Keywords and operators that may come next.
 fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
     let top = walker.scopes.is_empty();
-    let clauses: &[&str] = if walker.count { &["group by"] } else { &["order by", "limit", "select"] };
+    let clauses: &[&str] = if walker.count {
+        &["group by"]
+    } else {
+        &["order by", "limit", "select"]
+    };
     let words: Vec<&str> = match expect {
         Expect::Statement => STATEMENT_WORDS.to_vec(),
         Expect::Collection => COLLECTIONS.to_vec(),
@@ -593,7 +609,7 @@ fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
         Expect::Clauses => vec!["as of", "where", "order by", "limit", "select"],
         Expect::Of => vec!["of"],
         Expect::By(_) => vec!["by"],
-        Expect::NotIn => vec!["in"],
+        Expect::NotIn(_) => vec!["in"],
         Expect::IsNull { negated: false } => vec!["null", "not null"],
         Expect::IsNull { negated: true } => vec!["null"],
         Expect::QuantifiedEvidence => vec!["evidence"],
@@ -638,7 +654,9 @@ fn operators(ty: Option<FieldType>) -> Vec<&'static str> {
     let mut ops = match ty {
         Some(FieldType::List) => vec!["has"],
         Some(FieldType::Bool) => vec!["=", "!="],
-        Some(FieldType::Number | FieldType::Date) => vec!["=", "!=", "<", "<=", ">", ">=", "in", "not in"],
+        Some(FieldType::Number | FieldType::Date) => {
+            vec!["=", "!=", "<", "<=", ">", ">=", "in", "not in"]
+        }
         Some(FieldType::String | FieldType::Id | FieldType::Ref(_)) => {
             vec!["=", "!=", "~", "in", "not in", "<", "<=", ">", ">="]
         }
@@ -662,16 +680,23 @@ fn values_for(walker: &Walker, catalog: &Catalog, quoting: Quoting) -> Vec<Strin
     let (raw, id_like): (Vec<String>, bool) = match &walker.expect {
         Expect::Id(Some(kind)) => (catalog.ids_of(*kind).to_vec(), true),
         Expect::Id(None) => (catalog.all_ids(), true),
-        Expect::Value(field) | Expect::ListValue(field) => (field_values(walker.scope(), field, catalog), false),
-        Expect::RecordValue(key) | Expect::RecordListValue(key) => {
-            (field_values(walker.kind.unwrap_or(Kind::Claim), key, catalog), false)
+        Expect::Value(field) | Expect::ListValue(field) => {
+            (field_values(walker.scope(), field, catalog), false)
         }
+        Expect::RecordValue(key) | Expect::RecordListValue(key) => (
+            field_values(walker.kind.unwrap_or(Kind::Claim), key, catalog),
+            false,
+        ),
         _ => (Vec::new(), false),
     };
     raw.into_iter()
         .map(|v| {
             let bare = quoting == Quoting::WhenNeeded
-                && if id_like { is_bare_id(&v) } else { is_bare_name(&v) || v == "true" || v == "false" };
+                && if id_like {
+                    is_bare_id(&v)
+                } else {
+                    is_bare_name(&v) || v == "true" || v == "false"
+                };
             if bare { v } else { quote(&v) }
         })
         .collect()
@@ -709,7 +734,9 @@ fn field_values(kind: Kind, path: &str, catalog: &Catalog) -> Vec<String> {
 /// A NAME of the language that is not a keyword: it may stand bare for a string.
 fn is_bare_name(text: &str) -> bool {
     let mut chars = text.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !RESERVED.contains(&text.to_ascii_lowercase().as_str())
 }
@@ -737,13 +764,13 @@ pub fn quote(text: &str) -> String {
     out
 }
 
-/// The candidates that start with what was typed (ignoring case), without
-/// duplicates. `quoted` compares the text inside the quotes.
-fn filter(candidates: Vec<String>, typed: &str, quoted: bool) -> Vec<String> {
-    let typed = typed.to_lowercase();
+/// The candidates that start with what was typed (ignoring case, and the
+/// opening quote of a quoted value), without duplicates.
+fn filter(candidates: Vec<String>, typed: &str) -> Vec<String> {
+    let typed = typed.strip_prefix('"').unwrap_or(typed).to_lowercase();
     let mut out: Vec<String> = Vec::new();
     for candidate in candidates {
-        let compared = if quoted { candidate.strip_prefix('"').unwrap_or(&candidate) } else { &candidate };
+        let compared = candidate.strip_prefix('"').unwrap_or(&candidate);
         if compared.to_lowercase().starts_with(&typed) && !out.contains(&candidate) {
             out.push(candidate);
         }
@@ -781,7 +808,10 @@ mod tests {
     }
 
     fn claim_fields() -> Vec<String> {
-        schema::fields(Kind::Claim).iter().map(|f| f.name.to_owned()).collect()
+        schema::fields(Kind::Claim)
+            .iter()
+            .map(|f| f.name.to_owned())
+            .collect()
     }
 
     #[test]
@@ -799,22 +829,40 @@ mod tests {
     fn collections_after_count() {
         assert_eq!(at_end("count "), (6, words(COLLECTIONS)));
         assert_eq!(at_end("count s"), (6, words(&["sources"])));
-        assert_eq!(at_end("count claims "), (13, words(&["as of", "where", "group by"])));
+        assert_eq!(
+            at_end("count claims "),
+            (13, words(&["as of", "where", "group by"]))
+        );
         assert_eq!(at_end("count claims g"), (13, words(&["group by"])));
         assert_eq!(at_end("count sources group by k"), (23, words(&["kind"])));
     }
 
     #[test]
     fn clauses_after_the_collection() {
-        assert_eq!(at_end("claims "), (7, words(&["as of", "where", "order by", "limit", "select"])));
+        assert_eq!(
+            at_end("claims "),
+            (7, words(&["as of", "where", "order by", "limit", "select"]))
+        );
         assert_eq!(at_end("claims w"), (7, words(&["where"])));
         assert_eq!(at_end("claims as "), (10, words(&["of"])));
-        assert_eq!(at_end("claims as of 2026-01-01 wh"), (24, words(&["where"])));
+        assert_eq!(
+            at_end("claims as of 2026-01-01 wh"),
+            (24, words(&["where"]))
+        );
         assert_eq!(at_end("claims order "), (13, words(&["by"])));
         assert_eq!(at_end("claims order by con"), (16, words(&["confidence"])));
-        assert_eq!(at_end("claims order by confidence "), (27, words(&["asc", "desc", "limit", "select"])));
-        assert_eq!(at_end("claims order by id desc, su"), (25, words(&["subject", "support"])));
-        assert_eq!(at_end("claims limit 5 "), (15, words(&["offset", "select"])));
+        assert_eq!(
+            at_end("claims order by confidence "),
+            (27, words(&["asc", "desc", "limit", "select"]))
+        );
+        assert_eq!(
+            at_end("claims order by id desc, su"),
+            (25, words(&["subject", "support"]))
+        );
+        assert_eq!(
+            at_end("claims limit 5 "),
+            (15, words(&["offset", "select"]))
+        );
         assert_eq!(at_end("claims select id, te"), (18, words(&["text"])));
     }
 
@@ -824,89 +872,195 @@ mod tests {
         expected.extend(words(&["not", "any", "no", "all"]));
         assert_eq!(at_end("claims where "), (13, expected.clone()));
         assert_eq!(at_end("claims where st"), (13, words(&["status"])));
-        assert_eq!(at_end("claims where status = verified and su"), (35, words(&["subject", "support"])));
-        assert_eq!(at_end("claims where status = verified or (ev"), (35, words(&["evidence_count"])));
-        assert_eq!(at_end("claims where not ind"), (17, words(&["independent_support", "independent_refute"])));
-        assert_eq!(at_end("claims where\n         st"), (22, words(&["status"])));
+        assert_eq!(
+            at_end("claims where status = verified and su"),
+            (35, words(&["subject", "support"]))
+        );
+        assert_eq!(
+            at_end("claims where status = verified or (ev"),
+            (35, words(&["evidence_count"]))
+        );
+        assert_eq!(
+            at_end("claims where not ind"),
+            (17, words(&["independent_support", "independent_refute"]))
+        );
+        assert_eq!(
+            at_end("claims where\n         st"),
+            (22, words(&["status"]))
+        );
         // Sources have quantifiers too; results do not.
-        assert_eq!(at_end("sources where a"), (14, words(&["affiliations", "any", "all"])));
+        assert_eq!(
+            at_end("sources where a"),
+            (14, words(&["affiliations", "any", "all"]))
+        );
         assert_eq!(at_end("results where a"), (14, vec![]));
     }
 
     #[test]
     fn fields_behind_a_dotted_reference() {
-        let source_fields: Vec<String> = schema::fields(Kind::Source).iter().map(|f| f.name.to_owned()).collect();
+        let source_fields: Vec<String> = schema::fields(Kind::Source)
+            .iter()
+            .map(|f| f.name.to_owned())
+            .collect();
         assert_eq!(at_end("evidence where source."), (22, source_fields));
         assert_eq!(at_end("evidence where source.k"), (22, words(&["kind"])));
         assert_eq!(at_end("evidence where claim.st"), (21, words(&["status"])));
-        assert_eq!(at_end("results where source.rel"), (21, words(&["reliability"])));
-        assert_eq!(at_end("evidence select id, source.pub"), (27, words(&["publisher", "published"])));
+        assert_eq!(
+            at_end("results where source.rel"),
+            (21, words(&["reliability"]))
+        );
+        assert_eq!(
+            at_end("evidence select id, source.pub"),
+            (27, words(&["publisher", "published"]))
+        );
         // Not a reference: nothing behind the dot.
         assert_eq!(at_end("claims where text."), (18, vec![]));
     }
 
     #[test]
     fn evidence_fields_inside_a_quantifier() {
-        let evidence_fields: Vec<String> = schema::fields(Kind::Evidence).iter().map(|f| f.name.to_owned()).collect();
+        let evidence_fields: Vec<String> = schema::fields(Kind::Evidence)
+            .iter()
+            .map(|f| f.name.to_owned())
+            .collect();
         let mut expected = evidence_fields;
         expected.push("not".to_owned());
         assert_eq!(at_end("claims where any evidence ("), (27, expected));
-        assert_eq!(at_end("claims where any evidence (st"), (27, words(&["stance", "strength"])));
-        assert_eq!(at_end("claims where no evidence (source.k"), (32, words(&["kind"])));
+        assert_eq!(
+            at_end("claims where any evidence (st"),
+            (27, words(&["stance", "strength"]))
+        );
+        assert_eq!(
+            at_end("claims where no evidence (source.k"),
+            (33, words(&["kind"]))
+        );
         assert_eq!(at_end("claims where any "), (17, words(&["evidence"])));
         // After the parentheses close, fields are the claim's again.
-        assert_eq!(at_end("claims where any evidence (independent) and sta"), (43, words(&["status"])));
-        assert_eq!(at_end("claims where all evidence (stance = "), (36, words(&["supports", "refutes"])));
+        assert_eq!(
+            at_end("claims where any evidence (independent) and sta"),
+            (44, words(&["status"]))
+        );
+        assert_eq!(
+            at_end("claims where all evidence (stance = "),
+            (36, words(&["supports", "refutes"]))
+        );
     }
 
     #[test]
     fn operators_after_a_field() {
         let (start, ops) = at_end("claims where status ");
         assert_eq!(start, 20);
-        assert!(ops.contains(&"=".to_owned()) && ops.contains(&"~".to_owned()) && ops.contains(&"in".to_owned()));
+        assert!(
+            ops.contains(&"=".to_owned())
+                && ops.contains(&"~".to_owned())
+                && ops.contains(&"in".to_owned())
+        );
         assert!(!ops.contains(&"has".to_owned()));
-        assert_eq!(at_end("claims where tags "), (18, words(&["has", "is null", "is not null"])));
-        assert_eq!(at_end("claims where status i"), (20, words(&["in", "is null", "is not null"])));
+        assert_eq!(
+            at_end("claims where tags "),
+            (18, words(&["has", "is null", "is not null"]))
+        );
+        assert_eq!(
+            at_end("claims where status i"),
+            (20, words(&["in", "is null", "is not null"]))
+        );
         assert_eq!(at_end("claims where status not "), (24, words(&["in"])));
-        assert_eq!(at_end("claims where subject is "), (24, words(&["null", "not null"])));
+        assert_eq!(
+            at_end("claims where subject is "),
+            (24, words(&["null", "not null"]))
+        );
         let (_, ops) = at_end("evidence where independent ");
         assert!(ops.contains(&"and".to_owned()) && ops.contains(&"order by".to_owned()));
     }
 
     #[test]
     fn known_values_after_an_operator() {
-        assert_eq!(at_end("claims where status = "), (22, words(evident::model::schema::STATUSES)));
-        assert_eq!(at_end("claims where status = un"), (22, words(&["unresolved"])));
-        assert_eq!(at_end("claims where status=ver"), (20, words(&["verified"])));
-        assert_eq!(at_end("claims where status in (verified, re"), (34, words(&["refuted"])));
-        assert_eq!(at_end("claims where status not in ("), (28, words(evident::model::schema::STATUSES)));
-        assert_eq!(at_end("evidence where stance = "), (24, words(&["supports", "refutes"])));
+        assert_eq!(
+            at_end("claims where status = "),
+            (22, words(evident::model::schema::STATUSES))
+        );
+        assert_eq!(
+            at_end("claims where status = un"),
+            (22, words(&["unresolved"]))
+        );
+        assert_eq!(
+            at_end("claims where status=ver"),
+            (20, words(&["verified"]))
+        );
+        assert_eq!(
+            at_end("claims where status in (verified, re"),
+            (34, words(&["refuted"]))
+        );
+        assert_eq!(
+            at_end("claims where status not in ("),
+            (28, words(evident::model::schema::STATUSES))
+        );
+        assert_eq!(
+            at_end("evidence where stance = "),
+            (24, words(&["supports", "refutes"]))
+        );
         // Conventional source kinds, then the ones the database holds.
         let (_, kinds) = at_end("sources where kind = ");
         assert_eq!(kinds.len(), evident::model::schema::SOURCE_KINDS.len() + 1);
         assert_eq!(kinds.last().map(String::as_str), Some("podcast"));
-        assert_eq!(at_end("evidence where source.kind = me"), (29, words(&["memo"])));
+        assert_eq!(
+            at_end("evidence where source.kind = me"),
+            (29, words(&["memo"]))
+        );
         // Subjects and tags from the database; values that are not names are quoted.
-        assert_eq!(at_end("claims where subject = "), (23, words(&["\"Model X\"", "SpaceX", "xAI"])));
+        assert_eq!(
+            at_end("claims where subject = "),
+            (23, words(&["\"Model X\"", "SpaceX", "xAI"]))
+        );
         assert_eq!(at_end("claims where subject = s"), (23, words(&["SpaceX"])));
-        assert_eq!(at_end("claims where subject = \"Mo"), (23, words(&["\"Model X\""])));
+        assert_eq!(
+            at_end("claims where subject = \"Mo"),
+            (23, words(&["\"Model X\""]))
+        );
         assert_eq!(at_end("claims where tags has d"), (22, words(&["deal"])));
-        assert_eq!(at_end("results where benchmark = "), (26, words(&["\"SWE-bench Verified\""])));
+        assert_eq!(
+            at_end("results where benchmark = "),
+            (26, words(&["\"SWE-bench Verified\""]))
+        );
         // Ids: of the collection, or of what a reference names.
-        assert_eq!(at_end("evidence where claim = c"), (23, words(&["c1", "\"claim:models-not-production-grade\""])));
-        assert_eq!(at_end("evidence where claim = claim:m"), (23, words(&["\"claim:models-not-production-grade\""])));
+        assert_eq!(
+            at_end("evidence where claim = c"),
+            (23, words(&["c1", "\"claim:models-not-production-grade\""]))
+        );
+        assert_eq!(
+            at_end("evidence where claim = claim:m"),
+            (23, words(&["\"claim:models-not-production-grade\""]))
+        );
         assert_eq!(at_end("sources where id = "), (19, words(&["lab", "musk"])));
-        assert_eq!(at_end("evidence where independent = "), (29, words(&["true", "false"])));
+        assert_eq!(
+            at_end("evidence where independent = "),
+            (29, words(&["true", "false"]))
+        );
         // After a value: connectives and the next clauses.
-        assert_eq!(at_end("claims where status = verified "), (31, words(&["and", "or", "order by", "limit", "select"])));
-        assert_eq!(at_end("claims where (status = verified "), (32, words(&["and", "or"])));
+        assert_eq!(
+            at_end("claims where status = verified "),
+            (31, words(&["and", "or", "order by", "limit", "select"]))
+        );
+        assert_eq!(
+            at_end("claims where (status = verified "),
+            (32, words(&["and", "or"]))
+        );
     }
 
     #[test]
     fn ids_after_show_explain_retract() {
-        assert_eq!(at_end("show c"), (5, words(&["c1", "claim:models-not-production-grade"])));
-        assert_eq!(at_end("show claim:"), (5, words(&["claim:models-not-production-grade"])));
-        assert_eq!(at_end("explain "), (8, words(&["c1", "claim:models-not-production-grade"])));
+        assert_eq!(
+            at_end("show c"),
+            (5, words(&["c1", "claim:models-not-production-grade"]))
+        );
+        assert_eq!(
+            at_end("show claim:"),
+            (5, words(&["claim:models-not-production-grade"]))
+        );
+        assert_eq!(
+            at_end("explain "),
+            (8, words(&["c1", "claim:models-not-production-grade"]))
+        );
         let (_, all) = at_end("retract ");
         assert_eq!(all.len(), 6);
         assert_eq!(at_end("show c1 "), (8, vec![]));
@@ -917,10 +1071,22 @@ mod tests {
         assert_eq!(at_end("add "), (4, words(KINDS)));
         assert_eq!(at_end("add ev"), (4, words(&["evidence"])));
         assert_eq!(at_end("add evidence {cl"), (14, words(&["claim"])));
-        assert_eq!(at_end("add evidence {claim: c1, st"), (25, words(&["stance", "strength"])));
-        assert_eq!(at_end("add evidence {claim: c1, stance: r"), (33, words(&["refutes"])));
-        assert_eq!(at_end("add evidence {claim: "), (21, words(&["c1", "\"claim:models-not-production-grade\""])));
-        assert_eq!(at_end("add claim {tags: [deal, c"), (24, words(&["compute"])));
+        assert_eq!(
+            at_end("add evidence {claim: c1, st"),
+            (25, words(&["stance", "strength"]))
+        );
+        assert_eq!(
+            at_end("add evidence {claim: c1, stance: r"),
+            (33, words(&["refutes"]))
+        );
+        assert_eq!(
+            at_end("add evidence {claim: "),
+            (21, words(&["c1", "\"claim:models-not-production-grade\""]))
+        );
+        assert_eq!(
+            at_end("add claim {tags: [deal, c"),
+            (24, words(&["compute"]))
+        );
         // Derived fields cannot be written.
         let (_, keys) = at_end("add claim {");
         assert_eq!(keys, words(&["id", "text", "subject", "tags", "created"]));
@@ -938,7 +1104,12 @@ mod tests {
     #[test]
     fn quoting() {
         assert_eq!(quote("a \"b\" \\ c\nd"), r#""a \"b\" \\ c\nd""#);
-        assert!(is_bare_name("SpaceX") && !is_bare_name("where") && !is_bare_name("Model X") && !is_bare_name("1a"));
+        assert!(
+            is_bare_name("SpaceX")
+                && !is_bare_name("where")
+                && !is_bare_name("Model X")
+                && !is_bare_name("1a")
+        );
         assert!(is_bare_id("claim:a-b/c.d") && !is_bare_id("-a") && !is_bare_id("a b"));
     }
 
@@ -957,7 +1128,9 @@ mod tests {
                 "{{\"type\":\"claim\",\"id\":\"c{i}\",\"text\":\"t\",\"subject\":\"SpaceX\",\"tags\":[\"deal\"]}}\n"
             ));
         }
-        data.push_str(r#"{"type":"claim","id":"z","text":"t","subject":"xAI","tags":["compute","deal"]}"#);
+        data.push_str(
+            r#"{"type":"claim","id":"z","text":"t","subject":"xAI","tags":["compute","deal"]}"#,
+        );
         data.push_str("\n{\"type\":\"evidence\",\"id\":\"e1\",\"claim\":\"z\",\"source\":\"lab\",\"stance\":\"supports\"}\n");
         db.import_jsonl(data.as_bytes()).unwrap();
         let catalog = Catalog::load(&db);
@@ -973,7 +1146,8 @@ mod tests {
 
         let cache = CatalogCache::new(&db);
         assert_eq!(cache.get().subjects.len(), 2);
-        db.import_jsonl(r#"{"type":"claim","id":"y","text":"t","subject":"Cursor"}"#.as_bytes()).unwrap();
+        db.import_jsonl(r#"{"type":"claim","id":"y","text":"t","subject":"Cursor"}"#.as_bytes())
+            .unwrap();
         assert_eq!(cache.get().subjects.len(), 2, "cached until invalidated");
         cache.invalidate();
         assert_eq!(cache.get().subjects, words(&["Cursor", "SpaceX", "xAI"]));

@@ -157,7 +157,10 @@ mod tests {
     #[test]
     fn continuation_prompt_over_the_indentation() {
         let line = format!("claims where\n{CONTINUATION_INDENT}status = unresolved");
-        assert_eq!(highlight(&line, false), format!("claims where\n{CONTINUATION_PROMPT}status = unresolved"));
+        assert_eq!(
+            highlight(&line, false),
+            format!("claims where\n{CONTINUATION_PROMPT}status = unresolved")
+        );
         let coloured = highlight(&line, true);
         assert!(coloured.contains(&format!("{DIM}{CONTINUATION_PROMPT}{RESET}")));
         // Same display width: the prompt replaces exactly the indentation.

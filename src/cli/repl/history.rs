@@ -21,9 +21,10 @@ pub fn default_path() -> Option<PathBuf> {
 /// directory specification says a relative `XDG_DATA_HOME` is to be ignored.
 pub fn path_from(xdg_data_home: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
     let absolute = |v: OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
-    let data = xdg_data_home
-        .and_then(absolute)
-        .or_else(|| home.and_then(absolute).map(|h| h.join(".local").join("share")))?;
+    let data = xdg_data_home.and_then(absolute).or_else(|| {
+        home.and_then(absolute)
+            .map(|h| h.join(".local").join("share"))
+    })?;
     Some(data.join("evident").join("history"))
 }
 
@@ -46,8 +47,13 @@ pub fn config() -> rustyline::config::Builder {
 pub fn load<H: History>(history: &mut H, path: &Path) -> Result<(), String> {
     match history.load(path) {
         Ok(()) => Ok(()),
-        Err(rustyline::error::ReadlineError::Io(e)) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(format!("could not read the history file {}: {e}", path.display())),
+        Err(rustyline::error::ReadlineError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "could not read the history file {}: {e}",
+            path.display()
+        )),
     }
 }
 
@@ -59,7 +65,9 @@ pub fn record<H: History>(history: &mut H, path: &Path, entry: &str) -> Result<b
     if !added {
         return Ok(false);
     }
-    let failed = |e: &dyn std::fmt::Display| format!("could not write the history file {}: {e}", path.display());
+    let failed = |e: &dyn std::fmt::Display| {
+        format!("could not write the history file {}: {e}", path.display())
+    };
     if let Some(dir) = path.parent() {
         create_private_dir(dir).map_err(|e| failed(&e))?;
     }
@@ -74,7 +82,10 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]
@@ -102,17 +113,38 @@ mod tests {
 
     fn entries(history: &FileHistory) -> Vec<String> {
         (0..history.len())
-            .map(|i| history.get(i, SearchDirection::Forward).unwrap().unwrap().entry.into_owned())
+            .map(|i| {
+                history
+                    .get(i, SearchDirection::Forward)
+                    .unwrap()
+                    .unwrap()
+                    .entry
+                    .into_owned()
+            })
             .collect()
     }
 
     #[test]
     fn path_follows_xdg_then_home() {
-        let p = |x: Option<&str>, h: Option<&str>| path_from(x.map(OsString::from), h.map(OsString::from));
-        assert_eq!(p(Some("/x"), Some("/home/u")), Some(PathBuf::from("/x/evident/history")));
-        assert_eq!(p(None, Some("/home/u")), Some(PathBuf::from("/home/u/.local/share/evident/history")));
-        assert_eq!(p(Some(""), Some("/home/u")), Some(PathBuf::from("/home/u/.local/share/evident/history")));
-        assert_eq!(p(Some("relative"), Some("/home/u")), Some(PathBuf::from("/home/u/.local/share/evident/history")));
+        let p = |x: Option<&str>, h: Option<&str>| {
+            path_from(x.map(OsString::from), h.map(OsString::from))
+        };
+        assert_eq!(
+            p(Some("/x"), Some("/home/u")),
+            Some(PathBuf::from("/x/evident/history"))
+        );
+        assert_eq!(
+            p(None, Some("/home/u")),
+            Some(PathBuf::from("/home/u/.local/share/evident/history"))
+        );
+        assert_eq!(
+            p(Some(""), Some("/home/u")),
+            Some(PathBuf::from("/home/u/.local/share/evident/history"))
+        );
+        assert_eq!(
+            p(Some("relative"), Some("/home/u")),
+            Some(PathBuf::from("/home/u/.local/share/evident/history"))
+        );
         assert_eq!(p(None, None), None);
     }
 
@@ -127,7 +159,10 @@ mod tests {
         let multi_line = "claims where\n         status = unresolved";
         assert!(record(&mut first, &path, "count claims").unwrap());
         assert!(record(&mut first, &path, multi_line).unwrap());
-        assert!(!record(&mut first, &path, multi_line).unwrap(), "a repeat is skipped");
+        assert!(
+            !record(&mut first, &path, multi_line).unwrap(),
+            "a repeat is skipped"
+        );
         assert!(record(&mut first, &path, r#"claims where text ~ "a\\b""#).unwrap());
 
         #[cfg(unix)]
@@ -135,13 +170,19 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
-            let dir_mode = fs::metadata(path.parent().unwrap()).unwrap().permissions().mode();
+            let dir_mode = fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(dir_mode & 0o077, 0);
         }
 
         let mut second = FileHistory::with_config(&config);
         load(&mut second, &path).unwrap();
-        assert_eq!(entries(&second), vec!["count claims", multi_line, r#"claims where text ~ "a\\b""#]);
+        assert_eq!(
+            entries(&second),
+            vec!["count claims", multi_line, r#"claims where text ~ "a\\b""#]
+        );
         // A second session appends to what the first wrote.
         assert!(record(&mut second, &path, "sources").unwrap());
         let mut third = FileHistory::with_config(&config);
@@ -155,7 +196,12 @@ mod tests {
         let blocker = dir.path().join("file");
         fs::write(&blocker, "").unwrap();
         let mut history = FileHistory::with_config(&config().build());
-        let err = record(&mut history, &blocker.join("evident").join("history"), "claims").unwrap_err();
+        let err = record(
+            &mut history,
+            &blocker.join("evident").join("history"),
+            "claims",
+        )
+        .unwrap_err();
         assert!(err.contains("could not write the history file"), "{err}");
     }
 }

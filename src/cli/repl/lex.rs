@@ -77,7 +77,8 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             (TokenKind::Comment, rest.find('\n').unwrap_or(rest.len()))
         } else if c == '"' {
             string_len(rest)
-        } else if c.is_ascii_digit() || (c == '-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        } else if c.is_ascii_digit()
+            || (c == '-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
         {
             let len = word_len(rest, true);
             (classify_literal(&rest[..len]), len)
@@ -124,9 +125,7 @@ fn word_len(rest: &str, numeric: bool) -> usize {
     let mut previous = None;
     while let Some((at, c)) = chars.next() {
         let next = chars.peek().map(|&(_, n)| n);
-        let keep = if at == 0 {
-            true
-        } else if is_word_char(c) {
+        let keep = if at == 0 || is_word_char(c) {
             true
         } else if numeric && (c == '+' || c == '-') && matches!(previous, Some('e' | 'E')) {
             next.is_some_and(|n| n.is_ascii_digit())
@@ -244,7 +243,10 @@ mod tests {
                 (Punct, "}")
             ]
         );
-        assert_eq!(kinds("where source."), vec![(Word, "where"), (Word, "source.")]);
+        assert_eq!(
+            kinds("where source."),
+            vec![(Word, "where"), (Word, "source.")]
+        );
         assert_eq!(kinds("a--b"), vec![(Word, "a")]);
     }
 
@@ -260,7 +262,18 @@ mod tests {
 
     #[test]
     fn covers_every_byte_of_any_input() {
-        for text in ["", "é\"", "¬!=<=>=~", "\"\\", "-", "--", "1e", "x.", "a:b:", "ab\u{0}c"] {
+        for text in [
+            "",
+            "é\"",
+            "¬!=<=>=~",
+            "\"\\",
+            "-",
+            "--",
+            "1e",
+            "x.",
+            "a:b:",
+            "ab\u{0}c",
+        ] {
             let tokens = tokenize(text);
             let mut at = 0;
             for t in &tokens {

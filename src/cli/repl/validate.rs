@@ -138,7 +138,10 @@ mod tests {
 
     #[test]
     fn continuation_lines_are_indented_outside_strings() {
-        assert_eq!(continuation("claims where"), format!("\n{CONTINUATION_INDENT}"));
+        assert_eq!(
+            continuation("claims where"),
+            format!("\n{CONTINUATION_INDENT}")
+        );
         assert_eq!(continuation("add claim {text: \"two"), "\n");
         assert_eq!(CONTINUATION_INDENT.len(), PROMPT.len());
         assert_eq!(CONTINUATION_PROMPT.len(), PROMPT.len());
