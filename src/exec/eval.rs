@@ -2,9 +2,9 @@
 //! SPEC 4.2: comparing an absent value is false for every operator.
 
 use super::output::Value;
-use crate::model::{Date, Derived, Evidence, Kind, Record};
+use crate::model::{Date, Derived, Evidence, Kind, Record, Stance};
 use crate::query::ast::{CompareOp, Expr, Literal, Quantifier};
-use crate::store::{SourceCache, Store, StoreError, evidence_of_claim};
+use crate::store::{FactWalker, SourceCache, Store, StoreError};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -18,6 +18,7 @@ pub struct Ctx<'s> {
     sources: SourceCache,
     records: HashMap<String, Option<Record>>,
     derived: HashMap<String, Derived>,
+    facts: FactWalker<'s>,
 }
 
 impl<'s> Ctx<'s> {
@@ -28,6 +29,7 @@ impl<'s> Ctx<'s> {
             sources: SourceCache::default(),
             records: HashMap::new(),
             derived: HashMap::new(),
+            facts: FactWalker::new(store),
         }
     }
 
@@ -60,7 +62,7 @@ impl<'s> Ctx<'s> {
         if let Some(d) = self.derived.get(claim.id.as_str()) {
             return Ok(*d);
         }
-        let evidence = evidence_of_claim(self.store, claim.id.as_str())?;
+        let evidence = self.facts.facts_of(claim.id.as_str())?;
         let d = crate::store::derive_claim(
             self.store,
             claim.subject.as_deref(),
@@ -266,7 +268,7 @@ impl<'s> Ctx<'s> {
                 condition,
                 ..
             } => {
-                let evidence = self.evidence_of(record)?;
+                let evidence = self.evidence_of(record, condition.as_deref())?;
                 let mut any = false;
                 let mut all = true;
                 for e in &evidence {
@@ -291,29 +293,90 @@ impl<'s> Ctx<'s> {
         })
     }
 
-    /// The visible evidence of a claim, or citing a source.
-    fn evidence_of(&mut self, record: &Record) -> Result<Vec<Record>, StoreError> {
-        let ids: Vec<String> = match record {
-            Record::Claim(c) => evidence_of_claim(self.store, c.id.as_str())?
-                .into_iter()
-                .map(|f| f.evidence)
-                .collect(),
-            Record::Source(s) => self.store.referrers(s.id.as_str(), Kind::Source)?,
-            _ => Vec::new(),
-        };
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(Record::Evidence(e)) = self.store.get_of_kind(Kind::Evidence, &id)? {
-                let visible = match self.as_of {
-                    Some(day) => self.effective_date(&e)?.is_some_and(|d| d <= day),
-                    None => true,
-                };
-                if visible {
-                    out.push(Record::Evidence(e));
+    /// The visible evidence of a claim, or citing a source. For a claim,
+    /// when `condition` reads nothing but what the `evidence.claim` index
+    /// carries, the records are rebuilt from the index alone.
+    fn evidence_of(
+        &mut self,
+        record: &Record,
+        condition: Option<&Expr>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        match record {
+            Record::Claim(c) => {
+                let needs_record = condition.is_some_and(needs_full_evidence);
+                for fact in self.facts.facts_of(c.id.as_str())? {
+                    let evidence = if needs_record {
+                        match self.store.get_of_kind(Kind::Evidence, &fact.evidence)? {
+                            Some(Record::Evidence(e)) => e,
+                            _ => continue,
+                        }
+                    } else {
+                        Evidence {
+                            id: crate::model::Id::new(&fact.evidence).map_err(|_| {
+                                StoreError::Damaged("an evidence id in the index".into())
+                            })?,
+                            claim: c.id.clone(),
+                            source: crate::model::Id::new(&fact.source).map_err(|_| {
+                                StoreError::Damaged("a source id in the index".into())
+                            })?,
+                            stance: if fact.supports {
+                                Stance::Supports
+                            } else {
+                                Stance::Refutes
+                            },
+                            strength: fact.strength,
+                            date: fact.date,
+                            note: None,
+                            result: None,
+                        }
+                    };
+                    if self.evidence_visible(&evidence)? {
+                        out.push(Record::Evidence(evidence));
+                    }
                 }
             }
+            Record::Source(s) => {
+                for id in self.store.referrers(s.id.as_str(), Kind::Source)? {
+                    if let Some(Record::Evidence(e)) =
+                        self.store.get_of_kind(Kind::Evidence, &id)?
+                        && self.evidence_visible(&e)?
+                    {
+                        out.push(Record::Evidence(e));
+                    }
+                }
+            }
+            _ => {}
         }
         Ok(out)
+    }
+
+    fn evidence_visible(&mut self, e: &Evidence) -> Result<bool, StoreError> {
+        Ok(match self.as_of {
+            Some(day) => self.effective_date(e)?.is_some_and(|d| d <= day),
+            None => true,
+        })
+    }
+}
+
+/// Whether an evidence condition reads `note` or `result`, the fields the
+/// `evidence.claim` index does not carry.
+fn needs_full_evidence(expr: &Expr) -> bool {
+    let field_needs = |f: &crate::query::ast::Field| {
+        f.path
+            .first()
+            .is_some_and(|n| n.node == "note" || n.node == "result")
+    };
+    match expr {
+        Expr::Or(a, b) | Expr::And(a, b) => needs_full_evidence(a) || needs_full_evidence(b),
+        Expr::Not(a, _) => needs_full_evidence(a),
+        Expr::Compare { field, .. }
+        | Expr::In { field, .. }
+        | Expr::Contains { field, .. }
+        | Expr::Has { field, .. }
+        | Expr::IsNull { field, .. }
+        | Expr::Truthy(field) => field_needs(field),
+        Expr::Quantified { .. } => true,
     }
 }
 

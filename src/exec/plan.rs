@@ -321,6 +321,19 @@ pub fn run_query(store: &Store, q: &Query) -> Result<Output, crate::Error> {
         a.id.cmp(&b.id)
     };
 
+    if let Some(rows) = top_by_confidence(&mut ctx, q, wanted, &column_paths)? {
+        let rows = rows
+            .into_iter()
+            .skip(offset)
+            .take(limit.unwrap_or(usize::MAX))
+            .collect();
+        return Ok(Output {
+            columns,
+            rows,
+            report: None,
+            message: None,
+        });
+    }
     if order.is_empty() {
         // Rows come in id order: stop as soon as the page is full.
         let mut seen = 0usize;
@@ -384,6 +397,84 @@ pub fn run_query(store: &Store, q: &Query) -> Result<Output, crate::Error> {
         report: None,
         message: None,
     })
+}
+
+/// `claims … order by confidence [desc] limit N`: walks the confidence
+/// index from the right end and stops after N matching rows, instead of
+/// ordering every claim. Ties come in id order, as everywhere.
+fn top_by_confidence(
+    ctx: &mut Ctx<'_>,
+    q: &Query,
+    wanted: Option<usize>,
+    columns: &[Vec<String>],
+) -> Result<Option<Vec<Vec<Value>>>, crate::Error> {
+    let (Some(wanted), [key]) = (wanted, q.order_by.as_slice()) else {
+        return Ok(None);
+    };
+    if q.collection.node != Kind::Claim || q.as_of.is_some() || path(&key.field) != ["confidence"] {
+        return Ok(None);
+    }
+    let store = ctx.store;
+    let mut rows = Vec::new();
+    // Entries of one confidence value, gathered so ties can go in id order.
+    let mut tie: Vec<String> = Vec::new();
+    let mut tie_value: Vec<u8> = Vec::new();
+    let flush = |ctx: &mut Ctx<'_>,
+                 tie: &mut Vec<String>,
+                 rows: &mut Vec<Vec<Value>>|
+     -> Result<bool, crate::Error> {
+        tie.sort();
+        for id in tie.drain(..) {
+            let Some(record) = store.get_of_kind(Kind::Claim, &id)? else {
+                continue;
+            };
+            let derived = store.derived(&id)?;
+            if let Some(f) = &q.filter
+                && !ctx.matches(&record, derived.as_ref(), f)?
+            {
+                continue;
+            }
+            rows.push(row_values(ctx, &record, derived.as_ref(), columns)?);
+            if rows.len() >= wanted {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    // A row error stops the walk and is returned after it.
+    let mut failure: Option<crate::Error> = None;
+    let mut visit = |key: &[u8], _: &[u8]| -> Result<bool, StoreError> {
+        let Some((value, id)) = keys::split_index_key(IndexId::ClaimConfidence, key) else {
+            return Ok(true);
+        };
+        if value != tie_value.as_slice() {
+            tie_value = value.to_vec();
+            match flush(ctx, &mut tie, &mut rows) {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(e) => {
+                    failure = Some(e);
+                    return Ok(false);
+                }
+            }
+        }
+        tie.push(String::from_utf8_lossy(id).into_owned());
+        Ok(true)
+    };
+    if key.descending {
+        store.index_scan_reverse(IndexId::ClaimConfidence, &mut visit)?;
+    } else {
+        let mut cursor = store.index_cursor(IndexId::ClaimConfidence, &[])?;
+        while cursor.advance()? && visit(cursor.key(), cursor.value())? {}
+    }
+    drop(visit);
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if rows.len() < wanted {
+        flush(ctx, &mut tie, &mut rows)?;
+    }
+    Ok(Some(rows))
 }
 
 fn row_values(

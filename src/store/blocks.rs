@@ -300,6 +300,39 @@ impl Cursor {
     }
 }
 
+/// Visits a map's entries in descending key order until `visit` returns
+/// `false`. Each block is decoded whole (blocks are small), honouring the
+/// range rule.
+pub fn scan_reverse(
+    tree: &sled::Tree,
+    map: MapId,
+    visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    let prefix_len = map.prefix().len();
+    let mut end: Option<Vec<u8>> = None;
+    for item in tree
+        .range(map.prefix().to_vec()..map_end(map).to_vec())
+        .rev()
+    {
+        let (key, block) = item?;
+        let mut reader = BlockReader::new(block)?;
+        let mut entries = Vec::new();
+        while reader.advance()? {
+            if end.as_deref().is_some_and(|e| reader.key() >= e) {
+                break;
+            }
+            entries.push((reader.key().to_vec(), reader.value().to_vec()));
+        }
+        for (k, v) in entries.iter().rev() {
+            if !visit(k, v)? {
+                return Ok(());
+            }
+        }
+        end = Some(key[prefix_len..].to_vec());
+    }
+    Ok(())
+}
+
 /// Collects sled writes into batches of bounded size. Each batch is applied
 /// atomically; a crash keeps a prefix of the batches.
 pub struct BatchSink<'t> {

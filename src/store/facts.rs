@@ -116,6 +116,50 @@ pub fn evidence_of_claim(store: &Store, claim: &str) -> Result<Vec<EvidenceFact>
     Ok(out)
 }
 
+/// Reads the evidence of many claims, visited in ascending id order, with
+/// one cursor: a dense walk (every claim of a scan) costs no lookups, a
+/// sparse one a lookup per claim.
+pub struct FactWalker<'s> {
+    store: &'s Store,
+    cursor: Option<blocks::Cursor>,
+    last: Vec<u8>,
+}
+
+impl<'s> FactWalker<'s> {
+    /// A walker over `store`.
+    pub fn new(store: &'s Store) -> FactWalker<'s> {
+        FactWalker {
+            store,
+            cursor: None,
+            last: Vec::new(),
+        }
+    }
+
+    /// The evidence of `claim`, in evidence id order.
+    pub fn facts_of(&mut self, claim: &str) -> Result<Vec<EvidenceFact>, StoreError> {
+        let prefix = claim_prefix(claim);
+        let map = MapId::Index(IndexId::EvidenceClaim);
+        let tree = self.store.tree();
+        // Going back, or reading the same claim again, needs a fresh cursor:
+        // this one has moved past the claim's entries.
+        if prefix <= self.last {
+            self.cursor = None;
+        }
+        self.last.clone_from(&prefix);
+        let cursor = match &mut self.cursor {
+            Some(c) => c,
+            None => self.cursor.insert(blocks::Cursor::new(tree, map, &prefix)?),
+        };
+        let mut out = Vec::new();
+        let mut more = cursor.seek(tree, map, &prefix)?;
+        while more && cursor.key().starts_with(&prefix) {
+            out.push(decode_fact(prefix.len(), cursor.key(), cursor.value())?);
+            more = cursor.advance()?;
+        }
+        Ok(out)
+    }
+}
+
 /// The effective date of a piece of evidence (SPEC section 2).
 pub fn effective_date(fact: &EvidenceFact, source: Option<&SourceFacts>) -> Option<Date> {
     fact.date.or(source.and_then(|s| s.published))

@@ -15,7 +15,8 @@ mod write;
 
 pub use check::CheckReport;
 pub use facts::{
-    EvidenceFact, SourceCache, SourceFacts, derive_claim, effective_date, evidence_of_claim,
+    EvidenceFact, FactWalker, SourceCache, SourceFacts, derive_claim, effective_date,
+    evidence_of_claim,
 };
 pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
 
@@ -196,6 +197,7 @@ impl Store {
         &self.path
     }
 
+    /// The sled tree (for the block readers of this crate).
     pub(crate) fn tree(&self) -> &sled::Tree {
         &self.db
     }
@@ -253,6 +255,16 @@ impl Store {
     /// value, see [`keys`]), from `start` (≥ prefix) on: (key, payload).
     pub fn index_cursor(&self, index: IndexId, start: &[u8]) -> Result<Cursor, StoreError> {
         Cursor::new(self.tree(), MapId::Index(index), start)
+    }
+
+    /// Visits an index's entries (key, payload) from the last to the first,
+    /// until `visit` returns `false`.
+    pub fn index_scan_reverse(
+        &self,
+        index: IndexId,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        blocks::scan_reverse(self.tree(), MapId::Index(index), visit)
     }
 
     /// The evidence of a claim in id order, with what the derivation needs.
@@ -353,10 +365,32 @@ impl<'s> RecordScan<'s> {
         Ok(Some((record, derived)))
     }
 
-    /// The id of the record `next_record` would return after skipping
-    /// nothing; used by index-driven plans. (Raw access for speed.)
-    pub fn kind(&self) -> Kind {
-        self.kind
+    /// The record with this id, if any; ids must come in ascending order
+    /// across calls (as index-driven plans give them). Moving forward
+    /// within a block costs no lookup, so a dense list of ids reads like a scan.
+    pub fn seek_record(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<(Record, Option<Derived>)>, StoreError> {
+        let tree = self.store.tree();
+        let key = id.as_bytes();
+        if !(self.records.seek(tree, MapId::Records(self.kind), key)? && self.records.key() == key)
+        {
+            return Ok(None);
+        }
+        let record = decode_record(self.kind, self.records.value())?;
+        let derived = match &mut self.derived {
+            Some(cursor) => {
+                let found = cursor.seek(tree, MapId::Derived, key)? && cursor.key() == key;
+                Some(if found {
+                    codec::decode(cursor.value(), "derived values")?
+                } else {
+                    Derived::default()
+                })
+            }
+            None => None,
+        };
+        Ok(Some((record, derived)))
     }
 }
 
