@@ -114,7 +114,8 @@ fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate:
         }
         fields.push((name.node.clone(), literal_json(&value.node)));
     }
-    let mut record = crate::import::record_from_fields(kind, fields).map_err(|errors| {
+    let mut fields: serde_json::Map<String, serde_json::Value> = fields.into_iter().collect();
+    let mut record = crate::import::record_from_fields(kind, &mut fields).map_err(|errors| {
         let (field, reason) = errors.into_iter().next().unwrap_or_default();
         let span = add
             .members

@@ -367,32 +367,43 @@ impl Store {
         sink.flush()?;
         self.flush()?;
 
-        // Phase 3: secondary indexes, one at a time so memory holds one
-        // index's entries, packed in one buffer.
-        for index in IndexId::ALL.into_iter().filter(|i| !i.is_derived()) {
-            let kind = index.field().0;
-            let mut mutations = MutationBuffer::default();
+        // Phase 3: secondary indexes, a kind at a time: each record is
+        // decoded once, its entries packed in one buffer per index.
+        for kind in Kind::EXPORT_ORDER {
+            let indexes: Vec<IndexId> = IndexId::ALL
+                .into_iter()
+                .filter(|i| !i.is_derived() && i.field().0 == kind)
+                .collect();
+            let mut buffers: Vec<MutationBuffer> =
+                indexes.iter().map(|_| MutationBuffer::default()).collect();
             for &i in &keep {
-                let c = changes.at(i);
                 if let Some((k, old)) = &resolved[i].old
                     && *k == kind
                 {
-                    for (key, _) in index_entries(index, &decode_record(kind, old)?)? {
-                        mutations.push(&key, None);
+                    let record = decode_record(kind, old)?;
+                    for (index, buffer) in indexes.iter().zip(&mut buffers) {
+                        for (key, _) in index_entries(*index, &record)? {
+                            buffer.push(&key, None);
+                        }
                     }
                 }
-                if let Some((k, new)) = c.put
+                if let Some((k, new)) = changes.at(i).put
                     && k == kind
                 {
-                    for (key, payload) in index_entries(index, &decode_record(kind, new)?)? {
-                        mutations.push(&key, Some(&payload));
+                    let record = decode_record(kind, new)?;
+                    for (index, buffer) in indexes.iter().zip(&mut buffers) {
+                        for (key, payload) in index_entries(*index, &record)? {
+                            buffer.push(&key, Some(&payload));
+                        }
                     }
                 }
             }
-            if !mutations.is_empty() {
-                blocks::apply(tree, MapId::Index(index), mutations.sorted(), &mut sink)?;
-                sink.flush()?;
-                self.flush()?;
+            for (index, buffer) in indexes.into_iter().zip(buffers) {
+                if !buffer.is_empty() {
+                    blocks::apply(tree, MapId::Index(index), buffer.sorted(), &mut sink)?;
+                    sink.flush()?;
+                    self.flush()?;
+                }
             }
         }
 
@@ -646,13 +657,16 @@ impl Store {
         let mut sources = SourceCache::default();
         let mut claim_cursor: Option<Cursor> = None;
         let mut derived_cursor: Option<Cursor> = None;
-        let mut evidence_cursor: Option<Cursor> = None;
+        let mut facts_walker = facts::FactWalker::new(self);
         let (mut derived_muts, mut status_muts, mut confidence_muts) =
             (Vec::new(), Vec::new(), Vec::new());
         for claim in claims {
             let id = claim.as_bytes();
             let claim_map = MapId::Records(Kind::Claim);
-            let cursor = claim_cursor.get_or_insert(Cursor::new(tree, claim_map, id)?);
+            let cursor = match &mut claim_cursor {
+                Some(c) => c,
+                None => claim_cursor.insert(Cursor::new(tree, claim_map, id)?),
+            };
             let subject = if cursor.seek(tree, claim_map, id)? && cursor.key() == id {
                 match decode_record(Kind::Claim, cursor.value())? {
                     Record::Claim(c) => Some(c.subject),
@@ -661,7 +675,10 @@ impl Store {
             } else {
                 None
             };
-            let cursor = derived_cursor.get_or_insert(Cursor::new(tree, MapId::Derived, id)?);
+            let cursor = match &mut derived_cursor {
+                Some(c) => c,
+                None => derived_cursor.insert(Cursor::new(tree, MapId::Derived, id)?),
+            };
             let old: Option<Derived> =
                 if cursor.seek(tree, MapId::Derived, id)? && cursor.key() == id {
                     Some(codec::decode(cursor.value(), "derived values")?)
@@ -670,19 +687,7 @@ impl Store {
                 };
             let new = match &subject {
                 Some(subject) => {
-                    let prefix = facts::claim_prefix(claim);
-                    let index = MapId::Index(IndexId::EvidenceClaim);
-                    let cursor = evidence_cursor.get_or_insert(Cursor::new(tree, index, &prefix)?);
-                    let mut evidence = Vec::new();
-                    let mut more = cursor.seek(tree, index, &prefix)?;
-                    while more && cursor.key().starts_with(&prefix) {
-                        evidence.push(facts::decode_fact(
-                            prefix.len(),
-                            cursor.key(),
-                            cursor.value(),
-                        )?);
-                        more = cursor.advance()?;
-                    }
+                    let evidence = facts_walker.facts_of(claim)?;
                     Some(facts::derive_claim(
                         self,
                         subject.as_deref(),
