@@ -99,103 +99,131 @@ pub fn import(
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, crate::Error> {
     let mut report = ImportReport::default();
-    let mut problems = Vec::new();
-    let mut total_problems = 0usize;
-    let mut note = |problems: &mut Vec<Problem>, p: Problem| {
-        total_problems += 1;
-        if problems.len() < MAX_REPORTED {
-            problems.push(p);
-        }
-    };
-    // Records parse into this; ids assigned after, when all ids are known.
-    let mut records: Vec<(u64, Record)> = Vec::new();
+    let mut problems = ProblemList::default();
     let mut changes = ChangeSet::new();
     let mut lines_of_changes: Vec<u64> = Vec::new();
+    // Records without an id get one once every id in the file is known.
     let mut without_id: Vec<(u64, Record)> = Vec::new();
     let mut bytes_read = 0u64;
-    let mut reader = reader;
-    let mut buf = Vec::new();
-    let mut line_no = 0u64;
-    loop {
-        buf.clear();
-        let n = std::io::Read::take(&mut reader, MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut buf)
-            .map_err(|error| ImportError::Read {
-                file: file.to_owned(),
-                error,
-            })?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        bytes_read += n as u64;
-        if line_no.is_multiple_of(4096) {
-            progress(bytes_read);
-        }
-        if buf.len() > MAX_LINE_BYTES {
-            note(
-                &mut problems,
-                Problem {
-                    line: line_no,
-                    field: None,
-                    reason: format!("line longer than {MAX_LINE_BYTES} bytes"),
-                },
-            );
-            // Skip the rest of the over-long line.
-            let mut rest = Vec::new();
-            reader
-                .read_until(b'\n', &mut rest)
-                .map_err(|error| ImportError::Read {
-                    file: file.to_owned(),
-                    error,
-                })?;
-            continue;
-        }
-        let Ok(text) = std::str::from_utf8(&buf) else {
-            note(
-                &mut problems,
-                Problem {
-                    line: line_no,
-                    field: None,
-                    reason: "not valid UTF-8".into(),
-                },
-            );
-            continue;
+    let mut handle =
+        |parsed: Vec<(u64, Parsed)>, problems: &mut ProblemList| -> Result<(), crate::Error> {
+            for (line, outcome) in parsed {
+                match outcome {
+                    Parsed::Skip => {}
+                    Parsed::Record(record) => {
+                        report.read[record.kind() as usize] += 1;
+                        if record.id().is_unassigned() {
+                            without_id.push((line, record));
+                        } else {
+                            // Encoded at once: memory holds compact bytes, not structs.
+                            changes.push(Change::Put(record))?;
+                            lines_of_changes.push(line);
+                        }
+                    }
+                    Parsed::Problems(errs) => {
+                        for (field, reason) in errs {
+                            problems.add(Problem {
+                                line,
+                                field,
+                                reason,
+                            });
+                        }
+                    }
+                }
+            }
+            Ok(())
         };
-        let trimmed = text.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        match parse_line(trimmed) {
-            Ok(record) => {
-                report.read[record.kind() as usize] += 1;
-                if record.id().is_unassigned() {
-                    without_id.push((line_no, record));
-                } else {
-                    records.push((line_no, record));
+    // JSON parsing is most of an import's reading time: two workers parse
+    // batches of lines while this thread reads the next ones. Batches are
+    // handled in file order, so line numbers and "first id wins" hold.
+    std::thread::scope(|scope| -> Result<(), crate::Error> {
+        const WORKERS: usize = 2;
+        const IN_FLIGHT: usize = 2 * WORKERS;
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|_| {
+                let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<Vec<(u64, Vec<u8>)>>(2);
+                let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<(u64, Parsed)>>(2);
+                scope.spawn(move || {
+                    for batch in batch_rx {
+                        let parsed = batch
+                            .into_iter()
+                            .map(|(line, bytes)| (line, parse_bytes(&bytes)))
+                            .collect();
+                        if done_tx.send(parsed).is_err() {
+                            break;
+                        }
+                    }
+                });
+                (batch_tx, done_rx)
+            })
+            .collect();
+        let receive = |n: usize| -> Result<Vec<(u64, Parsed)>, crate::Error> {
+            workers[n % WORKERS]
+                .1
+                .recv()
+                .map_err(|_| crate::Error::Io("an import worker stopped unexpectedly".into()))
+        };
+        let (mut sent, mut received) = (0usize, 0usize);
+        let mut reader = reader;
+        let mut line_no = 0u64;
+        loop {
+            let mut batch = Vec::with_capacity(BATCH_LINES);
+            while batch.len() < BATCH_LINES {
+                let mut buf = Vec::new();
+                let n = std::io::Read::take(&mut reader, MAX_LINE_BYTES as u64 + 1)
+                    .read_until(b'\n', &mut buf)
+                    .map_err(|error| ImportError::Read {
+                        file: file.to_owned(),
+                        error,
+                    })?;
+                if n == 0 {
+                    break;
                 }
-            }
-            Err(errs) => {
-                for (field, reason) in errs {
-                    note(
-                        &mut problems,
-                        Problem {
-                            line: line_no,
-                            field,
-                            reason,
-                        },
-                    );
+                line_no += 1;
+                bytes_read += n as u64;
+                if buf.len() > MAX_LINE_BYTES {
+                    problems.add(Problem {
+                        line: line_no,
+                        field: None,
+                        reason: format!("line longer than {MAX_LINE_BYTES} bytes"),
+                    });
+                    // Skip the rest of the over-long line, a bounded piece at a time.
+                    loop {
+                        let mut rest = Vec::new();
+                        let n = std::io::Read::take(&mut reader, MAX_LINE_BYTES as u64)
+                            .read_until(b'\n', &mut rest)
+                            .map_err(|error| ImportError::Read {
+                                file: file.to_owned(),
+                                error,
+                            })?;
+                        if n == 0 || rest.last() == Some(&b'\n') {
+                            break;
+                        }
+                    }
+                    continue;
                 }
+                batch.push((line_no, buf));
+            }
+            if batch.is_empty() {
+                break;
+            }
+            progress(bytes_read);
+            workers[sent % WORKERS]
+                .0
+                .send(batch)
+                .map_err(|_| crate::Error::Io("an import worker stopped unexpectedly".into()))?;
+            sent += 1;
+            while sent - received >= IN_FLIGHT {
+                handle(receive(received)?, &mut problems)?;
+                received += 1;
             }
         }
-        // Encode as we go so memory holds compact bytes, not structs.
-        for (line, record) in records.drain(..) {
-            changes
-                .push(Change::Put(record))
-                .map_err(crate::Error::Store)?;
-            lines_of_changes.push(line);
+        while received < sent {
+            handle(receive(received)?, &mut problems)?;
+            received += 1;
         }
-    }
+        Ok(())
+    })?;
     progress(bytes_read);
     if !without_id.is_empty() {
         assign_ids(store, &changes, &mut without_id)?;
@@ -206,11 +234,11 @@ pub fn import(
             lines_of_changes.push(line);
         }
     }
-    if !problems.is_empty() && !options.skip_invalid {
+    if problems.total > 0 && !options.skip_invalid {
         return Err(ImportError::Invalid {
             file: file.to_owned(),
-            problems,
-            total: total_problems,
+            total: problems.total,
+            problems: problems.sorted(),
         }
         .into());
     }
@@ -224,14 +252,13 @@ pub fn import(
             Err(StoreError::Rejected(rejections)) => {
                 let bad: Vec<u32> = rejections.iter().filter_map(|r| r.position).collect();
                 for p in rejection_problems(&rejections, &lines_of_changes) {
-                    note(&mut problems, p);
+                    problems.add(p);
                 }
                 if !options.skip_invalid || bad.is_empty() {
-                    problems.sort_by_key(|p| p.line);
                     return Err(ImportError::Invalid {
                         file: file.to_owned(),
-                        problems,
-                        total: total_problems,
+                        total: problems.total,
+                        problems: problems.sorted(),
                     }
                     .into());
                 }
@@ -242,9 +269,8 @@ pub fn import(
             Err(e) => return Err(e.into()),
         }
     }
-    problems.sort_by_key(|p| p.line);
-    report.skipped = problems;
-    report.skipped_total = total_problems;
+    report.skipped_total = problems.total;
+    report.skipped = problems.sorted();
     Ok(report)
 }
 
@@ -381,6 +407,54 @@ fn parse_kind(value: Option<Value>) -> Result<Kind, Vec<(Option<String>, String)
             Some("type".into()),
             "missing (expected source, claim, evidence or result)".into(),
         )]),
+    }
+}
+
+/// The problems of one import: the first [`MAX_REPORTED`], and how many in all.
+#[derive(Default)]
+struct ProblemList {
+    kept: Vec<Problem>,
+    total: usize,
+}
+
+impl ProblemList {
+    fn add(&mut self, p: Problem) {
+        self.total += 1;
+        if self.kept.len() < MAX_REPORTED {
+            self.kept.push(p);
+        }
+    }
+
+    fn sorted(mut self) -> Vec<Problem> {
+        self.kept.sort_by_key(|p| p.line);
+        self.kept
+    }
+}
+
+/// Lines handed to a parse worker at a time.
+const BATCH_LINES: usize = 2048;
+
+/// What one input line amounts to.
+enum Parsed {
+    /// Blank or a `#` comment.
+    Skip,
+    /// A valid record.
+    Record(Record),
+    /// What is wrong with it: (field, reason).
+    Problems(Vec<(Option<String>, String)>),
+}
+
+fn parse_bytes(bytes: &[u8]) -> Parsed {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Parsed::Problems(vec![(None, "not valid UTF-8".into())]);
+    };
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return Parsed::Skip;
+    }
+    match parse_line(trimmed) {
+        Ok(record) => Parsed::Record(record),
+        Err(errs) => Parsed::Problems(errs),
     }
 }
 
