@@ -467,7 +467,6 @@ fn top_by_confidence(
         let mut cursor = store.index_cursor(IndexId::ClaimConfidence, &[])?;
         while cursor.advance()? && visit(cursor.key(), cursor.value())? {}
     }
-    drop(visit);
     if let Some(e) = failure {
         return Err(e);
     }

@@ -300,13 +300,16 @@ impl Cursor {
     }
 }
 
+/// What walks over entries call with each (key, value); `false` stops the walk.
+pub type EntryVisitor<'v> = dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError> + 'v;
+
 /// Visits a map's entries in descending key order until `visit` returns
 /// `false`. Each block is decoded whole (blocks are small), honouring the
 /// range rule.
 pub fn scan_reverse(
     tree: &sled::Tree,
     map: MapId,
-    visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+    visit: &mut EntryVisitor<'_>,
 ) -> Result<(), StoreError> {
     let prefix_len = map.prefix().len();
     let mut end: Option<Vec<u8>> = None;

@@ -262,7 +262,7 @@ impl Store {
     pub fn index_scan_reverse(
         &self,
         index: IndexId,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+        visit: &mut blocks::EntryVisitor<'_>,
     ) -> Result<(), StoreError> {
         blocks::scan_reverse(self.tree(), MapId::Index(index), visit)
     }
