@@ -99,9 +99,8 @@ impl Database {
     /// Runs a script, handing each statement's output over as soon as it is
     /// ready, and stops at the first failing statement.
     pub fn run_each(&self, script: &str, sink: &mut dyn FnMut(Output)) -> Result<(), Error> {
-        let statements = query::parse_script(script)?;
-        for statement in &statements {
-            let out = exec::execute(&self.store, script, statement)?;
+        for statement in query::statements(script) {
+            let out = exec::execute(&self.store, script, &statement?)?;
             sink(out);
         }
         Ok(())

@@ -26,4 +26,7 @@ pub mod suggest;
 
 pub use display::strip_spans;
 pub use error::{ParseError, ParseErrorKind};
-pub use parser::{MAX_CONDITIONS, MAX_DEPTH, MAX_SCRIPT_BYTES, parse_script, parse_statement};
+pub use parser::{
+    MAX_CONDITIONS, MAX_DEPTH, MAX_SCRIPT_BYTES, Statements, parse_script, parse_statement,
+    statements,
+};

@@ -64,30 +64,99 @@ const RESERVED: &[&str] = &[
 /// assert_eq!(error.help.as_deref(), Some("did you mean \"where\"?"));
 /// ```
 pub fn parse_script(src: &str) -> Result<Vec<Statement>, ParseError> {
-    if src.len() > MAX_SCRIPT_BYTES {
-        let mut at = MAX_SCRIPT_BYTES;
-        while !src.is_char_boundary(at) {
-            at -= 1;
-        }
-        return Err(ParseError::new(
-            ParseErrorKind::TooLong,
-            format!(
-                "script too long ({} bytes, limit {MAX_SCRIPT_BYTES})",
-                src.len()
-            ),
-            at..at,
-        ));
+    statements(src).collect()
+}
+
+/// Parses a script one statement at a time, so that a caller can run each
+/// statement before the next is read: a script stops at its first failing
+/// statement, and a syntax error in statement 3 must not stop 1 and 2.
+/// Yields at most one error, and nothing after it.
+///
+/// ```text
+/// script = { ";" } statement { ";" [ statement ] }
+/// ```
+pub fn statements(src: &str) -> Statements<'_> {
+    Statements {
+        rest: In::new(src),
+        whole_len: src.len(),
+        read_any: false,
+        done: false,
     }
-    let mut cx = Ctx::default();
-    match script(In::new(src), &mut cx) {
-        Ok((_, statements)) => Ok(statements),
-        Err(Err::Error(e) | Err::Failure(e)) => Err(e),
-        // Only streaming parsers ask for more input; these are all complete.
-        Err(Err::Incomplete(_)) => Err(ParseError::new(
-            ParseErrorKind::UnexpectedEnd,
-            "unexpected end of input",
-            src.len()..src.len(),
-        )),
+}
+
+/// The statements of a script, read lazily; see [`statements`].
+pub struct Statements<'a> {
+    rest: In<'a>,
+    whole_len: usize,
+    read_any: bool,
+    done: bool,
+}
+
+impl Iterator for Statements<'_> {
+    type Item = Result<Statement, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let failed = |this: &mut Self, e: ParseError| {
+            this.done = true;
+            Some(Err(e))
+        };
+        if self.whole_len > MAX_SCRIPT_BYTES {
+            let src = *self.rest.fragment();
+            let mut at = MAX_SCRIPT_BYTES;
+            while !src.is_char_boundary(at) {
+                at -= 1;
+            }
+            let e = ParseError::new(
+                ParseErrorKind::TooLong,
+                format!(
+                    "script too long ({} bytes, limit {MAX_SCRIPT_BYTES})",
+                    self.whole_len
+                ),
+                at..at,
+            );
+            return failed(self, e);
+        }
+        // Skip blanks and empty statements up to the next statement.
+        loop {
+            self.rest = blank(self.rest);
+            match punct(';')(self.rest) {
+                Ok((rest, _)) => self.rest = rest,
+                Err(_) => break,
+            }
+        }
+        if self.rest.fragment().is_empty() {
+            self.done = true;
+            if self.read_any {
+                return None;
+            }
+            let e = ParseError::new(ParseErrorKind::Empty, "nothing to run: the script has no statement", 0..0)
+                .with_help("a statement starts with a collection (claims, sources, evidence, results) or count, show, explain, add, retract");
+            return Some(Err(e));
+        }
+        let mut cx = Ctx::default();
+        match statement(self.rest, &mut cx) {
+            Ok((rest, statement)) => {
+                self.rest = rest;
+                self.read_any = true;
+                Some(Ok(statement))
+            }
+            Err(Err::Error(e) | Err::Failure(e)) => failed(self, e),
+            // Only streaming parsers ask for more input; these are all complete.
+            Err(Err::Incomplete(_)) => {
+                let end = self.whole_len;
+                failed(
+                    self,
+                    ParseError::new(
+                        ParseErrorKind::UnexpectedEnd,
+                        "unexpected end of input",
+                        end..end,
+                    ),
+                )
+            }
+        }
     }
 }
 
@@ -117,32 +186,6 @@ struct Ctx {
 
 // ---------------------------------------------------------------------------
 // Statements
-
-/// ```text
-/// script = { ";" } statement { ";" [ statement ] }
-/// ```
-fn script<'a>(mut i: In<'a>, cx: &mut Ctx) -> PResult<'a, Vec<Statement>> {
-    let mut statements = Vec::new();
-    loop {
-        i = blank(i);
-        if i.fragment().is_empty() {
-            break;
-        }
-        if let Ok((rest, _)) = punct(';')(i) {
-            i = rest;
-            continue;
-        }
-        let (rest, statement) = statement(i, cx)?;
-        statements.push(statement);
-        i = rest;
-    }
-    if statements.is_empty() {
-        let e = ParseError::new(ParseErrorKind::Empty, "nothing to run: the script has no statement", 0..0)
-            .with_help("a statement starts with a collection (claims, sources, evidence, results) or count, show, explain, add, retract");
-        return Err(Err::Failure(e));
-    }
-    Ok((i, statements))
-}
 
 /// Which statement form was read, for the help on a clause out of place.
 #[derive(Clone, Copy, PartialEq)]

@@ -122,6 +122,18 @@ impl Counters {
 /// layout means few pages are hot at once.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The file, beside sled's own, holding the number of the last finished write.
+const WRITE_MARK: &str = "evident-last-write";
+const WRITE_MARK_MAGIC: &[u8; 8] = b"evidentW";
+
+/// The last finished write, if a readable mark exists. An unreadable mark is
+/// ignored: it is a safety net, not part of the data.
+fn read_write_mark(path: &Path) -> Option<u64> {
+    let bytes = std::fs::read(path.join(WRITE_MARK)).ok()?;
+    let rest = bytes.strip_prefix(WRITE_MARK_MAGIC.as_slice())?;
+    <[u8; 8]>::try_from(rest).ok().map(u64::from_be_bytes)
+}
+
 /// An open store.
 pub struct Store {
     db: sled::Db,
@@ -167,6 +179,7 @@ impl Store {
             path: path.to_path_buf(),
             writer: Mutex::new(()),
         };
+        store.check_no_lost_writes()?;
         match store.db.get(keys::META_VERSION)? {
             Some(v) => {
                 let found = <[u8; 4]>::try_from(v.as_ref())
@@ -190,6 +203,37 @@ impl Store {
         }
         store.recover()?;
         Ok(store)
+    }
+
+    /// sled treats a damaged log segment as the torn end of its log and
+    /// quietly opens what came before it — possibly an empty database. The
+    /// write mark, a file beside sled's, remembers the last write that
+    /// finished; a store that ends before it has lost writes and is refused
+    /// rather than served as if nothing were missing.
+    fn check_no_lost_writes(&self) -> Result<(), StoreError> {
+        let Some(finished) = read_write_mark(&self.path) else {
+            return Ok(());
+        };
+        let next = self.next_seq()?;
+        if next <= finished {
+            return Err(StoreError::Damaged(format!(
+                "the store ends before write {finished}, which had finished (its log was cut short); \
+                 restore it from a backup or an export"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Remembers that every write before `next_seq` has finished. Written
+    /// after the store is flushed, via a rename so it is never half written;
+    /// a crash before the rename leaves an older mark, which is harmless.
+    pub(crate) fn set_write_mark(&self, next_seq: u64) -> Result<(), StoreError> {
+        let staged = self.path.join(format!("{WRITE_MARK}.new"));
+        let mut bytes = WRITE_MARK_MAGIC.to_vec();
+        bytes.extend_from_slice(&(next_seq - 1).to_be_bytes());
+        std::fs::write(&staged, &bytes)
+            .and_then(|()| std::fs::rename(&staged, self.path.join(WRITE_MARK)))
+            .map_err(|e| StoreError::Sled(format!("could not write the write mark: {e}")))
     }
 
     /// Where the store lives.

@@ -449,10 +449,13 @@ impl Store {
         sink.put(keys::META_PENDING.to_vec(), None);
         sink.flush()?;
         self.flush()?;
+        if mode == Mode::Normal {
+            self.set_write_mark(seq + 1)?;
+        }
         Ok(summary)
     }
 
-    fn next_seq(&self) -> Result<u64, StoreError> {
+    pub(super) fn next_seq(&self) -> Result<u64, StoreError> {
         Ok(match self.tree().get(keys::META_NEXT_SEQ)? {
             Some(v) => <[u8; 8]>::try_from(v.as_ref())
                 .map(u64::from_be_bytes)

@@ -1,0 +1,300 @@
+//! The real binary: exit codes, where output goes, and what a read never does.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn evident(db: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn with_stdin(db: &std::path::Path, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("writes");
+    child.wait_with_output().expect("waits")
+}
+
+fn seeded() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("seed.db");
+    let out = evident(&db, &["import", "fixtures/seed.jsonl"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, db)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn json_output_has_the_fixed_shape_and_nothing_else_on_stdout() {
+    let (_dir, db) = seeded();
+    let out = evident(
+        &db,
+        &[
+            "query",
+            "count claims group by status; results where id = \"r:spacex-grok-code-2/swebv\"",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "one array per statement: {stdout}");
+    assert_eq!(
+        lines[0],
+        r#"[{"status":"contested","count":4},{"status":"refuted","count":3},{"status":"unresolved","count":9},{"status":"verified","count":10}]"#
+    );
+    // Section 1 order, absent values as null.
+    assert!(lines[1].starts_with(r#"[{"id":"r:spacex-grok-code-2/swebv","model":"Grok Code 2","benchmark":"SWE-bench Verified","value":74.0,"metric":"#), "{}", lines[1]);
+    let out = evident(
+        &db,
+        &[
+            "query",
+            "claims where status = refuted limit 1 select id, status",
+            "--format",
+            "jsonl",
+        ],
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "{\"id\":\"c:colossus-turbines-retired\",\"status\":\"refuted\"}\n"
+    );
+    let out = evident(
+        &db,
+        &[
+            "query",
+            "claims where status = refuted limit 1 select id, status",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "id,status\nc:colossus-turbines-retired,refuted\n"
+    );
+}
+
+#[test]
+fn piped_output_defaults_to_jsonl_and_tables_count_rows() {
+    let (_dir, db) = seeded();
+    let out = evident(&db, &["query", "count sources"]);
+    assert_eq!(text(&out.stdout), "{\"count\":17}\n");
+    let out = evident(
+        &db,
+        &["query", "sources limit 2 select id", "--format", "table"],
+    );
+    assert!(
+        text(&out.stdout).ends_with("(2 rows)\n"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_failing_statement_stops_the_script_with_exit_1() {
+    let (_dir, db) = seeded();
+    let out = evident(&db, &["query", "count claims; count cliams; count sources"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "{\"count\":26}\n",
+        "the first statement ran, the third did not"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 1, column 21") && stderr.contains("did you mean \"claims\"?"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_command_line_is_exit_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("x.db");
+    assert_eq!(evident(&db, &["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        evident(&db, &["query", "--format", "yaml", "count claims"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(evident(&db, &["import"]).status.code(), Some(2));
+}
+
+#[test]
+fn reading_commands_never_create_a_database() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("missing.db");
+    for args in [&["query", "count claims"][..], &["export"], &["check"]] {
+        let out = evident(&db, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("no database at"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(!db.exists(), "{args:?} created the database");
+    }
+}
+
+#[test]
+fn scripts_from_stdin_and_files_and_hostile_input() {
+    let (dir, db) = seeded();
+    let out = with_stdin(
+        &db,
+        &["query", "-"],
+        b"count claims -- a comment\n; count sources",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "{\"count\":26}\n{\"count\":17}\n");
+    let script = dir.path().join("q.evq");
+    std::fs::write(&script, "count evidence").expect("writes");
+    let out = evident(
+        &db,
+        &["query", "--file", script.to_str().expect("utf-8 path")],
+    );
+    assert_eq!(text(&out.stdout), "{\"count\":72}\n");
+
+    let out = with_stdin(&db, &["query", "-"], b"claims where text ~ \"\xff\xfe\"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not valid UTF-8"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = with_stdin(&db, &["query", "-"], b"claims where \0 = 1");
+    assert_eq!(out.status.code(), Some(1), "NUL is an error, not a crash");
+    let deep = format!(
+        "claims where {}status = verified{}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let out = with_stdin(&db, &["query", "-"], deep.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("too"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_second_process_is_told_the_database_is_in_use() {
+    let (_dir, db) = seeded();
+    let held = evident::Database::open(&db).expect("opens");
+    let out = evident(&db, &["query", "count claims"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("is in use by another evident process"),
+        "{stderr}"
+    );
+    drop(held);
+    assert!(evident(&db, &["query", "count claims"]).status.success());
+}
+
+#[test]
+fn something_that_is_not_a_database_is_refused_untouched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "hello").expect("writes");
+    let out = evident(&file, &["import", "fixtures/seed.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not an evident database"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("reads"), "hello");
+
+    // A damaged store file: a clear error, no panic.
+    let (_d, db) = seeded();
+    let store_file = db.join("db");
+    let mut bytes = std::fs::read(&store_file).expect("reads");
+    for b in bytes.iter_mut().skip(64).step_by(7) {
+        *b ^= 0x5A;
+    }
+    std::fs::write(&store_file, &bytes).expect("writes");
+    let out = evident(&db, &["check"]);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "a damaged database does not pass check"
+    );
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn import_reports_every_bad_line_and_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"type\":\"claim\",\"id\":\"c1\"}\n# comment\n\n{\"type\":\"claim\",\"id\":\"c2\",\"text\":\"t\",\"created\":\"2023-13-01\"}\n").expect("writes");
+    let out = evident(&db, &["import", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("bad.jsonl:1: text: missing"), "{stderr}");
+    assert!(stderr.contains("bad.jsonl:4: created:"), "{stderr}");
+    let out = evident(
+        &db,
+        &["import", "--skip-invalid", bad.to_str().expect("utf-8")],
+    );
+    assert!(out.status.success());
+    assert!(
+        text(&out.stderr).contains("2 invalid lines skipped"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn database_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<evident::Database>();
+}
+
+#[test]
+fn a_store_that_lost_finished_writes_is_refused() {
+    // sled reads a damaged log segment as the torn end of its log and would
+    // open an empty database; the write mark turns that into an error.
+    let (_dir, db) = seeded();
+    let store_file = db.join("db");
+    let mut bytes = std::fs::read(&store_file).expect("reads");
+    for b in bytes.iter_mut().skip(64).step_by(7) {
+        *b ^= 0x5A;
+    }
+    std::fs::write(&store_file, &bytes).expect("writes");
+    for args in [&["check"][..], &["query", "count claims"]] {
+        let out = evident(&db, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("the database is damaged"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    }
+}
