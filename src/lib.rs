@@ -34,7 +34,7 @@ pub mod render;
 pub mod store;
 
 pub use error::Error;
-pub use exec::{Output, Value};
+pub use exec::{Output, RowSink, Value};
 pub use import::{ImportOptions, ImportReport};
 
 use std::io::BufRead;
@@ -100,8 +100,18 @@ impl Database {
     /// ready, and stops at the first failing statement.
     pub fn run_each(&self, script: &str, sink: &mut dyn FnMut(Output)) -> Result<(), Error> {
         for statement in query::statements(script) {
-            let out = exec::execute(&self.store, script, &statement?)?;
-            sink(out);
+            sink(exec::execute(&self.store, script, &statement?, None)?);
+        }
+        Ok(())
+    }
+
+    /// Like [`Database::run_each`], but the rows of queries in id order go
+    /// to `sink` as they are found, and their outputs come without rows:
+    /// memory stays flat however many rows a query returns.
+    pub fn run_each_streaming(&self, script: &str, sink: &mut dyn RowSink) -> Result<(), Error> {
+        for statement in query::statements(script) {
+            let out = exec::execute(&self.store, script, &statement?, Some(&mut *sink))?;
+            sink.done(out);
         }
         Ok(())
     }

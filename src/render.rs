@@ -51,46 +51,83 @@ pub fn write_output(
             serde_json::to_writer(&mut *out, output)?;
             writeln!(out)
         }
-        Format::Jsonl => {
+        Format::Jsonl | Format::Csv => {
+            let mut rows = RowWriter::begin(out, format, &output.columns)?;
             for row in &output.rows {
-                serde_json::to_writer(
-                    &mut *out,
-                    &RowRef {
-                        columns: &output.columns,
-                        row,
-                    },
-                )?;
-                writeln!(out)?;
+                rows.row(out, &output.columns, row)?;
             }
-            Ok(())
+            rows.finish(out)
         }
-        Format::Csv => {
-            if output.columns.is_empty() {
-                return Ok(());
-            }
-            writeln!(
+        Format::Table => write_table(out, output, style),
+    }
+}
+
+/// Writes rows one at a time in the `json`, `jsonl` or `csv` format, for
+/// queries whose rows are streamed; the bytes are those [`write_output`]
+/// writes for the same rows.
+pub struct RowWriter {
+    format: Format,
+    rows: u64,
+}
+
+impl RowWriter {
+    /// Writes what comes before the first row. Not for [`Format::Table`],
+    /// which must see every row to size its columns.
+    pub fn begin(out: &mut dyn Write, format: Format, columns: &[String]) -> io::Result<RowWriter> {
+        match format {
+            Format::Json => write!(out, "[")?,
+            Format::Csv if !columns.is_empty() => writeln!(
                 out,
                 "{}",
-                output
-                    .columns
+                columns
                     .iter()
                     .map(|c| csv_field(c))
                     .collect::<Vec<_>>()
                     .join(",")
-            )?;
-            for row in &output.rows {
-                writeln!(
-                    out,
-                    "{}",
-                    row.iter()
-                        .map(|v| csv_field(&v.to_text()))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )?;
-            }
-            Ok(())
+            )?,
+            _ => {}
         }
-        Format::Table => write_table(out, output, style),
+        Ok(RowWriter { format, rows: 0 })
+    }
+
+    /// Writes one row.
+    pub fn row(
+        &mut self,
+        out: &mut dyn Write,
+        columns: &[String],
+        row: &[crate::Value],
+    ) -> io::Result<()> {
+        let first = self.rows == 0;
+        self.rows += 1;
+        match self.format {
+            Format::Json | Format::Jsonl => {
+                if self.format == Format::Json && !first {
+                    write!(out, ",")?;
+                }
+                serde_json::to_writer(&mut *out, &RowRef { columns, row })?;
+                if self.format == Format::Jsonl {
+                    writeln!(out)?;
+                }
+                Ok(())
+            }
+            Format::Csv => writeln!(
+                out,
+                "{}",
+                row.iter()
+                    .map(|v| csv_field(&v.to_text()))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            Format::Table => Ok(()),
+        }
+    }
+
+    /// Writes what comes after the last row.
+    pub fn finish(self, out: &mut dyn Write) -> io::Result<()> {
+        match self.format {
+            Format::Json => writeln!(out, "]"),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -298,3 +298,47 @@ fn a_store_that_lost_finished_writes_is_refused() {
         assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
     }
 }
+
+#[test]
+fn streamed_rows_match_the_collected_formats() {
+    let (_dir, db) = seeded();
+    // In id order rows stream as found; sorted ones are collected. Both
+    // must print the same bytes for the same rows.
+    for format in ["json", "jsonl", "csv"] {
+        let streamed = evident(
+            &db,
+            &[
+                "query",
+                "claims where status = refuted select id, status",
+                "--format",
+                format,
+            ],
+        );
+        let collected = evident(
+            &db,
+            &[
+                "query",
+                "claims where status = refuted order by id select id, status",
+                "--format",
+                format,
+            ],
+        );
+        assert!(streamed.status.success(), "{}", text(&streamed.stderr));
+        assert_eq!(text(&streamed.stdout), text(&collected.stdout), "{format}");
+        let none = evident(
+            &db,
+            &[
+                "query",
+                "claims where text ~ \"zzzz\" select id",
+                "--format",
+                format,
+            ],
+        );
+        let expected = match format {
+            "json" => "[]\n",
+            "csv" => "id\n",
+            _ => "",
+        };
+        assert_eq!(text(&none.stdout), expected, "{format}");
+    }
+}

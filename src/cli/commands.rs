@@ -2,7 +2,7 @@
 
 use super::{EXIT_ERROR, repl};
 use evident::render::{self, Format, TableStyle};
-use evident::{Database, Error, ImportOptions};
+use evident::{Database, Error, ImportOptions, Output, RowSink, Value};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::Path;
@@ -53,29 +53,93 @@ pub fn run_script(
     } else {
         TableStyle { width: None }
     };
-    let mut write_failed = None;
-    let result = db.run_each(script, &mut |output| {
-        if let Some(message) = &output.message {
-            let _ = writeln!(err, "{message}");
-        }
-        if write_failed.is_none()
-            && let Err(e) = render::write_output(out, &output, format, style)
-        {
-            write_failed = Some(e);
-        }
-    });
-    let _ = out.flush();
-    match (result, write_failed) {
-        (Err(e), _) => {
-            let _ = writeln!(err, "{}", e.render(script));
+    let mut sink = ScriptOutput {
+        // Standard output is line-buffered even into a pipe: one write per
+        // row otherwise.
+        out: io::BufWriter::with_capacity(1 << 16, out),
+        err,
+        format,
+        style,
+        rows: None,
+        write_failed: None,
+    };
+    let result = if format == Format::Table {
+        // A table sizes its columns from every row: nothing to stream.
+        db.run_each(script, &mut |output| sink.done(output))
+    } else {
+        db.run_each_streaming(script, &mut sink)
+    };
+    let _ = sink.out.flush();
+    match (result, sink.write_failed) {
+        // The reader went away (`| head`): not an error of ours.
+        (_, Some(e)) if e.kind() == io::ErrorKind::BrokenPipe => true,
+        (_, Some(e)) => {
+            let _ = writeln!(sink.err, "could not write the output: {e}");
             false
         }
-        (Ok(()), Some(e)) if e.kind() == io::ErrorKind::BrokenPipe => true,
-        (Ok(()), Some(e)) => {
-            let _ = writeln!(err, "could not write the output: {e}");
+        (Err(e), None) => {
+            let _ = writeln!(sink.err, "{}", e.render(script));
             false
         }
         (Ok(()), None) => true,
+    }
+}
+
+/// Where a script's outputs go: rows to standard output as they are found,
+/// messages to standard error.
+struct ScriptOutput<'a> {
+    out: io::BufWriter<&'a mut dyn Write>,
+    err: &'a mut dyn Write,
+    format: Format,
+    style: TableStyle,
+    /// The rows being streamed for the current statement, if any.
+    rows: Option<render::RowWriter>,
+    /// The first failed write; nothing more is written after it.
+    write_failed: Option<io::Error>,
+}
+
+impl ScriptOutput<'_> {
+    /// Keeps the first write error, and hands it back to stop the query.
+    fn note(&mut self, result: io::Result<()>) -> io::Result<()> {
+        if let Err(e) = &result
+            && self.write_failed.is_none()
+        {
+            self.write_failed = Some(io::Error::new(e.kind(), e.to_string()));
+        }
+        result
+    }
+}
+
+impl RowSink for ScriptOutput<'_> {
+    fn begin(&mut self, columns: &[String]) -> io::Result<()> {
+        let begun = render::RowWriter::begin(&mut self.out, self.format, columns);
+        let begun = begun.map(|w| self.rows = Some(w));
+        self.note(begun)
+    }
+
+    fn row(&mut self, columns: &[String], row: &[Value]) -> io::Result<()> {
+        let written = match &mut self.rows {
+            Some(rows) => rows.row(&mut self.out, columns, row),
+            None => Ok(()),
+        };
+        self.note(written)
+    }
+
+    fn done(&mut self, output: Output) {
+        if let Some(message) = &output.message {
+            let _ = writeln!(self.err, "{message}");
+        }
+        if self.write_failed.is_some() {
+            return;
+        }
+        let written = match self.rows.take() {
+            Some(rows) => rows.finish(&mut self.out),
+            None => render::write_output(&mut self.out, &output, self.format, self.style),
+        };
+        // Flushed after each statement so that its output comes before the
+        // next statement's messages on a shared terminal.
+        let written = written.and_then(|()| self.out.flush());
+        let _ = self.note(written);
     }
 }
 

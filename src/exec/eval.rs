@@ -7,6 +7,7 @@ use crate::query::ast::{CompareOp, Expr, Literal, Quantifier};
 use crate::store::{FactWalker, SourceCache, Store, StoreError};
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Most records kept in a lookup cache before it is cleared.
 const CACHE_LIMIT: usize = 100_000;
@@ -16,7 +17,9 @@ pub struct Ctx<'s> {
     pub store: &'s Store,
     pub as_of: Option<Date>,
     sources: SourceCache,
-    records: HashMap<String, Option<Record>>,
+    /// Shared, not cloned: a dotted path reads the same few sources for
+    /// millions of rows.
+    records: HashMap<String, Option<Arc<Record>>>,
     derived: HashMap<String, Derived>,
     facts: FactWalker<'s>,
 }
@@ -34,14 +37,14 @@ impl<'s> Ctx<'s> {
     }
 
     /// A record by id, cached.
-    pub fn record(&mut self, id: &str) -> Result<Option<Record>, StoreError> {
+    pub fn record(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
         if let Some(r) = self.records.get(id) {
             return Ok(r.clone());
         }
         if self.records.len() > CACHE_LIMIT {
             self.records.clear();
         }
-        let r = self.store.get(id)?;
+        let r = self.store.get(id)?.map(Arc::new);
         self.records.insert(id.to_owned(), r.clone());
         Ok(r)
     }
@@ -92,14 +95,15 @@ impl<'s> Ctx<'s> {
         &mut self,
         e: &Evidence,
     ) -> Result<(Option<f64>, Option<bool>), StoreError> {
-        let subject = match self.record(e.claim.as_str())? {
-            Some(Record::Claim(c)) => c.subject,
+        let claim = self.record(e.claim.as_str())?;
+        let subject = match claim.as_deref() {
+            Some(Record::Claim(c)) => c.subject.as_deref(),
             _ => None,
         };
         let source = self.sources.get(self.store, e.source.as_str())?;
         Ok((
             source.map(|s| e.strength * s.reliability),
-            source.map(|s| s.independent_of(subject.as_deref())),
+            source.map(|s| s.independent_of(subject)),
         ))
     }
 
@@ -115,16 +119,16 @@ impl<'s> Ctx<'s> {
         };
         if !rest.is_empty() {
             let target = match (record, name) {
-                (Record::Evidence(e), "claim") => Some(e.claim.to_string()),
-                (Record::Evidence(e), "source") => Some(e.source.to_string()),
-                (Record::Evidence(e), "result") => e.result.as_ref().map(|r| r.to_string()),
-                (Record::Result(r), "source") => r.source.as_ref().map(|s| s.to_string()),
+                (Record::Evidence(e), "claim") => Some(e.claim.as_str()),
+                (Record::Evidence(e), "source") => Some(e.source.as_str()),
+                (Record::Evidence(e), "result") => e.result.as_ref().map(|r| r.as_str()),
+                (Record::Result(r), "source") => r.source.as_ref().map(|s| s.as_str()),
                 _ => None,
             };
             let Some(target) = target else {
                 return Ok(Value::Null);
             };
-            let Some(next) = self.record(&target)? else {
+            let Some(next) = self.record(target)? else {
                 return Ok(Value::Null);
             };
             if !super::visible(self, &next).unwrap_or(false) {
@@ -383,6 +387,21 @@ fn needs_full_evidence(expr: &Expr) -> bool {
 /// A field's path as plain names.
 pub fn path(field: &crate::query::ast::Field) -> Vec<&str> {
     field.path.iter().map(|n| n.node.as_str()).collect()
+}
+
+/// Whether a stored record's bytes may hold a string containing the ASCII
+/// `needle_lower`, ignoring case. Strings are stored verbatim, so `false` is
+/// certain; the only non-ASCII characters whose lowercase holds ASCII — the
+/// Kelvin sign (k) and the dotted capital I (i) — make it answer `true`.
+pub(super) fn may_contain_raw(stored: &[u8], needle_lower: &[u8]) -> bool {
+    const KELVIN: &[u8] = "\u{212A}".as_bytes();
+    const DOTTED_I: &[u8] = "\u{130}".as_bytes();
+    needle_lower.is_empty()
+        || stored
+            .windows(needle_lower.len())
+            .any(|w| w.eq_ignore_ascii_case(needle_lower))
+        || stored.windows(KELVIN.len()).any(|w| w == KELVIN)
+        || stored.windows(DOTTED_I.len()).any(|w| w == DOTTED_I)
 }
 
 fn contains_ignoring_case(haystack: &str, needle_lower: &str) -> bool {

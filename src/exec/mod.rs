@@ -7,7 +7,7 @@ pub mod output;
 mod plan;
 mod report;
 
-pub use output::{Output, Value};
+pub use output::{Output, RowSink, Value};
 
 use crate::model::{Kind, Record, schema};
 use crate::query::ast::{Expr, Span, Statement, StatementKind};
@@ -70,7 +70,14 @@ impl crate::Error {
 }
 
 /// Runs one statement of `script`.
-pub fn execute(store: &Store, script: &str, statement: &Statement) -> Result<Output, crate::Error> {
+/// Runs one statement. A query in id order hands its rows to `rows`, when
+/// given, as it finds them, and returns an [`Output`] without rows.
+pub fn execute(
+    store: &Store,
+    script: &str,
+    statement: &Statement,
+    rows: Option<&mut dyn RowSink>,
+) -> Result<Output, crate::Error> {
     let _ = script;
     match &statement.kind {
         StatementKind::Query(q) => {
@@ -81,7 +88,7 @@ pub fn execute(store: &Store, script: &str, statement: &Statement) -> Result<Out
                 &q.order_by,
                 &q.select,
             )?;
-            plan::run_query(store, q)
+            plan::run_query(store, q, rows)
         }
         StatementKind::Count(c) => {
             check_types::check_query(store, c.collection.node, c.filter.as_ref(), &[], &[])?;

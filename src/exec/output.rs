@@ -99,6 +99,20 @@ pub struct Output {
     pub message: Option<String>,
 }
 
+/// Takes each statement's output, and a query's rows as they are found, so
+/// that output neither waits for nor holds all of them (a plain `results`
+/// is 1.29M rows). Rows come one by one only for queries whose order is the
+/// id order the plan walks; a query that must sort, and every other
+/// statement, hands its rows over in the [`Output`].
+pub trait RowSink {
+    /// A query's columns, before its first streamed row.
+    fn begin(&mut self, columns: &[String]) -> std::io::Result<()>;
+    /// One streamed row, one value per column.
+    fn row(&mut self, columns: &[String], row: &[Value]) -> std::io::Result<()>;
+    /// The statement's output, after any streamed rows (which it lacks).
+    fn done(&mut self, output: Output);
+}
+
 /// `json` format (SPEC 4.3): an array of row objects.
 impl Serialize for Output {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

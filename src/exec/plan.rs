@@ -2,7 +2,7 @@
 //! the filter is an indexed condition, the counters or an index walk for
 //! plain counts, a scan otherwise — and produces the rows.
 
-use super::eval::{Ctx, order_values, path};
+use super::eval::{Ctx, may_contain_raw, order_values, path};
 use super::output::{Output, Value};
 use super::{conjuncts, visible};
 use crate::model::schema::{self, FieldType};
@@ -207,10 +207,106 @@ fn choose_source(
         .iter()
         .filter_map(|p| index_ranges(kind, p, as_of))
         .min_by_key(|r| index_rank(r.index));
+    if let Some(ranges) = &best
+        && index_rank(ranges.index) <= 2
+    {
+        return Ok(Source::Ids(ids_in(store, ranges)?));
+    }
+    if kind == Kind::Claim
+        && let Some(ids) = claims_citing_sources(store, &parts)?
+    {
+        return Ok(Source::Ids(ids));
+    }
     match best {
         Some(ranges) => Ok(Source::Ids(ids_in(store, &ranges)?)),
         None => Ok(Source::Scan),
     }
+}
+
+/// For `any evidence (… source.kind = K …)` or `(… source = S …)` among
+/// the conjuncts: the claims that cite one of those sources at all, a
+/// superset of the matches read from the indexes (sources by kind, then
+/// evidence by source, whose entries carry the claim) rather than by
+/// walking every claim's evidence.
+fn claims_citing_sources(
+    store: &Store,
+    parts: &[&Expr],
+) -> Result<Option<Vec<String>>, StoreError> {
+    for part in parts {
+        let Expr::Quantified {
+            quantifier,
+            condition: Some(condition),
+            ..
+        } = part
+        else {
+            continue;
+        };
+        if quantifier.node != crate::query::ast::Quantifier::Any {
+            continue;
+        }
+        for inner in conjuncts(condition) {
+            let sources = if let Some(ids) = string_values(inner, &["source"]) {
+                ids
+            } else if let Some(kinds) = string_values(inner, &["source", "kind"]) {
+                let mut ranges = Vec::new();
+                for k in kinds {
+                    let mut key = Vec::new();
+                    keys::encode_string(&mut key, &k);
+                    let end = prefix_end(&key);
+                    ranges.push((key, end));
+                }
+                ids_in(
+                    store,
+                    &IndexRanges {
+                        index: IndexId::SourceKind,
+                        ranges,
+                    },
+                )?
+            } else {
+                continue;
+            };
+            let mut claims = Vec::new();
+            for source in sources {
+                let mut prefix = Vec::new();
+                keys::encode_string(&mut prefix, &source);
+                let mut cursor = store.index_cursor(IndexId::EvidenceSource, &prefix)?;
+                while cursor.advance()? && cursor.key().starts_with(&prefix) {
+                    claims.push(crate::store::codec::decode::<String>(
+                        cursor.value(),
+                        "evidence.source index entry",
+                    )?);
+                }
+            }
+            claims.sort_unstable();
+            claims.dedup();
+            return Ok(Some(claims));
+        }
+    }
+    Ok(None)
+}
+
+/// The string values of `path = "v"` or `path in ("v", …)`.
+fn string_values(expr: &Expr, path: &[&str]) -> Option<Vec<String>> {
+    let (field, lits) = match expr {
+        Expr::Compare { field, op, value } if op.node == CompareOp::Eq => {
+            (field, vec![&value.node])
+        }
+        Expr::In {
+            field,
+            negated: false,
+            values,
+        } => (field, values.iter().map(|v| &v.node).collect()),
+        _ => return None,
+    };
+    if field.path.len() != path.len() || field.path.iter().zip(path).any(|(a, b)| a.node != *b) {
+        return None;
+    }
+    lits.into_iter()
+        .map(|l| match l {
+            Literal::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What `for_each_row` calls for each matching row; `false` stops the walk.
@@ -243,22 +339,23 @@ fn for_each_row(
     };
     match source {
         Source::Scan => {
+            let needles = stored_needles(kind, filter);
+            let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
             let mut scan = store.scan(kind)?;
-            while let Some((record, derived)) = scan.next_record()? {
+            while let Some((record, derived)) = scan.next_record_where(&keep)? {
                 if !check(ctx, &record, derived.as_ref())? {
                     break;
                 }
             }
         }
         Source::Ids(ids) => {
+            // The ids are sorted, so one forward-seeking walk reads each
+            // block once however many of its records are wanted.
+            let first = ids.first().map_or("", String::as_str);
+            let mut walk = store.scan_from(kind, first)?;
             for id in ids {
-                let Some(record) = store.get_of_kind(kind, &id)? else {
+                let Some((record, derived)) = walk.seek_record(&id)? else {
                     continue;
-                };
-                let derived = if kind == Kind::Claim {
-                    store.derived(&id)?
-                } else {
-                    None
                 };
                 if !check(ctx, &record, derived.as_ref())? {
                     break;
@@ -269,6 +366,31 @@ fn for_each_row(
     Ok(())
 }
 
+/// The ASCII needles of `field ~ "text"` conjuncts on fields stored in the
+/// record itself (not derived, not reached through a reference): a record
+/// whose bytes do not hold one cannot match.
+fn stored_needles(kind: Kind, filter: Option<&Expr>) -> Vec<Vec<u8>> {
+    let Some(filter) = filter else {
+        return Vec::new();
+    };
+    conjuncts(filter)
+        .into_iter()
+        .filter_map(|part| match part {
+            Expr::Contains { field, needle } if field.path.len() == 1 => {
+                let def = schema::field(kind, &field.path[0].node)?;
+                let needle = needle.node.to_lowercase();
+                (!def.derived && needle.is_ascii()).then(|| needle.into_bytes())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A failed write of streamed rows; it ends the statement.
+fn write_error(e: std::io::Error) -> crate::Error {
+    crate::Error::Io(format!("could not write the output: {e}"))
+}
+
 /// A row kept for output, with its sort keys.
 struct Kept {
     keys: Vec<Value>,
@@ -277,7 +399,11 @@ struct Kept {
 }
 
 /// Runs a query statement.
-pub fn run_query(store: &Store, q: &Query) -> Result<Output, crate::Error> {
+pub fn run_query(
+    store: &Store,
+    q: &Query,
+    mut stream: Option<&mut dyn super::RowSink>,
+) -> Result<Output, crate::Error> {
     let kind = q.collection.node;
     let mut ctx = Ctx::new(store, q.as_of.as_ref().map(|d| d.node));
     let columns: Vec<String> = if q.select.is_empty() {
@@ -336,6 +462,9 @@ pub fn run_query(store: &Store, q: &Query) -> Result<Output, crate::Error> {
     }
     if order.is_empty() {
         // Rows come in id order: stop as soon as the page is full.
+        if let Some(sink) = stream.as_deref_mut() {
+            sink.begin(&columns).map_err(write_error)?;
+        }
         let mut seen = 0usize;
         for_each_row(
             &mut ctx,
@@ -344,11 +473,15 @@ pub fn run_query(store: &Store, q: &Query) -> Result<Output, crate::Error> {
             &mut |ctx, record, derived| {
                 seen += 1;
                 if seen > offset {
-                    kept.push(Kept {
-                        keys: Vec::new(),
-                        id: String::new(),
-                        row: row_values(ctx, record, derived, &column_paths)?,
-                    });
+                    let row = row_values(ctx, record, derived, &column_paths)?;
+                    match stream.as_deref_mut() {
+                        Some(sink) => sink.row(&columns, &row).map_err(write_error)?,
+                        None => kept.push(Kept {
+                            keys: Vec::new(),
+                            id: String::new(),
+                            row,
+                        }),
+                    }
                 }
                 Ok(wanted.is_none_or(|w| seen < w))
             },

@@ -389,8 +389,22 @@ impl<'s> RecordScan<'s> {
 
     /// The next record, or `None` at the end.
     pub fn next_record(&mut self) -> Result<Option<(Record, Option<Derived>)>, StoreError> {
-        if !self.records.advance()? {
-            return Ok(None);
+        self.next_record_where(&|_| true)
+    }
+
+    /// The next record whose stored bytes pass `keep`, a cheap test that
+    /// spares decoding records a filter is sure to reject.
+    pub fn next_record_where(
+        &mut self,
+        keep: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Option<(Record, Option<Derived>)>, StoreError> {
+        loop {
+            if !self.records.advance()? {
+                return Ok(None);
+            }
+            if keep(self.records.value()) {
+                break;
+            }
         }
         let record = decode_record(self.kind, self.records.value())?;
         let derived = match &mut self.derived {
