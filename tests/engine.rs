@@ -462,6 +462,7 @@ fn planned_shortcuts_agree_with_plain_evaluation() {
     for condition in [
         "source.kind = blog",
         "source.kind in (memo, report) and stance = refutes",
+        "source.kind = statement and stance = supports and strength >= 0.8",
         "source = \"src:article\" and strength > 0.5",
     ] {
         let planned = query_ids(&db, &format!("claims where any evidence ({condition})"));

@@ -1,5 +1,5 @@
 //! Golden files: every `fixtures/queries/NAME.evq` runs against the seed
-//! fixture and its output (rows as JSON Lines, then any error exactly as
+//! fixture, every `fixtures/queries/liar2/NAME.evq` against LIAR2, and its output (rows as JSON Lines, then any error exactly as
 //! the command line prints it) must equal `NAME.out`. Run with
 //! `UPDATE_GOLDEN=1` to rewrite the `.out` files, then read the diff.
 
@@ -24,28 +24,21 @@ fn run(db: &Database, script: &str) -> String {
     text
 }
 
-#[test]
-fn golden_queries() {
-    let dir = Path::new("fixtures/queries");
+/// Runs every `.evq` file of `dir` on the database `open` gives (called
+/// once per file: some files write) and compares with its `.out`.
+fn check_dir(dir: &Path, open: &dyn Fn() -> (tempfile::TempDir, Database)) -> usize {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
-    let mut n = 0;
     let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("fixtures/queries")
+        .expect("a golden directory")
         .filter_map(Result::ok)
         .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "evq"))
         .collect();
     entries.sort();
-    for path in entries
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "evq"))
-    {
-        // A fresh database per file: some files add and retract.
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let db = Database::open(tmp.path().join("db")).expect("opens");
-        db.import_jsonl(include_str!("../fixtures/seed.jsonl").as_bytes())
-            .expect("seed imports");
-        let script = std::fs::read_to_string(&path).expect("reads");
+    for path in &entries {
+        let (_tmp, db) = open();
+        let script = std::fs::read_to_string(path).expect("reads");
         let got = run(&db, &script);
         let expected_path = path.with_extension("out");
         if update {
@@ -58,13 +51,36 @@ fn golden_queries() {
                 path.display()
             ));
         }
-        n += 1;
     }
-    assert!(n >= 10, "found only {n} golden files");
     assert!(
         failures.is_empty(),
         "{} golden files differ:\n{}",
         failures.len(),
         failures.join("\n")
     );
+    entries.len()
+}
+
+fn database_of(data: &[u8]) -> (tempfile::TempDir, Database) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = Database::open(tmp.path().join("db")).expect("opens");
+    db.import_jsonl(data).expect("imports");
+    (tmp, db)
+}
+
+#[test]
+fn golden_queries_on_the_seed() {
+    let seed = include_str!("../fixtures/seed.jsonl").as_bytes();
+    let n = check_dir(Path::new("fixtures/queries"), &|| database_of(seed));
+    assert!(n >= 10, "found only {n} golden files");
+}
+
+#[test]
+fn golden_queries_on_liar2() {
+    let Ok(liar2) = std::fs::read("../shared/data/liar2.jsonl") else {
+        eprintln!("skipping: ../shared/data/liar2.jsonl is not beside the repository");
+        return;
+    };
+    let n = check_dir(Path::new("fixtures/queries/liar2"), &|| database_of(&liar2));
+    assert!(n >= 5, "found only {n} golden files");
 }

@@ -265,7 +265,12 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
             }
         }
     }
+    drop(db);
     if ok {
+        // sled writes its recovery snapshot only when a database is opened,
+        // so the first process after a large import would replay the whole
+        // import's log (~80 ms for 1.29M results). Pay that here, once.
+        let _ = Database::open_existing(db_path);
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_ERROR)

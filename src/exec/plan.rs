@@ -224,10 +224,10 @@ fn choose_source(
 }
 
 /// For `any evidence (… source.kind = K …)` or `(… source = S …)` among
-/// the conjuncts: the claims that cite one of those sources at all, a
-/// superset of the matches read from the indexes (sources by kind, then
-/// evidence by source, whose entries carry the claim) rather than by
-/// walking every claim's evidence.
+/// the conjuncts: the claims that cite one of those sources (with the
+/// stance asked for, if any), a superset of the matches read from the
+/// indexes (sources by kind, then evidence by source, whose entries carry
+/// the claim and stance) rather than by walking every claim's evidence.
 fn claims_citing_sources(
     store: &Store,
     parts: &[&Expr],
@@ -265,16 +265,20 @@ fn claims_citing_sources(
             } else {
                 continue;
             };
+            // A stance among the same conjuncts narrows the pieces further.
+            let stance = conjuncts(condition).into_iter().find_map(|c| {
+                match string_values(c, &["stance"])?.as_slice() {
+                    [one] if one == "supports" => Some(true),
+                    [one] if one == "refutes" => Some(false),
+                    _ => None,
+                }
+            });
             let mut claims = Vec::new();
             for source in sources {
-                let mut prefix = Vec::new();
-                keys::encode_string(&mut prefix, &source);
-                let mut cursor = store.index_cursor(IndexId::EvidenceSource, &prefix)?;
-                while cursor.advance()? && cursor.key().starts_with(&prefix) {
-                    claims.push(crate::store::codec::decode::<String>(
-                        cursor.value(),
-                        "evidence.source index entry",
-                    )?);
+                for (claim, supports) in store.claims_cited_by(&source)? {
+                    if stance.is_none_or(|s| s == supports) {
+                        claims.push(claim);
+                    }
                 }
             }
             claims.sort_unstable();
@@ -734,16 +738,21 @@ fn count_groups_from_index(
     let mut total = 0u64;
     let mut cursor = store.index_cursor(index, &[])?;
     while cursor.advance()? {
-        let Some((value, _)) = keys::split_index_key(index, cursor.key()) else {
-            continue;
-        };
-        total += 1;
-        if current.as_deref() == Some(value) {
+        // The encoded value ends with its terminator, so a key of the same
+        // group starts with it: no need to find where the value ends.
+        if let Some(value) = &current
+            && cursor.key().starts_with(value)
+        {
+            total += 1;
             if let Some(last) = groups.last_mut() {
                 last.1 += 1;
             }
             continue;
         }
+        let Some((value, _)) = keys::split_index_key(index, cursor.key()) else {
+            continue;
+        };
+        total += 1;
         current = Some(value.to_vec());
         let decoded = match index {
             IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate => {

@@ -18,6 +18,20 @@ pub(crate) struct EvidencePayload {
     pub date: Option<Date>,
 }
 
+/// The payload of an `evidence.source` index entry: which claim the
+/// evidence bears on, and which way, so "claims a memo refutes" is read from
+/// the index without opening evidence records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SourceEvidencePayload {
+    pub claim: String,
+    pub supports: bool,
+}
+
+/// Decodes an `evidence.source` index entry's payload.
+pub(crate) fn decode_source_evidence(payload: &[u8]) -> Result<SourceEvidencePayload, StoreError> {
+    codec::decode(payload, "evidence.source index entry")
+}
+
 /// One piece of a claim's evidence, as the derivation sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EvidenceFact {

@@ -316,6 +316,20 @@ impl Store {
         facts::evidence_of_claim(self, claim)
     }
 
+    /// The claims that evidence from `source` bears on, each with whether
+    /// that piece supports it (one entry per piece, in evidence id order),
+    /// read from the `evidence.source` index alone.
+    pub fn claims_cited_by(&self, source: &str) -> Result<Vec<(String, bool)>, StoreError> {
+        let prefix = facts::claim_prefix(source);
+        let mut cursor = self.index_cursor(IndexId::EvidenceSource, &prefix)?;
+        let mut out = Vec::new();
+        while cursor.advance()? && cursor.key().starts_with(&prefix) {
+            let entry = facts::decode_source_evidence(cursor.value())?;
+            out.push((entry.claim, entry.supports));
+        }
+        Ok(out)
+    }
+
     /// The ids of records that name `id` (evidence naming a claim, source or
     /// result; results naming a source).
     pub fn referrers(&self, id: &str, kind: Kind) -> Result<Vec<String>, StoreError> {

@@ -630,15 +630,11 @@ impl Store {
             if let (Some(Record::Source(o)), n) = (&old, &new) {
                 let same = matches!(n, Some(Record::Source(n)) if n.reliability == o.reliability && n.affiliations == o.affiliations);
                 if !same {
-                    let prefix = facts::claim_prefix(o.id.as_str());
-                    let mut cursor =
-                        Cursor::new(self.tree(), MapId::Index(IndexId::EvidenceSource), &prefix)?;
-                    while cursor.advance()? && cursor.key().starts_with(&prefix) {
-                        claims.push(codec::decode::<String>(
-                            cursor.value(),
-                            "evidence.source index entry",
-                        )?);
-                    }
+                    claims.extend(
+                        self.claims_cited_by(o.id.as_str())?
+                            .into_iter()
+                            .map(|(claim, _)| claim),
+                    );
                 }
             }
         }
@@ -930,7 +926,10 @@ pub(crate) fn index_entries(
         (IndexId::EvidenceSource, Record::Evidence(e)) => {
             vec![(
                 string_key(e.source.as_str(), &e.id),
-                codec::encode(&e.claim.to_string())?,
+                codec::encode(&facts::SourceEvidencePayload {
+                    claim: e.claim.to_string(),
+                    supports: e.stance == crate::model::Stance::Supports,
+                })?,
             )]
         }
         (IndexId::EvidenceResult, Record::Evidence(e)) => e
