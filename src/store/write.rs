@@ -367,43 +367,32 @@ impl Store {
         sink.flush()?;
         self.flush()?;
 
-        // Phase 3: secondary indexes, a kind at a time: each record is
-        // decoded once, its entries packed in one buffer per index.
-        for kind in Kind::EXPORT_ORDER {
-            let indexes: Vec<IndexId> = IndexId::ALL
-                .into_iter()
-                .filter(|i| !i.is_derived() && i.field().0 == kind)
-                .collect();
-            let mut buffers: Vec<MutationBuffer> =
-                indexes.iter().map(|_| MutationBuffer::default()).collect();
+        // Phase 3: secondary indexes, one at a time, so that only one
+        // index's entries are held at once (for 1.29M results, the four
+        // buffers together would be ~300 MiB; decoding again is cheaper).
+        for index in IndexId::ALL.into_iter().filter(|i| !i.is_derived()) {
+            let kind = index.field().0;
+            let mut buffer = MutationBuffer::default();
             for &i in &keep {
                 if let Some((k, old)) = &resolved[i].old
                     && *k == kind
                 {
-                    let record = decode_record(kind, old)?;
-                    for (index, buffer) in indexes.iter().zip(&mut buffers) {
-                        for (key, _) in index_entries(*index, &record)? {
-                            buffer.push(&key, None);
-                        }
+                    for (key, _) in index_entries(index, &decode_record(kind, old)?)? {
+                        buffer.push(&key, None);
                     }
                 }
                 if let Some((k, new)) = changes.at(i).put
                     && k == kind
                 {
-                    let record = decode_record(kind, new)?;
-                    for (index, buffer) in indexes.iter().zip(&mut buffers) {
-                        for (key, payload) in index_entries(*index, &record)? {
-                            buffer.push(&key, Some(&payload));
-                        }
+                    for (key, payload) in index_entries(index, &decode_record(kind, new)?)? {
+                        buffer.push(&key, Some(&payload));
                     }
                 }
             }
-            for (index, buffer) in indexes.into_iter().zip(buffers) {
-                if !buffer.is_empty() {
-                    blocks::apply(tree, MapId::Index(index), buffer.sorted(), &mut sink)?;
-                    sink.flush()?;
-                    self.flush()?;
-                }
+            if !buffer.is_empty() {
+                blocks::apply(tree, MapId::Index(index), buffer.sorted(), &mut sink)?;
+                sink.flush()?;
+                self.flush()?;
             }
         }
 
