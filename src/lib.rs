@@ -54,6 +54,12 @@ impl Database {
         })
     }
 
+    /// A handle that stops the reading statement in progress (it fails with
+    /// "interrupted"); for Ctrl-C in a shell, or a timeout.
+    pub fn interrupt_handle(&self) -> store::Interrupt {
+        self.store.interrupt_handle()
+    }
+
     /// Opens an existing database; fails (creating nothing) if there is none.
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Database, Error> {
         Ok(Database {
@@ -100,6 +106,7 @@ impl Database {
     /// ready, and stops at the first failing statement.
     pub fn run_each(&self, script: &str, sink: &mut dyn FnMut(Output)) -> Result<(), Error> {
         for statement in query::statements(script) {
+            self.store.clear_interrupt();
             sink(exec::execute(&self.store, script, &statement?, None)?);
         }
         Ok(())
@@ -110,6 +117,7 @@ impl Database {
     /// memory stays flat however many rows a query returns.
     pub fn run_each_streaming(&self, script: &str, sink: &mut dyn RowSink) -> Result<(), Error> {
         for statement in query::statements(script) {
+            self.store.clear_interrupt();
             let out = exec::execute(&self.store, script, &statement?, Some(&mut *sink))?;
             sink.done(out);
         }

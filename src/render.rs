@@ -146,32 +146,105 @@ fn write_table(out: &mut dyn Write, output: &Output, style: TableStyle) -> io::R
     if output.columns.is_empty() {
         return Ok(());
     }
-    let mut table = comfy_table::Table::new();
-    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(output.columns.iter().map(String::as_str));
-    match style.width {
-        Some(width) => {
-            table.set_width(width);
-            table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    let mut header: Vec<String> = output.columns.clone();
+    let mut rows: Vec<Vec<String>> = output
+        .rows
+        .iter()
+        .map(|row| row.iter().map(crate::Value::to_text).collect())
+        .collect();
+    if let Some(width) = style.width {
+        // On a terminal every row stays on one line: columns share the
+        // width, and text longer than its column ends in an ellipsis.
+        for cell in rows.iter_mut().flatten() {
+            if cell.contains(char::is_control) {
+                *cell = cell.replace(char::is_control, " ");
+            }
         }
-        None => {
-            table.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+        let natural: Vec<usize> = (0..header.len())
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([header[i].chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        // "│ a ┆ b │": three characters per column and one to close.
+        let available = usize::from(width).saturating_sub(3 * header.len() + 1);
+        let widths = fit_columns(&natural, available);
+        for row in std::iter::once(&mut header).chain(rows.iter_mut()) {
+            for (cell, &w) in row.iter_mut().zip(&widths) {
+                if cell.chars().count() > w {
+                    let cut: String = cell.chars().take(w.saturating_sub(1)).collect();
+                    *cell = format!("{cut}…");
+                }
+            }
         }
     }
-    let max_cell = style.width.map(|w| usize::from(w).max(20));
-    for row in &output.rows {
-        table.add_row(row.iter().map(|v| {
-            let text = v.to_text();
-            match max_cell {
-                Some(max) if text.chars().count() > max => {
-                    let cut: String = text.chars().take(max - 1).collect();
-                    format!("{cut}…")
-                }
-                _ => text,
-            }
-        }));
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+    table.set_header(header);
+    for row in rows {
+        table.add_row(row);
     }
     writeln!(out, "{table}")?;
     let n = output.rows.len();
     writeln!(out, "({n} row{})", if n == 1 { "" } else { "s" })
+}
+
+/// Column widths that fit `available` characters: columns that fit keep
+/// their natural width, and the widest share what is left equally (never
+/// below a few characters, so every column stays recognisable).
+fn fit_columns(natural: &[usize], available: usize) -> Vec<usize> {
+    const MIN: usize = 4;
+    if natural.iter().sum::<usize>() <= available {
+        return natural.to_vec();
+    }
+    // The largest cap with sum(min(natural, cap)) <= available.
+    let fits = |cap: usize| natural.iter().map(|&n| n.min(cap)).sum::<usize>() <= available;
+    let mut cap = natural.iter().copied().max().unwrap_or(0);
+    while cap > MIN && !fits(cap) {
+        cap -= 1;
+    }
+    natural.iter().map(|&n| n.min(cap.max(MIN))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Value;
+
+    #[test]
+    fn columns_fit_the_width_by_capping_the_widest() {
+        assert_eq!(fit_columns(&[5, 10, 3], 40), [5, 10, 3]);
+        assert_eq!(fit_columns(&[5, 50, 30], 40), [5, 17, 17]);
+        assert_eq!(fit_columns(&[50, 50], 20), [10, 10]);
+        // Too narrow for anything: every column keeps a few characters.
+        assert_eq!(fit_columns(&[50, 50, 2], 3), [4, 4, 2]);
+    }
+
+    #[test]
+    fn terminal_tables_keep_each_row_on_one_line() {
+        let output = Output {
+            columns: vec!["id".into(), "text".into()],
+            rows: vec![vec![
+                Value::String("c:1".into()),
+                Value::String(format!("line one\nline two {}", "long ".repeat(40))),
+            ]],
+            report: None,
+            message: None,
+        };
+        let mut out = Vec::new();
+        write_table(&mut out, &output, TableStyle { width: Some(60) }).expect("writes");
+        let text = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 6, "{text}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 60), "{text}");
+        assert!(
+            lines[3].contains("line one line two") && lines[3].contains('…'),
+            "{text}"
+        );
+        assert_eq!(lines[5], "(1 row)");
+    }
 }

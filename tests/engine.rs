@@ -493,3 +493,20 @@ fn planned_shortcuts_agree_with_plain_evaluation() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn an_interrupt_stops_reads_and_is_forgotten_by_the_next_statement() {
+    let (_dir, db) = temp_db();
+    import_str(&db, SEED).expect("seed imports");
+    let handle = db.interrupt_handle();
+    handle.interrupt();
+    let mut scan = db.store().scan(Kind::Claim).expect("scans");
+    assert!(matches!(
+        scan.next_record(),
+        Err(evident::store::StoreError::Interrupted)
+    ));
+    // Each statement starts afresh: an interrupt between statements (a
+    // Ctrl-C at the prompt) does not stop the next one.
+    handle.interrupt();
+    assert_eq!(query_ids(&db, "claims where status = refuted").len(), 3);
+}

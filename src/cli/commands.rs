@@ -32,10 +32,12 @@ pub fn table_style() -> TableStyle {
     TableStyle { width }
 }
 
+/// The terminal's width as the terminal reports it, else `$COLUMNS`, else 100.
 fn terminal_width() -> u16 {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
+    // comfy-table already asks the terminal (through crossterm).
+    comfy_table::Table::new()
+        .width()
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
         .unwrap_or(100)
 }
 

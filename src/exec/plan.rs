@@ -140,6 +140,7 @@ fn ids_in(store: &Store, ranges: &IndexRanges) -> Result<Vec<String>, StoreError
     for (start, end) in &ranges.ranges {
         let mut cursor = store.index_cursor(ranges.index, start)?;
         while cursor.advance()? {
+            store.check_interrupt()?;
             if end.as_deref().is_some_and(|e| cursor.key() >= e) {
                 break;
             }
@@ -159,6 +160,7 @@ fn count_in(store: &Store, ranges: &IndexRanges) -> Result<u64, StoreError> {
     for (start, end) in &ranges.ranges {
         let mut cursor = store.index_cursor(ranges.index, start)?;
         while cursor.advance()? && end.as_deref().is_none_or(|e| cursor.key() < e) {
+            store.check_interrupt()?;
             n += 1;
         }
     }
@@ -738,6 +740,7 @@ fn count_groups_from_index(
     let mut total = 0u64;
     let mut cursor = store.index_cursor(index, &[])?;
     while cursor.advance()? {
+        store.check_interrupt()?;
         // The encoded value ends with its terminator, so a key of the same
         // group starts with it: no need to find where the value ends.
         if let Some(value) = &current

@@ -25,7 +25,8 @@ use blocks::Cursor;
 use keys::{IndexId, MapId};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +62,9 @@ pub enum StoreError {
     /// sled reported an I/O or corruption problem.
     #[error("storage error: {0}")]
     Sled(String),
+    /// A reading statement was stopped by [`Interrupt::interrupt`].
+    #[error("interrupted")]
+    Interrupted,
     /// One or more changes were refused; nothing was written.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rejected(Vec<Rejection>),
@@ -140,6 +144,21 @@ pub struct Store {
     path: PathBuf,
     /// One writer at a time; readers never wait for it.
     writer: Mutex<()>,
+    /// Set to stop the reading statement in progress (Ctrl-C in the shell).
+    interrupt: Arc<AtomicBool>,
+}
+
+/// Stops the reading statement in progress on a [`Store`], from another
+/// thread or a signal handler. Writes are never stopped half way.
+#[derive(Clone, Debug)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    /// Asks the statement in progress to stop; it fails with
+    /// [`StoreError::Interrupted`] at its next row.
+    pub fn interrupt(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Store {
@@ -178,6 +197,7 @@ impl Store {
             db,
             path: path.to_path_buf(),
             writer: Mutex::new(()),
+            interrupt: Arc::default(),
         };
         store.check_no_lost_writes()?;
         match store.db.get(keys::META_VERSION)? {
@@ -234,6 +254,26 @@ impl Store {
         std::fs::write(&staged, &bytes)
             .and_then(|()| std::fs::rename(&staged, self.path.join(WRITE_MARK)))
             .map_err(|e| StoreError::Sled(format!("could not write the write mark: {e}")))
+    }
+
+    /// A handle that stops the reading statement in progress.
+    pub fn interrupt_handle(&self) -> Interrupt {
+        Interrupt(self.interrupt.clone())
+    }
+
+    /// Forgets an interrupt that came between statements.
+    pub fn clear_interrupt(&self) {
+        self.interrupt.store(false, Ordering::Relaxed);
+    }
+
+    /// Fails if the statement in progress was asked to stop; read loops
+    /// call it once per row or entry.
+    pub(crate) fn check_interrupt(&self) -> Result<(), StoreError> {
+        if self.interrupt.load(Ordering::Relaxed) {
+            Err(StoreError::Interrupted)
+        } else {
+            Ok(())
+        }
     }
 
     /// Where the store lives.
@@ -413,6 +453,7 @@ impl<'s> RecordScan<'s> {
         keep: &dyn Fn(&[u8]) -> bool,
     ) -> Result<Option<(Record, Option<Derived>)>, StoreError> {
         loop {
+            self.store.check_interrupt()?;
             if !self.records.advance()? {
                 return Ok(None);
             }
@@ -444,6 +485,7 @@ impl<'s> RecordScan<'s> {
         &mut self,
         id: &str,
     ) -> Result<Option<(Record, Option<Derived>)>, StoreError> {
+        self.store.check_interrupt()?;
         let tree = self.store.tree();
         let key = id.as_bytes();
         if !(self.records.seek(tree, MapId::Records(self.kind), key)? && self.records.key() == key)

@@ -340,6 +340,13 @@ fn run_editor(session: &mut Session, colors: bool) -> ExitCode {
         KeyEvent(KeyCode::Enter, Modifiers::NONE),
         EventHandler::Conditional(Box::new(validate::ContinueOnEnter)),
     );
+    // While a statement runs the terminal is not in raw mode, so Ctrl-C is a
+    // signal: it stops the statement, not the shell. (While a line is being
+    // edited, rustyline reads Ctrl-C as a key and abandons the input.)
+    let interrupt = session.db.interrupt_handle();
+    if let Err(e) = ctrlc::set_handler(move || interrupt.interrupt()) {
+        eprintln!("note: Ctrl-C will end the shell ({e})");
+    }
     let mut keeper = HistoryKeeper::new();
     keeper.load(editor.history_mut());
     let prompt = if colors {
