@@ -342,3 +342,40 @@ fn streamed_rows_match_the_collected_formats() {
         assert_eq!(text(&none.stdout), expected, "{format}");
     }
 }
+
+/// Every file of a database directory with its bytes.
+fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("lists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).expect("reads");
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn another_format_version_is_refused_and_left_untouched() {
+    let (_dir, db) = seeded();
+    std::fs::write(db.join("evident-format"), "evident format 99\n").expect("writes");
+    let before = snapshot(&db);
+    for args in [
+        &["query", "count claims"][..],
+        &["check"],
+        &["import", "fixtures/seed.jsonl"],
+    ] {
+        let out = evident(&db, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("has format version 99, but this evident reads version"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    assert!(snapshot(&db) == before, "the database was changed");
+}

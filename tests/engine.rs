@@ -469,6 +469,23 @@ fn planned_shortcuts_agree_with_plain_evaluation() {
         let plain = query_ids(&db, &format!("claims where not no evidence ({condition})"));
         assert_eq!(planned, plain, "{condition}");
     }
+    // With other conjuncts beside it, and in an `as of` view, where the
+    // indexes cannot know which evidence is visible.
+    for (prefix, rest) in [
+        ("claims where status = verified and", ""),
+        ("claims where", "and subject = \"SpaceX\""),
+        ("claims as of 2026-03-01 where", ""),
+    ] {
+        let planned = query_ids(
+            &db,
+            &format!("{prefix} any evidence (source.kind = blog) {rest}"),
+        );
+        let plain = query_ids(
+            &db,
+            &format!("{prefix} not no evidence (source.kind = blog) {rest}"),
+        );
+        assert_eq!(planned, plain, "{prefix} … {rest}");
+    }
     let blog = query_ids(&db, "claims where any evidence (source.kind = blog)");
     assert!(!blog.is_empty(), "the seed has claims cited by a blog");
 

@@ -19,6 +19,9 @@ enum Source {
     Scan,
     /// These ids (sorted, distinct).
     Ids(Vec<String>),
+    /// These ids (sorted, distinct), which are exactly the records that
+    /// satisfy the filter's conjunct number `.1`: only the rest is checked.
+    Matches(Vec<String>, usize),
 }
 
 /// Ranges of index keys that hold every row a conjunct can match.
@@ -215,9 +218,12 @@ fn choose_source(
         return Ok(Source::Ids(ids_in(store, ranges)?));
     }
     if kind == Kind::Claim
-        && let Some(ids) = claims_citing_sources(store, &parts)?
+        && let Some(join) = claims_citing_sources(store, &parts, as_of)?
     {
-        return Ok(Source::Ids(ids));
+        return Ok(match join.covers {
+            Some(at) => Source::Matches(join.claims, at),
+            None => Source::Ids(join.claims),
+        });
     }
     match best {
         Some(ranges) => Ok(Source::Ids(ids_in(store, &ranges)?)),
@@ -233,8 +239,9 @@ fn choose_source(
 fn claims_citing_sources(
     store: &Store,
     parts: &[&Expr],
-) -> Result<Option<Vec<String>>, StoreError> {
-    for part in parts {
+    as_of: bool,
+) -> Result<Option<SemiJoin>, StoreError> {
+    for (at, part) in parts.iter().enumerate() {
         let Expr::Quantified {
             quantifier,
             condition: Some(condition),
@@ -246,10 +253,11 @@ fn claims_citing_sources(
         if quantifier.node != crate::query::ast::Quantifier::Any {
             continue;
         }
-        for inner in conjuncts(condition) {
-            let sources = if let Some(ids) = string_values(inner, &["source"]) {
+        let inner = conjuncts(condition);
+        for one in &inner {
+            let sources = if let Some(ids) = string_values(one, &["source"]) {
                 ids
-            } else if let Some(kinds) = string_values(inner, &["source", "kind"]) {
+            } else if let Some(kinds) = string_values(one, &["source", "kind"]) {
                 let mut ranges = Vec::new();
                 for k in kinds {
                     let mut key = Vec::new();
@@ -268,13 +276,12 @@ fn claims_citing_sources(
                 continue;
             };
             // A stance among the same conjuncts narrows the pieces further.
-            let stance = conjuncts(condition).into_iter().find_map(|c| {
-                match string_values(c, &["stance"])?.as_slice() {
-                    [one] if one == "supports" => Some(true),
-                    [one] if one == "refutes" => Some(false),
-                    _ => None,
-                }
-            });
+            let stance_of = |c: &Expr| match string_values(c, &["stance"])?.as_slice() {
+                [one] if one == "supports" => Some(true),
+                [one] if one == "refutes" => Some(false),
+                _ => None,
+            };
+            let stance = inner.iter().find_map(|c| stance_of(c));
             let mut claims = Vec::new();
             for source in sources {
                 for (claim, supports) in store.claims_cited_by(&source)? {
@@ -285,10 +292,39 @@ fn claims_citing_sources(
             }
             claims.sort_unstable();
             claims.dedup();
-            return Ok(Some(claims));
+            // Exact when the condition says nothing else, and every piece of
+            // evidence counts (an `as of` view hides some).
+            let exact = !as_of
+                && inner.iter().all(|c| {
+                    string_values(c, &["source"]).is_some()
+                        || string_values(c, &["source", "kind"]).is_some()
+                        || stance_of(c).is_some()
+                });
+            return Ok(Some(SemiJoin {
+                claims,
+                covers: exact.then_some(at),
+            }));
         }
     }
     Ok(None)
+}
+
+/// Claims found through the evidence.source index.
+struct SemiJoin {
+    /// Sorted, distinct.
+    claims: Vec<String>,
+    /// The conjunct these are exactly the matches of, if they are.
+    covers: Option<usize>,
+}
+
+/// The filter without its conjunct number `skip` (`None` if nothing is left).
+fn without_conjunct(filter: &Expr, skip: usize) -> Option<Expr> {
+    conjuncts(filter)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != skip)
+        .map(|(_, e)| e.clone())
+        .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
 }
 
 /// The string values of `path = "v"` or `path in ("v", …)`.
@@ -329,6 +365,14 @@ fn for_each_row(
 ) -> Result<(), crate::Error> {
     let store = ctx.store;
     let source = choose_source(store, kind, filter, ctx.as_of.is_some())?;
+    let residual;
+    let (source, filter) = match (source, filter) {
+        (Source::Matches(ids, at), Some(f)) => {
+            residual = without_conjunct(f, at);
+            (Source::Ids(ids), residual.as_ref())
+        }
+        (source, filter) => (source, filter),
+    };
     let mut check = |ctx: &mut Ctx<'_>,
                      record: &Record,
                      derived: Option<&Derived>|
@@ -354,7 +398,8 @@ fn for_each_row(
                 }
             }
         }
-        Source::Ids(ids) => {
+        // (`Matches` became `Ids` above; with no filter there is none.)
+        Source::Ids(ids) | Source::Matches(ids, _) => {
             // The ids are sorted, so one forward-seeking walk reads each
             // block once however many of its records are wanted.
             let first = ids.first().map_or("", String::as_str);

@@ -130,6 +130,18 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 const WRITE_MARK: &str = "evident-last-write";
 const WRITE_MARK_MAGIC: &[u8; 8] = b"evidentW";
 
+/// The file, beside sled's own, naming the format version in plain text, so
+/// that it can be checked without opening sled.
+const FORMAT_FILE: &str = "evident-format";
+
+/// The version in the format file, if there is a readable one (databases
+/// made before it existed have none; the version inside the store is then
+/// the one checked).
+fn read_format_file(path: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(path.join(FORMAT_FILE)).ok()?;
+    text.trim().strip_prefix("evident format ")?.parse().ok()
+}
+
 /// The last finished write, if a readable mark exists. An unreadable mark is
 /// ignored: it is a safety net, not part of the data.
 fn read_write_mark(path: &Path) -> Option<u64> {
@@ -172,6 +184,17 @@ impl Store {
         }
         if path.exists() && !path.is_dir() {
             return Err(StoreError::NotEvident(shown));
+        }
+        // Read before sled opens the files: opening rewrites parts of them,
+        // and a database of another version must be left exactly as it is.
+        if let Some(found) = read_format_file(path)
+            && found != codec::FORMAT_VERSION
+        {
+            return Err(StoreError::Version {
+                path: shown,
+                found,
+                expected: codec::FORMAT_VERSION,
+            });
         }
         if !exists
             && path.is_dir()
@@ -218,6 +241,11 @@ impl Store {
                     .db
                     .insert(keys::META_VERSION, &codec::FORMAT_VERSION.to_be_bytes())?;
                 store.db.flush()?;
+                std::fs::write(
+                    path.join(FORMAT_FILE),
+                    format!("evident format {}\n", codec::FORMAT_VERSION),
+                )
+                .map_err(|e| StoreError::Sled(format!("could not write {FORMAT_FILE}: {e}")))?;
             }
             None => return Err(StoreError::NotEvident(shown)),
         }
