@@ -183,16 +183,8 @@ fn choose_source(
     let parts = conjuncts(filter);
     // `id = X` / `id in (…)`: the ids themselves.
     for part in &parts {
-        let (field, lits) = match part {
-            Expr::Compare { field, op, value } if op.node == CompareOp::Eq => {
-                (field, vec![&value.node])
-            }
-            Expr::In {
-                field,
-                negated: false,
-                values,
-            } => (field, values.iter().map(|v| &v.node).collect()),
-            _ => continue,
+        let Some((field, lits)) = equality(part) else {
+            continue;
         };
         if field.path.len() == 1 && field.path[0].node == "id" {
             let mut ids: Vec<String> = lits
@@ -327,19 +319,24 @@ fn without_conjunct(filter: &Expr, skip: usize) -> Option<Expr> {
         .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
 }
 
-/// The string values of `path = "v"` or `path in ("v", …)`.
-fn string_values(expr: &Expr, path: &[&str]) -> Option<Vec<String>> {
-    let (field, lits) = match expr {
+/// The field and values of `field = v` or `field in (v, …)`.
+fn equality(expr: &Expr) -> Option<(&crate::query::ast::Field, Vec<&Literal>)> {
+    match expr {
         Expr::Compare { field, op, value } if op.node == CompareOp::Eq => {
-            (field, vec![&value.node])
+            Some((field, vec![&value.node]))
         }
         Expr::In {
             field,
             negated: false,
             values,
-        } => (field, values.iter().map(|v| &v.node).collect()),
-        _ => return None,
-    };
+        } => Some((field, values.iter().map(|v| &v.node).collect())),
+        _ => None,
+    }
+}
+
+/// The string values of `path = "v"` or `path in ("v", …)`.
+fn string_values(expr: &Expr, path: &[&str]) -> Option<Vec<String>> {
+    let (field, lits) = equality(expr)?;
     if field.path.len() != path.len() || field.path.iter().zip(path).any(|(a, b)| a.node != *b) {
         return None;
     }
