@@ -453,6 +453,27 @@ pub fn order_values(a: &Value, b: &Value) -> Ordering {
         (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
         (Value::Date(x), Value::Date(y)) => x.cmp(y),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        _ => Ordering::Equal,
+        (Value::List(x), Value::List(y)) => x
+            .iter()
+            .zip(y)
+            .map(|(a, b)| order_values(a, b))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| x.len().cmp(&y.len())),
+        // Each field has one type, so this does not happen; still, sorting
+        // needs a total order (Rust's sort may panic without one).
+        _ => variant_rank(a).cmp(&variant_rank(b)),
+    }
+}
+
+fn variant_rank(v: &Value) -> u8 {
+    match v {
+        Value::Bool(_) => 0,
+        Value::Integer(_) => 1,
+        Value::Number(_) => 2,
+        Value::Date(_) => 3,
+        Value::String(_) => 4,
+        Value::List(_) => 5,
+        Value::Object(_) => 6,
+        Value::Null => 7,
     }
 }
