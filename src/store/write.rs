@@ -367,34 +367,32 @@ impl Store {
         sink.flush()?;
         self.flush()?;
 
-        // Phase 3: secondary indexes, one at a time, so that only one
-        // index's entries are held at once (for 1.29M results, the four
-        // buffers together would be ~300 MiB; decoding again is cheaper).
-        for index in IndexId::ALL.into_iter().filter(|i| !i.is_derived()) {
-            let kind = index.field().0;
-            let mut buffer = MutationBuffer::default();
-            for &i in &keep {
-                if let Some((k, old)) = &resolved[i].old
-                    && *k == kind
-                {
-                    for (key, _) in index_entries(index, &decode_record(kind, old)?)? {
-                        buffer.push(&key, None);
+        // Phase 3: secondary indexes, one at a time, so that only two
+        // indexes' entries are held at once (for 1.29M results all four
+        // would be ~300 MiB): the one being written, and the next, which the
+        // other core builds meanwhile.
+        std::thread::scope(|scope| -> Result<(), StoreError> {
+            let (built, to_write) = std::sync::mpsc::sync_channel(0);
+            let (resolved, keep) = (&resolved, &keep);
+            let builder = scope.spawn(move || -> Result<(), StoreError> {
+                for index in IndexId::ALL.into_iter().filter(|i| !i.is_derived()) {
+                    let buffer = index_mutations(index, changes, resolved, keep)?;
+                    // A closed channel means the writer failed: stop too.
+                    if !buffer.is_empty() && built.send((index, buffer.sorted())).is_err() {
+                        break;
                     }
                 }
-                if let Some((k, new)) = changes.at(i).put
-                    && k == kind
-                {
-                    for (key, payload) in index_entries(index, &decode_record(kind, new)?)? {
-                        buffer.push(&key, Some(&payload));
-                    }
-                }
-            }
-            if !buffer.is_empty() {
-                blocks::apply(tree, MapId::Index(index), buffer.sorted(), &mut sink)?;
+                Ok(())
+            });
+            for (index, mutations) in to_write {
+                blocks::apply(tree, MapId::Index(index), mutations, &mut sink)?;
                 sink.flush()?;
                 self.flush()?;
             }
-        }
+            builder
+                .join()
+                .map_err(|_| StoreError::Damaged("the index builder failed".into()))?
+        })?;
 
         // Phase 4: derived values of every affected claim.
         let affected = self.affected_claims(changes, &keep, &resolved)?;
@@ -740,6 +738,35 @@ fn write_log_part(
         sink.flush_if_full()?;
     }
     Ok(())
+}
+
+/// The entries of `index` to remove (those of the stored records) and to
+/// add (those of the new ones) for the changes kept.
+fn index_mutations(
+    index: IndexId,
+    changes: &ChangeSet,
+    resolved: &[Resolved],
+    keep: &[usize],
+) -> Result<MutationBuffer, StoreError> {
+    let kind = index.field().0;
+    let mut buffer = MutationBuffer::default();
+    for &i in keep {
+        if let Some((k, old)) = &resolved[i].old
+            && *k == kind
+        {
+            for (key, _) in index_entries(index, &decode_record(kind, old)?)? {
+                buffer.push(&key, None);
+            }
+        }
+        if let Some((k, new)) = changes.at(i).put
+            && k == kind
+        {
+            for (key, payload) in index_entries(index, &decode_record(kind, new)?)? {
+                buffer.push(&key, Some(&payload));
+            }
+        }
+    }
+    Ok(buffer)
 }
 
 /// Index mutations packed in one buffer (a million small `Vec`s would cost
