@@ -463,6 +463,10 @@ fn planned_shortcuts_agree_with_plain_evaluation() {
         "source.kind = blog",
         "source.kind in (memo, report) and stance = refutes",
         "source.kind = statement and stance = supports and strength >= 0.8",
+        // Two selections of sources, or two stances: only one can be used.
+        "source = \"src:article\" and source.kind = memo",
+        "source.kind = memo and source = \"src:internal-memos\"",
+        "source.kind = blog and stance = supports and stance = refutes",
         "source = \"src:article\" and strength > 0.5",
     ] {
         let planned = query_ids(&db, &format!("claims where any evidence ({condition})"));
@@ -485,6 +489,34 @@ fn planned_shortcuts_agree_with_plain_evaluation() {
             &format!("{prefix} not no evidence (source.kind = blog) {rest}"),
         );
         assert_eq!(planned, plain, "{prefix} … {rest}");
+    }
+    // Every combination of up to three of these, in either order.
+    let atoms = [
+        "source.kind = blog",
+        "source.kind in (memo, statement)",
+        "source = \"src:article\"",
+        "source = \"src:internal-memos\"",
+        "stance = supports",
+        "stance = refutes",
+        "strength >= 0.8",
+    ];
+    for a in atoms {
+        for b in atoms {
+            for c in ["", " and stance = refutes", " and source.kind = memo"] {
+                let condition = format!("{a} and {b}{c}");
+                for view in ["", " as of 2026-03-01"] {
+                    let planned = query_ids(
+                        &db,
+                        &format!("claims{view} where any evidence ({condition})"),
+                    );
+                    let plain = query_ids(
+                        &db,
+                        &format!("claims{view} where not no evidence ({condition})"),
+                    );
+                    assert_eq!(planned, plain, "{view} {condition}");
+                }
+            }
+        }
     }
     let blog = query_ids(&db, "claims where any evidence (source.kind = blog)");
     assert!(!blog.is_empty(), "the seed has claims cited by a blog");

@@ -284,14 +284,16 @@ fn claims_citing_sources(
             }
             claims.sort_unstable();
             claims.dedup();
-            // Exact when the condition says nothing else, and every piece of
-            // evidence counts (an `as of` view hides some).
+            // Exact when the condition says nothing else — this conjunct and
+            // at most one stance — and every piece of evidence counts (an
+            // `as of` view hides some).
+            let others: Vec<&&Expr> = inner.iter().filter(|c| !std::ptr::eq(**c, *one)).collect();
             let exact = !as_of
-                && inner.iter().all(|c| {
-                    string_values(c, &["source"]).is_some()
-                        || string_values(c, &["source", "kind"]).is_some()
-                        || stance_of(c).is_some()
-                });
+                && match others.as_slice() {
+                    [] => true,
+                    [only] => stance_of(only).is_some(),
+                    _ => false,
+                };
             return Ok(Some(SemiJoin {
                 claims,
                 covers: exact.then_some(at),
