@@ -47,6 +47,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Fails, showing the whole output, unless it contains `needle`.
+#[track_caller]
+fn assert_contains(output: &[u8], needle: &str) {
+    let output = text(output);
+    assert!(output.contains(needle), "expected {needle:?} in:\n{output}");
+}
+
 #[test]
 fn json_output_has_the_fixed_shape_and_nothing_else_on_stdout() {
     let (_dir, db) = seeded();
@@ -151,11 +158,7 @@ fn reading_commands_never_create_a_database() {
     for args in [&["query", "count claims"][..], &["export"], &["check"]] {
         let out = evident(&db, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(
-            text(&out.stderr).contains("no database at"),
-            "{}",
-            text(&out.stderr)
-        );
+        assert_contains(&out.stderr, "no database at");
         assert!(!db.exists(), "{args:?} created the database");
     }
 }
@@ -180,11 +183,7 @@ fn scripts_from_stdin_and_files_and_hostile_input() {
 
     let out = with_stdin(&db, &["query", "-"], b"claims where text ~ \"\xff\xfe\"");
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("not valid UTF-8"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_contains(&out.stderr, "not valid UTF-8");
     let out = with_stdin(&db, &["query", "-"], b"claims where \0 = 1");
     assert_eq!(out.status.code(), Some(1), "NUL is an error, not a crash");
     let deep = format!(
@@ -194,7 +193,7 @@ fn scripts_from_stdin_and_files_and_hostile_input() {
     );
     let out = with_stdin(&db, &["query", "-"], deep.as_bytes());
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("too"), "{}", text(&out.stderr));
+    assert_contains(&out.stderr, "too");
 }
 
 #[test]
@@ -219,11 +218,7 @@ fn something_that_is_not_a_database_is_refused_untouched() {
     std::fs::write(&file, "hello").expect("writes");
     let out = evident(&file, &["import", "fixtures/seed.jsonl"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("is not an evident database"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_contains(&out.stderr, "is not an evident database");
     assert_eq!(std::fs::read_to_string(&file).expect("reads"), "hello");
 
     // A damaged store file: a clear error, no panic.
@@ -263,11 +258,7 @@ fn import_reports_every_bad_line_and_exits_1() {
         &["import", "--skip-invalid", bad.to_str().expect("utf-8")],
     );
     assert!(out.status.success());
-    assert!(
-        text(&out.stderr).contains("2 invalid lines skipped"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_contains(&out.stderr, "2 invalid lines skipped");
 }
 
 #[test]
@@ -290,11 +281,7 @@ fn a_store_that_lost_finished_writes_is_refused() {
     for args in [&["check"][..], &["query", "count claims"]] {
         let out = evident(&db, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(
-            text(&out.stderr).contains("the database is damaged"),
-            "{}",
-            text(&out.stderr)
-        );
+        assert_contains(&out.stderr, "the database is damaged");
         assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
     }
 }
@@ -371,10 +358,9 @@ fn another_format_version_is_refused_and_left_untouched() {
     ] {
         let out = evident(&db, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(
-            text(&out.stderr).contains("has format version 99, but this evident reads version"),
-            "{}",
-            text(&out.stderr)
+        assert_contains(
+            &out.stderr,
+            "has format version 99, but this evident reads version",
         );
     }
     assert!(snapshot(&db) == before, "the database was changed");

@@ -453,12 +453,21 @@ fn query_ids(db: &Database, q: &str) -> Vec<String> {
         .collect()
 }
 
+/// `any evidence (…)` may be answered from the indexes; `not no evidence
+/// (…)` means the same and is evaluated claim by claim. They must agree.
+fn assert_plan_agrees(db: &Database, before: &str, condition: &str, after: &str) {
+    let planned = query_ids(db, &format!("{before} any evidence ({condition}) {after}"));
+    let plain = query_ids(
+        db,
+        &format!("{before} not no evidence ({condition}) {after}"),
+    );
+    assert_eq!(planned, plain, "{before} … ({condition}) {after}");
+}
+
 #[test]
 fn planned_shortcuts_agree_with_plain_evaluation() {
     let (_dir, db) = temp_db();
     import_str(&db, SEED).expect("seed imports");
-    // `any evidence (source.kind = …)` is answered from the indexes; `not no`
-    // means the same and is evaluated claim by claim.
     for condition in [
         "source.kind = blog",
         "source.kind in (memo, report) and stance = refutes",
@@ -469,28 +478,23 @@ fn planned_shortcuts_agree_with_plain_evaluation() {
         "source.kind = blog and stance = supports and stance = refutes",
         "source = \"src:article\" and strength > 0.5",
     ] {
-        let planned = query_ids(&db, &format!("claims where any evidence ({condition})"));
-        let plain = query_ids(&db, &format!("claims where not no evidence ({condition})"));
-        assert_eq!(planned, plain, "{condition}");
+        assert_plan_agrees(&db, "claims where", condition, "");
     }
     // With other conjuncts beside it, and in an `as of` view, where the
     // indexes cannot know which evidence is visible.
-    for (prefix, rest) in [
-        ("claims where status = verified and", ""),
-        ("claims where", "and subject = \"SpaceX\""),
-        ("claims as of 2026-03-01 where", ""),
-    ] {
-        let planned = query_ids(
-            &db,
-            &format!("{prefix} any evidence (source.kind = blog) {rest}"),
-        );
-        let plain = query_ids(
-            &db,
-            &format!("{prefix} not no evidence (source.kind = blog) {rest}"),
-        );
-        assert_eq!(planned, plain, "{prefix} … {rest}");
-    }
-    // Every combination of up to three of these, in either order.
+    assert_plan_agrees(
+        &db,
+        "claims where status = verified and",
+        "source.kind = blog",
+        "",
+    );
+    assert_plan_agrees(
+        &db,
+        "claims where",
+        "source.kind = blog",
+        "and subject = \"SpaceX\"",
+    );
+    // Every pair of these, with a third or not, in either order and view.
     let atoms = [
         "source.kind = blog",
         "source.kind in (memo, statement)",
@@ -503,17 +507,8 @@ fn planned_shortcuts_agree_with_plain_evaluation() {
     for a in atoms {
         for b in atoms {
             for c in ["", " and stance = refutes", " and source.kind = memo"] {
-                let condition = format!("{a} and {b}{c}");
-                for view in ["", " as of 2026-03-01"] {
-                    let planned = query_ids(
-                        &db,
-                        &format!("claims{view} where any evidence ({condition})"),
-                    );
-                    let plain = query_ids(
-                        &db,
-                        &format!("claims{view} where not no evidence ({condition})"),
-                    );
-                    assert_eq!(planned, plain, "{view} {condition}");
+                for view in ["claims where", "claims as of 2026-03-01 where"] {
+                    assert_plan_agrees(&db, view, &format!("{a} and {b}{c}"), "");
                 }
             }
         }
