@@ -779,35 +779,46 @@ fn count_groups_from_index(
     if index.is_derived() || is_list {
         return Ok(None);
     }
-    let mut groups: Vec<(Value, u64)> = Vec::new();
-    let mut current: Option<Vec<u8>> = None;
-    let mut total = 0u64;
-    let mut cursor = store.index_cursor(index, &[])?;
-    while cursor.advance()? {
-        store.check_interrupt()?;
-        // The encoded value ends with its terminator, so a key of the same
-        // group starts with it: no need to find where the value ends.
-        if let Some(value) = &current
-            && cursor.key().starts_with(value)
-        {
-            total += 1;
-            if let Some(last) = groups.last_mut() {
-                last.1 += 1;
-            }
-            continue;
-        }
-        let Some((value, _)) = keys::split_index_key(index, cursor.key()) else {
-            continue;
-        };
-        total += 1;
-        current = Some(value.to_vec());
-        let decoded = match index {
+    let decode = |value: &[u8]| {
+        match index {
             IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate => {
                 keys::decode_date(value).map(Value::Date)
             }
             _ => keys::decode_string(value).map(Value::String),
-        };
-        groups.push((decoded.unwrap_or(Value::Null), 1));
+        }
+        .unwrap_or(Value::Null)
+    };
+    let mut groups: Vec<(Value, u64)> = Vec::new();
+    let mut total = 0u64;
+    if let Some(counts) = store.group_counts(index)? {
+        // Kept up to date on every write: one entry per group.
+        for (value, n) in counts {
+            total += n;
+            groups.push((decode(&value), n));
+        }
+    } else {
+        let mut current: Option<Vec<u8>> = None;
+        let mut cursor = store.index_cursor(index, &[])?;
+        while cursor.advance()? {
+            store.check_interrupt()?;
+            // The encoded value ends with its terminator, so a key of the
+            // same group starts with it: no need to find where it ends.
+            if let Some(value) = &current
+                && cursor.key().starts_with(value)
+            {
+                total += 1;
+                if let Some(last) = groups.last_mut() {
+                    last.1 += 1;
+                }
+                continue;
+            }
+            let Some((value, _)) = keys::split_index_key(index, cursor.key()) else {
+                continue;
+            };
+            total += 1;
+            current = Some(value.to_vec());
+            groups.push((decode(value), 1));
+        }
     }
     let absent = counters.of_kind(kind).saturating_sub(total);
     if absent > 0 {

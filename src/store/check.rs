@@ -205,6 +205,33 @@ impl Store {
                     expected.len()
                 ));
             }
+            if let Some(stored) = self.group_counts(index)? {
+                // Counted from the entries the records call for.
+                let mut counted: Vec<(Vec<u8>, u64)> = Vec::new();
+                for (key, _) in &expected {
+                    let Some((value, _)) = keys::split_index_key(index, key) else {
+                        continue;
+                    };
+                    match counted.last_mut() {
+                        Some((last, n)) if last.as_slice() == value => *n += 1,
+                        _ => counted.push((value.to_vec(), 1)),
+                    }
+                }
+                if stored == counted {
+                    report.checked.push(format!(
+                        "group counts of {}.{field}: {} values match the index",
+                        kind.collection(),
+                        counted.len()
+                    ));
+                } else {
+                    report.problem(format!(
+                        "group counts of {}.{field} differ from the index ({} values stored, {} expected)",
+                        kind.collection(),
+                        stored.len(),
+                        counted.len()
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -249,6 +276,25 @@ mod tests {
             problems
                 .iter()
                 .any(|p| p.contains(id) && p.contains("recomputation")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn check_finds_a_wrong_group_count() {
+        let (_dir, db) = seeded();
+        let store = db.store();
+        let mut value = Vec::new();
+        keys::encode_string(&mut value, "memo");
+        tamper(
+            store,
+            MapId::GroupCounts(IndexId::SourceKind),
+            &value,
+            Some(7u64.to_be_bytes().to_vec()),
+        );
+        let problems = store.check().expect("checks").problems;
+        assert!(
+            problems.iter().any(|p| p.contains("group counts of sources.kind")),
             "{problems:?}"
         );
     }

@@ -42,6 +42,10 @@ pub enum MapId {
     Derived,
     /// A secondary index; see [`IndexId`].
     Index(IndexId),
+    /// How many entries an index has per value (`encoded value` → u64), for
+    /// the indexes with [`IndexId::has_group_counts`]: `count … group by`
+    /// reads one entry per group instead of one per record.
+    GroupCounts(IndexId),
 }
 
 /// The secondary indexes. Each maps `encoded value ‖ record id` to a payload
@@ -122,6 +126,17 @@ impl IndexId {
         matches!(self, IndexId::ClaimStatus | IndexId::ClaimConfidence)
     }
 
+    /// Whether the index keeps counts per value: those on fields with few
+    /// values per many records (not the evidence references, nearly one
+    /// value per record, nor the derived ones, kept with the counters).
+    pub fn has_group_counts(self) -> bool {
+        !self.is_derived()
+            && !matches!(
+                self,
+                IndexId::EvidenceClaim | IndexId::EvidenceSource | IndexId::EvidenceResult
+            )
+    }
+
     /// The index on a field, if there is one.
     pub fn for_field(kind: Kind, field: &str) -> Option<IndexId> {
         IndexId::ALL
@@ -138,6 +153,12 @@ impl MapId {
             .map(MapId::Records)
             .chain([MapId::Derived])
             .chain(IndexId::ALL.into_iter().map(MapId::Index))
+            .chain(
+                IndexId::ALL
+                    .into_iter()
+                    .filter(|i| i.has_group_counts())
+                    .map(MapId::GroupCounts),
+            )
     }
 
     /// The byte that follows `B` in the map's block keys.
@@ -149,6 +170,7 @@ impl MapId {
             MapId::Records(Kind::Result) => 4,
             MapId::Derived => 5,
             MapId::Index(index) => 16 + index as u8,
+            MapId::GroupCounts(index) => 48 + index as u8,
         }
     }
 

@@ -384,6 +384,22 @@ impl Store {
         facts::evidence_of_claim(self, claim)
     }
 
+    /// The number of entries per value of an index that keeps group counts
+    /// (see [`IndexId::has_group_counts`]), in value order: (encoded value,
+    /// count). `None` for other indexes.
+    pub fn group_counts(&self, index: IndexId) -> Result<Option<Vec<(Vec<u8>, u64)>>, StoreError> {
+        if !index.has_group_counts() {
+            return Ok(None);
+        }
+        let mut cursor = Cursor::all(self.tree(), MapId::GroupCounts(index))?;
+        let mut out = Vec::new();
+        while cursor.advance()? {
+            self.check_interrupt()?;
+            out.push((cursor.key().to_vec(), write::decode_group_count(cursor.value())?));
+        }
+        Ok(Some(out))
+    }
+
     /// The claims that evidence from `source` bears on, each with whether
     /// that piece supports it (one entry per piece, in evidence id order),
     /// read from the `evidence.source` index alone.

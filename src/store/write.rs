@@ -376,16 +376,22 @@ impl Store {
             let (resolved, keep) = (&resolved, &keep);
             let builder = scope.spawn(move || -> Result<(), StoreError> {
                 for index in IndexId::ALL.into_iter().filter(|i| !i.is_derived()) {
-                    let buffer = index_mutations(index, changes, resolved, keep)?;
+                    let (buffer, deltas) = index_mutations(index, changes, resolved, keep)?;
                     // A closed channel means the writer failed: stop too.
-                    if !buffer.is_empty() && built.send((index, buffer.sorted())).is_err() {
+                    if !buffer.is_empty()
+                        && built.send((index, buffer.sorted(), deltas)).is_err()
+                    {
                         break;
                     }
                 }
                 Ok(())
             });
-            for (index, mutations) in to_write {
+            for (index, mutations, deltas) in to_write {
                 blocks::apply(tree, MapId::Index(index), mutations, &mut sink)?;
+                if index.has_group_counts() {
+                    let counts = self.group_count_mutations(index, deltas)?;
+                    blocks::apply(tree, MapId::GroupCounts(index), counts, &mut sink)?;
+                }
                 sink.flush()?;
                 self.flush()?;
             }
@@ -741,20 +747,36 @@ fn write_log_part(
 }
 
 /// The entries of `index` to remove (those of the stored records) and to
-/// add (those of the new ones) for the changes kept.
+/// add (those of the new ones) for the changes kept, and with them how the
+/// number of entries per value changes (when the index keeps group counts).
 fn index_mutations(
     index: IndexId,
     changes: &ChangeSet,
     resolved: &[Resolved],
     keep: &[usize],
-) -> Result<MutationBuffer, StoreError> {
+) -> Result<(MutationBuffer, GroupDeltas), StoreError> {
     let kind = index.field().0;
     let mut buffer = MutationBuffer::default();
+    let mut deltas = GroupDeltas::new();
+    let mut count = |key: &[u8], delta: i64| {
+        if !index.has_group_counts() {
+            return;
+        }
+        if let Some((value, _)) = keys::split_index_key(index, key) {
+            match deltas.get_mut(value) {
+                Some(d) => *d += delta,
+                None => {
+                    deltas.insert(value.to_vec(), delta);
+                }
+            }
+        }
+    };
     for &i in keep {
         if let Some((k, old)) = &resolved[i].old
             && *k == kind
         {
             for (key, _) in index_entries(index, &decode_record(kind, old)?)? {
+                count(&key, -1);
                 buffer.push(&key, None);
             }
         }
@@ -762,11 +784,47 @@ fn index_mutations(
             && k == kind
         {
             for (key, payload) in index_entries(index, &decode_record(kind, new)?)? {
+                count(&key, 1);
                 buffer.push(&key, Some(&payload));
             }
         }
     }
-    Ok(buffer)
+    Ok((buffer, deltas))
+}
+
+/// Change in the number of index entries per encoded value.
+type GroupDeltas = std::collections::BTreeMap<Vec<u8>, i64>;
+
+impl Store {
+    /// The new group counts of `index` after `deltas`: a count per changed
+    /// value, removed when it reaches zero.
+    fn group_count_mutations(
+        &self,
+        index: IndexId,
+        deltas: GroupDeltas,
+    ) -> Result<Vec<Result<Mutation, StoreError>>, StoreError> {
+        let map = MapId::GroupCounts(index);
+        let mut out = Vec::new();
+        for (value, delta) in deltas {
+            if delta == 0 {
+                continue;
+            }
+            let current = match blocks::get(self.tree(), map, &value)? {
+                Some(bytes) => decode_group_count(&bytes)?,
+                None => 0,
+            };
+            let new = current.saturating_add_signed(delta);
+            out.push(Ok((value, (new > 0).then(|| new.to_be_bytes().to_vec()))));
+        }
+        Ok(out)
+    }
+}
+
+/// A stored group count.
+pub(crate) fn decode_group_count(bytes: &[u8]) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(bytes)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::Damaged("a group count".into()))
 }
 
 /// Index mutations packed in one buffer (a million small `Vec`s would cost
