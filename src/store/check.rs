@@ -294,7 +294,9 @@ mod tests {
         );
         let problems = store.check().expect("checks").problems;
         assert!(
-            problems.iter().any(|p| p.contains("group counts of sources.kind")),
+            problems
+                .iter()
+                .any(|p| p.contains("group counts of sources.kind")),
             "{problems:?}"
         );
     }

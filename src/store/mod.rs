@@ -150,6 +150,9 @@ fn read_write_mark(path: &Path) -> Option<u64> {
     <[u8; 8]>::try_from(rest).ok().map(u64::from_be_bytes)
 }
 
+/// Entries per value of an index: (encoded value, count), in value order.
+pub type GroupCounts = Vec<(Vec<u8>, u64)>;
+
 /// An open store.
 pub struct Store {
     db: sled::Db,
@@ -387,7 +390,7 @@ impl Store {
     /// The number of entries per value of an index that keeps group counts
     /// (see [`IndexId::has_group_counts`]), in value order: (encoded value,
     /// count). `None` for other indexes.
-    pub fn group_counts(&self, index: IndexId) -> Result<Option<Vec<(Vec<u8>, u64)>>, StoreError> {
+    pub fn group_counts(&self, index: IndexId) -> Result<Option<GroupCounts>, StoreError> {
         if !index.has_group_counts() {
             return Ok(None);
         }
@@ -395,7 +398,10 @@ impl Store {
         let mut out = Vec::new();
         while cursor.advance()? {
             self.check_interrupt()?;
-            out.push((cursor.key().to_vec(), write::decode_group_count(cursor.value())?));
+            out.push((
+                cursor.key().to_vec(),
+                write::decode_group_count(cursor.value())?,
+            ));
         }
         Ok(Some(out))
     }

@@ -378,9 +378,7 @@ impl Store {
                 for index in IndexId::ALL.into_iter().filter(|i| !i.is_derived()) {
                     let (buffer, deltas) = index_mutations(index, changes, resolved, keep)?;
                     // A closed channel means the writer failed: stop too.
-                    if !buffer.is_empty()
-                        && built.send((index, buffer.sorted(), deltas)).is_err()
-                    {
+                    if !buffer.is_empty() && built.send((index, buffer.sorted(), deltas)).is_err() {
                         break;
                     }
                 }
