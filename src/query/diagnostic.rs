@@ -197,8 +197,11 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         let code = lines[3];
         let caret = lines[4];
-        let x_at = code.chars().position(|c| c == 'x').unwrap();
-        let caret_at = caret.chars().position(|c| c == '^').unwrap();
+        let x_at = code.chars().position(|c| c == 'x').expect("the code line");
+        let caret_at = caret
+            .chars()
+            .position(|c| c == '^')
+            .expect("the caret line");
         assert_eq!(x_at, caret_at, "{out}");
     }
 

@@ -285,10 +285,12 @@ impl Display for IdText<'_> {
 ///
 /// ```
 /// use evident::query::{parse_statement, strip_spans};
-/// let a = parse_statement("claims where confidence > 0.5").unwrap();
-/// let b = parse_statement("CLAIMS   WHERE confidence>0.5").unwrap();
+/// # fn main() -> Result<(), evident::query::ParseError> {
+/// let a = parse_statement("claims where confidence > 0.5")?;
+/// let b = parse_statement("CLAIMS   WHERE confidence>0.5")?;
 /// assert_ne!(a, b);
 /// assert_eq!(strip_spans(&a), strip_spans(&b));
+/// # Ok(()) }
 /// ```
 pub fn strip_spans(statement: &Statement) -> Statement {
     let mut s = statement.clone();

@@ -57,11 +57,13 @@ const RESERVED: &[&str] = &[
 ///
 /// ```
 /// use evident::query::{ast::StatementKind, parse_script};
-/// let statements = parse_script("claims where status = unresolved; count sources group by kind").unwrap();
+/// # fn main() -> Result<(), evident::query::ParseError> {
+/// let statements = parse_script("claims where status = unresolved; count sources group by kind")?;
 /// assert_eq!(statements.len(), 2);
 /// assert!(matches!(statements[1].kind, StatementKind::Count(_)));
 /// let error = parse_script("claims were status = unresolved").unwrap_err();
 /// assert_eq!(error.help.as_deref(), Some("did you mean \"where\"?"));
+/// # Ok(()) }
 /// ```
 pub fn parse_script(src: &str) -> Result<Vec<Statement>, ParseError> {
     statements(src).collect()
