@@ -365,3 +365,22 @@ fn another_format_version_is_refused_and_left_untouched() {
     }
     assert!(snapshot(&db) == before, "the database was changed");
 }
+
+#[test]
+fn export_to_a_gz_file_imports_back() {
+    let (dir, db) = seeded();
+    let file = dir.path().join("all.jsonl.gz");
+    let out = evident(&db, &["export", "-o", file.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_contains(&out.stderr, "exported 118 records");
+    let bytes = std::fs::read(&file).expect("reads");
+    assert!(bytes.starts_with(&[0x1f, 0x8b]), "gzip-compressed");
+    assert!(!dir.path().join("all.jsonl.gz.partial").exists());
+    let copy = dir.path().join("copy.db");
+    let out = evident(&copy, &["import", file.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&evident(&copy, &["query", "count claims"]).stdout),
+        "{\"count\":26}\n"
+    );
+}

@@ -1,10 +1,10 @@
 //! One function per command of SPEC section 6.
 
-use super::{EXIT_ERROR, repl};
+use super::{EXIT_ERROR, files, repl};
 use evident::render::{self, Format, TableStyle};
-use evident::{Database, Error, ImportOptions, Output, RowSink, Value};
+use evident::{Database, ImportOptions, Output, RowSink, Value};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -204,18 +204,6 @@ pub fn repl(db_path: &Path, format: Option<&str>) -> ExitCode {
     }
 }
 
-fn open_input(path: &Path) -> io::Result<Box<dyn BufRead>> {
-    let file = File::open(path)?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        Ok(Box::new(BufReader::with_capacity(
-            1 << 20,
-            flate2::read::MultiGzDecoder::new(file),
-        )))
-    } else {
-        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
-    }
-}
-
 pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) -> ExitCode {
     // Check the files exist before creating a database for them.
     for path in files {
@@ -230,7 +218,7 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
     let mut ok = true;
     for path in files {
         let name = path.display().to_string();
-        let reader = match open_input(path) {
+        let reader = match files::open_input(path) {
             Ok(r) => r,
             Err(e) => return fail(format!("{name}: {e}")),
         };
@@ -246,19 +234,7 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
         bar.finish_and_clear();
         match result {
             Ok(report) => {
-                for p in &report.skipped {
-                    match &p.field {
-                        Some(field) => eprintln!("{name}:{}: {field}: {}", p.line, p.reason),
-                        None => eprintln!("{name}:{}: {}", p.line, p.reason),
-                    }
-                }
-                if report.skipped_total > report.skipped.len() {
-                    eprintln!(
-                        "… and {} more skipped",
-                        report.skipped_total - report.skipped.len()
-                    );
-                }
-                eprintln!("{}", import_summary(&name, &report, started.elapsed()));
+                files::write_import_report(&mut io::stderr(), &name, &report, started.elapsed())
             }
             Err(e) => {
                 eprintln!("{e}");
@@ -300,62 +276,16 @@ fn progress_bar(size: u64, name: &str, compressed: bool) -> indicatif::ProgressB
     bar
 }
 
-fn import_summary(
-    name: &str,
-    report: &evident::ImportReport,
-    elapsed: std::time::Duration,
-) -> String {
-    let kinds = ["sources", "claims", "evidence", "results"];
-    let read: Vec<String> = report
-        .read
-        .iter()
-        .zip(kinds)
-        .filter(|(n, _)| **n > 0)
-        .map(|(n, k)| format!("{n} {k}"))
-        .collect();
-    let w = &report.written;
-    let sum = |a: &[u64; 4]| a.iter().sum::<u64>();
-    let total: u64 = report.read.iter().sum();
-    let rate = total as f64 / elapsed.as_secs_f64().max(1e-9);
-    format!(
-        "{name}: {} read; {} added, {} replaced, {} unchanged{} in {:.2} s ({:.0} records/s)",
-        if read.is_empty() {
-            "no records".to_string()
-        } else {
-            read.join(", ")
-        },
-        sum(&w.added),
-        sum(&w.replaced),
-        w.unchanged,
-        if report.skipped_total > 0 {
-            format!(", {} invalid lines skipped", report.skipped_total)
-        } else {
-            String::new()
-        },
-        elapsed.as_secs_f64(),
-        rate
-    )
-}
-
 pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
     let db = match Database::open_existing(db_path) {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
     let result = match output {
-        Some(path) => {
-            // Write beside the target and rename, so a failed export leaves no half file.
-            let tmp = path.with_extension("partial");
-            let written = File::create(&tmp)
-                .map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))
-                .and_then(|f| db.export_jsonl(&mut io::BufWriter::new(f)));
-            written.and_then(|n| {
-                std::fs::rename(&tmp, path)
-                    .map(|_| n)
-                    .map_err(|e| Error::Io(format!("{}: {e}", path.display())))
-            })
-        }
-        None => db.export_jsonl(&mut io::BufWriter::new(io::stdout().lock())),
+        Some(path) => files::export_to_file(&db, path),
+        None => db
+            .export_jsonl(&mut io::BufWriter::new(io::stdout().lock()))
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(n) => {

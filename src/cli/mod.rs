@@ -2,6 +2,7 @@
 //! is presentation: the work is done by the library.
 
 mod commands;
+mod files;
 pub mod repl;
 
 use clap::{CommandFactory, Parser, Subcommand};

@@ -4,7 +4,7 @@ use super::blocks::Cursor;
 use super::facts::{self, SourceCache};
 use super::keys::{self, IndexId, MapId};
 use super::write::{count_records, index_entries};
-use super::{Store, StoreError, codec, decode_record};
+use super::{Store, StoreError, codec, decode_record, derived_at};
 use crate::model::{Derived, Kind, Record};
 
 /// What `check` looked at and what it found wrong.
@@ -106,14 +106,7 @@ impl Store {
                             None,
                         )
                     });
-                    let key = c.id.as_str().as_bytes();
-                    let stored = if derived.seek(self.tree(), MapId::Derived, key)?
-                        && derived.key() == key
-                    {
-                        Some(codec::decode::<Derived>(derived.value(), "derived values")?)
-                    } else {
-                        None
-                    };
+                    let stored = derived_at(self.tree(), &mut derived, c.id.as_str().as_bytes())?;
                     match (stored, expected) {
                         (_, Err(e)) => report
                             .problem(format!("claim {}: cannot recompute its values: {e}", c.id)),

@@ -511,21 +511,7 @@ impl<'s> RecordScan<'s> {
                 break;
             }
         }
-        let record = decode_record(self.kind, self.records.value())?;
-        let derived = match &mut self.derived {
-            Some(cursor) => {
-                let id = self.records.key();
-                let found =
-                    cursor.seek(self.store.tree(), MapId::Derived, id)? && cursor.key() == id;
-                Some(if found {
-                    codec::decode(cursor.value(), "derived values")?
-                } else {
-                    Derived::default()
-                })
-            }
-            None => None,
-        };
-        Ok(Some((record, derived)))
+        self.current().map(Some)
     }
 
     /// The record with this id, if any; ids must come in ascending order
@@ -542,19 +528,35 @@ impl<'s> RecordScan<'s> {
         {
             return Ok(None);
         }
+        self.current().map(Some)
+    }
+
+    /// The record the records cursor is on, with its derived values (a
+    /// claim's; the default for a claim that has none yet).
+    fn current(&mut self) -> Result<(Record, Option<Derived>), StoreError> {
         let record = decode_record(self.kind, self.records.value())?;
         let derived = match &mut self.derived {
             Some(cursor) => {
-                let found = cursor.seek(tree, MapId::Derived, key)? && cursor.key() == key;
-                Some(if found {
-                    codec::decode(cursor.value(), "derived values")?
-                } else {
-                    Derived::default()
-                })
+                let stored = derived_at(self.store.tree(), cursor, self.records.key())?;
+                Some(stored.unwrap_or_default())
             }
             None => None,
         };
-        Ok(Some((record, derived)))
+        Ok((record, derived))
+    }
+}
+
+/// The stored derived values of the claim `id`, read with a forward-moving
+/// cursor over the derived map (ids must come in ascending order).
+pub(crate) fn derived_at(
+    tree: &sled::Tree,
+    cursor: &mut Cursor,
+    id: &[u8],
+) -> Result<Option<Derived>, StoreError> {
+    if cursor.seek(tree, MapId::Derived, id)? && cursor.key() == id {
+        Ok(Some(codec::decode(cursor.value(), "derived values")?))
+    } else {
+        Ok(None)
     }
 }
 

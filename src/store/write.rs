@@ -669,12 +669,7 @@ impl Store {
                 Some(c) => c,
                 None => derived_cursor.insert(Cursor::new(tree, MapId::Derived, id)?),
             };
-            let old: Option<Derived> =
-                if cursor.seek(tree, MapId::Derived, id)? && cursor.key() == id {
-                    Some(codec::decode(cursor.value(), "derived values")?)
-                } else {
-                    None
-                };
+            let old = super::derived_at(tree, cursor, id)?;
             let new = match &subject {
                 Some(subject) => {
                     let evidence = facts_walker.facts_of(claim)?;

@@ -2,13 +2,14 @@
 //! prefix of a command's name will do (`.sc` is `.schema`).
 
 use super::{Flow, MAX_READ_DEPTH, Session, lex};
+use crate::cli::files;
 use evident::model::schema::{self, FieldType};
 use evident::model::{Kind, Status};
 use evident::query::suggest::did_you_mean;
 use evident::render::Format;
 use evident::{Error, ImportOptions};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -282,119 +283,22 @@ impl Session<'_> {
         err: &mut dyn Write,
     ) -> Result<Flow, String> {
         let name = path.display().to_string();
-        let reader = open_input(path).map_err(|e| format!("{name}: {e}"))?;
+        let reader = files::open_input(path).map_err(|e| format!("{name}: {e}"))?;
         let started = Instant::now();
         let result =
             self.db
                 .import_jsonl_with(&name, reader, ImportOptions { skip_invalid }, &mut |_| {});
         self.catalog.invalidate();
         let report = result.map_err(|e| e.to_string())?;
-        for p in &report.skipped {
-            let _ = match &p.field {
-                Some(field) => writeln!(err, "{name}:{}: {field}: {}", p.line, p.reason),
-                None => writeln!(err, "{name}:{}: {}", p.line, p.reason),
-            };
-        }
-        if report.skipped_total > report.skipped.len() {
-            let _ = writeln!(
-                err,
-                "… and {} more skipped",
-                report.skipped_total - report.skipped.len()
-            );
-        }
-        let w = &report.written;
-        let read: Vec<String> = report
-            .read
-            .iter()
-            .zip(["sources", "claims", "evidence", "results"])
-            .filter(|(n, _)| **n > 0)
-            .map(|(n, k)| format!("{n} {k}"))
-            .collect();
-        let _ = writeln!(
-            err,
-            "{name}: {} read; {} added, {} replaced, {} unchanged{} in {:.2} s",
-            if read.is_empty() {
-                "no records".to_owned()
-            } else {
-                read.join(", ")
-            },
-            w.added.iter().sum::<u64>(),
-            w.replaced.iter().sum::<u64>(),
-            w.unchanged,
-            if report.skipped_total > 0 {
-                format!(", {} invalid lines skipped", report.skipped_total)
-            } else {
-                String::new()
-            },
-            started.elapsed().as_secs_f64()
-        );
+        files::write_import_report(err, &name, &report, started.elapsed());
         Ok(Flow::Continue)
     }
 
-    /// `.export FILE`: written beside the target and renamed, so a failed
-    /// export leaves no half file.
+    /// `.export FILE`: as `evident export -o FILE`.
     fn export(&mut self, path: &Path, err: &mut dyn Write) -> Result<Flow, String> {
-        let mut partial = path.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        let gz = path.extension().is_some_and(|e| e == "gz");
-        let written = File::create(&partial)
-            .map_err(|e| format!("{}: {e}", partial.display()))
-            .and_then(|file| {
-                let mut buffered = io::BufWriter::new(file);
-                if gz {
-                    let mut encoder =
-                        flate2::write::GzEncoder::new(buffered, flate2::Compression::default());
-                    let n = self
-                        .db
-                        .export_jsonl(&mut encoder)
-                        .map_err(|e| e.to_string())?;
-                    encoder
-                        .finish()
-                        .and_then(|mut w| w.flush())
-                        .map_err(|e| format!("{}: {e}", partial.display()))?;
-                    Ok(n)
-                } else {
-                    let n = self
-                        .db
-                        .export_jsonl(&mut buffered)
-                        .map_err(|e| e.to_string())?;
-                    buffered
-                        .flush()
-                        .map_err(|e| format!("{}: {e}", partial.display()))?;
-                    Ok(n)
-                }
-            })
-            .and_then(|n| {
-                std::fs::rename(&partial, path)
-                    .map(|()| n)
-                    .map_err(|e| format!("{}: {e}", path.display()))
-            });
-        match written {
-            Ok(n) => {
-                let _ = writeln!(err, "exported {n} records to {}", path.display());
-                Ok(Flow::Continue)
-            }
-            Err(message) => {
-                let _ = std::fs::remove_file(&partial);
-                Err(message)
-            }
-        }
-    }
-}
-
-/// Opens an import file, decompressing gzip (by extension or by its magic bytes).
-fn open_input(path: &Path) -> io::Result<Box<dyn BufRead>> {
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let gzip = path.extension().is_some_and(|e| e == "gz")
-        || reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    if gzip {
-        Ok(Box::new(BufReader::with_capacity(
-            1 << 20,
-            flate2::bufread::MultiGzDecoder::new(reader),
-        )))
-    } else {
-        Ok(Box::new(reader))
+        let n = files::export_to_file(self.db, path)?;
+        let _ = writeln!(err, "exported {n} records to {}", path.display());
+        Ok(Flow::Continue)
     }
 }
 

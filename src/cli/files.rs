@@ -1,0 +1,103 @@
+//! Reading import files and writing export files, the same for `evident
+//! import`/`export` and the shell's `.import`/`.export`.
+
+use evident::{Database, ImportReport};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Opens an import file, decompressing gzip (by extension or by its magic bytes).
+pub fn open_input(path: &Path) -> io::Result<Box<dyn BufRead>> {
+    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let gzip = path.extension().is_some_and(|e| e == "gz")
+        || reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    if gzip {
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::bufread::MultiGzDecoder::new(reader),
+        )))
+    } else {
+        Ok(Box::new(reader))
+    }
+}
+
+/// Writes what an import skipped and what it did: `FILE:LINE: field: reason`
+/// per skipped line, then one summary line.
+pub fn write_import_report(
+    err: &mut dyn Write,
+    name: &str,
+    report: &ImportReport,
+    elapsed: Duration,
+) {
+    for p in &report.skipped {
+        let _ = match &p.field {
+            Some(field) => writeln!(err, "{name}:{}: {field}: {}", p.line, p.reason),
+            None => writeln!(err, "{name}:{}: {}", p.line, p.reason),
+        };
+    }
+    if report.skipped_total > report.skipped.len() {
+        let _ = writeln!(
+            err,
+            "… and {} more skipped",
+            report.skipped_total - report.skipped.len()
+        );
+    }
+    let read: Vec<String> = report
+        .read
+        .iter()
+        .zip(["sources", "claims", "evidence", "results"])
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, k)| format!("{n} {k}"))
+        .collect();
+    let w = &report.written;
+    let total: u64 = report.read.iter().sum();
+    let rate = total as f64 / elapsed.as_secs_f64().max(1e-9);
+    let _ = writeln!(
+        err,
+        "{name}: {} read; {} added, {} replaced, {} unchanged{} in {:.2} s ({rate:.0} records/s)",
+        if read.is_empty() {
+            "no records".to_owned()
+        } else {
+            read.join(", ")
+        },
+        w.added.iter().sum::<u64>(),
+        w.replaced.iter().sum::<u64>(),
+        w.unchanged,
+        if report.skipped_total > 0 {
+            format!(", {} invalid lines skipped", report.skipped_total)
+        } else {
+            String::new()
+        },
+        elapsed.as_secs_f64(),
+    );
+}
+
+/// Exports every record to `path` (gzip-compressed when it ends in `.gz`),
+/// written beside it and renamed, so a failed export leaves no half file.
+/// Returns how many records were written.
+pub fn export_to_file(db: &Database, path: &Path) -> Result<u64, String> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let in_partial = |e: io::Error| format!("{}: {e}", partial.display());
+    let written = File::create(&partial).map_err(in_partial).and_then(|file| {
+        let mut out = io::BufWriter::new(file);
+        let n = if path.extension().is_some_and(|e| e == "gz") {
+            let mut gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::default());
+            let n = db.export_jsonl(&mut gz).map_err(|e| e.to_string())?;
+            gz.finish().map_err(in_partial)?;
+            n
+        } else {
+            db.export_jsonl(&mut out).map_err(|e| e.to_string())?
+        };
+        // Flushed here, not on drop, where an error (a full disk) is lost.
+        out.flush().map_err(in_partial)?;
+        std::fs::rename(&partial, path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(n)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
