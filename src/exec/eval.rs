@@ -396,12 +396,13 @@ pub fn path(field: &crate::query::ast::Field) -> Vec<&str> {
 pub(super) fn may_contain_raw(stored: &[u8], needle_lower: &[u8]) -> bool {
     const KELVIN: &[u8] = "\u{212A}".as_bytes();
     const DOTTED_I: &[u8] = "\u{130}".as_bytes();
+    let holds = |what: &[u8]| stored.windows(what.len()).any(|w| w == what);
     needle_lower.is_empty()
         || stored
             .windows(needle_lower.len())
             .any(|w| w.eq_ignore_ascii_case(needle_lower))
-        || stored.windows(KELVIN.len()).any(|w| w == KELVIN)
-        || stored.windows(DOTTED_I.len()).any(|w| w == DOTTED_I)
+        || (needle_lower.contains(&b'k') && holds(KELVIN))
+        || (needle_lower.contains(&b'i') && holds(DOTTED_I))
 }
 
 fn contains_ignoring_case(haystack: &str, needle_lower: &str) -> bool {

@@ -126,14 +126,19 @@ impl IndexId {
         matches!(self, IndexId::ClaimStatus | IndexId::ClaimConfidence)
     }
 
-    /// Whether the index keeps counts per value: those on fields with few
-    /// values per many records (not the evidence references, nearly one
-    /// value per record, nor the derived ones, kept with the counters).
+    /// Whether the index keeps counts per value: those on single-valued
+    /// fields with few values per many records — not the evidence
+    /// references (nearly one value per record), the derived ones (kept
+    /// with the counters), nor tags (a group-by on a list also counts the
+    /// records with none, which per-value counts cannot tell).
     pub fn has_group_counts(self) -> bool {
         !self.is_derived()
             && !matches!(
                 self,
-                IndexId::EvidenceClaim | IndexId::EvidenceSource | IndexId::EvidenceResult
+                IndexId::EvidenceClaim
+                    | IndexId::EvidenceSource
+                    | IndexId::EvidenceResult
+                    | IndexId::ClaimTags
             )
     }
 
