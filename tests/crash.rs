@@ -1,6 +1,6 @@
 //! Kill -9 during an import: the database must afterwards hold either the
 //! state before the import or the state after it, never half, and pass
-//! `check`. Set EVIDENT_KILLS for more rounds (the README's crash loop uses 25).
+//! `check`. 12 rounds by default; set EVIDENT_KILLS for more (the README uses 25).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -55,7 +55,7 @@ fn kill_nine_never_leaves_half_an_import() {
     let kills: usize = std::env::var("EVIDENT_KILLS")
         .ok()
         .and_then(|k| k.parse().ok())
-        .unwrap_or(4);
+        .unwrap_or(12);
     let dir = tempfile::tempdir().expect("temp dir");
     let base = dir.path().join("base.jsonl");
     let big = dir.path().join("big.jsonl");

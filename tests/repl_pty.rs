@@ -184,6 +184,9 @@ fn a_session_at_a_terminal() {
         s.contains("evident> claims where\n    ...> status = unresolved select id, subject")
     });
     tmux.send_key("C-c");
+    // Keys typed before the editor is back on a fresh line can be dropped
+    // by the terminal as it switches modes: wait for the prompt.
+    tmux.wait_for("a fresh prompt", |s| s.trim_end().ends_with("evident>"));
 
     tmux.send_text(".quit");
     tmux.send_key("Enter");

@@ -386,11 +386,12 @@ impl Store {
             });
             for (index, mutations, deltas) in to_write {
                 blocks::apply(tree, MapId::Index(index), mutations, &mut sink)?;
-                if index.has_group_counts() {
-                    let counts = self.group_count_mutations(index, deltas)?;
-                    blocks::apply(tree, MapId::GroupCounts(index), counts, &mut sink)?;
-                }
                 sink.flush()?;
+                if index.has_group_counts() {
+                    let counts = self.group_count_mutations(index, deltas, mode)?;
+                    blocks::apply(tree, MapId::GroupCounts(index), counts, &mut sink)?;
+                    sink.flush()?;
+                }
                 self.flush()?;
             }
             builder
@@ -789,24 +790,49 @@ fn index_mutations(
 type GroupDeltas = std::collections::BTreeMap<Vec<u8>, i64>;
 
 impl Store {
-    /// The new group counts of `index` after `deltas`: a count per changed
-    /// value, removed when it reaches zero.
+    /// The new group counts of `index` for the values a write touched (its
+    /// index mutations already applied): a count per value, removed at zero.
+    ///
+    /// A normal write adds its deltas to the stored counts, which match the
+    /// index before it. A rollback cannot: the interrupted write may have
+    /// stopped before or after its counts were written, and deltas are not
+    /// idempotent. It counts the index entries of each value instead.
     fn group_count_mutations(
         &self,
         index: IndexId,
         deltas: GroupDeltas,
+        mode: Mode,
     ) -> Result<Vec<Result<Mutation, StoreError>>, StoreError> {
         let map = MapId::GroupCounts(index);
+        let mut entries: Option<Cursor> = None;
         let mut out = Vec::new();
         for (value, delta) in deltas {
-            if delta == 0 {
-                continue;
-            }
-            let current = match blocks::get(self.tree(), map, &value)? {
-                Some(bytes) => decode_group_count(&bytes)?,
-                None => 0,
+            let new = match mode {
+                Mode::Normal if delta == 0 => continue,
+                Mode::Normal => {
+                    let current = match blocks::get(self.tree(), map, &value)? {
+                        Some(bytes) => decode_group_count(&bytes)?,
+                        None => 0,
+                    };
+                    current.saturating_add_signed(delta)
+                }
+                Mode::Rollback => {
+                    // Values come in order: one cursor moves forward through them.
+                    let cursor = match &mut entries {
+                        Some(c) => c,
+                        None => {
+                            entries.insert(Cursor::new(self.tree(), MapId::Index(index), &value)?)
+                        }
+                    };
+                    let mut n = 0u64;
+                    let mut more = cursor.seek(self.tree(), MapId::Index(index), &value)?;
+                    while more && cursor.key().starts_with(&value) {
+                        n += 1;
+                        more = cursor.advance()?;
+                    }
+                    n
+                }
             };
-            let new = current.saturating_add_signed(delta);
             out.push(Ok((value, (new > 0).then(|| new.to_be_bytes().to_vec()))));
         }
         Ok(out)
