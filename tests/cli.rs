@@ -384,3 +384,27 @@ fn export_to_a_gz_file_imports_back() {
         "{\"count\":26}\n"
     );
 }
+
+#[test]
+fn the_timer_goes_to_stderr_and_leaves_the_rows_alone() {
+    let (_dir, db) = seeded();
+    let plain = evident(&db, &["query", "count claims", "--format", "jsonl"]);
+    let timed = evident(
+        &db,
+        &["query", "count claims", "--format", "jsonl", "--timer"],
+    );
+    assert!(timed.status.success(), "{}", text(&timed.stderr));
+    assert_eq!(timed.stdout, plain.stdout);
+    let stderr = text(&timed.stderr);
+    let line = stderr.trim_end();
+    assert!(
+        line.starts_with("time: ")
+            && line.contains(" (opening the database: ")
+            && line.ends_with(')'),
+        "{stderr}"
+    );
+    // A failing script is timed too, after its error.
+    let failed = evident(&db, &["query", "count cliams", "--timer"]);
+    assert_eq!(failed.status.code(), Some(1));
+    assert_contains(&failed.stderr, "time: ");
+}

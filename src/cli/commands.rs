@@ -1,6 +1,6 @@
 //! One function per command of SPEC section 6.
 
-use super::{EXIT_ERROR, files, repl};
+use super::{EXIT_ERROR, files, format_duration, repl};
 use evident::render::{self, Format, TableStyle};
 use evident::{Database, ImportOptions, Output, RowSink, Value};
 use std::fs::File;
@@ -150,6 +150,7 @@ pub fn query(
     script: Option<String>,
     file: Option<std::path::PathBuf>,
     format: Option<&str>,
+    timer: bool,
 ) -> ExitCode {
     let text = match (script, file) {
         (Some(s), None) if s != "-" => s,
@@ -177,11 +178,14 @@ pub fn query(
             }
         }
     };
+    let opening = Instant::now();
     let db = match Database::open_existing(db_path) {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    let opened = opening.elapsed();
     let format = default_format(format);
+    let running = Instant::now();
     let ok = run_script(
         &db,
         &text,
@@ -189,6 +193,14 @@ pub fn query(
         &mut io::stdout().lock(),
         &mut io::stderr(),
     );
+    if timer {
+        // Standard output is flushed by now, so the time includes writing it.
+        eprintln!(
+            "time: {} (opening the database: {})",
+            format_duration(running.elapsed()),
+            format_duration(opened)
+        );
+    }
     if ok {
         ExitCode::SUCCESS
     } else {

@@ -8,6 +8,7 @@ pub mod repl;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Exit status for an error in a statement, in data or in the database.
 pub const EXIT_ERROR: u8 = 1;
@@ -39,6 +40,9 @@ pub enum Command {
         /// Read the script from a file
         #[arg(long, value_name = "FILE", conflicts_with = "script")]
         file: Option<PathBuf>,
+        /// Print on standard error how long the script took, and opening the database
+        #[arg(long)]
+        timer: bool,
     },
     /// Open the interactive shell
     Repl {
@@ -104,7 +108,8 @@ pub fn main() -> ExitCode {
             script,
             format,
             file,
-        } => commands::query(&db_path, script, file, format.as_deref()),
+            timer,
+        } => commands::query(&db_path, script, file, format.as_deref(), timer),
         Command::Repl { format } => commands::repl(&db_path, format.as_deref()),
         Command::Import {
             files,
@@ -113,5 +118,33 @@ pub fn main() -> ExitCode {
         Command::Export { output } => commands::export(&db_path, output.as_deref()),
         Command::Check => commands::check(&db_path),
         Command::Demo => commands::demo(),
+    }
+}
+
+/// `0.082 ms`, `0.42 ms`, `12.3 ms`, `1.52 s`: three significant figures
+/// (the shell's `.timer` and `query --timer`).
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 1.0 {
+        format!("{ms:.3} ms")
+    } else if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(format_duration(Duration::from_micros(82)), "0.082 ms");
+        assert_eq!(format_duration(Duration::from_micros(4_200)), "4.20 ms");
+        assert_eq!(format_duration(Duration::from_micros(12_345)), "12.3 ms");
+        assert_eq!(format_duration(Duration::from_millis(1520)), "1.52 s");
     }
 }

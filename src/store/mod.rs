@@ -212,6 +212,10 @@ impl Store {
             .path(path)
             .cache_capacity(CACHE_BYTES)
             .mode(sled::Mode::HighThroughput)
+            // Every write flushes when it commits, so sled's background
+            // flusher has nothing to do; without it a one-shot query starts
+            // one thread fewer and exits without waiting for it (~3 ms).
+            .flush_every_ms(None)
             .open()
             .map_err(|e| match e {
                 sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {

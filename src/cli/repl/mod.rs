@@ -23,7 +23,7 @@ mod lex;
 mod meta;
 mod validate;
 
-use super::{EXIT_ERROR, commands};
+use super::{EXIT_ERROR, commands, format_duration};
 use complete::CatalogCache;
 use evident::Database;
 use evident::query::ast::StatementKind;
@@ -42,7 +42,7 @@ use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use validate::Completeness;
 
 /// Longest input read from a pipe (as `evident query` reads).
@@ -192,18 +192,6 @@ fn changes_data(script: &str) -> bool {
             .iter()
             .any(|s| matches!(s.kind, StatementKind::Add(_) | StatementKind::Retract(_)))
     })
-}
-
-/// `0.42 ms`, `12.3 ms`, `1.52 s`.
-fn format_duration(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.2} ms")
-    } else if ms < 1000.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{:.2} s", ms / 1000.0)
-    }
 }
 
 /// Standard input is not a terminal: run it all as a script.
@@ -593,12 +581,5 @@ mod tests {
             out.ends_with("\n{\"text\":\"first line\\n.second line\"}\n"),
             "{out}"
         );
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(format_duration(Duration::from_micros(420)), "0.42 ms");
-        assert_eq!(format_duration(Duration::from_micros(12_345)), "12.3 ms");
-        assert_eq!(format_duration(Duration::from_millis(1520)), "1.52 s");
     }
 }
