@@ -1,6 +1,6 @@
 //! Writes statement outputs in the formats of SPEC 4.3 to any `Write`.
 
-use crate::exec::output::{Output, RowRef};
+use crate::exec::output::Output;
 use std::io::{self, Write};
 
 /// Output formats.
@@ -54,7 +54,7 @@ pub fn write_output(
         Format::Jsonl | Format::Csv => {
             let mut rows = RowWriter::begin(out, format, &output.columns)?;
             for row in &output.rows {
-                rows.row(out, &output.columns, row)?;
+                rows.row(out, row)?;
             }
             rows.finish(out)
         }
@@ -68,6 +68,11 @@ pub fn write_output(
 pub struct RowWriter {
     format: Format,
     rows: u64,
+    /// `"column":` for each column, JSON-escaped once per statement.
+    json_keys: Vec<Vec<u8>>,
+    /// One row's bytes, reused: a row reaches `out` in one write instead
+    /// of one per JSON token.
+    buf: Vec<u8>,
 }
 
 impl RowWriter {
@@ -87,28 +92,51 @@ impl RowWriter {
             )?,
             _ => {}
         }
-        Ok(RowWriter { format, rows: 0 })
+        let json_keys = match format {
+            Format::Json | Format::Jsonl => columns
+                .iter()
+                .map(|c| {
+                    let mut key = serde_json::to_vec(c)?;
+                    key.push(b':');
+                    Ok(key)
+                })
+                .collect::<io::Result<_>>()?,
+            Format::Csv | Format::Table => Vec::new(),
+        };
+        Ok(RowWriter {
+            format,
+            rows: 0,
+            json_keys,
+            buf: Vec::new(),
+        })
     }
 
     /// Writes one row.
-    pub fn row(
-        &mut self,
-        out: &mut dyn Write,
-        columns: &[String],
-        row: &[crate::Value],
-    ) -> io::Result<()> {
+    pub fn row(&mut self, out: &mut dyn Write, row: &[crate::Value]) -> io::Result<()> {
         let first = self.rows == 0;
         self.rows += 1;
         match self.format {
             Format::Json | Format::Jsonl => {
+                // The bytes of `RowRef`'s serialisation, with the keys
+                // encoded once in `begin`.
+                let buf = &mut self.buf;
+                buf.clear();
                 if self.format == Format::Json && !first {
-                    write!(out, ",")?;
+                    buf.push(b',');
                 }
-                serde_json::to_writer(&mut *out, &RowRef { columns, row })?;
+                buf.push(b'{');
+                for (i, (key, value)) in self.json_keys.iter().zip(row).enumerate() {
+                    if i > 0 {
+                        buf.push(b',');
+                    }
+                    buf.extend_from_slice(key);
+                    serde_json::to_writer(&mut *buf, value)?;
+                }
+                buf.push(b'}');
                 if self.format == Format::Jsonl {
-                    writeln!(out)?;
+                    buf.push(b'\n');
                 }
-                Ok(())
+                out.write_all(buf)
             }
             Format::Csv => writeln!(
                 out,

@@ -119,9 +119,9 @@ impl RowSink for ScriptOutput<'_> {
         self.note(begun)
     }
 
-    fn row(&mut self, columns: &[String], row: &[Value]) -> io::Result<()> {
+    fn row(&mut self, row: &[Value]) -> io::Result<()> {
         let written = match &mut self.rows {
-            Some(rows) => rows.row(&mut self.out, columns, row),
+            Some(rows) => rows.row(&mut self.out, row),
             None => Ok(()),
         };
         self.note(written)

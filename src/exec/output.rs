@@ -107,8 +107,8 @@ pub struct Output {
 pub trait RowSink {
     /// A query's columns, before its first streamed row.
     fn begin(&mut self, columns: &[String]) -> std::io::Result<()>;
-    /// One streamed row, one value per column.
-    fn row(&mut self, columns: &[String], row: &[Value]) -> std::io::Result<()>;
+    /// One streamed row, one value per column of `begin`.
+    fn row(&mut self, row: &[Value]) -> std::io::Result<()>;
     /// The statement's output, after any streamed rows (which it lacks).
     fn done(&mut self, output: Output);
 }

@@ -525,7 +525,7 @@ pub fn run_query(
                 if seen > offset {
                     let row = row_values(ctx, record, derived, &column_paths)?;
                     match stream.as_deref_mut() {
-                        Some(sink) => sink.row(&columns, &row).map_err(write_error)?,
+                        Some(sink) => sink.row(&row).map_err(write_error)?,
                         None => kept.push(Kept {
                             keys: Vec::new(),
                             id: String::new(),
