@@ -176,61 +176,55 @@ pub fn get(tree: &sled::Tree, map: MapId, key: &[u8]) -> Result<Option<Vec<u8>>,
 }
 
 /// Walks a map in key order from a starting key, honouring the range rule.
+///
+/// Where a block ends is the first key of the next block, which may sit in
+/// another sled node: reading it costs a second node read. So the cursor
+/// learns it only when it must — to step past the key it was positioned
+/// on. A seek to a key finds the block holding it with one lookup, and that
+/// block's entries up to the key are in range by definition (the next
+/// block starts after it): a sparse walk over ids reads one node per id.
 pub struct Cursor {
-    blocks: sled::Iter,
-    prefix_len: usize,
+    tree: sled::Tree,
+    map: MapId,
     current: Option<BlockReader>,
-    /// First key of the block after `current`: where `current`'s range ends.
-    current_end: Option<Vec<u8>>,
-    lookahead: Option<IVec>,
+    /// The sled key of `current` (where the blocks after it start).
+    current_key: Option<IVec>,
+    /// Entries of `current` up to this key are in its range whatever its end.
+    sure_through: Option<Vec<u8>>,
+    end: BlockEnd,
+    /// The blocks after `current`, opened when first needed.
+    following: Option<sled::Iter>,
+    /// The block after `current`, read to learn where `current` ends.
+    lookahead: Option<(IVec, IVec)>,
     start: Vec<u8>,
+}
+
+/// Where the current block's range ends.
+enum BlockEnd {
+    /// Not read yet.
+    Unknown,
+    /// At the next block's first key.
+    At(Vec<u8>),
+    /// It is the map's last block.
+    MapEnd,
 }
 
 impl Cursor {
     /// A cursor over the entries with key ≥ `start`.
     pub fn new(tree: &sled::Tree, map: MapId, start: &[u8]) -> Result<Cursor, StoreError> {
-        let from = match block_holding(tree, map, start)? {
-            Some((block_key, _)) => block_key.to_vec(),
-            None => map.prefix().to_vec(),
-        };
-        let mut blocks = tree.range(from..map_end(map).to_vec());
-        let lookahead = blocks.next().transpose()?;
         let mut cursor = Cursor {
-            blocks,
-            prefix_len: map.prefix().len(),
+            tree: tree.clone(),
+            map,
             current: None,
-            current_end: None,
+            current_key: None,
+            sure_through: None,
+            end: BlockEnd::Unknown,
+            following: None,
             lookahead: None,
             start: start.to_vec(),
         };
-        cursor.lookahead = lookahead.map(|(k, v)| cursor.stash(k, v));
+        cursor.position(start)?;
         Ok(cursor)
-    }
-
-    /// Positions the cursor on the first entry with key ≥ `target` (which
-    /// must not be before the current entry); `false` if there is none.
-    /// Within the current block it steps; past it, it asks sled for the right
-    /// block, so a sparse walk costs one lookup per target, a dense one none.
-    pub fn seek(
-        &mut self,
-        tree: &sled::Tree,
-        map: MapId,
-        target: &[u8],
-    ) -> Result<bool, StoreError> {
-        if self.current.is_some() && self.key() >= target {
-            return Ok(true);
-        }
-        let beyond_block = match (&self.current, &self.current_end) {
-            (None, _) => true,
-            (Some(_), Some(end)) => target >= end.as_slice(),
-            (Some(_), None) => false,
-        };
-        if beyond_block {
-            *self = Cursor::new(tree, map, target)?;
-        } else {
-            self.start = target.to_vec();
-        }
-        self.advance()
     }
 
     /// A cursor over the whole map.
@@ -238,24 +232,89 @@ impl Cursor {
         Cursor::new(tree, map, &[])
     }
 
-    /// Keeps a block's value and records its first key as the end of the
-    /// block before it.
-    fn stash(&mut self, key: IVec, value: IVec) -> IVec {
-        self.current_end = Some(key[self.prefix_len..].to_vec());
-        value
+    /// Makes the block holding `target` current (keeping the current block
+    /// if that is the one): one sled lookup.
+    fn position(&mut self, target: &[u8]) -> Result<(), StoreError> {
+        match block_holding(&self.tree, self.map, target)? {
+            Some((key, _)) if self.current.is_some() && self.current_key.as_ref() == Some(&key) => {
+            }
+            Some((key, block)) => {
+                self.current = Some(BlockReader::new(block)?);
+                self.current_key = Some(key);
+                self.end = BlockEnd::Unknown;
+                self.following = None;
+                self.lookahead = None;
+            }
+            None => {
+                // Before the first block: the walk starts at the map's start.
+                self.current = None;
+                self.current_key = None;
+                self.end = BlockEnd::Unknown;
+                self.following = None;
+                self.lookahead = None;
+            }
+        }
+        self.sure_through = Some(target.to_vec());
+        Ok(())
+    }
+
+    /// Positions the cursor on the first entry with key ≥ `target` (which
+    /// must not be before the current entry); `false` if there is none.
+    /// Within the current block it steps; past it, it asks sled for the right
+    /// block, so a sparse walk costs one lookup per target, a dense one none.
+    pub fn seek(&mut self, target: &[u8]) -> Result<bool, StoreError> {
+        if self.current.is_some() && self.key() >= target {
+            return Ok(true);
+        }
+        let within = self.current.is_some()
+            && match &self.end {
+                BlockEnd::At(end) => target < end.as_slice(),
+                BlockEnd::MapEnd => true,
+                BlockEnd::Unknown => false,
+            };
+        if !within {
+            self.position(target)?;
+        }
+        self.start = target.to_vec();
+        self.advance()
+    }
+
+    /// Reads the block after the current one (or the map's first block, if
+    /// there is no current one), which says where the current one ends.
+    fn read_end(&mut self) -> Result<(), StoreError> {
+        if !matches!(self.end, BlockEnd::Unknown) {
+            return Ok(());
+        }
+        let following = match &mut self.following {
+            Some(iter) => iter,
+            None => {
+                let from = match &self.current_key {
+                    Some(key) => Bound::Excluded(key.to_vec()),
+                    None => Bound::Included(self.map.prefix().to_vec()),
+                };
+                let to = Bound::Excluded(map_end(self.map).to_vec());
+                self.following
+                    .insert(self.tree.range::<Vec<u8>, _>((from, to)))
+            }
+        };
+        self.lookahead = following.next().transpose()?;
+        let prefix_len = self.map.prefix().len();
+        self.end = match &self.lookahead {
+            Some((key, _)) => BlockEnd::At(key[prefix_len..].to_vec()),
+            None => BlockEnd::MapEnd,
+        };
+        Ok(())
     }
 
     fn next_block(&mut self) -> Result<bool, StoreError> {
-        let Some(block) = self.lookahead.take() else {
+        self.read_end()?;
+        let Some((key, block)) = self.lookahead.take() else {
             return Ok(false);
         };
-        self.current_end = None;
-        self.lookahead = self
-            .blocks
-            .next()
-            .transpose()?
-            .map(|(k, v)| self.stash(k, v));
         self.current = Some(BlockReader::new(block)?);
+        self.current_key = Some(key);
+        self.sure_through = None;
+        self.end = BlockEnd::Unknown;
         Ok(true)
     }
 
@@ -270,20 +329,33 @@ impl Cursor {
                 return Ok(false);
             };
             if !reader.advance()? {
+                // Not cleared: `next_block` reads on from this block's key.
+                if self.next_block()? {
+                    continue;
+                }
                 self.current = None;
-                continue;
+                return Ok(false);
             }
             if reader.key() < self.start.as_slice() {
                 continue;
             }
-            if self
-                .current_end
+            let sure = self
+                .sure_through
                 .as_deref()
-                .is_some_and(|end| reader.key() >= end)
-            {
-                // Past this block's range: stale entries of an interrupted rewrite.
-                self.current = None;
-                continue;
+                .is_some_and(|through| reader.key() <= through);
+            if !sure {
+                self.read_end()?;
+                if let (BlockEnd::At(end), Some(reader)) = (&self.end, &self.current)
+                    && reader.key() >= end.as_slice()
+                {
+                    // Past this block's range: stale entries of an
+                    // interrupted rewrite. The next block takes over.
+                    if self.next_block()? {
+                        continue;
+                    }
+                    self.current = None;
+                    return Ok(false);
+                }
             }
             return Ok(true);
         }
@@ -507,5 +579,92 @@ pub fn apply(
             sink.put(map.block_key(old_key), under_old_key.take());
         }
         sink.flush_if_full()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    const MAP: MapId = MapId::Derived;
+
+    /// Stores blocks as given (first key, entries), entries past a block's
+    /// range included, as an interrupted rewrite leaves them; returns what
+    /// the range rule says the map holds.
+    fn store_blocks(tree: &sled::Tree, blocks: &[(u8, Vec<u8>)]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        let mut firsts: Vec<u8> = blocks.iter().map(|(f, _)| *f).collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        let mut model = BTreeMap::new();
+        for (first, extra) in blocks {
+            let mut keys: Vec<u8> = extra.iter().copied().filter(|k| k >= first).collect();
+            keys.push(*first);
+            keys.sort_unstable();
+            keys.dedup();
+            let end = firsts.iter().copied().find(|f| f > first);
+            let mut builder = BlockBuilder::default();
+            for k in &keys {
+                // The value names its block, so a stale entry shows.
+                builder.push(&[*k], &[*first, *k]);
+                if end.is_none_or(|e| *k < e) {
+                    model.insert(vec![*k], vec![*first, *k]);
+                }
+            }
+            let (key, block) = builder.finish().expect("not empty");
+            tree.insert(MAP.block_key(&key), block).expect("inserts");
+        }
+        model
+    }
+
+    fn walk_from(cursor: &mut Cursor) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        while cursor.advance().expect("advances") {
+            out.push((cursor.key().to_vec(), cursor.value().to_vec()));
+        }
+        out
+    }
+
+    proptest! {
+        /// Cursors, seeks and gets see exactly the entries inside each
+        /// block's range, however blocks overlap.
+        #[test]
+        fn the_range_rule_holds_for_every_way_of_reading(
+            // Unique first keys (one sled key each), with extra entries.
+            blocks in proptest::collection::btree_map(
+                1u8..40,
+                proptest::collection::vec(0u8..45, 0..6),
+                1..6,
+            ),
+            starts in proptest::collection::vec(0u8..45, 1..4),
+            mut seeks in proptest::collection::vec(0u8..45, 0..8),
+        ) {
+            let blocks: Vec<(u8, Vec<u8>)> = blocks.into_iter().collect();
+            let db = sled::Config::new().temporary(true).open().expect("opens");
+            let model = store_blocks(&db, &blocks);
+            for start in starts {
+                let mut cursor = Cursor::new(&db, MAP, &[start]).expect("cursor");
+                let expected: Vec<(Vec<u8>, Vec<u8>)> = model
+                    .range(vec![start]..)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                prop_assert_eq!(walk_from(&mut cursor), expected);
+            }
+            for k in 0u8..45 {
+                prop_assert_eq!(get(&db, MAP, &[k]).expect("gets"), model.get(&vec![k]).cloned());
+            }
+            seeks.sort_unstable();
+            let mut cursor = Cursor::all(&db, MAP).expect("cursor");
+            for target in seeks {
+                let found = cursor.seek(&[target]).expect("seeks");
+                let expected = model.range(vec![target]..).next();
+                prop_assert_eq!(found, expected.is_some());
+                if let Some((k, v)) = expected {
+                    prop_assert_eq!(cursor.key(), k.as_slice());
+                    prop_assert_eq!(cursor.value(), v.as_slice());
+                }
+            }
+        }
     }
 }

@@ -106,7 +106,7 @@ impl Store {
                             None,
                         )
                     });
-                    let stored = derived_at(self.tree(), &mut derived, c.id.as_str().as_bytes())?;
+                    let stored = derived_at(&mut derived, c.id.as_str().as_bytes())?;
                     match (stored, expected) {
                         (_, Err(e)) => report
                             .problem(format!("claim {}: cannot recompute its values: {e}", c.id)),

@@ -165,7 +165,7 @@ impl<'s> FactWalker<'s> {
             None => self.cursor.insert(blocks::Cursor::new(tree, map, &prefix)?),
         };
         let mut out = Vec::new();
-        let mut more = cursor.seek(tree, map, &prefix)?;
+        let mut more = cursor.seek(&prefix)?;
         while more && cursor.key().starts_with(&prefix) {
             out.push(decode_fact(prefix.len(), cursor.key(), cursor.value())?);
             more = cursor.advance()?;

@@ -526,10 +526,8 @@ impl<'s> RecordScan<'s> {
         id: &str,
     ) -> Result<Option<(Record, Option<Derived>)>, StoreError> {
         self.store.check_interrupt()?;
-        let tree = self.store.tree();
         let key = id.as_bytes();
-        if !(self.records.seek(tree, MapId::Records(self.kind), key)? && self.records.key() == key)
-        {
+        if !(self.records.seek(key)? && self.records.key() == key) {
             return Ok(None);
         }
         self.current().map(Some)
@@ -541,7 +539,7 @@ impl<'s> RecordScan<'s> {
         let record = decode_record(self.kind, self.records.value())?;
         let derived = match &mut self.derived {
             Some(cursor) => {
-                let stored = derived_at(self.store.tree(), cursor, self.records.key())?;
+                let stored = derived_at(cursor, self.records.key())?;
                 Some(stored.unwrap_or_default())
             }
             None => None,
@@ -552,12 +550,8 @@ impl<'s> RecordScan<'s> {
 
 /// The stored derived values of the claim `id`, read with a forward-moving
 /// cursor over the derived map (ids must come in ascending order).
-pub(crate) fn derived_at(
-    tree: &sled::Tree,
-    cursor: &mut Cursor,
-    id: &[u8],
-) -> Result<Option<Derived>, StoreError> {
-    if cursor.seek(tree, MapId::Derived, id)? && cursor.key() == id {
+pub(crate) fn derived_at(cursor: &mut Cursor, id: &[u8]) -> Result<Option<Derived>, StoreError> {
+    if cursor.seek(id)? && cursor.key() == id {
         Ok(Some(codec::decode(cursor.value(), "derived values")?))
     } else {
         Ok(None)

@@ -476,7 +476,7 @@ impl Store {
                     Some(c) => c,
                     None => cursor.insert(Cursor::new(self.tree(), MapId::Records(*kind), id)?),
                 };
-                if cursor.seek(self.tree(), MapId::Records(*kind), id)? && cursor.key() == id {
+                if cursor.seek(id)? && cursor.key() == id {
                     old = Some((*kind, cursor.value().to_vec()));
                     break;
                 }
@@ -658,7 +658,7 @@ impl Store {
                 Some(c) => c,
                 None => claim_cursor.insert(Cursor::new(tree, claim_map, id)?),
             };
-            let subject = if cursor.seek(tree, claim_map, id)? && cursor.key() == id {
+            let subject = if cursor.seek(id)? && cursor.key() == id {
                 match decode_record(Kind::Claim, cursor.value())? {
                     Record::Claim(c) => Some(c.subject),
                     _ => None,
@@ -670,7 +670,7 @@ impl Store {
                 Some(c) => c,
                 None => derived_cursor.insert(Cursor::new(tree, MapId::Derived, id)?),
             };
-            let old = super::derived_at(tree, cursor, id)?;
+            let old = super::derived_at(cursor, id)?;
             let new = match &subject {
                 Some(subject) => {
                     let evidence = facts_walker.facts_of(claim)?;
@@ -825,7 +825,7 @@ impl Store {
                         }
                     };
                     let mut n = 0u64;
-                    let mut more = cursor.seek(self.tree(), MapId::Index(index), &value)?;
+                    let mut more = cursor.seek(&value)?;
                     while more && cursor.key().starts_with(&value) {
                         n += 1;
                         more = cursor.advance()?;
