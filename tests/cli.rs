@@ -408,3 +408,46 @@ fn the_timer_goes_to_stderr_and_leaves_the_rows_alone() {
     assert_eq!(failed.status.code(), Some(1));
     assert_contains(&failed.stderr, "time: ");
 }
+
+#[test]
+fn export_writes_into_a_pipe_or_through_a_link_instead_of_replacing_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let (dir, db) = seeded();
+    let expected = evident(&db, &["export"]).stdout;
+    assert!(!expected.is_empty());
+
+    // A named pipe (as /dev/stdout or /dev/null would be): written to, not replaced.
+    let fifo = dir.path().join("pipe");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).expect("reads the pipe"))
+    };
+    let out = evident(&db, &["export", "-o", fifo.to_str().expect("utf-8 path")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Checked before joining: a replaced pipe would leave the reader waiting.
+    let kind = std::fs::symlink_metadata(&fifo)
+        .expect("still there")
+        .file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced by a {kind:?}");
+    assert_eq!(reader.join().expect("reader"), expected);
+
+    // A symbolic link: the file it names gets the export, the link stays.
+    let real = dir.path().join("real.jsonl");
+    std::fs::write(&real, b"old").expect("writes");
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&real, &link).expect("links");
+    let out = evident(&db, &["export", "-o", link.to_str().expect("utf-8 path")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&real).expect("reads"), expected);
+}

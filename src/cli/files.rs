@@ -77,27 +77,46 @@ pub fn write_import_report(
 /// written beside it and renamed, so a failed export leaves no half file.
 /// Returns how many records were written.
 pub fn export_to_file(db: &Database, path: &Path) -> Result<u64, String> {
-    let mut partial = path.as_os_str().to_owned();
+    // Through a symbolic link, the file it names is the one replaced.
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
+        // A device or a pipe (`-o /dev/stdout`): written to, never replaced.
+        let in_target = |e: io::Error| format!("{}: {e}", path.display());
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&target)
+            .map_err(in_target)?;
+        return write_export(db, path, file).map_err(|e| e.to_string());
+    }
+    let mut partial = target.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    let in_partial = |e: io::Error| format!("{}: {e}", partial.display());
-    let written = File::create(&partial).map_err(in_partial).and_then(|file| {
-        let mut out = io::BufWriter::new(file);
-        let n = if path.extension().is_some_and(|e| e == "gz") {
-            let mut gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::default());
-            let n = db.export_jsonl(&mut gz).map_err(|e| e.to_string())?;
-            gz.finish().map_err(in_partial)?;
-            n
-        } else {
-            db.export_jsonl(&mut out).map_err(|e| e.to_string())?
-        };
-        // Flushed here, not on drop, where an error (a full disk) is lost.
-        out.flush().map_err(in_partial)?;
-        std::fs::rename(&partial, path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(n)
-    });
+    let written = File::create(&partial)
+        .map_err(|e| format!("{}: {e}", partial.display()))
+        .and_then(|file| write_export(db, path, file))
+        .and_then(|n| {
+            std::fs::rename(&partial, &target).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(n)
+        });
     if written.is_err() {
         let _ = std::fs::remove_file(&partial);
     }
     written
+}
+
+/// Writes every record to `file`, gzipped when `path` ends in `.gz`.
+fn write_export(db: &Database, path: &Path, file: File) -> Result<u64, String> {
+    let failed = |e: io::Error| format!("{}: {e}", path.display());
+    let mut out = io::BufWriter::new(file);
+    let n = if path.extension().is_some_and(|e| e == "gz") {
+        let mut gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::default());
+        let n = db.export_jsonl(&mut gz).map_err(|e| e.to_string())?;
+        gz.finish().map_err(failed)?;
+        n
+    } else {
+        db.export_jsonl(&mut out).map_err(|e| e.to_string())?
+    };
+    // Flushed here, not on drop, where an error (a full disk) is lost.
+    out.flush().map_err(failed)?;
+    Ok(n)
 }
