@@ -396,23 +396,33 @@ pub fn path(field: &crate::query::ast::Field) -> Vec<&str> {
 pub(super) fn may_contain_raw(stored: &[u8], needle_lower: &[u8]) -> bool {
     const KELVIN: &[u8] = "\u{212A}".as_bytes();
     const DOTTED_I: &[u8] = "\u{130}".as_bytes();
-    let holds = |what: &[u8]| stored.windows(what.len()).any(|w| w == what);
-    needle_lower.is_empty()
-        || stored
-            .windows(needle_lower.len())
-            .any(|w| w.eq_ignore_ascii_case(needle_lower))
-        || (needle_lower.contains(&b'k') && holds(KELVIN))
-        || (needle_lower.contains(&b'i') && holds(DOTTED_I))
+    contains_ascii_ignoring_case(stored, needle_lower)
+        || (needle_lower.contains(&b'k') && memchr::memmem::find(stored, KELVIN).is_some())
+        || (needle_lower.contains(&b'i') && memchr::memmem::find(stored, DOTTED_I).is_some())
+}
+
+/// Whether `haystack` contains the ASCII `needle_lower`, ignoring ASCII
+/// case: memchr jumps to each place the first byte occurs (in either case),
+/// where the rest is compared.
+fn contains_ascii_ignoring_case(haystack: &[u8], needle_lower: &[u8]) -> bool {
+    let Some((&first, rest)) = needle_lower.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(found) = memchr::memchr2(first, first.to_ascii_uppercase(), &haystack[from..]) {
+        let at = from + found + 1;
+        match haystack.get(at..at + rest.len()) {
+            Some(candidate) if candidate.eq_ignore_ascii_case(rest) => return true,
+            Some(_) => from = at,
+            None => return false,
+        }
+    }
+    false
 }
 
 fn contains_ignoring_case(haystack: &str, needle_lower: &str) -> bool {
     if haystack.is_ascii() && needle_lower.is_ascii() {
-        let n = needle_lower.as_bytes();
-        return n.is_empty()
-            || haystack
-                .as_bytes()
-                .windows(n.len())
-                .any(|w| w.eq_ignore_ascii_case(n));
+        return contains_ascii_ignoring_case(haystack.as_bytes(), needle_lower.as_bytes());
     }
     haystack.to_lowercase().contains(needle_lower)
 }
@@ -476,5 +486,24 @@ fn variant_rank(v: &Value) -> u8 {
         Value::List(_) => 5,
         Value::Object(_) => 6,
         Value::Null => 7,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The memchr search agrees with comparing every window.
+        #[test]
+        fn ascii_search_ignoring_case_agrees_with_every_window(
+            haystack in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'A'), Just(b'b'), Just(b'B'), Just(b'.'), any::<u8>()], 0..40),
+            needle in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'.')], 0..4),
+        ) {
+            let expected = needle.is_empty()
+                || haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(&needle));
+            prop_assert_eq!(contains_ascii_ignoring_case(&haystack, &needle), expected);
+        }
     }
 }

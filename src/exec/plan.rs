@@ -376,12 +376,7 @@ fn for_each_row(
                      record: &Record,
                      derived: Option<&Derived>|
      -> Result<bool, crate::Error> {
-        if !visible(ctx, record)? {
-            return Ok(true);
-        }
-        if let Some(f) = filter
-            && !ctx.matches(record, derived, f)?
-        {
+        if !passes(ctx, record, derived, filter)? {
             return Ok(true);
         }
         visit(ctx, record, derived)
@@ -390,10 +385,15 @@ fn for_each_row(
         Source::Scan => {
             let needles = stored_needles(kind, filter);
             let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
-            let mut scan = store.scan(kind)?;
-            while let Some((record, derived)) = scan.next_record_where(&keep)? {
-                if !check(ctx, &record, derived.as_ref())? {
-                    break;
+            match store.split_point(kind)? {
+                Some(middle) => scan_in_halves(ctx, kind, filter, &keep, &middle, visit)?,
+                None => {
+                    let mut scan = store.scan(kind)?;
+                    while let Some((record, derived)) = scan.next_record_where(&keep)? {
+                        if !check(ctx, &record, derived.as_ref())? {
+                            break;
+                        }
+                    }
                 }
             }
         }
@@ -414,6 +414,104 @@ fn for_each_row(
         }
     }
     Ok(())
+}
+
+/// Whether a record is in the view and passes the filter.
+fn passes(
+    ctx: &mut Ctx<'_>,
+    record: &Record,
+    derived: Option<&Derived>,
+    filter: Option<&Expr>,
+) -> Result<bool, crate::Error> {
+    Ok(visible(ctx, record)?
+        && match filter {
+            Some(f) => ctx.matches(record, derived, f)?,
+            None => true,
+        })
+}
+
+/// Rows found by the second half's thread, sent to the caller's in batches.
+type RowBatch = Result<Vec<(Record, Option<Derived>)>, crate::Error>;
+
+/// Records per batch, and batches in flight: the second half gets at most
+/// this many rows ahead (~8k records, a few MiB) while the first half
+/// is still being visited.
+const BATCH_ROWS: usize = 1024;
+const BATCHES_AHEAD: usize = 8;
+
+/// A full scan on two threads: this one reads, filters and visits the ids
+/// before `middle`; another reads and filters those from `middle` on,
+/// meanwhile, and hands its rows over in order once the first half is
+/// done. Reading sled's nodes and decoding records is most of a scan's
+/// work, so the machine's second core halves it.
+fn scan_in_halves(
+    ctx: &mut Ctx<'_>,
+    kind: Kind,
+    filter: Option<&Expr>,
+    keep: &(dyn Fn(&[u8]) -> bool + Sync),
+    middle: &[u8],
+    visit: &mut RowVisitor<'_>,
+) -> Result<(), crate::Error> {
+    let store = ctx.store;
+    let as_of = ctx.as_of;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (batches, received) = std::sync::mpsc::sync_channel::<RowBatch>(BATCHES_AHEAD);
+        let stop = &stop;
+        scope.spawn(move || {
+            let mut ctx = Ctx::new(store, as_of);
+            let mut find = || -> Result<(), crate::Error> {
+                let mut scan = store.scan_between(kind, middle, None)?;
+                let mut batch = Vec::with_capacity(BATCH_ROWS);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let Some((record, derived)) = scan.next_record_where(keep)? else {
+                        break;
+                    };
+                    if passes(&mut ctx, &record, derived.as_ref(), filter)? {
+                        batch.push((record, derived));
+                        if batch.len() == BATCH_ROWS {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                            if batches.send(Ok(full)).is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+                if !batch.is_empty() {
+                    let _ = batches.send(Ok(batch));
+                }
+                Ok(())
+            };
+            if let Err(e) = find() {
+                let _ = batches.send(Err(e));
+            }
+        });
+        let mut visit_both = || -> Result<(), crate::Error> {
+            let mut scan = store.scan_between(kind, &[], Some(middle))?;
+            while let Some((record, derived)) = scan.next_record_where(keep)? {
+                if passes(ctx, &record, derived.as_ref(), filter)?
+                    && !visit(ctx, &record, derived.as_ref())?
+                {
+                    return Ok(());
+                }
+            }
+            for batch in received.iter() {
+                for (record, derived) in batch? {
+                    if !visit(ctx, &record, derived.as_ref())? {
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        };
+        let outcome = visit_both();
+        // Ends the other thread however this one ended: it sees the flag
+        // between records, or a failed send once `received` is dropped.
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(received);
+        outcome
+    })
 }
 
 /// The ASCII needles of `field ~ "text"` conjuncts on fields stored in the

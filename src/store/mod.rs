@@ -370,6 +370,35 @@ impl Store {
         RecordScan::new(self, kind, from.as_bytes())
     }
 
+    /// The records of a kind with `from` ≤ id (< `until`, if given), in id order.
+    pub fn scan_between(
+        &self,
+        kind: Kind,
+        from: &[u8],
+        until: Option<&[u8]>,
+    ) -> Result<RecordScan<'_>, StoreError> {
+        let mut scan = RecordScan::new(self, kind, from)?;
+        scan.until = until.map(<[u8]>::to_vec);
+        Ok(scan)
+    }
+
+    /// An id that splits the records of `kind` into two parts of roughly
+    /// equal key range (the byte-wise midpoint of its first and last
+    /// blocks' keys), for scanning them on two threads; `None` when they
+    /// fit in one block.
+    pub fn split_point(&self, kind: Kind) -> Result<Option<Vec<u8>>, StoreError> {
+        let map = MapId::Records(kind);
+        let [b, m] = map.prefix();
+        let mut blocks = self.tree().range(map.prefix().to_vec()..vec![b, m + 1]);
+        let (Some(first), Some(last)) =
+            (blocks.next().transpose()?, blocks.next_back().transpose()?)
+        else {
+            return Ok(None);
+        };
+        let mid = keys::midpoint(&first.0[2..], &last.0[2..]);
+        Ok((mid.as_slice() > &first.0[2..]).then_some(mid))
+    }
+
     /// The entries of an index whose key starts with `prefix` (an encoded
     /// value, see [`keys`]), from `start` (≥ prefix) on: (key, payload).
     pub fn index_cursor(&self, index: IndexId, start: &[u8]) -> Result<Cursor, StoreError> {
@@ -479,6 +508,8 @@ pub struct RecordScan<'s> {
     kind: Kind,
     records: Cursor,
     derived: Option<Cursor>,
+    /// Where the scan stops (exclusive), if before the end.
+    until: Option<Vec<u8>>,
 }
 
 impl<'s> RecordScan<'s> {
@@ -492,6 +523,7 @@ impl<'s> RecordScan<'s> {
             kind,
             records: Cursor::new(store.tree(), MapId::Records(kind), from)?,
             derived,
+            until: None,
         })
     }
 
@@ -509,6 +541,13 @@ impl<'s> RecordScan<'s> {
         loop {
             self.store.check_interrupt()?;
             if !self.records.advance()? {
+                return Ok(None);
+            }
+            if self
+                .until
+                .as_deref()
+                .is_some_and(|until| self.records.key() >= until)
+            {
                 return Ok(None);
             }
             if keep(self.records.value()) {
