@@ -237,6 +237,9 @@ impl Cursor {
     fn position(&mut self, target: &[u8]) -> Result<(), StoreError> {
         match block_holding(&self.tree, self.map, target)? {
             Some((key, _)) if self.current.is_some() && self.current_key.as_ref() == Some(&key) => {
+                // A second target in the same block: the walk is dense, so
+                // learning where the block ends now saves a lookup per target.
+                self.read_end()?;
             }
             Some((key, block)) => {
                 self.current = Some(BlockReader::new(block)?);
