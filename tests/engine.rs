@@ -633,6 +633,22 @@ fn scans_split_across_threads_agree_with_the_records() {
         early
     );
 
+    // An index gives over a thousand ids, also read in two halves: the
+    // same rows as the scan, in the same order, and a limit stops them.
+    let json = |q: &str| serde_json::to_value(db.query(q).expect(q)).expect("json");
+    let by_index = json(r#"claims where subject = "S3" select id, status, confidence"#);
+    let by_scan = json(r#"claims where subject ~ "s3" select id, status, confidence"#);
+    assert_eq!(
+        by_index.as_array().map(Vec::len),
+        Some((0..n).filter(|i| i % 7 == 3).count())
+    );
+    assert_eq!(by_index, by_scan);
+    let first = json(r#"claims where subject = "S3" limit 600 select id, status, confidence"#);
+    assert_eq!(
+        first.as_array().map(|r| &r[..]),
+        by_index.as_array().map(|r| &r[..600])
+    );
+
     // Claims: a scan reads derived values beside the records.
     let rows = db
         .query(r#"claims where text ~ "alpha" select id, status"#)

@@ -372,42 +372,84 @@ fn for_each_row(
         }
         (source, filter) => (source, filter),
     };
-    let mut check = |ctx: &mut Ctx<'_>,
-                     record: &Record,
-                     derived: Option<&Derived>|
-     -> Result<bool, crate::Error> {
-        if !passes(ctx, record, derived, filter)? {
-            return Ok(true);
-        }
-        visit(ctx, record, derived)
+    let needles = stored_needles(kind, filter);
+    let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
+    let ids = match source {
+        Source::Scan => None,
+        // (`Matches` became `Ids` above; with no filter there is none.)
+        Source::Ids(ids) | Source::Matches(ids, _) => Some(ids),
     };
-    match source {
-        Source::Scan => {
-            let needles = stored_needles(kind, filter);
-            let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
-            match store.split_point(kind)? {
-                Some(middle) => scan_in_halves(ctx, kind, filter, &keep, &middle, visit)?,
-                None => {
-                    let mut scan = store.scan(kind)?;
-                    while let Some((record, derived)) = scan.next_record_where(&keep)? {
-                        if !check(ctx, &record, derived.as_ref())? {
-                            break;
-                        }
-                    }
+    // Two halves on two threads when there is enough to share.
+    let halves = match &ids {
+        None => store.split_point(kind)?.map(|middle| {
+            (
+                Part::Range(Vec::new(), Some(middle.clone())),
+                Part::Range(middle, None),
+            )
+        }),
+        Some(ids) if ids.len() >= MIN_IDS_TO_SHARE => {
+            let (a, b) = ids.split_at(ids.len() / 2);
+            Some((Part::Ids(a), Part::Ids(b)))
+        }
+        Some(_) => None,
+    };
+    match halves {
+        Some((first, second)) => in_halves(ctx, kind, filter, &keep, first, second, visit),
+        None => {
+            let all = match &ids {
+                None => Part::Range(Vec::new(), None),
+                Some(ids) => Part::Ids(ids),
+            };
+            let store = ctx.store;
+            each_record(store, kind, &all, &keep, &mut |record, derived| {
+                if !passes(ctx, &record, derived.as_ref(), filter)? {
+                    return Ok(true);
+                }
+                visit(ctx, &record, derived.as_ref())
+            })
+        }
+    }
+}
+
+/// Fewest ids worth a second thread (starting one costs tens of µs).
+const MIN_IDS_TO_SHARE: usize = 256;
+
+/// A run of records to read, in id order.
+enum Part<'a> {
+    /// The ids from the first (inclusive) to the second (exclusive; `None`: to the end).
+    Range(Vec<u8>, Option<Vec<u8>>),
+    /// These ids (sorted, distinct).
+    Ids(&'a [String]),
+}
+
+/// Calls `each` with the records of `part` (and their derived values)
+/// whose stored bytes pass `keep`, until it returns `false`.
+fn each_record(
+    store: &Store,
+    kind: Kind,
+    part: &Part<'_>,
+    keep: &dyn Fn(&[u8]) -> bool,
+    each: &mut dyn FnMut(Record, Option<Derived>) -> Result<bool, crate::Error>,
+) -> Result<(), crate::Error> {
+    match part {
+        Part::Range(from, until) => {
+            let mut scan = store.scan_between(kind, from, until.as_deref())?;
+            while let Some((record, derived)) = scan.next_record_where(keep)? {
+                if !each(record, derived)? {
+                    break;
                 }
             }
         }
-        // (`Matches` became `Ids` above; with no filter there is none.)
-        Source::Ids(ids) | Source::Matches(ids, _) => {
+        Part::Ids(ids) => {
             // The ids are sorted, so one forward-seeking walk reads each
             // block once however many of its records are wanted.
             let first = ids.first().map_or("", String::as_str);
             let mut walk = store.scan_from(kind, first)?;
-            for id in ids {
-                let Some((record, derived)) = walk.seek_record(&id)? else {
+            for id in *ids {
+                let Some((record, derived)) = walk.seek_record(id)? else {
                     continue;
                 };
-                if !check(ctx, &record, derived.as_ref())? {
+                if !each(record, derived)? {
                     break;
                 }
             }
@@ -439,17 +481,17 @@ type RowBatch = Result<Vec<(Record, Option<Derived>)>, crate::Error>;
 const BATCH_ROWS: usize = 1024;
 const BATCHES_AHEAD: usize = 8;
 
-/// A full scan on two threads: this one reads, filters and visits the ids
-/// before `middle`; another reads and filters those from `middle` on,
-/// meanwhile, and hands its rows over in order once the first half is
-/// done. Reading sled's nodes and decoding records is most of a scan's
-/// work, so the machine's second core halves it.
-fn scan_in_halves(
+/// Reads two parts on two threads: this one reads, filters and visits the
+/// first; another reads and filters the second meanwhile, and hands its
+/// rows over in order once the first is done. Reading sled's nodes and
+/// decoding records is most of the work, so the second core halves it.
+fn in_halves(
     ctx: &mut Ctx<'_>,
     kind: Kind,
     filter: Option<&Expr>,
     keep: &(dyn Fn(&[u8]) -> bool + Sync),
-    middle: &[u8],
+    first: Part<'_>,
+    second: Part<'_>,
     visit: &mut RowVisitor<'_>,
 ) -> Result<(), crate::Error> {
     let store = ctx.store;
@@ -460,41 +502,37 @@ fn scan_in_halves(
         let stop = &stop;
         scope.spawn(move || {
             let mut ctx = Ctx::new(store, as_of);
-            let mut find = || -> Result<(), crate::Error> {
-                let mut scan = store.scan_between(kind, middle, None)?;
-                let mut batch = Vec::with_capacity(BATCH_ROWS);
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let Some((record, derived)) = scan.next_record_where(keep)? else {
-                        break;
-                    };
-                    if passes(&mut ctx, &record, derived.as_ref(), filter)? {
-                        batch.push((record, derived));
-                        if batch.len() == BATCH_ROWS {
-                            let full =
-                                std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-                            if batches.send(Ok(full)).is_err() {
-                                return Ok(());
-                            }
-                        }
+            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            let found = each_record(store, kind, &second, keep, &mut |record, derived| {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(false);
+                }
+                if passes(&mut ctx, &record, derived.as_ref(), filter)? {
+                    batch.push((record, derived));
+                    if batch.len() == BATCH_ROWS {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                        // A failed send: the first half stopped, and so do we.
+                        return Ok(batches.send(Ok(full)).is_ok());
                     }
                 }
-                if !batch.is_empty() {
-                    let _ = batches.send(Ok(batch));
-                }
-                Ok(())
+                Ok(true)
+            });
+            let last = match found {
+                Ok(()) if batch.is_empty() => return,
+                Ok(()) => Ok(batch),
+                Err(e) => Err(e),
             };
-            if let Err(e) = find() {
-                let _ = batches.send(Err(e));
-            }
+            let _ = batches.send(last);
         });
         let mut visit_both = || -> Result<(), crate::Error> {
-            let mut scan = store.scan_between(kind, &[], Some(middle))?;
-            while let Some((record, derived)) = scan.next_record_where(keep)? {
-                if passes(ctx, &record, derived.as_ref(), filter)?
-                    && !visit(ctx, &record, derived.as_ref())?
-                {
-                    return Ok(());
-                }
+            let mut going = true;
+            each_record(store, kind, &first, keep, &mut |record, derived| {
+                going = !passes(ctx, &record, derived.as_ref(), filter)?
+                    || visit(ctx, &record, derived.as_ref())?;
+                Ok(going)
+            })?;
+            if !going {
+                return Ok(());
             }
             for batch in received.iter() {
                 for (record, derived) in batch? {
