@@ -379,37 +379,46 @@ fn for_each_row(
         // (`Matches` became `Ids` above; with no filter there is none.)
         Source::Ids(ids) | Source::Matches(ids, _) => Some(ids),
     };
-    // Two halves on two threads when there is enough to share.
-    let halves = match &ids {
-        None => store.split_point(kind)?.map(|middle| {
-            (
-                Part::Range(Vec::new(), Some(middle.clone())),
-                Part::Range(middle, None),
-            )
-        }),
-        Some(ids) if ids.len() >= MIN_IDS_TO_SHARE => {
-            let (a, b) = ids.split_at(ids.len() / 2);
-            Some((Part::Ids(a), Part::Ids(b)))
-        }
-        Some(_) => None,
-    };
-    match halves {
-        Some((first, second)) => in_halves(ctx, kind, filter, &keep, first, second, visit),
+    // Parts read in turns by two threads, when there is enough to share.
+    let parts: Vec<Part<'_>> = match &ids {
         None => {
-            let all = match &ids {
-                None => Part::Range(Vec::new(), None),
-                Some(ids) => Part::Ids(ids),
-            };
-            let store = ctx.store;
-            each_record(store, kind, &all, &keep, &mut |record, derived| {
-                if !passes(ctx, &record, derived.as_ref(), filter)? {
-                    return Ok(true);
-                }
-                visit(ctx, &record, derived.as_ref())
-            })
+            let points = store.split_points(kind, RANGE_SPLIT_DEPTH)?;
+            let mut from = Vec::new();
+            let mut parts = Vec::with_capacity(points.len() + 1);
+            for point in points {
+                parts.push(Part::Range(
+                    std::mem::replace(&mut from, point.clone()),
+                    Some(point),
+                ));
+            }
+            parts.push(Part::Range(from, None));
+            parts
         }
+        Some(ids) if ids.len() >= MIN_IDS_TO_SHARE => ids
+            .chunks((ids.len() / ID_PARTS).max(MIN_IDS_TO_SHARE / 2))
+            .map(Part::Ids)
+            .collect(),
+        Some(ids) => vec![Part::Ids(ids)],
+    };
+    if parts.len() > 1 {
+        return in_turns(ctx, kind, filter, &keep, &parts, visit);
     }
+    let store = ctx.store;
+    for part in &parts {
+        each_record(store, kind, part, &keep, &mut |record, derived| {
+            if !passes(ctx, &record, derived.as_ref(), filter)? {
+                return Ok(true);
+            }
+            visit(ctx, &record, derived.as_ref())
+        })?;
+    }
+    Ok(())
 }
+
+/// A scan is cut into up to 2^6 = 64 id ranges, read in turns.
+const RANGE_SPLIT_DEPTH: u32 = 6;
+/// A list of ids is cut into about this many runs, read in turns.
+const ID_PARTS: usize = 16;
 
 /// Fewest ids worth a second thread (starting one costs tens of µs).
 const MIN_IDS_TO_SHARE: usize = 256;
@@ -472,81 +481,115 @@ fn passes(
         })
 }
 
-/// Rows found by the second half's thread, sent to the caller's in batches.
-type RowBatch = Result<Vec<(Record, Option<Derived>)>, crate::Error>;
+/// What the second thread sends for each part it reads: its rows in
+/// batches, then the end of the part (or the error that stopped it).
+enum Found {
+    Rows(Vec<(Record, Option<Derived>)>),
+    EndOfPart,
+    Failed(crate::Error),
+}
 
-/// Records per batch, and batches in flight: the second half gets at most
-/// this many rows ahead (~8k records, a few MiB) while the first half
-/// is still being visited.
-const BATCH_ROWS: usize = 1024;
+/// Rows per batch, and batches in flight: the second thread gets at most
+/// this many rows (~4k) ahead of the one visiting them.
+const BATCH_ROWS: usize = 512;
 const BATCHES_AHEAD: usize = 8;
 
-/// Reads two parts on two threads: this one reads, filters and visits the
-/// first; another reads and filters the second meanwhile, and hands its
-/// rows over in order once the first is done. Reading sled's nodes and
-/// decoding records is most of the work, so the second core halves it.
-fn in_halves(
+/// Reads `parts` (in id order) on two threads, in turns: this thread reads,
+/// filters and visits the even parts; another reads and filters the odd
+/// ones meanwhile, and hands each over in order when its turn comes.
+/// Reading sled's nodes and decoding records is most of the work, so the
+/// second core takes half of it, while memory stays at a few thousand rows
+/// whatever the size of the result.
+fn in_turns(
     ctx: &mut Ctx<'_>,
     kind: Kind,
     filter: Option<&Expr>,
     keep: &(dyn Fn(&[u8]) -> bool + Sync),
-    first: Part<'_>,
-    second: Part<'_>,
+    parts: &[Part<'_>],
     visit: &mut RowVisitor<'_>,
 ) -> Result<(), crate::Error> {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     let store = ctx.store;
     let as_of = ctx.as_of;
-    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let (batches, received) = std::sync::mpsc::sync_channel::<RowBatch>(BATCHES_AHEAD);
+        let (found, received) = std::sync::mpsc::sync_channel::<Found>(BATCHES_AHEAD);
         let stop = &stop;
         scope.spawn(move || {
             let mut ctx = Ctx::new(store, as_of);
-            let mut batch = Vec::with_capacity(BATCH_ROWS);
-            let found = each_record(store, kind, &second, keep, &mut |record, derived| {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    return Ok(false);
-                }
-                if passes(&mut ctx, &record, derived.as_ref(), filter)? {
-                    batch.push((record, derived));
-                    if batch.len() == BATCH_ROWS {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-                        // A failed send: the first half stopped, and so do we.
-                        return Ok(batches.send(Ok(full)).is_ok());
+            for part in parts.iter().skip(1).step_by(2) {
+                let mut batch = Vec::with_capacity(BATCH_ROWS);
+                let read = each_record(store, kind, part, keep, &mut |record, derived| {
+                    if stop.load(Relaxed) {
+                        return Ok(false);
                     }
+                    if passes(&mut ctx, &record, derived.as_ref(), filter)? {
+                        batch.push((record, derived));
+                        if batch.len() == BATCH_ROWS {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                            // A failed send: the visiting thread stopped, and so do we.
+                            return Ok(found.send(Found::Rows(full)).is_ok());
+                        }
+                    }
+                    Ok(true)
+                });
+                let ended = match read {
+                    Err(e) => {
+                        let _ = found.send(Found::Failed(e));
+                        return;
+                    }
+                    Ok(()) => found
+                        .send(Found::Rows(batch))
+                        .and_then(|()| found.send(Found::EndOfPart)),
+                };
+                if ended.is_err() || stop.load(Relaxed) {
+                    return;
                 }
-                Ok(true)
-            });
-            let last = match found {
-                Ok(()) if batch.is_empty() => return,
-                Ok(()) => Ok(batch),
-                Err(e) => Err(e),
-            };
-            let _ = batches.send(last);
-        });
-        let mut visit_both = || -> Result<(), crate::Error> {
-            let mut going = true;
-            each_record(store, kind, &first, keep, &mut |record, derived| {
-                going = !passes(ctx, &record, derived.as_ref(), filter)?
-                    || visit(ctx, &record, derived.as_ref())?;
-                Ok(going)
-            })?;
-            if !going {
-                return Ok(());
             }
-            for batch in received.iter() {
-                for (record, derived) in batch? {
-                    if !visit(ctx, &record, derived.as_ref())? {
-                        return Ok(());
+        });
+        let mut visit_all = || -> Result<(), crate::Error> {
+            for (i, part) in parts.iter().enumerate() {
+                let mut going = true;
+                if i % 2 == 0 {
+                    each_record(store, kind, part, keep, &mut |record, derived| {
+                        going = !passes(ctx, &record, derived.as_ref(), filter)?
+                            || visit(ctx, &record, derived.as_ref())?;
+                        Ok(going)
+                    })?;
+                } else {
+                    loop {
+                        match received.recv() {
+                            Ok(Found::Rows(rows)) => {
+                                for (record, derived) in rows {
+                                    if going {
+                                        going = visit(ctx, &record, derived.as_ref())?;
+                                    }
+                                }
+                            }
+                            Ok(Found::EndOfPart) => break,
+                            Ok(Found::Failed(e)) => return Err(e),
+                            Err(_) => {
+                                return Err(crate::Error::Io(
+                                    "the second reading thread ended early".into(),
+                                ));
+                            }
+                        }
+                        if !going {
+                            break;
+                        }
                     }
+                }
+                if !going {
+                    return Ok(());
                 }
             }
             Ok(())
         };
-        let outcome = visit_both();
+        let outcome = visit_all();
         // Ends the other thread however this one ended: it sees the flag
         // between records, or a failed send once `received` is dropped.
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        stop.store(true, Relaxed);
         drop(received);
         outcome
     })

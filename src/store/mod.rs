@@ -382,21 +382,31 @@ impl Store {
         Ok(scan)
     }
 
-    /// An id that splits the records of `kind` into two parts of roughly
-    /// equal key range (the byte-wise midpoint of its first and last
-    /// blocks' keys), for scanning them on two threads; `None` when they
-    /// fit in one block.
-    pub fn split_point(&self, kind: Kind) -> Result<Option<Vec<u8>>, StoreError> {
+    /// Up to `2^depth − 1` ids, ascending, that cut the records of `kind`
+    /// into parts of roughly equal key range (byte-wise midpoints between
+    /// the first and last blocks' keys), for reading the parts on two
+    /// threads; none when the records fit in one block.
+    pub fn split_points(&self, kind: Kind, depth: u32) -> Result<Vec<Vec<u8>>, StoreError> {
+        fn split(a: &[u8], b: &[u8], depth: u32, out: &mut Vec<Vec<u8>>) {
+            let m = keys::midpoint(a, b);
+            if depth == 0 || m.as_slice() <= a || m.as_slice() >= b {
+                return;
+            }
+            split(a, &m, depth - 1, out);
+            out.push(m.clone());
+            split(&m, b, depth - 1, out);
+        }
         let map = MapId::Records(kind);
         let [b, m] = map.prefix();
         let mut blocks = self.tree().range(map.prefix().to_vec()..vec![b, m + 1]);
         let (Some(first), Some(last)) =
             (blocks.next().transpose()?, blocks.next_back().transpose()?)
         else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
-        let mid = keys::midpoint(&first.0[2..], &last.0[2..]);
-        Ok((mid.as_slice() > &first.0[2..]).then_some(mid))
+        let mut points = Vec::new();
+        split(&first.0[2..], &last.0[2..], depth, &mut points);
+        Ok(points)
     }
 
     /// The entries of an index whose key starts with `prefix` (an encoded
