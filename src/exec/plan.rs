@@ -643,23 +643,16 @@ pub fn run_query(
     } else {
         q.select.iter().map(|f| path(f).join(".")).collect()
     };
-    let column_paths: Vec<Vec<String>> = columns
-        .iter()
-        .map(|c| c.split('.').map(str::to_owned).collect())
-        .collect();
+    // Split once per statement, not once per row.
+    let column_paths: Vec<Vec<&str>> = columns.iter().map(|c| c.split('.').collect()).collect();
     let offset = q.offset.as_ref().map_or(0, |o| o.node) as usize;
     let limit = q.limit.as_ref().map(|l| l.node as usize);
     let wanted = limit.map(|l| l.saturating_add(offset));
     let mut kept: Vec<Kept> = Vec::new();
-    let order: Vec<(Vec<String>, bool)> = q
+    let order: Vec<(Vec<&str>, bool)> = q
         .order_by
         .iter()
-        .map(|k| {
-            (
-                path(&k.field).into_iter().map(str::to_owned).collect(),
-                k.descending,
-            )
-        })
+        .map(|k| (path(&k.field), k.descending))
         .collect();
     let compare_kept = |a: &Kept, b: &Kept| -> Ordering {
         for (i, (_, desc)) in order.iter().enumerate() {
@@ -723,13 +716,7 @@ pub fn run_query(
             &mut |ctx, record, derived| {
                 let keys = order
                     .iter()
-                    .map(|(p, _)| {
-                        ctx.value(
-                            record,
-                            derived,
-                            &p.iter().map(String::as_str).collect::<Vec<_>>(),
-                        )
-                    })
+                    .map(|(p, _)| ctx.value(record, derived, p))
                     .collect::<Result<Vec<_>, _>>()?;
                 let row = row_values(ctx, record, derived, &column_paths)?;
                 kept.push(Kept {
@@ -768,7 +755,7 @@ fn top_by_confidence(
     ctx: &mut Ctx<'_>,
     q: &Query,
     wanted: Option<usize>,
-    columns: &[Vec<String>],
+    columns: &[Vec<&str>],
 ) -> Result<Option<Vec<Vec<Value>>>, crate::Error> {
     let (Some(wanted), [key]) = (wanted, q.order_by.as_slice()) else {
         return Ok(None);
@@ -842,18 +829,11 @@ fn row_values(
     ctx: &mut Ctx<'_>,
     record: &Record,
     derived: Option<&Derived>,
-    columns: &[Vec<String>],
+    columns: &[Vec<&str>],
 ) -> Result<Vec<Value>, crate::Error> {
     columns
         .iter()
-        .map(|p| {
-            ctx.value(
-                record,
-                derived,
-                &p.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
-            .map_err(Into::into)
-        })
+        .map(|p| ctx.value(record, derived, p).map_err(Into::into))
         .collect()
 }
 
