@@ -11,12 +11,13 @@
 //! entries = count:varint { shared:varint unshared:varint value_len:varint key_suffix value }
 //! ```
 //!
-//! Blocks of records are stored LZ4-compressed when that saves a tenth or
-//! more (records repeat model, benchmark and source names: they shrink ~3×).
-//! sled reads whole nodes of up to 16 values and keeps every node a process
-//! reads in memory, so smaller blocks mean fewer bytes read and held. Index
-//! and derived blocks stay plain: their front-coded keys and numbers shrink
-//! little, and index-driven plans read many of them for few rows.
+//! Blocks of records and of derived values are stored LZ4-compressed when
+//! that saves a tenth or more (records repeat model, benchmark and source
+//! names and shrink ~3×; most claims' derived values are alike). sled reads
+//! whole nodes of up to 16 values and keeps every node a process reads in
+//! memory, so smaller blocks mean fewer bytes read and held. Index blocks
+//! stay plain: their front-coded keys shrink little, and index-driven plans
+//! read many of them for few rows (packing them slowed such queries).
 //!
 //! **Range rule.** A block owns the keys from its first key up to (not
 //! including) the next block's first key; entries past that are ignored.
@@ -45,10 +46,11 @@ pub struct BlockBuilder {
 }
 
 impl BlockBuilder {
-    /// A builder for the blocks of `map`: packed for records, plain otherwise.
+    /// A builder for the blocks of `map`: packed for records and derived
+    /// values, plain for indexes.
     pub fn for_map(map: MapId) -> BlockBuilder {
         BlockBuilder {
-            pack: matches!(map, MapId::Records(_)),
+            pack: matches!(map, MapId::Records(_) | MapId::Derived),
             ..BlockBuilder::default()
         }
     }
