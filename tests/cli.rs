@@ -450,4 +450,36 @@ fn export_writes_into_a_pipe_or_through_a_link_instead_of_replacing_it() {
             .is_symlink()
     );
     assert_eq!(std::fs::read(&real).expect("reads"), expected);
+
+    // A dangling link: the file it names is made, the link stays.
+    let missing = dir.path().join("missing.jsonl");
+    let dangling = dir.path().join("dangling.jsonl");
+    std::os::unix::fs::symlink(&missing, &dangling).expect("links");
+    let out = evident(
+        &db,
+        &["export", "-o", dangling.to_str().expect("utf-8 path")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let kind = std::fs::symlink_metadata(&dangling)
+        .expect("link")
+        .file_type();
+    assert!(kind.is_symlink(), "the link was replaced by a {kind:?}");
+    assert_eq!(std::fs::read(&missing).expect("reads"), expected);
+
+    // `-o /dev/stdout` with standard output sent to a file: that file gets
+    // the records and stays the same file (it is not renamed over).
+    use std::os::unix::fs::MetadataExt;
+    let target = dir.path().join("stdout.jsonl");
+    let file = std::fs::File::create(&target).expect("creates");
+    let inode = file.metadata().expect("metadata").ino();
+    let status = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--db")
+        .arg(&db)
+        .args(["export", "-o", "/dev/stdout"])
+        .stdout(file)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    assert_eq!(std::fs::metadata(&target).expect("metadata").ino(), inode);
+    assert_eq!(std::fs::read(&target).expect("reads"), expected);
 }

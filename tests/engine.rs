@@ -670,3 +670,64 @@ fn scans_split_across_threads_agree_with_the_records() {
         assert_eq!(serde_json::to_value(&alone).expect("json")[0], *row);
     }
 }
+
+/// `~` on every text field finds exactly the records whose value contains
+/// the text, ignoring case — whatever the field's stored form (a stance is
+/// stored as a code, which a search of raw bytes cannot see).
+#[test]
+fn contains_agrees_with_the_values_on_every_text_field() {
+    use evident::model::Kind;
+    use evident::model::schema::{self, FieldType};
+    let (_dir, db) = temp_db();
+    import_str(&db, SEED).expect("seed imports");
+    let json = |q: &str| serde_json::to_value(db.query(q).expect(q)).expect("json");
+    let mut checked = 0;
+    for kind in [Kind::Source, Kind::Claim, Kind::Evidence, Kind::Result] {
+        let collection = match kind {
+            Kind::Source => "sources",
+            Kind::Claim => "claims",
+            Kind::Evidence => "evidence",
+            Kind::Result => "results",
+        };
+        for field in schema::fields(kind) {
+            if field.ty != FieldType::String {
+                continue;
+            }
+            let rows = json(&format!("{collection} select id, {}", field.name));
+            let values: Vec<(String, String)> = rows
+                .as_array()
+                .expect("rows")
+                .iter()
+                .filter_map(|r| {
+                    Some((
+                        r["id"].as_str()?.to_owned(),
+                        r[field.name].as_str()?.to_owned(),
+                    ))
+                })
+                .collect();
+            // A needle from the middle of some value, in another case.
+            let Some((_, sample)) = values.iter().find(|(_, v)| v.chars().count() >= 4) else {
+                continue;
+            };
+            let needle: String = sample
+                .chars()
+                .skip(1)
+                .take(3)
+                .collect::<String>()
+                .to_uppercase();
+            let mut expected: Vec<String> = values
+                .iter()
+                .filter(|(_, v)| v.to_lowercase().contains(&needle.to_lowercase()))
+                .map(|(id, _)| id.clone())
+                .collect();
+            expected.sort();
+            let found = query_ids(
+                &db,
+                &format!("{collection} where {} ~ {needle:?}", field.name),
+            );
+            assert_eq!(found, expected, "{collection}.{} ~ {needle:?}", field.name);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} fields checked");
+}

@@ -73,29 +73,41 @@ pub fn write_import_report(
     );
 }
 
-/// Exports every record to `path` (gzip-compressed when it ends in `.gz`),
-/// written beside it and renamed, so a failed export leaves no half file.
+/// Exports every record to `path` (gzip-compressed when it ends in `.gz`).
+/// A plain file is written beside it and renamed into place, so a failed
+/// export leaves no half file; a link, device or pipe is written through.
 /// Returns how many records were written.
 pub fn export_to_file(db: &Database, path: &Path) -> Result<u64, String> {
-    // Through a symbolic link, the file it names is the one replaced.
-    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
-        // A device or a pipe (`-o /dev/stdout`): written to, never replaced.
-        let in_target = |e: io::Error| format!("{}: {e}", path.display());
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&target)
-            .map_err(in_target)?;
-        return write_export(db, path, file).map_err(|e| e.to_string());
+    let in_path = |e: io::Error| format!("{}: {e}", path.display());
+    let plain_file = match std::fs::symlink_metadata(path) {
+        Ok(m) => m.is_file(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+        Err(e) => return Err(in_path(e)),
+    };
+    if !plain_file {
+        // A link, device or pipe (`-o /dev/stdout`, `-o /dev/null`): written
+        // through, as `cp` would, never replaced.
+        let file = File::create(path).map_err(in_path)?;
+        return write_export(db, path, file);
     }
-    let mut partial = target.as_os_str().to_owned();
+    let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    let written = File::create(&partial)
-        .map_err(|e| format!("{}: {e}", partial.display()))
+    let in_partial = |e: io::Error| format!("{}: {e}", partial.display());
+    // A leftover of an interrupted export goes; a new one is made afresh
+    // (never by following a link someone left under that name).
+    match std::fs::remove_file(&partial) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(in_partial(e)),
+        _ => {}
+    }
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&partial)
+        .map_err(in_partial)
         .and_then(|file| write_export(db, path, file))
         .and_then(|n| {
-            std::fs::rename(&partial, &target).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::rename(&partial, path).map_err(in_path)?;
             Ok(n)
         });
     if written.is_err() {

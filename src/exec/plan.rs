@@ -517,9 +517,12 @@ fn in_turns(
         let stop = &stop;
         scope.spawn(move || {
             let mut ctx = Ctx::new(store, as_of);
+            // Once stopped, every record goes to the closure below, which
+            // ends the part: a selective `keep` would otherwise read on.
+            let keep = |bytes: &[u8]| stop.load(Relaxed) || keep(bytes);
             for part in parts.iter().skip(1).step_by(2) {
                 let mut batch = Vec::with_capacity(BATCH_ROWS);
-                let read = each_record(store, kind, part, keep, &mut |record, derived| {
+                let read = each_record(store, kind, part, &keep, &mut |record, derived| {
                     if stop.load(Relaxed) {
                         return Ok(false);
                     }
@@ -596,8 +599,9 @@ fn in_turns(
 }
 
 /// The ASCII needles of `field ~ "text"` conjuncts on fields stored in the
-/// record itself (not derived, not reached through a reference): a record
-/// whose bytes do not hold one cannot match.
+/// record itself as their text (not derived, not an enum's code, not
+/// reached through a reference): a record whose bytes do not hold one
+/// cannot match.
 fn stored_needles(kind: Kind, filter: Option<&Expr>) -> Vec<Vec<u8>> {
     let Some(filter) = filter else {
         return Vec::new();
@@ -608,7 +612,8 @@ fn stored_needles(kind: Kind, filter: Option<&Expr>) -> Vec<Vec<u8>> {
             Expr::Contains { field, needle } if field.path.len() == 1 => {
                 let def = schema::field(kind, &field.path[0].node)?;
                 let needle = needle.node.to_lowercase();
-                (!def.derived && needle.is_ascii()).then(|| needle.into_bytes())
+                (!def.derived && !def.stored_as_code && needle.is_ascii())
+                    .then(|| needle.into_bytes())
             }
             _ => None,
         })

@@ -48,6 +48,9 @@ pub struct FieldDef {
     pub derived: bool,
     /// The values it conventionally takes, for suggestions and completion.
     pub known_values: &'static [&'static str],
+    /// Stored as a code (an enum), not as its text: a search of a record's
+    /// raw bytes cannot see its text.
+    pub stored_as_code: bool,
 }
 
 const fn stored(name: &'static str, ty: FieldType) -> FieldDef {
@@ -56,6 +59,7 @@ const fn stored(name: &'static str, ty: FieldType) -> FieldDef {
         ty,
         derived: false,
         known_values: &[],
+        stored_as_code: false,
     }
 }
 
@@ -65,6 +69,7 @@ const fn derived(name: &'static str, ty: FieldType) -> FieldDef {
         ty,
         derived: true,
         known_values: &[],
+        stored_as_code: false,
     }
 }
 
@@ -127,6 +132,7 @@ const EVIDENCE_FIELDS: &[FieldDef] = &[
     stored("source", FieldType::Ref(Kind::Source)),
     FieldDef {
         known_values: STANCES,
+        stored_as_code: true,
         ..stored("stance", FieldType::String)
     },
     stored("strength", FieldType::Number),

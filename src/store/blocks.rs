@@ -148,12 +148,17 @@ impl BlockReader {
             Some(&PLAIN) => (Entries::Stored(block), 1),
             Some(&PACKED) => {
                 let mut pos = 1;
+                // LZ4 expands at most 255×: a larger size is damage, and
+                // is refused before anything that size is allocated.
+                let packed_len = block.len().saturating_sub(pos);
                 let raw_len = get_varint(&block, &mut pos)
                     .and_then(|n| usize::try_from(n).ok())
-                    .filter(|&n| n <= super::codec::DECODE_LIMIT)
+                    .filter(|&n| n <= super::codec::DECODE_LIMIT && n <= packed_len * 255)
                     .ok_or_else(|| damaged("packed block header"))?;
                 let entries = lz4_flex::decompress(&block[pos..], raw_len)
-                    .map_err(|_| damaged("packed block"))?;
+                    .ok()
+                    .filter(|entries| entries.len() == raw_len)
+                    .ok_or_else(|| damaged("packed block"))?;
                 (Entries::Unpacked(entries), 0)
             }
             _ => return Err(damaged("block encoding")),
@@ -343,7 +348,12 @@ impl Cursor {
             && match &self.end {
                 BlockEnd::At(end) => target < end.as_slice(),
                 BlockEnd::MapEnd => true,
-                BlockEnd::Unknown => false,
+                // Targets never go back, so one at or before the key the
+                // block was found for is in it (a fresh cursor's first seek).
+                BlockEnd::Unknown => self
+                    .sure_through
+                    .as_deref()
+                    .is_some_and(|through| target <= through),
             };
         if !within {
             self.position(target)?;
