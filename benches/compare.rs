@@ -1898,6 +1898,41 @@ mod harness {
         Ok(row)
     }
 
+    /// Imports a data set (timed, if selected; or reused with `--reuse`)
+    /// and runs its queries, adding their rows and its disk sizes.
+    fn run_dataset(
+        mut ds: Dataset,
+        queries: &[QuerySpec],
+        opts: &Options,
+        rows: &mut Vec<Row>,
+        disks: &mut Vec<(String, Option<u64>, u64)>,
+    ) -> Res<()> {
+        let timed = opts.selected(&format!("import-{}", ds.label));
+        let row = if !timed && opts.reuse && reusable(&mut ds) {
+            eprintln!(
+                "  reusing {} and {}",
+                ds.evident_db.display(),
+                ds.sqlite_db.display()
+            );
+            None
+        } else {
+            Some(import(&mut ds, if timed { opts.runs } else { 1 })?)
+        };
+        if let (true, Some(row)) = (timed, row) {
+            rows.push(row);
+            disks.push((
+                ds.label.to_string(),
+                ds.evident_ok.then(|| disk_bytes(&ds.evident_db)),
+                disk_bytes(&ds.sqlite_db),
+            ));
+        }
+        for q in queries {
+            eprintln!("  {}", q.name);
+            rows.push(run_query(&ds, q, opts.runs)?);
+        }
+        Ok(())
+    }
+
     /// Whether both databases of `ds` are there from an earlier run; marks
     /// them usable if so.
     fn reusable(ds: &mut Dataset) -> bool {
@@ -2132,7 +2167,7 @@ mod harness {
             notes.push(format!(
                 "mteb: {lines} lines; point id `{point}`; model filter `{model}`"
             ));
-            let mut ds = Dataset {
+            let ds = Dataset {
                 label: "mteb",
                 file,
                 evident_db: work.join(format!("mteb-{scale_tag}.evident")),
@@ -2140,29 +2175,7 @@ mod harness {
                 evident_ok: false,
                 sqlite_ok: false,
             };
-            let timed = opts.selected("import-mteb");
-            let row = if !timed && opts.reuse && reusable(&mut ds) {
-                eprintln!(
-                    "  reusing {} and {}",
-                    ds.evident_db.display(),
-                    ds.sqlite_db.display()
-                );
-                None
-            } else {
-                Some(import(&mut ds, if timed { opts.runs } else { 1 })?)
-            };
-            if let (true, Some(row)) = (timed, row) {
-                rows.push(row);
-                disks.push((
-                    "mteb".to_string(),
-                    ds.evident_ok.then(|| disk_bytes(&ds.evident_db)),
-                    disk_bytes(&ds.sqlite_db),
-                ));
-            }
-            for q in &queries {
-                eprintln!("  {}", q.name);
-                rows.push(run_query(&ds, q, opts.runs)?);
-            }
+            run_dataset(ds, &queries, &opts, &mut rows, &mut disks)?;
         }
 
         // --- Synthetic claims and evidence.
@@ -2187,7 +2200,7 @@ mod harness {
                 .into_iter()
                 .filter(|q| opts.selected(q.name))
                 .collect();
-            let mut ds = Dataset {
+            let ds = Dataset {
                 label: "synth",
                 file,
                 evident_db: work.join(format!("synth-{scale_tag}.evident")),
@@ -2195,29 +2208,7 @@ mod harness {
                 evident_ok: false,
                 sqlite_ok: false,
             };
-            let timed = opts.selected("import-synth");
-            let row = if !timed && opts.reuse && reusable(&mut ds) {
-                eprintln!(
-                    "  reusing {} and {}",
-                    ds.evident_db.display(),
-                    ds.sqlite_db.display()
-                );
-                None
-            } else {
-                Some(import(&mut ds, if timed { opts.runs } else { 1 })?)
-            };
-            if let (true, Some(row)) = (timed, row) {
-                rows.push(row);
-                disks.push((
-                    "synth".to_string(),
-                    ds.evident_ok.then(|| disk_bytes(&ds.evident_db)),
-                    disk_bytes(&ds.sqlite_db),
-                ));
-            }
-            for q in &queries {
-                eprintln!("  {}", q.name);
-                rows.push(run_query(&ds, q, opts.runs)?);
-            }
+            run_dataset(ds, &queries, &opts, &mut rows, &mut disks)?;
         }
 
         if rows.is_empty() {
