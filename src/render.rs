@@ -1,6 +1,6 @@
 //! Writes statement outputs in the formats of SPEC 4.3 to any `Write`.
 
-use crate::exec::output::Output;
+use crate::exec::output::{Output, RowRef};
 use std::io::{self, Write};
 
 /// Output formats.
@@ -68,8 +68,7 @@ pub fn write_output(
 pub struct RowWriter {
     format: Format,
     rows: u64,
-    /// `"column":` for each column, JSON-escaped once per statement.
-    json_keys: Vec<Vec<u8>>,
+    columns: Vec<String>,
     /// One row's bytes, reused: a row reaches `out` in one write instead
     /// of one per JSON token.
     buf: Vec<u8>,
@@ -92,21 +91,10 @@ impl RowWriter {
             )?,
             _ => {}
         }
-        let json_keys = match format {
-            Format::Json | Format::Jsonl => columns
-                .iter()
-                .map(|c| {
-                    let mut key = serde_json::to_vec(c)?;
-                    key.push(b':');
-                    Ok(key)
-                })
-                .collect::<io::Result<_>>()?,
-            Format::Csv | Format::Table => Vec::new(),
-        };
         Ok(RowWriter {
             format,
             rows: 0,
-            json_keys,
+            columns: columns.to_vec(),
             buf: Vec::new(),
         })
     }
@@ -117,22 +105,13 @@ impl RowWriter {
         self.rows += 1;
         match self.format {
             Format::Json | Format::Jsonl => {
-                // The bytes of `RowRef`'s serialisation, with the keys
-                // encoded once in `begin`.
                 let buf = &mut self.buf;
                 buf.clear();
                 if self.format == Format::Json && !first {
                     buf.push(b',');
                 }
-                buf.push(b'{');
-                for (i, (key, value)) in self.json_keys.iter().zip(row).enumerate() {
-                    if i > 0 {
-                        buf.push(b',');
-                    }
-                    buf.extend_from_slice(key);
-                    serde_json::to_writer(&mut *buf, value)?;
-                }
-                buf.push(b'}');
+                let columns = &self.columns;
+                serde_json::to_writer(&mut *buf, &RowRef { columns, row })?;
                 if self.format == Format::Jsonl {
                     buf.push(b'\n');
                 }

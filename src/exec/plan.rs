@@ -374,45 +374,34 @@ fn for_each_row(
     };
     let needles = stored_needles(kind, filter);
     let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
-    let ids = match source {
-        Source::Scan => None,
-        // (`Matches` became `Ids` above; with no filter there is none.)
-        Source::Ids(ids) | Source::Matches(ids, _) => Some(ids),
-    };
     // Parts read in turns by two threads, when there is enough to share.
-    let parts: Vec<Part<'_>> = match &ids {
-        None => {
-            let points = store.split_points(kind, RANGE_SPLIT_DEPTH)?;
+    // (`Matches` became `Ids` above; with no filter there is none.)
+    let parts: Vec<Part<'_>> = match &source {
+        Source::Scan => {
             let mut from = Vec::new();
-            let mut parts = Vec::with_capacity(points.len() + 1);
-            for point in points {
-                parts.push(Part::Range(
-                    std::mem::replace(&mut from, point.clone()),
-                    Some(point),
-                ));
+            let mut parts = Vec::new();
+            for point in store.split_points(kind, RANGE_SPLIT_DEPTH)? {
+                let start = std::mem::replace(&mut from, point.clone());
+                parts.push(Part::Range(start, Some(point)));
             }
             parts.push(Part::Range(from, None));
             parts
         }
-        Some(ids) if ids.len() >= MIN_IDS_TO_SHARE => ids
+        Source::Ids(ids) | Source::Matches(ids, _) if ids.len() >= MIN_IDS_TO_SHARE => ids
             .chunks((ids.len() / ID_PARTS).max(MIN_IDS_TO_SHARE / 2))
             .map(Part::Ids)
             .collect(),
-        Some(ids) => vec![Part::Ids(ids)],
+        Source::Ids(ids) | Source::Matches(ids, _) => vec![Part::Ids(ids)],
     };
-    if parts.len() > 1 {
-        return in_turns(ctx, kind, filter, &keep, &parts, visit);
-    }
-    let store = ctx.store;
-    for part in &parts {
-        each_record(store, kind, part, &keep, &mut |record, derived| {
+    match parts.as_slice() {
+        [only] => each_record(store, kind, only, &keep, &mut |record, derived| {
             if !passes(ctx, &record, derived.as_ref(), filter)? {
                 return Ok(true);
             }
             visit(ctx, &record, derived.as_ref())
-        })?;
+        }),
+        _ => in_turns(ctx, kind, filter, &keep, &parts, visit),
     }
-    Ok(())
 }
 
 /// A scan is cut into up to 2^6 = 64 id ranges, read in turns.
@@ -453,7 +442,7 @@ fn each_record(
             // The ids are sorted, so one forward-seeking walk reads each
             // block once however many of its records are wanted.
             let first = ids.first().map_or("", String::as_str);
-            let mut walk = store.scan_from(kind, first)?;
+            let mut walk = store.scan_between(kind, first.as_bytes(), None)?;
             for id in *ids {
                 let Some((record, derived)) = walk.seek_record(id)? else {
                     continue;

@@ -217,7 +217,7 @@ fn damaged(what: &str) -> StoreError {
 }
 
 /// The sled key just past every block key of `map`.
-fn map_end(map: MapId) -> [u8; 2] {
+pub(crate) fn map_end(map: MapId) -> [u8; 2] {
     let [b, m] = map.prefix();
     [b, m + 1]
 }

@@ -365,11 +365,6 @@ impl Store {
         RecordScan::new(self, kind, &[])
     }
 
-    /// The records of a kind with id ≥ `from`, in id order.
-    pub fn scan_from(&self, kind: Kind, from: &str) -> Result<RecordScan<'_>, StoreError> {
-        RecordScan::new(self, kind, from.as_bytes())
-    }
-
     /// The records of a kind with `from` ≤ id (< `until`, if given), in id order.
     pub fn scan_between(
         &self,
@@ -397,15 +392,22 @@ impl Store {
             split(&m, b, depth - 1, out);
         }
         let map = MapId::Records(kind);
-        let [b, m] = map.prefix();
-        let mut blocks = self.tree().range(map.prefix().to_vec()..vec![b, m + 1]);
+        let mut blocks = self
+            .tree()
+            .range(map.prefix().to_vec()..blocks::map_end(map).to_vec());
         let (Some(first), Some(last)) =
             (blocks.next().transpose()?, blocks.next_back().transpose()?)
         else {
             return Ok(Vec::new());
         };
+        let prefix_len = map.prefix().len();
         let mut points = Vec::new();
-        split(&first.0[2..], &last.0[2..], depth, &mut points);
+        split(
+            &first.0[prefix_len..],
+            &last.0[prefix_len..],
+            depth,
+            &mut points,
+        );
         Ok(points)
     }
 

@@ -33,7 +33,7 @@ fn empty_scripts_are_errors() {
 
 #[test]
 fn scripts_split_on_semicolons() {
-    let s = parse_script(";claims;; sources ;\n-- done\n").unwrap();
+    let s = parse_script(";claims;; sources ;\n-- done\n").expect("parses");
     assert_eq!(s.len(), 2);
     assert_eq!(s[0].span, 1..7);
     assert_eq!(s[1].span, 10..17);
@@ -297,7 +297,7 @@ fn values() {
     assert_eq!(value("2.5E-2"), Literal::Number(0.025));
     assert_eq!(
         value("2024-02-29"),
-        Literal::Date(Date::parse("2024-02-29").unwrap())
+        Literal::Date(Date::parse("2024-02-29").expect("a leap day"))
     );
     assert_eq!(value("TRUE"), Literal::Bool(true));
     assert_eq!(value("false"), Literal::Bool(false));
