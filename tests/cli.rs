@@ -483,3 +483,28 @@ fn export_writes_into_a_pipe_or_through_a_link_instead_of_replacing_it() {
     assert_eq!(std::fs::metadata(&target).expect("metadata").ino(), inode);
     assert_eq!(std::fs::read(&target).expect("reads"), expected);
 }
+
+#[test]
+fn a_reader_that_leaves_early_is_not_an_error() {
+    // `evident demo | head`: the pipe closes before the first line.
+    for args in [&["demo"][..], &["query", "count claims; claims"]] {
+        let (_dir, db) = seeded();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("waits");
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert!(
+            !text(&out.stderr).contains("panicked"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -372,15 +372,19 @@ pub fn demo() -> ExitCode {
         repl::run(&db, None, Some(&banner))
     } else {
         let mut ok = true;
+        let mut out = io::stdout().lock();
         for q in DEMO_QUESTIONS {
-            println!("-- {q}");
-            ok &= run_script(
-                &db,
-                q,
-                Format::Table,
-                &mut io::stdout().lock(),
-                &mut io::stderr(),
-            );
+            match writeln!(out, "-- {q}") {
+                Ok(()) => {}
+                // The reader went away (`| head`): not an error of ours.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break,
+                Err(e) => {
+                    eprintln!("could not write the output: {e}");
+                    ok = false;
+                    break;
+                }
+            }
+            ok &= run_script(&db, q, Format::Table, &mut out, &mut io::stderr());
         }
         if ok {
             ExitCode::SUCCESS
