@@ -9,7 +9,7 @@ use crate::model::schema::{self, FieldType};
 use crate::model::{Derived, Kind, Record, Status};
 use crate::query::ast::{CompareOp, Count, Expr, Literal, Query};
 use crate::store::keys::{self, IndexId};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, decode_claim_row};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -22,6 +22,9 @@ enum Source {
     /// These ids (sorted, distinct), which are exactly the records that
     /// satisfy the filter's conjunct number `.1`: only the rest is checked.
     Matches(Vec<String>, usize),
+    /// The claims in one value's run of an index holding claim rows (so
+    /// in id order), read from the index alone.
+    Rows(IndexRanges),
 }
 
 /// Ranges of index keys that hold every row a conjunct can match.
@@ -29,6 +32,9 @@ struct IndexRanges {
     index: IndexId,
     /// (start, end-exclusive) key ranges; `None` end means to the end of the index.
     ranges: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Whether the conjunct is `field = one value`: one range, whose
+    /// entries come in id order.
+    one_value: bool,
 }
 
 /// The index ranges for one conjunct, if it is an indexed condition.
@@ -105,7 +111,12 @@ fn index_ranges(kind: Kind, expr: &Expr, as_of: bool) -> Option<IndexRanges> {
     if op != CompareOp::Eq && !fixed_width {
         return None;
     }
-    Some(IndexRanges { index, ranges })
+    let one_value = op == CompareOp::Eq && ranges.len() == 1;
+    Some(IndexRanges {
+        index,
+        ranges,
+        one_value,
+    })
 }
 
 /// The smallest key greater than every key starting with `prefix`.
@@ -204,11 +215,10 @@ fn choose_source(
         .iter()
         .filter_map(|p| index_ranges(kind, p, as_of))
         .min_by_key(|r| index_rank(r.index));
-    if let Some(ranges) = &best
-        && index_rank(ranges.index) <= 2
-    {
-        return Ok(Source::Ids(ids_in(store, ranges)?));
-    }
+    let best = match best {
+        Some(ranges) if index_rank(ranges.index) <= 2 => return from_index(store, ranges),
+        other => other,
+    };
     if kind == Kind::Claim
         && let Some(join) = claims_citing_sources(store, &parts, as_of)?
     {
@@ -218,8 +228,18 @@ fn choose_source(
         });
     }
     match best {
-        Some(ranges) => Ok(Source::Ids(ids_in(store, &ranges)?)),
+        Some(ranges) => from_index(store, ranges),
         None => Ok(Source::Scan),
+    }
+}
+
+/// The rows of an indexed conjunct: read from the index itself when its
+/// entries hold claim rows in id order, else as the ids it lists.
+fn from_index(store: &Store, ranges: IndexRanges) -> Result<Source, StoreError> {
+    if ranges.index.holds_claim_rows() && ranges.one_value {
+        Ok(Source::Rows(ranges))
+    } else {
+        Ok(Source::Ids(ids_in(store, &ranges)?))
     }
 }
 
@@ -262,6 +282,7 @@ fn claims_citing_sources(
                     &IndexRanges {
                         index: IndexId::SourceKind,
                         ranges,
+                        one_value: false,
                     },
                 )?
             } else {
@@ -392,6 +413,11 @@ fn for_each_row(
             .map(Part::Ids)
             .collect(),
         Source::Ids(ids) | Source::Matches(ids, _) => vec![Part::Ids(ids)],
+        Source::Rows(ranges) => ranges
+            .ranges
+            .iter()
+            .map(|(start, end)| Part::Rows(ranges.index, start, end.as_deref()))
+            .collect(),
     };
     match parts.as_slice() {
         [only] => each_record(store, kind, only, &keep, &mut |record, derived| {
@@ -418,6 +444,9 @@ enum Part<'a> {
     Range(Vec<u8>, Option<Vec<u8>>),
     /// These ids (sorted, distinct).
     Ids(&'a [String]),
+    /// The claim rows of an index from the first key (inclusive) to the
+    /// second (exclusive; `None`: to the end).
+    Rows(IndexId, &'a [u8], Option<&'a [u8]>),
 }
 
 /// Calls `each` with the records of `part` (and their derived values)
@@ -448,6 +477,16 @@ fn each_record(
                     continue;
                 };
                 if !each(record, derived)? {
+                    break;
+                }
+            }
+        }
+        Part::Rows(index, from, until) => {
+            let mut cursor = store.index_cursor(*index, from)?;
+            while cursor.advance()? && until.is_none_or(|u| cursor.key() < u) {
+                store.check_interrupt()?;
+                let (record, derived) = decode_claim_row(cursor.value())?;
+                if !each(record, Some(derived))? {
                     break;
                 }
             }
@@ -743,8 +782,9 @@ pub fn run_query(
 }
 
 /// `claims … order by confidence [desc] limit N`: walks the confidence
-/// index from the right end and stops after N matching rows, instead of
-/// ordering every claim. Ties come in id order, as everywhere.
+/// index (whose entries hold the claim rows) from the right end and stops
+/// after N matching rows, instead of ordering every claim. Ties come in id
+/// order, as everywhere.
 fn top_by_confidence(
     ctx: &mut Ctx<'_>,
     q: &Query,
@@ -759,25 +799,23 @@ fn top_by_confidence(
     }
     let store = ctx.store;
     let mut rows = Vec::new();
-    // Entries of one confidence value, gathered so ties can go in id order.
-    let mut tie: Vec<String> = Vec::new();
+    // Entries (id, claim row) of one confidence value, gathered so ties
+    // can go in id order.
+    let mut tie: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut tie_value: Vec<u8> = Vec::new();
     let flush = |ctx: &mut Ctx<'_>,
-                 tie: &mut Vec<String>,
+                 tie: &mut Vec<(Vec<u8>, Vec<u8>)>,
                  rows: &mut Vec<Vec<Value>>|
      -> Result<bool, crate::Error> {
         tie.sort();
-        for id in tie.drain(..) {
-            let Some(record) = store.get_of_kind(Kind::Claim, &id)? else {
-                continue;
-            };
-            let derived = store.derived(&id)?;
+        for (_, row) in tie.drain(..) {
+            let (record, derived) = decode_claim_row(&row)?;
             if let Some(f) = &q.filter
-                && !ctx.matches(&record, derived.as_ref(), f)?
+                && !ctx.matches(&record, Some(&derived), f)?
             {
                 continue;
             }
-            rows.push(row_values(ctx, &record, derived.as_ref(), columns)?);
+            rows.push(row_values(ctx, &record, Some(&derived), columns)?);
             if rows.len() >= wanted {
                 return Ok(false);
             }
@@ -786,7 +824,7 @@ fn top_by_confidence(
     };
     // A row error stops the walk and is returned after it.
     let mut failure: Option<crate::Error> = None;
-    let mut visit = |key: &[u8], _: &[u8]| -> Result<bool, StoreError> {
+    let mut visit = |key: &[u8], row: &[u8]| -> Result<bool, StoreError> {
         let Some((value, id)) = keys::split_index_key(IndexId::ClaimConfidence, key) else {
             return Ok(true);
         };
@@ -801,7 +839,7 @@ fn top_by_confidence(
                 }
             }
         }
-        tie.push(String::from_utf8_lossy(id).into_owned());
+        tie.push((id.to_vec(), row.to_vec()));
         Ok(true)
     };
     if key.descending {

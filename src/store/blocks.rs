@@ -46,11 +46,15 @@ pub struct BlockBuilder {
 }
 
 impl BlockBuilder {
-    /// A builder for the blocks of `map`: packed for records and derived
-    /// values, plain for indexes.
+    /// A builder for the blocks of `map`: packed for records, derived
+    /// values and the indexes holding claim rows, plain for other indexes.
     pub fn for_map(map: MapId) -> BlockBuilder {
         BlockBuilder {
-            pack: matches!(map, MapId::Records(_) | MapId::Derived),
+            pack: match map {
+                MapId::Records(_) | MapId::Derived => true,
+                MapId::Index(index) => index.holds_claim_rows(),
+                MapId::GroupCounts(_) => false,
+            },
             ..BlockBuilder::default()
         }
     }

@@ -3,9 +3,9 @@
 use super::blocks::Cursor;
 use super::facts::{self, SourceCache};
 use super::keys::{self, IndexId, MapId};
-use super::write::{count_records, index_entries};
-use super::{Store, StoreError, codec, decode_record, derived_at};
-use crate::model::{Derived, Kind, Record};
+use super::write::{count_records, entry_with_derived, index_entries};
+use super::{Store, StoreError, codec, decode_record, derived_at, encode_claim_row};
+use crate::model::{Kind, Record};
 
 /// What `check` looked at and what it found wrong.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -150,17 +150,20 @@ impl Store {
         for index in IndexId::ALL {
             let kind = index.field().0;
             let mut expected: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-            if index.is_derived() {
-                let mut cursor = Cursor::all(self.tree(), MapId::Derived)?;
-                while cursor.advance()? {
-                    let d: Derived = codec::decode(cursor.value(), "derived values")?;
-                    let mut key = Vec::new();
-                    match index {
-                        IndexId::ClaimStatus => keys::encode_status(&mut key, d.status),
-                        _ => keys::encode_number(&mut key, d.confidence),
-                    }
-                    key.extend_from_slice(cursor.key());
-                    expected.push((key, Vec::new()));
+            if index.written_with_derived() {
+                // From each claim with its stored derived values (a claim
+                // without them is reported above).
+                let mut records = Cursor::all(self.tree(), MapId::Records(Kind::Claim))?;
+                let mut derived = Cursor::all(self.tree(), MapId::Derived)?;
+                while records.advance()? {
+                    let (Ok(Record::Claim(claim)), Some(values)) = (
+                        decode_record(Kind::Claim, records.value()),
+                        derived_at(&mut derived, records.key())?,
+                    ) else {
+                        continue;
+                    };
+                    let row = encode_claim_row(records.value(), &codec::encode(&values)?);
+                    expected.extend(entry_with_derived(index, &claim, &values, &row));
                 }
             } else {
                 let mut cursor = Cursor::all(self.tree(), MapId::Records(kind))?;

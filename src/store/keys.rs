@@ -49,7 +49,7 @@ pub enum MapId {
 }
 
 /// The secondary indexes. Each maps `encoded value ‖ record id` to a payload
-/// (usually empty).
+/// (usually empty; see [`IndexId::holds_claim_rows`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IndexId {
     /// claim.subject (exact string).
@@ -124,6 +124,21 @@ impl IndexId {
     /// Whether the index holds derived values (maintained with the derived map).
     pub fn is_derived(self) -> bool {
         matches!(self, IndexId::ClaimStatus | IndexId::ClaimConfidence)
+    }
+
+    /// Whether the index's entries carry the whole claim row — the stored
+    /// record and derived values, see [`encode_claim_row`](super::encode_claim_row) — so a
+    /// query answers from the index alone: `subject = …` reads one run of
+    /// entries instead of a record and a derived value per claim scattered
+    /// over two maps, and `order by confidence … limit N` reads N entries.
+    pub fn holds_claim_rows(self) -> bool {
+        matches!(self, IndexId::ClaimSubject | IndexId::ClaimConfidence)
+    }
+
+    /// Whether the index is written with the derived values (the fourth
+    /// phase of a write) rather than from the records alone.
+    pub fn written_with_derived(self) -> bool {
+        self.is_derived() || self.holds_claim_rows()
     }
 
     /// Whether the index keeps counts per value: those on single-valued

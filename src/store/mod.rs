@@ -514,6 +514,31 @@ pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, StoreError> {
     }
 }
 
+/// A claim as the indexes holding claim rows store it (see
+/// [`IndexId::holds_claim_rows`]): the encoded record's length (a varint),
+/// the encoded record, then the encoded derived values.
+pub(crate) fn encode_claim_row(record: &[u8], derived: &[u8]) -> Vec<u8> {
+    let mut row = Vec::with_capacity(record.len() + derived.len() + 3);
+    codec::put_varint(&mut row, record.len() as u64);
+    row.extend_from_slice(record);
+    row.extend_from_slice(derived);
+    row
+}
+
+/// A claim row's record and derived values (see [`encode_claim_row`]).
+pub fn decode_claim_row(row: &[u8]) -> Result<(Record, Derived), StoreError> {
+    let mut pos = 0;
+    let record_len = codec::get_varint(row, &mut pos)
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n <= row.len() - pos)
+        .ok_or_else(|| StoreError::Damaged("a claim row's length".into()))?;
+    let (record, derived) = row[pos..].split_at(record_len);
+    Ok((
+        decode_record(Kind::Claim, record)?,
+        codec::decode(derived, "derived values")?,
+    ))
+}
+
 /// Records of one kind in id order; claims come with their derived values.
 pub struct RecordScan<'s> {
     store: &'s Store,

@@ -221,6 +221,15 @@ enum Mode {
     Rollback,
 }
 
+/// A claim whose derived values may change with a write.
+struct AffectedClaim {
+    id: String,
+    /// Whether the write adds, replaces or retracts the claim record itself.
+    record_changed: bool,
+    /// The subject of the stored claim record the write replaces or retracts.
+    old_subject: Option<String>,
+}
+
 /// Per-change facts gathered before writing.
 struct Resolved {
     /// The stored version: its kind and encoding.
@@ -229,6 +238,11 @@ struct Resolved {
 
 impl Store {
     /// Applies a change set atomically and durably. `action` is logged.
+    ///
+    /// A write that changes anything empties the change set once its
+    /// records and indexes are written, freeing a large import's memory
+    /// before the derived values are computed; a refused set
+    /// ([`StoreError::Rejected`]) is left as it was.
     pub fn write(&self, action: &str, changes: &mut ChangeSet) -> Result<WriteSummary, StoreError> {
         let _writer = self
             .writer
@@ -278,7 +292,8 @@ impl Store {
         rollback_seq: Option<u64>,
     ) -> Result<WriteSummary, StoreError> {
         let mut problems = changes.sort();
-        let changes = &*changes;
+        let change_set = changes;
+        let changes = &*change_set;
         let resolved = self.resolve(changes)?;
         let mut summary = WriteSummary::default();
         if mode == Mode::Normal {
@@ -375,7 +390,10 @@ impl Store {
             let (built, to_write) = std::sync::mpsc::sync_channel(0);
             let (resolved, keep) = (&resolved, &keep);
             let builder = scope.spawn(move || -> Result<(), StoreError> {
-                for index in IndexId::ALL.into_iter().filter(|i| !i.is_derived()) {
+                for index in IndexId::ALL
+                    .into_iter()
+                    .filter(|i| !i.written_with_derived())
+                {
                     let (buffer, deltas) = index_mutations(index, changes, resolved, keep)?;
                     // A closed channel means the writer failed: stop too.
                     if !buffer.is_empty() && built.send((index, buffer.sorted(), deltas)).is_err() {
@@ -401,7 +419,11 @@ impl Store {
 
         // Phase 4: derived values of every affected claim.
         let affected = self.affected_claims(changes, &keep, &resolved)?;
-        let status_delta = self.rederive(&affected, &mut sink)?;
+        let changed = keep.len() as u64;
+        // Everything after this reads the store, not the changes.
+        drop((keep, resolved));
+        *change_set = ChangeSet::default();
+        let status_delta = self.rederive(&affected, mode, &mut sink)?;
 
         // Phase 5: counters, log header, marker cleared — one batch.
         sink.flush()?;
@@ -421,7 +443,7 @@ impl Store {
                 seq,
                 recorded_ms: now_ms(),
                 action: action.to_owned(),
-                changes: keep.len() as u64,
+                changes: changed,
             };
             sink.put(keys::log_key(seq, 0), Some(codec::encode(&header)?));
             sink.put(
@@ -595,14 +617,20 @@ impl Store {
         Ok(problems)
     }
 
-    /// Claims whose derived values may change with this write.
+    /// Claims whose derived values may change with this write, in id order,
+    /// with what the write does to each claim record itself.
     fn affected_claims(
         &self,
         changes: &ChangeSet,
         keep: &[usize],
         resolved: &[Resolved],
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<AffectedClaim>, StoreError> {
         let mut claims = Vec::new();
+        let affected = |id: &Id| AffectedClaim {
+            id: id.to_string(),
+            record_changed: false,
+            old_subject: None,
+        };
         for &i in keep {
             let c = changes.at(i);
             let new = c.put.map(|(k, b)| decode_record(k, b)).transpose()?;
@@ -611,36 +639,65 @@ impl Store {
                 .as_ref()
                 .map(|(k, b)| decode_record(*k, b))
                 .transpose()?;
-            for record in [&old, &new].into_iter().flatten() {
-                match record {
-                    Record::Claim(c) => claims.push(c.id.to_string()),
-                    Record::Evidence(e) => claims.push(e.claim.to_string()),
-                    _ => {}
-                }
+            if let Some(Record::Claim(c)) = &old {
+                claims.push(AffectedClaim {
+                    record_changed: true,
+                    old_subject: c.subject.clone(),
+                    ..affected(&c.id)
+                });
+            }
+            match &new {
+                Some(Record::Claim(c)) => claims.push(AffectedClaim {
+                    record_changed: true,
+                    ..affected(&c.id)
+                }),
+                Some(Record::Evidence(e)) => claims.push(affected(&e.claim)),
+                _ => {}
+            }
+            if let Some(Record::Evidence(e)) = &old {
+                claims.push(affected(&e.claim));
             }
             // A source's reliability or affiliations reach every claim it bears on.
             if let (Some(Record::Source(o)), n) = (&old, &new) {
                 let same = matches!(n, Some(Record::Source(n)) if n.reliability == o.reliability && n.affiliations == o.affiliations);
                 if !same {
-                    claims.extend(
-                        self.claims_cited_by(o.id.as_str())?
-                            .into_iter()
-                            .map(|(claim, _)| claim),
-                    );
+                    for (claim, _) in self.claims_cited_by(o.id.as_str())? {
+                        claims.push(AffectedClaim {
+                            id: claim,
+                            record_changed: false,
+                            old_subject: None,
+                        });
+                    }
                 }
             }
         }
-        claims.sort_unstable();
-        claims.dedup();
+        claims.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        claims.dedup_by(|later, kept| {
+            let same = later.id == kept.id;
+            if same {
+                kept.record_changed |= later.record_changed;
+                if kept.old_subject.is_none() {
+                    kept.old_subject = later.old_subject.take();
+                }
+            }
+            same
+        });
         Ok(claims)
     }
 
-    /// Recomputes the derived values of `claims` (sorted) and writes those
-    /// that changed with their status and confidence index entries. Returns
-    /// the change in the number of claims of each status.
+    /// Recomputes the derived values of `claims` (in id order) and writes
+    /// those that changed, with the index entries that hold them: status,
+    /// and the claim rows of the subject and confidence indexes (rewritten
+    /// too when the claim record changed). Returns the change in the number
+    /// of claims of each status.
+    ///
+    /// The derived map is written before the indexes: a crash in between
+    /// leaves a stored value that differs from a recomputation, which the
+    /// rollback rewrites with every index entry that holds it.
     fn rederive(
         &self,
-        claims: &[String],
+        claims: &[AffectedClaim],
+        mode: Mode,
         sink: &mut BatchSink<'_>,
     ) -> Result<[i64; 4], StoreError> {
         let tree = self.tree();
@@ -649,18 +706,21 @@ impl Store {
         let mut claim_cursor: Option<Cursor> = None;
         let mut derived_cursor: Option<Cursor> = None;
         let mut facts_walker = facts::FactWalker::new(self);
-        let (mut derived_muts, mut status_muts, mut confidence_muts) =
-            (Vec::new(), Vec::new(), Vec::new());
+        let mut derived_muts = MutationBuffer::default();
+        let mut status_muts = MutationBuffer::default();
+        let mut confidence_muts = MutationBuffer::default();
+        let mut subject_muts = MutationBuffer::default();
+        let mut subject_counts = GroupDeltas::new();
         for claim in claims {
-            let id = claim.as_bytes();
+            let id = claim.id.as_bytes();
             let claim_map = MapId::Records(Kind::Claim);
             let cursor = match &mut claim_cursor {
                 Some(c) => c,
                 None => claim_cursor.insert(Cursor::new(tree, claim_map, id)?),
             };
-            let subject = if cursor.seek(id)? && cursor.key() == id {
+            let stored = if cursor.seek(id)? && cursor.key() == id {
                 match decode_record(Kind::Claim, cursor.value())? {
-                    Record::Claim(c) => Some(c.subject),
+                    Record::Claim(c) => Some((c.subject, cursor.value().to_vec())),
                     _ => None,
                 }
             } else {
@@ -671,9 +731,9 @@ impl Store {
                 None => derived_cursor.insert(Cursor::new(tree, MapId::Derived, id)?),
             };
             let old = super::derived_at(cursor, id)?;
-            let new = match &subject {
-                Some(subject) => {
-                    let evidence = facts_walker.facts_of(claim)?;
+            let new = match &stored {
+                Some((subject, _)) => {
+                    let evidence = facts_walker.facts_of(&claim.id)?;
                     Some(facts::derive_claim(
                         self,
                         subject.as_deref(),
@@ -684,30 +744,60 @@ impl Store {
                 }
                 None => None,
             };
-            if old == new {
+            let derived_changed = old != new;
+            if !derived_changed && !claim.record_changed {
                 continue;
             }
-            derived_muts.push(Ok((
-                id.to_vec(),
-                new.as_ref().map(codec::encode).transpose()?,
-            )));
-            if let Some(old) = &old {
-                status_muts.push((status_key(old.status, claim), None));
-                confidence_muts.push((confidence_key(old.confidence, claim), None));
-                delta[old.status as usize] -= 1;
+            let new_encoded = new.as_ref().map(codec::encode).transpose()?;
+            if derived_changed {
+                derived_muts.push(id, new_encoded.as_deref());
+                if let Some(old) = &old {
+                    status_muts.push(&status_key(old.status, &claim.id), None);
+                    delta[old.status as usize] -= 1;
+                }
+                if let Some(new) = &new {
+                    status_muts.push(&status_key(new.status, &claim.id), Some(&[]));
+                    delta[new.status as usize] += 1;
+                }
             }
-            if let Some(new) = &new {
-                status_muts.push((status_key(new.status, claim), Some(Vec::new())));
-                confidence_muts.push((confidence_key(new.confidence, claim), Some(Vec::new())));
-                delta[new.status as usize] += 1;
+            // The claim rows: old entries out, the current row in (an entry
+            // removed and put again under one key is simply rewritten).
+            if let Some(old) = &old {
+                confidence_muts.push(&confidence_key(old.confidence, &claim.id), None);
+            }
+            if let Some(subject) = &claim.old_subject {
+                let key = subject_key(subject, &claim.id);
+                subject_muts.push(&key, None);
+                count_entry(&mut subject_counts, IndexId::ClaimSubject, &key, -1);
+            }
+            if let (Some((subject, record)), Some(new), Some(derived)) =
+                (&stored, &new, &new_encoded)
+            {
+                let row = super::encode_claim_row(record, derived);
+                confidence_muts.push(&confidence_key(new.confidence, &claim.id), Some(&row));
+                if let Some(subject) = subject {
+                    let key = subject_key(subject, &claim.id);
+                    subject_muts.push(&key, Some(&row));
+                    if claim.record_changed {
+                        count_entry(&mut subject_counts, IndexId::ClaimSubject, &key, 1);
+                    }
+                }
             }
         }
-        blocks::apply(tree, MapId::Derived, derived_muts, sink)?;
-        apply_sorted(tree, MapId::Index(IndexId::ClaimStatus), status_muts, sink)?;
-        apply_sorted(
+        blocks::apply(tree, MapId::Derived, derived_muts.sorted(), sink)?;
+        for (index, mutations) in [
+            (IndexId::ClaimStatus, status_muts),
+            (IndexId::ClaimConfidence, confidence_muts),
+            (IndexId::ClaimSubject, subject_muts),
+        ] {
+            blocks::apply(tree, MapId::Index(index), mutations.sorted(), sink)?;
+        }
+        sink.flush()?;
+        let counts = self.group_count_mutations(IndexId::ClaimSubject, subject_counts, mode)?;
+        blocks::apply(
             tree,
-            MapId::Index(IndexId::ClaimConfidence),
-            confidence_muts,
+            MapId::GroupCounts(IndexId::ClaimSubject),
+            counts,
             sink,
         )?;
         Ok(delta)
@@ -752,19 +842,7 @@ fn index_mutations(
     let kind = index.field().0;
     let mut buffer = MutationBuffer::default();
     let mut deltas = GroupDeltas::new();
-    let mut count = |key: &[u8], delta: i64| {
-        if !index.has_group_counts() {
-            return;
-        }
-        if let Some((value, _)) = keys::split_index_key(index, key) {
-            match deltas.get_mut(value) {
-                Some(d) => *d += delta,
-                None => {
-                    deltas.insert(value.to_vec(), delta);
-                }
-            }
-        }
-    };
+    let mut count = |key: &[u8], delta: i64| count_entry(&mut deltas, index, key, delta);
     for &i in keep {
         if let Some((k, old)) = &resolved[i].old
             && *k == kind
@@ -788,6 +866,22 @@ fn index_mutations(
 
 /// Change in the number of index entries per encoded value.
 type GroupDeltas = std::collections::BTreeMap<Vec<u8>, i64>;
+
+/// Counts an index entry added (`delta` 1) or removed (−1) under its value,
+/// for the indexes that keep group counts.
+fn count_entry(deltas: &mut GroupDeltas, index: IndexId, key: &[u8], delta: i64) {
+    if !index.has_group_counts() {
+        return;
+    }
+    if let Some((value, _)) = keys::split_index_key(index, key) {
+        match deltas.get_mut(value) {
+            Some(d) => *d += delta,
+            None => {
+                deltas.insert(value.to_vec(), delta);
+            }
+        }
+    }
+}
 
 impl Store {
     /// The new group counts of `index` for the values a write touched (its
@@ -922,29 +1016,16 @@ impl MutationBuffer {
     }
 }
 
-/// Sorts index mutations and keeps the last one per key (an add after a
-/// remove of the same key is an unchanged entry), then applies them.
-fn apply_sorted(
-    tree: &sled::Tree,
-    map: MapId,
-    mut mutations: Vec<Mutation>,
-    sink: &mut BatchSink<'_>,
-) -> Result<(), StoreError> {
-    // Stable sort keeps removes (pushed first) before adds of the same key.
-    mutations.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut deduped: Vec<Mutation> = Vec::with_capacity(mutations.len());
-    for m in mutations {
-        match deduped.last_mut() {
-            Some(last) if last.0 == m.0 => *last = m,
-            _ => deduped.push(m),
-        }
-    }
-    blocks::apply(tree, map, deduped.into_iter().map(Ok), sink)
-}
-
 fn status_key(status: Status, claim: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(claim.len() + 1);
     keys::encode_status(&mut key, status);
+    key.extend_from_slice(claim.as_bytes());
+    key
+}
+
+fn subject_key(subject: &str, claim: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(subject.len() + claim.len() + 2);
+    keys::encode_string(&mut key, subject);
     key.extend_from_slice(claim.as_bytes());
     key
 }
@@ -956,10 +1037,31 @@ fn confidence_key(confidence: f64, claim: &str) -> Vec<u8> {
     key
 }
 
+/// The entry a claim, with its derived values and its row (see
+/// [`encode_claim_row`](super::encode_claim_row)), has in an index written
+/// with the derived values.
+pub(crate) fn entry_with_derived(
+    index: IndexId,
+    claim: &crate::model::Claim,
+    derived: &Derived,
+    row: &[u8],
+) -> Option<IndexEntry> {
+    let id = claim.id.as_str();
+    match index {
+        IndexId::ClaimStatus => Some((status_key(derived.status, id), Vec::new())),
+        IndexId::ClaimConfidence => Some((confidence_key(derived.confidence, id), row.to_vec())),
+        IndexId::ClaimSubject => {
+            (claim.subject.as_deref()).map(|s| (subject_key(s, id), row.to_vec()))
+        }
+        _ => None,
+    }
+}
+
 /// One index entry: its key and its payload.
 pub(crate) type IndexEntry = (Vec<u8>, Vec<u8>);
 
-/// The entries a record contributes to an index.
+/// The entries a record contributes to an index (none to those written
+/// with the derived values, see [`claim_row_entries`]).
 pub(crate) fn index_entries(
     index: IndexId,
     record: &Record,
@@ -980,11 +1082,6 @@ pub(crate) fn index_entries(
     };
     let empty = Vec::new;
     Ok(match (index, record) {
-        (IndexId::ClaimSubject, Record::Claim(c)) => c
-            .subject
-            .iter()
-            .map(|s| (string_key(s, &c.id), empty()))
-            .collect(),
         (IndexId::ClaimTags, Record::Claim(c)) => {
             let mut tags: Vec<&String> = c.tags.iter().collect();
             tags.sort();
