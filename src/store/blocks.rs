@@ -512,7 +512,7 @@ impl<'t> BatchSink<'t> {
             tree,
             batch: sled::Batch::default(),
             bytes: 0,
-            limit: 8 * 1024 * 1024,
+            limit: 256 * 1024,
         }
     }
 
