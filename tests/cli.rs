@@ -508,3 +508,47 @@ fn a_reader_that_leaves_early_is_not_an_error() {
         );
     }
 }
+
+#[test]
+fn a_one_shot_write_is_there_for_the_next_process() {
+    // `query` exits without closing sled (every write is flushed when it
+    // commits): what it wrote must be there for the next process, and the
+    // database consistent.
+    let (_dir, db) = seeded();
+    let added = evident(
+        &db,
+        &[
+            "query",
+            "add claim { id: \"c:one-shot\", text: \"Written by a one-shot query\", subject: \"Acme\" }; \
+             retract e:cursor-acquisition/cursor",
+        ],
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let out = evident(
+        &db,
+        &[
+            "query",
+            "--format",
+            "jsonl",
+            "claims where subject = \"Acme\"",
+        ],
+    );
+    assert_contains(&out.stdout, "Written by a one-shot query");
+    let out = evident(
+        &db,
+        &[
+            "query",
+            "evidence where id = \"e:cursor-acquisition/cursor\"",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stdout).contains("cursor-acquisition/cursor"),
+        "{}",
+        text(&out.stdout)
+    );
+    let check = evident(&db, &["check"]);
+    let report = [check.stdout, check.stderr].concat();
+    assert!(check.status.success(), "{}", text(&report));
+    assert_contains(&report, "the database is consistent");
+}
