@@ -163,7 +163,9 @@ impl Store {
                         continue;
                     };
                     let row = encode_claim_row(records.value(), &codec::encode(&values)?);
-                    expected.extend(entry_with_derived(index, &claim, &values, &row));
+                    if let Some((key, payload)) = entry_with_derived(index, &claim, &values, &row) {
+                        expected.push((key, payload.to_vec()));
+                    }
                 }
             } else {
                 let mut cursor = Cursor::all(self.tree(), MapId::Records(kind))?;

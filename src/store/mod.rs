@@ -526,7 +526,7 @@ pub(crate) fn encode_claim_row(record: &[u8], derived: &[u8]) -> Vec<u8> {
 }
 
 /// A claim row's record and derived values (see [`encode_claim_row`]).
-pub fn decode_claim_row(row: &[u8]) -> Result<(Record, Derived), StoreError> {
+pub(crate) fn decode_claim_row(row: &[u8]) -> Result<(Record, Derived), StoreError> {
     let mut pos = 0;
     let record_len = codec::get_varint(row, &mut pos)
         .and_then(|n| usize::try_from(n).ok())

@@ -626,8 +626,8 @@ impl Store {
         resolved: &[Resolved],
     ) -> Result<Vec<AffectedClaim>, StoreError> {
         let mut claims = Vec::new();
-        let affected = |id: &Id| AffectedClaim {
-            id: id.to_string(),
+        let affected = |id: &str| AffectedClaim {
+            id: id.to_owned(),
             record_changed: false,
             old_subject: None,
         };
@@ -643,30 +643,26 @@ impl Store {
                 claims.push(AffectedClaim {
                     record_changed: true,
                     old_subject: c.subject.clone(),
-                    ..affected(&c.id)
+                    ..affected(c.id.as_str())
                 });
             }
             match &new {
                 Some(Record::Claim(c)) => claims.push(AffectedClaim {
                     record_changed: true,
-                    ..affected(&c.id)
+                    ..affected(c.id.as_str())
                 }),
-                Some(Record::Evidence(e)) => claims.push(affected(&e.claim)),
+                Some(Record::Evidence(e)) => claims.push(affected(e.claim.as_str())),
                 _ => {}
             }
             if let Some(Record::Evidence(e)) = &old {
-                claims.push(affected(&e.claim));
+                claims.push(affected(e.claim.as_str()));
             }
             // A source's reliability or affiliations reach every claim it bears on.
             if let (Some(Record::Source(o)), n) = (&old, &new) {
                 let same = matches!(n, Some(Record::Source(n)) if n.reliability == o.reliability && n.affiliations == o.affiliations);
                 if !same {
                     for (claim, _) in self.claims_cited_by(o.id.as_str())? {
-                        claims.push(AffectedClaim {
-                            id: claim,
-                            record_changed: false,
-                            old_subject: None,
-                        });
+                        claims.push(affected(&claim));
                     }
                 }
             }
@@ -720,7 +716,7 @@ impl Store {
             };
             let stored = if cursor.seek(id)? && cursor.key() == id {
                 match decode_record(Kind::Claim, cursor.value())? {
-                    Record::Claim(c) => Some((c.subject, cursor.value().to_vec())),
+                    Record::Claim(c) => Some((c, cursor.value().to_vec())),
                     _ => None,
                 }
             } else {
@@ -732,11 +728,11 @@ impl Store {
             };
             let old = super::derived_at(cursor, id)?;
             let new = match &stored {
-                Some((subject, _)) => {
+                Some((record, _)) => {
                     let evidence = facts_walker.facts_of(&claim.id)?;
                     Some(facts::derive_claim(
                         self,
-                        subject.as_deref(),
+                        record.subject.as_deref(),
                         &evidence,
                         &mut sources,
                         None,
@@ -751,18 +747,16 @@ impl Store {
             let new_encoded = new.as_ref().map(codec::encode).transpose()?;
             if derived_changed {
                 derived_muts.push(id, new_encoded.as_deref());
-                if let Some(old) = &old {
-                    status_muts.push(&status_key(old.status, &claim.id), None);
-                    delta[old.status as usize] -= 1;
-                }
-                if let Some(new) = &new {
-                    status_muts.push(&status_key(new.status, &claim.id), Some(&[]));
-                    delta[new.status as usize] += 1;
+                for (d, step) in [(&old, -1), (&new, 1)] {
+                    if let Some(d) = d {
+                        delta[d.status as usize] += step;
+                    }
                 }
             }
-            // The claim rows: old entries out, the current row in (an entry
-            // removed and put again under one key is simply rewritten).
+            // Old entries out, the current ones in: an entry removed and put
+            // again under one key is simply rewritten.
             if let Some(old) = &old {
+                status_muts.push(&status_key(old.status, &claim.id), None);
                 confidence_muts.push(&confidence_key(old.confidence, &claim.id), None);
             }
             if let Some(subject) = &claim.old_subject {
@@ -770,16 +764,19 @@ impl Store {
                 subject_muts.push(&key, None);
                 count_entry(&mut subject_counts, IndexId::ClaimSubject, &key, -1);
             }
-            if let (Some((subject, record)), Some(new), Some(derived)) =
-                (&stored, &new, &new_encoded)
+            if let (Some((record, bytes)), Some(new), Some(derived)) = (&stored, &new, &new_encoded)
             {
-                let row = super::encode_claim_row(record, derived);
-                confidence_muts.push(&confidence_key(new.confidence, &claim.id), Some(&row));
-                if let Some(subject) = subject {
-                    let key = subject_key(subject, &claim.id);
-                    subject_muts.push(&key, Some(&row));
-                    if claim.record_changed {
-                        count_entry(&mut subject_counts, IndexId::ClaimSubject, &key, 1);
+                let row = super::encode_claim_row(bytes, derived);
+                for (index, mutations) in [
+                    (IndexId::ClaimStatus, &mut status_muts),
+                    (IndexId::ClaimConfidence, &mut confidence_muts),
+                    (IndexId::ClaimSubject, &mut subject_muts),
+                ] {
+                    if let Some((key, payload)) = entry_with_derived(index, record, new, &row) {
+                        if index == IndexId::ClaimSubject && claim.record_changed {
+                            count_entry(&mut subject_counts, index, &key, 1);
+                        }
+                        mutations.push(&key, Some(payload));
                     }
                 }
             }
@@ -1037,22 +1034,20 @@ fn confidence_key(confidence: f64, claim: &str) -> Vec<u8> {
     key
 }
 
-/// The entry a claim, with its derived values and its row (see
-/// [`encode_claim_row`](super::encode_claim_row)), has in an index written
-/// with the derived values.
-pub(crate) fn entry_with_derived(
+/// The entry (key, payload) a claim, with its derived values and its row
+/// (see [`encode_claim_row`](super::encode_claim_row)), has in an index
+/// written with the derived values.
+pub(crate) fn entry_with_derived<'r>(
     index: IndexId,
     claim: &crate::model::Claim,
     derived: &Derived,
-    row: &[u8],
-) -> Option<IndexEntry> {
+    row: &'r [u8],
+) -> Option<(Vec<u8>, &'r [u8])> {
     let id = claim.id.as_str();
     match index {
-        IndexId::ClaimStatus => Some((status_key(derived.status, id), Vec::new())),
-        IndexId::ClaimConfidence => Some((confidence_key(derived.confidence, id), row.to_vec())),
-        IndexId::ClaimSubject => {
-            (claim.subject.as_deref()).map(|s| (subject_key(s, id), row.to_vec()))
-        }
+        IndexId::ClaimStatus => Some((status_key(derived.status, id), &[])),
+        IndexId::ClaimConfidence => Some((confidence_key(derived.confidence, id), row)),
+        IndexId::ClaimSubject => claim.subject.as_deref().map(|s| (subject_key(s, id), row)),
         _ => None,
     }
 }
