@@ -6,6 +6,7 @@
 //! [`blocks`]; [`write`] applies changes atomically and keeps everything
 //! derived up to date.
 
+mod arena;
 pub mod blocks;
 mod check;
 pub mod codec;
