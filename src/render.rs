@@ -1,6 +1,6 @@
 //! Writes statement outputs in the formats of SPEC 4.3 to any `Write`.
 
-use crate::exec::output::{Output, RowRef};
+use crate::exec::output::Output;
 use std::io::{self, Write};
 
 /// Output formats.
@@ -68,7 +68,9 @@ pub fn write_output(
 pub struct RowWriter {
     format: Format,
     rows: u64,
-    columns: Vec<String>,
+    /// Each column's name as a JSON key (`"name":`), encoded once, not
+    /// once per row.
+    keys: Vec<Vec<u8>>,
     /// One row's bytes, reused: a row reaches `out` in one write instead
     /// of one per JSON token.
     buf: Vec<u8>,
@@ -91,10 +93,18 @@ impl RowWriter {
             )?,
             _ => {}
         }
+        let keys = columns
+            .iter()
+            .map(|c| {
+                let mut key = serde_json::to_vec(c)?;
+                key.push(b':');
+                Ok(key)
+            })
+            .collect::<io::Result<_>>()?;
         Ok(RowWriter {
             format,
             rows: 0,
-            columns: columns.to_vec(),
+            keys,
             buf: Vec::new(),
         })
     }
@@ -110,8 +120,17 @@ impl RowWriter {
                 if self.format == Format::Json && !first {
                     buf.push(b',');
                 }
-                let columns = &self.columns;
-                serde_json::to_writer(&mut *buf, &RowRef { columns, row })?;
+                // The bytes of `RowRef`'s serialisation, which `write_output`
+                // writes for a whole `json` output.
+                buf.push(b'{');
+                for (i, (key, value)) in self.keys.iter().zip(row).enumerate() {
+                    if i > 0 {
+                        buf.push(b',');
+                    }
+                    buf.extend_from_slice(key);
+                    serde_json::to_writer(&mut *buf, value)?;
+                }
+                buf.push(b'}');
                 if self.format == Format::Jsonl {
                     buf.push(b'\n');
                 }

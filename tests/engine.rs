@@ -363,6 +363,14 @@ enum Op {
     RetractClaim {
         n: u8,
     },
+    Result {
+        n: u8,
+        model: u8,
+        value: u8,
+    },
+    RetractResult {
+        n: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -384,6 +392,8 @@ fn op() -> impl Strategy<Value = Op> {
         ),
         (0..12u8).prop_map(|n| Op::RetractEvidence { n }),
         (0..6u8).prop_map(|n| Op::RetractClaim { n }),
+        (0..5u8, 0..2u8, 0..3u8).prop_map(|(n, model, value)| Op::Result { n, model, value }),
+        (0..5u8).prop_map(|n| Op::RetractResult { n }),
     ]
 }
 
@@ -419,7 +429,12 @@ fn op_json(op: &Op) -> Option<String> {
             if *supports { "supports" } else { "refutes" },
             f64::from(*strength) / 10.0
         ),
-        Op::RetractEvidence { .. } | Op::RetractClaim { .. } => return None,
+        Op::Result { n, model, value } => format!(
+            r#"{{"type":"result","id":"r{n}","model":"m{model}","benchmark":"b","value":{value},"metric":"acc"}}"#
+        ),
+        Op::RetractEvidence { .. } | Op::RetractClaim { .. } | Op::RetractResult { .. } => {
+            return None;
+        }
     })
 }
 
@@ -428,8 +443,8 @@ proptest! {
 
     /// After any sequence of writes, the materialised values equal a naive
     /// recomputation, `check` finds nothing wrong (it compares every index,
-    /// the claim rows of the subject and confidence indexes among them,
-    /// with the records), and the queries answered from claim rows agree
+    /// the rows of the subject, confidence and model indexes among them,
+    /// with the records), and the queries answered from index rows agree
     /// with the same answered from the records.
     #[test]
     fn materialised_values_equal_a_naive_recomputation(ops in proptest::collection::vec(op(), 1..40)) {
@@ -442,6 +457,7 @@ proptest! {
                     let id = match op {
                         Op::RetractEvidence { n } => format!("e{n}"),
                         Op::RetractClaim { n } => format!("c{n}"),
+                        Op::RetractResult { n } => format!("r{n}"),
                         _ => continue,
                     };
                     let mut changes = ChangeSet::new();
@@ -461,6 +477,13 @@ proptest! {
             prop_assert_eq!(
                 query_json(&db, &format!("claims where subject = \"{subject}\"")),
                 query_json(&db, &format!("claims where subject in (\"{subject}\", \"none\")"))
+            );
+        }
+        for model in ["m0", "m1"] {
+            // One value reads the model index's result rows; two, the records by id.
+            prop_assert_eq!(
+                query_json(&db, &format!("results where model = \"{model}\"")),
+                query_json(&db, &format!("results where model in (\"{model}\", \"none\")"))
             );
         }
         for order in ["desc", "asc"] {

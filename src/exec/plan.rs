@@ -9,7 +9,7 @@ use crate::model::schema::{self, FieldType};
 use crate::model::{Derived, Kind, Record, Status};
 use crate::query::ast::{CompareOp, Count, Expr, Literal, Query};
 use crate::store::keys::{self, IndexId};
-use crate::store::{Store, StoreError, decode_claim_row};
+use crate::store::{Store, StoreError, decode_claim_row, decode_record};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -22,8 +22,8 @@ enum Source {
     /// These ids (sorted, distinct), which are exactly the records that
     /// satisfy the filter's conjunct number `.1`: only the rest is checked.
     Matches(Vec<String>, usize),
-    /// The claims in one value's run of an index holding claim rows (so
-    /// in id order), read from the index alone.
+    /// The records in one value's run of an index holding rows (so in id
+    /// order), read from the index alone.
     Rows(IndexRanges),
 }
 
@@ -234,9 +234,9 @@ fn choose_source(
 }
 
 /// The rows of an indexed conjunct: read from the index itself when its
-/// entries hold claim rows in id order, else as the ids it lists.
+/// entries hold rows in id order, else as the ids it lists.
 fn from_index(store: &Store, ranges: IndexRanges) -> Result<Source, StoreError> {
-    if ranges.index.holds_claim_rows() && ranges.one_value {
+    if ranges.index.holds_rows() && ranges.one_value {
         Ok(Source::Rows(ranges))
     } else {
         Ok(Source::Ids(ids_in(store, &ranges)?))
@@ -444,8 +444,8 @@ enum Part<'a> {
     Range(Vec<u8>, Option<Vec<u8>>),
     /// These ids (sorted, distinct).
     Ids(&'a [String]),
-    /// The claim rows of an index from the first key (inclusive) to the
-    /// second (exclusive; `None`: to the end).
+    /// The rows of an index from the first key (inclusive) to the second
+    /// (exclusive; `None`: to the end).
     Rows(IndexId, &'a [u8], Option<&'a [u8]>),
 }
 
@@ -485,8 +485,13 @@ fn each_record(
             let mut cursor = store.index_cursor(*index, from)?;
             while cursor.advance()? && until.is_none_or(|u| cursor.key() < u) {
                 store.check_interrupt()?;
-                let (record, derived) = decode_claim_row(cursor.value())?;
-                if !each(record, Some(derived))? {
+                let (record, derived) = if index.holds_claim_rows() {
+                    let (record, derived) = decode_claim_row(cursor.value())?;
+                    (record, Some(derived))
+                } else {
+                    (decode_record(kind, cursor.value())?, None)
+                };
+                if !each(record, derived)? {
                     break;
                 }
             }

@@ -19,7 +19,7 @@
 //! memory, so smaller blocks mean fewer bytes read and held. Index blocks
 //! stay plain — their front-coded keys shrink little, and index-driven plans
 //! read many of them for few rows (packing them slowed such queries) —
-//! except those holding claim rows, which are mostly records.
+//! except those holding rows, which are mostly records.
 //!
 //! **Range rule.** A block owns the keys from its first key up to (not
 //! including) the next block's first key; entries past that are ignored.
@@ -70,7 +70,7 @@ impl Default for BlockBuilder {
 
 impl BlockBuilder {
     /// A builder for the blocks of `map`: packed for records, derived
-    /// values and the indexes holding claim rows, plain for other indexes;
+    /// values and the indexes holding rows, plain for other indexes;
     /// larger for records.
     pub fn for_map(map: MapId) -> BlockBuilder {
         BlockBuilder {
@@ -80,7 +80,7 @@ impl BlockBuilder {
             },
             pack: match map {
                 MapId::Records(_) | MapId::Derived => true,
-                MapId::Index(index) => index.holds_claim_rows(),
+                MapId::Index(index) => index.holds_rows(),
                 MapId::GroupCounts(_) => false,
             },
             ..BlockBuilder::default()

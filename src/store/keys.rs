@@ -49,7 +49,7 @@ pub enum MapId {
 }
 
 /// The secondary indexes. Each maps `encoded value ‖ record id` to a payload
-/// (usually empty; see [`IndexId::holds_claim_rows`]).
+/// (usually empty; see [`IndexId::holds_rows`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IndexId {
     /// claim.subject (exact string).
@@ -133,6 +133,18 @@ impl IndexId {
     /// over two maps, and `order by confidence … limit N` reads N entries.
     pub fn holds_claim_rows(self) -> bool {
         matches!(self, IndexId::ClaimSubject | IndexId::ClaimConfidence)
+    }
+
+    /// Whether the index's entries carry the stored result record, so
+    /// `results where model = …` reads one run of entries instead of
+    /// looking up each result in the record map.
+    pub fn holds_result_rows(self) -> bool {
+        self == IndexId::ResultModel
+    }
+
+    /// Whether the index's entries carry rows: claim rows or result records.
+    pub fn holds_rows(self) -> bool {
+        self.holds_claim_rows() || self.holds_result_rows()
     }
 
     /// Whether the index is written with the derived values (the fourth

@@ -923,14 +923,19 @@ fn index_mutations<'c>(
             && k == kind
         {
             for (key, _) in index_entries(index, &decode_record(kind, old)?)? {
-                pending.push(&key, i, None)?;
+                pending.push(&key, i, EntryAction::Remove)?;
             }
         }
         if let Some((k, new)) = changes.at(i).put
             && k == kind
         {
             for (key, payload) in index_entries(index, &decode_record(kind, new)?)? {
-                pending.push(&key, i, Some(&payload))?;
+                if index.holds_result_rows() {
+                    // The payload is the change's record: not copied again.
+                    pending.push(&key, i, EntryAction::AddRecord)?;
+                } else {
+                    pending.push(&key, i, EntryAction::Add(&payload))?;
+                }
             }
         }
     }
@@ -963,14 +968,25 @@ struct PendingEntry {
     value: u32,
     /// The change (its position in the sorted change set) the id is from.
     change: u32,
-    action: EntryAction,
+    action: PendingAction,
 }
 
-#[derive(Clone, Copy)]
-enum EntryAction {
+/// What to do with an entry, as pushed.
+enum EntryAction<'p> {
     Remove,
-    /// Add, with the payload's address (none when it is empty).
+    /// Add, with this payload.
+    Add(&'p [u8]),
+    /// Add, with the change's new record as the payload.
+    AddRecord,
+}
+
+/// An [`EntryAction`] as held.
+#[derive(Clone, Copy)]
+enum PendingAction {
+    Remove,
+    /// Add, with the payload's address in `payloads` (none when it is empty).
     Add(Option<Address>),
+    AddRecord,
 }
 
 impl IndexMutations {
@@ -984,13 +1000,12 @@ impl IndexMutations {
         }
     }
 
-    /// Adds the entry `key` of change `change`: removed (no payload) or
-    /// added with `payload`.
+    /// Adds the entry `key` of change `change`.
     fn push(
         &mut self,
         key: &[u8],
         change: usize,
-        payload: Option<&[u8]>,
+        action: EntryAction<'_>,
     ) -> Result<(), StoreError> {
         let (value, _id) = keys::split_index_key(self.index, key)
             .ok_or_else(|| StoreError::Encode(format!("a malformed {:?} key", self.index)))?;
@@ -1008,15 +1023,20 @@ impl IndexMutations {
         // The change set holds at most 2^32 changes (positions are u32).
         let change = u32::try_from(change)
             .map_err(|_| StoreError::Encode("more than 4 billion changes".into()))?;
-        let action = match payload {
-            None => EntryAction::Remove,
-            Some([]) => EntryAction::Add(None),
-            Some(bytes) => EntryAction::Add(Some(
+        self.deltas[number as usize] += if matches!(action, EntryAction::Remove) {
+            -1
+        } else {
+            1
+        };
+        let action = match action {
+            EntryAction::Remove => PendingAction::Remove,
+            EntryAction::Add([]) => PendingAction::Add(None),
+            EntryAction::Add(bytes) => PendingAction::Add(Some(
                 self.payloads
                     .push(&[&(bytes.len() as u32).to_be_bytes(), bytes]),
             )),
+            EntryAction::AddRecord => PendingAction::AddRecord,
         };
-        self.deltas[number as usize] += if payload.is_some() { 1 } else { -1 };
         self.entries.push(PendingEntry {
             value: number,
             change,
@@ -1093,11 +1113,13 @@ impl Iterator for SortedIndexMutations<'_> {
             let rank = entry.value as usize;
             let from = rank.checked_sub(1).map_or(0, |r| self.value_ends[r]);
             let mut key = self.value_bytes[from..self.value_ends[rank]].to_vec();
-            key.extend_from_slice(self.changes.at(entry.change as usize).id);
+            let change = self.changes.at(entry.change as usize);
+            key.extend_from_slice(change.id);
             let payload = match entry.action {
-                EntryAction::Remove => None,
-                EntryAction::Add(None) => Some(Vec::new()),
-                EntryAction::Add(Some(address)) => {
+                PendingAction::Remove => None,
+                PendingAction::Add(None) => Some(Vec::new()),
+                PendingAction::AddRecord => change.put.map(|(_, record)| record.to_vec()),
+                PendingAction::Add(Some(address)) => {
                     let bytes = self.payloads.bytes_at(address);
                     let len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
                     Some(bytes[4..4 + len as usize].to_vec())
@@ -1366,7 +1388,9 @@ pub(crate) fn index_entries(
             .iter()
             .map(|r| (string_key(r.as_str(), &e.id), empty()))
             .collect(),
-        (IndexId::ResultModel, Record::Result(r)) => vec![(string_key(&r.model, &r.id), empty())],
+        (IndexId::ResultModel, Record::Result(r)) => {
+            vec![(string_key(&r.model, &r.id), encode_record(record)?)]
+        }
         (IndexId::ResultBenchmark, Record::Result(r)) => {
             vec![(string_key(&r.benchmark, &r.id), empty())]
         }
