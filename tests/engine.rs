@@ -793,3 +793,28 @@ fn contains_agrees_with_the_values_on_every_text_field() {
     }
     assert!(checked >= 8, "only {checked} fields checked");
 }
+
+/// Rows move stored text out of their record once every other column has
+/// its value: a column named twice, and a derived column computed from a
+/// moved field (`as of` recomputes status from the subject), keep theirs.
+#[test]
+fn moved_text_columns_keep_every_column_right() {
+    let (_dir, db) = temp_db();
+    import_str(&db, SEED).expect("seed imports");
+    for row in query_json(&db, "sources select title, title, kind") {
+        assert!(row["title"].is_string(), "{row}");
+    }
+    let out = db.query("sources select title, title").expect("runs");
+    for row in &out.rows {
+        assert_eq!(row[0], row[1]);
+        assert_ne!(row[0], evident::Value::Null);
+    }
+    let full = query_json(&db, "claims as of 2025-06-01");
+    let picked = query_json(&db, "claims as of 2025-06-01 select subject, status, text");
+    assert_eq!(full.len(), picked.len());
+    for (f, p) in full.iter().zip(&picked) {
+        for column in ["subject", "status", "text"] {
+            assert_eq!(f[column], p[column], "{column} of {}", f["id"]);
+        }
+    }
+}
