@@ -47,11 +47,7 @@ pub fn write_output(
     style: TableStyle,
 ) -> io::Result<()> {
     match format {
-        Format::Json => {
-            serde_json::to_writer(&mut *out, output)?;
-            writeln!(out)
-        }
-        Format::Jsonl | Format::Csv => {
+        Format::Json | Format::Jsonl | Format::Csv => {
             let mut rows = RowWriter::begin(out, format, &output.columns)?;
             for row in &output.rows {
                 rows.row(out, row)?;
@@ -120,8 +116,8 @@ impl RowWriter {
                 if self.format == Format::Json && !first {
                     buf.push(b',');
                 }
-                // The bytes of `RowRef`'s serialisation, which `write_output`
-                // writes for a whole `json` output.
+                // The bytes of `RowRef`'s serialisation (the library's
+                // `Serialize` of an output), with the keys encoded once.
                 buf.push(b'{');
                 for (i, (key, value)) in self.keys.iter().zip(row).enumerate() {
                     if i > 0 {

@@ -684,7 +684,7 @@ pub fn run_query(
         q.select.iter().map(|f| path(f).join(".")).collect()
     };
     // Split once per statement, not once per row.
-    let column_paths: Vec<Vec<&str>> = columns.iter().map(|c| c.split('.').collect()).collect();
+    let row_columns = RowColumns::new(kind, &columns);
     let offset = q.offset.as_ref().map_or(0, |o| o.node) as usize;
     let limit = q.limit.as_ref().map(|l| l.node as usize);
     let wanted = limit.map(|l| l.saturating_add(offset));
@@ -709,7 +709,7 @@ pub fn run_query(
         a.id.cmp(&b.id)
     };
 
-    if let Some(rows) = top_by_confidence(&mut ctx, q, wanted, &column_paths)? {
+    if let Some(rows) = top_by_confidence(&mut ctx, q, wanted, &row_columns)? {
         let rows = rows
             .into_iter()
             .skip(offset)
@@ -735,7 +735,7 @@ pub fn run_query(
             &mut |ctx, record, derived| {
                 seen += 1;
                 if seen > offset {
-                    let row = row_values(ctx, record, derived, &column_paths)?;
+                    let row = row_values(ctx, record, derived, &row_columns)?;
                     match stream.as_deref_mut() {
                         Some(sink) => sink.row(&row).map_err(write_error)?,
                         None => kept.push(Kept {
@@ -759,7 +759,7 @@ pub fn run_query(
                     .map(|(p, _)| ctx.value(&record, derived.as_ref(), p))
                     .collect::<Result<Vec<_>, _>>()?;
                 let id = record.id().to_string();
-                let row = row_values(ctx, record, derived, &column_paths)?;
+                let row = row_values(ctx, record, derived, &row_columns)?;
                 kept.push(Kept { keys, id, row });
                 // Keep memory bounded by the page: trim to the best `wanted` now and then.
                 if let Some(w) = wanted
@@ -793,7 +793,7 @@ fn top_by_confidence(
     ctx: &mut Ctx<'_>,
     q: &Query,
     wanted: Option<usize>,
-    columns: &[Vec<&str>],
+    columns: &RowColumns<'_>,
 ) -> Result<Option<Vec<Vec<Value>>>, crate::Error> {
     let (Some(wanted), [key]) = (wanted, q.order_by.as_slice()) else {
         return Ok(None);
@@ -865,40 +865,56 @@ fn row_values(
     ctx: &mut Ctx<'_>,
     mut record: Record,
     derived: Option<Derived>,
-    columns: &[Vec<&str>],
+    columns: &RowColumns<'_>,
 ) -> Result<Vec<Value>, crate::Error> {
-    let mut row = Vec::with_capacity(columns.len());
-    let mut movable = Vec::new();
-    for (i, path) in columns.iter().enumerate() {
-        // A stored text field that no other column reads is moved out of
-        // the record below, once every other column has its value: copying
-        // it was a tenth of a query that prints 8k results.
-        let alone = |name: &str| {
-            columns
-                .iter()
-                .enumerate()
-                .all(|(j, other)| j == i || other.first() != Some(&name))
-        };
-        let stored_text = |name: &str| {
-            schema::field(record.kind(), name)
-                .is_some_and(|f| f.ty == FieldType::String && !f.derived && !f.stored_as_code)
-        };
-        match path.as_slice() {
-            [name] if stored_text(name) && alone(name) => {
-                movable.push((i, *name));
-                row.push(Value::Null);
-            }
-            _ => row.push(ctx.value(&record, derived.as_ref(), path)?),
+    let mut row = Vec::with_capacity(columns.paths.len());
+    for (path, &moved) in columns.paths.iter().zip(&columns.moved) {
+        row.push(if moved {
+            Value::Null
+        } else {
+            ctx.value(&record, derived.as_ref(), path)?
+        });
+    }
+    // Moved last, once every other column has its value.
+    for (i, path) in columns.paths.iter().enumerate() {
+        if columns.moved[i] {
+            row[i] = match take_stored_text(&mut record, path[0]) {
+                Some(text) => text.map_or(Value::Null, Value::String),
+                // Not one of the fields below: read it as any other.
+                None => ctx.value(&record, derived.as_ref(), path)?,
+            };
         }
     }
-    for (i, name) in movable {
-        row[i] = match take_stored_text(&mut record, name) {
-            Some(text) => text.map_or(Value::Null, Value::String),
-            // Not one of the fields below: read it as any other.
-            None => ctx.value(&record, derived.as_ref(), &[name])?,
-        };
-    }
     Ok(row)
+}
+
+/// A query's columns as paths, worked out once per statement.
+struct RowColumns<'q> {
+    paths: Vec<Vec<&'q str>>,
+    /// Whether each column is a stored text field that no other column
+    /// reads: it is moved out of the record rather than copied (copying
+    /// was a tenth of a query that prints 8k results).
+    moved: Vec<bool>,
+}
+
+impl<'q> RowColumns<'q> {
+    fn new(kind: Kind, columns: &'q [String]) -> RowColumns<'q> {
+        let paths: Vec<Vec<&str>> = columns.iter().map(|c| c.split('.').collect()).collect();
+        let moved = (0..paths.len())
+            .map(|i| match paths[i].as_slice() {
+                [name] => {
+                    schema::field(kind, name).is_some_and(|f| {
+                        f.ty == FieldType::String && !f.derived && !f.stored_as_code
+                    }) && paths
+                        .iter()
+                        .enumerate()
+                        .all(|(j, other)| j == i || other.first() != Some(name))
+                }
+                _ => false,
+            })
+            .collect();
+        RowColumns { paths, moved }
+    }
 }
 
 /// Moves a stored text field out of a record (`Some(None)`: the field is

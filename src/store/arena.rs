@@ -29,7 +29,27 @@ pub(crate) struct ByteArena {
 impl ByteArena {
     /// Appends one entry made of `parts`, and returns its address.
     pub(crate) fn push(&mut self, parts: &[&[u8]]) -> Address {
+        self.append(&[], parts)
+    }
+
+    /// Appends one entry made of `parts` after its length, to be read back
+    /// whole with [`ByteArena::sized_at`].
+    pub(crate) fn push_sized(&mut self, parts: &[&[u8]]) -> Address {
         let size: usize = parts.iter().map(|p| p.len()).sum();
+        // An entry is far below 4 GiB.
+        self.append(&(size as u32).to_be_bytes(), parts)
+    }
+
+    /// The entry [`ByteArena::push_sized`] appended at `address`.
+    pub(crate) fn sized_at(&self, address: Address) -> &[u8] {
+        let bytes = self.bytes_at(address);
+        let (len, rest) = bytes.split_at(4);
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        &rest[..len]
+    }
+
+    fn append(&mut self, prefix: &[u8], parts: &[&[u8]]) -> Address {
+        let size = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
         let fits = self
             .chunks
             .last()
@@ -45,6 +65,7 @@ impl ByteArena {
         let chunk_index = self.chunks.len() - 1;
         let chunk = &mut self.chunks[chunk_index];
         let offset = chunk.len();
+        chunk.extend_from_slice(prefix);
         for part in parts {
             chunk.extend_from_slice(part);
         }
@@ -89,6 +110,9 @@ mod tests {
             assert_eq!(bytes[..4], i.to_be_bytes());
             assert!(bytes[4..4 + len].iter().all(|&b| b == (i % 251) as u8));
         }
+        let sized = arena.push_sized(&[b"ab", b"", b"cde"]);
+        arena.push(&[b"after"]);
+        assert_eq!(arena.sized_at(sized), b"abcde");
         // Space is lost only where a chunk ends: at most a chunk's worth
         // each time an oversized entry interrupts the small ones.
         assert!(arena.allocated <= used + 5 * MAX_CHUNK_BYTES);

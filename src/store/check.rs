@@ -171,7 +171,7 @@ impl Store {
                 let mut cursor = Cursor::all(self.tree(), MapId::Records(kind))?;
                 while cursor.advance()? {
                     if let Ok(record) = decode_record(kind, cursor.value()) {
-                        expected.extend(index_entries(index, &record)?);
+                        expected.extend(index_entries(index, &record, cursor.value())?);
                     }
                 }
             }

@@ -296,20 +296,15 @@ impl StoredVersions {
     /// Notes that change `i` (pushed in ascending order) replaces `record`.
     fn push(&mut self, i: u32, kind: Kind, record: &[u8]) {
         self.changes.push(i);
-        let start = self.records.push(&[
-            &[kind_tag(kind)],
-            &(record.len() as u32).to_be_bytes(),
-            record,
-        ]);
+        let start = self.records.push_sized(&[&[kind_tag(kind)], record]);
         self.starts.push(start);
     }
 
     /// The stored version change `i` replaces, if any.
     fn of(&self, i: usize) -> Option<(Kind, &[u8])> {
         let n = self.changes.binary_search(&u32::try_from(i).ok()?).ok()?;
-        let bytes = self.records.bytes_at(self.starts[n]);
-        let len = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]) as usize;
-        Some((tag_kind(bytes[0])?, &bytes[5..5 + len]))
+        let (&tag, record) = self.records.sized_at(self.starts[n]).split_first()?;
+        Some((tag_kind(tag)?, record))
     }
 }
 
@@ -716,17 +711,16 @@ impl Store {
             claims.entry(id.into()).or_default()
         }
         for &i in keep {
-            let c = changes.at(i);
-            let old_kind = stored.of(i).map(|(k, _)| k);
+            let (put, stored) = (changes.at(i).put, stored.of(i));
             // Benchmark results bear on no claim's derived values.
-            if [c.put.map(|(k, _)| k), old_kind]
+            if [put, stored]
                 .iter()
-                .all(|k| matches!(k, None | Some(Kind::Result)))
+                .all(|r| matches!(r, None | Some((Kind::Result, _))))
             {
                 continue;
             }
-            let new = c.put.map(|(k, b)| decode_record(k, b)).transpose()?;
-            let old = stored.of(i).map(|(k, b)| decode_record(k, b)).transpose()?;
+            let new = put.map(|(k, b)| decode_record(k, b)).transpose()?;
+            let old = stored.map(|(k, b)| decode_record(k, b)).transpose()?;
             if let Some(Record::Claim(c)) = &old {
                 let change = affected(&mut claims, c.id.as_str());
                 change.record_changed = true;
@@ -922,14 +916,14 @@ fn index_mutations<'c>(
         if let Some((k, old)) = stored.of(i)
             && k == kind
         {
-            for (key, _) in index_entries(index, &decode_record(kind, old)?)? {
+            for (key, _) in index_entries(index, &decode_record(kind, old)?, old)? {
                 pending.push(&key, i, EntryAction::Remove)?;
             }
         }
         if let Some((k, new)) = changes.at(i).put
             && k == kind
         {
-            for (key, payload) in index_entries(index, &decode_record(kind, new)?)? {
+            for (key, payload) in index_entries(index, &decode_record(kind, new)?, new)? {
                 if index.holds_result_rows() {
                     // The payload is the change's record: not copied again.
                     pending.push(&key, i, EntryAction::AddRecord)?;
@@ -958,7 +952,7 @@ struct IndexMutations {
     entries: Vec<PendingEntry>,
     /// Net entries added per value number.
     deltas: Vec<i64>,
-    /// Non-empty payloads: length (u32) and bytes.
+    /// Non-empty payloads ([`ByteArena::push_sized`]).
     payloads: ByteArena,
 }
 
@@ -1031,10 +1025,7 @@ impl IndexMutations {
         let action = match action {
             EntryAction::Remove => PendingAction::Remove,
             EntryAction::Add([]) => PendingAction::Add(None),
-            EntryAction::Add(bytes) => PendingAction::Add(Some(
-                self.payloads
-                    .push(&[&(bytes.len() as u32).to_be_bytes(), bytes]),
-            )),
+            EntryAction::Add(bytes) => PendingAction::Add(Some(self.payloads.push_sized(&[bytes]))),
             EntryAction::AddRecord => PendingAction::AddRecord,
         };
         self.entries.push(PendingEntry {
@@ -1119,11 +1110,7 @@ impl Iterator for SortedIndexMutations<'_> {
                 PendingAction::Remove => None,
                 PendingAction::Add(None) => Some(Vec::new()),
                 PendingAction::AddRecord => change.put.map(|(_, record)| record.to_vec()),
-                PendingAction::Add(Some(address)) => {
-                    let bytes = self.payloads.bytes_at(address);
-                    let len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-                    Some(bytes[4..4 + len as usize].to_vec())
-                }
+                PendingAction::Add(Some(address)) => Some(self.payloads.sized_at(address).to_vec()),
             };
             return Some(Ok((key, payload)));
         }
@@ -1321,11 +1308,13 @@ pub(crate) fn entry_with_derived<'r>(
 /// One index entry: its key and its payload.
 pub(crate) type IndexEntry = (Vec<u8>, Vec<u8>);
 
-/// The entries a record contributes to an index (none to those written
-/// with the derived values, see [`claim_row_entries`]).
+/// The entries a record, stored as `encoded`, contributes to an index
+/// (none to those written with the derived values, see
+/// [`entry_with_derived`]; the record itself to those holding result rows).
 pub(crate) fn index_entries(
     index: IndexId,
     record: &Record,
+    encoded: &[u8],
 ) -> Result<Vec<IndexEntry>, StoreError> {
     let with_id = |mut key: Vec<u8>, id: &Id| {
         key.extend_from_slice(id.as_str().as_bytes());
@@ -1389,7 +1378,7 @@ pub(crate) fn index_entries(
             .map(|r| (string_key(r.as_str(), &e.id), empty()))
             .collect(),
         (IndexId::ResultModel, Record::Result(r)) => {
-            vec![(string_key(&r.model, &r.id), encode_record(record)?)]
+            vec![(string_key(&r.model, &r.id), encoded.to_vec())]
         }
         (IndexId::ResultBenchmark, Record::Result(r)) => {
             vec![(string_key(&r.benchmark, &r.id), empty())]
