@@ -101,7 +101,9 @@ pub fn import(
     let mut report = ImportReport::default();
     let mut problems = ProblemList::default();
     let mut changes = ChangeSet::new();
-    let mut lines_of_changes: Vec<u64> = Vec::new();
+    // The line of each change, to name it if the store refuses it. As u32
+    // (saturating) a 4M-line import holds 16 MiB less while it writes.
+    let mut lines_of_changes: Vec<u32> = Vec::new();
     // Records without an id get one once every id in the file is known.
     let mut without_id: Vec<(u64, Record)> = Vec::new();
     let mut bytes_read = 0u64;
@@ -117,7 +119,7 @@ pub fn import(
                         } else {
                             // Encoded at once: memory holds compact bytes, not structs.
                             changes.push(Change::Put(record))?;
-                            lines_of_changes.push(line);
+                            lines_of_changes.push(u32::try_from(line).unwrap_or(u32::MAX));
                         }
                     }
                     Parsed::Problems(errs) => {
@@ -231,7 +233,7 @@ pub fn import(
             changes
                 .push(Change::Put(record))
                 .map_err(crate::Error::Store)?;
-            lines_of_changes.push(line);
+            lines_of_changes.push(u32::try_from(line).unwrap_or(u32::MAX));
         }
     }
     if problems.total > 0 && !options.skip_invalid {
@@ -274,13 +276,13 @@ pub fn import(
     Ok(report)
 }
 
-fn rejection_problems(rejections: &[Rejection], lines: &[u64]) -> Vec<Problem> {
+fn rejection_problems(rejections: &[Rejection], lines: &[u32]) -> Vec<Problem> {
     rejections
         .iter()
         .map(|r| Problem {
             line: r
                 .position
-                .and_then(|p| lines.get(p as usize).copied())
+                .and_then(|p| lines.get(p as usize).map(|&line| u64::from(line)))
                 .unwrap_or(0),
             field: r.field.map(str::to_owned),
             reason: r.reason.clone(),

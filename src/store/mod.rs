@@ -11,6 +11,7 @@ pub mod blocks;
 mod check;
 pub mod codec;
 mod facts;
+mod interner;
 pub mod keys;
 mod write;
 

@@ -20,6 +20,7 @@
 use super::arena::{Address, ByteArena};
 use super::blocks::{self, BatchSink, BlockBuilder, BlockReader, Cursor, Mutation};
 use super::facts::{self, EvidencePayload, SourceCache};
+use super::interner::Interner;
 use super::keys::{self, IndexId, MapId};
 use super::{Counters, Rejection, Store, StoreError, codec, decode_record, encode_record};
 use crate::model::{Derived, Id, Kind, Record, Status};
@@ -264,20 +265,52 @@ enum Mode {
     Rollback,
 }
 
-/// A claim whose derived values may change with a write.
-struct AffectedClaim {
-    id: Box<str>,
-    /// What the write does to the claim record itself.
-    change: ClaimRecordChange,
+/// The claims whose derived values may change with a write, and what the
+/// write does to each claim record itself. Worked out before anything is
+/// written and held compactly (~20 MiB for a million claims), so that the
+/// change set can go as soon as the records and indexes are written.
+#[derive(Default)]
+struct AffectedClaims {
+    ids: Interner,
+    /// By number: whether the write adds, replaces or retracts the record.
+    record_changed: Vec<bool>,
+    /// By number: the subject of the stored claim record the write
+    /// replaces or retracts.
+    old_subjects: HashMap<u32, Box<str>>,
 }
 
-/// What a write does to one claim record.
-#[derive(Default)]
-struct ClaimRecordChange {
-    /// Whether the write adds, replaces or retracts it.
+/// One of the [`AffectedClaims`].
+struct AffectedClaim<'a> {
+    id: &'a str,
     record_changed: bool,
-    /// The subject of the stored claim record the write replaces or retracts.
-    old_subject: Option<Box<str>>,
+    old_subject: Option<&'a str>,
+}
+
+impl AffectedClaims {
+    /// Adds `id`, once; returns its number.
+    fn add(&mut self, id: &str) -> Result<u32, StoreError> {
+        let (n, new) = self
+            .ids
+            .intern(id.as_bytes())
+            .ok_or_else(|| StoreError::Encode("more than 4 billion claims".into()))?;
+        if new {
+            self.record_changed.push(false);
+        }
+        Ok(n)
+    }
+
+    /// The claims in id order.
+    fn in_order(&self) -> impl Iterator<Item = Result<AffectedClaim<'_>, StoreError>> {
+        self.ids.sorted_numbers().into_iter().map(|n| {
+            let id = std::str::from_utf8(self.ids.get(n))
+                .map_err(|_| StoreError::Encode("a claim id that is not UTF-8".into()))?;
+            Ok(AffectedClaim {
+                id,
+                record_changed: self.record_changed[n as usize],
+                old_subject: self.old_subjects.get(&n).map(|s| &**s),
+            })
+        })
+    }
 }
 
 /// The stored version of every changed id that has one, found before
@@ -367,15 +400,10 @@ impl Store {
         let changes = &*change_set;
         let stored = self.stored_versions(changes)?;
         let mut summary = WriteSummary::default();
-        if mode == Mode::Normal {
-            problems.extend(self.validate(changes, &stored)?);
-            if !problems.is_empty() {
-                problems.sort_by_key(|p| p.position);
-                return Err(StoreError::Rejected(problems));
-            }
-        }
         // Drop puts identical to what is stored (but a rollback re-applies everything).
-        let mut keep = Vec::with_capacity(changes.len());
+        // Positions as u32 (a change set holds fewer than 2^32): 4M changes
+        // then keep 16 MiB less through the whole write.
+        let mut keep: Vec<u32> = Vec::with_capacity(changes.len());
         for i in 0..changes.len() {
             let c = changes.at(i);
             let old = stored.of(i);
@@ -394,11 +422,32 @@ impl Store {
                 (None, Some((k, _))) => summary.retracted[k as usize] += 1,
                 (None, None) => {}
             }
-            keep.push(i);
+            keep.push(i as u32);
+        }
+        // Which claims to rederive is worked out on the other core while
+        // the changes are validated: both only read.
+        let (validated, affected) = std::thread::scope(|scope| {
+            let affected = scope.spawn(|| self.affected_claims(changes, &keep, &stored));
+            let validated = match mode {
+                Mode::Normal => self.validate(changes, &stored),
+                Mode::Rollback => Ok(Vec::new()),
+            };
+            let affected = affected.join().unwrap_or_else(|_| {
+                Err(StoreError::Damaged(
+                    "finding the affected claims failed".into(),
+                ))
+            });
+            (validated, affected)
+        });
+        problems.extend(validated?);
+        if mode == Mode::Normal && !problems.is_empty() {
+            problems.sort_by_key(|p| p.position);
+            return Err(StoreError::Rejected(problems));
         }
         if keep.is_empty() && mode == Mode::Normal {
             return Ok(summary);
         }
+        let affected = affected?;
 
         let tree = self.tree();
         let mut sink = BatchSink::new(tree);
@@ -415,7 +464,7 @@ impl Store {
             let mut part = 1u32;
             let mut builder = BlockBuilder::default();
             let mut value = Vec::new();
-            for &i in &keep {
+            for i in keep.iter().map(|&i| i as usize) {
                 value.clear();
                 match stored.of(i) {
                     Some((k, bytes)) => {
@@ -435,7 +484,7 @@ impl Store {
 
         // Phase 2: records.
         for kind in Kind::EXPORT_ORDER {
-            let mutations = keep.iter().filter_map(|&i| {
+            let mutations = keep.iter().map(|&i| i as usize).filter_map(|i| {
                 let c = changes.at(i);
                 let old_kind = stored.of(i).map(|(k, _)| k);
                 match c.put {
@@ -455,9 +504,8 @@ impl Store {
         self.flush()?;
 
         // Phase 3: secondary indexes, one at a time, so that only two
-        // indexes' entries are held at once (for 1.29M results all four
-        // would be ~300 MiB): the one being written, and the next, which the
-        // other core builds meanwhile.
+        // indexes' entries are held at once: the one being written, and the
+        // next, which the other core builds meanwhile.
         std::thread::scope(|scope| -> Result<(), StoreError> {
             let (built, to_write) = std::sync::mpsc::sync_channel(0);
             let (stored, keep) = (&stored, &keep);
@@ -493,7 +541,6 @@ impl Store {
         })?;
 
         // Phase 4: derived values of every affected claim.
-        let affected = self.affected_claims(changes, &keep, &stored)?;
         let changed = keep.len() as u64;
         // Everything after this reads the store, not the changes.
         drop((keep, stored));
@@ -697,20 +744,11 @@ impl Store {
     fn affected_claims(
         &self,
         changes: &ChangeSet,
-        keep: &[usize],
+        keep: &[u32],
         stored: &StoredVersions,
-    ) -> Result<Vec<AffectedClaim>, StoreError> {
-        // Evidence names its claim in no order, often many times over: a
-        // map holds each claim once (3M evidence of 1M claims would
-        // otherwise list 4M claims before sorting).
-        let mut claims: HashMap<Box<str>, ClaimRecordChange> = HashMap::new();
-        fn affected<'m>(
-            claims: &'m mut HashMap<Box<str>, ClaimRecordChange>,
-            id: &str,
-        ) -> &'m mut ClaimRecordChange {
-            claims.entry(id.into()).or_default()
-        }
-        for &i in keep {
+    ) -> Result<AffectedClaims, StoreError> {
+        let mut claims = AffectedClaims::default();
+        for i in keep.iter().map(|&i| i as usize) {
             let (put, stored) = (changes.at(i).put, stored.of(i));
             // Benchmark results bear on no claim's derived values.
             if [put, stored]
@@ -722,35 +760,33 @@ impl Store {
             let new = put.map(|(k, b)| decode_record(k, b)).transpose()?;
             let old = stored.map(|(k, b)| decode_record(k, b)).transpose()?;
             if let Some(Record::Claim(c)) = &old {
-                let change = affected(&mut claims, c.id.as_str());
-                change.record_changed = true;
-                change.old_subject = c.subject.as_deref().map(Box::from);
+                let n = claims.add(c.id.as_str())?;
+                claims.record_changed[n as usize] = true;
+                if let Some(subject) = c.subject.as_deref() {
+                    claims.old_subjects.insert(n, subject.into());
+                }
             }
             match &new {
                 Some(Record::Claim(c)) => {
-                    affected(&mut claims, c.id.as_str()).record_changed = true
+                    let n = claims.add(c.id.as_str())?;
+                    claims.record_changed[n as usize] = true;
                 }
-                Some(Record::Evidence(e)) => _ = affected(&mut claims, e.claim.as_str()),
+                Some(Record::Evidence(e)) => _ = claims.add(e.claim.as_str())?,
                 _ => {}
             }
             if let Some(Record::Evidence(e)) = &old {
-                affected(&mut claims, e.claim.as_str());
+                claims.add(e.claim.as_str())?;
             }
             // A source's reliability or affiliations reach every claim it bears on.
             if let (Some(Record::Source(o)), n) = (&old, &new) {
                 let same = matches!(n, Some(Record::Source(n)) if n.reliability == o.reliability && n.affiliations == o.affiliations);
                 if !same {
                     for (claim, _) in self.claims_cited_by(o.id.as_str())? {
-                        affected(&mut claims, &claim);
+                        claims.add(&claim)?;
                     }
                 }
             }
         }
-        let mut claims: Vec<AffectedClaim> = claims
-            .into_iter()
-            .map(|(id, change)| AffectedClaim { id, change })
-            .collect();
-        claims.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         Ok(claims)
     }
 
@@ -765,7 +801,7 @@ impl Store {
     /// rollback rewrites with every index entry that holds it.
     fn rederive(
         &self,
-        claims: &[AffectedClaim],
+        claims: &AffectedClaims,
         mode: Mode,
         sink: &mut BatchSink<'_>,
     ) -> Result<[i64; 4], StoreError> {
@@ -780,7 +816,10 @@ impl Store {
         let mut confidence_muts = MutationBuffer::default();
         let mut subject_muts = MutationBuffer::default();
         let mut subject_counts = GroupDeltas::new();
-        for claim in claims {
+        // Each claim's row, held once for the two indexes that carry it.
+        let mut rows = ByteArena::default();
+        for claim in claims.in_order() {
+            let claim = claim?;
             let id = claim.id.as_bytes();
             let claim_map = MapId::Records(Kind::Claim);
             let cursor = match &mut claim_cursor {
@@ -802,7 +841,7 @@ impl Store {
             let old = super::derived_at(cursor, id)?;
             let new = match &stored {
                 Some((record, _)) => {
-                    let evidence = facts_walker.facts_of(&claim.id)?;
+                    let evidence = facts_walker.facts_of(claim.id)?;
                     Some(facts::derive_claim(
                         self,
                         record.subject.as_deref(),
@@ -814,7 +853,7 @@ impl Store {
                 None => None,
             };
             let derived_changed = old != new;
-            if !derived_changed && !claim.change.record_changed {
+            if !derived_changed && !claim.record_changed {
                 continue;
             }
             let new_encoded = new.as_ref().map(codec::encode).transpose()?;
@@ -829,39 +868,45 @@ impl Store {
             // Old entries out, the current ones in: an entry removed and put
             // again under one key is simply rewritten.
             if let Some(old) = &old {
-                status_muts.push(&status_key(old.status, &claim.id), None);
-                confidence_muts.push(&confidence_key(old.confidence, &claim.id), None);
+                status_muts.push(&status_key(old.status, claim.id), None);
+                confidence_muts.push(&confidence_key(old.confidence, claim.id), None);
             }
-            if let Some(subject) = &claim.change.old_subject {
-                let key = subject_key(subject, &claim.id);
+            if let Some(subject) = claim.old_subject {
+                let key = subject_key(subject, claim.id);
                 subject_muts.push(&key, None);
                 count_entry(&mut subject_counts, IndexId::ClaimSubject, &key, -1);
             }
             if let (Some((record, bytes)), Some(new), Some(derived)) = (&stored, &new, &new_encoded)
             {
                 let row = super::encode_claim_row(bytes, derived);
+                let row_at = rows.push_sized(&[&row]);
                 for (index, mutations) in [
                     (IndexId::ClaimStatus, &mut status_muts),
                     (IndexId::ClaimConfidence, &mut confidence_muts),
                     (IndexId::ClaimSubject, &mut subject_muts),
                 ] {
                     if let Some((key, payload)) = entry_with_derived(index, record, new, &row) {
-                        if index == IndexId::ClaimSubject && claim.change.record_changed {
+                        if index == IndexId::ClaimSubject && claim.record_changed {
                             count_entry(&mut subject_counts, index, &key, 1);
                         }
-                        mutations.push(&key, Some(payload));
+                        if index.holds_claim_rows() {
+                            mutations.push_row(&key, row_at);
+                        } else {
+                            mutations.push(&key, Some(payload));
+                        }
                     }
                 }
             }
         }
-        blocks::apply(tree, MapId::Derived, derived_muts.sorted(), sink)?;
+        blocks::apply(tree, MapId::Derived, derived_muts.sorted(&rows), sink)?;
         for (index, mutations) in [
             (IndexId::ClaimStatus, status_muts),
             (IndexId::ClaimConfidence, confidence_muts),
             (IndexId::ClaimSubject, subject_muts),
         ] {
-            blocks::apply(tree, MapId::Index(index), mutations.sorted(), sink)?;
+            blocks::apply(tree, MapId::Index(index), mutations.sorted(&rows), sink)?;
         }
+        drop(rows);
         sink.flush()?;
         let counts = self.group_count_mutations(IndexId::ClaimSubject, subject_counts, mode)?;
         blocks::apply(
@@ -908,28 +953,35 @@ fn index_mutations<'c>(
     index: IndexId,
     changes: &'c ChangeSet,
     stored: &StoredVersions,
-    keep: &[usize],
+    keep: &[u32],
 ) -> Result<(SortedIndexMutations<'c>, GroupDeltas), StoreError> {
     let kind = index.field().0;
     let mut pending = IndexMutations::new(index);
-    for &i in keep {
+    // Most indexes have one entry a record: grown once, not by doubling.
+    pending.entries.reserve(keep.len());
+    for i in keep.iter().map(|&i| i as usize) {
         if let Some((k, old)) = stored.of(i)
             && k == kind
         {
             for (key, _) in index_entries(index, &decode_record(kind, old)?, old)? {
-                pending.push(&key, i, EntryAction::Remove)?;
+                pending.push(&key, i, PendingAction::Remove)?;
             }
         }
         if let Some((k, new)) = changes.at(i).put
             && k == kind
         {
             for (key, payload) in index_entries(index, &decode_record(kind, new)?, new)? {
-                if index.holds_result_rows() {
+                let action = if index.holds_result_rows() {
                     // The payload is the change's record: not copied again.
-                    pending.push(&key, i, EntryAction::AddRecord)?;
+                    PendingAction::AddRecord
+                } else if payload.is_empty() {
+                    PendingAction::AddEmpty
                 } else {
-                    pending.push(&key, i, EntryAction::Add(&payload))?;
-                }
+                    // Worked out again when written: holding 3M evidence
+                    // payloads would cost ~100 MiB an index.
+                    PendingAction::AddDerived
+                };
+                pending.push(&key, i, action)?;
             }
         }
     }
@@ -938,22 +990,21 @@ fn index_mutations<'c>(
 
 /// The mutations of one index written in phase 3, held compactly. Their
 /// keys are `value ‖ id`: each distinct value is held once, and an entry is
-/// a value number, the change whose id ends the key, and what to do. For
-/// 1.29M results that is ~25 MiB an index instead of ~130 as whole keys.
+/// a value number, the change whose id ends the key, and what to do — 12
+/// bytes. For 1.29M results that is ~20 MiB an index instead of ~130 as
+/// whole keys.
 ///
 /// Changes are in id order, so entries ordered by value, then by push
 /// order, are in key order (encoded values are prefix-free), with a remove
 /// and an add of one key in the order they were pushed.
 struct IndexMutations {
     index: IndexId,
-    /// Each distinct value's number.
-    numbers: HashMap<Box<[u8]>, u32>,
+    /// Each distinct value, numbered.
+    values: Interner,
     /// Entries in push order.
     entries: Vec<PendingEntry>,
     /// Net entries added per value number.
     deltas: Vec<i64>,
-    /// Non-empty payloads ([`ByteArena::push_sized`]).
-    payloads: ByteArena,
 }
 
 #[derive(Clone, Copy)]
@@ -965,21 +1016,16 @@ struct PendingEntry {
     action: PendingAction,
 }
 
-/// What to do with an entry, as pushed.
-enum EntryAction<'p> {
-    Remove,
-    /// Add, with this payload.
-    Add(&'p [u8]),
-    /// Add, with the change's new record as the payload.
-    AddRecord,
-}
-
-/// An [`EntryAction`] as held.
-#[derive(Clone, Copy)]
+/// What to do with an entry. An added entry's payload is not held: it is
+/// made from the change's record when the entry is written.
+#[derive(Clone, Copy, PartialEq)]
 enum PendingAction {
     Remove,
-    /// Add, with the payload's address in `payloads` (none when it is empty).
-    Add(Option<Address>),
+    /// Add, with an empty payload.
+    AddEmpty,
+    /// Add, with the payload [`index_entries`] gives this key.
+    AddDerived,
+    /// Add, with the change's new record as the payload.
     AddRecord,
 }
 
@@ -987,46 +1033,30 @@ impl IndexMutations {
     fn new(index: IndexId) -> IndexMutations {
         IndexMutations {
             index,
-            numbers: HashMap::new(),
+            values: Interner::default(),
             entries: Vec::new(),
             deltas: Vec::new(),
-            payloads: ByteArena::default(),
         }
     }
 
     /// Adds the entry `key` of change `change`.
-    fn push(
-        &mut self,
-        key: &[u8],
-        change: usize,
-        action: EntryAction<'_>,
-    ) -> Result<(), StoreError> {
+    fn push(&mut self, key: &[u8], change: usize, action: PendingAction) -> Result<(), StoreError> {
         let (value, _id) = keys::split_index_key(self.index, key)
             .ok_or_else(|| StoreError::Encode(format!("a malformed {:?} key", self.index)))?;
-        let next = self.numbers.len();
-        let number = match self.numbers.get(value) {
-            Some(&n) => n,
-            None => {
-                let n = u32::try_from(next)
-                    .map_err(|_| StoreError::Encode("more than 4 billion values".into()))?;
-                self.numbers.insert(value.into(), n);
-                self.deltas.push(0);
-                n
-            }
-        };
+        let (number, new) = self
+            .values
+            .intern(value)
+            .ok_or_else(|| StoreError::Encode("more than 4 billion values".into()))?;
+        if new {
+            self.deltas.push(0);
+        }
         // The change set holds at most 2^32 changes (positions are u32).
         let change = u32::try_from(change)
             .map_err(|_| StoreError::Encode("more than 4 billion changes".into()))?;
-        self.deltas[number as usize] += if matches!(action, EntryAction::Remove) {
+        self.deltas[number as usize] += if action == PendingAction::Remove {
             -1
         } else {
             1
-        };
-        let action = match action {
-            EntryAction::Remove => PendingAction::Remove,
-            EntryAction::Add([]) => PendingAction::Add(None),
-            EntryAction::Add(bytes) => PendingAction::Add(Some(self.payloads.push_sized(&[bytes]))),
-            EntryAction::AddRecord => PendingAction::AddRecord,
         };
         self.entries.push(PendingEntry {
             value: number,
@@ -1039,18 +1069,20 @@ impl IndexMutations {
     /// The mutations in key order (the last pushed winning for a key), and
     /// the group-count deltas of every value touched.
     fn sorted(self, changes: &ChangeSet) -> (SortedIndexMutations<'_>, GroupDeltas) {
-        let mut values: Vec<(Box<[u8]>, u32)> = self.numbers.into_iter().collect();
-        values.sort_unstable();
-        let mut rank = vec![0u32; values.len()];
-        for (r, (_, number)) in values.iter().enumerate() {
+        let order = self.values.sorted_numbers();
+        let mut rank = vec![0u32; order.len()];
+        for (r, &number) in order.iter().enumerate() {
             // There are at most 2^32 values (numbers are u32).
-            rank[*number as usize] = r as u32;
+            rank[number as usize] = r as u32;
         }
         let mut deltas = GroupDeltas::new();
         if self.index.has_group_counts() {
             // Every value touched, zero or not: a rollback recounts them all.
-            for (value, number) in &values {
-                deltas.insert(value.to_vec(), self.deltas[*number as usize]);
+            for &number in &order {
+                deltas.insert(
+                    self.values.get(number).to_vec(),
+                    self.deltas[number as usize],
+                );
             }
         }
         let mut entries = self.entries;
@@ -1061,10 +1093,10 @@ impl IndexMutations {
         entries.sort_by_key(|e| e.value);
         // Entries are read in value order: values laid out in that order
         // are read sequentially.
-        let mut value_bytes = Vec::with_capacity(values.iter().map(|(v, _)| v.len()).sum());
-        let mut value_ends = Vec::with_capacity(values.len());
-        for (value, _) in values {
-            value_bytes.extend_from_slice(&value);
+        let mut value_bytes = Vec::new();
+        let mut value_ends = Vec::with_capacity(order.len());
+        for number in order {
+            value_bytes.extend_from_slice(self.values.get(number));
             value_ends.push(value_bytes.len());
         }
         let sorted = SortedIndexMutations {
@@ -1072,7 +1104,7 @@ impl IndexMutations {
             value_ends,
             entries,
             next: 0,
-            payloads: self.payloads,
+            index: self.index,
             changes,
         };
         (sorted, deltas)
@@ -1087,7 +1119,7 @@ struct SortedIndexMutations<'c> {
     value_ends: Vec<usize>,
     entries: Vec<PendingEntry>,
     next: usize,
-    payloads: ByteArena,
+    index: IndexId,
     changes: &'c ChangeSet,
 }
 
@@ -1108,14 +1140,31 @@ impl Iterator for SortedIndexMutations<'_> {
             key.extend_from_slice(change.id);
             let payload = match entry.action {
                 PendingAction::Remove => None,
-                PendingAction::Add(None) => Some(Vec::new()),
+                PendingAction::AddEmpty => Some(Vec::new()),
                 PendingAction::AddRecord => change.put.map(|(_, record)| record.to_vec()),
-                PendingAction::Add(Some(address)) => Some(self.payloads.sized_at(address).to_vec()),
+                PendingAction::AddDerived => match derived_payload(self.index, change, &key) {
+                    Ok(payload) => Some(payload),
+                    Err(e) => return Some(Err(e)),
+                },
             };
             return Some(Ok((key, payload)));
         }
         None
     }
+}
+
+/// The payload of the entry `key` that `change`'s new record has in `index`.
+fn derived_payload(
+    index: IndexId,
+    change: ChangeRef<'_>,
+    key: &[u8],
+) -> Result<Vec<u8>, StoreError> {
+    let lost = || StoreError::Encode(format!("a {index:?} entry no longer made by its record"));
+    let (kind, encoded) = change.put.ok_or_else(lost)?;
+    index_entries(index, &decode_record(kind, encoded)?, encoded)?
+        .into_iter()
+        .find_map(|(k, payload)| (k == key).then_some(payload))
+        .ok_or_else(lost)
 }
 
 /// Change in the number of index entries per encoded value.
@@ -1202,33 +1251,65 @@ struct MutationBuffer {
     starts: Vec<Address>,
 }
 
+/// The value-length field of a [`MutationBuffer`] entry whose value is a
+/// row held elsewhere.
+const ROW_VALUE: u32 = u32::MAX;
+
 impl MutationBuffer {
-    /// Layout: key length (u32), value length + 1 (u32, 0 = remove), key, value.
+    /// Layout: key length (u32), value length + 1 (u32, 0 = remove,
+    /// [`ROW_VALUE`] = the address of a row), key, value or row address.
     fn push(&mut self, key: &[u8], value: Option<&[u8]>) {
+        self.push_entry(
+            key,
+            value.map_or(0, |v| v.len() as u32 + 1),
+            value.unwrap_or_default(),
+        );
+    }
+
+    /// Adds `key` with the row [`ByteArena::push_sized`] put at `row` in
+    /// the arena [`MutationBuffer::sorted`] is given: the subject and
+    /// confidence indexes hold the same claim row, held once.
+    fn push_row(&mut self, key: &[u8], row: Address) {
+        self.push_entry(key, ROW_VALUE, &row.to_be_bytes());
+    }
+
+    fn push_entry(&mut self, key: &[u8], value_field: u32, value: &[u8]) {
         let start = self.bytes.push(&[
             &(key.len() as u32).to_be_bytes(),
-            &value.map_or(0, |v| v.len() as u32 + 1).to_be_bytes(),
+            &value_field.to_be_bytes(),
             key,
-            value.unwrap_or_default(),
+            value,
         ]);
         self.starts.push(start);
     }
 
-    fn entry(bytes: &ByteArena, start: Address) -> (&[u8], Option<&[u8]>) {
+    fn entry<'a>(
+        bytes: &'a ByteArena,
+        rows: &'a ByteArena,
+        start: Address,
+    ) -> (&'a [u8], Option<&'a [u8]>) {
         let b = bytes.bytes_at(start);
         let key_len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
-        let value_len = u32::from_be_bytes([b[4], b[5], b[6], b[7]]) as usize;
-        let key = &b[8..8 + key_len];
-        let value = value_len
-            .checked_sub(1)
-            .map(|len| &b[8 + key_len..8 + key_len + len]);
+        let value_field = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+        let (key, value) = b[8..].split_at(key_len);
+        let value = match value_field {
+            0 => None,
+            ROW_VALUE => {
+                let mut address = [0u8; 8];
+                address.copy_from_slice(&value[..8]);
+                Some(rows.sized_at(Address::from_be_bytes(address)))
+            }
+            len => Some(&value[..len as usize - 1]),
+        };
         (key, value)
     }
 
     /// The mutations in key order, the last pushed winning for a key (so an
-    /// add after a remove of the same entry keeps it).
-    fn sorted(mut self) -> impl Iterator<Item = Result<Mutation, StoreError>> {
+    /// add after a remove of the same entry keeps it). `rows` holds the
+    /// rows of [`MutationBuffer::push_row`].
+    fn sorted(mut self, rows: &ByteArena) -> impl Iterator<Item = Result<Mutation, StoreError>> {
         let bytes = &self.bytes;
+        let key = |start| Self::entry(bytes, rows, start).0;
         // Sort on the first 16 key bytes held inline, falling back to the
         // whole key (and push order, for one key) only on ties: most
         // comparisons then never touch the buffer.
@@ -1236,7 +1317,7 @@ impl MutationBuffer {
             .starts
             .iter()
             .map(|&start| {
-                let key = Self::entry(bytes, start).0;
+                let key = key(start);
                 let mut head = [0u8; 16];
                 let n = key.len().min(16);
                 head[..n].copy_from_slice(&key[..n]);
@@ -1245,7 +1326,7 @@ impl MutationBuffer {
             .collect();
         order.sort_unstable_by(|a, b| {
             a.0.cmp(&b.0)
-                .then_with(|| Self::entry(bytes, a.1).0.cmp(Self::entry(bytes, b.1).0))
+                .then_with(|| key(a.1).cmp(key(b.1)))
                 .then(a.1.cmp(&b.1))
         });
         let starts: Vec<Address> = order.into_iter().map(|(_, start)| start).collect();
@@ -1254,9 +1335,9 @@ impl MutationBuffer {
         let mut n = 0;
         std::iter::from_fn(move || {
             while n < starts.len() {
-                let (key, value) = Self::entry(&bytes, starts[n]);
+                let (key, value) = Self::entry(&bytes, rows, starts[n]);
                 n += 1;
-                if n < starts.len() && Self::entry(&bytes, starts[n]).0 == key {
+                if n < starts.len() && Self::entry(&bytes, rows, starts[n]).0 == key {
                     continue;
                 }
                 return Some(Ok((key.to_vec(), value.map(<[u8]>::to_vec))));
