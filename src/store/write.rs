@@ -464,7 +464,7 @@ impl Store {
             let mut part = 1u32;
             let mut builder = BlockBuilder::default();
             let mut value = Vec::new();
-            for i in keep.iter().map(|&i| i as usize) {
+            for i in kept(&keep) {
                 value.clear();
                 match stored.of(i) {
                     Some((k, bytes)) => {
@@ -484,7 +484,7 @@ impl Store {
 
         // Phase 2: records.
         for kind in Kind::EXPORT_ORDER {
-            let mutations = keep.iter().map(|&i| i as usize).filter_map(|i| {
+            let mutations = kept(&keep).filter_map(|i| {
                 let c = changes.at(i);
                 let old_kind = stored.of(i).map(|(k, _)| k);
                 match c.put {
@@ -508,17 +508,23 @@ impl Store {
         // next, which the other core builds meanwhile.
         std::thread::scope(|scope| -> Result<(), StoreError> {
             let (built, to_write) = std::sync::mpsc::sync_channel(0);
-            let (stored, keep) = (&stored, &keep);
+            let (stored, keep, summary) = (&stored, &keep, &summary);
             let builder = scope.spawn(move || -> Result<(), StoreError> {
                 for index in IndexId::ALL
                     .into_iter()
                     .filter(|i| !i.written_with_derived())
                 {
-                    let (mutations, deltas) = index_mutations(index, changes, stored, keep)?;
-                    // A closed channel means the writer failed: stop too.
+                    let kind = index.field().0 as usize;
+                    // Most indexes have one entry a record: one removed
+                    // and one added for each record replaced.
+                    let expected =
+                        summary.added[kind] + 2 * summary.replaced[kind] + summary.retracted[kind];
+                    let (mutations, deltas) =
+                        index_mutations(index, changes, stored, keep, expected as usize)?;
                     if mutations.entries.is_empty() {
                         continue;
                     }
+                    // A closed channel means the writer failed: stop too.
                     if built.send((index, mutations, deltas)).is_err() {
                         break;
                     }
@@ -748,7 +754,7 @@ impl Store {
         stored: &StoredVersions,
     ) -> Result<AffectedClaims, StoreError> {
         let mut claims = AffectedClaims::default();
-        for i in keep.iter().map(|&i| i as usize) {
+        for i in kept(keep) {
             let (put, stored) = (changes.at(i).put, stored.of(i));
             // Benchmark results bear on no claim's derived values.
             if [put, stored]
@@ -945,6 +951,11 @@ fn write_log_part(
     Ok(())
 }
 
+/// The positions of the changes a write keeps, as indexes.
+fn kept(keep: &[u32]) -> impl Iterator<Item = usize> + '_ {
+    keep.iter().map(|&i| i as usize)
+}
+
 /// The entries of `index` to remove (those of the stored records) and to
 /// add (those of the new ones) for the changes kept, in key order, and with
 /// them how the number of entries per value changes (when the index keeps
@@ -954,12 +965,13 @@ fn index_mutations<'c>(
     changes: &'c ChangeSet,
     stored: &StoredVersions,
     keep: &[u32],
+    expected_entries: usize,
 ) -> Result<(SortedIndexMutations<'c>, GroupDeltas), StoreError> {
     let kind = index.field().0;
     let mut pending = IndexMutations::new(index);
-    // Most indexes have one entry a record: grown once, not by doubling.
-    pending.entries.reserve(keep.len());
-    for i in keep.iter().map(|&i| i as usize) {
+    // Grown once, not by doubling (which briefly holds both copies).
+    pending.entries.reserve(expected_entries);
+    for i in kept(keep) {
         if let Some((k, old)) = stored.of(i)
             && k == kind
         {
