@@ -668,6 +668,18 @@ fn scans_split_across_threads_agree_with_the_records() {
         query_ids(&db, r#"results where benchmark ~ "retrieval" limit 7"#),
         expected[..7]
     );
+    // Few rows, most blocks holding none: each thread's empty turns are
+    // skipped without losing its place.
+    let sparse: Vec<String> = expected
+        .iter()
+        .filter(|id| id.starts_with("r:75"))
+        .cloned()
+        .collect();
+    assert!(sparse.len() > 3);
+    assert_eq!(
+        query_ids(&db, r#"results where benchmark ~ "retrieval 75""#),
+        sparse
+    );
     let tail = query_ids(
         &db,
         r#"results where benchmark ~ "retrieval" limit 5 offset 990"#,

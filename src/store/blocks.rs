@@ -304,6 +304,30 @@ pub struct Cursor {
     /// The block after `current`, read to learn where `current` ends.
     lookahead: Option<(IVec, IVec)>,
     start: Vec<u8>,
+    /// Which blocks of the walk this cursor reads.
+    deal: Deal,
+    /// How many blocks the walk has stepped onto (read or dealt to another).
+    walked: u64,
+}
+
+/// The blocks a cursor reads: those whose number in the walk (from 0) is
+/// `turn` modulo `of`. Two threads dealt alternate blocks of one map share a
+/// scan evenly however its keys are spread.
+#[derive(Clone, Copy, Debug)]
+pub struct Deal {
+    /// This cursor's turn, below `of`.
+    pub turn: u64,
+    /// How many cursors share the walk.
+    pub of: u64,
+}
+
+impl Deal {
+    /// Every block.
+    pub const ALL: Deal = Deal { turn: 0, of: 1 };
+
+    fn takes(self, block_number: u64) -> bool {
+        block_number % self.of.max(1) == self.turn
+    }
 }
 
 /// Where the current block's range ends.
@@ -329,9 +353,36 @@ impl Cursor {
             following: None,
             lookahead: None,
             start: start.to_vec(),
+            deal: Deal::ALL,
+            walked: 0,
         };
         cursor.position(start)?;
         Ok(cursor)
+    }
+
+    /// A cursor over the blocks of the whole map dealt to it: it steps over
+    /// the others reading only their keys (where the blocks it reads end),
+    /// never unpacking them.
+    pub fn dealt(tree: &sled::Tree, map: MapId, deal: Deal) -> Cursor {
+        Cursor {
+            tree: tree.clone(),
+            map,
+            current: None,
+            current_key: None,
+            sure_through: None,
+            end: BlockEnd::Unknown,
+            following: None,
+            lookahead: None,
+            start: Vec::new(),
+            deal,
+            walked: 0,
+        }
+    }
+
+    /// The number, in the walk from the map's start, of the block the
+    /// current entry is in (meaningful for a [`Cursor::dealt`] one).
+    pub fn block_number(&self) -> u64 {
+        self.walked.saturating_sub(1)
     }
 
     /// A cursor over the whole map.
@@ -422,15 +473,20 @@ impl Cursor {
     }
 
     fn next_block(&mut self) -> Result<bool, StoreError> {
-        self.read_end()?;
-        let Some((key, block)) = self.lookahead.take() else {
-            return Ok(false);
-        };
-        self.current = Some(BlockReader::new(block)?);
-        self.current_key = Some(key);
-        self.sure_through = None;
-        self.end = BlockEnd::Unknown;
-        Ok(true)
+        loop {
+            self.read_end()?;
+            let Some((key, block)) = self.lookahead.take() else {
+                return Ok(false);
+            };
+            self.current_key = Some(key);
+            self.sure_through = None;
+            self.end = BlockEnd::Unknown;
+            self.walked += 1;
+            if self.deal.takes(self.block_number()) {
+                self.current = Some(BlockReader::new(block)?);
+                return Ok(true);
+            }
+        }
     }
 
     /// Moves to the next entry in key order; `false` at the end of the map.
@@ -451,7 +507,7 @@ impl Cursor {
                 self.current = None;
                 return Ok(false);
             }
-            if reader.key() < self.start.as_slice() {
+            if !self.start.is_empty() && reader.key() < self.start.as_slice() {
                 continue;
             }
             let sure = self

@@ -289,32 +289,6 @@ pub fn split_index_key(index: IndexId, key: &[u8]) -> Option<(&[u8], &[u8])> {
     (key.len() >= value_len).then(|| key.split_at(value_len))
 }
 
-/// A key between `a` and `b` (`a` < `b`): their average read as big-endian
-/// fractions. At least `a`; above it unless they are adjacent.
-pub fn midpoint(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let len = a.len().max(b.len()) + 1;
-    let digit = |k: &[u8], i: usize| u32::from(k.get(i).copied().unwrap_or(0));
-    // Sum from the last byte up, then halve from the first byte down.
-    let mut sum = vec![0u32; len];
-    let mut carry = 0;
-    for i in (0..len).rev() {
-        let total = digit(a, i) + digit(b, i) + carry;
-        sum[i] = total & 0xFF;
-        carry = total >> 8;
-    }
-    let mut mid = Vec::with_capacity(len);
-    let mut remainder = carry;
-    for byte in sum {
-        let value = (remainder << 8) | byte;
-        mid.push((value / 2) as u8);
-        remainder = value % 2;
-    }
-    while mid.last() == Some(&0) {
-        mid.pop();
-    }
-    mid
-}
-
 /// Decodes a string encoded by [`encode_string`] (terminator included).
 pub fn decode_string(encoded: &[u8]) -> Option<String> {
     let body = encoded.strip_suffix(&[0, 0])?;
@@ -387,23 +361,6 @@ mod tests {
             split_index_key(IndexId::ClaimSubject, &key),
             Some((&key[..6], &b"c1"[..]))
         );
-    }
-
-    #[test]
-    fn midpoints_fall_between() {
-        let pairs: [(&[u8], &[u8]); 5] = [
-            (b"a", b"c"),
-            (b"mteb:1", b"mteb:999999"),
-            (b"c1", b"c999"),
-            (b"", b"\x01"),
-            (b"ab", b"abc"),
-        ];
-        for (a, b) in pairs {
-            let m = midpoint(a, b);
-            assert!(a <= m.as_slice() && m.as_slice() < b, "{a:?} {m:?} {b:?}");
-        }
-        assert_eq!(midpoint(b"a", b"c"), b"b");
-        assert!(midpoint(b"mteb:1", b"mteb:999999").starts_with(b"mteb:5"));
     }
 
     #[test]

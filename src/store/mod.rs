@@ -364,7 +364,7 @@ impl Store {
 
     /// Every record of a kind in id order (with the derived values, for claims).
     pub fn scan(&self, kind: Kind) -> Result<RecordScan<'_>, StoreError> {
-        RecordScan::new(self, kind, &[])
+        self.scan_between(kind, &[], None)
     }
 
     /// The records of a kind with `from` ≤ id (< `until`, if given), in id order.
@@ -374,43 +374,32 @@ impl Store {
         from: &[u8],
         until: Option<&[u8]>,
     ) -> Result<RecordScan<'_>, StoreError> {
-        let mut scan = RecordScan::new(self, kind, from)?;
+        let records = Cursor::new(self.tree(), MapId::Records(kind), from)?;
+        let mut scan = RecordScan::new(self, kind, records, from)?;
         scan.until = until.map(<[u8]>::to_vec);
         Ok(scan)
     }
 
-    /// Up to `2^depth − 1` ids, ascending, that cut the records of `kind`
-    /// into parts of roughly equal key range (byte-wise midpoints between
-    /// the first and last blocks' keys), for reading the parts on two
-    /// threads; none when the records fit in one block.
-    pub fn split_points(&self, kind: Kind, depth: u32) -> Result<Vec<Vec<u8>>, StoreError> {
-        fn split(a: &[u8], b: &[u8], depth: u32, out: &mut Vec<Vec<u8>>) {
-            let m = keys::midpoint(a, b);
-            if depth == 0 || m.as_slice() <= a || m.as_slice() >= b {
-                return;
-            }
-            split(a, &m, depth - 1, out);
-            out.push(m.clone());
-            split(&m, b, depth - 1, out);
-        }
+    /// The records of a kind in the blocks `deal` gives this reader (see
+    /// [`blocks::Deal`]), in id order.
+    pub fn scan_dealt(&self, kind: Kind, deal: blocks::Deal) -> Result<RecordScan<'_>, StoreError> {
+        let records = Cursor::dealt(self.tree(), MapId::Records(kind), deal);
+        RecordScan::new(self, kind, records, &[])
+    }
+
+    /// Whether the records of `kind` fill more than one block (so a scan
+    /// of them can be shared between threads): two lookups, nothing read.
+    pub fn records_span_blocks(&self, kind: Kind) -> Result<bool, StoreError> {
         let map = MapId::Records(kind);
         let mut blocks = self
             .tree()
             .range(map.prefix().to_vec()..blocks::map_end(map).to_vec());
-        let (Some(first), Some(last)) =
-            (blocks.next().transpose()?, blocks.next_back().transpose()?)
-        else {
-            return Ok(Vec::new());
-        };
-        let prefix_len = map.prefix().len();
-        let mut points = Vec::new();
-        split(
-            &first.0[prefix_len..],
-            &last.0[prefix_len..],
-            depth,
-            &mut points,
-        );
-        Ok(points)
+        Ok(
+            match (blocks.next().transpose()?, blocks.next_back().transpose()?) {
+                (Some(first), Some(last)) => first.0 != last.0,
+                _ => false,
+            },
+        )
     }
 
     /// The entries of an index whose key starts with `prefix` (an encoded
@@ -552,7 +541,12 @@ pub struct RecordScan<'s> {
 }
 
 impl<'s> RecordScan<'s> {
-    fn new(store: &'s Store, kind: Kind, from: &[u8]) -> Result<RecordScan<'s>, StoreError> {
+    fn new(
+        store: &'s Store,
+        kind: Kind,
+        records: Cursor,
+        from: &[u8],
+    ) -> Result<RecordScan<'s>, StoreError> {
         let derived = match kind {
             Kind::Claim => Some(Cursor::new(store.tree(), MapId::Derived, from)?),
             _ => None,
@@ -560,7 +554,7 @@ impl<'s> RecordScan<'s> {
         Ok(RecordScan {
             store,
             kind,
-            records: Cursor::new(store.tree(), MapId::Records(kind), from)?,
+            records,
             derived,
             until: None,
         })
@@ -594,6 +588,12 @@ impl<'s> RecordScan<'s> {
             }
         }
         self.current().map(Some)
+    }
+
+    /// The number, in the walk over the kind's blocks, of the block the
+    /// last record came from.
+    pub fn block_number(&self) -> u64 {
+        self.records.block_number()
     }
 
     /// The record with this id, if any; ids must come in ascending order
