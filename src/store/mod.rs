@@ -13,6 +13,7 @@ pub mod codec;
 mod facts;
 mod interner;
 pub mod keys;
+mod sorter;
 mod write;
 
 pub use check::CheckReport;
@@ -64,6 +65,9 @@ pub enum StoreError {
     /// sled reported an I/O or corruption problem.
     #[error("storage error: {0}")]
     Sled(String),
+    /// A large write could not use its temporary files.
+    #[error("could not use a temporary file in the database directory: {0}")]
+    TempFile(String),
     /// A reading statement was stopped by [`Interrupt::interrupt`].
     #[error("interrupted")]
     Interrupted,

@@ -12,6 +12,13 @@
 //!    confidence indexes;
 //! 5. one batch with the counters and the log header that clears the marker.
 //!
+//! What phases 1–3 write is worked out in one pass over the changes (the
+//! log and records on one core, the index entries on the other) and sorted
+//! by a [`Sorter`] in bounded memory, spilling runs to temporary files; the
+//! changes are dropped before anything is written, so a million-claim
+//! import does not hold its records while sled grows. Phase 4 sorts its
+//! entries the same way.
+//!
 //! Each phase is written in bounded batches. A crash before phase 5 leaves
 //! the marker; on the next open [`Store::recover`] replays the before-images
 //! through this same machinery (every step is idempotent), so a write is
@@ -22,6 +29,7 @@ use super::blocks::{self, BatchSink, BlockBuilder, BlockReader, Cursor, Mutation
 use super::facts::{self, EvidencePayload, SourceCache};
 use super::interner::Interner;
 use super::keys::{self, IndexId, MapId};
+use super::sorter::{Mutations, Sorted, Sorter, read_ahead};
 use super::{Counters, Rejection, Store, StoreError, codec, decode_record, encode_record};
 use crate::model::{Derived, Id, Kind, Record, Status};
 use serde::{Deserialize, Serialize};
@@ -64,6 +72,23 @@ struct ChangeRef<'a> {
     position: u32,
 }
 
+/// Marks a change whose id is held apart from its record (see
+/// [`ChangeSet::push_raw`]).
+const EXPLICIT_ID: u8 = 0x80;
+
+/// The id an encoded record starts with: its length (bincode writes
+/// lengths below 251 as one byte; ids are at most 128 bytes), then its bytes.
+fn record_id(record: &[u8]) -> Option<&[u8]> {
+    let (&len, rest) = record.split_first()?;
+    rest.get(..usize::from(len)).filter(|_| len < 251)
+}
+
+/// An id held after its length byte in a change (see [`ChangeSet::push_raw`]).
+fn explicit_id(bytes: &[u8]) -> &[u8] {
+    let len = usize::from(bytes[0]);
+    &bytes[1..1 + len]
+}
+
 fn kind_tag(kind: Kind) -> u8 {
     kind as u8 + 1
 }
@@ -100,21 +125,34 @@ impl ChangeSet {
         Ok(())
     }
 
-    /// Layout: kind tag, id length, position (u32), record length (u32), id, record.
+    /// Layout: tag, position (u32), then for a put the record's length (a
+    /// varint) and the record, for a retraction the id's length (a byte)
+    /// and the id. Every record's encoding starts with its id (its length,
+    /// one byte, then the id), so a put's id is read from its record
+    /// rather than held twice — 4M changes then take ~40 MiB less. The tag
+    /// is the kind's ([`kind_tag`]), or 0 for a retraction; a put whose
+    /// record does not start with the id (bytes from a damaged log) keeps
+    /// its id after the record, with [`EXPLICIT_ID`] in the tag.
     fn push_raw(&mut self, position: u32, id: &[u8], put: Option<(Kind, &[u8])>) {
-        // Ids are at most 128 bytes, so the length fits a byte; records are
-        // bounded by the field limits far below 4 GiB.
-        let record = put.map_or(&[][..], |(_, bytes)| bytes);
-        let start = self.arena.push(&[
-            &[put.map_or(0, |(k, _)| kind_tag(k)), id.len() as u8],
-            &position.to_be_bytes(),
-            &(record.len() as u32).to_be_bytes(),
-            id,
-            record,
-        ]);
+        // Ids are at most 128 bytes, so their length fits a byte.
+        let id_len = [id.len() as u8];
+        let mut length = Vec::with_capacity(5);
+        let start = match put {
+            Some((kind, record)) => {
+                let explicit = record_id(record) != Some(id);
+                let tag = kind_tag(kind) | if explicit { EXPLICIT_ID } else { 0 };
+                super::codec::put_varint(&mut length, record.len() as u64);
+                let (id_len, id): (&[u8], &[u8]) =
+                    if explicit { (&id_len, id) } else { (&[], &[]) };
+                self.arena
+                    .push(&[&[tag], &position.to_be_bytes(), &length, record, id_len, id])
+            }
+            None => self
+                .arena
+                .push(&[&[0], &position.to_be_bytes(), &id_len, id]),
+        };
         self.starts.push(start);
     }
-
     /// Number of changes.
     pub fn len(&self) -> usize {
         self.starts.len()
@@ -130,14 +168,32 @@ impl ChangeSet {
     }
 
     fn entry(arena: &ByteArena, start: Address) -> ChangeRef<'_> {
+        // Entries are only ever written by `push_raw`, so they parse.
         let bytes = arena.bytes_at(start);
-        let id_len = usize::from(bytes[1]);
-        let position = u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]);
-        let record_len = u32::from_be_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]) as usize;
-        let id = &bytes[10..10 + id_len];
-        let record = &bytes[10 + id_len..10 + id_len + record_len];
-        let put = tag_kind(bytes[0]).map(|k| (k, record));
-        ChangeRef { id, put, position }
+        let tag = bytes[0];
+        let position = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+        let rest = &bytes[5..];
+        let Some(kind) = tag_kind(tag & !EXPLICIT_ID) else {
+            let id = explicit_id(rest);
+            return ChangeRef {
+                id,
+                put: None,
+                position,
+            };
+        };
+        let mut pos = 0;
+        let record_len = super::codec::get_varint(rest, &mut pos).unwrap_or(0) as usize;
+        let record = &rest[pos..pos + record_len];
+        let id = if tag & EXPLICIT_ID != 0 {
+            explicit_id(&rest[pos + record_len..])
+        } else {
+            record_id(record).unwrap_or_default()
+        };
+        ChangeRef {
+            id,
+            put: Some((kind, record)),
+            position,
+        }
     }
 
     /// Sorts by id (the offsets only: the arena is not copied), keeping
@@ -455,6 +511,31 @@ impl Store {
             Some(seq) => seq,
             None => self.next_seq()?,
         };
+        // Everything phases 1–3 write, sorted (in bounded memory) by map,
+        // then key: the before-images and records on this core, the index
+        // entries on the other. The changes are then dropped, so a large
+        // import's records are not held while sled grows.
+        let (first, second) = std::thread::scope(|scope| {
+            let (stored, keep) = (&stored, &keep);
+            let second =
+                scope.spawn(move || self.sort_share(changes, stored, keep, mode, Share::Second));
+            let first = self.sort_share(changes, stored, keep, mode, Share::First);
+            let second = second.join().unwrap_or_else(|_| {
+                Err(StoreError::Damaged(
+                    "sorting the index entries failed".into(),
+                ))
+            });
+            (first, second)
+        });
+        let ((first, mut group_deltas), (second, more_deltas)) = (first?, second?);
+        group_deltas.extend(more_deltas);
+        let changed = keep.len() as u64;
+        drop((keep, stored));
+        *change_set = ChangeSet::default();
+        // The two shares hold different maps.
+        let from_runs = first.is_merged() || second.is_merged();
+        let mut sorted = in_order(Box::new(MergeTwo::new(first, second)), from_runs);
+
         if mode == Mode::Normal {
             // Phase 1: the marker and the before-images, before any data.
             sink.put(
@@ -463,17 +544,9 @@ impl Store {
             );
             let mut part = 1u32;
             let mut builder = BlockBuilder::default();
-            let mut value = Vec::new();
-            for i in kept(&keep) {
-                value.clear();
-                match stored.of(i) {
-                    Some((k, bytes)) => {
-                        value.push(kind_tag(k));
-                        value.extend_from_slice(bytes);
-                    }
-                    None => value.push(0),
-                }
-                builder.push(changes.at(i).id, &value);
+            for entry in SortedMap::new(&mut sorted, LOG_SORT_BYTE) {
+                let (id, before) = entry?;
+                builder.push(&id, before.as_deref().unwrap_or_default());
                 if builder.is_full() {
                     write_log_part(&mut sink, seq, &mut part, &mut builder)?;
                 }
@@ -482,75 +555,10 @@ impl Store {
             sink.flush()?;
         }
 
-        // Phase 2: records.
-        for kind in Kind::EXPORT_ORDER {
-            let mutations = kept(&keep).filter_map(|i| {
-                let c = changes.at(i);
-                let old_kind = stored.of(i).map(|(k, _)| k);
-                match c.put {
-                    Some((k, bytes)) if k == kind => {
-                        Some(Ok((c.id.to_vec(), Some(bytes.to_vec()))))
-                    }
-                    _ if old_kind == Some(kind) => Some(Ok((c.id.to_vec(), None))),
-                    _ => None,
-                }
-            });
-            blocks::apply(tree, MapId::Records(kind), mutations, &mut sink)?;
-        }
-        // Each phase reads what the previous one wrote, so it must be in
-        // sled; flushing to disk also lets sled drop the written pages from
-        // memory, which keeps a large import's footprint flat.
-        sink.flush()?;
-        self.flush()?;
-
-        // Phase 3: secondary indexes, one at a time, so that only two
-        // indexes' entries are held at once: the one being written, and the
-        // next, which the other core builds meanwhile.
-        std::thread::scope(|scope| -> Result<(), StoreError> {
-            let (built, to_write) = std::sync::mpsc::sync_channel(0);
-            let (stored, keep, summary) = (&stored, &keep, &summary);
-            let builder = scope.spawn(move || -> Result<(), StoreError> {
-                for index in IndexId::ALL
-                    .into_iter()
-                    .filter(|i| !i.written_with_derived())
-                {
-                    let kind = index.field().0 as usize;
-                    // Most indexes have one entry a record: one removed
-                    // and one added for each record replaced.
-                    let expected =
-                        summary.added[kind] + 2 * summary.replaced[kind] + summary.retracted[kind];
-                    let (mutations, deltas) =
-                        index_mutations(index, changes, stored, keep, expected as usize)?;
-                    if mutations.entries.is_empty() {
-                        continue;
-                    }
-                    // A closed channel means the writer failed: stop too.
-                    if built.send((index, mutations, deltas)).is_err() {
-                        break;
-                    }
-                }
-                Ok(())
-            });
-            for (index, mutations, deltas) in to_write {
-                blocks::apply(tree, MapId::Index(index), mutations, &mut sink)?;
-                sink.flush()?;
-                if index.has_group_counts() {
-                    let counts = self.group_count_mutations(index, deltas, mode)?;
-                    blocks::apply(tree, MapId::GroupCounts(index), counts, &mut sink)?;
-                    sink.flush()?;
-                }
-                self.flush()?;
-            }
-            builder
-                .join()
-                .map_err(|_| StoreError::Damaged("the index builder failed".into()))?
-        })?;
+        // Phases 2 and 3: the records, then the secondary indexes.
+        self.apply_sorted(&mut sorted, group_deltas, mode, &mut sink)?;
 
         // Phase 4: derived values of every affected claim.
-        let changed = keep.len() as u64;
-        // Everything after this reads the store, not the changes.
-        drop((keep, stored));
-        *change_set = ChangeSet::default();
         let status_delta = self.rederive(&affected, mode, &mut sink)?;
 
         // Phase 5: counters, log header, marker cleared — one batch.
@@ -817,13 +825,11 @@ impl Store {
         let mut claim_cursor: Option<Cursor> = None;
         let mut derived_cursor: Option<Cursor> = None;
         let mut facts_walker = facts::FactWalker::new(self);
-        let mut derived_muts = MutationBuffer::default();
-        let mut status_muts = MutationBuffer::default();
-        let mut confidence_muts = MutationBuffer::default();
-        let mut subject_muts = MutationBuffer::default();
+        // The derived values and the three indexes made with them, sorted
+        // in bounded memory (a million claims' rows would not fit).
+        let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
         let mut subject_counts = GroupDeltas::new();
-        // Each claim's row, held once for the two indexes that carry it.
-        let mut rows = ByteArena::default();
+        let index_key = |index: IndexId, key: &[u8]| sort_key(MapId::Index(index).byte(), key);
         for claim in claims.in_order() {
             let claim = claim?;
             let id = claim.id.as_bytes();
@@ -864,7 +870,7 @@ impl Store {
             }
             let new_encoded = new.as_ref().map(codec::encode).transpose()?;
             if derived_changed {
-                derived_muts.push(id, new_encoded.as_deref());
+                sorter.push(&sort_key(MapId::Derived.byte(), id), new_encoded.as_deref())?;
                 for (d, step) in [(&old, -1), (&new, 1)] {
                     if let Some(d) = d {
                         delta[d.status as usize] += step;
@@ -874,51 +880,40 @@ impl Store {
             // Old entries out, the current ones in: an entry removed and put
             // again under one key is simply rewritten.
             if let Some(old) = &old {
-                status_muts.push(&status_key(old.status, claim.id), None);
-                confidence_muts.push(&confidence_key(old.confidence, claim.id), None);
+                let status = status_key(old.status, claim.id);
+                sorter.push(&index_key(IndexId::ClaimStatus, &status), None)?;
+                let confidence = confidence_key(old.confidence, claim.id);
+                sorter.push(&index_key(IndexId::ClaimConfidence, &confidence), None)?;
             }
             if let Some(subject) = claim.old_subject {
                 let key = subject_key(subject, claim.id);
-                subject_muts.push(&key, None);
+                sorter.push(&index_key(IndexId::ClaimSubject, &key), None)?;
                 count_entry(&mut subject_counts, IndexId::ClaimSubject, &key, -1);
             }
             if let (Some((record, bytes)), Some(new), Some(derived)) = (&stored, &new, &new_encoded)
             {
                 let row = super::encode_claim_row(bytes, derived);
-                let row_at = rows.push_sized(&[&row]);
-                for (index, mutations) in [
-                    (IndexId::ClaimStatus, &mut status_muts),
-                    (IndexId::ClaimConfidence, &mut confidence_muts),
-                    (IndexId::ClaimSubject, &mut subject_muts),
+                for index in [
+                    IndexId::ClaimStatus,
+                    IndexId::ClaimConfidence,
+                    IndexId::ClaimSubject,
                 ] {
                     if let Some((key, payload)) = entry_with_derived(index, record, new, &row) {
                         if index == IndexId::ClaimSubject && claim.record_changed {
                             count_entry(&mut subject_counts, index, &key, 1);
                         }
-                        if index.holds_claim_rows() {
-                            mutations.push_row(&key, row_at);
-                        } else {
-                            mutations.push(&key, Some(payload));
-                        }
+                        sorter.push(&index_key(index, &key), Some(payload))?;
                     }
                 }
             }
         }
-        blocks::apply(tree, MapId::Derived, derived_muts.sorted(&rows), sink)?;
-        for (index, mutations) in [
-            (IndexId::ClaimStatus, status_muts),
-            (IndexId::ClaimConfidence, confidence_muts),
-            (IndexId::ClaimSubject, subject_muts),
-        ] {
-            blocks::apply(tree, MapId::Index(index), mutations.sorted(&rows), sink)?;
-        }
-        drop(rows);
-        sink.flush()?;
-        let counts = self.group_count_mutations(IndexId::ClaimSubject, subject_counts, mode)?;
-        blocks::apply(
-            tree,
-            MapId::GroupCounts(IndexId::ClaimSubject),
-            counts,
+        let group_deltas = HashMap::from([(IndexId::ClaimSubject, subject_counts)]);
+        let sorted = sorter.into_sorted()?;
+        let from_runs = sorted.is_merged();
+        self.apply_sorted(
+            &mut in_order(Box::new(sorted), from_runs),
+            group_deltas,
+            mode,
             sink,
         )?;
         Ok(delta)
@@ -956,231 +951,128 @@ fn kept(keep: &[u32]) -> impl Iterator<Item = usize> + '_ {
     keep.iter().map(|&i| i as usize)
 }
 
-/// The entries of `index` to remove (those of the stored records) and to
-/// add (those of the new ones) for the changes kept, in key order, and with
-/// them how the number of entries per value changes (when the index keeps
-/// group counts).
-fn index_mutations<'c>(
-    index: IndexId,
-    changes: &'c ChangeSet,
-    stored: &StoredVersions,
-    keep: &[u32],
-    expected_entries: usize,
-) -> Result<(SortedIndexMutations<'c>, GroupDeltas), StoreError> {
-    let kind = index.field().0;
-    let mut pending = IndexMutations::new(index);
-    // Grown once, not by doubling (which briefly holds both copies).
-    pending.entries.reserve(expected_entries);
-    for i in kept(keep) {
-        if let Some((k, old)) = stored.of(i)
-            && k == kind
-        {
-            for (key, _) in index_entries(index, &decode_record(kind, old)?, old)? {
-                pending.push(&key, i, PendingAction::Remove)?;
-            }
-        }
-        if let Some((k, new)) = changes.at(i).put
-            && k == kind
-        {
-            for (key, payload) in index_entries(index, &decode_record(kind, new)?, new)? {
-                let action = if index.holds_result_rows() {
-                    // The payload is the change's record: not copied again.
-                    PendingAction::AddRecord
-                } else if payload.is_empty() {
-                    PendingAction::AddEmpty
-                } else {
-                    // Worked out again when written: holding 3M evidence
-                    // payloads would cost ~100 MiB an index.
-                    PendingAction::AddDerived
-                };
-                pending.push(&key, i, action)?;
-            }
-        }
-    }
-    Ok(pending.sorted(changes))
+/// What sorts the log's before-images ahead of every map in a write's
+/// [`Sorter`] (maps' bytes start at 1, see [`MapId::byte`]).
+const LOG_SORT_BYTE: u8 = 0;
+
+/// What a write's sorters give, as it applies them: mutations sorted by
+/// map, then key.
+type InOrder = std::iter::Peekable<Box<Mutations>>;
+
+/// Sorted mutations to apply; read on another core when they are merged
+/// from runs.
+fn in_order(mutations: Box<Mutations>, from_runs: bool) -> InOrder {
+    let mutations: Box<Mutations> = if from_runs {
+        Box::new(read_ahead(mutations))
+    } else {
+        mutations
+    };
+    mutations.peekable()
 }
 
-/// The mutations of one index written in phase 3, held compactly. Their
-/// keys are `value ‖ id`: each distinct value is held once, and an entry is
-/// a value number, the change whose id ends the key, and what to do — 12
-/// bytes. For 1.29M results that is ~20 MiB an index instead of ~130 as
-/// whole keys.
-///
-/// Changes are in id order, so entries ordered by value, then by push
-/// order, are in key order (encoded values are prefix-free), with a remove
-/// and an add of one key in the order they were pushed.
-struct IndexMutations {
-    index: IndexId,
-    /// Each distinct value, numbered.
-    values: Interner,
-    /// Entries in push order.
-    entries: Vec<PendingEntry>,
-    /// Net entries added per value number.
-    deltas: Vec<i64>,
+/// Memory for each of a write's sorters (two at once in phases 1–3; one
+/// when rederiving). A sorter holds about 2.5× its budget while it sorts
+/// a run. Unit tests use a tiny one, so their writes go through runs.
+const SORT_BUDGET: usize = if cfg!(test) { 16 << 10 } else { 8 << 20 };
+
+/// Which core sorts a map's mutations in phases 1–3: the first takes the
+/// log, the records and some indexes, the second the other indexes — as
+/// evenly as the bulky ones allow (results' rows by model and by benchmark,
+/// the 3M evidence by claim and by source, claims' tags and dates).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Share {
+    First,
+    Second,
 }
 
-#[derive(Clone, Copy)]
-struct PendingEntry {
-    /// The value's number (its rank among the values, once sorted).
-    value: u32,
-    /// The change (its position in the sorted change set) the id is from.
-    change: u32,
-    action: PendingAction,
-}
-
-/// What to do with an entry. An added entry's payload is not held: it is
-/// made from the change's record when the entry is written.
-#[derive(Clone, Copy, PartialEq)]
-enum PendingAction {
-    Remove,
-    /// Add, with an empty payload.
-    AddEmpty,
-    /// Add, with the payload [`index_entries`] gives this key.
-    AddDerived,
-    /// Add, with the change's new record as the payload.
-    AddRecord,
-}
-
-impl IndexMutations {
-    fn new(index: IndexId) -> IndexMutations {
-        IndexMutations {
-            index,
-            values: Interner::default(),
-            entries: Vec::new(),
-            deltas: Vec::new(),
+impl Share {
+    fn of(index: IndexId) -> Share {
+        match index {
+            IndexId::ResultModel
+            | IndexId::ResultSource
+            | IndexId::EvidenceClaim
+            | IndexId::ClaimTags
+            | IndexId::SourceKind => Share::Second,
+            _ => Share::First,
         }
-    }
-
-    /// Adds the entry `key` of change `change`.
-    fn push(&mut self, key: &[u8], change: usize, action: PendingAction) -> Result<(), StoreError> {
-        let (value, _id) = keys::split_index_key(self.index, key)
-            .ok_or_else(|| StoreError::Encode(format!("a malformed {:?} key", self.index)))?;
-        let (number, new) = self
-            .values
-            .intern(value)
-            .ok_or_else(|| StoreError::Encode("more than 4 billion values".into()))?;
-        if new {
-            self.deltas.push(0);
-        }
-        // The change set holds at most 2^32 changes (positions are u32).
-        let change = u32::try_from(change)
-            .map_err(|_| StoreError::Encode("more than 4 billion changes".into()))?;
-        self.deltas[number as usize] += if action == PendingAction::Remove {
-            -1
-        } else {
-            1
-        };
-        self.entries.push(PendingEntry {
-            value: number,
-            change,
-            action,
-        });
-        Ok(())
-    }
-
-    /// The mutations in key order (the last pushed winning for a key), and
-    /// the group-count deltas of every value touched.
-    fn sorted(self, changes: &ChangeSet) -> (SortedIndexMutations<'_>, GroupDeltas) {
-        let order = self.values.sorted_numbers();
-        let mut rank = vec![0u32; order.len()];
-        for (r, &number) in order.iter().enumerate() {
-            // There are at most 2^32 values (numbers are u32).
-            rank[number as usize] = r as u32;
-        }
-        let mut deltas = GroupDeltas::new();
-        if self.index.has_group_counts() {
-            // Every value touched, zero or not: a rollback recounts them all.
-            for &number in &order {
-                deltas.insert(
-                    self.values.get(number).to_vec(),
-                    self.deltas[number as usize],
-                );
-            }
-        }
-        let mut entries = self.entries;
-        for entry in &mut entries {
-            entry.value = rank[entry.value as usize];
-        }
-        // Stable: push order is kept within a value.
-        entries.sort_by_key(|e| e.value);
-        // Entries are read in value order: values laid out in that order
-        // are read sequentially.
-        let mut value_bytes = Vec::new();
-        let mut value_ends = Vec::with_capacity(order.len());
-        for number in order {
-            value_bytes.extend_from_slice(self.values.get(number));
-            value_ends.push(value_bytes.len());
-        }
-        let sorted = SortedIndexMutations {
-            value_bytes,
-            value_ends,
-            entries,
-            next: 0,
-            index: self.index,
-            changes,
-        };
-        (sorted, deltas)
     }
 }
 
-/// [`IndexMutations`] in key order, made into whole keys one at a time.
-struct SortedIndexMutations<'c> {
-    /// The values, in rank order.
-    value_bytes: Vec<u8>,
-    /// Where each value ends in `value_bytes`.
-    value_ends: Vec<usize>,
-    entries: Vec<PendingEntry>,
-    next: usize,
-    index: IndexId,
-    changes: &'c ChangeSet,
+/// A mutation's key in a write's [`Sorter`]: the map's byte, then the key.
+fn sort_key(map_byte: u8, key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + key.len());
+    out.push(map_byte);
+    out.extend_from_slice(key);
+    out
 }
 
-impl Iterator for SortedIndexMutations<'_> {
+/// The next stretch of a write's sorted mutations: those of one map (or of
+/// the log), their keys without the map's byte.
+struct SortedMap<'s> {
+    sorted: &'s mut InOrder,
+    map_byte: u8,
+}
+
+impl<'s> SortedMap<'s> {
+    fn new(sorted: &'s mut InOrder, map_byte: u8) -> SortedMap<'s> {
+        SortedMap { sorted, map_byte }
+    }
+}
+
+impl Iterator for SortedMap<'_> {
     type Item = Result<Mutation, StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while let Some(&entry) = self.entries.get(self.next) {
-            self.next += 1;
-            let same_key = |e: &PendingEntry| e.value == entry.value && e.change == entry.change;
-            if self.entries.get(self.next).is_some_and(same_key) {
-                continue;
-            }
-            let rank = entry.value as usize;
-            let from = rank.checked_sub(1).map_or(0, |r| self.value_ends[r]);
-            let mut key = self.value_bytes[from..self.value_ends[rank]].to_vec();
-            let change = self.changes.at(entry.change as usize);
-            key.extend_from_slice(change.id);
-            let payload = match entry.action {
-                PendingAction::Remove => None,
-                PendingAction::AddEmpty => Some(Vec::new()),
-                PendingAction::AddRecord => change.put.map(|(_, record)| record.to_vec()),
-                PendingAction::AddDerived => match derived_payload(self.index, change, &key) {
-                    Ok(payload) => Some(payload),
-                    Err(e) => return Some(Err(e)),
-                },
-            };
-            return Some(Ok((key, payload)));
+        if let Ok((key, _)) = self.sorted.peek()?
+            && key.first() != Some(&self.map_byte)
+        {
+            return None;
         }
-        None
+        Some(self.sorted.next()?.map(|(mut key, value)| {
+            key.remove(0);
+            (key, value)
+        }))
     }
 }
 
-/// The payload of the entry `key` that `change`'s new record has in `index`.
-fn derived_payload(
-    index: IndexId,
-    change: ChangeRef<'_>,
-    key: &[u8],
-) -> Result<Vec<u8>, StoreError> {
-    let lost = || StoreError::Encode(format!("a {index:?} entry no longer made by its record"));
-    let (kind, encoded) = change.put.ok_or_else(lost)?;
-    index_entries(index, &decode_record(kind, encoded)?, encoded)?
-        .into_iter()
-        .find_map(|(k, payload)| (k == key).then_some(payload))
-        .ok_or_else(lost)
+/// Two sorted streams of mutations as one, in key order.
+struct MergeTwo {
+    a: std::iter::Peekable<Sorted>,
+    b: std::iter::Peekable<Sorted>,
+}
+
+impl MergeTwo {
+    fn new(a: Sorted, b: Sorted) -> MergeTwo {
+        MergeTwo {
+            a: a.peekable(),
+            b: b.peekable(),
+        }
+    }
+}
+
+impl Iterator for MergeTwo {
+    type Item = Result<Mutation, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let a_first = match (self.a.peek(), self.b.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            // An error is taken as soon as it is seen.
+            (Some(Err(_)), _) => true,
+            (_, Some(Err(_))) => false,
+            (Some(Ok((a, _))), Some(Ok((b, _)))) => a <= b,
+        };
+        if a_first {
+            self.a.next()
+        } else {
+            self.b.next()
+        }
+    }
 }
 
 /// Change in the number of index entries per encoded value.
-type GroupDeltas = std::collections::BTreeMap<Vec<u8>, i64>;
+type GroupDeltas = HashMap<Vec<u8>, i64>;
 
 /// Counts an index entry added (`delta` 1) or removed (−1) under its value,
 /// for the indexes that keep group counts.
@@ -1206,6 +1098,108 @@ impl Store {
     /// index before it. A rollback cannot: the interrupted write may have
     /// stopped before or after its counts were written, and deltas are not
     /// idempotent. It counts the index entries of each value instead.
+    /// One core's share of what phases 1–3 write, sorted: the mutations of
+    /// the changes kept to the maps in `share`; and how the number of
+    /// entries per value changes, for the indexes keeping group counts.
+    fn sort_share(
+        &self,
+        changes: &ChangeSet,
+        stored: &StoredVersions,
+        keep: &[u32],
+        mode: Mode,
+        share: Share,
+    ) -> Result<(Sorted, HashMap<IndexId, GroupDeltas>), StoreError> {
+        let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
+        let mut group_deltas: HashMap<IndexId, GroupDeltas> = HashMap::new();
+        let indexes: Vec<IndexId> = IndexId::ALL
+            .into_iter()
+            .filter(|&i| !i.written_with_derived() && Share::of(i) == share)
+            .collect();
+        let mut value = Vec::new();
+        for i in kept(keep) {
+            let c = changes.at(i);
+            let old = stored.of(i);
+            if share == Share::First {
+                if mode == Mode::Normal {
+                    value.clear();
+                    match old {
+                        Some((k, bytes)) => {
+                            value.push(kind_tag(k));
+                            value.extend_from_slice(bytes);
+                        }
+                        None => value.push(0),
+                    }
+                    sorter.push(&sort_key(LOG_SORT_BYTE, c.id), Some(&value))?;
+                }
+                if let Some((k, bytes)) = c.put {
+                    sorter.push(&sort_key(MapId::Records(k).byte(), c.id), Some(bytes))?;
+                }
+                if let Some((old_kind, _)) = old
+                    && c.put.is_none_or(|(k, _)| k != old_kind)
+                {
+                    sorter.push(&sort_key(MapId::Records(old_kind).byte(), c.id), None)?;
+                }
+            }
+            let in_share = |kind: Kind| indexes.iter().any(|i| i.field().0 == kind);
+            let old = old
+                .filter(|(k, _)| in_share(*k))
+                .map(|(k, b)| decode_record(k, b).map(|r| (r, b)));
+            let new = c
+                .put
+                .filter(|(k, _)| in_share(*k))
+                .map(|(k, b)| decode_record(k, b).map(|r| (r, b)));
+            // Removed first, so an entry the new record keeps stays.
+            for (version, delta) in [(old, -1), (new, 1)] {
+                let Some((record, encoded)) = version.transpose()? else {
+                    continue;
+                };
+                for &index in indexes.iter().filter(|i| i.field().0 == record.kind()) {
+                    let deltas = group_deltas.entry(index).or_default();
+                    for (key, payload) in index_entries(index, &record, encoded)? {
+                        count_entry(deltas, index, &key, delta);
+                        let payload = (delta > 0).then_some(payload.as_slice());
+                        sorter.push(&sort_key(MapId::Index(index).byte(), &key), payload)?;
+                    }
+                }
+            }
+        }
+        Ok((sorter.into_sorted()?, group_deltas))
+    }
+
+    /// Writes each map of a write's sorted mutations in turn, with the
+    /// group counts of the indexes that keep them, and flushes after each so
+    /// sled can let go of what it wrote.
+    fn apply_sorted(
+        &self,
+        sorted: &mut InOrder,
+        mut group_deltas: HashMap<IndexId, GroupDeltas>,
+        mode: Mode,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<(), StoreError> {
+        let tree = self.tree();
+        while let Some(next) = sorted.peek() {
+            let map_byte = match next {
+                Ok((key, _)) => key.first().copied(),
+                Err(_) => return sorted.next().map_or(Ok(()), |e| e.map(drop)),
+            };
+            let map = MapId::all()
+                .find(|m| Some(m.byte()) == map_byte)
+                .ok_or_else(|| StoreError::Encode("a mutation of no map".into()))?;
+            blocks::apply(tree, map, SortedMap::new(sorted, map.byte()), sink)?;
+            sink.flush()?;
+            if let MapId::Index(index) = map
+                && let Some(deltas) = group_deltas.remove(&index)
+                && index.has_group_counts()
+            {
+                let counts = self.group_count_mutations(index, deltas, mode)?;
+                blocks::apply(tree, MapId::GroupCounts(index), counts, sink)?;
+                sink.flush()?;
+            }
+            self.flush()?;
+        }
+        Ok(())
+    }
+
     fn group_count_mutations(
         &self,
         index: IndexId,
@@ -1215,6 +1209,8 @@ impl Store {
         let map = MapId::GroupCounts(index);
         let mut entries: Option<Cursor> = None;
         let mut out = Vec::new();
+        let mut deltas: Vec<(Vec<u8>, i64)> = deltas.into_iter().collect();
+        deltas.sort_unstable();
         for (value, delta) in deltas {
             let new = match mode {
                 Mode::Normal if delta == 0 => continue,
@@ -1253,110 +1249,6 @@ pub(crate) fn decode_group_count(bytes: &[u8]) -> Result<u64, StoreError> {
     <[u8; 8]>::try_from(bytes)
         .map(u64::from_be_bytes)
         .map_err(|_| StoreError::Damaged("a group count".into()))
-}
-
-/// Index mutations packed in one buffer (a million small `Vec`s would cost
-/// several times the memory).
-#[derive(Default)]
-struct MutationBuffer {
-    bytes: ByteArena,
-    starts: Vec<Address>,
-}
-
-/// The value-length field of a [`MutationBuffer`] entry whose value is a
-/// row held elsewhere.
-const ROW_VALUE: u32 = u32::MAX;
-
-impl MutationBuffer {
-    /// Layout: key length (u32), value length + 1 (u32, 0 = remove,
-    /// [`ROW_VALUE`] = the address of a row), key, value or row address.
-    fn push(&mut self, key: &[u8], value: Option<&[u8]>) {
-        self.push_entry(
-            key,
-            value.map_or(0, |v| v.len() as u32 + 1),
-            value.unwrap_or_default(),
-        );
-    }
-
-    /// Adds `key` with the row [`ByteArena::push_sized`] put at `row` in
-    /// the arena [`MutationBuffer::sorted`] is given: the subject and
-    /// confidence indexes hold the same claim row, held once.
-    fn push_row(&mut self, key: &[u8], row: Address) {
-        self.push_entry(key, ROW_VALUE, &row.to_be_bytes());
-    }
-
-    fn push_entry(&mut self, key: &[u8], value_field: u32, value: &[u8]) {
-        let start = self.bytes.push(&[
-            &(key.len() as u32).to_be_bytes(),
-            &value_field.to_be_bytes(),
-            key,
-            value,
-        ]);
-        self.starts.push(start);
-    }
-
-    fn entry<'a>(
-        bytes: &'a ByteArena,
-        rows: &'a ByteArena,
-        start: Address,
-    ) -> (&'a [u8], Option<&'a [u8]>) {
-        let b = bytes.bytes_at(start);
-        let key_len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
-        let value_field = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
-        let (key, value) = b[8..].split_at(key_len);
-        let value = match value_field {
-            0 => None,
-            ROW_VALUE => {
-                let mut address = [0u8; 8];
-                address.copy_from_slice(&value[..8]);
-                Some(rows.sized_at(Address::from_be_bytes(address)))
-            }
-            len => Some(&value[..len as usize - 1]),
-        };
-        (key, value)
-    }
-
-    /// The mutations in key order, the last pushed winning for a key (so an
-    /// add after a remove of the same entry keeps it). `rows` holds the
-    /// rows of [`MutationBuffer::push_row`].
-    fn sorted(mut self, rows: &ByteArena) -> impl Iterator<Item = Result<Mutation, StoreError>> {
-        let bytes = &self.bytes;
-        let key = |start| Self::entry(bytes, rows, start).0;
-        // Sort on the first 16 key bytes held inline, falling back to the
-        // whole key (and push order, for one key) only on ties: most
-        // comparisons then never touch the buffer.
-        let mut order: Vec<(u128, Address)> = self
-            .starts
-            .iter()
-            .map(|&start| {
-                let key = key(start);
-                let mut head = [0u8; 16];
-                let n = key.len().min(16);
-                head[..n].copy_from_slice(&key[..n]);
-                (u128::from_be_bytes(head), start)
-            })
-            .collect();
-        order.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| key(a.1).cmp(key(b.1)))
-                .then(a.1.cmp(&b.1))
-        });
-        let starts: Vec<Address> = order.into_iter().map(|(_, start)| start).collect();
-        self.starts = Vec::new();
-        let bytes = self.bytes;
-        let mut n = 0;
-        std::iter::from_fn(move || {
-            while n < starts.len() {
-                let (key, value) = Self::entry(&bytes, rows, starts[n]);
-                n += 1;
-                if n < starts.len() && Self::entry(&bytes, rows, starts[n]).0 == key {
-                    continue;
-                }
-                return Some(Ok((key.to_vec(), value.map(<[u8]>::to_vec))));
-            }
-            None
-        })
-    }
 }
 
 fn status_key(status: Status, claim: &str) -> Vec<u8> {
@@ -1558,5 +1450,97 @@ mod tests {
         for absent in ["a", "c", "c0000a", "c05", "c0999z", "d"] {
             assert!(changes.find(absent.as_bytes()).is_none(), "{absent}");
         }
+    }
+
+    #[test]
+    fn changes_read_back_with_their_ids_held_once_or_apart() {
+        let mut changes = ChangeSet::new();
+        let Change::Put(record) = claim("c1") else {
+            unreachable!("a claim is a put")
+        };
+        let encoded = encode_record(&record).expect("encodes");
+        assert_eq!(record_id(&encoded), Some(&b"c1"[..]));
+        changes.push(claim("c1")).expect("push");
+        changes
+            .push(Change::Retract(Id::new("c2").expect("id")))
+            .expect("push");
+        // Bytes that do not start with the id keep it apart.
+        changes.push_raw(2, b"c3", Some((Kind::Claim, b"\x05other")));
+        for (i, (id, put)) in [
+            (&b"c1"[..], Some((Kind::Claim, encoded.as_slice()))),
+            (b"c2", None),
+            (b"c3", Some((Kind::Claim, &b"\x05other"[..]))),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let c = changes.at(i);
+            assert_eq!((c.id, c.put, c.position), (id, put, i as u32));
+        }
+    }
+
+    /// Writes larger than the sort budget go through runs on disk: the
+    /// result is what `check` recomputes from the records, and the runs'
+    /// files are gone afterwards.
+    #[test]
+    fn writes_sorted_through_runs_are_consistent() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db");
+        let db = crate::Database::open(&path).expect("opens");
+        let mut lines = String::new();
+        for s in 0..40 {
+            let kind = ["memo", "blog", "paper"][s % 3];
+            lines += &format!(
+                r#"{{"type":"source","id":"s{s}","title":"source {s}","kind":"{kind}","reliability":0.{}}}"#,
+                s % 9 + 1
+            );
+            lines.push('\n');
+        }
+        for c in 0..1500 {
+            lines += &format!(
+                r#"{{"type":"claim","id":"c{c}","text":"claim {c}","subject":"S{}","tags":["t{}"]}}"#,
+                c % 17,
+                c % 5
+            );
+            lines.push('\n');
+        }
+        for e in 0..4000 {
+            let stance = if e % 3 == 0 { "refutes" } else { "supports" };
+            lines += &format!(
+                r#"{{"type":"evidence","id":"e{e}","claim":"c{}","source":"s{}","stance":"{stance}"}}"#,
+                (e * 7) % 1500,
+                e % 40
+            );
+            lines.push('\n');
+        }
+        db.import_jsonl(lines.as_bytes()).expect("imports");
+        // Replacements and retractions, also through runs.
+        let mut changes = ChangeSet::new();
+        for c in (0..1500).step_by(3) {
+            let json = format!(
+                r#"{{"type":"claim","id":"c{c}","text":"claim {c}, revised","subject":"T{}"}}"#,
+                c % 11
+            );
+            let record = crate::import::parse_line(&json).expect("parses");
+            changes.push(Change::Put(record)).expect("push");
+        }
+        for e in (0..4000).step_by(7) {
+            let id = Id::new(&format!("e{e}")).expect("id");
+            changes.push(Change::Retract(id)).expect("push");
+        }
+        db.store().write("revise", &mut changes).expect("writes");
+        let report = db.store().check().expect("checks");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let count = |q: &str| {
+            serde_json::to_value(db.query(q).expect(q)).expect("json")[0]["count"].clone()
+        };
+        assert_eq!(count("count evidence"), 4000 - 572);
+        assert_eq!(count("count claims where subject = \"T3\""), 46);
+        let leftovers: Vec<_> = std::fs::read_dir(&path)
+            .expect("lists")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("evident-sort"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }

@@ -1,0 +1,440 @@
+//! Sorting a write's mutations in bounded memory.
+//!
+//! A write rewrites each map once, in key order, so its mutations must be
+//! sorted first — for a million-claim import, some ten million index
+//! entries, records and rows: far more than the import may hold in memory.
+//! The [`Sorter`] keeps up to a budget of them, and when that fills
+//! sorts them and writes them out as a *run* to a temporary file in the
+//! database directory; reading them back merges the runs. A write that fits
+//! the budget never touches a file.
+//!
+//! For one key the mutation pushed last wins (an entry removed and added
+//! again stays), within a run by a stable sort and across runs because a
+//! later run holds later pushes.
+
+use super::StoreError;
+use super::arena::{Address, ByteArena};
+use super::blocks::Mutation;
+use super::codec::{get_varint, put_varint};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Buffered I/O per run file.
+const RUN_BUFFER_BYTES: usize = 64 << 10;
+
+/// Mutations in push order, to be read back sorted by key.
+pub(crate) struct Sorter {
+    dir: PathBuf,
+    /// Bytes of mutations held before a run is written. Sorting them
+    /// takes about half as much again (40 bytes a mutation).
+    budget: usize,
+    held: Held,
+    runs: Vec<Run>,
+}
+
+/// The mutations held in memory. Layout of an entry: key length (u32),
+/// value length + 1 (u32; 0 = remove), key, value.
+#[derive(Default)]
+struct Held {
+    bytes: ByteArena,
+    starts: Vec<Address>,
+    size: usize,
+}
+
+impl Held {
+    fn push(&mut self, key: &[u8], value: Option<&[u8]>) {
+        let value_field = value.map_or(0, |v| v.len() as u32 + 1);
+        let value = value.unwrap_or_default();
+        self.size += 8 + key.len() + value.len();
+        // Keys and values are far below 4 GiB.
+        let start = self.bytes.push(&[
+            &(key.len() as u32).to_be_bytes(),
+            &value_field.to_be_bytes(),
+            key,
+            value,
+        ]);
+        self.starts.push(start);
+    }
+
+    fn entry(&self, start: Address) -> (&[u8], Option<&[u8]>) {
+        let b = self.bytes.bytes_at(start);
+        let key_len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        let value_field = u32::from_be_bytes([b[4], b[5], b[6], b[7]]) as usize;
+        let (key, rest) = b[8..].split_at(key_len);
+        let value = value_field.checked_sub(1).map(|len| &rest[..len]);
+        (key, value)
+    }
+
+    /// The held entries' addresses in key order, keeping only the last
+    /// pushed of each key.
+    fn sorted(&self) -> Vec<Address> {
+        // Sort on the first 16 key bytes held inline, falling back to the
+        // whole key (found once, not per comparison) and then push order
+        // only on ties: keys sharing a long value (a model's name) tie often.
+        let mut order: Vec<(u128, &[u8], Address)> = self
+            .starts
+            .iter()
+            .map(|&start| {
+                let key = self.entry(start).0;
+                let mut head = [0u8; 16];
+                let n = key.len().min(16);
+                head[..n].copy_from_slice(&key[..n]);
+                (u128::from_be_bytes(head), key, start)
+            })
+            .collect();
+        // Addresses grow with push order, so they break ties by it.
+        order.sort_unstable();
+        let mut starts: Vec<Address> = Vec::with_capacity(order.len());
+        let mut previous: Option<&[u8]> = None;
+        for (_, key, start) in order {
+            match starts.last_mut() {
+                Some(last) if previous == Some(key) => *last = start,
+                _ => starts.push(start),
+            }
+            previous = Some(key);
+        }
+        starts
+    }
+}
+
+impl Sorter {
+    /// A sorter whose runs, if any, go to temporary files in `dir`.
+    pub(crate) fn new(dir: &Path, budget: usize) -> Sorter {
+        Sorter {
+            dir: dir.to_path_buf(),
+            budget,
+            held: Held::default(),
+            runs: Vec::new(),
+        }
+    }
+
+    /// Adds a mutation: `value` for `key`, or its removal.
+    pub(crate) fn push(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
+        self.held.push(key, value);
+        if self.held.size >= self.budget {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the held mutations out as a run, sorted, and frees them.
+    fn spill(&mut self) -> Result<(), StoreError> {
+        let held = std::mem::take(&mut self.held);
+        let run = Run::create(&self.dir)?;
+        let file = run.file.as_ref().ok_or_else(truncated)?;
+        let mut out = BufWriter::with_capacity(RUN_BUFFER_BYTES, file);
+        let mut header = Vec::with_capacity(20);
+        for start in held.sorted() {
+            let (key, value) = held.entry(start);
+            header.clear();
+            put_varint(&mut header, key.len() as u64);
+            put_varint(&mut header, value.map_or(0, |v| v.len() as u64 + 1));
+            out.write_all(&header).map_err(temp_error)?;
+            out.write_all(key).map_err(temp_error)?;
+            out.write_all(value.unwrap_or_default())
+                .map_err(temp_error)?;
+        }
+        out.flush().map_err(temp_error)?;
+        drop(out);
+        self.runs.push(run);
+        Ok(())
+    }
+
+    /// The mutations in key order, the last pushed winning for a key.
+    pub(crate) fn into_sorted(mut self) -> Result<Sorted, StoreError> {
+        if self.runs.is_empty() {
+            let order = self.held.sorted();
+            return Ok(Sorted(Source::Held {
+                held: std::mem::take(&mut self.held),
+                order: order.into_iter(),
+            }));
+        }
+        if !self.held.starts.is_empty() {
+            self.spill()?;
+        }
+        let mut readers = Vec::with_capacity(self.runs.len());
+        let mut heads = BinaryHeap::with_capacity(self.runs.len());
+        for (number, run) in std::mem::take(&mut self.runs).into_iter().enumerate() {
+            let mut reader = RunReader::open(run)?;
+            if let Some(head) = reader.next_entry()? {
+                heads.push(Reverse((head.0, number, head.1)));
+            }
+            readers.push(reader);
+        }
+        Ok(Sorted(Source::Merged { readers, heads }))
+    }
+}
+
+/// A run's entry: key and value (`None`: a removal).
+type Entry = (Vec<u8>, Option<Vec<u8>>);
+
+/// Each run's next entry, as (key, run number, value), least key first.
+type Heads = BinaryHeap<Reverse<(Vec<u8>, usize, Option<Vec<u8>>)>>;
+
+/// Sorted mutations, from memory or merged from runs.
+pub(crate) struct Sorted(Source);
+
+enum Source {
+    Held {
+        held: Held,
+        order: std::vec::IntoIter<Address>,
+    },
+    Merged {
+        readers: Vec<RunReader>,
+        heads: Heads,
+    },
+}
+
+impl Sorted {
+    /// Whether the mutations are merged from runs (rather than held).
+    pub(crate) fn is_merged(&self) -> bool {
+        matches!(self.0, Source::Merged { .. })
+    }
+
+    fn next_mutation(&mut self) -> Result<Option<Mutation>, StoreError> {
+        match &mut self.0 {
+            Source::Held { held, order } => Ok(order.next().map(|start| {
+                let (key, value) = held.entry(start);
+                (key.to_vec(), value.map(<[u8]>::to_vec))
+            })),
+            Source::Merged { readers, heads } => {
+                let Some(Reverse((key, run, value))) = heads.pop() else {
+                    return Ok(None);
+                };
+                let mut winner = value;
+                refill(readers, heads, run)?;
+                // Runs hold distinct keys; one key in several runs comes
+                // out in run order, and the latest run's value wins.
+                while let Some(Reverse((next_key, ..))) = heads.peek()
+                    && *next_key == key
+                {
+                    let Some(Reverse((_, run, value))) = heads.pop() else {
+                        break;
+                    };
+                    winner = value;
+                    refill(readers, heads, run)?;
+                }
+                Ok(Some((key, winner)))
+            }
+        }
+    }
+}
+
+/// Mutations, sorted, as a write applies them.
+pub(crate) type Mutations = dyn Iterator<Item = Result<Mutation, StoreError>> + Send;
+
+/// Mutations per batch handed over by [`read_ahead`], and batches in flight.
+const READ_AHEAD_BATCH: usize = 4096;
+const READ_AHEAD_BATCHES: usize = 4;
+
+/// What the reading thread of [`read_ahead`] hands over.
+enum Ahead {
+    Batch(Vec<Result<Mutation, StoreError>>),
+    End,
+}
+
+/// `mutations` read on another thread a few batches ahead: merging runs
+/// (reading files, comparing keys) then overlaps writing the blocks.
+pub(crate) fn read_ahead(
+    mutations: Box<Mutations>,
+) -> impl Iterator<Item = Result<Mutation, StoreError>> {
+    let (send, received) = std::sync::mpsc::sync_channel(READ_AHEAD_BATCHES);
+    std::thread::spawn(move || {
+        let mut mutations = mutations;
+        loop {
+            let batch: Vec<_> = mutations.by_ref().take(READ_AHEAD_BATCH).collect();
+            let last = batch.len() < READ_AHEAD_BATCH;
+            // A failed send: the writer stopped reading (it failed); so do we.
+            if send.send(Ahead::Batch(batch)).is_err() {
+                return;
+            }
+            if last {
+                let _ = send.send(Ahead::End);
+                return;
+            }
+        }
+    });
+    let mut batch = Vec::new().into_iter();
+    let mut ended = false;
+    std::iter::from_fn(move || {
+        loop {
+            if let Some(mutation) = batch.next() {
+                return Some(mutation);
+            }
+            if ended {
+                return None;
+            }
+            match received.recv() {
+                Ok(Ahead::Batch(next)) => batch = next.into_iter(),
+                Ok(Ahead::End) => ended = true,
+                // Gone without saying it ended: it panicked.
+                Err(_) => {
+                    ended = true;
+                    return Some(Err(StoreError::TempFile(
+                        "the thread merging sorted runs failed".into(),
+                    )));
+                }
+            }
+        }
+    })
+}
+
+/// Puts run `run`'s next entry, if any, among the heads.
+fn refill(readers: &mut [RunReader], heads: &mut Heads, run: usize) -> Result<(), StoreError> {
+    if let Some((key, value)) = readers[run].next_entry()? {
+        heads.push(Reverse((key, run, value)));
+    }
+    Ok(())
+}
+
+impl Iterator for Sorted {
+    type Item = Result<Mutation, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_mutation().transpose()
+    }
+}
+
+/// A run's temporary file. On Unix its name is removed as soon as it is
+/// made, so nothing is left behind whatever happens to the process;
+/// elsewhere it is removed when the run is dropped.
+struct Run {
+    /// Taken by the reader; closed before the name is removed.
+    file: Option<File>,
+    path: PathBuf,
+}
+
+impl Run {
+    fn create(dir: &Path) -> Result<Run, StoreError> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!("evident-sort-{}-{n}", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(temp_error)?;
+        // Fails where an open file cannot be removed; `Drop` tries again.
+        let _ = std::fs::remove_file(&path);
+        Ok(Run {
+            file: Some(file),
+            path,
+        })
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        drop(self.file.take());
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Reads a run's entries back in order.
+struct RunReader {
+    input: BufReader<File>,
+    /// Dropped after `input` (fields drop in order), so the file is closed
+    /// before its name is removed.
+    _run: Run,
+}
+
+impl RunReader {
+    fn open(mut run: Run) -> Result<RunReader, StoreError> {
+        let mut file = run.file.take().ok_or_else(truncated)?;
+        file.seek(SeekFrom::Start(0)).map_err(temp_error)?;
+        Ok(RunReader {
+            input: BufReader::with_capacity(RUN_BUFFER_BYTES, file),
+            _run: run,
+        })
+    }
+
+    fn next_entry(&mut self) -> Result<Option<Entry>, StoreError> {
+        let Some(key_len) = self.varint()? else {
+            return Ok(None);
+        };
+        let value_field = self.varint()?.ok_or_else(truncated)?;
+        let key = self.bytes(key_len)?;
+        let value = match value_field.checked_sub(1) {
+            Some(len) => Some(self.bytes(len)?),
+            None => None,
+        };
+        Ok(Some((key, value)))
+    }
+
+    /// A varint; `None` at the end of the file.
+    fn varint(&mut self) -> Result<Option<u64>, StoreError> {
+        let mut bytes = Vec::with_capacity(10);
+        loop {
+            let mut byte = [0u8];
+            match self.input.read(&mut byte).map_err(temp_error)? {
+                0 if bytes.is_empty() => return Ok(None),
+                0 => return Err(truncated()),
+                _ => bytes.push(byte[0]),
+            }
+            if byte[0] < 0x80 || bytes.len() == 10 {
+                break;
+            }
+        }
+        let mut pos = 0;
+        get_varint(&bytes, &mut pos).map(Some).ok_or_else(truncated)
+    }
+
+    fn bytes(&mut self, len: u64) -> Result<Vec<u8>, StoreError> {
+        let len = usize::try_from(len).map_err(|_| truncated())?;
+        let mut out = vec![0u8; len];
+        self.input.read_exact(&mut out).map_err(temp_error)?;
+        Ok(out)
+    }
+}
+
+fn temp_error(e: std::io::Error) -> StoreError {
+    StoreError::TempFile(e.to_string())
+}
+
+fn truncated() -> StoreError {
+    StoreError::TempFile("a sort run ended early".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sorting through runs gives what sorting in memory gives: every key
+    /// once, in order, with the value pushed last.
+    #[test]
+    fn runs_merge_like_memory() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut expected = std::collections::BTreeMap::new();
+        let mut spilled = Sorter::new(dir.path(), 256 << 10);
+        let mut held = Sorter::new(dir.path(), usize::MAX);
+        for i in 0..200_000u64 {
+            // Keys repeat across runs; some are removed, some re-added.
+            let key = format!("k{}", (i * 7919) % 50_000).into_bytes();
+            let value = (i % 3 != 0).then(|| i.to_be_bytes().to_vec());
+            spilled.push(&key, value.as_deref()).expect("spills");
+            held.push(&key, value.as_deref()).expect("holds");
+            expected.insert(key, value);
+        }
+        assert!(spilled.runs.len() > 10);
+        let expected: Vec<Mutation> = expected.into_iter().collect();
+        let from_runs: Vec<Mutation> = spilled
+            .into_sorted()
+            .expect("merges")
+            .collect::<Result<_, _>>()
+            .expect("reads");
+        let from_memory: Vec<Mutation> = held
+            .into_sorted()
+            .expect("sorts")
+            .collect::<Result<_, _>>()
+            .expect("reads");
+        assert_eq!(from_runs, expected);
+        assert_eq!(from_memory, expected);
+        // Nothing is left in the directory.
+        assert_eq!(std::fs::read_dir(dir.path()).expect("lists").count(), 0);
+    }
+}
