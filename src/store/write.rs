@@ -400,10 +400,9 @@ impl StoredVersions {
 impl Store {
     /// Applies a change set atomically and durably. `action` is logged.
     ///
-    /// A write that changes anything empties the change set once its
-    /// records and indexes are written, freeing a large import's memory
-    /// before the derived values are computed; a refused set
-    /// ([`StoreError::Rejected`]) is left as it was.
+    /// A write that changes anything empties the change set once what it
+    /// writes is sorted, before writing it, freeing a large import's memory;
+    /// a refused set ([`StoreError::Rejected`]) is left as it was.
     pub fn write(&self, action: &str, changes: &mut ChangeSet) -> Result<WriteSummary, StoreError> {
         let _writer = self
             .writer
@@ -512,9 +511,8 @@ impl Store {
             None => self.next_seq()?,
         };
         // Everything phases 1–3 write, sorted (in bounded memory) by map,
-        // then key: the before-images and records on this core, the index
-        // entries on the other. The changes are then dropped, so a large
-        // import's records are not held while sled grows.
+        // then key, on both cores (see `Share`). The changes are then
+        // dropped, so a large import's records are not held while sled grows.
         let (first, second) = std::thread::scope(|scope| {
             let (stored, keep) = (&stored, &keep);
             let second =
@@ -557,6 +555,8 @@ impl Store {
 
         // Phases 2 and 3: the records, then the secondary indexes.
         self.apply_sorted(&mut sorted, group_deltas, mode, &mut sink)?;
+        // Closes the runs, which frees their disk space.
+        drop(sorted);
 
         // Phase 4: derived values of every affected claim.
         let status_delta = self.rederive(&affected, mode, &mut sink)?;
