@@ -13,7 +13,6 @@
 //! later run holds later pushes.
 
 use super::StoreError;
-use super::arena::{Address, ByteArena};
 use super::blocks::Mutation;
 use super::codec::{get_varint, put_varint};
 use std::cmp::Reverse;
@@ -36,32 +35,35 @@ pub(crate) struct Sorter {
     runs: Vec<Run>,
 }
 
-/// The mutations held in memory. Layout of an entry: key length (u32),
-/// value length + 1 (u32; 0 = remove), key, value.
+/// The mutations held in memory, in one buffer kept from run to run (a
+/// fresh one per run cost the page faults of filling it anew). Layout of an
+/// entry: key length (u32), value length + 1 (u32; 0 = remove), key, value.
 #[derive(Default)]
 struct Held {
-    bytes: ByteArena,
-    starts: Vec<Address>,
-    size: usize,
+    bytes: Vec<u8>,
+    /// Where each entry starts in `bytes`, in push order.
+    starts: Vec<usize>,
 }
 
 impl Held {
     fn push(&mut self, key: &[u8], value: Option<&[u8]>) {
         let value_field = value.map_or(0, |v| v.len() as u32 + 1);
-        let value = value.unwrap_or_default();
-        self.size += 8 + key.len() + value.len();
+        self.starts.push(self.bytes.len());
         // Keys and values are far below 4 GiB.
-        let start = self.bytes.push(&[
-            &(key.len() as u32).to_be_bytes(),
-            &value_field.to_be_bytes(),
-            key,
-            value,
-        ]);
-        self.starts.push(start);
+        self.bytes
+            .extend_from_slice(&(key.len() as u32).to_be_bytes());
+        self.bytes.extend_from_slice(&value_field.to_be_bytes());
+        self.bytes.extend_from_slice(key);
+        self.bytes.extend_from_slice(value.unwrap_or_default());
     }
 
-    fn entry(&self, start: Address) -> (&[u8], Option<&[u8]>) {
-        let b = self.bytes.bytes_at(start);
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.starts.clear();
+    }
+
+    fn entry(&self, start: usize) -> (&[u8], Option<&[u8]>) {
+        let b = &self.bytes[start..];
         let key_len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
         let value_field = u32::from_be_bytes([b[4], b[5], b[6], b[7]]) as usize;
         let (key, rest) = b[8..].split_at(key_len);
@@ -71,11 +73,11 @@ impl Held {
 
     /// The held entries' addresses in key order, keeping only the last
     /// pushed of each key.
-    fn sorted(&self) -> Vec<Address> {
+    fn sorted(&self) -> Vec<usize> {
         // Sort on the first 16 key bytes held inline, falling back to the
         // whole key (found once, not per comparison) and then push order
         // only on ties: keys sharing a long value (a model's name) tie often.
-        let mut order: Vec<(u128, &[u8], Address)> = self
+        let mut order: Vec<(u128, &[u8], usize)> = self
             .starts
             .iter()
             .map(|&start| {
@@ -86,9 +88,9 @@ impl Held {
                 (u128::from_be_bytes(head), key, start)
             })
             .collect();
-        // Addresses grow with push order, so they break ties by it.
+        // Starts grow with push order, so they break ties by it.
         order.sort_unstable();
-        let mut starts: Vec<Address> = Vec::with_capacity(order.len());
+        let mut starts: Vec<usize> = Vec::with_capacity(order.len());
         let mut previous: Option<&[u8]> = None;
         for (_, key, start) in order {
             match starts.last_mut() {
@@ -115,7 +117,7 @@ impl Sorter {
     /// Adds a mutation: `value` for `key`, or its removal.
     pub(crate) fn push(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
         self.held.push(key, value);
-        if self.held.size >= self.budget {
+        if self.held.bytes.len() >= self.budget {
             self.spill()?;
         }
         Ok(())
@@ -123,7 +125,7 @@ impl Sorter {
 
     /// Writes the held mutations out as a run, sorted, and frees them.
     fn spill(&mut self) -> Result<(), StoreError> {
-        let held = std::mem::take(&mut self.held);
+        let held = &self.held;
         let run = Run::create(&self.dir)?;
         let file = run.file.as_ref().ok_or_else(truncated)?;
         let mut out = BufWriter::with_capacity(RUN_BUFFER_BYTES, file);
@@ -141,6 +143,7 @@ impl Sorter {
         out.flush().map_err(temp_error)?;
         drop(out);
         self.runs.push(run);
+        self.held.clear();
         Ok(())
     }
 
@@ -181,7 +184,7 @@ pub(crate) struct Sorted(Source);
 enum Source {
     Held {
         held: Held,
-        order: std::vec::IntoIter<Address>,
+        order: std::vec::IntoIter<usize>,
     },
     Merged {
         readers: Vec<RunReader>,
