@@ -9,8 +9,8 @@
 //! the budget never touches a file.
 //!
 //! For one key the mutation pushed last wins (an entry removed and added
-//! again stays), within a run by a stable sort and across runs because a
-//! later run holds later pushes.
+//! again stays): within a run because ties sort in push order, across runs
+//! because a later run holds later pushes.
 
 use super::StoreError;
 use super::blocks::Mutation;
@@ -28,8 +28,8 @@ const RUN_BUFFER_BYTES: usize = 64 << 10;
 /// Mutations in push order, to be read back sorted by key.
 pub(crate) struct Sorter {
     dir: PathBuf,
-    /// Bytes of mutations held before a run is written. Sorting them
-    /// takes about half as much again (40 bytes a mutation).
+    /// Bytes of mutations held before a run is written. Sorting them takes
+    /// 56 bytes more a mutation (its sort key and its place).
     budget: usize,
     held: Held,
     runs: Vec<Run>,
@@ -71,7 +71,7 @@ impl Held {
         (key, value)
     }
 
-    /// The held entries' addresses in key order, keeping only the last
+    /// Where the held entries start, in key order, keeping only the last
     /// pushed of each key.
     fn sorted(&self) -> Vec<usize> {
         // Sort on the first 16 key bytes held inline, falling back to the
