@@ -331,6 +331,10 @@ pub struct Cursor {
     deal: Deal,
     /// How many blocks the walk has stepped onto (read or dealt to another).
     walked: u64,
+    /// The walk has passed the map's last entry, so every later target of
+    /// [`Cursor::seek`] is past it too: seeking then costs no lookup (ids
+    /// sorting after a small map's once cost a lookup and a block each).
+    ended: bool,
 }
 
 /// The blocks a cursor reads: those whose number in the walk (from 0) is
@@ -390,6 +394,7 @@ impl Cursor {
             start: Vec::new(),
             deal,
             walked: 0,
+            ended: false,
         }
     }
 
@@ -438,6 +443,9 @@ impl Cursor {
     /// Within the current block it steps; past it, it asks sled for the right
     /// block, so a sparse walk costs one lookup per target, a dense one none.
     pub fn seek(&mut self, target: &[u8]) -> Result<bool, StoreError> {
+        if self.ended {
+            return Ok(false);
+        }
         if self.current.is_some() && self.key() >= target {
             return Ok(true);
         }
@@ -522,6 +530,7 @@ impl Cursor {
                 if self.next_block()? {
                     continue;
                 }
+                self.ended = true;
                 return Ok(false);
             };
             if !reader.advance()? {
@@ -530,6 +539,7 @@ impl Cursor {
                     continue;
                 }
                 self.current = None;
+                self.ended = true;
                 return Ok(false);
             }
             if !self.start.is_empty() && reader.key() < self.start.as_slice() {
@@ -550,6 +560,7 @@ impl Cursor {
                         continue;
                     }
                     self.current = None;
+                    self.ended = true;
                     return Ok(false);
                 }
             }
