@@ -1,7 +1,7 @@
 //! An append-only byte store for millions of small entries.
 //!
-//! A large write holds every change, and every index entry it builds, as
-//! bytes. Held in one `Vec`, each doubling would copy the whole buffer and
+//! A large write holds every change, the stored records it replaces and
+//! the claims it must rederive, as bytes. Held in one `Vec`, each doubling would copy the whole buffer and
 //! hold both copies for a moment (a 256 MiB import arena briefly needed
 //! 384 MiB), and leave up to half the final capacity unused. Chunks grow
 //! the store without moving anything.

@@ -227,6 +227,42 @@ impl Sorted {
     }
 }
 
+/// Two sorted streams of mutations as one, in key order.
+pub(crate) struct MergeTwo {
+    a: std::iter::Peekable<Sorted>,
+    b: std::iter::Peekable<Sorted>,
+}
+
+impl MergeTwo {
+    pub(crate) fn new(a: Sorted, b: Sorted) -> MergeTwo {
+        MergeTwo {
+            a: a.peekable(),
+            b: b.peekable(),
+        }
+    }
+}
+
+impl Iterator for MergeTwo {
+    type Item = Result<Mutation, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let a_first = match (self.a.peek(), self.b.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            // An error is taken as soon as it is seen.
+            (Some(Err(_)), _) => true,
+            (_, Some(Err(_))) => false,
+            (Some(Ok((a, _))), Some(Ok((b, _)))) => a <= b,
+        };
+        if a_first {
+            self.a.next()
+        } else {
+            self.b.next()
+        }
+    }
+}
+
 /// Mutations, sorted, as a write applies them.
 pub(crate) type Mutations = dyn Iterator<Item = Result<Mutation, StoreError>> + Send;
 

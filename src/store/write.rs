@@ -29,7 +29,7 @@ use super::blocks::{self, BatchSink, BlockBuilder, BlockReader, Cursor, Mutation
 use super::facts::{self, EvidencePayload, SourceCache};
 use super::interner::Interner;
 use super::keys::{self, IndexId, MapId};
-use super::sorter::{Mutations, Sorted, Sorter, read_ahead};
+use super::sorter::{MergeTwo, Mutations, Sorted, Sorter, read_ahead};
 use super::{Counters, Rejection, Store, StoreError, codec, decode_record, encode_record};
 use crate::model::{Derived, Id, Kind, Record, Status};
 use serde::{Deserialize, Serialize};
@@ -955,6 +955,27 @@ fn kept(keep: &[u32]) -> impl Iterator<Item = usize> + '_ {
 /// [`Sorter`] (maps' bytes start at 1, see [`MapId::byte`]).
 const LOG_SORT_BYTE: u8 = 0;
 
+/// Pushes what a change does to the record maps: its record put in its
+/// kind's map, and the stored one removed from another kind's.
+fn push_record_mutations(
+    sorter: &mut Sorter,
+    change: ChangeRef<'_>,
+    old: Option<(Kind, &[u8])>,
+) -> Result<(), StoreError> {
+    if let Some((kind, bytes)) = change.put {
+        sorter.push(
+            &sort_key(MapId::Records(kind).byte(), change.id),
+            Some(bytes),
+        )?;
+    }
+    if let Some((old_kind, _)) = old
+        && change.put.is_none_or(|(kind, _)| kind != old_kind)
+    {
+        sorter.push(&sort_key(MapId::Records(old_kind).byte(), change.id), None)?;
+    }
+    Ok(())
+}
+
 /// What a write's sorters give, as it applies them: mutations sorted by
 /// map, then key.
 type InOrder = std::iter::Peekable<Box<Mutations>>;
@@ -1035,42 +1056,6 @@ impl Iterator for SortedMap<'_> {
     }
 }
 
-/// Two sorted streams of mutations as one, in key order.
-struct MergeTwo {
-    a: std::iter::Peekable<Sorted>,
-    b: std::iter::Peekable<Sorted>,
-}
-
-impl MergeTwo {
-    fn new(a: Sorted, b: Sorted) -> MergeTwo {
-        MergeTwo {
-            a: a.peekable(),
-            b: b.peekable(),
-        }
-    }
-}
-
-impl Iterator for MergeTwo {
-    type Item = Result<Mutation, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let a_first = match (self.a.peek(), self.b.peek()) {
-            (None, None) => return None,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            // An error is taken as soon as it is seen.
-            (Some(Err(_)), _) => true,
-            (_, Some(Err(_))) => false,
-            (Some(Ok((a, _))), Some(Ok((b, _)))) => a <= b,
-        };
-        if a_first {
-            self.a.next()
-        } else {
-            self.b.next()
-        }
-    }
-}
-
 /// Change in the number of index entries per encoded value.
 type GroupDeltas = HashMap<Vec<u8>, i64>;
 
@@ -1110,35 +1095,29 @@ impl Store {
         share: Share,
     ) -> Result<(Sorted, HashMap<IndexId, GroupDeltas>), StoreError> {
         let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
-        let mut group_deltas: HashMap<IndexId, GroupDeltas> = HashMap::new();
         let indexes: Vec<IndexId> = IndexId::ALL
             .into_iter()
             .filter(|&i| !i.written_with_derived() && Share::of(i) == share)
             .collect();
-        let mut value = Vec::new();
+        // Beside `indexes`, one for one.
+        let mut deltas: Vec<GroupDeltas> = vec![GroupDeltas::new(); indexes.len()];
+        let mut before_image = Vec::new();
         for i in kept(keep) {
             let c = changes.at(i);
             let old = stored.of(i);
             if share == Share::First {
                 if mode == Mode::Normal {
-                    value.clear();
+                    before_image.clear();
                     match old {
                         Some((k, bytes)) => {
-                            value.push(kind_tag(k));
-                            value.extend_from_slice(bytes);
+                            before_image.push(kind_tag(k));
+                            before_image.extend_from_slice(bytes);
                         }
-                        None => value.push(0),
+                        None => before_image.push(0),
                     }
-                    sorter.push(&sort_key(LOG_SORT_BYTE, c.id), Some(&value))?;
+                    sorter.push(&sort_key(LOG_SORT_BYTE, c.id), Some(&before_image))?;
                 }
-                if let Some((k, bytes)) = c.put {
-                    sorter.push(&sort_key(MapId::Records(k).byte(), c.id), Some(bytes))?;
-                }
-                if let Some((old_kind, _)) = old
-                    && c.put.is_none_or(|(k, _)| k != old_kind)
-                {
-                    sorter.push(&sort_key(MapId::Records(old_kind).byte(), c.id), None)?;
-                }
+                push_record_mutations(&mut sorter, c, old)?;
             }
             let in_share = |kind: Kind| indexes.iter().any(|i| i.field().0 == kind);
             let old = old
@@ -1153,8 +1132,10 @@ impl Store {
                 let Some((record, encoded)) = version.transpose()? else {
                     continue;
                 };
-                for &index in indexes.iter().filter(|i| i.field().0 == record.kind()) {
-                    let deltas = group_deltas.entry(index).or_default();
+                for (&index, deltas) in indexes.iter().zip(&mut deltas) {
+                    if index.field().0 != record.kind() {
+                        continue;
+                    }
                     for (key, payload) in index_entries(index, &record, encoded)? {
                         count_entry(deltas, index, &key, delta);
                         let payload = (delta > 0).then_some(payload.as_slice());
@@ -1163,6 +1144,7 @@ impl Store {
                 }
             }
         }
+        let group_deltas = indexes.into_iter().zip(deltas).collect();
         Ok((sorter.into_sorted()?, group_deltas))
     }
 
