@@ -4,6 +4,7 @@
 mod commands;
 mod files;
 pub mod repl;
+mod run;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;

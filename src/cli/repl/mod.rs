@@ -23,7 +23,7 @@ mod lex;
 mod meta;
 mod validate;
 
-use super::{EXIT_ERROR, commands, format_duration};
+use super::{EXIT_ERROR, format_duration, run};
 use complete::CatalogCache;
 use evident::Database;
 use evident::query::ast::StatementKind;
@@ -57,7 +57,7 @@ const MAX_PADDED_LINES: usize = 50_000;
 /// Runs the shell on `db`. `format` defaults to a table on a terminal and
 /// JSON Lines otherwise; `banner` replaces the greeting.
 pub fn run(db: &Database, format: Option<Format>, banner: Option<&str>) -> ExitCode {
-    let format = format.unwrap_or_else(|| commands::default_format(None));
+    let format = format.unwrap_or_else(|| run::default_format(None));
     let mut session = Session::new(db, format);
     if !io::stdin().is_terminal() {
         return run_piped(&mut session);
@@ -173,7 +173,7 @@ impl<'db> Session<'db> {
             text
         };
         let started = Instant::now();
-        let ok = commands::run_script(self.db, script, self.format, out, err);
+        let ok = run::run_script(self.db, script, self.format, out, err);
         let elapsed = started.elapsed();
         if self.timer {
             let _ = writeln!(err, "time: {}", format_duration(elapsed));
@@ -502,7 +502,7 @@ mod tests {
         assert_eq!(flow, Flow::Failed);
         assert_eq!(out, "");
         let mut expected = Vec::new();
-        assert!(!commands::run_script(
+        assert!(!run::run_script(
             &db,
             "claims where staus = verified",
             Format::Jsonl,
