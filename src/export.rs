@@ -2,7 +2,7 @@
 //! each in id order, so export → import → export is byte-identical.
 
 use crate::model::{Kind, Record};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use std::io::Write;
 
 /// Writes every record; returns how many.
@@ -16,12 +16,12 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64, crate::Error> {
             record_json(&record, &mut line);
             line.push('\n');
             out.write_all(line.as_bytes())
-                .map_err(|e| crate::Error::Io(format!("could not write the export: {e}")))?;
+                .map_err(|e| crate::Error::io("write the export", e))?;
             written += 1;
         }
     }
     out.flush()
-        .map_err(|e| crate::Error::Io(format!("could not write the export: {e}")))?;
+        .map_err(|e| crate::Error::io("write the export", e))?;
     Ok(written)
 }
 
@@ -145,11 +145,5 @@ pub fn push_json_number(out: &mut String, n: f64) {
     match serde_json::to_string(&n) {
         Ok(text) => out.push_str(&text),
         Err(_) => out.push_str("null"),
-    }
-}
-
-impl From<StoreError> for crate::Error {
-    fn from(e: StoreError) -> Self {
-        crate::Error::Store(e)
     }
 }

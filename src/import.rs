@@ -163,7 +163,7 @@ pub fn import(
             workers[n % WORKERS]
                 .1
                 .recv()
-                .map_err(|_| crate::Error::Io("an import worker stopped unexpectedly".into()))
+                .map_err(|_| crate::Error::Internal("an import worker stopped unexpectedly".into()))
         };
         let (mut sent, mut received) = (0usize, 0usize);
         let mut reader = reader;
@@ -210,10 +210,9 @@ pub fn import(
                 break;
             }
             progress(bytes_read);
-            workers[sent % WORKERS]
-                .0
-                .send(batch)
-                .map_err(|_| crate::Error::Io("an import worker stopped unexpectedly".into()))?;
+            workers[sent % WORKERS].0.send(batch).map_err(|_| {
+                crate::Error::Internal("an import worker stopped unexpectedly".into())
+            })?;
             sent += 1;
             while sent - received >= IN_FLIGHT {
                 handle(receive(received)?, &mut problems)?;

@@ -57,18 +57,6 @@ impl QueryError {
     }
 }
 
-impl crate::Error {
-    /// The message the command line prints: for statement errors, the
-    /// statement with a caret under the mistake.
-    pub fn render(&self, script: &str) -> String {
-        match self {
-            crate::Error::Parse(e) => e.render(script),
-            crate::Error::Query(e) => e.render(script),
-            other => other.to_string(),
-        }
-    }
-}
-
 /// Runs one statement of `script`.
 /// Runs one statement. A query in id order hands its rows to `rows`, when
 /// given, as it finds them, and returns an [`Output`] without rows.
@@ -183,10 +171,12 @@ fn first_free_id(store: &Store, kind: Kind) -> Result<crate::model::Id, crate::E
     for n in 1u64.. {
         let candidate = format!("{}{n}", kind.id_prefix());
         if store.get(&candidate)?.is_none() {
-            return crate::model::Id::new(&candidate).map_err(|e| crate::Error::Io(e.to_string()));
+            return crate::model::Id::new(&candidate).map_err(|e| {
+                crate::Error::Internal(format!("the new id \"{candidate}\" is not valid: {e}"))
+            });
         }
     }
-    Err(crate::Error::Io("no free id".into()))
+    Err(crate::Error::NoFreeId(kind))
 }
 
 fn run_retract(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error> {

@@ -731,7 +731,7 @@ fn in_turns(
                         Ok(Found::NoTurnsLeft) => theirs_left = false,
                         Ok(Found::Failed(e)) => return Err(e),
                         Err(_) => {
-                            return Err(crate::Error::Io(
+                            return Err(crate::Error::Internal(
                                 "the second reading thread ended early".into(),
                             ));
                         }
@@ -773,7 +773,7 @@ fn stored_needles(kind: Kind, filter: Option<&Expr>) -> Vec<Vec<u8>> {
 
 /// A failed write of streamed rows; it ends the statement.
 fn write_error(e: std::io::Error) -> crate::Error {
-    crate::Error::Io(format!("could not write the output: {e}"))
+    crate::Error::io("write the output", e)
 }
 
 /// A row kept for output, with its sort keys.
