@@ -1,4 +1,10 @@
 //! Writes statement outputs in the formats of SPEC 4.3 to any `Write`.
+//!
+//! The `table` format is laid out by comfy-table, which comes with the
+//! `table` feature (on by default, through `cli`). Drawing the table here
+//! instead would mean re-doing its width rules (Unicode display widths,
+//! multi-line cells) byte for byte; a build without the feature still has
+//! [`Format::Table`], and writing it fails with an error that says why.
 
 use crate::exec::output::Output;
 use std::io::{self, Write};
@@ -56,6 +62,15 @@ pub fn write_output(
         }
         Format::Table => write_table(out, output, style),
     }
+}
+
+/// Without the `table` feature there is nothing to lay a table out with.
+#[cfg(not(feature = "table"))]
+fn write_table(_: &mut dyn Write, _: &Output, _: TableStyle) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "the table format needs evident's \"table\" feature; use json, jsonl or csv",
+    ))
 }
 
 /// Writes rows one at a time in the `json`, `jsonl` or `csv` format, for
@@ -161,6 +176,7 @@ fn csv_field(text: &str) -> String {
     }
 }
 
+#[cfg(feature = "table")]
 fn write_table(out: &mut dyn Write, output: &Output, style: TableStyle) -> io::Result<()> {
     if let Some(report) = &output.report {
         return writeln!(out, "{report}");
@@ -218,6 +234,7 @@ fn write_table(out: &mut dyn Write, output: &Output, style: TableStyle) -> io::R
 /// Column widths that fit `available` characters: columns that fit keep
 /// their natural width, and the widest share what is left equally (never
 /// below a few characters, so every column stays recognisable).
+#[cfg(feature = "table")]
 fn fit_columns(natural: &[usize], available: usize) -> Vec<usize> {
     const MIN: usize = 4;
     if natural.iter().sum::<usize>() <= available {
@@ -238,6 +255,23 @@ mod tests {
     use crate::Value;
 
     #[test]
+    #[cfg(not(feature = "table"))]
+    fn without_the_feature_a_table_is_an_error_not_a_panic() {
+        let output = Output {
+            columns: vec!["id".into()],
+            rows: vec![vec![Value::String("c:1".into())]],
+            report: None,
+            message: None,
+        };
+        let mut out = Vec::new();
+        let written = write_output(&mut out, &output, Format::Table, TableStyle { width: None });
+        let e = written.expect_err("no table renderer");
+        assert_eq!(e.kind(), io::ErrorKind::Unsupported);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    #[cfg(feature = "table")]
     fn columns_fit_the_width_by_capping_the_widest() {
         assert_eq!(fit_columns(&[5, 10, 3], 40), [5, 10, 3]);
         assert_eq!(fit_columns(&[5, 50, 30], 40), [5, 17, 17]);
@@ -247,6 +281,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "table")]
     fn terminal_tables_keep_each_row_on_one_line() {
         let output = Output {
             columns: vec!["id".into(), "text".into()],
