@@ -1,0 +1,636 @@
+//! The SQLite side: schema, loader and query runner, run as child-process
+//! sub-modes of this binary (`--sqlite-import`, `--sqlite-query`).
+
+use super::*;
+use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags, Statement, params};
+use serde::Deserialize;
+
+/// Every table is keyed by the record id (WITHOUT ROWID: clustered on the
+/// id, like evident's id-keyed trees, and every index carries the id so
+/// `ORDER BY id` after an index lookup needs no sort). Lists are JSON text.
+pub const SCHEMA: &str = "
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY NOT NULL,
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'other',
+            publisher TEXT,
+            url TEXT,
+            published TEXT,
+            affiliations TEXT NOT NULL DEFAULT '[]',
+            reliability REAL NOT NULL DEFAULT 0.5
+        ) WITHOUT ROWID;
+        CREATE TABLE claims (
+            id TEXT PRIMARY KEY NOT NULL,
+            text TEXT NOT NULL,
+            subject TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            created TEXT,
+            status TEXT NOT NULL DEFAULT 'unresolved',
+            confidence REAL NOT NULL DEFAULT 0.5,
+            support REAL NOT NULL DEFAULT 0,
+            refute REAL NOT NULL DEFAULT 0,
+            independent_support REAL NOT NULL DEFAULT 0,
+            independent_refute REAL NOT NULL DEFAULT 0,
+            evidence_count INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        CREATE TABLE evidence (
+            id TEXT NOT NULL UNIQUE,
+            claim TEXT NOT NULL,
+            source TEXT NOT NULL,
+            stance TEXT NOT NULL,
+            strength REAL NOT NULL DEFAULT 1.0,
+            date TEXT,
+            note TEXT,
+            result TEXT,
+            PRIMARY KEY (claim, id)
+        ) WITHOUT ROWID;
+        CREATE TABLE results (
+            id TEXT PRIMARY KEY NOT NULL,
+            model TEXT NOT NULL,
+            benchmark TEXT NOT NULL,
+            value REAL NOT NULL,
+            metric TEXT NOT NULL DEFAULT 'score',
+            unit TEXT,
+            date TEXT,
+            source TEXT,
+            note TEXT
+        ) WITHOUT ROWID;";
+
+/// Built after the rows are in (faster than maintaining them row by row).
+pub const INDEXES: &str = "
+        CREATE INDEX results_model ON results(model);
+        CREATE INDEX results_benchmark ON results(benchmark);
+        CREATE INDEX results_source ON results(source);
+        CREATE INDEX claims_subject ON claims(subject);
+        CREATE INDEX evidence_source ON evidence(source);
+        CREATE INDEX evidence_result ON evidence(result);
+        CREATE INDEX sources_kind ON sources(kind);";
+
+/// Built after the derived columns are computed.
+pub const DERIVED_INDEXES: &str = "
+        CREATE INDEX claims_status ON claims(status);
+        CREATE INDEX claims_confidence ON claims(confidence DESC, id);";
+
+/// Each evidence row with its weight and independence (SPEC §2);
+/// `{visible}` is replaced by an extra condition for `as of` views.
+/// Case-insensitive comparison uses SQLite's `lower`, which folds ASCII only.
+const WEIGHTED_EVIDENCE: &str = "
+        SELECT e.id AS id, e.claim AS claim, e.stance AS stance,
+               e.strength * s.reliability AS w,
+               (c.subject IS NULL OR s.affiliations = '[]' OR NOT EXISTS (
+                    SELECT 1 FROM json_each(s.affiliations) a
+                    WHERE lower(a.value) = lower(c.subject))) AS ind
+        FROM evidence e
+        JOIN sources s ON s.id = e.source
+        JOIN claims c ON c.id = e.claim
+        {visible}";
+
+const STATUS_CASE: &str = "CASE
+            WHEN {is} >= 0.7 AND {ir} < 0.3 THEN 'verified'
+            WHEN {ir} >= 0.7 AND {is} < 0.3 THEN 'refuted'
+            WHEN {is} >= 0.3 AND {ir} >= 0.3 THEN 'contested'
+            ELSE 'unresolved' END";
+
+fn status_case(is: &str, ir: &str) -> String {
+    STATUS_CASE.replace("{is}", is).replace("{ir}", ir)
+}
+
+fn weighted_evidence(visible: &str) -> String {
+    WEIGHTED_EVIDENCE.replace("{visible}", visible)
+}
+
+/// The derived claim columns of SPEC §2, computed in one pass over the
+/// evidence and stored, as evident materialises them on import.
+pub fn derive_sql() -> String {
+    format!(
+        "UPDATE claims SET
+                support = d.s, refute = d.r,
+                independent_support = d.i_s, independent_refute = d.i_r,
+                evidence_count = d.n,
+                confidence = (1.0 + d.s - d.r) / 2.0,
+                status = {status}
+             FROM (
+                SELECT claim,
+                    noisy_or(id, CASE WHEN stance = 'supports' THEN w END) AS s,
+                    noisy_or(id, CASE WHEN stance = 'refutes' THEN w END) AS r,
+                    noisy_or(id, CASE WHEN stance = 'supports' AND ind THEN w END) AS i_s,
+                    noisy_or(id, CASE WHEN stance = 'refutes' AND ind THEN w END) AS i_r,
+                    count(*) AS n
+                FROM ({evidence})
+                GROUP BY claim) AS d
+             WHERE claims.id = d.claim",
+        status = status_case("d.i_s", "d.i_r"),
+        evidence = weighted_evidence(""),
+    )
+}
+
+/// `count claims as of DATE group by status`, recomputed from the
+/// evidence visible on that day (effective date = evidence date, else the
+/// source's publication date; none: not visible).
+pub fn as_of_status_sql(date: &str) -> String {
+    format!(
+        "WITH d AS (
+                SELECT claim,
+                    noisy_or(id, CASE WHEN stance = 'supports' AND ind THEN w END) AS i_s,
+                    noisy_or(id, CASE WHEN stance = 'refutes' AND ind THEN w END) AS i_r
+                FROM ({evidence})
+                GROUP BY claim)
+             SELECT status, count(*) AS count FROM (
+                SELECT {status} AS status
+                FROM claims LEFT JOIN d ON d.claim = claims.id)
+             GROUP BY status ORDER BY status",
+        evidence = weighted_evidence(&format!("WHERE coalesce(e.date, s.published) <= '{date}'")),
+        status = status_case("coalesce(d.i_s, 0)", "coalesce(d.i_r, 0)"),
+    )
+}
+
+/// `noisy_or(id, w)` = `1 − Π(1 − w)` over the rows whose `w` is not
+/// null, multiplied in ascending id order (SPEC §2), whatever order
+/// SQLite feeds the rows in, so the bits agree with evident's.
+struct NoisyOr;
+
+impl Aggregate<Vec<(String, f64)>, f64> for NoisyOr {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Vec<(String, f64)>> {
+        Ok(Vec::new())
+    }
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut Vec<(String, f64)>) -> rusqlite::Result<()> {
+        if let Some(w) = ctx.get::<Option<f64>>(1)? {
+            acc.push((ctx.get::<String>(0)?, w));
+        }
+        Ok(())
+    }
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<Vec<(String, f64)>>,
+    ) -> rusqlite::Result<f64> {
+        let mut ws = acc.unwrap_or_default();
+        ws.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(1.0 - ws.iter().fold(1.0, |product, (_, w)| product * (1.0 - w)))
+    }
+}
+
+fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_aggregate_function(
+        "noisy_or",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        NoisyOr,
+    )
+}
+
+/// One line of an import file: the union of all record fields, so that
+/// serde rejects unknown names and the per-type check rejects misplaced ones.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    #[serde(rename = "type")]
+    record: String,
+    id: Option<String>,
+    // source
+    title: Option<String>,
+    kind: Option<String>,
+    publisher: Option<String>,
+    url: Option<String>,
+    published: Option<String>,
+    affiliations: Option<Vec<String>>,
+    reliability: Option<Reliability>,
+    // claim
+    text: Option<String>,
+    subject: Option<String>,
+    tags: Option<Vec<String>>,
+    created: Option<String>,
+    // evidence
+    claim: Option<String>,
+    source: Option<String>,
+    stance: Option<String>,
+    strength: Option<f64>,
+    date: Option<String>,
+    note: Option<String>,
+    result: Option<String>,
+    // result
+    model: Option<String>,
+    benchmark: Option<String>,
+    value: Option<f64>,
+    metric: Option<String>,
+    unit: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Reliability {
+    Number(f64),
+    Letter(String),
+}
+
+fn valid_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    (1..=128).contains(&b.len())
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._:/-".contains(c))
+}
+
+fn valid_date(d: &str) -> bool {
+    let b = d.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| d.get(r).and_then(|s| s.parse::<u32>().ok());
+    let (Some(y), Some(m), Some(day)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let len = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=len).contains(&day)
+}
+
+struct Inserts<'c> {
+    source: Statement<'c>,
+    claim: Statement<'c>,
+    evidence: Statement<'c>,
+    result: Statement<'c>,
+}
+
+/// Checks one parsed line as SPEC §1 asks and stores it; `Err` is the
+/// `field: reason` part of an import error.
+fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
+    let id = l.id.as_deref().ok_or("id: missing")?;
+    if !valid_id(id) {
+        return Err(format!("id: invalid id {id:?}"));
+    }
+    let too_long = [&l.title, &l.text, &l.note, &l.publisher, &l.url]
+        .into_iter()
+        .flatten()
+        .any(|s| s.len() > 65_536);
+    if too_long {
+        return Err("string longer than 64 KiB".into());
+    }
+    for (name, d) in [
+        ("published", &l.published),
+        ("created", &l.created),
+        ("date", &l.date),
+    ] {
+        if let Some(d) = d
+            && !valid_date(d)
+        {
+            return Err(format!("{name}: not a date: {d:?}"));
+        }
+    }
+    let has = |names: &[(&str, bool)], allowed: &[&str]| -> Result<(), String> {
+        match names.iter().find(|(n, set)| *set && !allowed.contains(n)) {
+            Some((n, _)) => Err(format!("{n}: unknown field for a {}", l.record)),
+            None => Ok(()),
+        }
+    };
+    let present = [
+        ("title", l.title.is_some()),
+        ("kind", l.kind.is_some()),
+        ("publisher", l.publisher.is_some()),
+        ("url", l.url.is_some()),
+        ("published", l.published.is_some()),
+        ("affiliations", l.affiliations.is_some()),
+        ("reliability", l.reliability.is_some()),
+        ("text", l.text.is_some()),
+        ("subject", l.subject.is_some()),
+        ("tags", l.tags.is_some()),
+        ("created", l.created.is_some()),
+        ("claim", l.claim.is_some()),
+        ("source", l.source.is_some()),
+        ("stance", l.stance.is_some()),
+        ("strength", l.strength.is_some()),
+        ("date", l.date.is_some()),
+        ("note", l.note.is_some()),
+        ("result", l.result.is_some()),
+        ("model", l.model.is_some()),
+        ("benchmark", l.benchmark.is_some()),
+        ("value", l.value.is_some()),
+        ("metric", l.metric.is_some()),
+        ("unit", l.unit.is_some()),
+    ];
+    let sql = |e: rusqlite::Error| format!("id: cannot store: {e}");
+    match l.record.as_str() {
+        "source" => {
+            has(
+                &present,
+                &[
+                    "title",
+                    "kind",
+                    "publisher",
+                    "url",
+                    "published",
+                    "affiliations",
+                    "reliability",
+                ],
+            )?;
+            let title = l.title.as_deref().ok_or("title: missing")?;
+            let kind = l.kind.as_deref().unwrap_or("other");
+            if kind.is_empty() || !kind.bytes().all(|c| c.is_ascii_lowercase()) {
+                return Err(format!("kind: not a lowercase word: {kind:?}"));
+            }
+            let reliability = match &l.reliability {
+                None => 0.5,
+                Some(Reliability::Number(r)) if (0.0..=1.0).contains(r) => *r,
+                Some(Reliability::Number(r)) => {
+                    return Err(format!("reliability: {r} is outside [0, 1]"));
+                }
+                Some(Reliability::Letter(s)) => match s.as_str() {
+                    "A" => 0.9,
+                    "B" => 0.75,
+                    "C" | "F" => 0.5,
+                    "D" => 0.25,
+                    "E" => 0.1,
+                    _ => return Err(format!("reliability: not a number or A–F: {s:?}")),
+                },
+            };
+            let affiliations = serde_json::to_string(l.affiliations.as_deref().unwrap_or(&[]))
+                .map_err(|e| format!("affiliations: {e}"))?;
+            ins.source
+                .execute(params![
+                    id,
+                    title,
+                    kind,
+                    l.publisher,
+                    l.url,
+                    l.published,
+                    affiliations,
+                    reliability
+                ])
+                .map_err(sql)?;
+        }
+        "claim" => {
+            has(&present, &["text", "subject", "tags", "created"])?;
+            let text = l.text.as_deref().ok_or("text: missing")?;
+            let tags = serde_json::to_string(l.tags.as_deref().unwrap_or(&[]))
+                .map_err(|e| format!("tags: {e}"))?;
+            ins.claim
+                .execute(params![id, text, l.subject, tags, l.created])
+                .map_err(sql)?;
+        }
+        "evidence" => {
+            has(
+                &present,
+                &[
+                    "claim", "source", "stance", "strength", "date", "note", "result",
+                ],
+            )?;
+            let claim = l.claim.as_deref().ok_or("claim: missing")?;
+            let source = l.source.as_deref().ok_or("source: missing")?;
+            let stance = l.stance.as_deref().ok_or("stance: missing")?;
+            if stance != "supports" && stance != "refutes" {
+                return Err(format!(
+                    "stance: must be supports or refutes, not {stance:?}"
+                ));
+            }
+            let strength = l.strength.unwrap_or(1.0);
+            if !(0.0..=1.0).contains(&strength) {
+                return Err(format!("strength: {strength} is outside [0, 1]"));
+            }
+            ins.evidence
+                .execute(params![
+                    id, claim, source, stance, strength, l.date, l.note, l.result
+                ])
+                .map_err(sql)?;
+        }
+        "result" => {
+            has(
+                &present,
+                &[
+                    "model",
+                    "benchmark",
+                    "value",
+                    "metric",
+                    "unit",
+                    "date",
+                    "source",
+                    "note",
+                ],
+            )?;
+            let model = l.model.as_deref().ok_or("model: missing")?;
+            let benchmark = l.benchmark.as_deref().ok_or("benchmark: missing")?;
+            let value = l.value.ok_or("value: missing")?;
+            let metric = l.metric.as_deref().unwrap_or("score");
+            ins.result
+                .execute(params![
+                    id, model, benchmark, value, metric, l.unit, l.date, l.source, l.note
+                ])
+                .map_err(sql)?;
+        }
+        other => return Err(format!("type: unknown record type {other:?}")),
+    }
+    Ok(())
+}
+
+/// Reference and cross-kind uniqueness checks, run once over the stored
+/// rows (references may point forward, so they cannot be checked per line).
+const INTEGRITY: [(&str, &str); 10] = [
+    (
+        "evidence.claim: no such claim",
+        "SELECT e.id FROM evidence e WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim)",
+    ),
+    (
+        "evidence.source: no such source",
+        "SELECT e.id FROM evidence e WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = e.source)",
+    ),
+    (
+        "evidence.result: no such result",
+        "SELECT e.id FROM evidence e WHERE e.result IS NOT NULL AND NOT EXISTS (SELECT 1 FROM results r WHERE r.id = e.result)",
+    ),
+    (
+        "result.source: no such source",
+        "SELECT r.id FROM results r WHERE r.source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = r.source)",
+    ),
+    (
+        "id: used by a claim and a source",
+        "SELECT id FROM claims WHERE id IN (SELECT id FROM sources)",
+    ),
+    (
+        "id: used by a claim and evidence",
+        "SELECT id FROM claims WHERE id IN (SELECT id FROM evidence)",
+    ),
+    (
+        "id: used by a claim and a result",
+        "SELECT id FROM claims WHERE id IN (SELECT id FROM results)",
+    ),
+    (
+        "id: used by a source and evidence",
+        "SELECT id FROM sources WHERE id IN (SELECT id FROM evidence)",
+    ),
+    (
+        "id: used by a source and a result",
+        "SELECT id FROM sources WHERE id IN (SELECT id FROM results)",
+    ),
+    (
+        "id: used by evidence and a result",
+        "SELECT id FROM evidence WHERE id IN (SELECT id FROM results)",
+    ),
+];
+
+const MAX_ERRORS: usize = 100;
+
+/// `compare --sqlite-import DB FILE...`: parse, validate and store every
+/// line in one transaction, derive the claim columns, build the indexes.
+pub fn import_main(args: &[String]) -> Res<()> {
+    let [db, files @ ..] = args else {
+        return fail("usage: compare --sqlite-import DB FILE...");
+    };
+    let mut conn = Connection::open(db)?;
+    register(&conn)?;
+    // A bulk-load cache comparable to what evident may use; durability
+    // (journal, fsync on commit) stays at SQLite's defaults.
+    conn.execute_batch("PRAGMA cache_size = -65536;")?;
+    let started = Instant::now();
+    let phase = |what: &str| eprintln!("{what}: {:.2?}", started.elapsed());
+    let tx = conn.transaction()?;
+    tx.execute_batch(SCHEMA)?;
+    let mut errors: Vec<String> = Vec::new();
+    let mut stored = 0u64;
+    {
+        let mut ins = Inserts {
+                source: tx.prepare(
+                    "INSERT OR REPLACE INTO sources VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?,
+                claim: tx.prepare(
+                    "INSERT OR REPLACE INTO claims (id, text, subject, tags, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?,
+                evidence: tx.prepare(
+                    "INSERT OR REPLACE INTO evidence (id, claim, source, stance, strength, date, note, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?,
+                result: tx.prepare(
+                    "INSERT OR REPLACE INTO results VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?,
+            };
+        for file in files {
+            let reader = BufReader::with_capacity(1 << 20, fs::File::open(file)?);
+            for (n, line) in reader.lines().enumerate() {
+                let line = match line {
+                    Ok(line) => line,
+                    Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                        if errors.len() < MAX_ERRORS {
+                            errors.push(format!("{file}:{}: line: not UTF-8", n + 1));
+                        }
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let t = line.trim_start();
+                if t.is_empty() || t.starts_with('#') {
+                    continue;
+                }
+                let outcome = serde_json::from_str::<Line>(&line)
+                    .map_err(|e| format!("line: {e}"))
+                    .and_then(|l| store(&mut ins, l));
+                match outcome {
+                    Ok(()) => stored += 1,
+                    Err(e) if errors.len() < MAX_ERRORS => {
+                        errors.push(format!("{file}:{}: {e}", n + 1));
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+    phase("parsed and inserted");
+    for (what, query) in INTEGRITY {
+        let mut stmt = tx.prepare(query)?;
+        let bad: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .take(MAX_ERRORS)
+            .collect::<rusqlite::Result<_>>()?;
+        errors.extend(bad.into_iter().map(|id| format!("{id}: {what}")));
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        // Dropping the transaction rolls it back: nothing is imported.
+        return fail(format!("{} problem(s); nothing imported", errors.len()));
+    }
+    phase("checked references and ids");
+    tx.execute_batch(INDEXES)?;
+    phase("indexed");
+    tx.execute(&derive_sql(), [])?;
+    phase("derived");
+    tx.execute_batch(DERIVED_INDEXES)?;
+    phase("indexed derived columns");
+    // Statistics, so the planner picks the selective index (as SQLite
+    // recommends after a bulk load; sampled ones misled it here).
+    tx.execute_batch("ANALYZE;")?;
+    phase("analysed");
+    tx.commit()?;
+    phase("committed");
+    eprintln!("imported {stored} records");
+    Ok(())
+}
+
+/// `compare --sqlite-query DB SQL`: open an existing database read-only,
+/// run one statement and print each row as a JSON object, as `evident
+/// query --format jsonl` does.
+pub fn query_main(args: &[String]) -> Res<()> {
+    let [db, sql] = args else {
+        return fail("usage: compare --sqlite-query DB SQL");
+    };
+    let opening = Instant::now();
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    register(&conn)?;
+    let opened = opening.elapsed();
+    // From here to the flushed output is the query time, as `evident
+    // query --timer` measures it (SQLite reads its schema lazily, at the
+    // first prepare, so that counts here).
+    let running = Instant::now();
+    let mut stmt = conn.prepare(sql)?;
+    let names: Vec<String> = stmt.column_names().map(String::from).collect();
+    // List columns hold JSON text already: copied as they are.
+    let is_list: Vec<bool> = names
+        .iter()
+        .map(|n| n == "tags" || n == "affiliations")
+        .collect();
+    let keys: Vec<String> = names
+        .iter()
+        .map(|n| serde_json::to_string(n).map(|k| format!("{k}:")))
+        .collect::<Result<_, _>>()?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        out.write_all(b"{")?;
+        for (i, key) in keys.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(key.as_bytes())?;
+            match row.get_ref(i)? {
+                ValueRef::Null => out.write_all(b"null")?,
+                ValueRef::Integer(v) => write!(out, "{v}")?,
+                ValueRef::Real(v) => serde_json::to_writer(&mut out, &v)?,
+                ValueRef::Text(t) if is_list[i] => out.write_all(t)?,
+                ValueRef::Text(t) => serde_json::to_writer(&mut out, &String::from_utf8_lossy(t))?,
+                ValueRef::Blob(_) => out.write_all(b"null")?,
+            }
+        }
+        out.write_all(b"}\n")?;
+    }
+    out.flush()?;
+    eprintln!(
+        "time: {:.3} ms (opening the database: {:.3} ms)",
+        running.elapsed().as_secs_f64() * 1e3,
+        opened.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+/// The SQLite library version, for the report header.
+pub fn version() -> &'static str {
+    rusqlite::version()
+}
