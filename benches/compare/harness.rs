@@ -870,49 +870,65 @@ fn report(
         "| workload | evident query | SQLite query | ratio | evident process | SQLite process | ratio | evident peak RSS | SQLite peak RSS | rows | goals |"
     );
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-    let fmt_ratio = |x: Option<f64>, judged: bool| match x {
+    for r in rows {
+        write_workload_row(&mut s, r);
+    }
+    write_disks(&mut s, disks);
+    write_problems(&mut s, rows);
+    s
+}
+
+/// A ratio cell; the one a goal judges is in bold.
+fn fmt_ratio(x: Option<f64>, judged: bool) -> String {
+    match x {
         None => "–".to_string(),
         Some(x) if judged => format!("**{x:.2}×**"),
         Some(x) => format!("{x:.2}×"),
-    };
-    for r in rows {
-        let e = r.evident.median();
-        let q = r.sqlite.median();
-        let (eq, sq) = (r.evident.query_median(), r.sqlite.query_median());
-        let query_judged = r.kind == Kind::Query;
-        let fmt_query = |d: Option<Duration>| {
-            if r.kind == Kind::Import {
-                "–".to_string()
-            } else {
-                fmt_time(d)
-            }
-        };
-        let rows_cell = match (r.rows, &r.note) {
-            (Some(n), None) => n.to_string(),
-            (Some(n), Some(_)) => format!("{n} ⚠"),
-            (None, Some(_)) => "⚠".into(),
-            (None, None) => "–".into(),
-        };
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.name,
-            fmt_query(eq),
-            fmt_query(sq),
-            fmt_ratio(ratio(eq, sq), query_judged),
-            fmt_time(e),
-            fmt_time(q),
-            fmt_ratio(ratio(e, q), !query_judged),
-            if e.is_some() {
-                fmt_kib(r.evident.peak_kib)
-            } else {
-                "–".into()
-            },
-            fmt_kib(r.sqlite.peak_kib),
-            rows_cell,
-            goals(r),
-        );
     }
+}
+
+/// One workload's line of the timing table.
+fn write_workload_row(s: &mut String, r: &Row) {
+    let e = r.evident.median();
+    let q = r.sqlite.median();
+    let (eq, sq) = (r.evident.query_median(), r.sqlite.query_median());
+    let query_judged = r.kind == Kind::Query;
+    let fmt_query = |d: Option<Duration>| {
+        if r.kind == Kind::Import {
+            "–".to_string()
+        } else {
+            fmt_time(d)
+        }
+    };
+    let rows_cell = match (r.rows, &r.note) {
+        (Some(n), None) => n.to_string(),
+        (Some(n), Some(_)) => format!("{n} ⚠"),
+        (None, Some(_)) => "⚠".into(),
+        (None, None) => "–".into(),
+    };
+    let _ = writeln!(
+        s,
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        r.name,
+        fmt_query(eq),
+        fmt_query(sq),
+        fmt_ratio(ratio(eq, sq), query_judged),
+        fmt_time(e),
+        fmt_time(q),
+        fmt_ratio(ratio(e, q), !query_judged),
+        if e.is_some() {
+            fmt_kib(r.evident.peak_kib)
+        } else {
+            "–".into()
+        },
+        fmt_kib(r.sqlite.peak_kib),
+        rows_cell,
+        goals(r),
+    );
+}
+
+/// The disk-size table.
+fn write_disks(s: &mut String, disks: &[(String, Option<u64>, u64)]) {
     let _ = writeln!(
         s,
         "\n| database | evident on disk | SQLite on disk | ratio | goal |"
@@ -933,6 +949,10 @@ fn report(
             mark(ok)
         );
     }
+}
+
+/// Failures and warnings, one line each, if there are any.
+fn write_problems(s: &mut String, rows: &[Row]) {
     let problems: Vec<String> = rows
         .iter()
         .flat_map(|r| {
@@ -951,7 +971,6 @@ fn report(
             let _ = writeln!(s, "- {}", p.replace('\n', " "));
         }
     }
-    s
 }
 
 pub fn main(args: &[String]) -> Res<()> {
@@ -965,24 +984,47 @@ pub fn main(args: &[String]) -> Res<()> {
     let small = opts.scale == ScaleName::Small;
     let work = target_dir().join("bench-compare");
     fs::create_dir_all(&work)?;
-    let scale_tag = if small { "small" } else { "full" };
-    let mut rows = Vec::new();
-    let mut disks = Vec::new();
-    let mut notes = Vec::new();
+    let mut found = Found::default();
     eprintln!("evident: {}", evident_bin().display());
     if !evident_bin().exists() {
-        notes.push(format!(
+        found.notes.push(format!(
             "evident binary not found at {}",
             evident_bin().display()
         ));
     }
 
-    // --- MTEB results.
+    run_mteb(&opts, &work, small, &mut found)?;
+    run_synth(&opts, &work, small, &mut found)?;
+    let Found { rows, disks, notes } = found;
+
+    if rows.is_empty() {
+        return fail(format!("no workload matches --only {:?}", opts.only));
+    }
+    let text = report(&opts, &rows, &disks, &notes);
+    println!("{text}");
+    let out = target_dir().join("bench-results.md");
+    fs::write(&out, &text)?;
+    eprintln!("written to {}", out.display());
+    Ok(())
+}
+
+/// What the data sets' runs add to the report.
+#[derive(Default)]
+struct Found {
+    rows: Vec<Row>,
+    disks: Vec<(String, Option<u64>, u64)>,
+    notes: Vec<String>,
+}
+
+/// The MTEB results data set, when its workloads are selected and its
+/// source file is there.
+fn run_mteb(opts: &Options, work: &Path, small: bool, found: &mut Found) -> Res<()> {
+    let scale_tag = if small { "small" } else { "full" };
     let mteb_qs_wanted = ["import-mteb", "mteb-"].iter().any(|n| opts.selected(n))
         || mteb_queries("", "").iter().any(|q| opts.selected(q.name));
     let src = mteb_source();
     if mteb_qs_wanted && !src.exists() {
-        notes.push(format!(
+        found.notes.push(format!(
             "MTEB data not found at {}: its workloads were skipped",
             src.display()
         ));
@@ -1000,7 +1042,7 @@ pub fn main(args: &[String]) -> Res<()> {
             .into_iter()
             .filter(|q| opts.selected(q.name))
             .collect();
-        notes.push(format!(
+        found.notes.push(format!(
             "mteb: {lines} lines; point id `{point}`; model filter `{model}`"
         ));
         let ds = Dataset {
@@ -1011,10 +1053,14 @@ pub fn main(args: &[String]) -> Res<()> {
             evident_ok: false,
             sqlite_ok: false,
         };
-        run_dataset(ds, &queries, &opts, &mut rows, &mut disks)?;
+        run_dataset(ds, &queries, opts, &mut found.rows, &mut found.disks)?;
     }
+    Ok(())
+}
 
-    // --- Synthetic claims and evidence.
+/// The synthetic claims and evidence, when their workloads are selected.
+fn run_synth(opts: &Options, work: &Path, small: bool, found: &mut Found) -> Res<()> {
+    let scale_tag = if small { "small" } else { "full" };
     let synth_wanted =
         opts.selected("import-synth") || synth_queries("").iter().any(|q| opts.selected(q.name));
     if synth_wanted {
@@ -1028,7 +1074,7 @@ pub fn main(args: &[String]) -> Res<()> {
             file.display(),
             t.elapsed()
         );
-        notes.push(format!(
+        found.notes.push(format!(
             "synth: {} sources, {} claims, {} evidence; subject filter `{}`",
             scale.sources, scale.claims, scale.evidence, info.common_subject
         ));
@@ -1044,16 +1090,7 @@ pub fn main(args: &[String]) -> Res<()> {
             evident_ok: false,
             sqlite_ok: false,
         };
-        run_dataset(ds, &queries, &opts, &mut rows, &mut disks)?;
+        run_dataset(ds, &queries, opts, &mut found.rows, &mut found.disks)?;
     }
-
-    if rows.is_empty() {
-        return fail(format!("no workload matches --only {:?}", opts.only));
-    }
-    let text = report(&opts, &rows, &disks, &notes);
-    println!("{text}");
-    let out = target_dir().join("bench-results.md");
-    fs::write(&out, &text)?;
-    eprintln!("written to {}", out.display());
     Ok(())
 }

@@ -233,26 +233,6 @@ fn valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || b"._:/-".contains(c))
 }
 
-fn valid_date(d: &str) -> bool {
-    let b = d.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| d.get(r).and_then(|s| s.parse::<u32>().ok());
-    let (Some(y), Some(m), Some(day)) = (num(0..4), num(5..7), num(8..10)) else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let len = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=len).contains(&day)
-}
-
 struct Inserts<'c> {
     source: Statement<'c>,
     claim: Statement<'c>,
@@ -260,9 +240,9 @@ struct Inserts<'c> {
     result: Statement<'c>,
 }
 
-/// Checks one parsed line as SPEC §1 asks and stores it; `Err` is the
-/// `field: reason` part of an import error.
-fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
+/// The checks of SPEC §1 that every kind shares: a valid id, no overlong
+/// string, real dates. Returns the id.
+fn check_shared(l: &Line) -> Result<&str, String> {
     let id = l.id.as_deref().ok_or("id: missing")?;
     if !valid_id(id) {
         return Err(format!("id: invalid id {id:?}"));
@@ -279,18 +259,18 @@ fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
         ("created", &l.created),
         ("date", &l.date),
     ] {
+        // The engine's own calendar, so both sides reject the same dates.
         if let Some(d) = d
-            && !valid_date(d)
+            && evident::model::Date::parse(d).is_none()
         {
             return Err(format!("{name}: not a date: {d:?}"));
         }
     }
-    let has = |names: &[(&str, bool)], allowed: &[&str]| -> Result<(), String> {
-        match names.iter().find(|(n, set)| *set && !allowed.contains(n)) {
-            Some((n, _)) => Err(format!("{n}: unknown field for a {}", l.record)),
-            None => Ok(()),
-        }
-    };
+    Ok(id)
+}
+
+/// Fails on the first field given that `l`'s kind does not have.
+fn only_fields(l: &Line, allowed: &[&str]) -> Result<(), String> {
     let present = [
         ("title", l.title.is_some()),
         ("kind", l.kind.is_some()),
@@ -316,11 +296,40 @@ fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
         ("metric", l.metric.is_some()),
         ("unit", l.unit.is_some()),
     ];
+    match present.iter().find(|(n, set)| *set && !allowed.contains(n)) {
+        Some((n, _)) => Err(format!("{n}: unknown field for a {}", l.record)),
+        None => Ok(()),
+    }
+}
+
+/// A source's reliability: a number in [0, 1] or a grade A–F; 0.5 if absent.
+fn reliability(l: &Line) -> Result<f64, String> {
+    Ok(match &l.reliability {
+        None => 0.5,
+        Some(Reliability::Number(r)) if (0.0..=1.0).contains(r) => *r,
+        Some(Reliability::Number(r)) => {
+            return Err(format!("reliability: {r} is outside [0, 1]"));
+        }
+        Some(Reliability::Letter(s)) => match s.as_str() {
+            "A" => 0.9,
+            "B" => 0.75,
+            "C" | "F" => 0.5,
+            "D" => 0.25,
+            "E" => 0.1,
+            _ => return Err(format!("reliability: not a number or A–F: {s:?}")),
+        },
+    })
+}
+
+/// Checks one parsed line as SPEC §1 asks and stores it; `Err` is the
+/// `field: reason` part of an import error.
+fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
+    let id = check_shared(&l)?;
     let sql = |e: rusqlite::Error| format!("id: cannot store: {e}");
     match l.record.as_str() {
         "source" => {
-            has(
-                &present,
+            only_fields(
+                &l,
                 &[
                     "title",
                     "kind",
@@ -336,21 +345,7 @@ fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
             if kind.is_empty() || !kind.bytes().all(|c| c.is_ascii_lowercase()) {
                 return Err(format!("kind: not a lowercase word: {kind:?}"));
             }
-            let reliability = match &l.reliability {
-                None => 0.5,
-                Some(Reliability::Number(r)) if (0.0..=1.0).contains(r) => *r,
-                Some(Reliability::Number(r)) => {
-                    return Err(format!("reliability: {r} is outside [0, 1]"));
-                }
-                Some(Reliability::Letter(s)) => match s.as_str() {
-                    "A" => 0.9,
-                    "B" => 0.75,
-                    "C" | "F" => 0.5,
-                    "D" => 0.25,
-                    "E" => 0.1,
-                    _ => return Err(format!("reliability: not a number or A–F: {s:?}")),
-                },
-            };
+            let reliability = reliability(&l)?;
             let affiliations = serde_json::to_string(l.affiliations.as_deref().unwrap_or(&[]))
                 .map_err(|e| format!("affiliations: {e}"))?;
             ins.source
@@ -367,7 +362,7 @@ fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
                 .map_err(sql)?;
         }
         "claim" => {
-            has(&present, &["text", "subject", "tags", "created"])?;
+            only_fields(&l, &["text", "subject", "tags", "created"])?;
             let text = l.text.as_deref().ok_or("text: missing")?;
             let tags = serde_json::to_string(l.tags.as_deref().unwrap_or(&[]))
                 .map_err(|e| format!("tags: {e}"))?;
@@ -376,8 +371,8 @@ fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
                 .map_err(sql)?;
         }
         "evidence" => {
-            has(
-                &present,
+            only_fields(
+                &l,
                 &[
                     "claim", "source", "stance", "strength", "date", "note", "result",
                 ],
@@ -401,8 +396,8 @@ fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
                 .map_err(sql)?;
         }
         "result" => {
-            has(
-                &present,
+            only_fields(
+                &l,
                 &[
                     "model",
                     "benchmark",

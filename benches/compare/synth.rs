@@ -292,15 +292,38 @@ pub fn generate(scale: &Scale, path: &Path) -> Res<Info> {
     let mut rng = Rng::new(0x00E1_D3E7_2025);
     let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(path)?);
     let subject_zipf = Zipf::new(scale.subjects, 1.0);
-    let tag_zipf = Zipf::new(TAGS.len(), 0.9);
-    let source_zipf = Zipf::new(scale.sources, 1.07);
-    let hot_claims = Zipf::new(scale.claims, 1.0);
     let subjects: Vec<String> = (0..scale.subjects).map(subject_name).collect();
-    let mut affiliated: Vec<Vec<u32>> = vec![Vec::new(); scale.subjects];
-    let mut lines = 0;
+    // One random stream in a fixed order (sources, claims, evidence): the
+    // same scale always writes the same bytes.
+    let affiliated = write_sources(&mut w, &mut rng, scale, &subject_zipf, &subjects)?;
+    let claims = write_claims(&mut w, &mut rng, scale, &subject_zipf, &subjects)?;
+    write_evidence(&mut w, &mut rng, scale, &affiliated, &claims)?;
+    w.flush()?;
+    let common = subject_zipf_rank_name(&subjects);
+    Ok(Info {
+        common_subject: common,
+        lines: scale.sources + scale.claims + scale.evidence,
+    })
+}
 
+/// What evidence needs to know of the claims written before it: each
+/// claim's subject (`u32::MAX`: none) and creation day (`u16::MAX`: none).
+struct Claims {
+    subject: Vec<u32>,
+    created: Vec<u16>,
+}
+
+/// Writes the sources; returns, per subject, the sources affiliated with it.
+fn write_sources(
+    w: &mut impl Write,
+    rng: &mut Rng,
+    scale: &Scale,
+    subject_zipf: &Zipf,
+    subjects: &[String],
+) -> Res<Vec<Vec<u32>>> {
+    let mut affiliated: Vec<Vec<u32>> = vec![Vec::new(); scale.subjects];
     for s in 0..scale.sources {
-        let kind = pick_kind(&mut rng);
+        let kind = pick_kind(rng);
         let sid = s + 1;
         write!(
             w,
@@ -317,7 +340,7 @@ pub fn generate(scale: &Scale, path: &Path) -> Res<Info> {
             write!(w, r#","url":"https://example.org/{kind}/{sid}""#)?;
         }
         if rng.chance(0.85) {
-            write!(w, r#","published":"{}""#, date(recent_day(&mut rng)))?;
+            write!(w, r#","published":"{}""#, date(recent_day(rng)))?;
         }
         // Parties speak for themselves in statements, memos and filings;
         // a few other sources are affiliated too.
@@ -327,7 +350,7 @@ pub fn generate(scale: &Scale, path: &Path) -> Res<Info> {
             let n = if rng.chance(0.3) { 2 } else { 1 };
             w.write_all(br#","affiliations":["#)?;
             for k in 0..n {
-                let subj = subject_zipf.sample(&mut rng);
+                let subj = subject_zipf.sample(rng);
                 affiliated[subj].push(s as u32);
                 let name = &subjects[subj];
                 // Independence ignores case: exercise that.
@@ -354,15 +377,25 @@ pub fn generate(scale: &Scale, path: &Path) -> Res<Info> {
             )?;
         } // else: absent, the default 0.5
         w.write_all(b"}\n")?;
-        lines += 1;
     }
+    Ok(affiliated)
+}
 
+/// Writes the claims.
+fn write_claims(
+    w: &mut impl Write,
+    rng: &mut Rng,
+    scale: &Scale,
+    subject_zipf: &Zipf,
+    subjects: &[String],
+) -> Res<Claims> {
+    let tag_zipf = Zipf::new(TAGS.len(), 0.9);
     let mut claim_subject: Vec<u32> = Vec::with_capacity(scale.claims);
     let mut claim_created: Vec<u16> = Vec::with_capacity(scale.claims);
     for c in 0..scale.claims {
         let cid = c + 1;
         let subj = if rng.chance(0.95) {
-            Some(subject_zipf.sample(&mut rng))
+            Some(subject_zipf.sample(rng))
         } else {
             None
         };
@@ -379,7 +412,7 @@ pub fn generate(scale: &Scale, path: &Path) -> Res<Info> {
         let ntags = 1 + rng.below(3);
         let mut tags: Vec<usize> = Vec::with_capacity(ntags);
         while tags.len() < ntags {
-            let t = tag_zipf.sample(&mut rng);
+            let t = tag_zipf.sample(rng);
             if !tags.contains(&t) {
                 tags.push(t);
             }
@@ -391,7 +424,7 @@ pub fn generate(scale: &Scale, path: &Path) -> Res<Info> {
         }
         w.write_all(b"]")?;
         let created = if rng.chance(0.9) {
-            let d = recent_day(&mut rng);
+            let d = recent_day(rng);
             write!(w, r#","created":"{}""#, date(d))?;
             d as u16
         } else {
@@ -400,16 +433,32 @@ pub fn generate(scale: &Scale, path: &Path) -> Res<Info> {
         w.write_all(b"}\n")?;
         claim_subject.push(subj.map_or(u32::MAX, |s| s as u32));
         claim_created.push(created);
-        lines += 1;
     }
+    Ok(Claims {
+        subject: claim_subject,
+        created: claim_created,
+    })
+}
 
+/// Writes the evidence: a few pieces for most claims, many for a few hot
+/// ones, some from the claim's own subject's affiliated sources.
+fn write_evidence(
+    w: &mut impl Write,
+    rng: &mut Rng,
+    scale: &Scale,
+    affiliated: &[Vec<u32>],
+    claims: &Claims,
+) -> Res<()> {
+    let source_zipf = Zipf::new(scale.sources, 1.07);
+    let hot_claims = Zipf::new(scale.claims, 1.0);
+    let (claim_subject, claim_created) = (&claims.subject, &claims.created);
     for e in 0..scale.evidence {
         let eid = e + 1;
         // Most claims get a few pieces of evidence; a few hot claims get many.
         let claim = if rng.chance(0.7) {
             rng.below(scale.claims)
         } else {
-            hot_claims.sample(&mut rng)
+            hot_claims.sample(rng)
         };
         let subj = claim_subject[claim];
         let own = (subj != u32::MAX)
@@ -417,7 +466,7 @@ pub fn generate(scale: &Scale, path: &Path) -> Res<Info> {
             .filter(|v| !v.is_empty());
         let (source, self_serving) = match own {
             Some(v) if rng.chance(0.2) => (v[rng.below(v.len())] as usize, true),
-            _ => (source_zipf.sample(&mut rng), false),
+            _ => (source_zipf.sample(rng), false),
         };
         let supports = rng.chance(if self_serving { 0.95 } else { 0.75 });
         let stance = if supports { "supports" } else { "refutes" };
@@ -433,7 +482,7 @@ pub fn generate(scale: &Scale, path: &Path) -> Res<Info> {
         if rng.chance(0.85) {
             let created = claim_created[claim];
             let day = if created == u16::MAX {
-                recent_day(&mut rng)
+                recent_day(rng)
             } else {
                 (created as usize + rng.below(400)).min(DAYS - 1)
             };
@@ -443,14 +492,8 @@ pub fn generate(scale: &Scale, path: &Path) -> Res<Info> {
             write!(w, r#","note":"excerpt {eid}: as reported at the time""#)?;
         }
         w.write_all(b"}\n")?;
-        lines += 1;
     }
-    w.flush()?;
-    let common = subject_zipf_rank_name(&subjects);
-    Ok(Info {
-        common_subject: common,
-        lines,
-    })
+    Ok(())
 }
 
 fn subject_zipf_rank_name(subjects: &[String]) -> String {
