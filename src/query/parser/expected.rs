@@ -17,6 +17,20 @@ pub(super) enum Want {
 }
 pub(super) use Want::{Thing, Tok};
 
+/// The words of `words` as [`Tok`]s, so that a list of the
+/// [vocabulary](crate::query::vocabulary) serves as a list of what the parser
+/// wants. `N` is `words.len()`.
+pub(super) const fn toks<const N: usize>(words: &[&'static str]) -> [Want; N] {
+    let mut out = [Tok(""); N];
+    let mut at = 0;
+    // `for` is not allowed in a `const fn`.
+    while at < N {
+        out[at] = Tok(words[at]);
+        at += 1;
+    }
+    out
+}
+
 impl Want {
     /// How the token or class is written in a message.
     pub(super) fn show(self) -> String {

@@ -1,16 +1,17 @@
 //! Conditions: one function per precedence level (`expr` → `and` → `not` →
 //! `atom`), the forms of a condition, and the limits on depth and size.
 
-use super::expected::{Thing, Tok, Want, expected_err, found, show_word};
+use super::expected::{Thing, Tok, Want, expected_err, found, show_word, toks};
 use super::lexical::{
     backtrack, blank, close, expect_keyword, expect_punct, is_digit, is_lower, keyword, name,
     name_here, punct, span_of,
 };
 use super::literal::{string, value};
-use super::{Ctx, In, MAX_CONDITIONS, MAX_DEPTH, PResult, RESERVED};
+use super::{Ctx, In, MAX_CONDITIONS, MAX_DEPTH, PResult};
 use crate::query::ast::{CompareOp, Expr, Field, Literal, Quantifier, Span, Spanned};
 use crate::query::error::{ParseError, ParseErrorKind};
 use crate::query::suggest::did_you_mean;
+use crate::query::vocabulary::{self, AFTER_CONDITION, FOREIGN_OPERATORS, is_reserved};
 use nom::branch::alt;
 use nom::bytes::complete::tag;
 use nom::combinator::cut;
@@ -90,23 +91,8 @@ pub(super) const CONDITION: &[Want] = &[
     Tok("no evidence"),
     Tok("all evidence"),
 ];
-pub(super) const OPERATORS: &[Want] = &[
-    Tok("="),
-    Tok("!="),
-    Tok("<"),
-    Tok("<="),
-    Tok(">"),
-    Tok(">="),
-    Tok("~"),
-    Tok("in"),
-    Tok("not in"),
-    Tok("has"),
-    Tok("is"),
-];
-/// Words that may follow a condition; a near miss of one is left for the
-/// end-of-statement check, which suggests it.
-pub(super) const AFTER_CONDITION: &[&str] =
-    &["and", "or", "order", "limit", "offset", "select", "group"];
+pub(super) const OPERATORS: &[Want] =
+    &toks::<{ vocabulary::OPERATORS.len() }>(vocabulary::OPERATORS);
 
 /// ```text
 /// atom = "(" expr ")"
@@ -134,183 +120,234 @@ pub(super) fn atom<'a>(
         let (rest, _) = close(rest, '(', &open, &[Tok("and"), Tok("or"), Tok(")")])?;
         return Ok((rest, e));
     }
+    match quantified(i, depth, cx) {
+        Err(Err::Error(_)) => test(i, after, cx),
+        done => done,
+    }
+}
 
-    if let Ok((rest, q)) = quantifier(i)
-        && let Ok((rest, _)) = keyword("evidence")(rest)
-    {
-        count_condition(cx, &q.span)?;
-        let start = q.span.start;
-        let Ok((inner, open)) = punct('(')(rest) else {
-            // `any evidence stance = refutes`: the parentheses were left out.
-            if let Some(w) = found(rest).word
-                && !RESERVED.iter().any(|r| w.eq_ignore_ascii_case(r))
-                && did_you_mean(&w, AFTER_CONDITION.iter().copied()).is_none()
-            {
-                let mut e = expected_err(rest, None, &[Tok("(")], Some("evidence"));
-                e.help = Some(format!(
-                    "put the condition on the evidence in parentheses: {} evidence ({w} …)",
-                    q.node
-                ));
-                return Err(Err::Failure(e));
-            }
-            let span = start..rest.location_offset();
-            return Ok((
-                rest,
-                Expr::Quantified {
-                    quantifier: q,
-                    condition: None,
-                    span,
-                },
+/// `quantifier "evidence" [ "(" expr ")" ]`, or `Err::Error` when `i` does
+/// not start with a quantifier and `evidence` (`any` alone may be a field).
+fn quantified<'a>(i: In<'a>, depth: usize, cx: &mut Ctx) -> PResult<'a, Expr> {
+    let (rest, q) = quantifier(i)?;
+    let (rest, _) = keyword("evidence")(rest)?;
+    count_condition(cx, &q.span)?;
+    let start = q.span.start;
+    let Ok((inner, open)) = punct('(')(rest) else {
+        // `any evidence stance = refutes`: the parentheses were left out.
+        if let Some(w) = found(rest).word
+            && !is_reserved(&w)
+            && did_you_mean(&w, AFTER_CONDITION.iter().copied()).is_none()
+        {
+            let mut e = expected_err(rest, None, &[Tok("(")], Some("evidence"));
+            e.help = Some(format!(
+                "put the condition on the evidence in parentheses: {} evidence ({w} …)",
+                q.node
             ));
-        };
-        let depth = nest(depth, &open)?;
-        let (inner, e) = cut(|i| expr(i, depth, "(", cx)).parse(inner)?;
-        let (rest, close) = close(inner, '(', &open, &[Tok("and"), Tok("or"), Tok(")")])?;
+            return Err(Err::Failure(e));
+        }
+        let span = start..rest.location_offset();
         return Ok((
             rest,
             Expr::Quantified {
                 quantifier: q,
-                condition: Some(Box::new(e)),
-                span: start..close.end,
+                condition: None,
+                span,
             },
         ));
-    }
+    };
+    let depth = nest(depth, &open)?;
+    let (inner, e) = cut(|i| expr(i, depth, "(", cx)).parse(inner)?;
+    let (rest, close) = close(inner, '(', &open, &[Tok("and"), Tok("or"), Tok(")")])?;
+    Ok((
+        rest,
+        Expr::Quantified {
+            quantifier: q,
+            condition: Some(Box::new(e)),
+            span: start..close.end,
+        },
+    ))
+}
 
+/// A test of a field, or the field on its own: every form of `atom` that
+/// starts with a field. Each form after the field is tried in turn; a form
+/// answers `Err::Error` when the field is not followed by its operator.
+fn test<'a>(i: In<'a>, after: &'static str, cx: &mut Ctx) -> PResult<'a, Expr> {
     let (rest, field) = field_as(i, after, "a condition", CONDITION)?;
     count_condition(cx, &field.span)?;
     let next = blank(rest);
+    foreign_operator(next)?;
+    let forms: [&dyn Fn(In<'a>) -> PResult<'a, Expr>; 5] = [
+        &|i| comparison(i, &field),
+        &|i| contains(i, &field),
+        &|i| membership(i, &field),
+        &|i| has(i, &field),
+        &|i| is_null(i, &field),
+    ];
+    for form in forms {
+        match form(rest) {
+            Err(Err::Error(_)) => {}
+            done => return done,
+        }
+    }
+    lone_field(rest, field)
+}
 
-    if let Some((bad, good)) = [
-        ("==", "="),
-        ("<>", "!="),
-        ("=<", "<="),
-        ("=>", ">="),
-        ("!<", ">="),
-        ("!>", "<="),
-    ]
-    .into_iter()
-    .find(|(bad, _)| next.fragment().starts_with(bad))
-    {
-        let at = next.location_offset();
-        let e = ParseError::new(
-            ParseErrorKind::Unexpected,
-            format!("unknown operator \"{bad}\""),
-            at..at + bad.len(),
-        )
-        .with_help(format!("did you mean \"{good}\"?"));
+/// The error for an operator of another language right after a field
+/// (`status == verified`), with the one evident spells that way.
+fn foreign_operator(next: In) -> Result<(), Err<ParseError>> {
+    let Some((bad, good)) = FOREIGN_OPERATORS
+        .iter()
+        .find(|(bad, _)| next.fragment().starts_with(bad))
+    else {
+        return Ok(());
+    };
+    let at = next.location_offset();
+    let e = ParseError::new(
+        ParseErrorKind::Unexpected,
+        format!("unknown operator \"{bad}\""),
+        at..at + bad.len(),
+    )
+    .with_help(format!("did you mean \"{good}\"?"));
+    Err(Err::Failure(e))
+}
+
+/// `field op value`.
+fn comparison<'a>(rest: In<'a>, field: &Field) -> PResult<'a, Expr> {
+    let (rest, op) = op(rest)?;
+    if let Ok((_, null)) = keyword("null")(rest) {
+        let e = ParseError::new(ParseErrorKind::Unexpected, "\"null\" is not a value", null)
+            .with_help(match op.node {
+                CompareOp::Eq => {
+                    format!("to test for a missing value, write \"{field} is null\"")
+                }
+                CompareOp::Ne => {
+                    format!("to test for a present value, write \"{field} is not null\"")
+                }
+                _ => "a missing value compares false; test for it with \"is null\"".into(),
+            });
         return Err(Err::Failure(e));
     }
+    let (rest, value) = cut(|i| value(i, op.node.as_str())).parse(rest)?;
+    Ok((
+        rest,
+        Expr::Compare {
+            field: field.clone(),
+            op,
+            value,
+        },
+    ))
+}
 
-    if let Ok((rest, op)) = op(rest) {
-        let text = op_text(op.node);
-        if let Ok((_, null)) = keyword("null")(rest) {
-            let e = ParseError::new(ParseErrorKind::Unexpected, "\"null\" is not a value", null)
-                .with_help(match op.node {
-                    CompareOp::Eq => {
-                        format!("to test for a missing value, write \"{field} is null\"")
-                    }
-                    CompareOp::Ne => {
-                        format!("to test for a present value, write \"{field} is not null\"")
-                    }
-                    _ => "a missing value compares false; test for it with \"is null\"".into(),
-                });
-            return Err(Err::Failure(e));
-        }
-        let (rest, value) = cut(|i| value(i, text)).parse(rest)?;
-        return Ok((rest, Expr::Compare { field, op, value }));
-    }
-
-    if let Ok((rest, _)) = punct('~')(rest) {
-        let (rest, needle) = cut(|i| {
-            string(i).map_err(|e| match e {
-                Err::Error(_) => {
-                    let mut e =
-                        expected_err(i, Some("a quoted string"), &[Thing("a string")], Some("~"));
-                    if let Some(w) = found(i).word {
-                        e.help = Some(format!("write the text in quotes: {field} ~ \"{w}\""));
-                    }
-                    Err::Error(e)
-                }
-                failure => failure,
-            })
-        })
-        .parse(rest)?;
-        return Ok((rest, Expr::Contains { field, needle }));
-    }
-
-    if let Ok((rest, _)) = keyword("in")(rest) {
-        let (rest, values) = in_list(rest, "in")?;
-        return Ok((
-            rest,
-            Expr::In {
-                field,
-                negated: false,
-                values,
-            },
-        ));
-    }
-
-    if let Ok((rest, _)) = keyword("not")(rest) {
-        let (rest, _) = cut(|i| {
-            expect_keyword("in", "not")(i).map_err(|e| {
-                e.map(|mut e| {
-                    if keyword("null")(i).is_ok() {
-                        e.help = Some(format!("did you mean \"{field} is not null\"?"));
-                    }
-                    e
-                })
-            })
-        })
-        .parse(rest)?;
-        let (rest, values) = in_list(rest, "in")?;
-        return Ok((
-            rest,
-            Expr::In {
-                field,
-                negated: true,
-                values,
-            },
-        ));
-    }
-
-    if let Ok((rest, _)) = keyword("has")(rest) {
-        let (rest, value) = cut(|i| value(i, "has")).parse(rest)?;
-        return Ok((rest, Expr::Has { field, value }));
-    }
-
-    if let Ok((rest, _)) = keyword("is")(rest) {
-        let (rest, negated) = match keyword("not")(rest) {
-            Ok((rest, _)) => (rest, true),
-            Err(_) => (rest, false),
-        };
-        let (rest, _) = cut(|i: In<'a>| {
-            let want: &[Want] = if negated {
-                &[Tok("null")]
-            } else {
-                &[Tok("not"), Tok("null")]
-            };
-            keyword("null")(i).map_err(|_| {
-                let mut e = expected_err(i, None, want, Some(if negated { "not" } else { "is" }));
-                if !negated && let Some(w) = found(i).word {
-                    e.help = Some(format!("to compare, write \"{field} = {w}\""));
+/// `field "~" STRING`.
+fn contains<'a>(rest: In<'a>, field: &Field) -> PResult<'a, Expr> {
+    let (rest, _) = punct('~')(rest)?;
+    let (rest, needle) = cut(|i| {
+        string(i).map_err(|e| match e {
+            Err::Error(_) => {
+                let mut e =
+                    expected_err(i, Some("a quoted string"), &[Thing("a string")], Some("~"));
+                if let Some(w) = found(i).word {
+                    e.help = Some(format!("write the text in quotes: {field} ~ \"{w}\""));
                 }
                 Err::Error(e)
-            })
+            }
+            failure => failure,
         })
-        .parse(rest)?;
-        return Ok((rest, Expr::IsNull { field, negated }));
-    }
+    })
+    .parse(rest)?;
+    Ok((
+        rest,
+        Expr::Contains {
+            field: field.clone(),
+            needle,
+        },
+    ))
+}
 
-    // A field on its own. Something that looks like a value right after it
-    // is a forgotten operator, unless it is a near miss of a keyword that may
-    // follow a condition (`oder by`), which the caller reports better.
+/// `field [ "not" ] "in" "(" value { "," value } ")"`.
+fn membership<'a>(rest: In<'a>, field: &Field) -> PResult<'a, Expr> {
+    let (rest, negated) = match keyword("in")(rest) {
+        Ok((rest, _)) => (rest, false),
+        Err(_) => {
+            let (rest, _) = keyword("not")(rest)?;
+            let (rest, _) = cut(|i| {
+                expect_keyword("in", "not")(i).map_err(|e| {
+                    e.map(|mut e| {
+                        if keyword("null")(i).is_ok() {
+                            e.help = Some(format!("did you mean \"{field} is not null\"?"));
+                        }
+                        e
+                    })
+                })
+            })
+            .parse(rest)?;
+            (rest, true)
+        }
+    };
+    let (rest, values) = in_list(rest, "in")?;
+    Ok((
+        rest,
+        Expr::In {
+            field: field.clone(),
+            negated,
+            values,
+        },
+    ))
+}
+
+/// `field "has" value`.
+fn has<'a>(rest: In<'a>, field: &Field) -> PResult<'a, Expr> {
+    let (rest, _) = keyword("has")(rest)?;
+    let (rest, value) = cut(|i| value(i, "has")).parse(rest)?;
+    Ok((
+        rest,
+        Expr::Has {
+            field: field.clone(),
+            value,
+        },
+    ))
+}
+
+/// `field "is" [ "not" ] "null"`.
+fn is_null<'a>(rest: In<'a>, field: &Field) -> PResult<'a, Expr> {
+    let (rest, _) = keyword("is")(rest)?;
+    let (rest, negated) = match keyword("not")(rest) {
+        Ok((rest, _)) => (rest, true),
+        Err(_) => (rest, false),
+    };
+    let (rest, _) = cut(|i: In<'a>| {
+        let want: &[Want] = if negated {
+            &[Tok("null")]
+        } else {
+            &[Tok("not"), Tok("null")]
+        };
+        keyword("null")(i).map_err(|_| {
+            let mut e = expected_err(i, None, want, Some(if negated { "not" } else { "is" }));
+            if !negated && let Some(w) = found(i).word {
+                e.help = Some(format!("to compare, write \"{field} = {w}\""));
+            }
+            Err::Error(e)
+        })
+    })
+    .parse(rest)?;
+    Ok((
+        rest,
+        Expr::IsNull {
+            field: field.clone(),
+            negated,
+        },
+    ))
+}
+
+/// A field on its own, a boolean. Something that looks like a value right
+/// after it is a forgotten operator, unless it is a near miss of a keyword
+/// that may follow a condition (`oder by`), which the caller reports better.
+fn lone_field(rest: In, field: Field) -> PResult<Expr> {
+    let next = blank(rest);
     let found = found(next);
     let value_like = match &found.word {
-        Some(w) => {
-            let lower = w.to_ascii_lowercase();
-            !RESERVED.contains(&lower.as_str())
-                && did_you_mean(w, AFTER_CONDITION.iter().copied()).is_none()
-        }
+        Some(w) => !is_reserved(w) && did_you_mean(w, AFTER_CONDITION.iter().copied()).is_none(),
         None => {
             next.fragment().starts_with(['"', '!', '-'])
                 || next.fragment().starts_with(|c: char| c.is_ascii_digit())
@@ -404,17 +441,6 @@ pub(super) fn op(i: In) -> PResult<Spanned<CompareOp>> {
     ))
 }
 
-pub(super) fn op_text(op: CompareOp) -> &'static str {
-    match op {
-        CompareOp::Eq => "=",
-        CompareOp::Ne => "!=",
-        CompareOp::Lt => "<",
-        CompareOp::Le => "<=",
-        CompareOp::Gt => ">",
-        CompareOp::Ge => ">=",
-    }
-}
-
 /// ```text
 /// field = FIELD_NAME { "." FIELD_NAME }
 /// ```
@@ -431,13 +457,8 @@ pub(super) fn field_as<'a>(
 ) -> PResult<'a, Field> {
     let i = blank(i);
     let start = i.location_offset();
-    let reserved = |w: &In| {
-        RESERVED
-            .iter()
-            .any(|r| w.fragment().eq_ignore_ascii_case(r))
-    };
     let (mut rest, first) = match name(i) {
-        Ok((rest, w)) if !reserved(&w) => (rest, w),
+        Ok((rest, w)) if !is_reserved(w.fragment()) => (rest, w),
         _ => {
             let mut e = expected_err(i, Some(what), want, Some(after));
             if i.fragment().starts_with('*') {

@@ -4,10 +4,11 @@ use super::expected::{Thing, Tok, Want, expected_err, show_word};
 use super::lexical::{
     backtrack, blank, is_alnum, is_digit, is_hex, is_letter, name, punct, span_of,
 };
-use super::{In, PResult, RESERVED};
+use super::{In, PResult};
 use crate::model::{Date, Id, MAX_STRING_BYTES};
 use crate::query::ast::{Literal, Spanned};
 use crate::query::error::{ParseError, ParseErrorKind};
+use crate::query::vocabulary::is_reserved;
 use nom::bytes::complete::take_while;
 use nom::character::complete::{char, digit1, one_of};
 use nom::combinator::{opt, recognize};
@@ -96,7 +97,7 @@ pub(super) fn value<'a>(i: In<'a>, after: &str) -> PResult<'a, Spanned<Literal>>
                         );
                 return Err(Err::Error(e));
             }
-            l if RESERVED.contains(&l) => {
+            l if is_reserved(l) => {
                 let mut e = expected_err(i, Some("a value"), VALUE, Some(after));
                 e.help = Some(format!(
                     "to use the word {} as a value, quote it",

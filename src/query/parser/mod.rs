@@ -29,6 +29,7 @@ mod record;
 use super::ast::{Add, Literal, Spanned, Statement, StatementKind};
 use super::error::{ParseError, ParseErrorKind};
 use super::suggest::did_you_mean;
+use super::vocabulary::STATEMENT_WORDS;
 use crate::model::Kind;
 use clauses::{NOTHING, count, kind, query};
 use expected::{Thing, Tok, Want, expected_err, found};
@@ -51,12 +52,6 @@ type In<'a> = LocatedSpan<&'a str>;
 type PResult<'a, T> = IResult<In<'a>, T, ParseError>;
 /// The members of a record literal, in the order written.
 type Members = Vec<(Spanned<String>, Spanned<Literal>)>;
-
-/// Words that cannot be a field at the start of a condition, nor a bare value.
-const RESERVED: &[&str] = &[
-    "where", "and", "or", "not", "order", "by", "limit", "offset", "select", "as", "of", "group",
-    "in", "has", "is", "null", "asc", "desc", "true", "false",
-];
 
 /// Parses a script: one or more statements separated by `;`.
 ///
@@ -209,9 +204,6 @@ const STATEMENT_START: &[Want] = &[
     Tok("explain"),
     Tok("add"),
     Tok("retract"),
-];
-const STATEMENT_WORDS: &[&str] = &[
-    "claims", "sources", "evidence", "results", "count", "show", "explain", "add", "retract",
 ];
 
 /// ```text
