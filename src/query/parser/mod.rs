@@ -18,6 +18,13 @@
 //!   [`MAX_DEPTH`], and a chain of `not`s is read in a loop, so no input can
 //!   overflow the stack; an expression holds at most [`MAX_CONDITIONS`]
 //!   conditions, which bounds the depth of the tree the executor walks.
+//!
+//! The files follow the grammar from the top down: this one reads scripts
+//! and statements; `clauses` the clauses of queries and counts; `record`
+//! the record literal of `add`; `expr` conditions; `literal` values;
+//! `lexical` words, blanks and punctuation; `expected` builds the
+//! "expected …, found …" errors. The words themselves are in
+//! [`vocabulary`](super::vocabulary), which the shell shares.
 
 mod clauses;
 mod expected;
@@ -26,7 +33,7 @@ mod lexical;
 mod literal;
 mod record;
 
-use super::ast::{Add, Literal, Spanned, Statement, StatementKind};
+use super::ast::{Add, Spanned, Statement, StatementKind};
 use super::error::{ParseError, ParseErrorKind};
 use super::suggest::did_you_mean;
 use super::vocabulary::STATEMENT_WORDS;
@@ -49,9 +56,8 @@ pub const MAX_SCRIPT_BYTES: usize = 1 << 20;
 
 /// The parser's input: the rest of the script, knowing its offset in the whole.
 type In<'a> = LocatedSpan<&'a str>;
+/// What every parser returns: the input left and the node, or the error.
 type PResult<'a, T> = IResult<In<'a>, T, ParseError>;
-/// The members of a record literal, in the order written.
-type Members = Vec<(Spanned<String>, Spanned<Literal>)>;
 
 /// Parses a script: one or more statements separated by `;`.
 ///

@@ -3,12 +3,15 @@
 use super::expected::{Thing, Tok, expected_err, show_word};
 use super::lexical::{blank, close, expect_punct, name, punct, span_of};
 use super::literal::value;
-use super::{In, Members, PResult};
+use super::{In, PResult};
 use crate::model::Kind;
 use crate::query::ast::{Literal, Span, Spanned};
 use crate::query::error::{ParseError, ParseErrorKind};
 use nom::combinator::cut;
 use nom::{Err, Parser};
+
+/// The members of a record literal, in the order written.
+pub(super) type Members = Vec<(Spanned<String>, Spanned<Literal>)>;
 
 /// ```text
 /// record = "{" [ member { "," member } [ "," ] ] "}"
