@@ -1,7 +1,7 @@
 //! Keeps `grammar/query.ebnf`, the parser and the examples in step:
 //! - every rule of the grammar is repeated, with the same right-hand side,
-//!   in a doc comment of `src/query/parser.rs` (and the parser documents no
-//!   rule the grammar lacks);
+//!   in exactly one doc comment of the parser's files, `src/query/parser/*.rs`
+//!   (and the parser documents no rule the grammar lacks);
 //! - every `grammar/examples/valid/*.evq` parses, and printing it parses
 //!   back to the same statements;
 //! - every `grammar/examples/invalid/*.evq` fails with exactly the rendered
@@ -80,13 +80,38 @@ fn grammar_rules() -> BTreeMap<String, String> {
     rules
 }
 
-/// The rules quoted in `///` doc comments of the parser: `/// name = rhs`,
-/// continued by `///` lines indented by more than one space.
+/// The parser's source files, `src/query/parser/*.rs`, in name order.
+fn parser_files() -> Vec<PathBuf> {
+    let dir = root().join("src/query/parser");
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no .rs files in {}", dir.display());
+    files
+}
+
+/// The rules quoted in `///` doc comments of the parser's files: `/// name =
+/// rhs`, continued by `///` lines indented by more than one space. A rule
+/// documented twice, in one file or in two, is an error.
 fn documented_rules() -> BTreeMap<String, String> {
-    let text = fs::read_to_string(root().join("src/query/parser.rs")).expect("src/query/parser.rs");
     let mut rules = BTreeMap::new();
+    for path in parser_files() {
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let file = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        documented_rules_of(&text, &file, &mut rules);
+    }
+    rules
+}
+
+/// Adds the rules documented in `text` (the file `file`) to `rules`.
+fn documented_rules_of(text: &str, file: &str, rules: &mut BTreeMap<String, String>) {
     let mut current: Option<(String, String)> = None;
-    for line in text.lines() {
+    for line in text.lines().chain([""]) {
         let doc = line
             .trim_start()
             .strip_prefix("///")
@@ -104,14 +129,13 @@ fn documented_rules() -> BTreeMap<String, String> {
         if let Some((n, r)) = current.take() {
             assert!(
                 rules.insert(n.clone(), normalize(&r)).is_none(),
-                "rule {n} documented twice in parser.rs"
+                "rule {n} documented twice (again in src/query/parser/{file})"
             );
         }
         if let Some((name, rhs)) = doc.and_then(rule_start) {
             current = Some((name.to_string(), rhs.to_string()));
         }
     }
-    rules
 }
 
 #[test]
@@ -127,17 +151,17 @@ fn every_grammar_rule_is_implemented_by_a_documented_function() {
         match documented.get(name) {
             Some(doc) => assert_eq!(
                 doc, rhs,
-                "rule {name}: parser.rs says\n  {doc}\nthe grammar says\n  {rhs}"
+                "rule {name}: the parser says\n  {doc}\nthe grammar says\n  {rhs}"
             ),
             None => {
-                panic!("rule {name} has no `/// {name} = …` doc comment in src/query/parser.rs")
+                panic!("rule {name} has no `/// {name} = …` doc comment in src/query/parser/")
             }
         }
     }
     for name in documented.keys() {
         assert!(
             grammar.contains_key(name),
-            "parser.rs documents rule {name}, which grammar/query.ebnf lacks"
+            "the parser documents rule {name}, which grammar/query.ebnf lacks"
         );
     }
 }

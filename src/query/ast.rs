@@ -182,6 +182,20 @@ pub enum CompareOp {
     Ge,
 }
 
+impl CompareOp {
+    /// How the operator is written: `"<="` for [`CompareOp::Le`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "=",
+            CompareOp::Ne => "!=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        }
+    }
+}
+
 /// Quantifiers over a claim's or source's evidence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Quantifier {

@@ -23,6 +23,7 @@ mod display;
 mod error;
 mod parser;
 pub mod suggest;
+pub mod vocabulary;
 
 pub use display::strip_spans;
 pub use error::{ParseError, ParseErrorKind};

@@ -171,16 +171,12 @@ impl<'db> CatalogCache<'db> {
 
 // ---------------------------------------------------------------------------
 
-const STATEMENT_WORDS: &[&str] = &[
-    "claims", "sources", "evidence", "results", "count", "show", "explain", "add", "retract",
-];
-const COLLECTIONS: &[&str] = &["claims", "sources", "evidence", "results"];
-const KINDS: &[&str] = &["claim", "source", "evidence", "result"];
-/// Words that are never a bare value.
-const RESERVED: &[&str] = &[
-    "where", "and", "or", "not", "order", "by", "limit", "offset", "select", "as", "of", "group",
-    "in", "has", "is", "null", "asc", "desc", "true", "false", "any", "no", "all",
-];
+// The words of the language are the parser's own, so completion offers
+// exactly what the parser reads.
+use evident::query::vocabulary::{
+    BOOLEANS, COLLECTIONS, COMPARISONS, COUNT_CLAUSES, KINDS, QUANTIFIERS, QUERY_CLAUSES,
+    STATEMENT_WORDS, is_one_of, is_reserved,
+};
 
 /// What may come next, as the state machine sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -379,7 +375,9 @@ impl Walker {
             (Expect::Date, _, _) if is_value => Expect::Clauses,
             (Expect::By(clause), Some("by"), _) => Expect::FieldIn(clause),
             (Expect::Condition, Some("not"), _) => Expect::Condition,
-            (Expect::Condition, Some("any" | "no" | "all"), _) => Expect::QuantifiedEvidence,
+            (Expect::Condition, Some(w), _) if is_one_of(QUANTIFIERS, w) => {
+                Expect::QuantifiedEvidence
+            }
             (Expect::Condition, _, "(") => {
                 self.scopes.push(self.scope());
                 Expect::Condition
@@ -390,7 +388,7 @@ impl Walker {
                 self.scopes.push(Kind::Evidence);
                 Expect::Condition
             }
-            (Expect::Operator(field), _, "=" | "!=" | "<" | "<=" | ">" | ">=" | "~") => {
+            (Expect::Operator(field), _, op) if op == "~" || COMPARISONS.contains(&op) => {
                 Expect::Value(field)
             }
             (Expect::Operator(field), Some("has"), _) => Expect::Value(field),
@@ -558,7 +556,7 @@ pub fn complete(line: &str, pos: usize, catalog: &Catalog) -> (usize, Vec<String
             if path.is_empty() && walker.expect == Expect::Condition {
                 names.push("not".to_owned());
                 if matches!(kind, Kind::Claim | Kind::Source) {
-                    names.extend(["any", "no", "all"].map(String::from));
+                    names.extend(QUANTIFIERS.iter().map(|q| (*q).to_owned()));
                 }
             }
             (start + partial.len() - last.len(), last, names)
@@ -605,8 +603,8 @@ fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
         Expect::Statement => STATEMENT_WORDS.to_vec(),
         Expect::Collection => COLLECTIONS.to_vec(),
         Expect::Kind => KINDS.to_vec(),
-        Expect::Clauses if walker.count => vec!["as of", "where", "group by"],
-        Expect::Clauses => vec!["as of", "where", "order by", "limit", "select"],
+        Expect::Clauses if walker.count => COUNT_CLAUSES.to_vec(),
+        Expect::Clauses => QUERY_CLAUSES.to_vec(),
         Expect::Of => vec!["of"],
         Expect::By(_) => vec!["by"],
         Expect::NotIn(_) => vec!["in"],
@@ -695,7 +693,7 @@ fn values_for(walker: &Walker, catalog: &Catalog, quoting: Quoting) -> Vec<Strin
                 && if id_like {
                     is_bare_id(&v)
                 } else {
-                    is_bare_name(&v) || v == "true" || v == "false"
+                    is_bare_name(&v) || BOOLEANS.contains(&v.as_str())
                 };
             if bare { v } else { quote(&v) }
         })
@@ -726,19 +724,20 @@ fn field_values(kind: Kind, path: &str, catalog: &Catalog) -> Vec<String> {
         }
     }
     if field.ty == FieldType::Bool {
-        values.extend(["true", "false"].map(String::from));
+        values.extend(BOOLEANS.iter().map(|b| (*b).to_owned()));
     }
     values
 }
 
-/// A NAME of the language that is not a keyword: it may stand bare for a string.
+/// A NAME of the language that is not a reserved word: it may stand bare for
+/// a string. (A quantifier may: the parser reads `subject = no` as the text.)
 fn is_bare_name(text: &str) -> bool {
     let mut chars = text.chars();
     chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !RESERVED.contains(&text.to_ascii_lowercase().as_str())
+        && !is_reserved(text)
 }
 
 /// An id that `show`, `explain` and `retract` read bare.
@@ -812,6 +811,30 @@ mod tests {
             .iter()
             .map(|f| f.name.to_owned())
             .collect()
+    }
+
+    #[test]
+    fn words_are_the_parsers() {
+        // Every operator offered is one the parser reads.
+        for ty in [
+            None,
+            Some(FieldType::List),
+            Some(FieldType::Bool),
+            Some(FieldType::Date),
+        ] {
+            for op in operators(ty) {
+                let first = op.split(' ').next().unwrap_or(op);
+                assert!(
+                    evident::query::vocabulary::OPERATORS.contains(&op)
+                        || evident::query::vocabulary::OPERATORS.contains(&first),
+                    "{op}"
+                );
+            }
+        }
+        // A quantifier alone is a name, so it completes bare, as the parser
+        // reads it; a reserved word must be quoted.
+        assert!(is_bare_name("no") && is_bare_name("All"));
+        assert!(!is_bare_name("order") && !is_bare_name("NULL"));
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! comments; and the continuation prompt drawn over the indentation of
 //! continuation lines (see [`CONTINUATION_INDENT`]).
 
-use super::lex::{TokenKind, tokenize};
+use super::lex::{Token, TokenKind, tokenize};
 use super::validate::{CONTINUATION_INDENT, CONTINUATION_PROMPT};
+use evident::query::vocabulary::{QUANTIFIERS, STATEMENT_WORDS, is_one_of, is_reserved};
 
 const KEYWORD: &str = "\x1b[1;34m";
 const STRING: &str = "\x1b[32m";
@@ -17,16 +18,6 @@ pub const DIM: &str = "\x1b[90m";
 pub const PROMPT: &str = "\x1b[1;32m";
 /// Back to normal.
 pub const RESET: &str = "\x1b[0m";
-
-/// Words that are keywords wherever they stand.
-const KEYWORDS: &[&str] = &[
-    "where", "and", "or", "not", "order", "by", "limit", "offset", "select", "as", "of", "group",
-    "in", "has", "is", "null", "asc", "desc", "true", "false", "any", "no", "all",
-];
-/// Words that are keywords at the start of a statement.
-const STATEMENT_WORDS: &[&str] = &[
-    "claims", "sources", "evidence", "results", "count", "show", "explain", "add", "retract",
-];
 
 /// Whether output should be coloured: a terminal that is not dumb, and no
 /// `NO_COLOR` (<https://no-color.org>: set and not empty).
@@ -43,10 +34,14 @@ pub fn highlight(line: &str, colors: bool) -> String {
         paint(&mut out, colors.then_some(META), line);
         return out;
     }
-    // Keyword at the start of a statement, and after `count` / `add`.
+    // A word is coloured when the parser reads it as a keyword: a reserved
+    // word anywhere; a statement word at the start of a statement, and the
+    // collection or kind after `count` / `add`; a quantifier and `evidence`
+    // together (`any evidence`), since `any` alone is an ordinary name.
     let mut word_index = 0;
     let mut previous = String::new();
-    for token in tokenize(line) {
+    let tokens = tokenize(line);
+    for (at, token) in tokens.iter().enumerate() {
         let text = token.text(line);
         let style = match token.kind {
             TokenKind::Space => {
@@ -59,10 +54,12 @@ pub fn highlight(line: &str, colors: bool) -> String {
             TokenKind::Date => Some(DATE),
             TokenKind::Word => {
                 let lower = text.to_ascii_lowercase();
-                let keyword = KEYWORDS.contains(&lower.as_str())
-                    || (word_index == 0 && STATEMENT_WORDS.contains(&lower.as_str()))
+                let keyword = is_reserved(&lower)
+                    || (word_index == 0 && is_one_of(STATEMENT_WORDS, &lower))
                     || (word_index == 1 && (previous == "count" || previous == "add"))
-                    || (lower == "evidence" && matches!(previous.as_str(), "any" | "no" | "all"));
+                    || (is_one_of(QUANTIFIERS, &lower)
+                        && evidence_follows(&tokens[at + 1..], line))
+                    || (lower == "evidence" && is_one_of(QUANTIFIERS, &previous));
                 word_index += 1;
                 previous = lower;
                 keyword.then_some(KEYWORD)
@@ -79,6 +76,14 @@ pub fn highlight(line: &str, colors: bool) -> String {
         paint(&mut out, style.filter(|_| colors), text);
     }
     out
+}
+
+/// Whether the next significant token of `tokens` is the word `evidence`.
+fn evidence_follows(tokens: &[Token], line: &str) -> bool {
+    tokens
+        .iter()
+        .find(|t| t.is_significant())
+        .is_some_and(|t| t.kind == TokenKind::Word && t.text(line).eq_ignore_ascii_case("evidence"))
 }
 
 fn paint(out: &mut String, style: Option<&str>, text: &str) {
@@ -142,6 +147,13 @@ mod tests {
         // Field names are not keywords, even when they look like a collection.
         assert!(!out.contains(&format!("{KEYWORD}subject")));
         assert_eq!(plain(&out), line);
+        // A quantifier is a keyword before `evidence` only: elsewhere it is a value.
+        let out = highlight(
+            "claims where any evidence (stance = refutes) or subject = no",
+            true,
+        );
+        assert!(out.contains(&format!("{KEYWORD}any{RESET} {KEYWORD}evidence{RESET}")));
+        assert!(out.ends_with(" no"));
         let out = highlight("evidence where source.kind = memo; count claims", true);
         assert!(out.contains(&format!("{KEYWORD}count{RESET} {KEYWORD}claims{RESET}")));
         assert!(out.starts_with(&format!("{KEYWORD}evidence{RESET}")));

@@ -1,6 +1,8 @@
 //! Unit tests of the parser, one group per statement form.
 
 use super::*;
+use crate::model::{Date, MAX_STRING_BYTES};
+use crate::query::ast::{CompareOp, Expr, Literal, Quantifier};
 
 fn one(src: &str) -> Statement {
     let mut s = parse_script(src).unwrap_or_else(|e| panic!("{src:?}: {}", e.render(src)));
