@@ -40,9 +40,7 @@ pub(super) fn for_each_row(
             listed = store.ids_in(range)?;
             Source::Ids(&listed)
         }
-        Access::IndexRows(range) => {
-            Source::Rows(range.index(), range.key_ranges().unwrap_or_default())
-        }
+        Access::IndexRows(range) => Source::Rows(range.index(), range.key_runs()),
         Access::SemiJoin(join) => {
             listed = claims_citing(store, join)?;
             if let (Some(at), Some(f)) = (join.covers, filter) {

@@ -78,7 +78,7 @@ impl IndexRange {
         }
         let range = IndexRange { index, op, values };
         // Planning must not pick a range the store cannot read: try it.
-        range.key_ranges()?;
+        range.try_key_runs()?;
         Some(range)
     }
 
@@ -93,9 +93,15 @@ impl IndexRange {
         self.op == RangeOp::Eq && self.values.len() == 1
     }
 
+    /// The key runs to read, one per value.
+    pub(crate) fn key_runs(&self) -> Vec<KeyRange> {
+        // `new` made sure there are some: it refuses a range without.
+        self.try_key_runs().unwrap_or_default()
+    }
+
     /// The key runs to read, one per value; `None` if a value is not of
     /// the type the index stores, or a `>` has no key above it.
-    pub(crate) fn key_ranges(&self) -> Option<Vec<KeyRange>> {
+    fn try_key_runs(&self) -> Option<Vec<KeyRange>> {
         let mut ranges = Vec::with_capacity(self.values.len());
         for value in &self.values {
             let mut key = Vec::new();
@@ -181,7 +187,7 @@ impl Store {
     /// The ids (sorted, distinct) of the entries of `range`.
     pub(crate) fn ids_in(&self, range: &IndexRange) -> Result<Vec<String>, StoreError> {
         let mut ids = Vec::new();
-        for KeyRange { start, end } in range.key_ranges().unwrap_or_default() {
+        for KeyRange { start, end } in range.key_runs() {
             let mut cursor = self.index_cursor(range.index, &start)?;
             while cursor.advance()? {
                 self.check_interrupt()?;
@@ -201,7 +207,7 @@ impl Store {
     /// The number of entries of `range` (no record decoded).
     pub(crate) fn count_in(&self, range: &IndexRange) -> Result<u64, StoreError> {
         let mut n = 0;
-        for KeyRange { start, end } in range.key_ranges().unwrap_or_default() {
+        for KeyRange { start, end } in range.key_runs() {
             let mut cursor = self.index_cursor(range.index, &start)?;
             while cursor.advance()? && end.as_deref().is_none_or(|e| cursor.key() < e) {
                 self.check_interrupt()?;
