@@ -5,12 +5,12 @@
 //! second core takes half of it, while memory stays at a few thousand rows
 //! whatever the size of the result.
 //!
-//! Measured (README, Performance; `cargo bench --bench compare`): full
-//! scans and id lists of 256 or more moved from one thread to two halves
-//! and then to turns (7961a91, fc8c962, 65cf674); dealing a scan a block at
-//! a time (86b70fe) replaced halves split at key midpoints, which had put a
-//! quarter of the 1.29M-result substring scan in one part. With it that
-//! scan runs at 0.85× SQLite's time.
+//! Measured (query time, `benchmark ~ "retrieval"` over the 1.29M MTEB
+//! results, 65cf674): ~700 ms serial, ~620 ms in two halves, ~510 ms in
+//! turns; an index read of 9,500 ids ~195 → ~100 ms (fc8c962). Dealing the
+//! scan a block at a time (86b70fe) replaced id ranges split at key
+//! midpoints, which had put a quarter of that scan's results in one part;
+//! the README's benchmark has it at 0.85× SQLite's time.
 
 use super::access::{Part, RowVisitor, each_record, passes};
 use super::eval::Ctx;
@@ -240,11 +240,7 @@ pub(super) fn in_turns(
                         Ok(Found::EndOfTurn) => break,
                         Ok(Found::NoTurnsLeft) => theirs_left = false,
                         Ok(Found::Failed(e)) => return Err(e),
-                        Err(_) => {
-                            return Err(crate::Error::Io(
-                                "the second reading thread ended early".into(),
-                            ));
-                        }
+                        Err(_) => return Err(second_thread_ended()),
                     }
                 }
             }
@@ -257,4 +253,10 @@ pub(super) fn in_turns(
         drop(received);
         outcome
     })
+}
+
+/// The error when the second thread hung up without saying why (it
+/// panicked): the statement cannot know the rest of its rows.
+fn second_thread_ended() -> crate::Error {
+    crate::Error::Io("the second reading thread ended early".into())
 }
