@@ -1,10 +1,15 @@
 //! Runs parsed statements against the store: checks fields and types first,
 //! picks an index where one answers part of the filter, then evaluates.
 
+mod access;
 mod check_types;
+mod columns;
+mod count;
 mod eval;
 pub mod output;
+mod parallel;
 mod plan;
+mod query;
 mod report;
 
 pub use output::{Output, RowSink, Value};
@@ -76,14 +81,14 @@ pub fn execute(
                 &q.order_by,
                 &q.select,
             )?;
-            plan::run_query(store, q, rows)
+            query::run_query(store, q, plan::plan_query(q), rows)
         }
         StatementKind::Count(c) => {
             check_types::check_query(store, c.collection.node, c.filter.as_ref(), &[], &[])?;
             if let Some(g) = &c.group_by {
                 check_types::resolve(c.collection.node, g)?;
             }
-            plan::run_count(store, c)
+            count::run_count(store, c, plan::plan_count(c))
         }
         StatementKind::Show(id) => report::show(store, &id.node, &id.span),
         StatementKind::Explain(id) => report::explain(store, &id.node, &id.span),

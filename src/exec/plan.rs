@@ -1,45 +1,194 @@
-//! Chooses how to find a query's rows — an index range when one conjunct of
-//! the filter is an indexed condition, the counters or an index walk for
-//! plain counts, a scan otherwise — and produces the rows.
+//! Planning: how a query or count finds its rows, decided from the
+//! statement alone. [`plan_query`] and [`plan_count`] read nothing from the store, so the tests at
+//! the end pin the access path every kind of statement takes: a lost index
+//! fails a test here instead of only slowing the benchmark. Running a plan
+//! is the executor's job ([`super::access`], [`super::query`],
+//! [`super::count`]): whatever needs the store to decide — how many ids an
+//! index lists, whether a scan is worth two threads — is decided there.
 
-use super::eval::{Ctx, may_contain_raw, order_values, path};
-use super::output::{Output, Value};
-use super::{conjuncts, visible};
+use super::conjuncts;
+use super::eval::path;
 use crate::model::schema::{self, FieldType};
-use crate::model::{Derived, Kind, Record, Status};
-use crate::query::ast::{CompareOp, Count, Expr, Literal, Query};
-use crate::store::blocks::Deal;
-use crate::store::keys::{self, IndexId};
-use crate::store::{RecordScan, Store, StoreError, decode_claim_row, decode_record};
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use crate::model::{Date, Kind, Status};
+use crate::query::ast::{CompareOp, Count, Expr, Field, Literal, Quantifier, Query};
+use crate::store::keys::IndexId;
+use crate::store::{IndexRange, IndexValue, RangeOp};
 
-/// Where the rows come from.
-enum Source {
+/// How a statement is answered.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Plan {
+    /// Visit the rows that `Access` reads and the filter passes.
+    Rows(Access),
+    /// `count kind`: the kind's counter.
+    Counter,
+    /// `count kind where <one indexed condition>`: the number of entries of
+    /// the index range (no record read).
+    CountEntries(IndexRange),
+    /// `count claims group by status`: the status counters.
+    StatusCounts,
+    /// `count kind group by F`: the per-value counts of F's index (kept on
+    /// write, or one walk of the index), the rest counted as no value.
+    GroupCounts(IndexId),
+    /// `claims order by confidence [desc] limit N`: the confidence index's
+    /// claim rows from one end, stopping after N matches.
+    TopByConfidence {
+        /// From the highest confidence down.
+        descending: bool,
+    },
+}
+
+/// Where a statement's rows come from; every row read is still checked
+/// against the whole filter, except the conjunct a semi-join `covers`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Access {
     /// Every record of the kind, in id order.
     Scan,
-    /// These ids (sorted, distinct).
+    /// These ids (sorted, distinct): `id = X` or `id in (…)`.
     Ids(Vec<String>),
-    /// These ids (sorted, distinct), which are exactly the records that
-    /// satisfy the filter's conjunct number `.1`: only the rest is checked.
-    Matches(Vec<String>, usize),
-    /// The records in one value's run of an index holding rows (so in id
-    /// order), read from the index alone.
-    Rows(IndexRanges),
+    /// The records whose ids an index range lists.
+    IndexRange(IndexRange),
+    /// The rows held in one value's run of a covering index (in id order),
+    /// read from the index alone.
+    IndexRows(IndexRange),
+    /// Claims citing sources, found through the sources and evidence
+    /// indexes (see [`SemiJoin`]).
+    SemiJoin(SemiJoin),
 }
 
-/// Ranges of index keys that hold every row a conjunct can match.
-struct IndexRanges {
-    index: IndexId,
-    /// (start, end-exclusive) key ranges; `None` end means to the end of the index.
-    ranges: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    /// Whether the conjunct is `field = one value`: one range, whose
-    /// entries come in id order.
-    one_value: bool,
+/// `any evidence (… source.kind = K …)` or `any evidence (… source = S …)`:
+/// the claims that evidence from those sources bears on (with the stance
+/// asked for, if any), read from the indexes (sources by kind, then
+/// evidence by source, whose entries carry the claim and stance) rather
+/// than by walking every claim's evidence. A superset of the matches.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct SemiJoin {
+    /// The sources cited.
+    pub(crate) sources: Sources,
+    /// Only evidence that supports (`true`) or refutes (`false`) counts.
+    pub(crate) stance: Option<bool>,
+    /// The filter's conjunct whose matches these claims are exactly, if
+    /// they are: only the other conjuncts are checked.
+    pub(crate) covers: Option<usize>,
 }
 
-/// The index ranges for one conjunct, if it is an indexed condition.
-fn index_ranges(kind: Kind, expr: &Expr, as_of: bool) -> Option<IndexRanges> {
+/// Which sources a [`SemiJoin`] starts from.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Sources {
+    /// These source ids: `source = S` / `source in (…)`.
+    Ids(Vec<String>),
+    /// The sources the range of the `source.kind` index lists.
+    OfKinds(IndexRange),
+}
+
+/// The plan of a query.
+pub(crate) fn plan_query(q: &Query) -> Plan {
+    let kind = q.collection.node;
+    if let (Some(_), [key]) = (&q.limit, q.order_by.as_slice())
+        && kind == Kind::Claim
+        && q.as_of.is_none()
+        && path(&key.field) == ["confidence"]
+    {
+        return Plan::TopByConfidence {
+            descending: key.descending,
+        };
+    }
+    Plan::Rows(access(kind, q.filter.as_ref(), q.as_of.is_some()))
+}
+
+/// The plan of a count.
+pub(crate) fn plan_count(c: &Count) -> Plan {
+    let kind = c.collection.node;
+    let as_of = c.as_of.is_some();
+    match (&c.group_by, &c.filter) {
+        (None, None) if !as_of => return Plan::Counter,
+        (None, Some(f)) if !as_of => {
+            if let Some(range) = index_range(kind, f, false) {
+                return Plan::CountEntries(range);
+            }
+        }
+        (Some(group), None) if !as_of => {
+            if let Some(plan) = group_counts(kind, group) {
+                return plan;
+            }
+        }
+        _ => {}
+    }
+    Plan::Rows(access(kind, c.filter.as_ref(), as_of))
+}
+
+/// `count … group by F` from counts kept per value: the status counters,
+/// or the index of a single-valued stored field.
+fn group_counts(kind: Kind, group: &Field) -> Option<Plan> {
+    let [field] = path(group)[..] else {
+        return None;
+    };
+    if kind == Kind::Claim && field == "status" {
+        return Some(Plan::StatusCounts);
+    }
+    let index = IndexId::for_field(kind, field)?;
+    let is_list = schema::field(kind, field).is_some_and(|f| f.ty == FieldType::List);
+    (!index.is_derived() && !is_list).then_some(Plan::GroupCounts(index))
+}
+
+/// Where the rows of `kind` passing `filter` come from: the ids it names;
+/// else the best-ranked indexed conjunct if it is selective (rank ≤ 2);
+/// else, for claims, a semi-join through the evidence; else the best
+/// indexed conjunct; else a scan. `as_of` views cannot use derived
+/// indexes (they hold today's values).
+pub(crate) fn access(kind: Kind, filter: Option<&Expr>, as_of: bool) -> Access {
+    let Some(filter) = filter else {
+        return Access::Scan;
+    };
+    let parts = conjuncts(filter);
+    // `id = X` / `id in (…)`: the ids themselves.
+    for part in &parts {
+        let Some((field, lits)) = equality(part) else {
+            continue;
+        };
+        if field.path.len() == 1 && field.path[0].node == "id" {
+            let mut ids: Vec<String> = lits
+                .into_iter()
+                .filter_map(|l| match l {
+                    Literal::String(s) => Some(s.clone()),
+                    Literal::Number(n) => Some(format!("{n}")),
+                    _ => None,
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            return Access::Ids(ids);
+        }
+    }
+    let best = parts
+        .iter()
+        .filter_map(|p| index_range(kind, p, as_of))
+        .min_by_key(|r| index_rank(r.index()));
+    if let Some(range) = &best
+        && index_rank(range.index()) <= 2
+    {
+        return from_index(range.clone());
+    }
+    if kind == Kind::Claim
+        && let Some(join) = semi_join(&parts, as_of)
+    {
+        return Access::SemiJoin(join);
+    }
+    best.map_or(Access::Scan, from_index)
+}
+
+/// Rows from a covering index when the range is one value's run (its
+/// entries come in id order), else the records of the ids it lists.
+fn from_index(range: IndexRange) -> Access {
+    if range.index().holds_rows() && range.one_value() {
+        Access::IndexRows(range)
+    } else {
+        Access::IndexRange(range)
+    }
+}
+
+/// The index range for one conjunct, if it is an indexed condition:
+/// `=`, `in`, `has`, or `<`/`<=`/`>`/`>=` on ordered values.
+fn index_range(kind: Kind, expr: &Expr, as_of: bool) -> Option<IndexRange> {
     let (field, lits, op) = match expr {
         Expr::Compare { field, op, value } => (field, vec![&value.node], op.node),
         Expr::In {
@@ -54,82 +203,46 @@ fn index_ranges(kind: Kind, expr: &Expr, as_of: bool) -> Option<IndexRanges> {
         Expr::Has { field, value } => (field, vec![&value.node], CompareOp::Eq),
         _ => return None,
     };
-    if field.path.len() != 1 || op == CompareOp::Ne {
+    if field.path.len() != 1 {
         return None;
     }
-    let name = field.path[0].node.as_str();
-    let index = IndexId::for_field(kind, name)?;
+    let op = match op {
+        CompareOp::Eq => RangeOp::Eq,
+        CompareOp::Lt => RangeOp::Lt,
+        CompareOp::Le => RangeOp::Le,
+        CompareOp::Gt => RangeOp::Gt,
+        CompareOp::Ge => RangeOp::Ge,
+        CompareOp::Ne => return None,
+    };
+    let index = IndexId::for_field(kind, &field.path[0].node)?;
     if index.is_derived() && as_of {
         return None;
     }
-    let mut ranges = Vec::new();
-    for lit in lits {
-        let mut key = Vec::new();
-        match (index, lit) {
-            (IndexId::ClaimStatus, Literal::String(s)) => {
-                keys::encode_status(&mut key, Status::from_name(s)?)
-            }
-            (IndexId::ClaimConfidence, Literal::Number(n)) => keys::encode_number(&mut key, *n),
-            (
-                IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate,
-                Literal::Date(d),
-            ) => keys::encode_date(&mut key, *d),
-            (
-                IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate,
-                Literal::String(s),
-            ) => keys::encode_date(&mut key, crate::model::Date::parse(s)?),
-            (_, Literal::String(s))
-                if !matches!(index, IndexId::ClaimStatus | IndexId::ClaimConfidence) =>
-            {
-                if matches!(
-                    index,
-                    IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate
-                ) {
-                    return None;
-                }
-                keys::encode_string(&mut key, s)
-            }
-            _ => return None,
-        }
-        let after = prefix_end(&key);
-        ranges.push(match op {
-            CompareOp::Eq => (key, after),
-            CompareOp::Lt => (Vec::new(), Some(key)),
-            CompareOp::Le => (Vec::new(), after),
-            CompareOp::Gt => (after?, None),
-            CompareOp::Ge => (key, None),
-            CompareOp::Ne => return None,
-        });
-    }
-    // Ranges on string values are byte ranges only for `=`/`in`/`has`.
-    let fixed_width = matches!(
-        index,
-        IndexId::ClaimCreated
-            | IndexId::SourcePublished
-            | IndexId::ResultDate
-            | IndexId::ClaimConfidence
-    );
-    if op != CompareOp::Eq && !fixed_width {
-        return None;
-    }
-    let one_value = op == CompareOp::Eq && ranges.len() == 1;
-    Some(IndexRanges {
-        index,
-        ranges,
-        one_value,
-    })
+    let values = lits
+        .into_iter()
+        .map(|lit| index_value(index, lit))
+        .collect::<Option<Vec<_>>>()?;
+    IndexRange::new(index, op, values)
 }
 
-/// The smallest key greater than every key starting with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xFF {
-            end.push(last + 1);
-            return Some(end);
+/// A literal as the value `index` stores, if it is of that type (a date
+/// may be written as a string).
+fn index_value(index: IndexId, lit: &Literal) -> Option<IndexValue> {
+    let dated = matches!(
+        index,
+        IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate
+    );
+    match (index, lit) {
+        (IndexId::ClaimStatus, Literal::String(s)) => {
+            Some(IndexValue::Status(Status::from_name(s)?))
         }
+        (IndexId::ClaimConfidence, Literal::Number(n)) => Some(IndexValue::Number(*n)),
+        (_, Literal::Date(d)) if dated => Some(IndexValue::Date(*d)),
+        (_, Literal::String(s)) if dated => Some(IndexValue::Date(Date::parse(s)?)),
+        (IndexId::ClaimStatus | IndexId::ClaimConfidence, _) => None,
+        (_, Literal::String(s)) if !dated => Some(IndexValue::Text(s.clone())),
+        _ => None,
     }
-    None
 }
 
 /// Preference among indexed conjuncts: the most selective kinds of index first.
@@ -149,111 +262,9 @@ fn index_rank(index: IndexId) -> u8 {
     }
 }
 
-/// Ids (sorted, distinct) of the index entries in `ranges`.
-fn ids_in(store: &Store, ranges: &IndexRanges) -> Result<Vec<String>, StoreError> {
-    let mut ids = Vec::new();
-    for (start, end) in &ranges.ranges {
-        let mut cursor = store.index_cursor(ranges.index, start)?;
-        while cursor.advance()? {
-            store.check_interrupt()?;
-            if end.as_deref().is_some_and(|e| cursor.key() >= e) {
-                break;
-            }
-            if let Some((_, id)) = keys::split_index_key(ranges.index, cursor.key()) {
-                ids.push(String::from_utf8_lossy(id).into_owned());
-            }
-        }
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
-}
-
-/// Number of index entries in `ranges` (no record decoded).
-fn count_in(store: &Store, ranges: &IndexRanges) -> Result<u64, StoreError> {
-    let mut n = 0;
-    for (start, end) in &ranges.ranges {
-        let mut cursor = store.index_cursor(ranges.index, start)?;
-        while cursor.advance()? && end.as_deref().is_none_or(|e| cursor.key() < e) {
-            store.check_interrupt()?;
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
-/// Picks the row source for a filter.
-fn choose_source(
-    store: &Store,
-    kind: Kind,
-    filter: Option<&Expr>,
-    as_of: bool,
-) -> Result<Source, StoreError> {
-    let Some(filter) = filter else {
-        return Ok(Source::Scan);
-    };
-    let parts = conjuncts(filter);
-    // `id = X` / `id in (…)`: the ids themselves.
-    for part in &parts {
-        let Some((field, lits)) = equality(part) else {
-            continue;
-        };
-        if field.path.len() == 1 && field.path[0].node == "id" {
-            let mut ids: Vec<String> = lits
-                .into_iter()
-                .filter_map(|l| match l {
-                    Literal::String(s) => Some(s.clone()),
-                    Literal::Number(n) => Some(format!("{n}")),
-                    _ => None,
-                })
-                .collect();
-            ids.sort_unstable();
-            ids.dedup();
-            return Ok(Source::Ids(ids));
-        }
-    }
-    let best = parts
-        .iter()
-        .filter_map(|p| index_ranges(kind, p, as_of))
-        .min_by_key(|r| index_rank(r.index));
-    let best = match best {
-        Some(ranges) if index_rank(ranges.index) <= 2 => return from_index(store, ranges),
-        other => other,
-    };
-    if kind == Kind::Claim
-        && let Some(join) = claims_citing_sources(store, &parts, as_of)?
-    {
-        return Ok(match join.covers {
-            Some(at) => Source::Matches(join.claims, at),
-            None => Source::Ids(join.claims),
-        });
-    }
-    match best {
-        Some(ranges) => from_index(store, ranges),
-        None => Ok(Source::Scan),
-    }
-}
-
-/// The rows of an indexed conjunct: read from the index itself when its
-/// entries hold rows in id order, else as the ids it lists.
-fn from_index(store: &Store, ranges: IndexRanges) -> Result<Source, StoreError> {
-    if ranges.index.holds_rows() && ranges.one_value {
-        Ok(Source::Rows(ranges))
-    } else {
-        Ok(Source::Ids(ids_in(store, &ranges)?))
-    }
-}
-
-/// For `any evidence (… source.kind = K …)` or `(… source = S …)` among
-/// the conjuncts: the claims that cite one of those sources (with the
-/// stance asked for, if any), a superset of the matches read from the
-/// indexes (sources by kind, then evidence by source, whose entries carry
-/// the claim and stance) rather than by walking every claim's evidence.
-fn claims_citing_sources(
-    store: &Store,
-    parts: &[&Expr],
-    as_of: bool,
-) -> Result<Option<SemiJoin>, StoreError> {
+/// The semi-join for the first `any evidence (…)` conjunct that names
+/// sources by id or by kind.
+fn semi_join(parts: &[&Expr], as_of: bool) -> Option<SemiJoin> {
     for (at, part) in parts.iter().enumerate() {
         let Expr::Quantified {
             quantifier,
@@ -263,49 +274,24 @@ fn claims_citing_sources(
         else {
             continue;
         };
-        if quantifier.node != crate::query::ast::Quantifier::Any {
+        if quantifier.node != Quantifier::Any {
             continue;
         }
         let inner = conjuncts(condition);
         for one in &inner {
             let sources = if let Some(ids) = string_values(one, &["source"]) {
-                ids
+                Sources::Ids(ids)
             } else if let Some(kinds) = string_values(one, &["source", "kind"]) {
-                let mut ranges = Vec::new();
-                for k in kinds {
-                    let mut key = Vec::new();
-                    keys::encode_string(&mut key, &k);
-                    let end = prefix_end(&key);
-                    ranges.push((key, end));
+                let values = kinds.into_iter().map(IndexValue::Text).collect();
+                match IndexRange::new(IndexId::SourceKind, RangeOp::Eq, values) {
+                    Some(range) => Sources::OfKinds(range),
+                    None => continue,
                 }
-                ids_in(
-                    store,
-                    &IndexRanges {
-                        index: IndexId::SourceKind,
-                        ranges,
-                        one_value: false,
-                    },
-                )?
             } else {
                 continue;
             };
             // A stance among the same conjuncts narrows the pieces further.
-            let stance_of = |c: &Expr| match string_values(c, &["stance"])?.as_slice() {
-                [one] if one == "supports" => Some(true),
-                [one] if one == "refutes" => Some(false),
-                _ => None,
-            };
             let stance = inner.iter().find_map(|c| stance_of(c));
-            let mut claims = Vec::new();
-            for source in sources {
-                for (claim, supports) in store.claims_cited_by(&source)? {
-                    if stance.is_none_or(|s| s == supports) {
-                        claims.push(claim);
-                    }
-                }
-            }
-            claims.sort_unstable();
-            claims.dedup();
             // Exact when the condition says nothing else — this conjunct and
             // at most one stance — and every piece of evidence counts (an
             // `as of` view hides some).
@@ -316,35 +302,27 @@ fn claims_citing_sources(
                     [only] => stance_of(only).is_some(),
                     _ => false,
                 };
-            return Ok(Some(SemiJoin {
-                claims,
+            return Some(SemiJoin {
+                sources,
+                stance,
                 covers: exact.then_some(at),
-            }));
+            });
         }
     }
-    Ok(None)
+    None
 }
 
-/// Claims found through the evidence.source index.
-struct SemiJoin {
-    /// Sorted, distinct.
-    claims: Vec<String>,
-    /// The conjunct these are exactly the matches of, if they are.
-    covers: Option<usize>,
-}
-
-/// The filter without its conjunct number `skip` (`None` if nothing is left).
-fn without_conjunct(filter: &Expr, skip: usize) -> Option<Expr> {
-    conjuncts(filter)
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| *i != skip)
-        .map(|(_, e)| e.clone())
-        .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
+/// `stance = supports` (`true`) or `stance = refutes` (`false`).
+fn stance_of(c: &Expr) -> Option<bool> {
+    match string_values(c, &["stance"])?.as_slice() {
+        [one] if one == "supports" => Some(true),
+        [one] if one == "refutes" => Some(false),
+        _ => None,
+    }
 }
 
 /// The field and values of `field = v` or `field in (v, …)`.
-fn equality(expr: &Expr) -> Option<(&crate::query::ast::Field, Vec<&Literal>)> {
+fn equality(expr: &Expr) -> Option<(&Field, Vec<&Literal>)> {
     match expr {
         Expr::Compare { field, op, value } if op.node == CompareOp::Eq => {
             Some((field, vec![&value.node]))
@@ -372,851 +350,475 @@ fn string_values(expr: &Expr, path: &[&str]) -> Option<Vec<String>> {
         .collect()
 }
 
-/// What `for_each_row` calls for each matching row; `false` stops the walk.
-/// Gets each row's record and derived values to keep (so a row's text can
-/// be moved out of the record rather than copied).
-type RowVisitor<'v> =
-    dyn FnMut(&mut Ctx<'_>, Record, Option<Derived>) -> Result<bool, crate::Error> + 'v;
+/// Which plan each kind of statement gets (after GlueSQL's
+/// `planner/index.rs` tests). Each case fails if its statement stops using
+/// its index, its counts or its semi-join.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::ast::StatementKind;
+    use crate::query::parse_statement;
+    use IndexId::*;
+    use RangeOp::{Eq, Ge, Gt, Lt};
 
-/// Calls `visit` with each row of `kind` that passes the filter, in id
-/// order, until it returns `false`.
-fn for_each_row(
-    ctx: &mut Ctx<'_>,
-    kind: Kind,
-    filter: Option<&Expr>,
-    visit: &mut RowVisitor<'_>,
-) -> Result<(), crate::Error> {
-    let store = ctx.store;
-    let source = choose_source(store, kind, filter, ctx.as_of.is_some())?;
-    let residual;
-    let (source, filter) = match (source, filter) {
-        (Source::Matches(ids, at), Some(f)) => {
-            residual = without_conjunct(f, at);
-            (Source::Ids(ids), residual.as_ref())
-        }
-        (source, filter) => (source, filter),
-    };
-    let needles = stored_needles(kind, filter);
-    let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
-    // Parts read in turns by two threads, when there is enough to share.
-    // (`Matches` became `Ids` above; with no filter there is none.)
-    let parts: Vec<Part<'_>> = match &source {
-        Source::Scan if store.records_span_blocks(kind)? => {
-            return in_turns(ctx, kind, filter, &keep, Shared::Blocks, visit);
-        }
-        Source::Scan => vec![Part::Range(Vec::new(), None)],
-        Source::Ids(ids) | Source::Matches(ids, _) if ids.len() >= MIN_IDS_TO_SHARE => ids
-            .chunks((ids.len() / ID_PARTS).max(MIN_IDS_TO_SHARE / 2))
-            .map(Part::Ids)
-            .collect(),
-        Source::Ids(ids) | Source::Matches(ids, _) => vec![Part::Ids(ids)],
-        Source::Rows(ranges) => ranges
-            .ranges
-            .iter()
-            .map(|(start, end)| Part::Rows(ranges.index, start, end.as_deref()))
-            .collect(),
-    };
-    match parts.as_slice() {
-        [only] => each_record(store, kind, only, &keep, &mut |record, derived| {
-            if !passes(ctx, &record, derived.as_ref(), filter)? {
-                return Ok(true);
-            }
-            visit(ctx, record, derived)
-        }),
-        _ => in_turns(ctx, kind, filter, &keep, Shared::Parts(&parts), visit),
-    }
-}
-
-/// A list of ids is cut into about this many runs, read in turns.
-const ID_PARTS: usize = 16;
-
-/// Fewest ids worth a second thread (starting one costs tens of µs).
-const MIN_IDS_TO_SHARE: usize = 256;
-
-/// A run of records to read, in id order.
-enum Part<'a> {
-    /// The ids from the first (inclusive) to the second (exclusive; `None`: to the end).
-    Range(Vec<u8>, Option<Vec<u8>>),
-    /// These ids (sorted, distinct).
-    Ids(&'a [String]),
-    /// The rows of an index from the first key (inclusive) to the second
-    /// (exclusive; `None`: to the end).
-    Rows(IndexId, &'a [u8], Option<&'a [u8]>),
-}
-
-/// Calls `each` with the records of `part` (and their derived values)
-/// whose stored bytes pass `keep`, until it returns `false`.
-fn each_record(
-    store: &Store,
-    kind: Kind,
-    part: &Part<'_>,
-    keep: &dyn Fn(&[u8]) -> bool,
-    each: &mut dyn FnMut(Record, Option<Derived>) -> Result<bool, crate::Error>,
-) -> Result<(), crate::Error> {
-    match part {
-        Part::Range(from, until) => {
-            let mut scan = store.scan_between(kind, from, until.as_deref())?;
-            while let Some((record, derived)) = scan.next_record_where(keep)? {
-                if !each(record, derived)? {
-                    break;
-                }
-            }
-        }
-        Part::Ids(ids) => {
-            // The ids are sorted, so one forward-seeking walk reads each
-            // block once however many of its records are wanted.
-            let first = ids.first().map_or("", String::as_str);
-            let mut walk = store.scan_between(kind, first.as_bytes(), None)?;
-            for id in *ids {
-                let Some((record, derived)) = walk.seek_record(id)? else {
-                    continue;
-                };
-                if !each(record, derived)? {
-                    break;
-                }
-            }
-        }
-        Part::Rows(index, from, until) => {
-            let mut cursor = store.index_cursor(*index, from)?;
-            while cursor.advance()? && until.is_none_or(|u| cursor.key() < u) {
-                store.check_interrupt()?;
-                let (record, derived) = if index.holds_claim_rows() {
-                    let (record, derived) = decode_claim_row(cursor.value())?;
-                    (record, Some(derived))
-                } else {
-                    (decode_record(kind, cursor.value())?, None)
-                };
-                if !each(record, derived)? {
-                    break;
-                }
-            }
+    fn plan_of(text: &str) -> Plan {
+        let statement = parse_statement(text).expect("the statement parses");
+        match &statement.kind {
+            StatementKind::Query(q) => plan_query(q),
+            StatementKind::Count(c) => plan_count(c),
+            other => panic!("not a query or count: {other:?}"),
         }
     }
-    Ok(())
-}
 
-/// Whether a record is in the view and passes the filter.
-fn passes(
-    ctx: &mut Ctx<'_>,
-    record: &Record,
-    derived: Option<&Derived>,
-    filter: Option<&Expr>,
-) -> Result<bool, crate::Error> {
-    Ok(visible(ctx, record)?
-        && match filter {
-            Some(f) => ctx.matches(record, derived, f)?,
-            None => true,
-        })
-}
-
-/// What two threads share, in turns.
-#[derive(Clone, Copy)]
-enum Shared<'a> {
-    /// A list of parts, in id order: this thread takes the even ones.
-    Parts(&'a [Part<'a>]),
-    /// Every record, dealt a block at a time: however the ids are spread,
-    /// neighbouring blocks hold about as many records, so the threads
-    /// share the work evenly.
-    Blocks,
-}
-
-/// One thread's share: its turns, read one after another.
-enum Turns<'s, 'a> {
-    /// Every other part, from `next` on.
-    Parts { parts: &'a [Part<'a>], next: usize },
-    /// Every other block (one per turn) of a scan over the records.
-    Blocks(Box<DealtBlocks<'s>>),
-}
-
-/// A thread's turns over the blocks of the records dealt to it.
-struct DealtBlocks<'s> {
-    scan: RecordScan<'s>,
-    /// The number of this thread's next block in the walk.
-    next: u64,
-    /// A row read from a later block than the turn's, for its turn.
-    waiting: Option<(Record, Option<Derived>)>,
-    ended: bool,
-}
-
-impl<'s, 'a> Turns<'s, 'a> {
-    /// The share of thread `thread` (0 or 1).
-    fn of(
-        store: &'s Store,
-        kind: Kind,
-        shared: Shared<'a>,
-        thread: u8,
-    ) -> Result<Self, crate::Error> {
-        Ok(match shared {
-            Shared::Parts(parts) => Turns::Parts {
-                parts,
-                next: usize::from(thread),
-            },
-            Shared::Blocks => Turns::Blocks(Box::new(DealtBlocks {
-                scan: store.scan_dealt(
-                    kind,
-                    Deal {
-                        turn: u64::from(thread),
-                        of: 2,
-                    },
-                )?,
-                next: u64::from(thread),
-                waiting: None,
-                ended: false,
-            })),
-        })
+    fn range(index: IndexId, op: RangeOp, values: Vec<IndexValue>) -> IndexRange {
+        IndexRange::new(index, op, values).expect("the index answers the range")
     }
 
-    /// Reads the next turn, calling `each` with its rows whose stored bytes
-    /// pass `keep` until it returns `false`; `false` when no turn is left
-    /// (every later turn of this thread would be empty).
-    fn read_next(
-        &mut self,
-        store: &Store,
-        kind: Kind,
-        keep: &dyn Fn(&[u8]) -> bool,
-        each: &mut dyn FnMut(Record, Option<Derived>) -> Result<bool, crate::Error>,
-    ) -> Result<bool, crate::Error> {
-        match self {
-            Turns::Parts { parts, next } => {
-                let Some(part) = parts.get(*next) else {
-                    return Ok(false);
-                };
-                *next += 2;
-                each_record(store, kind, part, keep, each)?;
-                Ok(true)
-            }
-            Turns::Blocks(dealt) => {
-                let DealtBlocks {
-                    scan,
-                    next,
-                    waiting,
-                    ended,
-                } = &mut **dealt;
-                if *ended {
-                    return Ok(false);
-                }
-                let block = *next;
-                *next += 2;
-                loop {
-                    let row = match waiting.take() {
-                        Some(row) => row,
-                        None => match scan.next_record_where(keep)? {
-                            Some(row) => row,
-                            None => {
-                                *ended = true;
-                                return Ok(true);
-                            }
-                        },
-                    };
-                    // Blocks with no row passing `keep` are skipped
-                    // unannounced: a row from a later block ends this turn.
-                    if scan.block_number() > block {
-                        *waiting = Some(row);
-                        return Ok(true);
-                    }
-                    if !each(row.0, row.1)? {
-                        return Ok(true);
-                    }
-                }
-            }
+    fn text(s: &str) -> IndexValue {
+        IndexValue::Text(s.into())
+    }
+
+    fn date(s: &str) -> IndexValue {
+        IndexValue::Date(Date::parse(s).expect("a date"))
+    }
+
+    /// The records of the ids an index range lists.
+    fn listed(index: IndexId, op: RangeOp, values: Vec<IndexValue>) -> Plan {
+        Plan::Rows(Access::IndexRange(range(index, op, values)))
+    }
+
+    /// The rows a covering index holds for one value.
+    fn covered(index: IndexId, value: IndexValue) -> Plan {
+        Plan::Rows(Access::IndexRows(range(index, Eq, vec![value])))
+    }
+
+    fn by_ids(ids: &[&str]) -> Plan {
+        Plan::Rows(Access::Ids(ids.iter().map(|s| s.to_string()).collect()))
+    }
+
+    const SCAN: Plan = Plan::Rows(Access::Scan);
+
+    #[test]
+    fn ids() {
+        let cases = [
+            (
+                "claims where id = c1",
+                by_ids(&["c1"]),
+                "id equality reads that record",
+            ),
+            (
+                "claims where id in (c2, c1, c2)",
+                by_ids(&["c1", "c2"]),
+                "id in reads those records, sorted and distinct",
+            ),
+            (
+                "claims where subject = x and id = c1",
+                by_ids(&["c1"]),
+                "ids beat every index",
+            ),
+            ("sources where id = s1", by_ids(&["s1"]), "ids of any kind"),
+        ];
+        for (text, expected, why) in cases {
+            assert_eq!(plan_of(text), expected, "{why}: {text}");
         }
     }
-}
 
-/// What the second thread sends for each turn: its rows in batches, then
-/// the end of the turn; or that it has no turns left, or the error that
-/// stopped it.
-enum Found {
-    Rows(Vec<(Record, Option<Derived>)>),
-    EndOfTurn,
-    NoTurnsLeft,
-    Failed(crate::Error),
-}
+    #[test]
+    fn each_indexed_field() {
+        let status = |s| IndexValue::Status(s);
+        let cases = [
+            (
+                "claims where status = verified",
+                listed(ClaimStatus, Eq, vec![status(Status::Verified)]),
+                "status equality uses the status index",
+            ),
+            (
+                "claims where status in (verified, refuted)",
+                listed(
+                    ClaimStatus,
+                    Eq,
+                    vec![status(Status::Verified), status(Status::Refuted)],
+                ),
+                "status in uses one run per status",
+            ),
+            (
+                "claims where confidence >= 0.5",
+                listed(ClaimConfidence, Ge, vec![IndexValue::Number(0.5)]),
+                "a confidence range uses the confidence index",
+            ),
+            (
+                "claims where confidence = 0.5",
+                covered(ClaimConfidence, IndexValue::Number(0.5)),
+                "one confidence reads the claim rows the index holds",
+            ),
+            (
+                "claims where created < 2024-01-01",
+                listed(ClaimCreated, Lt, vec![date("2024-01-01")]),
+                "a date range uses the created index",
+            ),
+            (
+                "claims where created = \"2024-01-01\"",
+                listed(ClaimCreated, Eq, vec![date("2024-01-01")]),
+                "a date written as a string is a date",
+            ),
+            (
+                "claims where subject = x",
+                covered(ClaimSubject, text("x")),
+                "one subject reads the claim rows the index holds",
+            ),
+            (
+                "claims where subject in (a, b)",
+                listed(ClaimSubject, Eq, vec![text("a"), text("b")]),
+                "several subjects list ids (two runs are not in id order)",
+            ),
+            (
+                "claims where tags has x",
+                listed(ClaimTags, Eq, vec![text("x")]),
+                "has uses the tags index",
+            ),
+            (
+                "sources where kind = memo",
+                listed(SourceKind, Eq, vec![text("memo")]),
+                "source kind uses its index",
+            ),
+            (
+                "sources where kind in (memo, paper)",
+                listed(SourceKind, Eq, vec![text("memo"), text("paper")]),
+                "source kind in uses its index",
+            ),
+            (
+                "sources where published >= 2020-01-01",
+                listed(SourcePublished, Ge, vec![date("2020-01-01")]),
+                "a published range uses its index",
+            ),
+            (
+                "evidence where claim = c1",
+                listed(EvidenceClaim, Eq, vec![text("c1")]),
+                "evidence by claim uses its index",
+            ),
+            (
+                "evidence where source = s1",
+                listed(EvidenceSource, Eq, vec![text("s1")]),
+                "evidence by source uses its index",
+            ),
+            (
+                "evidence where result = r1",
+                listed(EvidenceResult, Eq, vec![text("r1")]),
+                "evidence by result uses its index",
+            ),
+            (
+                "results where model = m",
+                covered(ResultModel, text("m")),
+                "one model reads the results the index holds",
+            ),
+            (
+                "results where benchmark = b",
+                listed(ResultBenchmark, Eq, vec![text("b")]),
+                "benchmark uses its index",
+            ),
+            (
+                "results where source = s1",
+                listed(ResultSource, Eq, vec![text("s1")]),
+                "a result's source uses its index",
+            ),
+            (
+                "results where date > 2024-01-01",
+                listed(ResultDate, Gt, vec![date("2024-01-01")]),
+                "a result date range uses its index",
+            ),
+        ];
+        for (text, expected, why) in cases {
+            assert_eq!(plan_of(text), expected, "{why}: {text}");
+        }
+    }
 
-/// Rows per batch, and messages in flight: the second thread gets at most
-/// this many batches or turns ahead of the one visiting them.
-const BATCH_ROWS: usize = 512;
-const MESSAGES_AHEAD: usize = 32;
+    #[test]
+    fn scans() {
+        let cases = [
+            ("claims", "no filter reads everything"),
+            ("claims where subject != x", "!= is no range"),
+            ("claims where status != verified", "!= is no range"),
+            ("claims where subject ~ \"x\"", "~ matches inside values"),
+            ("claims where text ~ \"rate\"", "~ on an unindexed field"),
+            ("claims where subject < x", "string ranges are not key runs"),
+            ("claims where status = nonsense", "no such status"),
+            (
+                "claims where tags has x or subject = y",
+                "an or is no conjunct",
+            ),
+            ("claims where not subject = x", "a negation is no range"),
+            ("claims where subject not in (a, b)", "not in is no range"),
+            ("sources where publisher = x", "publisher has no index"),
+            (
+                "sources where affiliations has x",
+                "affiliations has no index",
+            ),
+            (
+                "claims where evidence_count > 1",
+                "derived count has no index",
+            ),
+        ];
+        for (text, why) in cases {
+            assert_eq!(plan_of(text), SCAN, "{why}: {text}");
+        }
+    }
 
-/// Reads what is `shared` on two threads, in turns: this thread reads,
-/// filters and visits the even turns; another reads and filters the odd
-/// ones meanwhile, and hands each over in order when its turn comes.
-/// Reading sled's nodes and decoding records is most of the work, so the
-/// second core takes half of it, while memory stays at a few thousand rows
-/// whatever the size of the result.
-fn in_turns(
-    ctx: &mut Ctx<'_>,
-    kind: Kind,
-    filter: Option<&Expr>,
-    keep: &(dyn Fn(&[u8]) -> bool + Sync),
-    shared: Shared<'_>,
-    visit: &mut RowVisitor<'_>,
-) -> Result<(), crate::Error> {
-    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-    let store = ctx.store;
-    let as_of = ctx.as_of;
-    let stop = AtomicBool::new(false);
-    let mut mine = Turns::of(store, kind, shared, 0)?;
-    let mut theirs = Turns::of(store, kind, shared, 1)?;
-    std::thread::scope(|scope| {
-        let (found, received) = std::sync::mpsc::sync_channel::<Found>(MESSAGES_AHEAD);
-        let stop = &stop;
-        scope.spawn(move || {
-            let mut ctx = Ctx::new(store, as_of);
-            // Once stopped, every record goes to the closure below, which
-            // ends the turn: a selective `keep` would otherwise read on.
-            let keep = |bytes: &[u8]| stop.load(Relaxed) || keep(bytes);
-            loop {
-                let mut batch = Vec::new();
-                let read = theirs.read_next(store, kind, &keep, &mut |record, derived| {
-                    if stop.load(Relaxed) {
-                        return Ok(false);
-                    }
-                    if passes(&mut ctx, &record, derived.as_ref(), filter)? {
-                        batch.push((record, derived));
-                        if batch.len() == BATCH_ROWS {
-                            let full = std::mem::take(&mut batch);
-                            // A failed send: the visiting thread stopped, and so do we.
-                            return Ok(found.send(Found::Rows(full)).is_ok());
-                        }
-                    }
-                    Ok(true)
-                });
-                let sent = match read {
-                    Err(e) => {
-                        let _ = found.send(Found::Failed(e));
-                        return;
-                    }
-                    Ok(false) => {
-                        let _ = found.send(Found::NoTurnsLeft);
-                        return;
-                    }
-                    Ok(true) if batch.is_empty() => found.send(Found::EndOfTurn),
-                    Ok(true) => found
-                        .send(Found::Rows(batch))
-                        .and_then(|()| found.send(Found::EndOfTurn)),
-                };
-                if sent.is_err() || stop.load(Relaxed) {
-                    return;
-                }
-            }
-        });
-        let mut visit_all = || -> Result<(), crate::Error> {
-            let (mut mine_left, mut theirs_left) = (true, true);
-            let mut going = true;
-            for turn in 0usize.. {
-                if !(going && (mine_left || theirs_left)) {
-                    break;
-                }
-                if turn % 2 == 0 {
-                    if mine_left {
-                        mine_left = mine.read_next(store, kind, keep, &mut |record, derived| {
-                            going = !passes(ctx, &record, derived.as_ref(), filter)?
-                                || visit(ctx, record, derived)?;
-                            Ok(going)
-                        })?;
-                    }
-                    continue;
-                }
-                while theirs_left && going {
-                    match received.recv() {
-                        Ok(Found::Rows(rows)) => {
-                            for (record, derived) in rows {
-                                if going {
-                                    going = visit(ctx, record, derived)?;
-                                }
-                            }
-                        }
-                        Ok(Found::EndOfTurn) => break,
-                        Ok(Found::NoTurnsLeft) => theirs_left = false,
-                        Ok(Found::Failed(e)) => return Err(e),
-                        Err(_) => {
-                            return Err(crate::Error::Internal(
-                                "the second reading thread ended early".into(),
-                            ));
-                        }
-                    }
-                }
-            }
-            Ok(())
+    #[test]
+    fn ranking_among_indexed_conjuncts() {
+        let cases = [
+            (
+                "claims where status = verified and subject = x",
+                covered(ClaimSubject, text("x")),
+                "subject outranks status",
+            ),
+            (
+                "claims where confidence > 0.5 and created >= 2024-01-01 and tags has x",
+                listed(ClaimTags, Eq, vec![text("x")]),
+                "tags outrank dates and confidence",
+            ),
+            (
+                "claims where confidence > 0.5 and created >= 2024-01-01",
+                listed(ClaimCreated, Ge, vec![date("2024-01-01")]),
+                "dates outrank confidence",
+            ),
+            (
+                "sources where kind = memo and published >= 2020-01-01",
+                listed(SourcePublished, Ge, vec![date("2020-01-01")]),
+                "dates outrank source kind",
+            ),
+            (
+                "results where benchmark = b and model = m",
+                covered(ResultModel, text("m")),
+                "model outranks benchmark",
+            ),
+            (
+                "evidence where source = s1 and claim = c1",
+                listed(EvidenceClaim, Eq, vec![text("c1")]),
+                "claim outranks source",
+            ),
+            (
+                "claims where subject ~ \"x\" and status = verified",
+                listed(ClaimStatus, Eq, vec![IndexValue::Status(Status::Verified)]),
+                "an unindexed conjunct leaves the indexed one",
+            ),
+        ];
+        for (text, expected, why) in cases {
+            assert_eq!(plan_of(text), expected, "{why}: {text}");
+        }
+    }
+
+    #[test]
+    fn as_of_refuses_derived_indexes() {
+        let cases = [
+            (
+                "claims as of 2024-01-01 where status = verified",
+                SCAN,
+                "today's status is not the status then",
+            ),
+            (
+                "claims as of 2024-01-01 where confidence >= 0.5",
+                SCAN,
+                "today's confidence is not the confidence then",
+            ),
+            (
+                "claims as of 2024-01-01 where status = verified and tags has x",
+                listed(ClaimTags, Eq, vec![text("x")]),
+                "stored fields' indexes still answer",
+            ),
+            (
+                "claims as of 2024-01-01 where subject = x",
+                covered(ClaimSubject, text("x")),
+                "the subject index holds stored rows",
+            ),
+        ];
+        for (text, expected, why) in cases {
+            assert_eq!(plan_of(text), expected, "{why}: {text}");
+        }
+    }
+
+    #[test]
+    fn semi_join_through_sources_and_evidence() {
+        let memo = || Sources::OfKinds(range(SourceKind, Eq, vec![text("memo")]));
+        let join = |sources, stance, covers| {
+            Plan::Rows(Access::SemiJoin(SemiJoin {
+                sources,
+                stance,
+                covers,
+            }))
         };
-        let outcome = visit_all();
-        // Ends the other thread however this one ended: it sees the flag
-        // between records, or a failed send once `received` is dropped.
-        stop.store(true, Relaxed);
-        drop(received);
-        outcome
-    })
-}
-
-/// The ASCII needles of `field ~ "text"` conjuncts on fields stored in the
-/// record itself as their text (not derived, not an enum's code, not
-/// reached through a reference): a record whose bytes do not hold one
-/// cannot match.
-fn stored_needles(kind: Kind, filter: Option<&Expr>) -> Vec<Vec<u8>> {
-    let Some(filter) = filter else {
-        return Vec::new();
-    };
-    conjuncts(filter)
-        .into_iter()
-        .filter_map(|part| match part {
-            Expr::Contains { field, needle } if field.path.len() == 1 => {
-                let def = schema::field(kind, &field.path[0].node)?;
-                let needle = needle.node.to_lowercase();
-                (!def.derived && !def.stored_as_code && needle.is_ascii())
-                    .then(|| needle.into_bytes())
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-/// A failed write of streamed rows; it ends the statement.
-fn write_error(e: std::io::Error) -> crate::Error {
-    crate::Error::io("write the output", e)
-}
-
-/// A row kept for output, with its sort keys.
-struct Kept {
-    keys: Vec<Value>,
-    id: String,
-    row: Vec<Value>,
-}
-
-/// Runs a query statement.
-pub fn run_query(
-    store: &Store,
-    q: &Query,
-    mut stream: Option<&mut dyn super::RowSink>,
-) -> Result<Output, crate::Error> {
-    let kind = q.collection.node;
-    let mut ctx = Ctx::new(store, q.as_of.as_ref().map(|d| d.node));
-    let columns: Vec<String> = if q.select.is_empty() {
-        schema::fields(kind)
-            .iter()
-            .map(|f| f.name.to_owned())
-            .collect()
-    } else {
-        q.select.iter().map(|f| path(f).join(".")).collect()
-    };
-    // Split once per statement, not once per row.
-    let row_columns = RowColumns::new(kind, &columns);
-    let offset = q.offset.as_ref().map_or(0, |o| o.node) as usize;
-    let limit = q.limit.as_ref().map(|l| l.node as usize);
-    let wanted = limit.map(|l| l.saturating_add(offset));
-    let mut kept: Vec<Kept> = Vec::new();
-    let order: Vec<(Vec<&str>, bool)> = q
-        .order_by
-        .iter()
-        .map(|k| (path(&k.field), k.descending))
-        .collect();
-    let compare_kept = |a: &Kept, b: &Kept| -> Ordering {
-        for (i, (_, desc)) in order.iter().enumerate() {
-            let (x, y) = (&a.keys[i], &b.keys[i]);
-            let ord = match (x, y) {
-                (Value::Null, _) | (_, Value::Null) => order_values(x, y),
-                _ if *desc => order_values(y, x),
-                _ => order_values(x, y),
-            };
-            if ord != Ordering::Equal {
-                return ord;
-            }
-        }
-        a.id.cmp(&b.id)
-    };
-
-    if let Some(rows) = top_by_confidence(&mut ctx, q, wanted, &row_columns)? {
-        let rows = rows
-            .into_iter()
-            .skip(offset)
-            .take(limit.unwrap_or(usize::MAX))
-            .collect();
-        return Ok(Output {
-            columns,
-            rows,
-            report: None,
-            message: None,
-        });
-    }
-    if order.is_empty() {
-        // Rows come in id order: stop as soon as the page is full.
-        if let Some(sink) = stream.as_deref_mut() {
-            sink.begin(&columns).map_err(write_error)?;
-        }
-        let mut seen = 0usize;
-        for_each_row(
-            &mut ctx,
-            kind,
-            q.filter.as_ref(),
-            &mut |ctx, record, derived| {
-                seen += 1;
-                if seen > offset {
-                    let row = row_values(ctx, record, derived, &row_columns)?;
-                    match stream.as_deref_mut() {
-                        Some(sink) => sink.row(&row).map_err(write_error)?,
-                        None => kept.push(Kept {
-                            keys: Vec::new(),
-                            id: String::new(),
-                            row,
-                        }),
-                    }
-                }
-                Ok(wanted.is_none_or(|w| seen < w))
-            },
-        )?;
-    } else {
-        for_each_row(
-            &mut ctx,
-            kind,
-            q.filter.as_ref(),
-            &mut |ctx, record, derived| {
-                let keys = order
-                    .iter()
-                    .map(|(p, _)| ctx.value(&record, derived.as_ref(), p))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let id = record.id().to_string();
-                let row = row_values(ctx, record, derived, &row_columns)?;
-                kept.push(Kept { keys, id, row });
-                // Keep memory bounded by the page: trim to the best `wanted` now and then.
-                if let Some(w) = wanted
-                    && kept.len() >= 2 * w.max(1024)
-                {
-                    kept.sort_by(&compare_kept);
-                    kept.truncate(w);
-                }
-                Ok(true)
-            },
-        )?;
-        kept.sort_by(&compare_kept);
-        kept.drain(..offset.min(kept.len()));
-    }
-    if let Some(l) = limit {
-        kept.truncate(l);
-    }
-    Ok(Output {
-        columns,
-        rows: kept.into_iter().map(|k| k.row).collect(),
-        report: None,
-        message: None,
-    })
-}
-
-/// `claims … order by confidence [desc] limit N`: walks the confidence
-/// index (whose entries hold the claim rows) from the right end and stops
-/// after N matching rows, instead of ordering every claim. Ties come in id
-/// order, as everywhere.
-fn top_by_confidence(
-    ctx: &mut Ctx<'_>,
-    q: &Query,
-    wanted: Option<usize>,
-    columns: &RowColumns<'_>,
-) -> Result<Option<Vec<Vec<Value>>>, crate::Error> {
-    let (Some(wanted), [key]) = (wanted, q.order_by.as_slice()) else {
-        return Ok(None);
-    };
-    if q.collection.node != Kind::Claim || q.as_of.is_some() || path(&key.field) != ["confidence"] {
-        return Ok(None);
-    }
-    let store = ctx.store;
-    let mut rows = Vec::new();
-    // Entries (id, claim row) of one confidence value, gathered so ties
-    // can go in id order.
-    let mut tie: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let mut tie_value: Vec<u8> = Vec::new();
-    let flush = |ctx: &mut Ctx<'_>,
-                 tie: &mut Vec<(Vec<u8>, Vec<u8>)>,
-                 rows: &mut Vec<Vec<Value>>|
-     -> Result<bool, crate::Error> {
-        tie.sort();
-        for (_, row) in tie.drain(..) {
-            let (record, derived) = decode_claim_row(&row)?;
-            if let Some(f) = &q.filter
-                && !ctx.matches(&record, Some(&derived), f)?
-            {
-                continue;
-            }
-            rows.push(row_values(ctx, record, Some(derived), columns)?);
-            if rows.len() >= wanted {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    };
-    // A row error stops the walk and is returned after it.
-    let mut failure: Option<crate::Error> = None;
-    let mut visit = |key: &[u8], row: &[u8]| -> Result<bool, StoreError> {
-        let Some((value, id)) = keys::split_index_key(IndexId::ClaimConfidence, key) else {
-            return Ok(true);
-        };
-        if value != tie_value.as_slice() {
-            tie_value = value.to_vec();
-            match flush(ctx, &mut tie, &mut rows) {
-                Ok(true) => {}
-                Ok(false) => return Ok(false),
-                Err(e) => {
-                    failure = Some(e);
-                    return Ok(false);
-                }
-            }
-        }
-        tie.push((id.to_vec(), row.to_vec()));
-        Ok(true)
-    };
-    if key.descending {
-        store.index_scan_reverse(IndexId::ClaimConfidence, &mut visit)?;
-    } else {
-        let mut cursor = store.index_cursor(IndexId::ClaimConfidence, &[])?;
-        while cursor.advance()? && visit(cursor.key(), cursor.value())? {}
-    }
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    if rows.len() < wanted {
-        flush(ctx, &mut tie, &mut rows)?;
-    }
-    Ok(Some(rows))
-}
-
-fn row_values(
-    ctx: &mut Ctx<'_>,
-    mut record: Record,
-    derived: Option<Derived>,
-    columns: &RowColumns<'_>,
-) -> Result<Vec<Value>, crate::Error> {
-    let mut row = Vec::with_capacity(columns.paths.len());
-    for (path, &moved) in columns.paths.iter().zip(&columns.moved) {
-        row.push(if moved {
-            Value::Null
-        } else {
-            ctx.value(&record, derived.as_ref(), path)?
-        });
-    }
-    // Moved last, once every other column has its value.
-    for (i, path) in columns.paths.iter().enumerate() {
-        if columns.moved[i] {
-            row[i] = match take_stored_text(&mut record, path[0]) {
-                Some(text) => text.map_or(Value::Null, Value::String),
-                // Not one of the fields below: read it as any other.
-                None => ctx.value(&record, derived.as_ref(), path)?,
-            };
+        let cases = [
+            (
+                "claims where any evidence (source.kind = memo)",
+                join(memo(), None, Some(0)),
+                "sources by kind, then evidence by source, cover the conjunct",
+            ),
+            (
+                "claims where status = verified and any evidence (source.kind = memo and stance = refutes)",
+                join(memo(), Some(false), Some(1)),
+                "a stance narrows the join, which beats the status index",
+            ),
+            (
+                "claims where any evidence (source = s1 and strength >= 0.5)",
+                join(Sources::Ids(vec!["s1".into()]), None, None),
+                "sources by id; another condition leaves the conjunct to check",
+            ),
+            (
+                "claims as of 2024-01-01 where any evidence (source.kind = memo)",
+                join(memo(), None, None),
+                "as of hides some evidence: the join is a superset",
+            ),
+            (
+                "claims where tags has x and any evidence (source.kind = memo)",
+                listed(ClaimTags, Eq, vec![text("x")]),
+                "a selective index beats the join",
+            ),
+            (
+                "claims where all evidence (source.kind = memo)",
+                SCAN,
+                "all is no semi-join",
+            ),
+            (
+                "sources where any evidence (stance = refutes)",
+                SCAN,
+                "only claims join through the evidence",
+            ),
+        ];
+        for (text, expected, why) in cases {
+            assert_eq!(plan_of(text), expected, "{why}: {text}");
         }
     }
-    Ok(row)
-}
 
-/// A query's columns as paths, worked out once per statement.
-struct RowColumns<'q> {
-    paths: Vec<Vec<&'q str>>,
-    /// Whether each column is a stored text field that no other column
-    /// reads: it is moved out of the record rather than copied (copying
-    /// was a tenth of a query that prints 8k results).
-    moved: Vec<bool>,
-}
-
-impl<'q> RowColumns<'q> {
-    fn new(kind: Kind, columns: &'q [String]) -> RowColumns<'q> {
-        let paths: Vec<Vec<&str>> = columns.iter().map(|c| c.split('.').collect()).collect();
-        let moved = (0..paths.len())
-            .map(|i| match paths[i].as_slice() {
-                [name] => {
-                    schema::field(kind, name).is_some_and(|f| {
-                        f.ty == FieldType::String && !f.derived && !f.stored_as_code
-                    }) && paths
-                        .iter()
-                        .enumerate()
-                        .all(|(j, other)| j == i || other.first() != Some(name))
-                }
-                _ => false,
-            })
-            .collect();
-        RowColumns { paths, moved }
-    }
-}
-
-/// Moves a stored text field out of a record (`Some(None)`: the field is
-/// not set); `None` for any other field.
-fn take_stored_text(record: &mut Record, name: &str) -> Option<Option<String>> {
-    let take = std::mem::take;
-    Some(match (record, name) {
-        (Record::Source(s), "title") => Some(take(&mut s.title)),
-        (Record::Source(s), "kind") => Some(take(&mut s.kind)),
-        (Record::Source(s), "publisher") => s.publisher.take(),
-        (Record::Source(s), "url") => s.url.take(),
-        (Record::Claim(c), "text") => Some(take(&mut c.text)),
-        (Record::Claim(c), "subject") => c.subject.take(),
-        (Record::Evidence(e), "note") => e.note.take(),
-        (Record::Result(r), "model") => Some(take(&mut r.model)),
-        (Record::Result(r), "benchmark") => Some(take(&mut r.benchmark)),
-        (Record::Result(r), "metric") => Some(take(&mut r.metric)),
-        (Record::Result(r), "unit") => r.unit.take(),
-        (Record::Result(r), "note") => r.note.take(),
-        _ => return None,
-    })
-}
-
-/// Runs a count statement.
-pub fn run_count(store: &Store, c: &Count) -> Result<Output, crate::Error> {
-    let kind = c.collection.node;
-    let as_of = c.as_of.as_ref().map(|d| d.node);
-    let count_row = |n: u64| Output {
-        columns: vec!["count".into()],
-        rows: vec![vec![Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))]],
-        report: None,
-        message: None,
-    };
-    let Some(group) = &c.group_by else {
-        if as_of.is_none() {
-            match &c.filter {
-                None => return Ok(count_row(store.counters()?.of_kind(kind))),
-                Some(f) => {
-                    if let Some(ranges) = index_ranges(kind, f, false) {
-                        return Ok(count_row(count_in(store, &ranges)?));
-                    }
-                }
-            }
-        }
-        let mut n = 0u64;
-        let mut ctx = Ctx::new(store, as_of);
-        for_each_row(&mut ctx, kind, c.filter.as_ref(), &mut |_, _, _| {
-            n += 1;
-            Ok(true)
-        })?;
-        return Ok(count_row(n));
-    };
-    let group_path = path(group);
-    let name = group_path.join(".");
-    let mut groups: Vec<(Value, u64)> = Vec::new();
-    if c.filter.is_none()
-        && as_of.is_none()
-        && group_path.len() == 1
-        && let Some(g) = count_groups_from_index(store, kind, group_path[0])?
-    {
-        groups = g;
-    }
-    if groups.is_empty() {
-        let mut counts: BTreeMap<GroupKey, u64> = BTreeMap::new();
-        let mut ctx = Ctx::new(store, as_of);
-        for_each_row(
-            &mut ctx,
-            kind,
-            c.filter.as_ref(),
-            &mut |ctx, record, derived| {
-                match ctx.value(&record, derived.as_ref(), &group_path)? {
-                    Value::List(items) if items.is_empty() => {
-                        *counts.entry(GroupKey(Value::Null)).or_default() += 1
-                    }
-                    Value::List(items) => {
-                        let mut items = items;
-                        items.sort_by(order_values);
-                        items.dedup();
-                        for item in items {
-                            *counts.entry(GroupKey(item)).or_default() += 1;
-                        }
-                    }
-                    v => *counts.entry(GroupKey(v)).or_default() += 1,
-                }
-                Ok(true)
-            },
-        )?;
-        groups = counts.into_iter().map(|(k, n)| (k.0, n)).collect();
-    }
-    Ok(Output {
-        columns: vec![name, "count".into()],
-        rows: groups
-            .into_iter()
-            .map(|(v, n)| vec![v, Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))])
-            .collect(),
-        report: None,
-        message: None,
-    })
-}
-
-/// `count … group by F` answered from the counters or F's index, without
-/// decoding a record. `None` when F has no suitable index.
-fn count_groups_from_index(
-    store: &Store,
-    kind: Kind,
-    field: &str,
-) -> Result<Option<Vec<(Value, u64)>>, StoreError> {
-    let counters = store.counters()?;
-    if kind == Kind::Claim && field == "status" {
-        let mut groups: Vec<(Value, u64)> = Status::ALL
-            .into_iter()
-            .filter(|s| counters.of_status(*s) > 0)
-            .map(|s| (Value::String(s.name().into()), counters.of_status(s)))
-            .collect();
-        groups.sort_by(|a, b| order_values(&a.0, &b.0));
-        return Ok(Some(groups));
-    }
-    let Some(index) = IndexId::for_field(kind, field) else {
-        return Ok(None);
-    };
-    let is_list = schema::field(kind, field).is_some_and(|f| f.ty == FieldType::List);
-    if index.is_derived() || is_list {
-        return Ok(None);
-    }
-    let decode = |value: &[u8]| {
-        match index {
-            IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate => {
-                keys::decode_date(value).map(Value::Date)
-            }
-            _ => keys::decode_string(value).map(Value::String),
-        }
-        .unwrap_or(Value::Null)
-    };
-    let mut groups: Vec<(Value, u64)> = Vec::new();
-    let mut total = 0u64;
-    if let Some(counts) = store.group_counts(index)? {
-        // Kept up to date on every write: one entry per group.
-        for (value, n) in counts {
-            total += n;
-            groups.push((decode(&value), n));
-        }
-    } else {
-        let mut current: Option<Vec<u8>> = None;
-        let mut cursor = store.index_cursor(index, &[])?;
-        while cursor.advance()? {
-            store.check_interrupt()?;
-            // The encoded value ends with its terminator, so a key of the
-            // same group starts with it: no need to find where it ends.
-            if let Some(value) = &current
-                && cursor.key().starts_with(value)
-            {
-                total += 1;
-                if let Some(last) = groups.last_mut() {
-                    last.1 += 1;
-                }
-                continue;
-            }
-            let Some((value, _)) = keys::split_index_key(index, cursor.key()) else {
-                continue;
-            };
-            total += 1;
-            current = Some(value.to_vec());
-            groups.push((decode(value), 1));
+    #[test]
+    fn counts() {
+        let cases = [
+            (
+                "count claims",
+                Plan::Counter,
+                "a plain count reads the counter",
+            ),
+            ("count sources", Plan::Counter, "of any kind"),
+            (
+                "count claims as of 2024-01-01",
+                SCAN,
+                "the counter is today's",
+            ),
+            (
+                "count claims where status = verified",
+                Plan::CountEntries(range(
+                    ClaimStatus,
+                    Eq,
+                    vec![IndexValue::Status(Status::Verified)],
+                )),
+                "one indexed condition counts index entries",
+            ),
+            (
+                "count claims where tags has x",
+                Plan::CountEntries(range(ClaimTags, Eq, vec![text("x")])),
+                "has counts index entries",
+            ),
+            (
+                "count claims where status = verified and tags has x",
+                listed(ClaimTags, Eq, vec![text("x")]),
+                "several conditions count the rows an index lists",
+            ),
+            (
+                "count claims as of 2024-01-01 where tags has x",
+                listed(ClaimTags, Eq, vec![text("x")]),
+                "as of counts the rows an index lists",
+            ),
+            (
+                "count claims group by status",
+                Plan::StatusCounts,
+                "status groups from the counters",
+            ),
+            (
+                "count sources group by kind",
+                Plan::GroupCounts(SourceKind),
+                "kind groups from kept counts",
+            ),
+            (
+                "count results group by model",
+                Plan::GroupCounts(ResultModel),
+                "model groups from kept counts",
+            ),
+            (
+                "count claims group by subject",
+                Plan::GroupCounts(ClaimSubject),
+                "subject groups from kept counts",
+            ),
+            (
+                "count claims group by tags",
+                SCAN,
+                "a list's groups also count records with none",
+            ),
+            (
+                "count claims group by confidence",
+                SCAN,
+                "derived values have no kept counts",
+            ),
+            (
+                "count claims as of 2024-01-01 group by status",
+                SCAN,
+                "the counters are today's",
+            ),
+            (
+                "count claims where tags has x group by status",
+                listed(ClaimTags, Eq, vec![text("x")]),
+                "a filtered group by walks the rows an index lists",
+            ),
+        ];
+        for (text, expected, why) in cases {
+            assert_eq!(plan_of(text), expected, "{why}: {text}");
         }
     }
-    let absent = counters.of_kind(kind).saturating_sub(total);
-    if absent > 0 {
-        groups.push((Value::Null, absent));
-    }
-    Ok(Some(groups))
-}
 
-/// A value usable as an ordered map key: the order of `order by`.
-#[derive(PartialEq)]
-struct GroupKey(Value);
-
-impl Eq for GroupKey {}
-
-impl PartialOrd for GroupKey {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for GroupKey {
-    fn cmp(&self, other: &Self) -> Ordering {
-        order_values(&self.0, &other.0)
+    #[test]
+    fn top_by_confidence() {
+        let top = |descending| Plan::TopByConfidence { descending };
+        let cases = [
+            (
+                "claims order by confidence desc limit 20",
+                top(true),
+                "the top 20 walk the confidence index from its end",
+            ),
+            (
+                "claims order by confidence limit 20",
+                top(false),
+                "the bottom 20 walk it from its start",
+            ),
+            (
+                "claims where tags has x order by confidence desc limit 5",
+                top(true),
+                "a filter is checked on the rows walked",
+            ),
+            (
+                "claims order by confidence desc limit 5 offset 10",
+                top(true),
+                "an offset is a longer walk",
+            ),
+            (
+                "claims order by confidence desc",
+                SCAN,
+                "without a limit every claim is sorted",
+            ),
+            (
+                "claims as of 2024-01-01 order by confidence desc limit 20",
+                SCAN,
+                "today's confidence is not the confidence then",
+            ),
+            (
+                "claims order by confidence desc, id limit 20",
+                SCAN,
+                "a second key is sorted",
+            ),
+            (
+                "claims order by created desc limit 20",
+                SCAN,
+                "only confidence has a covering walk",
+            ),
+        ];
+        for (text, expected, why) in cases {
+            assert_eq!(plan_of(text), expected, "{why}: {text}");
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod codec;
 mod facts;
 mod interner;
 pub mod keys;
+mod ranges;
 mod sorter;
 mod write;
 
@@ -21,6 +22,7 @@ pub use facts::{
     EvidenceFact, FactWalker, SourceCache, SourceFacts, derive_claim, effective_date,
     evidence_of_claim,
 };
+pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
 pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
 
 use crate::model::{BenchResult, Claim, Derived, Evidence, Kind, Record, Source, Status};

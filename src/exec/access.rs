@@ -1,0 +1,210 @@
+//! Runs an [`Access`] plan: reads the rows it names — from a scan, a list
+//! of ids, an index range or a semi-join — checks them against the filter
+//! and hands them over in id order, on two threads when there is enough to
+//! share (see [`super::parallel`]).
+
+use super::eval::{Ctx, may_contain_raw};
+use super::parallel::{Shared, in_turns};
+use super::plan::{Access, SemiJoin, Sources};
+use super::{conjuncts, visible};
+use crate::model::schema;
+use crate::model::{Derived, Kind, Record};
+use crate::query::ast::Expr;
+use crate::store::keys::IndexId;
+use crate::store::{KeyRange, Store, StoreError};
+
+/// What `for_each_row` calls for each matching row; `false` stops the walk.
+/// Gets each row's record and derived values to keep (so a row's text can
+/// be moved out of the record rather than copied).
+pub(super) type RowVisitor<'v> =
+    dyn FnMut(&mut Ctx<'_>, Record, Option<Derived>) -> Result<bool, crate::Error> + 'v;
+
+/// Calls `visit` with each row of `kind` that `access` reads and that
+/// passes the filter, in id order, until it returns `false`.
+pub(super) fn for_each_row(
+    ctx: &mut Ctx<'_>,
+    kind: Kind,
+    access: &Access,
+    filter: Option<&Expr>,
+    visit: &mut RowVisitor<'_>,
+) -> Result<(), crate::Error> {
+    let store = ctx.store;
+    // The ids a semi-join or an index range lists are read now, not when planning.
+    let listed;
+    let residual;
+    let mut filter = filter;
+    let source = match access {
+        Access::Scan => Source::Scan,
+        Access::Ids(ids) => Source::Ids(ids),
+        Access::IndexRange(range) => {
+            listed = store.ids_in(range)?;
+            Source::Ids(&listed)
+        }
+        Access::IndexRows(range) => Source::Rows(range.index(), range.key_runs()),
+        Access::SemiJoin(join) => {
+            listed = claims_citing(store, join)?;
+            if let (Some(at), Some(f)) = (join.covers, filter) {
+                residual = without_conjunct(f, at);
+                filter = residual.as_ref();
+            }
+            Source::Ids(&listed)
+        }
+    };
+    let needles = stored_needles(kind, filter);
+    let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
+    // Parts read in turns by two threads, when there is enough to share.
+    let parts: Vec<Part<'_>> = match &source {
+        Source::Scan if store.records_span_blocks(kind)? => {
+            return in_turns(ctx, kind, filter, &keep, Shared::Blocks, visit);
+        }
+        Source::Scan => vec![Part::All],
+        Source::Ids(ids) if ids.len() >= MIN_IDS_TO_SHARE => ids
+            .chunks((ids.len() / ID_PARTS).max(MIN_IDS_TO_SHARE / 2))
+            .map(Part::Ids)
+            .collect(),
+        Source::Ids(ids) => vec![Part::Ids(ids)],
+        Source::Rows(index, runs) => runs.iter().map(|run| Part::Rows(*index, run)).collect(),
+    };
+    match parts.as_slice() {
+        [only] => each_record(store, kind, only, &keep, &mut |record, derived| {
+            if !passes(ctx, &record, derived.as_ref(), filter)? {
+                return Ok(true);
+            }
+            visit(ctx, record, derived)
+        }),
+        _ => in_turns(ctx, kind, filter, &keep, Shared::Parts(&parts), visit),
+    }
+}
+
+/// Where the rows come from, once the store has been read for the ids.
+enum Source<'a> {
+    /// Every record of the kind, in id order.
+    Scan,
+    /// These ids (sorted, distinct).
+    Ids(&'a [String]),
+    /// The rows held by these runs of an index.
+    Rows(IndexId, Vec<KeyRange>),
+}
+
+/// The claims (sorted, distinct) that evidence from a semi-join's sources
+/// bears on, with its stance if it asks for one.
+fn claims_citing(store: &Store, join: &SemiJoin) -> Result<Vec<String>, StoreError> {
+    let of_kinds;
+    let sources = match &join.sources {
+        Sources::Ids(ids) => ids,
+        Sources::OfKinds(range) => {
+            of_kinds = store.ids_in(range)?;
+            &of_kinds
+        }
+    };
+    let mut claims = Vec::new();
+    for source in sources {
+        for (claim, supports) in store.claims_cited_by(source)? {
+            if join.stance.is_none_or(|s| s == supports) {
+                claims.push(claim);
+            }
+        }
+    }
+    claims.sort_unstable();
+    claims.dedup();
+    Ok(claims)
+}
+
+/// The filter without its conjunct number `skip` (`None` if nothing is left).
+fn without_conjunct(filter: &Expr, skip: usize) -> Option<Expr> {
+    conjuncts(filter)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != skip)
+        .map(|(_, e)| e.clone())
+        .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
+}
+
+/// A list of ids is cut into about this many runs, read in turns.
+const ID_PARTS: usize = 16;
+
+/// Fewest ids worth a second thread (starting one costs tens of µs).
+const MIN_IDS_TO_SHARE: usize = 256;
+
+/// A run of records to read, in id order.
+pub(super) enum Part<'a> {
+    /// Every record of the kind.
+    All,
+    /// These ids (sorted, distinct).
+    Ids(&'a [String]),
+    /// The rows held by one run of an index's keys.
+    Rows(IndexId, &'a KeyRange),
+}
+
+/// Calls `each` with the records of `part` (and their derived values)
+/// whose stored bytes pass `keep`, until it returns `false`.
+pub(super) fn each_record(
+    store: &Store,
+    kind: Kind,
+    part: &Part<'_>,
+    keep: &dyn Fn(&[u8]) -> bool,
+    each: &mut dyn FnMut(Record, Option<Derived>) -> Result<bool, crate::Error>,
+) -> Result<(), crate::Error> {
+    match part {
+        Part::All => {
+            let mut scan = store.scan(kind)?;
+            while let Some((record, derived)) = scan.next_record_where(keep)? {
+                if !each(record, derived)? {
+                    break;
+                }
+            }
+        }
+        Part::Ids(ids) => {
+            // The ids are sorted, so one forward-seeking walk reads each
+            // block once however many of its records are wanted.
+            let first = ids.first().map_or("", String::as_str);
+            let mut walk = store.scan_between(kind, first.as_bytes(), None)?;
+            for id in *ids {
+                let Some((record, derived)) = walk.seek_record(id)? else {
+                    continue;
+                };
+                if !each(record, derived)? {
+                    break;
+                }
+            }
+        }
+        Part::Rows(index, run) => store.index_rows(*index, kind, run, each)?,
+    }
+    Ok(())
+}
+
+/// Whether a record is in the view and passes the filter.
+pub(super) fn passes(
+    ctx: &mut Ctx<'_>,
+    record: &Record,
+    derived: Option<&Derived>,
+    filter: Option<&Expr>,
+) -> Result<bool, crate::Error> {
+    Ok(visible(ctx, record)?
+        && match filter {
+            Some(f) => ctx.matches(record, derived, f)?,
+            None => true,
+        })
+}
+
+/// The ASCII needles of `field ~ "text"` conjuncts on fields stored in the
+/// record itself as their text (not derived, not an enum's code, not
+/// reached through a reference): a record whose bytes do not hold one
+/// cannot match.
+fn stored_needles(kind: Kind, filter: Option<&Expr>) -> Vec<Vec<u8>> {
+    let Some(filter) = filter else {
+        return Vec::new();
+    };
+    conjuncts(filter)
+        .into_iter()
+        .filter_map(|part| match part {
+            Expr::Contains { field, needle } if field.path.len() == 1 => {
+                let def = schema::field(kind, &field.path[0].node)?;
+                let needle = needle.node.to_lowercase();
+                (!def.derived && !def.stored_as_code && needle.is_ascii())
+                    .then(|| needle.into_bytes())
+            }
+            _ => None,
+        })
+        .collect()
+}

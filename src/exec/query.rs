@@ -1,0 +1,191 @@
+//! Runs a query statement: its plan's rows, in id order (streamed as they
+//! come when there is no `order by`), or ordered with only the page kept.
+
+use super::access::for_each_row;
+use super::columns::{RowColumns, row_values};
+use super::eval::{Ctx, order_values, path};
+use super::output::{Output, Value};
+use super::plan::{Access, Plan};
+use crate::model::schema;
+use crate::query::ast::Query;
+use crate::store::{Store, decode_claim_row};
+use std::cmp::Ordering;
+
+/// A failed write of streamed rows; it ends the statement.
+fn write_error(e: std::io::Error) -> crate::Error {
+    crate::Error::io("write the output", e)
+}
+
+/// A row kept for output, with its sort keys.
+struct Kept {
+    keys: Vec<Value>,
+    id: String,
+    row: Vec<Value>,
+}
+
+/// Runs a query statement by its plan (see [`super::plan::plan_query`]).
+pub fn run_query(
+    store: &Store,
+    q: &Query,
+    plan: Plan,
+    mut stream: Option<&mut dyn super::RowSink>,
+) -> Result<Output, crate::Error> {
+    let kind = q.collection.node;
+    let mut ctx = Ctx::new(store, q.as_of.as_ref().map(|d| d.node));
+    let columns: Vec<String> = if q.select.is_empty() {
+        schema::fields(kind)
+            .iter()
+            .map(|f| f.name.to_owned())
+            .collect()
+    } else {
+        q.select.iter().map(|f| path(f).join(".")).collect()
+    };
+    // Split once per statement, not once per row.
+    let row_columns = RowColumns::new(kind, &columns);
+    let offset = q.offset.as_ref().map_or(0, |o| o.node) as usize;
+    let limit = q.limit.as_ref().map(|l| l.node as usize);
+    let wanted = limit.map(|l| l.saturating_add(offset));
+    let mut kept: Vec<Kept> = Vec::new();
+    let order: Vec<(Vec<&str>, bool)> = q
+        .order_by
+        .iter()
+        .map(|k| (path(&k.field), k.descending))
+        .collect();
+    let compare_kept = |a: &Kept, b: &Kept| -> Ordering {
+        for (i, (_, desc)) in order.iter().enumerate() {
+            let (x, y) = (&a.keys[i], &b.keys[i]);
+            let ord = match (x, y) {
+                (Value::Null, _) | (_, Value::Null) => order_values(x, y),
+                _ if *desc => order_values(y, x),
+                _ => order_values(x, y),
+            };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        a.id.cmp(&b.id)
+    };
+
+    let access = match plan {
+        Plan::TopByConfidence { descending } => {
+            let rows = top_by_confidence(&mut ctx, q, descending, wanted, &row_columns)?;
+            let rows = rows
+                .into_iter()
+                .skip(offset)
+                .take(limit.unwrap_or(usize::MAX))
+                .collect();
+            return Ok(Output {
+                columns,
+                rows,
+                report: None,
+                message: None,
+            });
+        }
+        Plan::Rows(access) => access,
+        // A query's plan is one of the two above; were it not, every row
+        // read and checked is still the right answer.
+        _ => Access::Scan,
+    };
+    if order.is_empty() {
+        // Rows come in id order: stop as soon as the page is full.
+        if let Some(sink) = stream.as_deref_mut() {
+            sink.begin(&columns).map_err(write_error)?;
+        }
+        let mut seen = 0usize;
+        for_each_row(
+            &mut ctx,
+            kind,
+            &access,
+            q.filter.as_ref(),
+            &mut |ctx, record, derived| {
+                seen += 1;
+                if seen > offset {
+                    let row = row_values(ctx, record, derived, &row_columns)?;
+                    match stream.as_deref_mut() {
+                        Some(sink) => sink.row(&row).map_err(write_error)?,
+                        None => kept.push(Kept {
+                            keys: Vec::new(),
+                            id: String::new(),
+                            row,
+                        }),
+                    }
+                }
+                Ok(wanted.is_none_or(|w| seen < w))
+            },
+        )?;
+    } else {
+        for_each_row(
+            &mut ctx,
+            kind,
+            &access,
+            q.filter.as_ref(),
+            &mut |ctx, record, derived| {
+                let keys = order
+                    .iter()
+                    .map(|(p, _)| ctx.value(&record, derived.as_ref(), p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let id = record.id().to_string();
+                let row = row_values(ctx, record, derived, &row_columns)?;
+                kept.push(Kept { keys, id, row });
+                // Keep memory bounded by the page: trim to the best `wanted` now and then.
+                if let Some(w) = wanted
+                    && kept.len() >= 2 * w.max(1024)
+                {
+                    kept.sort_by(&compare_kept);
+                    kept.truncate(w);
+                }
+                Ok(true)
+            },
+        )?;
+        kept.sort_by(&compare_kept);
+        kept.drain(..offset.min(kept.len()));
+    }
+    if let Some(l) = limit {
+        kept.truncate(l);
+    }
+    Ok(Output {
+        columns,
+        rows: kept.into_iter().map(|k| k.row).collect(),
+        report: None,
+        message: None,
+    })
+}
+
+/// `claims … order by confidence [desc] limit N`: walks the confidence
+/// index (whose entries hold the claim rows) from one end and stops after
+/// `wanted` matching rows, instead of ordering every claim. Ties come in id
+/// order, as everywhere.
+fn top_by_confidence(
+    ctx: &mut Ctx<'_>,
+    q: &Query,
+    descending: bool,
+    wanted: Option<usize>,
+    columns: &RowColumns<'_>,
+) -> Result<Vec<Vec<Value>>, crate::Error> {
+    // The plan asks for a limit; without one, every row is wanted.
+    let wanted = wanted.unwrap_or(usize::MAX);
+    let store = ctx.store;
+    let mut rows = Vec::new();
+    store.claim_rows_by_confidence(
+        descending,
+        &mut |tie: &[Vec<u8>]| -> Result<bool, crate::Error> {
+            if rows.len() >= wanted {
+                return Ok(false);
+            }
+            for row in tie {
+                let (record, derived) = decode_claim_row(row)?;
+                if let Some(f) = &q.filter
+                    && !ctx.matches(&record, Some(&derived), f)?
+                {
+                    continue;
+                }
+                rows.push(row_values(ctx, record, Some(derived), columns)?);
+                if rows.len() >= wanted {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        },
+    )?;
+    Ok(rows)
+}
