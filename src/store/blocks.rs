@@ -268,7 +268,7 @@ impl BlockReader {
 }
 
 fn damaged(what: &str) -> StoreError {
-    StoreError::Damaged(format!("a storage block is damaged ({what})"))
+    StoreError::damaged(format!("a storage block is damaged ({what})"))
 }
 
 /// The sled key just past every block key of `map`.

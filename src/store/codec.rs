@@ -31,10 +31,13 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
     match bincode::serde::decode_from_slice(bytes, config()) {
         Ok((value, used)) if used == bytes.len() => Ok(value),
-        Ok(_) => Err(StoreError::Damaged(format!(
+        Ok(_) => Err(StoreError::damaged(format!(
             "{what}: trailing bytes after the value"
         ))),
-        Err(e) => Err(StoreError::Damaged(format!("{what}: {e}"))),
+        Err(e) => Err(StoreError::Damaged {
+            what: format!("{what}: {e}"),
+            source: Some(Box::new(e)),
+        }),
     }
 }
 

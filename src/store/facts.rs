@@ -97,9 +97,7 @@ impl SourceCache {
 
 /// The index key prefix of a claim's evidence.
 pub(crate) fn claim_prefix(claim: &str) -> Vec<u8> {
-    let mut prefix = Vec::with_capacity(claim.len() + 2);
-    keys::encode_string(&mut prefix, claim);
-    prefix
+    keys::string_value(claim)
 }
 
 /// Decodes one `evidence.claim` index entry under `prefix`.
@@ -199,7 +197,7 @@ pub fn derive_claim(
         let (reliability, independent) = match source {
             Some(s) => (s.reliability, s.independent_of(subject)),
             None => {
-                return Err(StoreError::Damaged(format!(
+                return Err(StoreError::damaged(format!(
                     "evidence {} names a missing source",
                     e.evidence
                 )));

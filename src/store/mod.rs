@@ -7,20 +7,17 @@
 //! derived up to date.
 
 mod arena;
-pub mod blocks;
+pub(crate) mod blocks;
 mod check;
-pub mod codec;
+pub(crate) mod codec;
 mod facts;
 mod interner;
-pub mod keys;
+pub(crate) mod keys;
 mod sorter;
 mod write;
 
 pub use check::CheckReport;
-pub use facts::{
-    EvidenceFact, FactWalker, SourceCache, SourceFacts, derive_claim, effective_date,
-    evidence_of_claim,
-};
+pub use facts::{EvidenceFact, FactWalker, SourceCache, derive_claim};
 pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
 
 use crate::model::{BenchResult, Claim, Derived, Evidence, Kind, Record, Source, Status};
@@ -56,18 +53,40 @@ pub enum StoreError {
     /// The path holds something that is not an evident database.
     #[error("{0} is not an evident database")]
     NotEvident(String),
-    /// Stored bytes do not decode.
-    #[error("the database is damaged: {0}; run `evident check` for details")]
-    Damaged(String),
+    /// Stored bytes do not decode, or sled found its files corrupt.
+    #[error("the database is damaged: {what}; run `evident check` for details")]
+    Damaged {
+        /// What is damaged, as a sentence fragment.
+        what: String,
+        /// The error that found it, if one did.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// A value could not be encoded (should not happen for valid records).
     #[error("could not encode a value: {0}")]
     Encode(String),
-    /// sled reported an I/O or corruption problem.
+    /// A write holds more than the store's 32-bit positions can number.
+    #[error("the write is too large: {0}")]
+    TooLarge(&'static str),
+    /// sled reported an I/O problem.
     #[error("storage error: {0}")]
-    Sled(String),
+    Sled(#[source] sled::Error),
+    /// A file of the store's own beside sled's could not be written.
+    #[error("storage error: could not write {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A previous write panicked while it held the writer's lock; the
+    /// process must start again before it writes.
+    #[error("storage error: a previous write panicked")]
+    Poisoned,
     /// A large write could not use its temporary files.
     #[error("could not use a temporary file in the database directory: {0}")]
-    TempFile(String),
+    TempFile(#[source] std::io::Error),
     /// A reading statement was stopped by [`Interrupt::interrupt`].
     #[error("interrupted")]
     Interrupted,
@@ -76,11 +95,21 @@ pub enum StoreError {
     Rejected(Vec<Rejection>),
 }
 
+impl StoreError {
+    /// Stored bytes that do not decode, found without an underlying error.
+    pub(crate) fn damaged(what: String) -> StoreError {
+        StoreError::Damaged { what, source: None }
+    }
+}
+
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
         match e {
-            sled::Error::Corruption { .. } => StoreError::Damaged(e.to_string()),
-            other => StoreError::Sled(other.to_string()),
+            sled::Error::Corruption { .. } => StoreError::Damaged {
+                what: e.to_string(),
+                source: Some(Box::new(e)),
+            },
+            other => StoreError::Sled(other),
         }
     }
 }
@@ -258,7 +287,10 @@ impl Store {
                     path.join(FORMAT_FILE),
                     format!("evident format {}\n", codec::FORMAT_VERSION),
                 )
-                .map_err(|e| StoreError::Sled(format!("could not write {FORMAT_FILE}: {e}")))?;
+                .map_err(|source| StoreError::Io {
+                    path: path.join(FORMAT_FILE),
+                    source,
+                })?;
             }
             None => return Err(StoreError::NotEvident(shown)),
         }
@@ -277,7 +309,7 @@ impl Store {
         };
         let next = self.next_seq()?;
         if next <= finished {
-            return Err(StoreError::Damaged(format!(
+            return Err(StoreError::damaged(format!(
                 "the store ends before write {finished}, which had finished (its log was cut short); \
                  restore it from a backup or an export"
             )));
@@ -294,7 +326,10 @@ impl Store {
         bytes.extend_from_slice(&(next_seq - 1).to_be_bytes());
         std::fs::write(&staged, &bytes)
             .and_then(|()| std::fs::rename(&staged, self.path.join(WRITE_MARK)))
-            .map_err(|e| StoreError::Sled(format!("could not write the write mark: {e}")))
+            .map_err(|source| StoreError::Io {
+                path: self.path.join(WRITE_MARK),
+                source,
+            })
     }
 
     /// A handle that stops the reading statement in progress.
@@ -469,17 +504,114 @@ impl Store {
             Kind::Result => &[IndexId::EvidenceResult],
             Kind::Evidence => &[],
         };
-        let mut prefix = Vec::new();
-        keys::encode_string(&mut prefix, id);
+        let prefix = keys::string_value(id);
         let mut out = Vec::new();
         for &index in indexes {
             let mut cursor = self.index_cursor(index, &prefix)?;
             while cursor.advance()? && cursor.key().starts_with(&prefix) {
-                out.push(String::from_utf8_lossy(&cursor.key()[prefix.len()..]).into_owned());
+                // The key starts with the whole encoded value, so the split
+                // falls at the end of the prefix.
+                let referrer =
+                    keys::split_index_key(index, cursor.key()).map_or(&[][..], |(_, id)| id);
+                out.push(String::from_utf8_lossy(referrer).into_owned());
             }
         }
         out.sort();
         Ok(out)
+    }
+
+    /// Distinct values of the indexed string field `field` of `kind`, in
+    /// order, at most `limit`, reading at most `5 × limit` index entries
+    /// (see [`Database::distinct_values`](crate::Database::distinct_values)).
+    /// A value that many records share is stepped over with one jump rather
+    /// than entry by entry.
+    pub fn distinct_values(
+        &self,
+        kind: Kind,
+        field: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        /// Entries stepped over one by one before jumping past a value
+        /// (a jump costs a lookup).
+        const STEPS_BEFORE_JUMP: usize = 32;
+        let Some(index) = IndexId::for_field(kind, field) else {
+            return Ok(Vec::new());
+        };
+        let max_entries = limit.saturating_mul(5);
+        let mut out = Vec::new();
+        let mut start = Vec::new();
+        let mut read = 0;
+        'jumps: while out.len() < limit && read < max_entries {
+            let mut cursor = self.index_cursor(index, &start)?;
+            let mut steps = 0;
+            let mut current: Option<Vec<u8>> = None;
+            while cursor.advance()? {
+                read += 1;
+                let Some((value, _)) = keys::split_index_key(index, cursor.key()) else {
+                    break 'jumps;
+                };
+                if current.as_deref() == Some(value) {
+                    steps += 1;
+                    if steps >= STEPS_BEFORE_JUMP {
+                        start = keys::past_value(value);
+                        continue 'jumps;
+                    }
+                } else {
+                    steps = 0;
+                    if let Some(text) = keys::decode_string(value) {
+                        out.push(text);
+                    }
+                    current = Some(value.to_vec());
+                }
+                if out.len() >= limit || read >= max_entries {
+                    break;
+                }
+            }
+            break;
+        }
+        Ok(out)
+    }
+
+    /// The ids of records of `kind` found in the first `limit` entries of an
+    /// index that has an entry for every such record, sorted, without
+    /// duplicates (see [`Database::record_ids`](crate::Database::record_ids)).
+    pub fn record_ids(&self, kind: Kind, limit: usize) -> Result<Vec<String>, StoreError> {
+        // Every record has a value in these indexes, so their ids are all
+        // the ids; reading an index skips decoding records.
+        let index = match kind {
+            Kind::Source => IndexId::SourceKind,
+            Kind::Claim => IndexId::ClaimStatus,
+            Kind::Evidence => IndexId::EvidenceClaim,
+            Kind::Result => IndexId::ResultModel,
+        };
+        let mut cursor = self.index_cursor(index, &[])?;
+        let mut ids = std::collections::BTreeSet::new();
+        let mut read = 0;
+        while read < limit && cursor.advance()? {
+            read += 1;
+            if let Some((_, id)) = keys::split_index_key(index, cursor.key())
+                && let Ok(id) = std::str::from_utf8(id)
+            {
+                ids.insert(id.to_owned());
+            }
+        }
+        Ok(ids.into_iter().collect())
+    }
+
+    /// Whether some record of `kind` has the string `value` in the indexed
+    /// field `field` (`false` for a field without an index).
+    pub fn has_string_value(
+        &self,
+        kind: Kind,
+        field: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        let Some(index) = IndexId::for_field(kind, field) else {
+            return Ok(false);
+        };
+        let prefix = keys::string_value(value);
+        let mut cursor = self.index_cursor(index, &prefix)?;
+        Ok(cursor.advance()? && cursor.key().starts_with(&prefix))
     }
 
     /// Flushes everything to disk.
@@ -526,7 +658,7 @@ pub(crate) fn decode_claim_row(row: &[u8]) -> Result<(Record, Derived), StoreErr
     let record_len = codec::get_varint(row, &mut pos)
         .and_then(|n| usize::try_from(n).ok())
         .filter(|&n| n <= row.len() - pos)
-        .ok_or_else(|| StoreError::Damaged("a claim row's length".into()))?;
+        .ok_or_else(|| StoreError::damaged("a claim row's length".into()))?;
     let (record, derived) = row[pos..].split_at(record_len);
     Ok((
         decode_record(Kind::Claim, record)?,

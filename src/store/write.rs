@@ -31,7 +31,7 @@ use super::interner::Interner;
 use super::keys::{self, IndexId, MapId};
 use super::sorter::{MergeTwo, Mutations, Sorted, Sorter, read_ahead};
 use super::{Counters, Rejection, Store, StoreError, codec, decode_record, encode_record};
-use crate::model::{Derived, Id, Kind, Record, Status};
+use crate::model::{Derived, Id, Kind, Record};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -109,7 +109,7 @@ impl ChangeSet {
     /// changes pushed before it.
     pub fn push(&mut self, change: Change) -> Result<(), StoreError> {
         let position = u32::try_from(self.len())
-            .map_err(|_| StoreError::Encode("more than 4 billion changes in one write".into()))?;
+            .map_err(|_| StoreError::TooLarge("more than 4 billion changes in one write"))?;
         match change {
             Change::Put(record) => {
                 let bytes = encode_record(&record)?;
@@ -348,7 +348,7 @@ impl AffectedClaims {
         let (n, new) = self
             .ids
             .intern(id.as_bytes())
-            .ok_or_else(|| StoreError::Encode("more than 4 billion claims".into()))?;
+            .ok_or_else(|| StoreError::TooLarge("more than 4 billion claims"))?;
         if new {
             self.record_changed.push(false);
         }
@@ -404,10 +404,7 @@ impl Store {
     /// writes is sorted, before writing it, freeing a large import's memory;
     /// a refused set ([`StoreError::Rejected`]) is left as it was.
     pub fn write(&self, action: &str, changes: &mut ChangeSet) -> Result<WriteSummary, StoreError> {
-        let _writer = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Sled("a previous write panicked".into()))?;
+        let _writer = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
         self.apply(action, changes, Mode::Normal, None)
     }
 
@@ -418,7 +415,7 @@ impl Store {
         };
         let seq = <[u8; 8]>::try_from(seq.as_ref())
             .map(u64::from_be_bytes)
-            .map_err(|_| StoreError::Damaged("the pending-write marker".into()))?;
+            .map_err(|_| StoreError::damaged("the pending-write marker".into()))?;
         let mut undo = ChangeSet::new();
         for part in self
             .tree()
@@ -431,7 +428,7 @@ impl Store {
                 let position = undo.len() as u32;
                 let put = match before.split_first() {
                     Some((&tag, bytes)) if tag != 0 => Some((
-                        tag_kind(tag).ok_or_else(|| StoreError::Damaged("log".into()))?,
+                        tag_kind(tag).ok_or_else(|| StoreError::damaged("log".into()))?,
                         bytes,
                     )),
                     _ => None,
@@ -488,7 +485,7 @@ impl Store {
                 Mode::Rollback => Ok(Vec::new()),
             };
             let affected = affected.join().unwrap_or_else(|_| {
-                Err(StoreError::Damaged(
+                Err(StoreError::damaged(
                     "finding the affected claims failed".into(),
                 ))
             });
@@ -519,7 +516,7 @@ impl Store {
                 scope.spawn(move || self.sort_share(changes, stored, keep, mode, Share::Second));
             let first = self.sort_share(changes, stored, keep, mode, Share::First);
             let second = second.join().unwrap_or_else(|_| {
-                Err(StoreError::Damaged(
+                Err(StoreError::damaged(
                     "sorting the index entries failed".into(),
                 ))
             });
@@ -609,7 +606,7 @@ impl Store {
         Ok(match self.tree().get(keys::META_NEXT_SEQ)? {
             Some(v) => <[u8; 8]>::try_from(v.as_ref())
                 .map(u64::from_be_bytes)
-                .map_err(|_| StoreError::Damaged("sequence number".into()))?,
+                .map_err(|_| StoreError::damaged("sequence number".into()))?,
             None => 1,
         })
     }
@@ -880,13 +877,13 @@ impl Store {
             // Old entries out, the current ones in: an entry removed and put
             // again under one key is simply rewritten.
             if let Some(old) = &old {
-                let status = status_key(old.status, claim.id);
+                let status = keys::status_index_key(old.status, claim.id);
                 sorter.push(&index_key(IndexId::ClaimStatus, &status), None)?;
-                let confidence = confidence_key(old.confidence, claim.id);
+                let confidence = keys::number_index_key(old.confidence, claim.id);
                 sorter.push(&index_key(IndexId::ClaimConfidence, &confidence), None)?;
             }
             if let Some(subject) = claim.old_subject {
-                let key = subject_key(subject, claim.id);
+                let key = keys::string_index_key(subject, claim.id);
                 sorter.push(&index_key(IndexId::ClaimSubject, &key), None)?;
                 count_entry(&mut subject_counts, IndexId::ClaimSubject, &key, -1);
             }
@@ -924,7 +921,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.tree().scan_prefix([keys::LOG]) {
             let (key, value) = item?;
-            if key.len() == 13 && key[9..] == [0, 0, 0, 0] {
+            if keys::log_header_seq(&key).is_some() {
                 out.push(codec::decode(&value, "log entry")?);
             }
         }
@@ -1230,28 +1227,7 @@ impl Store {
 pub(crate) fn decode_group_count(bytes: &[u8]) -> Result<u64, StoreError> {
     <[u8; 8]>::try_from(bytes)
         .map(u64::from_be_bytes)
-        .map_err(|_| StoreError::Damaged("a group count".into()))
-}
-
-fn status_key(status: Status, claim: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(claim.len() + 1);
-    keys::encode_status(&mut key, status);
-    key.extend_from_slice(claim.as_bytes());
-    key
-}
-
-fn subject_key(subject: &str, claim: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(subject.len() + claim.len() + 2);
-    keys::encode_string(&mut key, subject);
-    key.extend_from_slice(claim.as_bytes());
-    key
-}
-
-fn confidence_key(confidence: f64, claim: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(claim.len() + 8);
-    keys::encode_number(&mut key, confidence);
-    key.extend_from_slice(claim.as_bytes());
-    key
+        .map_err(|_| StoreError::damaged("a group count".into()))
 }
 
 /// The entry (key, payload) a claim, with its derived values and its row
@@ -1265,9 +1241,12 @@ pub(crate) fn entry_with_derived<'r>(
 ) -> Option<(Vec<u8>, &'r [u8])> {
     let id = claim.id.as_str();
     match index {
-        IndexId::ClaimStatus => Some((status_key(derived.status, id), &[])),
-        IndexId::ClaimConfidence => Some((confidence_key(derived.confidence, id), row)),
-        IndexId::ClaimSubject => claim.subject.as_deref().map(|s| (subject_key(s, id), row)),
+        IndexId::ClaimStatus => Some((keys::status_index_key(derived.status, id), &[])),
+        IndexId::ClaimConfidence => Some((keys::number_index_key(derived.confidence, id), row)),
+        IndexId::ClaimSubject => claim
+            .subject
+            .as_deref()
+            .map(|s| (keys::string_index_key(s, id), row)),
         _ => None,
     }
 }
@@ -1283,20 +1262,8 @@ pub(crate) fn index_entries(
     record: &Record,
     encoded: &[u8],
 ) -> Result<Vec<IndexEntry>, StoreError> {
-    let with_id = |mut key: Vec<u8>, id: &Id| {
-        key.extend_from_slice(id.as_str().as_bytes());
-        key
-    };
-    let string_key = |s: &str, id: &Id| {
-        let mut key = Vec::with_capacity(s.len() + id.as_str().len() + 2);
-        keys::encode_string(&mut key, s);
-        with_id(key, id)
-    };
-    let date_key = |d: crate::model::Date, id: &Id| {
-        let mut key = Vec::with_capacity(id.as_str().len() + 4);
-        keys::encode_date(&mut key, d);
-        with_id(key, id)
-    };
+    let string_key = |s: &str, id: &Id| keys::string_index_key(s, id.as_str());
+    let date_key = |d: crate::model::Date, id: &Id| keys::date_index_key(d, id.as_str());
     let empty = Vec::new;
     Ok(match (index, record) {
         (IndexId::ClaimTags, Record::Claim(c)) => {
