@@ -6,14 +6,12 @@
 //! [`blocks`]; [`write`] applies changes atomically and keeps everything
 //! derived up to date.
 
-mod arena;
 pub(crate) mod blocks;
 mod check;
 pub(crate) mod codec;
 mod facts;
-mod interner;
+mod indexes;
 pub(crate) mod keys;
-mod sorter;
 mod write;
 
 pub use check::CheckReport;

@@ -12,9 +12,9 @@
 //! again stays): within a run because ties sort in push order, across runs
 //! because a later run holds later pushes.
 
-use super::StoreError;
-use super::blocks::Mutation;
-use super::codec::{get_varint, put_varint};
+use crate::store::StoreError;
+use crate::store::blocks::Mutation;
+use crate::store::codec::{get_varint, put_varint};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
