@@ -24,7 +24,7 @@ fn config() -> bincode::config::Configuration<
 
 /// Encodes a value.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    bincode::serde::encode_to_vec(value, config()).map_err(|e| StoreError::Encode(e.to_string()))
+    bincode::serde::encode_to_vec(value, config()).map_err(|e| StoreError::Encode(Box::new(e)))
 }
 
 /// Decodes a value, failing on trailing bytes (a sign of damage).

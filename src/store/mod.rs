@@ -62,7 +62,7 @@ pub enum StoreError {
     },
     /// A value could not be encoded (should not happen for valid records).
     #[error("could not encode a value: {0}")]
-    Encode(String),
+    Encode(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A write holds more than the store's 32-bit positions can number.
     #[error("the write is too large: {0}")]
     TooLarge(&'static str),

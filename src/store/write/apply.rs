@@ -1,7 +1,15 @@
 //! Phases 1–3: sorting what a write does to each map on two cores, and
 //! writing each map's mutations, with the group counts, block by block.
 
-use super::*;
+use super::changeset::{ChangeRef, ChangeSet, kind_tag};
+use super::sorter::{Mutations, Sorted, Sorter, read_ahead};
+use super::{Mode, StoredVersions, kept};
+use crate::model::Kind;
+use crate::store::blocks::{self, BatchSink, Cursor, Mutation};
+use crate::store::indexes::index_entries;
+use crate::store::keys::{self, IndexId, MapId};
+use crate::store::{Store, StoreError, decode_record};
+use std::collections::HashMap;
 
 /// What sorts the log's before-images ahead of every map in a write's
 /// [`Sorter`] (maps' bytes start at 1, see [`MapId::byte`]).

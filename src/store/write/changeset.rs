@@ -1,7 +1,9 @@
 //! The change set: a write's records and retractions, packed in one byte
 //! arena, sorted by id and searched through a fence table.
 
-use super::*;
+use super::arena::{Address, ByteArena};
+use crate::model::{Id, Kind, Record};
+use crate::store::{Rejection, StoreError, encode_record};
 
 /// One change to the database.
 #[derive(Clone, Debug, PartialEq)]

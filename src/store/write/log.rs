@@ -1,7 +1,12 @@
 //! The log: each write's header and before-images, listing it, and rolling
 //! back a write a crash interrupted.
 
-use super::*;
+use super::Mode;
+use super::changeset::{ChangeSet, tag_kind};
+use crate::store::blocks::{BatchSink, BlockBuilder, BlockReader};
+use crate::store::{Store, StoreError, codec, keys};
+use serde::{Deserialize, Serialize};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The header of one logged write (part 0 of its log entry).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

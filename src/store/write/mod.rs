@@ -41,21 +41,16 @@ pub(crate) use apply::decode_group_count;
 pub use changeset::{Change, ChangeSet};
 pub use log::LogEntry;
 
-use super::blocks::{self, BatchSink, BlockBuilder, BlockReader, Cursor, Mutation};
-use super::facts::{self, SourceCache};
-use super::indexes::{entry_with_derived, index_entries};
-use super::keys::{self, IndexId, MapId};
-use super::{Rejection, Store, StoreError, codec, decode_record, encode_record};
-use crate::model::{Id, Kind, Record};
-use apply::*;
+use super::blocks::{BatchSink, BlockBuilder, Cursor};
+use super::keys::{self, MapId};
+use super::{Store, StoreError, codec};
+use crate::model::Kind;
+use apply::{LOG_SORT_BYTE, Share, SortedMap, in_order};
 use arena::{Address, ByteArena};
-use changeset::*;
-use interner::Interner;
-use log::*;
+use changeset::{kind_tag, tag_kind};
+use log::{now_ms, write_log_part};
 use serde::{Deserialize, Serialize};
-use sorter::{MergeTwo, Mutations, Sorted, Sorter, read_ahead};
-use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use sorter::MergeTwo;
 
 /// What a write did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -318,6 +313,7 @@ fn kept(keep: &[u32]) -> impl Iterator<Item = usize> + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Id;
 
     /// Writes larger than the sort budget go through runs on disk: the
     /// result is what `check` recomputes from the records, and the runs'

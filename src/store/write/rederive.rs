@@ -1,7 +1,18 @@
 //! Phase 4: the claims a write affects and their derived values, with the
 //! status, confidence and subject indexes written beside them.
 
-use super::*;
+use super::apply::{GroupDeltas, SORT_BUDGET, count_entry, in_order, sort_key};
+use super::changeset::ChangeSet;
+use super::interner::Interner;
+use super::sorter::Sorter;
+use super::{Mode, StoredVersions, kept};
+use crate::model::{Kind, Record};
+use crate::store::blocks::{BatchSink, Cursor};
+use crate::store::facts::{self, SourceCache};
+use crate::store::indexes::entry_with_derived;
+use crate::store::keys::{self, IndexId, MapId};
+use crate::store::{Store, StoreError, codec, decode_record};
+use std::collections::HashMap;
 
 /// The claims whose derived values may change with a write, and what the
 /// write does to each claim record itself. Worked out before anything is

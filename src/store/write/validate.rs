@@ -1,7 +1,11 @@
 //! Phase 0: refusing a write whose kinds, references or retractions are
 //! wrong, before anything is written.
 
-use super::*;
+use super::StoredVersions;
+use super::changeset::{ChangeRef, ChangeSet};
+use crate::model::Kind;
+use crate::store::{Rejection, Store, StoreError, decode_record};
+use std::collections::HashMap;
 
 impl Store {
     /// Checks kinds, references and retractions; nothing is written if any
