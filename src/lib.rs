@@ -157,13 +157,15 @@ impl Database {
         Ok(self.store.derived(claim)?)
     }
 
-    /// Every record of `kind`, in id order. An interrupt (see
-    /// [`Database::interrupt_handle`]) stops the walk with
+    /// Every record of `kind`, in id order. Like a statement, the walk
+    /// forgets an interrupt that came before it, and one that comes during
+    /// it (see [`Database::interrupt_handle`]) stops it with
     /// [`StoreError::Interrupted`].
     pub fn records(
         &self,
         kind: Kind,
     ) -> Result<impl Iterator<Item = Result<Record, Error>> + '_, Error> {
+        self.store.clear_interrupt();
         Ok(self
             .store
             .scan(kind)?

@@ -593,11 +593,21 @@ fn an_interrupt_stops_reads_and_is_forgotten_by_the_next_statement() {
     let (_dir, db) = temp_db();
     import_str(&db, SEED).expect("seed imports");
     let handle = db.interrupt_handle();
-    handle.interrupt();
     let mut records = db.records(Kind::Claim).expect("scans");
+    assert!(
+        matches!(records.next(), Some(Ok(_))),
+        "reads until interrupted"
+    );
+    handle.interrupt();
     assert!(matches!(
         records.next(),
         Some(Err(Error::Store(evident::StoreError::Interrupted)))
+    ));
+    // A walk starts afresh, like a statement.
+    handle.interrupt();
+    assert!(matches!(
+        db.records(Kind::Claim).expect("scans").next(),
+        Some(Ok(_))
     ));
     // Each statement starts afresh: an interrupt between statements (a
     // Ctrl-C at the prompt) does not stop the next one.
