@@ -102,13 +102,13 @@ pub(crate) fn claim_prefix(claim: &str) -> Vec<u8> {
 
 /// Decodes one `evidence.claim` index entry under `prefix`.
 pub(crate) fn decode_fact(
-    prefix_len: usize,
+    prefix: &[u8],
     key: &[u8],
     payload: &[u8],
 ) -> Result<EvidenceFact, StoreError> {
     let p: EvidencePayload = codec::decode(payload, "evidence index entry")?;
     Ok(EvidenceFact {
-        evidence: String::from_utf8_lossy(&key[prefix_len..]).into_owned(),
+        evidence: String::from_utf8_lossy(keys::id_after(prefix, key)).into_owned(),
         source: p.source,
         supports: p.supports,
         strength: p.strength,
@@ -123,7 +123,7 @@ pub fn evidence_of_claim(store: &Store, claim: &str) -> Result<Vec<EvidenceFact>
         blocks::Cursor::new(store.tree(), MapId::Index(IndexId::EvidenceClaim), &prefix)?;
     let mut out = Vec::new();
     while cursor.advance()? && cursor.key().starts_with(&prefix) {
-        out.push(decode_fact(prefix.len(), cursor.key(), cursor.value())?);
+        out.push(decode_fact(&prefix, cursor.key(), cursor.value())?);
     }
     Ok(out)
 }
@@ -165,7 +165,7 @@ impl<'s> FactWalker<'s> {
         let mut out = Vec::new();
         let mut more = cursor.seek(&prefix)?;
         while more && cursor.key().starts_with(&prefix) {
-            out.push(decode_fact(prefix.len(), cursor.key(), cursor.value())?);
+            out.push(decode_fact(&prefix, cursor.key(), cursor.value())?);
             more = cursor.advance()?;
         }
         Ok(out)

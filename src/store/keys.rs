@@ -216,6 +216,18 @@ impl MapId {
     pub fn prefix(self) -> [u8; 2] {
         [BLOCK, self.byte()]
     }
+
+    /// The key just past every block key of this map: the end of a range
+    /// over its blocks.
+    pub fn end(self) -> [u8; 2] {
+        [BLOCK, self.byte() + 1]
+    }
+
+    /// The first logical key of the block stored under `block_key`, one of
+    /// this map's block keys (see [`MapId::block_key`]).
+    pub fn block_first_key(self, block_key: &[u8]) -> &[u8] {
+        block_key.get(self.prefix().len()..).unwrap_or_default()
+    }
 }
 
 /// The key of part `part` of log entry `seq`.
@@ -312,6 +324,12 @@ pub fn status_index_key(value: Status, id: &str) -> Vec<u8> {
     encode_status(&mut key, value);
     key.extend_from_slice(id.as_bytes());
     key
+}
+
+/// The record id of an index key that starts with the encoded value
+/// `value` (a prefix made by [`string_value`], say).
+pub fn id_after<'k>(value: &[u8], key: &'k [u8]) -> &'k [u8] {
+    key.get(value.len()..).unwrap_or_default()
 }
 
 /// Splits an index key into its encoded value and the record id after it.

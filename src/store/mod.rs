@@ -1,10 +1,13 @@
 //! The sled store: records in packed blocks, secondary indexes, each claim's
 //! materialised derived values, counters and the append-only log.
 //!
-//! All sled and bincode code lives in this module. The layout is in
-//! [`keys`], the value encodings in [`codec`], the block format in
-//! [`blocks`]; [`write`] applies changes atomically and keeps everything
-//! derived up to date.
+//! All sled and bincode code lives in this module, and the module is private
+//! to the crate: the rest of evident reads through [`Store`]'s methods and
+//! the world through [`Database`](crate::Database). Every key layout is in
+//! [`keys`] (nothing else builds or splits key bytes), the value encodings
+//! in [`codec`], the block format in [`blocks`], what each record gives each
+//! index in [`indexes`]; [`write`] applies changes atomically and keeps
+//! everything derived up to date; [`check`] recomputes it all and compares.
 
 pub(crate) mod blocks;
 mod check;
@@ -322,9 +325,7 @@ impl Store {
     /// of them can be shared between threads): two lookups, nothing read.
     pub fn records_span_blocks(&self, kind: Kind) -> Result<bool, StoreError> {
         let map = MapId::Records(kind);
-        let mut blocks = self
-            .tree()
-            .range(map.prefix().to_vec()..blocks::map_end(map).to_vec());
+        let mut blocks = self.tree().range(map.prefix().to_vec()..map.end().to_vec());
         Ok(
             match (blocks.next().transpose()?, blocks.next_back().transpose()?) {
                 (Some(first), Some(last)) => first.0 != last.0,
