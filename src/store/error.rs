@@ -95,7 +95,8 @@ impl From<sled::Error> for StoreError {
 pub struct Rejection {
     /// The record the change was about.
     pub id: String,
-    /// The change's position in its [`ChangeSet`] (see [`ChangeSet::push`]).
+    /// The change's position in its write: the number of changes given
+    /// before it.
     pub position: Option<u32>,
     /// The field at fault, if one is.
     pub field: Option<&'static str>,

@@ -6,7 +6,7 @@
 //! the world through [`Database`](crate::Database). Every key layout is in
 //! [`keys`] (nothing else builds or splits key bytes), the value encodings
 //! in [`codec`], the block format in [`blocks`], what each record gives each
-//! index in [`indexes`]; [`write`] applies changes atomically and keeps
+//! index in [`indexes`]; [`write`](mod@write) applies changes atomically and keeps
 //! everything derived up to date; [`check`] recomputes it all and compares.
 
 pub(crate) mod blocks;
@@ -93,8 +93,9 @@ pub struct Store {
     interrupt: Arc<AtomicBool>,
 }
 
-/// Stops the reading statement in progress on a [`Store`], from another
-/// thread or a signal handler. Writes are never stopped half way.
+/// Stops the reading statement in progress on a
+/// [`Database`](crate::Database), from another thread or a signal handler.
+/// Writes are never stopped half way.
 #[derive(Clone, Debug)]
 pub struct Interrupt(Arc<AtomicBool>);
 

@@ -14,7 +14,7 @@
 //!
 //! What phases 1–3 write is worked out in one pass over the changes (the
 //! log and records on one core, the index entries on the other) and sorted
-//! by a [`Sorter`] in bounded memory, spilling runs to temporary files; the
+//! by a [`Sorter`](sorter::Sorter) in bounded memory, spilling runs to temporary files; the
 //! changes are dropped before anything is written, so a million-claim
 //! import does not hold its records while sled grows. Phase 4 sorts its
 //! entries the same way.
