@@ -59,6 +59,10 @@ pub enum StoreError {
     /// process must start again before it writes.
     #[error("storage error: a previous write panicked")]
     Poisoned,
+    /// A thread helping a write panicked, before anything was written:
+    /// a bug, not damage.
+    #[error("storage error: {0} stopped unexpectedly; nothing was written")]
+    ThreadFailed(&'static str),
     /// A large write could not use its temporary files.
     #[error("could not use a temporary file in the database directory: {0}")]
     TempFile(#[source] std::io::Error),

@@ -157,11 +157,9 @@ impl Store {
                 Mode::Normal => self.validate(changes, &stored),
                 Mode::Rollback => Ok(Vec::new()),
             };
-            let affected = affected.join().unwrap_or_else(|_| {
-                Err(StoreError::damaged(
-                    "finding the affected claims failed".into(),
-                ))
-            });
+            let affected = affected
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::ThreadFailed("finding the affected claims")));
             (validated, affected)
         });
         problems.extend(validated?);
@@ -188,11 +186,9 @@ impl Store {
             let second =
                 scope.spawn(move || self.sort_share(changes, stored, keep, mode, Share::Second));
             let first = self.sort_share(changes, stored, keep, mode, Share::First);
-            let second = second.join().unwrap_or_else(|_| {
-                Err(StoreError::damaged(
-                    "sorting the index entries failed".into(),
-                ))
-            });
+            let second = second
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::ThreadFailed("sorting the index entries")));
             (first, second)
         });
         let ((first, mut group_deltas), (second, more_deltas)) = (first?, second?);
