@@ -306,7 +306,7 @@ fn assign_ids(
             if !taken_in_file(&candidate) && store.get(&candidate)?.is_none() {
                 record.set_id(
                     Id::new(&candidate)
-                        .map_err(|e| crate::Error::Store(StoreError::Encode(e.to_string())))?,
+                        .map_err(|e| crate::Error::Store(StoreError::Encode(Box::new(e))))?,
                 );
                 break;
             }

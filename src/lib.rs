@@ -31,12 +31,18 @@ pub mod import;
 pub mod model;
 pub mod query;
 pub mod render;
-pub mod store;
+// Private: the block format, key layouts and sled itself are no part of the
+// API; everything outside the crate goes through `Database`.
+mod store;
 
 pub use error::Error;
 pub use exec::{Output, RowSink, Value};
 pub use import::{ImportOptions, ImportReport};
+#[doc(hidden)]
+pub use store::LogEntry;
+pub use store::{CheckReport, Counters, Interrupt, Rejection, StoreError, WriteSummary};
 
+use model::{Derived, Kind, Record};
 use std::io::BufRead;
 use std::path::Path;
 
@@ -56,7 +62,7 @@ impl Database {
 
     /// A handle that stops the reading statement in progress (it fails with
     /// "interrupted"); for Ctrl-C in a shell, or a timeout.
-    pub fn interrupt_handle(&self) -> store::Interrupt {
+    pub fn interrupt_handle(&self) -> Interrupt {
         self.store.interrupt_handle()
     }
 
@@ -130,12 +136,71 @@ impl Database {
     }
 
     /// Verifies the database (indexes, references, derived values, counters).
-    pub fn check(&self) -> Result<store::CheckReport, Error> {
+    pub fn check(&self) -> Result<CheckReport, Error> {
         Ok(self.store.check()?)
     }
 
-    /// The underlying store, for tools that need more than statements.
-    pub fn store(&self) -> &store::Store {
+    /// Where the database lives.
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// The record and status counts, kept up to date by every write (read
+    /// without scanning).
+    pub fn counters(&self) -> Result<Counters, Error> {
+        Ok(self.store.counters()?)
+    }
+
+    /// A claim's stored derived values (status, confidence, …); `None` if no
+    /// claim has this id.
+    pub fn derived(&self, claim: &str) -> Result<Option<Derived>, Error> {
+        Ok(self.store.derived(claim)?)
+    }
+
+    /// Every record of `kind`, in id order. Like a statement, the walk
+    /// forgets an interrupt that came before it, and one that comes during
+    /// it (see [`Database::interrupt_handle`]) stops it with
+    /// [`StoreError::Interrupted`].
+    pub fn records(
+        &self,
+        kind: Kind,
+    ) -> Result<impl Iterator<Item = Result<Record, Error>> + '_, Error> {
+        self.store.clear_interrupt();
+        Ok(self
+            .store
+            .scan(kind)?
+            .map(|item| item.map(|(record, _)| record).map_err(Error::from)))
+    }
+
+    /// Distinct values of an indexed string field of `collection` (claim
+    /// subjects, tags, source kinds, …), in order, at most `limit` of them;
+    /// for a shell's completion. Reads at most `5 × limit` index entries, so
+    /// it stays quick on a database of millions of records; empty for a
+    /// field without an index or whose values are not strings.
+    pub fn distinct_values(
+        &self,
+        collection: Kind,
+        field: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        Ok(self.store.distinct_values(collection, field, limit)?)
+    }
+
+    /// Ids of records of `kind`, sorted, from the first `limit` entries of an
+    /// index every such record has; for a shell's completion.
+    pub fn record_ids(&self, kind: Kind, limit: usize) -> Result<Vec<String>, Error> {
+        Ok(self.store.record_ids(kind, limit)?)
+    }
+
+    /// The store, for the crate's own unit tests.
+    #[cfg(test)]
+    pub(crate) fn store(&self) -> &store::Store {
         &self.store
+    }
+
+    /// Every logged write, oldest first (for tests).
+    #[doc(hidden)]
+    pub fn log(&self) -> Result<Vec<LogEntry>, Error> {
+        Ok(self.store.log()?)
     }
 }

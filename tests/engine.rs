@@ -4,7 +4,6 @@
 //! writes.
 
 use evident::model::{Kind, Record, Status};
-use evident::store::{Change, ChangeSet};
 use evident::{Database, Error, ImportOptions};
 use proptest::prelude::*;
 use std::path::Path;
@@ -44,7 +43,6 @@ fn seed_fixture_matches_the_independent_oracle() {
         let cols: Vec<&str> = line.split('\t').collect();
         assert_eq!(cols.len(), 8, "{line}");
         let d = db
-            .store()
             .derived(cols[0])
             .expect("reads")
             .unwrap_or_else(|| panic!("no derived values for {}", cols[0]));
@@ -82,7 +80,7 @@ fn seed_fixture_matches_the_independent_oracle() {
             "{status:?} appears in the fixture"
         );
     }
-    let counters = db.store().counters().expect("counters");
+    let counters = db.counters().expect("counters");
     assert_eq!(counters.of_kind(Kind::Claim), rows);
     assert!(counters.of_kind(Kind::Source) >= 12);
     let report = db.check().expect("check runs");
@@ -186,7 +184,7 @@ fn forward_references_and_assigned_ids() {
         "Admiralty B is stored as 0.75: {exported}"
     );
     // Affiliated with the subject (ignoring case): not independent.
-    let d = db.store().derived("later").expect("reads").expect("exists");
+    let d = db.derived("later").expect("reads").expect("exists");
     assert_eq!(d.refute, 0.375);
     assert_eq!(d.independent_refute, 0.0);
     assert_eq!(d.status, Status::Unresolved);
@@ -207,16 +205,7 @@ fn upserts_identical_records_and_retractions() {
     assert_eq!(export_string(&db), before);
 
     // A source cannot be retracted while evidence cites it.
-    let mut changes = ChangeSet::new();
-    changes
-        .push(Change::Retract(
-            evident::model::Id::new("src:article").expect("id"),
-        ))
-        .expect("push");
-    let err = db
-        .store()
-        .write("retract", &mut changes)
-        .expect_err("refused");
+    let err = db.query("retract src:article").expect_err("refused");
     assert!(err.to_string().contains("is still referenced by"), "{err}");
 
     // An id used by another kind is refused.
@@ -226,7 +215,7 @@ fn upserts_identical_records_and_retractions() {
         err.to_string().contains("already used by a source"),
         "{err}"
     );
-    let log = db.store().log().expect("log");
+    let log = db.log().expect("log");
     assert_eq!(log.len(), 1, "one logged write: {log:?}");
 }
 
@@ -281,7 +270,7 @@ fn liar2_statuses_match_the_oracle_counts() {
     db.import_jsonl(std::io::BufReader::new(file))
         .expect("imports");
     // Counted independently by tools/derive_check.py (SPEC section 2 in Python).
-    let c = db.store().counters().expect("counters");
+    let c = db.counters().expect("counters");
     assert_eq!(
         [
             Status::Verified,
@@ -300,8 +289,8 @@ fn naive_statuses(db: &Database) -> Vec<(String, evident::model::Derived)> {
     let mut claims = Vec::new();
     let mut evidence = Vec::new();
     for kind in Kind::EXPORT_ORDER {
-        for item in db.store().scan(kind).expect("scan") {
-            match item.expect("record").0 {
+        for item in db.records(kind).expect("scan") {
+            match item.expect("record") {
                 Record::Source(s) => {
                     sources.insert(s.id.to_string(), s);
                 }
@@ -460,14 +449,13 @@ proptest! {
                         Op::RetractResult { n } => format!("r{n}"),
                         _ => continue,
                     };
-                    let mut changes = ChangeSet::new();
-                    changes.push(Change::Retract(evident::model::Id::new(&id).expect("id"))).expect("push");
-                    let _ = db.store().write("retract", &mut changes);
+                    // Retracting what is still referenced is refused; that is fine too.
+                    let _ = db.query(&format!("retract {id}"));
                 }
             }
         }
         for (id, expected) in naive_statuses(&db) {
-            let stored = db.store().derived(&id).expect("reads").expect("derived exists");
+            let stored = db.derived(&id).expect("reads").expect("derived exists");
             prop_assert_eq!(stored, expected, "claim {}", id);
         }
         let report = db.check().expect("check runs");
@@ -605,11 +593,21 @@ fn an_interrupt_stops_reads_and_is_forgotten_by_the_next_statement() {
     let (_dir, db) = temp_db();
     import_str(&db, SEED).expect("seed imports");
     let handle = db.interrupt_handle();
+    let mut records = db.records(Kind::Claim).expect("scans");
+    assert!(
+        matches!(records.next(), Some(Ok(_))),
+        "reads until interrupted"
+    );
     handle.interrupt();
-    let mut scan = db.store().scan(Kind::Claim).expect("scans");
     assert!(matches!(
-        scan.next_record(),
-        Err(evident::store::StoreError::Interrupted)
+        records.next(),
+        Some(Err(Error::Store(evident::StoreError::Interrupted)))
+    ));
+    // A walk starts afresh, like a statement.
+    handle.interrupt();
+    assert!(matches!(
+        db.records(Kind::Claim).expect("scans").next(),
+        Some(Ok(_))
     ));
     // Each statement starts afresh: an interrupt between statements (a
     // Ctrl-C at the prompt) does not stop the next one.

@@ -10,7 +10,7 @@ use super::{conjuncts, visible};
 use crate::model::schema;
 use crate::model::{Derived, Kind, Record};
 use crate::query::ast::Expr;
-use crate::store::keys::IndexId;
+use crate::store::IndexId;
 use crate::store::{KeyRange, Store, StoreError};
 
 /// What `for_each_row` calls for each matching row; `false` stops the walk.

@@ -8,7 +8,6 @@ use crate::model::{Date, Kind};
 use crate::query::ast::{CompareOp, Expr, Field, Literal, OrderKey, Spanned};
 use crate::query::suggest::did_you_mean;
 use crate::store::Store;
-use crate::store::keys::{self, IndexId};
 
 /// Deepest expression the checker and evaluator walk (the parser limits
 /// nesting far below this; this guards programmatic ASTs).
@@ -316,10 +315,8 @@ fn type_hint(ty: FieldType) -> Option<String> {
 
 /// Whether some source in the database has this (unconventional) kind.
 fn kind_in_use(store: &Store, kind: &str) -> bool {
-    let mut prefix = Vec::new();
-    keys::encode_string(&mut prefix, kind);
-    match store.index_cursor(IndexId::SourceKind, &prefix) {
-        Ok(mut cursor) => matches!(cursor.advance(), Ok(true)) && cursor.key().starts_with(&prefix),
-        Err(_) => false,
-    }
+    // A failed read only loses a hint.
+    store
+        .has_string_value(Kind::Source, "kind", kind)
+        .unwrap_or(false)
 }

@@ -8,7 +8,7 @@ use super::output::{Output, Value};
 use super::plan::{Access, Plan};
 use crate::model::{Kind, Status};
 use crate::query::ast::Count;
-use crate::store::keys::IndexId;
+use crate::store::IndexId;
 use crate::store::{IndexValue, Store, StoreError};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;

@@ -319,11 +319,11 @@ impl<'s> Ctx<'s> {
                     } else {
                         Evidence {
                             id: crate::model::Id::new(&fact.evidence).map_err(|_| {
-                                StoreError::Damaged("an evidence id in the index".into())
+                                StoreError::damaged("an evidence id in the index".into())
                             })?,
                             claim: c.id.clone(),
                             source: crate::model::Id::new(&fact.source).map_err(|_| {
-                                StoreError::Damaged("a source id in the index".into())
+                                StoreError::damaged("a source id in the index".into())
                             })?,
                             stance: if fact.supports {
                                 Stance::Supports

@@ -16,7 +16,7 @@ use super::access::{Part, RowVisitor, each_record, passes};
 use super::eval::Ctx;
 use crate::model::{Derived, Kind, Record};
 use crate::query::ast::Expr;
-use crate::store::blocks::Deal;
+use crate::store::Deal;
 use crate::store::{RecordScan, Store};
 
 /// What two threads share, in turns.

@@ -11,7 +11,7 @@ use super::eval::path;
 use crate::model::schema::{self, FieldType};
 use crate::model::{Date, Kind, Status};
 use crate::query::ast::{CompareOp, Count, Expr, Field, Literal, Quantifier, Query};
-use crate::store::keys::IndexId;
+use crate::store::IndexId;
 use crate::store::{IndexRange, IndexValue, RangeOp};
 
 /// How a statement is answered.

@@ -268,13 +268,7 @@ impl BlockReader {
 }
 
 fn damaged(what: &str) -> StoreError {
-    StoreError::Damaged(format!("a storage block is damaged ({what})"))
-}
-
-/// The sled key just past every block key of `map`.
-pub(crate) fn map_end(map: MapId) -> [u8; 2] {
-    let [b, m] = map.prefix();
-    [b, m + 1]
+    StoreError::damaged(format!("a storage block is damaged ({what})"))
 }
 
 /// The block that would hold `key`: the one with the greatest first key ≤ `key`.
@@ -480,15 +474,14 @@ impl Cursor {
                     Some(key) => Bound::Excluded(key.to_vec()),
                     None => Bound::Included(self.map.prefix().to_vec()),
                 };
-                let to = Bound::Excluded(map_end(self.map).to_vec());
+                let to = Bound::Excluded(self.map.end().to_vec());
                 self.following
                     .insert(self.tree.range::<Vec<u8>, _>((from, to)))
             }
         };
         self.lookahead = following.next().transpose()?;
-        let prefix_len = self.map.prefix().len();
         self.end = match &self.lookahead {
-            Some((key, _)) => BlockEnd::At(key[prefix_len..].to_vec()),
+            Some((key, _)) => BlockEnd::At(self.map.block_first_key(key).to_vec()),
             None => BlockEnd::MapEnd,
         };
         Ok(())
@@ -590,12 +583,8 @@ pub fn scan_reverse(
     map: MapId,
     visit: &mut EntryVisitor<'_>,
 ) -> Result<(), StoreError> {
-    let prefix_len = map.prefix().len();
     let mut end: Option<Vec<u8>> = None;
-    for item in tree
-        .range(map.prefix().to_vec()..map_end(map).to_vec())
-        .rev()
-    {
+    for item in tree.range(map.prefix().to_vec()..map.end().to_vec()).rev() {
         let (key, block) = item?;
         let mut reader = BlockReader::new(block)?;
         let mut entries = Vec::new();
@@ -610,7 +599,7 @@ pub fn scan_reverse(
                 return Ok(());
             }
         }
-        end = Some(key[prefix_len..].to_vec());
+        end = Some(map.block_first_key(&key).to_vec());
     }
     Ok(())
 }
@@ -682,7 +671,6 @@ pub fn apply(
     sink: &mut BatchSink<'_>,
 ) -> Result<(), StoreError> {
     let mut mutations = mutations.into_iter().peekable();
-    let prefix_len = map.prefix().len();
     loop {
         let first = match mutations.peek() {
             None => return Ok(()),
@@ -694,17 +682,17 @@ pub fn apply(
         let old = match block_holding(tree, map, &first)? {
             Some(found) => Some(found),
             None => tree
-                .range(map.prefix().to_vec()..map_end(map).to_vec())
+                .range(map.prefix().to_vec()..map.end().to_vec())
                 .next()
                 .transpose()?,
         };
-        let old_key = old.as_ref().map(|(k, _)| k[prefix_len..].to_vec());
+        let old_key = old.as_ref().map(|(k, _)| map.block_first_key(k).to_vec());
         let upper = match &old {
             Some((k, _)) => tree
-                .range::<&[u8], _>((Bound::Excluded(&k[..]), Bound::Excluded(&map_end(map)[..])))
+                .range::<&[u8], _>((Bound::Excluded(&k[..]), Bound::Excluded(&map.end()[..])))
                 .next()
                 .transpose()?
-                .map(|(k, _)| k[prefix_len..].to_vec()),
+                .map(|(k, _)| map.block_first_key(&k).to_vec()),
             None => None,
         };
         let mut existing = match old {

@@ -2,10 +2,10 @@
 
 use super::blocks::Cursor;
 use super::facts::{self, SourceCache};
+use super::indexes::{entry_with_derived, index_entries};
 use super::keys::{self, IndexId, MapId};
-use super::write::{count_records, entry_with_derived, index_entries};
-use super::{Store, StoreError, codec, decode_record, derived_at, encode_claim_row};
-use crate::model::{Kind, Record};
+use super::{Counters, Store, StoreError, codec, decode_record, derived_at, encode_claim_row};
+use crate::model::{Derived, Kind, Record};
 
 /// What `check` looked at and what it found wrong.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -233,6 +233,23 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Used by `check`: recomputes the counters from the maps.
+pub(crate) fn count_records(store: &Store) -> Result<Counters, StoreError> {
+    let mut counters = Counters::default();
+    for kind in Kind::EXPORT_ORDER {
+        let mut cursor = Cursor::all(store.tree(), MapId::Records(kind))?;
+        while cursor.advance()? {
+            counters.records[kind as usize] += 1;
+        }
+    }
+    let mut cursor = Cursor::all(store.tree(), MapId::Derived)?;
+    while cursor.advance()? {
+        let d: Derived = codec::decode(cursor.value(), "derived values")?;
+        counters.statuses[d.status as usize] += 1;
+    }
+    Ok(counters)
 }
 
 #[cfg(test)]

@@ -24,17 +24,20 @@ fn config() -> bincode::config::Configuration<
 
 /// Encodes a value.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    bincode::serde::encode_to_vec(value, config()).map_err(|e| StoreError::Encode(e.to_string()))
+    bincode::serde::encode_to_vec(value, config()).map_err(|e| StoreError::Encode(Box::new(e)))
 }
 
 /// Decodes a value, failing on trailing bytes (a sign of damage).
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
     match bincode::serde::decode_from_slice(bytes, config()) {
         Ok((value, used)) if used == bytes.len() => Ok(value),
-        Ok(_) => Err(StoreError::Damaged(format!(
+        Ok(_) => Err(StoreError::damaged(format!(
             "{what}: trailing bytes after the value"
         ))),
-        Err(e) => Err(StoreError::Damaged(format!("{what}: {e}"))),
+        Err(e) => Err(StoreError::Damaged {
+            what: format!("{what}: {e}"),
+            source: Some(Box::new(e)),
+        }),
     }
 }
 

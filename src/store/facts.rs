@@ -97,20 +97,18 @@ impl SourceCache {
 
 /// The index key prefix of a claim's evidence.
 pub(crate) fn claim_prefix(claim: &str) -> Vec<u8> {
-    let mut prefix = Vec::with_capacity(claim.len() + 2);
-    keys::encode_string(&mut prefix, claim);
-    prefix
+    keys::string_value(claim)
 }
 
 /// Decodes one `evidence.claim` index entry under `prefix`.
 pub(crate) fn decode_fact(
-    prefix_len: usize,
+    prefix: &[u8],
     key: &[u8],
     payload: &[u8],
 ) -> Result<EvidenceFact, StoreError> {
     let p: EvidencePayload = codec::decode(payload, "evidence index entry")?;
     Ok(EvidenceFact {
-        evidence: String::from_utf8_lossy(&key[prefix_len..]).into_owned(),
+        evidence: String::from_utf8_lossy(keys::id_after(prefix, key)).into_owned(),
         source: p.source,
         supports: p.supports,
         strength: p.strength,
@@ -125,7 +123,7 @@ pub fn evidence_of_claim(store: &Store, claim: &str) -> Result<Vec<EvidenceFact>
         blocks::Cursor::new(store.tree(), MapId::Index(IndexId::EvidenceClaim), &prefix)?;
     let mut out = Vec::new();
     while cursor.advance()? && cursor.key().starts_with(&prefix) {
-        out.push(decode_fact(prefix.len(), cursor.key(), cursor.value())?);
+        out.push(decode_fact(&prefix, cursor.key(), cursor.value())?);
     }
     Ok(out)
 }
@@ -167,7 +165,7 @@ impl<'s> FactWalker<'s> {
         let mut out = Vec::new();
         let mut more = cursor.seek(&prefix)?;
         while more && cursor.key().starts_with(&prefix) {
-            out.push(decode_fact(prefix.len(), cursor.key(), cursor.value())?);
+            out.push(decode_fact(&prefix, cursor.key(), cursor.value())?);
             more = cursor.advance()?;
         }
         Ok(out)
@@ -199,7 +197,7 @@ pub fn derive_claim(
         let (reliability, independent) = match source {
             Some(s) => (s.reliability, s.independent_of(subject)),
             None => {
-                return Err(StoreError::Damaged(format!(
+                return Err(StoreError::damaged(format!(
                     "evidence {} names a missing source",
                     e.evidence
                 )));

@@ -15,8 +15,6 @@
 
 use crate::model::{Date, Kind, Status};
 
-/// First byte of metadata keys.
-pub const META: u8 = b'M';
 /// First byte of block keys.
 pub const BLOCK: u8 = b'B';
 /// First byte of log keys.
@@ -218,6 +216,18 @@ impl MapId {
     pub fn prefix(self) -> [u8; 2] {
         [BLOCK, self.byte()]
     }
+
+    /// The key just past every block key of this map: the end of a range
+    /// over its blocks.
+    pub fn end(self) -> [u8; 2] {
+        [BLOCK, self.byte() + 1]
+    }
+
+    /// The first logical key of the block stored under `block_key`, one of
+    /// this map's block keys (see [`MapId::block_key`]).
+    pub fn block_first_key(self, block_key: &[u8]) -> &[u8] {
+        block_key.get(self.prefix().len()..).unwrap_or_default()
+    }
 }
 
 /// The key of part `part` of log entry `seq`.
@@ -227,6 +237,14 @@ pub fn log_key(seq: u64, part: u32) -> Vec<u8> {
     key.extend_from_slice(&seq.to_be_bytes());
     key.extend_from_slice(&part.to_be_bytes());
     key
+}
+
+/// The seq of a log key if it is the key of an entry's header (part 0;
+/// the other parts hold before-images).
+pub fn log_header_seq(key: &[u8]) -> Option<u64> {
+    let rest = key.strip_prefix(&[LOG])?;
+    let (seq, part) = rest.split_first_chunk::<8>()?;
+    (part == [0, 0, 0, 0]).then(|| u64::from_be_bytes(*seq))
 }
 
 /// Appends an order-preserving encoding of a string: bytes with 0x00 escaped
@@ -267,6 +285,53 @@ pub fn encode_status(out: &mut Vec<u8>, s: Status) {
     out.push(s as u8);
 }
 
+/// A string's encoding on its own: the prefix of every index key with that
+/// value.
+pub fn string_value(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    encode_string(&mut out, s);
+    out
+}
+
+/// The key of an index entry whose value is the string `value`, for the
+/// record `id`.
+pub fn string_index_key(value: &str, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(value.len() + id.len() + 2);
+    encode_string(&mut key, value);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The key of an index entry whose value is a date.
+pub fn date_index_key(value: Date, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(id.len() + 4);
+    encode_date(&mut key, value);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The key of an index entry whose value is a number.
+pub fn number_index_key(value: f64, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(id.len() + 8);
+    encode_number(&mut key, value);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The key of an index entry whose value is a status.
+pub fn status_index_key(value: Status, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(id.len() + 1);
+    encode_status(&mut key, value);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The record id of an index key that starts with the encoded value
+/// `value` (a prefix made by [`string_value`], say).
+pub fn id_after<'k>(value: &[u8], key: &'k [u8]) -> &'k [u8] {
+    key.get(value.len()..).unwrap_or_default()
+}
+
 /// Splits an index key into its encoded value and the record id after it.
 /// Every index value encoding has a known length or a terminator, so the
 /// split needs to know only which index it is.
@@ -289,6 +354,14 @@ pub fn split_index_key(index: IndexId, key: &[u8]) -> Option<(&[u8], &[u8])> {
     (key.len() >= value_len).then(|| key.split_at(value_len))
 }
 
+/// The first index key past every entry whose value is `value` (an encoded
+/// value, as [`split_index_key`] gives it): record ids sort below 0xFF.
+pub fn past_value(value: &[u8]) -> Vec<u8> {
+    let mut start = value.to_vec();
+    start.push(0xFF);
+    start
+}
+
 /// Decodes a string encoded by [`encode_string`] (terminator included).
 pub fn decode_string(encoded: &[u8]) -> Option<String> {
     let body = encoded.strip_suffix(&[0, 0])?;
@@ -309,14 +382,6 @@ pub fn decode_date(encoded: &[u8]) -> Option<Date> {
         ((n / 100) % 100) as u8,
         (n % 100) as u8,
     )
-}
-
-/// Decodes a status encoded by [`encode_status`].
-pub fn decode_status(encoded: &[u8]) -> Option<Status> {
-    match encoded {
-        [b] => Status::ALL.get(usize::from(*b)).copied(),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -361,6 +426,14 @@ mod tests {
             split_index_key(IndexId::ClaimSubject, &key),
             Some((&key[..6], &b"c1"[..]))
         );
+    }
+
+    #[test]
+    fn log_headers_are_part_zero() {
+        assert_eq!(log_header_seq(&log_key(7, 0)), Some(7));
+        assert_eq!(log_header_seq(&log_key(7, 1)), None);
+        assert_eq!(log_header_seq(b"Mversion"), None);
+        assert_eq!(log_header_seq(&log_key(7, 0)[..12]), None);
     }
 
     #[test]

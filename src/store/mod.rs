@@ -1,113 +1,39 @@
 //! The sled store: records in packed blocks, secondary indexes, each claim's
 //! materialised derived values, counters and the append-only log.
 //!
-//! All sled and bincode code lives in this module. The layout is in
-//! [`keys`], the value encodings in [`codec`], the block format in
-//! [`blocks`]; [`write`] applies changes atomically and keeps everything
-//! derived up to date.
+//! All sled and bincode code lives in this module, and the module is private
+//! to the crate: the rest of evident reads through [`Store`]'s methods and
+//! the world through [`Database`](crate::Database). Every key layout is in
+//! [`keys`] (nothing else builds or splits key bytes), the value encodings
+//! in [`codec`], the block format in [`blocks`], what each record gives each
+//! index in [`indexes`]; [`write`](mod@write) applies changes atomically and keeps
+//! everything derived up to date; [`check`] recomputes it all and compares.
 
-mod arena;
-pub mod blocks;
+mod blocks;
 mod check;
-pub mod codec;
+pub(crate) mod codec;
+mod error;
 mod facts;
-mod interner;
-pub mod keys;
+mod indexes;
+mod keys;
 mod ranges;
-mod sorter;
 mod write;
 
 pub use check::CheckReport;
-pub use facts::{
-    EvidenceFact, FactWalker, SourceCache, SourceFacts, derive_claim, effective_date,
-    evidence_of_claim,
-};
+pub use error::{Rejection, StoreError};
+pub use facts::{EvidenceFact, FactWalker, SourceCache, derive_claim};
+pub(crate) use blocks::Deal;
+pub(crate) use keys::IndexId;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
 pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
 
 use crate::model::{BenchResult, Claim, Derived, Evidence, Kind, Record, Source, Status};
 use blocks::Cursor;
-use keys::{IndexId, MapId};
+use keys::MapId;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-
-/// Errors of the storage layer.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// Another process holds the database.
-    #[error("the database at {0} is in use by another evident process")]
-    InUse(String),
-    /// A reading command was pointed at a database that does not exist.
-    #[error("no database at {0} (create one with `evident import FILE`, or pass --db PATH)")]
-    Missing(String),
-    /// The database was written by another format version.
-    #[error(
-        "the database at {path} has format version {found}, but this evident reads version {expected}"
-    )]
-    Version {
-        /// Where the database is.
-        path: String,
-        /// The version on disk.
-        found: u32,
-        /// The version this build reads.
-        expected: u32,
-    },
-    /// The path holds something that is not an evident database.
-    #[error("{0} is not an evident database")]
-    NotEvident(String),
-    /// Stored bytes do not decode.
-    #[error("the database is damaged: {0}; run `evident check` for details")]
-    Damaged(String),
-    /// A value could not be encoded (should not happen for valid records).
-    #[error("could not encode a value: {0}")]
-    Encode(String),
-    /// sled reported an I/O or corruption problem.
-    #[error("storage error: {0}")]
-    Sled(String),
-    /// A large write could not use its temporary files.
-    #[error("could not use a temporary file in the database directory: {0}")]
-    TempFile(String),
-    /// A reading statement was stopped by [`Interrupt::interrupt`].
-    #[error("interrupted")]
-    Interrupted,
-    /// One or more changes were refused; nothing was written.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Rejected(Vec<Rejection>),
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        match e {
-            sled::Error::Corruption { .. } => StoreError::Damaged(e.to_string()),
-            other => StoreError::Sled(other.to_string()),
-        }
-    }
-}
-
-/// Why one change was refused.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Rejection {
-    /// The record the change was about.
-    pub id: String,
-    /// The change's position in its [`ChangeSet`] (see [`ChangeSet::push`]).
-    pub position: Option<u32>,
-    /// The field at fault, if one is.
-    pub field: Option<&'static str>,
-    /// What is wrong, as a sentence fragment.
-    pub reason: String,
-}
-
-impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.field {
-            Some(field) => write!(f, "{}: {field}: {}", self.id, self.reason),
-            None => write!(f, "{}: {}", self.id, self.reason),
-        }
-    }
-}
 
 /// Counts kept up to date on every write so `count` never scans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -171,8 +97,9 @@ pub struct Store {
     interrupt: Arc<AtomicBool>,
 }
 
-/// Stops the reading statement in progress on a [`Store`], from another
-/// thread or a signal handler. Writes are never stopped half way.
+/// Stops the reading statement in progress on a
+/// [`Database`](crate::Database), from another thread or a signal handler.
+/// Writes are never stopped half way.
 #[derive(Clone, Debug)]
 pub struct Interrupt(Arc<AtomicBool>);
 
@@ -260,7 +187,10 @@ impl Store {
                     path.join(FORMAT_FILE),
                     format!("evident format {}\n", codec::FORMAT_VERSION),
                 )
-                .map_err(|e| StoreError::Sled(format!("could not write {FORMAT_FILE}: {e}")))?;
+                .map_err(|source| StoreError::Io {
+                    path: path.join(FORMAT_FILE),
+                    source,
+                })?;
             }
             None => return Err(StoreError::NotEvident(shown)),
         }
@@ -279,7 +209,7 @@ impl Store {
         };
         let next = self.next_seq()?;
         if next <= finished {
-            return Err(StoreError::Damaged(format!(
+            return Err(StoreError::damaged(format!(
                 "the store ends before write {finished}, which had finished (its log was cut short); \
                  restore it from a backup or an export"
             )));
@@ -296,7 +226,10 @@ impl Store {
         bytes.extend_from_slice(&(next_seq - 1).to_be_bytes());
         std::fs::write(&staged, &bytes)
             .and_then(|()| std::fs::rename(&staged, self.path.join(WRITE_MARK)))
-            .map_err(|e| StoreError::Sled(format!("could not write the write mark: {e}")))
+            .map_err(|source| StoreError::Io {
+                path: self.path.join(WRITE_MARK),
+                source,
+            })
     }
 
     /// A handle that stops the reading statement in progress.
@@ -397,9 +330,7 @@ impl Store {
     /// of them can be shared between threads): two lookups, nothing read.
     pub fn records_span_blocks(&self, kind: Kind) -> Result<bool, StoreError> {
         let map = MapId::Records(kind);
-        let mut blocks = self
-            .tree()
-            .range(map.prefix().to_vec()..blocks::map_end(map).to_vec());
+        let mut blocks = self.tree().range(map.prefix().to_vec()..map.end().to_vec());
         Ok(
             match (blocks.next().transpose()?, blocks.next_back().transpose()?) {
                 (Some(first), Some(last)) => first.0 != last.0,
@@ -471,17 +402,114 @@ impl Store {
             Kind::Result => &[IndexId::EvidenceResult],
             Kind::Evidence => &[],
         };
-        let mut prefix = Vec::new();
-        keys::encode_string(&mut prefix, id);
+        let prefix = keys::string_value(id);
         let mut out = Vec::new();
         for &index in indexes {
             let mut cursor = self.index_cursor(index, &prefix)?;
             while cursor.advance()? && cursor.key().starts_with(&prefix) {
-                out.push(String::from_utf8_lossy(&cursor.key()[prefix.len()..]).into_owned());
+                // The key starts with the whole encoded value, so the split
+                // falls at the end of the prefix.
+                let referrer =
+                    keys::split_index_key(index, cursor.key()).map_or(&[][..], |(_, id)| id);
+                out.push(String::from_utf8_lossy(referrer).into_owned());
             }
         }
         out.sort();
         Ok(out)
+    }
+
+    /// Distinct values of the indexed string field `field` of `kind`, in
+    /// order, at most `limit`, reading at most `5 × limit` index entries
+    /// (see [`Database::distinct_values`](crate::Database::distinct_values)).
+    /// A value that many records share is stepped over with one jump rather
+    /// than entry by entry.
+    pub fn distinct_values(
+        &self,
+        kind: Kind,
+        field: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        /// Entries stepped over one by one before jumping past a value
+        /// (a jump costs a lookup).
+        const STEPS_BEFORE_JUMP: usize = 32;
+        let Some(index) = IndexId::for_field(kind, field) else {
+            return Ok(Vec::new());
+        };
+        let max_entries = limit.saturating_mul(5);
+        let mut out = Vec::new();
+        let mut start = Vec::new();
+        let mut read = 0;
+        'jumps: while out.len() < limit && read < max_entries {
+            let mut cursor = self.index_cursor(index, &start)?;
+            let mut steps = 0;
+            let mut current: Option<Vec<u8>> = None;
+            while cursor.advance()? {
+                read += 1;
+                let Some((value, _)) = keys::split_index_key(index, cursor.key()) else {
+                    break 'jumps;
+                };
+                if current.as_deref() == Some(value) {
+                    steps += 1;
+                    if steps >= STEPS_BEFORE_JUMP {
+                        start = keys::past_value(value);
+                        continue 'jumps;
+                    }
+                } else {
+                    steps = 0;
+                    if let Some(text) = keys::decode_string(value) {
+                        out.push(text);
+                    }
+                    current = Some(value.to_vec());
+                }
+                if out.len() >= limit || read >= max_entries {
+                    break;
+                }
+            }
+            break;
+        }
+        Ok(out)
+    }
+
+    /// The ids of records of `kind` found in the first `limit` entries of an
+    /// index that has an entry for every such record, sorted, without
+    /// duplicates (see [`Database::record_ids`](crate::Database::record_ids)).
+    pub fn record_ids(&self, kind: Kind, limit: usize) -> Result<Vec<String>, StoreError> {
+        // Every record has a value in these indexes, so their ids are all
+        // the ids; reading an index skips decoding records.
+        let index = match kind {
+            Kind::Source => IndexId::SourceKind,
+            Kind::Claim => IndexId::ClaimStatus,
+            Kind::Evidence => IndexId::EvidenceClaim,
+            Kind::Result => IndexId::ResultModel,
+        };
+        let mut cursor = self.index_cursor(index, &[])?;
+        let mut ids = std::collections::BTreeSet::new();
+        let mut read = 0;
+        while read < limit && cursor.advance()? {
+            read += 1;
+            if let Some((_, id)) = keys::split_index_key(index, cursor.key())
+                && let Ok(id) = std::str::from_utf8(id)
+            {
+                ids.insert(id.to_owned());
+            }
+        }
+        Ok(ids.into_iter().collect())
+    }
+
+    /// Whether some record of `kind` has the string `value` in the indexed
+    /// field `field` (`false` for a field without an index).
+    pub fn has_string_value(
+        &self,
+        kind: Kind,
+        field: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        let Some(index) = IndexId::for_field(kind, field) else {
+            return Ok(false);
+        };
+        let prefix = keys::string_value(value);
+        let mut cursor = self.index_cursor(index, &prefix)?;
+        Ok(cursor.advance()? && cursor.key().starts_with(&prefix))
     }
 
     /// Flushes everything to disk.
@@ -528,7 +556,7 @@ pub(crate) fn decode_claim_row(row: &[u8]) -> Result<(Record, Derived), StoreErr
     let record_len = codec::get_varint(row, &mut pos)
         .and_then(|n| usize::try_from(n).ok())
         .filter(|&n| n <= row.len() - pos)
-        .ok_or_else(|| StoreError::Damaged("a claim row's length".into()))?;
+        .ok_or_else(|| StoreError::damaged("a claim row's length".into()))?;
     let (record, derived) = row[pos..].split_at(record_len);
     Ok((
         decode_record(Kind::Claim, record)?,

@@ -11,19 +11,15 @@ use super::meta;
 use evident::Database;
 use evident::model::Kind;
 use evident::model::schema::{self, FieldDef, FieldType};
-use evident::store::keys::{IndexId, decode_string, split_index_key};
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
-/// Most index entries read for one list of the catalog: completion must stay
+/// Most index entries read for one list of ids: completion must stay
 /// instant on a database of millions of records.
 const MAX_ENTRIES: usize = 10_000;
-/// Most distinct values kept for one list.
+/// Most distinct values kept for one list (the database reads at most five
+/// times as many entries for it).
 const MAX_VALUES: usize = 2_000;
-/// Entries stepped over one by one before jumping past a value that many
-/// records share (a jump costs a lookup).
-const STEPS_BEFORE_JUMP: usize = 32;
 
 /// What the database holds that is worth offering: values of the indexed
 /// fields and record ids (each list capped, sorted, without duplicates).
@@ -48,20 +44,22 @@ impl Catalog {
     /// Reads the catalog from the database's indexes. A read that fails
     /// leaves its list empty: completion is a convenience, never an error.
     pub fn load(db: &Database) -> Catalog {
-        let values = |index| distinct_values(db, index).unwrap_or_default();
-        let ids = |index| record_ids(db, index).unwrap_or_default();
+        let values = |kind, field| {
+            db.distinct_values(kind, field, MAX_VALUES)
+                .unwrap_or_default()
+        };
+        let ids = |kind| db.record_ids(kind, MAX_ENTRIES).unwrap_or_default();
         Catalog {
-            subjects: values(IndexId::ClaimSubject),
-            tags: values(IndexId::ClaimTags),
-            source_kinds: values(IndexId::SourceKind),
-            models: values(IndexId::ResultModel),
-            benchmarks: values(IndexId::ResultBenchmark),
-            // Every record has a value in these indexes, so their ids are all the ids.
+            subjects: values(Kind::Claim, "subject"),
+            tags: values(Kind::Claim, "tags"),
+            source_kinds: values(Kind::Source, "kind"),
+            models: values(Kind::Result, "model"),
+            benchmarks: values(Kind::Result, "benchmark"),
             ids: [
-                ids(IndexId::SourceKind),
-                ids(IndexId::ClaimStatus),
-                ids(IndexId::EvidenceClaim),
-                ids(IndexId::ResultModel),
+                ids(Kind::Source),
+                ids(Kind::Claim),
+                ids(Kind::Evidence),
+                ids(Kind::Result),
             ],
         }
     }
@@ -78,63 +76,6 @@ impl Catalog {
             .flat_map(|k| self.ids_of(k).iter().cloned())
             .collect()
     }
-}
-
-/// Distinct values of a string index, in order.
-fn distinct_values(
-    db: &Database,
-    index: IndexId,
-) -> Result<Vec<String>, evident::store::StoreError> {
-    let mut out = Vec::new();
-    let mut start = Vec::new();
-    let mut read = 0;
-    'jumps: while out.len() < MAX_VALUES && read < MAX_ENTRIES {
-        let mut cursor = db.store().index_cursor(index, &start)?;
-        let mut steps = 0;
-        let mut current: Option<Vec<u8>> = None;
-        while cursor.advance()? {
-            read += 1;
-            let Some((value, _)) = split_index_key(index, cursor.key()) else {
-                break 'jumps;
-            };
-            if current.as_deref() == Some(value) {
-                steps += 1;
-                if steps >= STEPS_BEFORE_JUMP {
-                    // Jump past every entry of this value: ids sort below 0xFF.
-                    start = value.to_vec();
-                    start.push(0xFF);
-                    continue 'jumps;
-                }
-            } else {
-                steps = 0;
-                if let Some(text) = decode_string(value) {
-                    out.push(text);
-                }
-                current = Some(value.to_vec());
-            }
-            if out.len() >= MAX_VALUES || read >= MAX_ENTRIES {
-                break;
-            }
-        }
-        break;
-    }
-    Ok(out)
-}
-
-/// The record ids found in an index (the part of each key after the value).
-fn record_ids(db: &Database, index: IndexId) -> Result<Vec<String>, evident::store::StoreError> {
-    let mut cursor = db.store().index_cursor(index, &[])?;
-    let mut ids = BTreeSet::new();
-    let mut read = 0;
-    while read < MAX_ENTRIES && cursor.advance()? {
-        read += 1;
-        if let Some((_, id)) = split_index_key(index, cursor.key())
-            && let Ok(id) = std::str::from_utf8(id)
-        {
-            ids.insert(id.to_owned());
-        }
-    }
-    Ok(ids.into_iter().collect())
 }
 
 /// The catalog of one session, read when first needed and read again after

@@ -228,7 +228,7 @@ impl Session<'_> {
     }
 
     fn stats(&self) -> Result<String, Error> {
-        let counters = self.db.store().counters().map_err(Error::Store)?;
+        let counters = self.db.counters()?;
         let mut text = String::from("records\n");
         for kind in [Kind::Source, Kind::Claim, Kind::Evidence, Kind::Result] {
             text.push_str(&format!(

@@ -67,7 +67,7 @@ pub fn run(db: &Database, format: Option<Format>, banner: Option<&str>) -> ExitC
         None => format!(
             "evident {} on {}\nType .help for help, Ctrl-D or .quit to leave.",
             env!("CARGO_PKG_VERSION"),
-            db.store().path().display()
+            db.path().display()
         ),
     };
     eprintln!("{greeting}");

@@ -12,9 +12,9 @@
 //! again stays): within a run because ties sort in push order, across runs
 //! because a later run holds later pushes.
 
-use super::StoreError;
-use super::blocks::Mutation;
-use super::codec::{get_varint, put_varint};
+use crate::store::StoreError;
+use crate::store::blocks::Mutation;
+use crate::store::codec::{get_varint, put_varint};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -313,9 +313,9 @@ pub(crate) fn read_ahead(
                 // Gone without saying it ended: it panicked.
                 Err(_) => {
                     ended = true;
-                    return Some(Err(StoreError::TempFile(
-                        "the thread merging sorted runs failed".into(),
-                    )));
+                    return Some(Err(StoreError::TempFile(std::io::Error::other(
+                        "the thread merging sorted runs failed",
+                    ))));
                 }
             }
         }
@@ -432,11 +432,14 @@ impl RunReader {
 }
 
 fn temp_error(e: std::io::Error) -> StoreError {
-    StoreError::TempFile(e.to_string())
+    StoreError::TempFile(e)
 }
 
 fn truncated() -> StoreError {
-    StoreError::TempFile("a sort run ended early".into())
+    StoreError::TempFile(std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        "a sort run ended early",
+    ))
 }
 
 #[cfg(test)]

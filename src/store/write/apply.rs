@@ -1,0 +1,294 @@
+//! Phases 1–3: sorting what a write does to each map on two cores, and
+//! writing each map's mutations, with the group counts, block by block.
+
+use super::changeset::{ChangeRef, ChangeSet, kind_tag};
+use super::sorter::{Mutations, Sorted, Sorter, read_ahead};
+use super::{Mode, StoredVersions, kept};
+use crate::model::Kind;
+use crate::store::blocks::{self, BatchSink, Cursor, Mutation};
+use crate::store::indexes::index_entries;
+use crate::store::keys::{self, IndexId, MapId};
+use crate::store::{Store, StoreError, decode_record};
+use std::collections::HashMap;
+
+/// What sorts the log's before-images ahead of every map in a write's
+/// [`Sorter`] (maps' bytes start at 1, see [`MapId::byte`]).
+pub(super) const LOG_SORT_BYTE: u8 = 0;
+
+/// Pushes what a change does to the record maps: its record put in its
+/// kind's map, and the stored one removed from another kind's.
+pub(super) fn push_record_mutations(
+    sorter: &mut Sorter,
+    change: ChangeRef<'_>,
+    old: Option<(Kind, &[u8])>,
+) -> Result<(), StoreError> {
+    if let Some((kind, bytes)) = change.put {
+        sorter.push(
+            &sort_key(MapId::Records(kind).byte(), change.id),
+            Some(bytes),
+        )?;
+    }
+    if let Some((old_kind, _)) = old
+        && change.put.is_none_or(|(kind, _)| kind != old_kind)
+    {
+        sorter.push(&sort_key(MapId::Records(old_kind).byte(), change.id), None)?;
+    }
+    Ok(())
+}
+
+/// What a write's sorters give, as it applies them: mutations sorted by
+/// map, then key.
+pub(super) type InOrder = std::iter::Peekable<Box<Mutations>>;
+
+/// Sorted mutations to apply; read on another core when they are merged
+/// from runs.
+pub(super) fn in_order(mutations: Box<Mutations>, from_runs: bool) -> InOrder {
+    let mutations: Box<Mutations> = if from_runs {
+        Box::new(read_ahead(mutations))
+    } else {
+        mutations
+    };
+    mutations.peekable()
+}
+
+/// Memory for each of a write's sorters (two at once in phases 1–3; one
+/// when rederiving). A sorter holds about 2.5× its budget while it sorts
+/// a run. Unit tests use a tiny one, so their writes go through runs.
+pub(super) const SORT_BUDGET: usize = if cfg!(test) { 16 << 10 } else { 8 << 20 };
+
+/// Which core sorts a map's mutations in phases 1–3: the first takes the
+/// log, the records and some indexes, the second the other indexes — as
+/// evenly as the bulky ones allow (results' rows by model and by benchmark,
+/// the 3M evidence by claim and by source, claims' tags and dates).
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(super) enum Share {
+    First,
+    Second,
+}
+
+impl Share {
+    pub(super) fn of(index: IndexId) -> Share {
+        match index {
+            IndexId::ResultModel
+            | IndexId::ResultSource
+            | IndexId::EvidenceClaim
+            | IndexId::ClaimTags
+            | IndexId::SourceKind => Share::Second,
+            _ => Share::First,
+        }
+    }
+}
+
+/// A mutation's key in a write's [`Sorter`]: the map's byte, then the key.
+pub(super) fn sort_key(map_byte: u8, key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + key.len());
+    out.push(map_byte);
+    out.extend_from_slice(key);
+    out
+}
+
+/// The next stretch of a write's sorted mutations: those of one map (or of
+/// the log), their keys without the map's byte.
+pub(super) struct SortedMap<'s> {
+    pub(super) sorted: &'s mut InOrder,
+    pub(super) map_byte: u8,
+}
+
+impl<'s> SortedMap<'s> {
+    pub(super) fn new(sorted: &'s mut InOrder, map_byte: u8) -> SortedMap<'s> {
+        SortedMap { sorted, map_byte }
+    }
+}
+
+impl Iterator for SortedMap<'_> {
+    type Item = Result<Mutation, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Ok((key, _)) = self.sorted.peek()?
+            && key.first() != Some(&self.map_byte)
+        {
+            return None;
+        }
+        Some(self.sorted.next()?.map(|(mut key, value)| {
+            key.remove(0);
+            (key, value)
+        }))
+    }
+}
+
+/// Change in the number of index entries per encoded value.
+pub(super) type GroupDeltas = HashMap<Vec<u8>, i64>;
+
+/// Counts an index entry added (`delta` 1) or removed (−1) under its value,
+/// for the indexes that keep group counts.
+pub(super) fn count_entry(deltas: &mut GroupDeltas, index: IndexId, key: &[u8], delta: i64) {
+    if !index.has_group_counts() {
+        return;
+    }
+    if let Some((value, _)) = keys::split_index_key(index, key) {
+        match deltas.get_mut(value) {
+            Some(d) => *d += delta,
+            None => {
+                deltas.insert(value.to_vec(), delta);
+            }
+        }
+    }
+}
+
+impl Store {
+    /// One core's share of what phases 1–3 write, sorted: the mutations of
+    /// the changes kept to the maps in `share`; and how the number of
+    /// entries per value changes, for the indexes keeping group counts.
+    pub(super) fn sort_share(
+        &self,
+        changes: &ChangeSet,
+        stored: &StoredVersions,
+        keep: &[u32],
+        mode: Mode,
+        share: Share,
+    ) -> Result<(Sorted, HashMap<IndexId, GroupDeltas>), StoreError> {
+        let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
+        let indexes: Vec<IndexId> = IndexId::ALL
+            .into_iter()
+            .filter(|&i| !i.written_with_derived() && Share::of(i) == share)
+            .collect();
+        // Beside `indexes`, one for one.
+        let mut deltas: Vec<GroupDeltas> = vec![GroupDeltas::new(); indexes.len()];
+        let mut before_image = Vec::new();
+        for i in kept(keep) {
+            let c = changes.at(i);
+            let old = stored.of(i);
+            if share == Share::First {
+                if mode == Mode::Normal {
+                    before_image.clear();
+                    match old {
+                        Some((k, bytes)) => {
+                            before_image.push(kind_tag(k));
+                            before_image.extend_from_slice(bytes);
+                        }
+                        None => before_image.push(0),
+                    }
+                    sorter.push(&sort_key(LOG_SORT_BYTE, c.id), Some(&before_image))?;
+                }
+                push_record_mutations(&mut sorter, c, old)?;
+            }
+            let in_share = |kind: Kind| indexes.iter().any(|i| i.field().0 == kind);
+            let old = old
+                .filter(|(k, _)| in_share(*k))
+                .map(|(k, b)| decode_record(k, b).map(|r| (r, b)));
+            let new = c
+                .put
+                .filter(|(k, _)| in_share(*k))
+                .map(|(k, b)| decode_record(k, b).map(|r| (r, b)));
+            // Removed first, so an entry the new record keeps stays.
+            for (version, delta) in [(old, -1), (new, 1)] {
+                let Some((record, encoded)) = version.transpose()? else {
+                    continue;
+                };
+                for (&index, deltas) in indexes.iter().zip(&mut deltas) {
+                    if index.field().0 != record.kind() {
+                        continue;
+                    }
+                    for (key, payload) in index_entries(index, &record, encoded)? {
+                        count_entry(deltas, index, &key, delta);
+                        let payload = (delta > 0).then_some(payload.as_slice());
+                        sorter.push(&sort_key(MapId::Index(index).byte(), &key), payload)?;
+                    }
+                }
+            }
+        }
+        let group_deltas = indexes.into_iter().zip(deltas).collect();
+        Ok((sorter.into_sorted()?, group_deltas))
+    }
+
+    /// Writes each map of a write's sorted mutations in turn, with the
+    /// group counts of the indexes that keep them, and flushes after each so
+    /// sled can let go of what it wrote.
+    pub(super) fn apply_sorted(
+        &self,
+        sorted: &mut InOrder,
+        mut group_deltas: HashMap<IndexId, GroupDeltas>,
+        mode: Mode,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<(), StoreError> {
+        let tree = self.tree();
+        while let Some(next) = sorted.peek() {
+            let map_byte = match next {
+                Ok((key, _)) => key.first().copied(),
+                Err(_) => return sorted.next().map_or(Ok(()), |e| e.map(drop)),
+            };
+            let map = MapId::all()
+                .find(|m| Some(m.byte()) == map_byte)
+                .ok_or_else(|| StoreError::Encode("a mutation of no map".into()))?;
+            blocks::apply(tree, map, SortedMap::new(sorted, map.byte()), sink)?;
+            sink.flush()?;
+            if let MapId::Index(index) = map
+                && let Some(deltas) = group_deltas.remove(&index)
+                && index.has_group_counts()
+            {
+                let counts = self.group_count_mutations(index, deltas, mode)?;
+                blocks::apply(tree, MapId::GroupCounts(index), counts, sink)?;
+                sink.flush()?;
+            }
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The new group counts of `index` for the values a write touched (its
+    /// index mutations already applied): a count per value, removed at zero.
+    ///
+    /// A normal write adds its deltas to the stored counts, which match the
+    /// index before it. A rollback cannot: the interrupted write may have
+    /// stopped before or after its counts were written, and deltas are not
+    /// idempotent. It counts the index entries of each value instead.
+    pub(super) fn group_count_mutations(
+        &self,
+        index: IndexId,
+        deltas: GroupDeltas,
+        mode: Mode,
+    ) -> Result<Vec<Result<Mutation, StoreError>>, StoreError> {
+        let map = MapId::GroupCounts(index);
+        let mut entries: Option<Cursor> = None;
+        let mut out = Vec::new();
+        let mut deltas: Vec<(Vec<u8>, i64)> = deltas.into_iter().collect();
+        deltas.sort_unstable();
+        for (value, delta) in deltas {
+            let new = match mode {
+                Mode::Normal if delta == 0 => continue,
+                Mode::Normal => {
+                    let current = match blocks::get(self.tree(), map, &value)? {
+                        Some(bytes) => decode_group_count(&bytes)?,
+                        None => 0,
+                    };
+                    current.saturating_add_signed(delta)
+                }
+                Mode::Rollback => {
+                    // Values come in order: one cursor moves forward through them.
+                    let cursor = match &mut entries {
+                        Some(c) => c,
+                        None => {
+                            entries.insert(Cursor::new(self.tree(), MapId::Index(index), &value)?)
+                        }
+                    };
+                    let mut n = 0u64;
+                    let mut more = cursor.seek(&value)?;
+                    while more && cursor.key().starts_with(&value) {
+                        n += 1;
+                        more = cursor.advance()?;
+                    }
+                    n
+                }
+            };
+            out.push(Ok((value, (new > 0).then(|| new.to_be_bytes().to_vec()))));
+        }
+        Ok(out)
+    }
+}
+
+/// A stored group count.
+pub(crate) fn decode_group_count(bytes: &[u8]) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(bytes)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::damaged("a group count".into()))
+}

@@ -1,0 +1,231 @@
+//! Phase 4: the claims a write affects and their derived values, with the
+//! status, confidence and subject indexes written beside them.
+
+use super::apply::{GroupDeltas, SORT_BUDGET, count_entry, in_order, sort_key};
+use super::changeset::ChangeSet;
+use super::interner::Interner;
+use super::sorter::Sorter;
+use super::{Mode, StoredVersions, kept};
+use crate::model::{Kind, Record};
+use crate::store::blocks::{BatchSink, Cursor};
+use crate::store::facts::{self, SourceCache};
+use crate::store::indexes::entry_with_derived;
+use crate::store::keys::{self, IndexId, MapId};
+use crate::store::{Store, StoreError, codec, decode_record};
+use std::collections::HashMap;
+
+/// The claims whose derived values may change with a write, and what the
+/// write does to each claim record itself. Worked out before anything is
+/// written and held compactly (~20 MiB for a million claims), so that the
+/// change set can go as soon as the records and indexes are written.
+#[derive(Default)]
+pub(super) struct AffectedClaims {
+    pub(super) ids: Interner,
+    /// By number: whether the write adds, replaces or retracts the record.
+    pub(super) record_changed: Vec<bool>,
+    /// By number: the subject of the stored claim record the write
+    /// replaces or retracts.
+    pub(super) old_subjects: HashMap<u32, Box<str>>,
+}
+
+/// One of the [`AffectedClaims`].
+pub(super) struct AffectedClaim<'a> {
+    pub(super) id: &'a str,
+    pub(super) record_changed: bool,
+    pub(super) old_subject: Option<&'a str>,
+}
+
+impl AffectedClaims {
+    /// Adds `id`, once; returns its number.
+    pub(super) fn add(&mut self, id: &str) -> Result<u32, StoreError> {
+        let (n, new) = self
+            .ids
+            .intern(id.as_bytes())
+            .ok_or_else(|| StoreError::TooLarge("more than 4 billion claims"))?;
+        if new {
+            self.record_changed.push(false);
+        }
+        Ok(n)
+    }
+
+    /// The claims in id order.
+    pub(super) fn in_order(&self) -> impl Iterator<Item = Result<AffectedClaim<'_>, StoreError>> {
+        self.ids.sorted_numbers().into_iter().map(|n| {
+            let id = std::str::from_utf8(self.ids.get(n))
+                .map_err(|_| StoreError::Encode("a claim id that is not UTF-8".into()))?;
+            Ok(AffectedClaim {
+                id,
+                record_changed: self.record_changed[n as usize],
+                old_subject: self.old_subjects.get(&n).map(|s| &**s),
+            })
+        })
+    }
+}
+
+impl Store {
+    /// Claims whose derived values may change with this write, in id order,
+    /// with what the write does to each claim record itself.
+    pub(super) fn affected_claims(
+        &self,
+        changes: &ChangeSet,
+        keep: &[u32],
+        stored: &StoredVersions,
+    ) -> Result<AffectedClaims, StoreError> {
+        let mut claims = AffectedClaims::default();
+        for i in kept(keep) {
+            let (put, stored) = (changes.at(i).put, stored.of(i));
+            // Benchmark results bear on no claim's derived values.
+            if [put, stored]
+                .iter()
+                .all(|r| matches!(r, None | Some((Kind::Result, _))))
+            {
+                continue;
+            }
+            let new = put.map(|(k, b)| decode_record(k, b)).transpose()?;
+            let old = stored.map(|(k, b)| decode_record(k, b)).transpose()?;
+            if let Some(Record::Claim(c)) = &old {
+                let n = claims.add(c.id.as_str())?;
+                claims.record_changed[n as usize] = true;
+                if let Some(subject) = c.subject.as_deref() {
+                    claims.old_subjects.insert(n, subject.into());
+                }
+            }
+            match &new {
+                Some(Record::Claim(c)) => {
+                    let n = claims.add(c.id.as_str())?;
+                    claims.record_changed[n as usize] = true;
+                }
+                Some(Record::Evidence(e)) => _ = claims.add(e.claim.as_str())?,
+                _ => {}
+            }
+            if let Some(Record::Evidence(e)) = &old {
+                claims.add(e.claim.as_str())?;
+            }
+            // A source's reliability or affiliations reach every claim it bears on.
+            if let (Some(Record::Source(o)), n) = (&old, &new) {
+                let same = matches!(n, Some(Record::Source(n)) if n.reliability == o.reliability && n.affiliations == o.affiliations);
+                if !same {
+                    for (claim, _) in self.claims_cited_by(o.id.as_str())? {
+                        claims.add(&claim)?;
+                    }
+                }
+            }
+        }
+        Ok(claims)
+    }
+
+    /// Recomputes the derived values of `claims` (in id order) and writes
+    /// those that changed, with the index entries that hold them: status,
+    /// and the claim rows of the subject and confidence indexes (rewritten
+    /// too when the claim record changed). Returns the change in the number
+    /// of claims of each status.
+    ///
+    /// The derived map is written before the indexes: a crash in between
+    /// leaves a stored value that differs from a recomputation, which the
+    /// rollback rewrites with every index entry that holds it.
+    pub(super) fn rederive(
+        &self,
+        claims: &AffectedClaims,
+        mode: Mode,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<[i64; 4], StoreError> {
+        let tree = self.tree();
+        let mut delta = [0i64; 4];
+        let mut sources = SourceCache::default();
+        let mut claim_cursor: Option<Cursor> = None;
+        let mut derived_cursor: Option<Cursor> = None;
+        let mut facts_walker = facts::FactWalker::new(self);
+        // The derived values and the three indexes made with them, sorted
+        // in bounded memory (a million claims' rows would not fit).
+        let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
+        let mut subject_counts = GroupDeltas::new();
+        let index_key = |index: IndexId, key: &[u8]| sort_key(MapId::Index(index).byte(), key);
+        for claim in claims.in_order() {
+            let claim = claim?;
+            let id = claim.id.as_bytes();
+            let claim_map = MapId::Records(Kind::Claim);
+            let cursor = match &mut claim_cursor {
+                Some(c) => c,
+                None => claim_cursor.insert(Cursor::new(tree, claim_map, id)?),
+            };
+            let stored = if cursor.seek(id)? && cursor.key() == id {
+                match decode_record(Kind::Claim, cursor.value())? {
+                    Record::Claim(c) => Some((c, cursor.value().to_vec())),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            let cursor = match &mut derived_cursor {
+                Some(c) => c,
+                None => derived_cursor.insert(Cursor::new(tree, MapId::Derived, id)?),
+            };
+            let old = crate::store::derived_at(cursor, id)?;
+            let new = match &stored {
+                Some((record, _)) => {
+                    let evidence = facts_walker.facts_of(claim.id)?;
+                    Some(facts::derive_claim(
+                        self,
+                        record.subject.as_deref(),
+                        &evidence,
+                        &mut sources,
+                        None,
+                    )?)
+                }
+                None => None,
+            };
+            let derived_changed = old != new;
+            if !derived_changed && !claim.record_changed {
+                continue;
+            }
+            let new_encoded = new.as_ref().map(codec::encode).transpose()?;
+            if derived_changed {
+                sorter.push(&sort_key(MapId::Derived.byte(), id), new_encoded.as_deref())?;
+                for (d, step) in [(&old, -1), (&new, 1)] {
+                    if let Some(d) = d {
+                        delta[d.status as usize] += step;
+                    }
+                }
+            }
+            // Old entries out, the current ones in: an entry removed and put
+            // again under one key is simply rewritten.
+            if let Some(old) = &old {
+                let status = keys::status_index_key(old.status, claim.id);
+                sorter.push(&index_key(IndexId::ClaimStatus, &status), None)?;
+                let confidence = keys::number_index_key(old.confidence, claim.id);
+                sorter.push(&index_key(IndexId::ClaimConfidence, &confidence), None)?;
+            }
+            if let Some(subject) = claim.old_subject {
+                let key = keys::string_index_key(subject, claim.id);
+                sorter.push(&index_key(IndexId::ClaimSubject, &key), None)?;
+                count_entry(&mut subject_counts, IndexId::ClaimSubject, &key, -1);
+            }
+            if let (Some((record, bytes)), Some(new), Some(derived)) = (&stored, &new, &new_encoded)
+            {
+                let row = crate::store::encode_claim_row(bytes, derived);
+                for index in [
+                    IndexId::ClaimStatus,
+                    IndexId::ClaimConfidence,
+                    IndexId::ClaimSubject,
+                ] {
+                    if let Some((key, payload)) = entry_with_derived(index, record, new, &row) {
+                        if index == IndexId::ClaimSubject && claim.record_changed {
+                            count_entry(&mut subject_counts, index, &key, 1);
+                        }
+                        sorter.push(&index_key(index, &key), Some(payload))?;
+                    }
+                }
+            }
+        }
+        let group_deltas = HashMap::from([(IndexId::ClaimSubject, subject_counts)]);
+        let sorted = sorter.into_sorted()?;
+        let from_runs = sorted.is_merged();
+        self.apply_sorted(
+            &mut in_order(Box::new(sorted), from_runs),
+            group_deltas,
+            mode,
+            sink,
+        )?;
+        Ok(delta)
+    }
+}

@@ -1,0 +1,134 @@
+//! Phase 0: refusing a write whose kinds, references or retractions are
+//! wrong, before anything is written.
+
+use super::StoredVersions;
+use super::changeset::{ChangeRef, ChangeSet};
+use crate::model::Kind;
+use crate::store::{Rejection, Store, StoreError, decode_record};
+use std::collections::HashMap;
+
+impl Store {
+    /// Checks kinds, references and retractions; nothing is written if any
+    /// change is refused.
+    pub(super) fn validate(
+        &self,
+        changes: &ChangeSet,
+        stored: &StoredVersions,
+    ) -> Result<Vec<Rejection>, StoreError> {
+        const MAX_REJECTIONS: usize = 100;
+        let mut problems = Vec::new();
+        let mut kinds: HashMap<Vec<u8>, Option<Kind>> = HashMap::new();
+        for i in 0..changes.len() {
+            if problems.len() >= MAX_REJECTIONS {
+                break;
+            }
+            let c = changes.at(i);
+            let id = String::from_utf8_lossy(c.id).into_owned();
+            let position = Some(c.position);
+            let old = stored.of(i);
+            match (c.put, old) {
+                (Some((k, _)), Some((old, _))) if k != old => problems.push(Rejection {
+                    position,
+                    id: id.clone(),
+                    field: Some("id"),
+                    reason: format!(
+                        "already used by a {}; ids are unique across all kinds",
+                        old.name()
+                    ),
+                }),
+                (None, None) => problems.push(Rejection {
+                    id: id.clone(),
+                    position,
+                    field: None,
+                    reason: "no record has this id".into(),
+                }),
+                _ => {}
+            }
+            if let Some((kind, bytes)) = c.put {
+                let record = decode_record(kind, bytes)?;
+                for (field, target, want) in record.references() {
+                    let target_bytes = target.as_str().as_bytes();
+                    let found = match changes.find(target_bytes) {
+                        Some(ChangeRef {
+                            put: Some((k, _)), ..
+                        }) => Some(k),
+                        Some(ChangeRef { put: None, .. }) => {
+                            problems.push(Rejection {
+                                position,
+                                id: id.clone(),
+                                field: Some(field),
+                                reason: format!("names {target}, which this write retracts"),
+                            });
+                            continue;
+                        }
+                        None => match kinds.get(target_bytes) {
+                            Some(k) => *k,
+                            None => {
+                                let k = self.get(target.as_str())?.map(|r| r.kind());
+                                kinds.insert(target_bytes.to_vec(), k);
+                                k
+                            }
+                        },
+                    };
+                    match found {
+                        Some(k) if k == want => {}
+                        Some(k) => problems.push(Rejection {
+                            position,
+                            id: id.clone(),
+                            field: Some(field),
+                            reason: format!("{target} is a {}, not a {}", k.name(), want.name()),
+                        }),
+                        None => problems.push(Rejection {
+                            position,
+                            id: id.clone(),
+                            field: Some(field),
+                            reason: format!("no {} has the id {target}", want.name()),
+                        }),
+                    }
+                }
+            }
+            if let (None, Some((kind, _))) = (c.put, old) {
+                let still_referring: Vec<String> = self
+                    .referrers(&id, kind)?
+                    .into_iter()
+                    .filter(|referrer| match changes.find(referrer.as_bytes()) {
+                        None => true,
+                        Some(ChangeRef { put: None, .. }) => false,
+                        Some(ChangeRef {
+                            put: Some((k, bytes)),
+                            ..
+                        }) => decode_record(k, bytes)
+                            .map(|r| r.references().iter().any(|(_, t, _)| t.as_str() == id))
+                            .unwrap_or(true),
+                    })
+                    .collect();
+                if !still_referring.is_empty() {
+                    problems.push(Rejection {
+                        position,
+                        id: id.clone(),
+                        field: None,
+                        reason: format!(
+                            "is still referenced by {} (retract those first)",
+                            name_list(&still_referring)
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(problems)
+    }
+}
+
+pub(super) fn name_list(ids: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = ids
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        text.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    text
+}
