@@ -129,12 +129,34 @@ pub enum Access {
         /// Parses and validates a JSON member (never `null`) into a record of
         /// the table's kind, reporting problems to the reader.
         set: fn(&mut Record, Value, &mut MemberReader<'_>),
+        /// For a text field, where its text lives, so that it can be moved
+        /// out of a record instead of copied.
+        text: Option<fn(&mut Record) -> Option<TextSlot<'_>>>,
     },
     /// Derived by the engine from a claim's evidence (SPEC section 2).
     Claim(fn(&Derived) -> FieldValue<'_>),
     /// Derived by the engine for a piece of evidence from its source and
     /// claim; evaluation computes it (`exec/eval.rs`).
     Evidence(EvidenceValue),
+}
+
+/// Where a stored text field's text lives in a record.
+#[derive(Debug)]
+pub enum TextSlot<'r> {
+    /// A text field that always has a value.
+    Required(&'r mut String),
+    /// An optional text field.
+    Optional(&'r mut Option<String>),
+}
+
+impl TextSlot<'_> {
+    /// Moves the text out, leaving the field empty (or absent).
+    pub fn take(self) -> Option<String> {
+        match self {
+            TextSlot::Required(text) => Some(std::mem::take(text)),
+            TextSlot::Optional(text) => text.take(),
+        }
+    }
 }
 
 /// The derived fields of evidence, which need the store to compute.
@@ -177,6 +199,18 @@ impl FieldDef {
         match self.access {
             Access::Stored { get, .. } => Some(get),
             Access::Claim(_) | Access::Evidence(_) => None,
+        }
+    }
+
+    /// Moves a stored text field's text out of `record` (`Some(None)`: the
+    /// field is not set); `None` for any other field. For outputs that read
+    /// a record once and would otherwise copy the text.
+    pub fn take_text(&self, record: &mut Record) -> Option<Option<String>> {
+        match self.access {
+            Access::Stored {
+                text: Some(slot), ..
+            } => slot(record).map(TextSlot::take),
+            _ => None,
         }
     }
 
@@ -225,7 +259,8 @@ const fn derived(name: &'static str, ty: FieldType, access: Access) -> FieldDef 
 
 /// [`Access::Stored`] for a field of `Record::$variant`: `get` reads it from
 /// the struct (`|s| …`), `set` stores a JSON member into it (`|s, v, f| …`,
-/// with `f` the [`MemberReader`] that parses `v`). Only saves writing the
+/// with `f` the [`MemberReader`] that parses `v`), and for a text field
+/// `text` says where its text lives (`text: |s| …`). Only saves writing the
 /// `match` on the record's variant in every row.
 macro_rules! on {
     ($variant:ident, |$r:ident| $get:expr, |$w:ident, $v:ident, $f:ident| $set:expr $(,)?) => {
@@ -239,6 +274,29 @@ macro_rules! on {
                     $set
                 }
             },
+            text: None,
+        }
+    };
+    (
+        $variant:ident,
+        |$r:ident| $get:expr,
+        |$w:ident, $v:ident, $f:ident| $set:expr,
+        text: |$t:ident| $slot:expr $(,)?
+    ) => {
+        Access::Stored {
+            get: |record| match record {
+                Record::$variant($r) => $get,
+                _ => FieldValue::Absent,
+            },
+            set: |record, $v, $f| {
+                if let Record::$variant($w) = record {
+                    $set
+                }
+            },
+            text: Some(|record| match record {
+                Record::$variant($t) => Some($slot),
+                _ => None,
+            }),
         }
     };
 }
@@ -273,24 +331,30 @@ const SOURCE_FIELDS: &[FieldDef] = &[
     stored(
         "id",
         FieldType::Id,
-        on!(Source, |s| FieldValue::Text(s.id.as_str()), |s, v, f| {
-            if let Some(id) = f.id(v) {
-                s.id = id;
-            }
-        }),
+        on!(Source, |s| FieldValue::Text(s.id.as_str()), |s, v, f| s
+            .id =
+            f.id(v).unwrap_or_else(Id::unassigned),),
     ),
     stored(
         "title",
         FieldType::String,
-        on!(Source, |s| FieldValue::Text(&s.title), |s, v, f| s.title =
-            f.string(v)),
+        on!(
+            Source,
+            |s| FieldValue::Text(&s.title),
+            |s, v, f| s.title = f.string(v),
+            text: |s| TextSlot::Required(&mut s.title),
+        ),
     )
     .required(REQUIRED),
     stored(
         "kind",
         FieldType::String,
-        on!(Source, |s| FieldValue::Text(&s.kind), |s, v, f| s.kind =
-            f.word(v)),
+        on!(
+            Source,
+            |s| FieldValue::Text(&s.kind),
+            |s, v, f| s.kind = f.word(v),
+            text: |s| TextSlot::Required(&mut s.kind),
+        ),
     )
     .default(DefaultValue::Text("other"))
     .known(SOURCE_KINDS),
@@ -301,6 +365,7 @@ const SOURCE_FIELDS: &[FieldDef] = &[
             Source,
             |s| FieldValue::opt_text(s.publisher.as_deref()),
             |s, v, f| s.publisher = Some(f.string(v)),
+            text: |s| TextSlot::Optional(&mut s.publisher),
         ),
     ),
     stored(
@@ -310,6 +375,7 @@ const SOURCE_FIELDS: &[FieldDef] = &[
             Source,
             |s| FieldValue::opt_text(s.url.as_deref()),
             |s, v, f| s.url = Some(f.string(v)),
+            text: |s| TextSlot::Optional(&mut s.url),
         ),
     ),
     stored(
@@ -340,17 +406,18 @@ const CLAIM_FIELDS: &[FieldDef] = &[
     stored(
         "id",
         FieldType::Id,
-        on!(Claim, |c| FieldValue::Text(c.id.as_str()), |c, v, f| {
-            if let Some(id) = f.id(v) {
-                c.id = id;
-            }
-        }),
+        on!(Claim, |c| FieldValue::Text(c.id.as_str()), |c, v, f| c.id =
+            f.id(v).unwrap_or_else(Id::unassigned),),
     ),
     stored(
         "text",
         FieldType::String,
-        on!(Claim, |c| FieldValue::Text(&c.text), |c, v, f| c.text =
-            f.string(v)),
+        on!(
+            Claim,
+            |c| FieldValue::Text(&c.text),
+            |c, v, f| c.text = f.string(v),
+            text: |c| TextSlot::Required(&mut c.text),
+        ),
     )
     .required(REQUIRED),
     stored(
@@ -360,13 +427,14 @@ const CLAIM_FIELDS: &[FieldDef] = &[
             Claim,
             |c| FieldValue::opt_text(c.subject.as_deref()),
             |c, v, f| c.subject = Some(f.string(v)),
+            text: |c| TextSlot::Optional(&mut c.subject),
         ),
     ),
     stored(
         "tags",
         FieldType::List,
         on!(Claim, |c| FieldValue::List(&c.tags), |c, v, f| c.tags =
-            f.list(v)),
+            f.list(v),),
     ),
     stored(
         "created",
@@ -417,11 +485,9 @@ const EVIDENCE_FIELDS: &[FieldDef] = &[
     stored(
         "id",
         FieldType::Id,
-        on!(Evidence, |e| FieldValue::Text(e.id.as_str()), |e, v, f| {
-            if let Some(id) = f.id(v) {
-                e.id = id;
-            }
-        }),
+        on!(Evidence, |e| FieldValue::Text(e.id.as_str()), |e, v, f| e
+            .id =
+            f.id(v).unwrap_or_else(Id::unassigned),),
     ),
     stored(
         "claim",
@@ -429,11 +495,7 @@ const EVIDENCE_FIELDS: &[FieldDef] = &[
         on!(
             Evidence,
             |e| FieldValue::Text(e.claim.as_str()),
-            |e, v, f| {
-                if let Some(id) = f.id(v) {
-                    e.claim = id;
-                }
-            }
+            |e, v, f| e.claim = f.id(v).unwrap_or_else(Id::unassigned),
         ),
     )
     .required(REQUIRED_ID),
@@ -443,11 +505,7 @@ const EVIDENCE_FIELDS: &[FieldDef] = &[
         on!(
             Evidence,
             |e| FieldValue::Text(e.source.as_str()),
-            |e, v, f| {
-                if let Some(id) = f.id(v) {
-                    e.source = id;
-                }
-            }
+            |e, v, f| e.source = f.id(v).unwrap_or_else(Id::unassigned),
         ),
     )
     .required(REQUIRED_ID),
@@ -485,6 +543,7 @@ const EVIDENCE_FIELDS: &[FieldDef] = &[
             Evidence,
             |e| FieldValue::opt_text(e.note.as_deref()),
             |e, v, f| e.note = Some(f.string(v)),
+            text: |e| TextSlot::Optional(&mut e.note),
         ),
     ),
     stored(
@@ -517,40 +576,48 @@ const RESULT_FIELDS: &[FieldDef] = &[
     stored(
         "id",
         FieldType::Id,
-        on!(Result, |r| FieldValue::Text(r.id.as_str()), |r, v, f| {
-            if let Some(id) = f.id(v) {
-                r.id = id;
-            }
-        }),
+        on!(Result, |r| FieldValue::Text(r.id.as_str()), |r, v, f| r
+            .id =
+            f.id(v).unwrap_or_else(Id::unassigned),),
     ),
     stored(
         "model",
         FieldType::String,
-        on!(Result, |r| FieldValue::Text(&r.model), |r, v, f| r.model =
-            f.string(v)),
+        on!(
+            Result,
+            |r| FieldValue::Text(&r.model),
+            |r, v, f| r.model = f.string(v),
+            text: |r| TextSlot::Required(&mut r.model),
+        ),
     )
     .required(REQUIRED),
     stored(
         "benchmark",
         FieldType::String,
-        on!(Result, |r| FieldValue::Text(&r.benchmark), |r, v, f| r
-            .benchmark =
-            f.string(v)),
+        on!(
+            Result,
+            |r| FieldValue::Text(&r.benchmark),
+            |r, v, f| r.benchmark = f.string(v),
+            text: |r| TextSlot::Required(&mut r.benchmark),
+        ),
     )
     .required(REQUIRED),
     stored(
         "value",
         FieldType::Number,
         on!(Result, |r| FieldValue::Number(r.value), |r, v, f| r.value =
-            f.number(v)),
+            f.number(v),),
     )
     .required("missing (a number)"),
     stored(
         "metric",
         FieldType::String,
-        on!(Result, |r| FieldValue::Text(&r.metric), |r, v, f| r
-            .metric =
-            f.string(v)),
+        on!(
+            Result,
+            |r| FieldValue::Text(&r.metric),
+            |r, v, f| r.metric = f.string(v),
+            text: |r| TextSlot::Required(&mut r.metric),
+        ),
     )
     .default(DefaultValue::Text("score")),
     stored(
@@ -560,13 +627,14 @@ const RESULT_FIELDS: &[FieldDef] = &[
             Result,
             |r| FieldValue::opt_text(r.unit.as_deref()),
             |r, v, f| r.unit = Some(f.string(v)),
+            text: |r| TextSlot::Optional(&mut r.unit),
         ),
     ),
     stored(
         "date",
         FieldType::Date,
         on!(Result, |r| FieldValue::opt_date(r.date), |r, v, f| r.date =
-            f.date(v)),
+            f.date(v),),
     ),
     stored(
         "source",
@@ -584,6 +652,7 @@ const RESULT_FIELDS: &[FieldDef] = &[
             Result,
             |r| FieldValue::opt_text(r.note.as_deref()),
             |r, v, f| r.note = Some(f.string(v)),
+            text: |r| TextSlot::Optional(&mut r.note),
         ),
     ),
 ];
@@ -832,6 +901,27 @@ mod tests {
                 assert_eq!(def.derived, def.stored_get().is_none(), "{}", def.name);
             }
         }
+    }
+
+    #[test]
+    fn text_fields_can_be_moved_out() {
+        for kind in Kind::ALL {
+            for def in fields(kind) {
+                let text = def.ty == FieldType::String && !def.derived && !def.stored_as_code;
+                let mut record = Record::blank(kind);
+                assert_eq!(def.take_text(&mut record).is_some(), text, "{}", def.name);
+            }
+        }
+        let mut record = Record::blank(Kind::Claim);
+        if let Record::Claim(c) = &mut record {
+            c.text = "moved".into();
+        }
+        let text = field(Kind::Claim, "text").and_then(|f| f.take_text(&mut record));
+        assert_eq!(text, Some(Some("moved".to_owned())));
+        assert_eq!(
+            field(Kind::Claim, "subject").and_then(|f| f.take_text(&mut record)),
+            Some(None)
+        );
     }
 
     #[test]
