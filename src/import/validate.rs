@@ -235,10 +235,9 @@ impl Visitor<'_> for KeySeed {
 fn parse_kind(value: Option<Value>) -> Result<Kind, Vec<(Option<String>, String)>> {
     match value {
         Some(Value::String(t)) => Kind::from_name(&t).ok_or_else(|| {
-            let hint =
-                crate::query::suggest::did_you_mean(&t, ["source", "claim", "evidence", "result"])
-                    .map(|s| format!(" — did you mean \"{s}\"?"))
-                    .unwrap_or_default();
+            let hint = crate::query::suggest::did_you_mean(&t, Kind::ALL.map(Kind::name))
+                .map(|s| format!(" — did you mean \"{s}\"?"))
+                .unwrap_or_default();
             vec![(
                 Some("type".into()),
                 format!("unknown type \"{t}\"{hint} (expected source, claim, evidence or result)"),

@@ -686,7 +686,7 @@ pub fn default_row(kind: Kind) -> impl Iterator<Item = &'static FieldDef> {
 pub fn validation_order(kind: Kind) -> impl Iterator<Item = &'static FieldDef> {
     let all = fields(kind);
     let early = move |f: &&FieldDef| kind == Kind::Source && f.name == "reliability";
-    let (id, rest) = all.split_at(1);
+    let (id, rest) = all.split_at(all.len().min(1));
     id.iter()
         .chain(all.iter().filter(early))
         .chain(rest.iter().filter(move |f| !early(f)))
