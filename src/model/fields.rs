@@ -13,7 +13,10 @@
 //! `model/mod.rs` (and its blank value in `Record::blank`, which the compiler
 //! asks for), add one row to the kind's table below, and write the code that
 //! gives the field its meaning. Reading (`where`, `select`, `show`), export
-//! and validation on import and `add` follow from the row.
+//! (members in table order, absent ones left out) and validation on import
+//! and `add` (including import's typed fast path) follow from the row. A
+//! field outside the default row (SPEC 8.1) is
+//! `FieldDef { in_default_row: false, ..stored(…) }`.
 
 use super::{
     Date, Derived, Id, Kind, MAX_LIST_LEN, MAX_STRING_BYTES, Record, Stance, admiralty_reliability,
@@ -200,6 +203,12 @@ impl FieldDef {
             Access::Stored { get, .. } => Some(get),
             Access::Claim(_) | Access::Evidence(_) => None,
         }
+    }
+
+    /// Whether [`FieldDef::take_text`] can move this field's text out of a
+    /// record: a stored text field, not stored as a code.
+    pub fn is_stored_text(&self) -> bool {
+        matches!(self.access, Access::Stored { text: Some(_), .. })
     }
 
     /// Moves a stored text field's text out of `record` (`Some(None)`: the
@@ -910,6 +919,7 @@ mod tests {
                 let text = def.ty == FieldType::String && !def.derived && !def.stored_as_code;
                 let mut record = Record::blank(kind);
                 assert_eq!(def.take_text(&mut record).is_some(), text, "{}", def.name);
+                assert_eq!(def.is_stored_text(), text, "{}", def.name);
             }
         }
         let mut record = Record::blank(Kind::Claim);
