@@ -1,8 +1,10 @@
 //! JSON Lines export (SPEC section 3): sources, claims, results, evidence,
 //! each in id order, so export → import → export is byte-identical.
 
+use crate::model::fields::{self, FieldValue};
 use crate::model::{Kind, Record};
 use crate::store::Store;
+use std::fmt::Write as _;
 use std::io::Write;
 
 /// Writes every record; returns how many.
@@ -25,50 +27,15 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64, crate::Error> {
     Ok(written)
 }
 
-/// Appends one record as a JSON object: `type` first, then the fields of
-/// SPEC section 1 in order. Absent optional fields and empty lists are
-/// left out; defaulted fields are always written.
+/// Appends one record as a JSON object: `type` first, then the stored
+/// fields in the order of the field table (SPEC section 1). Absent optional
+/// fields and empty lists are left out; defaulted fields are always written.
 pub fn record_json(record: &Record, out: &mut String) {
     let mut obj = JsonObject::new(out);
     obj.string("type", record.kind().name());
-    match record {
-        Record::Source(s) => {
-            obj.string("id", s.id.as_str());
-            obj.string("title", &s.title);
-            obj.string("kind", &s.kind);
-            obj.opt_string("publisher", s.publisher.as_deref());
-            obj.opt_string("url", s.url.as_deref());
-            obj.opt_string("published", s.published.map(|d| d.to_string()).as_deref());
-            obj.list("affiliations", &s.affiliations);
-            obj.number("reliability", s.reliability);
-        }
-        Record::Claim(c) => {
-            obj.string("id", c.id.as_str());
-            obj.string("text", &c.text);
-            obj.opt_string("subject", c.subject.as_deref());
-            obj.list("tags", &c.tags);
-            obj.opt_string("created", c.created.map(|d| d.to_string()).as_deref());
-        }
-        Record::Evidence(e) => {
-            obj.string("id", e.id.as_str());
-            obj.string("claim", e.claim.as_str());
-            obj.string("source", e.source.as_str());
-            obj.string("stance", e.stance.name());
-            obj.number("strength", e.strength);
-            obj.opt_string("date", e.date.map(|d| d.to_string()).as_deref());
-            obj.opt_string("note", e.note.as_deref());
-            obj.opt_string("result", e.result.as_ref().map(|r| r.as_str()));
-        }
-        Record::Result(r) => {
-            obj.string("id", r.id.as_str());
-            obj.string("model", &r.model);
-            obj.string("benchmark", &r.benchmark);
-            obj.number("value", r.value);
-            obj.string("metric", &r.metric);
-            obj.opt_string("unit", r.unit.as_deref());
-            obj.opt_string("date", r.date.map(|d| d.to_string()).as_deref());
-            obj.opt_string("source", r.source.as_ref().map(|s| s.as_str()));
-            obj.opt_string("note", r.note.as_deref());
+    for def in fields::fields(record.kind()) {
+        if let Some(get) = def.stored_get() {
+            obj.value(def.name, get(record));
         }
     }
     obj.close();
@@ -99,9 +66,28 @@ impl<'a> JsonObject<'a> {
         push_json_string(self.out, value);
     }
 
-    fn opt_string(&mut self, name: &str, value: Option<&str>) {
-        if let Some(v) = value {
-            self.string(name, v);
+    /// Writes a member for a field's value, or nothing for an absent value
+    /// or an empty list.
+    fn value(&mut self, name: &str, value: FieldValue<'_>) {
+        match value {
+            FieldValue::Absent => {}
+            FieldValue::Text(text) => self.string(name, text),
+            FieldValue::Number(n) => self.number(name, n),
+            FieldValue::Integer(n) => {
+                self.key(name);
+                // Writing to a String cannot fail.
+                let _ = write!(self.out, "{n}");
+            }
+            FieldValue::Bool(b) => {
+                self.key(name);
+                self.out.push_str(if b { "true" } else { "false" });
+            }
+            // A `Date`'s `Display` is `YYYY-MM-DD`, which needs no escaping.
+            FieldValue::Date(d) => {
+                self.key(name);
+                let _ = write!(self.out, "\"{d}\"");
+            }
+            FieldValue::List(items) => self.list(name, items),
         }
     }
 

@@ -3,7 +3,7 @@
 //! closed sets of values (statuses, stances) are spelt right.
 
 use super::QueryError;
-use crate::model::schema::{self, FieldDef, FieldType};
+use crate::model::fields::{self, FieldDef, FieldType};
 use crate::model::{Date, Kind};
 use crate::query::ast::{CompareOp, Expr, Field, Literal, OrderKey, Spanned};
 use crate::query::suggest::did_you_mean;
@@ -19,10 +19,10 @@ pub fn resolve(kind: Kind, field: &Field) -> Result<(Kind, &'static FieldDef), Q
     let mut kind = kind;
     let last = field.path.len().saturating_sub(1);
     for (i, name) in field.path.iter().enumerate() {
-        let Some(def) = schema::field(kind, &name.node) else {
-            let names = schema::fields(kind).iter().map(|f| f.name);
+        let Some(def) = fields::field(kind, &name.node) else {
+            let names = fields::fields(kind).iter().map(|f| f.name);
             let help = did_you_mean(&name.node, names).map(|s| format!("did you mean \"{s}\"?"));
-            let known = schema::fields(kind)
+            let known = fields::fields(kind)
                 .iter()
                 .map(|f| f.name)
                 .collect::<Vec<_>>()

@@ -2,6 +2,7 @@
 //! SPEC 4.2: comparing an absent value is false for every operator.
 
 use super::output::Value;
+use crate::model::fields::{self, Access, EvidenceValue, FieldType, FieldValue};
 use crate::model::{Date, Derived, Evidence, Kind, Record, Stance};
 use crate::query::ast::{CompareOp, Expr, Literal, Quantifier};
 use crate::store::{FactWalker, SourceCache, Store, StoreError};
@@ -118,16 +119,17 @@ impl<'s> Ctx<'s> {
         let Some((&name, rest)) = path.split_first() else {
             return Ok(Value::Null);
         };
+        let Some(def) = fields::field(record.kind(), name) else {
+            return Ok(Value::Null);
+        };
         if !rest.is_empty() {
-            let target = match (record, name) {
-                (Record::Evidence(e), "claim") => Some(e.claim.as_str()),
-                (Record::Evidence(e), "source") => Some(e.source.as_str()),
-                (Record::Evidence(e), "result") => e.result.as_ref().map(|r| r.as_str()),
-                (Record::Result(r), "source") => r.source.as_ref().map(|s| s.as_str()),
-                _ => None,
-            };
-            let Some(target) = target else {
-                return Ok(Value::Null);
+            // Only a reference leads on to another record.
+            let target = match (def.ty, def.stored_get()) {
+                (FieldType::Ref(_), Some(get)) => match get(record) {
+                    FieldValue::Text(id) => id,
+                    _ => return Ok(Value::Null),
+                },
+                _ => return Ok(Value::Null),
             };
             let Some(next) = self.record(target)? else {
                 return Ok(Value::Null);
@@ -137,77 +139,26 @@ impl<'s> Ctx<'s> {
             }
             return self.value(&next, None, rest);
         }
-        let s = |t: &str| Value::String(t.to_owned());
-        let opt_s =
-            |t: &Option<String>| t.as_ref().map_or(Value::Null, |t| Value::String(t.clone()));
-        let date = |d: &Option<Date>| d.map_or(Value::Null, Value::Date);
-        let list = |l: &[String]| Value::List(l.iter().map(|t| Value::String(t.clone())).collect());
-        Ok(match record {
-            Record::Source(r) => match name {
-                "id" => s(r.id.as_str()),
-                "title" => s(&r.title),
-                "kind" => s(&r.kind),
-                "publisher" => opt_s(&r.publisher),
-                "url" => opt_s(&r.url),
-                "published" => date(&r.published),
-                "affiliations" => list(&r.affiliations),
-                "reliability" => Value::Number(r.reliability),
-                _ => Value::Null,
-            },
-            Record::Claim(c) => match name {
-                "id" => s(c.id.as_str()),
-                "text" => s(&c.text),
-                "subject" => opt_s(&c.subject),
-                "tags" => list(&c.tags),
-                "created" => date(&c.created),
-                derived_field => {
-                    let d = self.claim_derived(c, derived)?;
-                    match derived_field {
-                        "status" => s(d.status.name()),
-                        "confidence" => Value::Number(d.confidence),
-                        "support" => Value::Number(d.support),
-                        "refute" => Value::Number(d.refute),
-                        "independent_support" => Value::Number(d.independent_support),
-                        "independent_refute" => Value::Number(d.independent_refute),
-                        "evidence_count" => {
-                            Value::Integer(i64::try_from(d.evidence_count).unwrap_or(i64::MAX))
-                        }
-                        _ => Value::Null,
-                    }
-                }
-            },
-            Record::Evidence(e) => match name {
-                "id" => s(e.id.as_str()),
-                "claim" => s(e.claim.as_str()),
-                "source" => s(e.source.as_str()),
-                "stance" => s(e.stance.name()),
-                "strength" => Value::Number(e.strength),
-                "date" => date(&e.date),
-                "note" => opt_s(&e.note),
-                "result" => e.result.as_ref().map_or(Value::Null, |r| s(r.as_str())),
-                "weight" => self
+        Ok(match (def.access, record) {
+            (Access::Stored { get, .. }, _) => output_value(get(record)),
+            (Access::Claim(get), Record::Claim(c)) => {
+                output_value(get(&self.claim_derived(c, derived)?))
+            }
+            (Access::Evidence(which), Record::Evidence(e)) => match which {
+                EvidenceValue::Weight => self
                     .evidence_weight_and_independence(e)?
                     .0
                     .map_or(Value::Null, Value::Number),
-                "independent" => self
+                EvidenceValue::Independent => self
                     .evidence_weight_and_independence(e)?
                     .1
                     .map_or(Value::Null, Value::Bool),
-                "effective_date" => date(&self.effective_date(e)?),
-                _ => Value::Null,
+                EvidenceValue::EffectiveDate => {
+                    self.effective_date(e)?.map_or(Value::Null, Value::Date)
+                }
             },
-            Record::Result(r) => match name {
-                "id" => s(r.id.as_str()),
-                "model" => s(&r.model),
-                "benchmark" => s(&r.benchmark),
-                "value" => Value::Number(r.value),
-                "metric" => s(&r.metric),
-                "unit" => opt_s(&r.unit),
-                "date" => date(&r.date),
-                "source" => r.source.as_ref().map_or(Value::Null, |x| s(x.as_str())),
-                "note" => opt_s(&r.note),
-                _ => Value::Null,
-            },
+            // A table's rows are of its own kind.
+            (Access::Claim(_) | Access::Evidence(_), _) => Value::Null,
         })
     }
 
@@ -509,6 +460,21 @@ fn variant_rank(v: &Value) -> u8 {
         Value::List(_) => 5,
         Value::Object(_) => 6,
         Value::Null => 7,
+    }
+}
+
+/// A field's value as an output value (which owns its text).
+pub fn output_value(value: FieldValue<'_>) -> Value {
+    match value {
+        FieldValue::Absent => Value::Null,
+        FieldValue::Text(t) => Value::String(t.to_owned()),
+        FieldValue::Number(n) => Value::Number(n),
+        FieldValue::Integer(n) => Value::Integer(n),
+        FieldValue::Bool(b) => Value::Bool(b),
+        FieldValue::Date(d) => Value::Date(d),
+        FieldValue::List(items) => {
+            Value::List(items.iter().map(|t| Value::String(t.clone())).collect())
+        }
     }
 }
 

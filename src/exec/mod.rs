@@ -14,7 +14,7 @@ mod report;
 
 pub use output::{Output, RowSink, Value};
 
-use crate::model::{Kind, Record, schema};
+use crate::model::{Kind, Record, fields};
 use crate::query::ast::{Expr, Span, Statement, StatementKind};
 use crate::store::{Change, ChangeSet, Store, StoreError};
 use eval::Ctx;
@@ -156,8 +156,7 @@ fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate:
         Kind::Claim => store.derived(&id)?,
         _ => None,
     };
-    let columns: Vec<String> = schema::fields(kind)
-        .iter()
+    let columns: Vec<String> = fields::default_row(kind)
         .map(|f| f.name.to_owned())
         .collect();
     let row = columns

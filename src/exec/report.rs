@@ -4,7 +4,7 @@ use super::QueryError;
 use super::eval::Ctx;
 use super::output::{Output, Value, format_number};
 use crate::model::derive::status_rule;
-use crate::model::{Kind, Record, schema};
+use crate::model::{Kind, Record, fields};
 use crate::query::ast::Span;
 use crate::store::{SourceCache, Store};
 
@@ -88,7 +88,8 @@ pub fn show(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error
         None
     };
     let mut ctx = Ctx::new(store, None);
-    let mut columns: Vec<String> = schema::fields(kind)
+    // Every field, not only the default row: `show` lists all those present.
+    let mut columns: Vec<String> = fields::fields(kind)
         .iter()
         .map(|f| f.name.to_owned())
         .collect();

@@ -7,83 +7,22 @@
 
 mod date;
 pub mod derive;
+pub mod fields;
 mod id;
+mod kind;
 pub mod schema;
 
 pub use date::Date;
 pub use derive::{Derived, EvidenceFacts, Status, derive};
 pub use id::{Id, IdError};
+pub use kind::{ByKind, Kind};
 
 use serde::{Deserialize, Serialize};
 
 /// Longest string a field may hold (SPEC section 1: 64 KiB).
 pub const MAX_STRING_BYTES: usize = 64 * 1024;
-
-/// The four kinds of record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Kind {
-    /// Where information comes from.
-    Source,
-    /// A statement that may be true or false.
-    Claim,
-    /// One source bearing on one claim.
-    Evidence,
-    /// One benchmark measurement.
-    Result,
-}
-
-impl Kind {
-    /// Every kind, in the order export writes them (SPEC section 3).
-    pub const EXPORT_ORDER: [Kind; 4] = [Kind::Source, Kind::Claim, Kind::Result, Kind::Evidence];
-
-    /// The kind's name as it appears in files and statements (`"source"`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Source => "source",
-            Kind::Claim => "claim",
-            Kind::Evidence => "evidence",
-            Kind::Result => "result",
-        }
-    }
-
-    /// The collection name used by queries (`"sources"`).
-    pub fn collection(self) -> &'static str {
-        match self {
-            Kind::Source => "sources",
-            Kind::Claim => "claims",
-            Kind::Evidence => "evidence",
-            Kind::Result => "results",
-        }
-    }
-
-    /// Parses a kind name (`"claim"`).
-    pub fn from_name(name: &str) -> Option<Kind> {
-        Some(match name {
-            "source" => Kind::Source,
-            "claim" => Kind::Claim,
-            "evidence" => Kind::Evidence,
-            "result" => Kind::Result,
-            _ => return None,
-        })
-    }
-
-    /// Parses a collection name (`"claims"`).
-    pub fn from_collection(name: &str) -> Option<Kind> {
-        Kind::EXPORT_ORDER
-            .into_iter()
-            .find(|k| k.collection() == name)
-    }
-
-    /// The letter of ids the engine assigns to records of this kind (`c1`).
-    pub fn id_prefix(self) -> char {
-        match self {
-            Kind::Source => 's',
-            Kind::Claim => 'c',
-            Kind::Evidence => 'e',
-            Kind::Result => 'r',
-        }
-    }
-}
+/// Most elements in a list field.
+pub const MAX_LIST_LEN: usize = 1000;
 
 /// Whether a piece of evidence supports or refutes its claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -224,6 +163,53 @@ impl Record {
             Record::Claim(_) => Kind::Claim,
             Record::Evidence(_) => Kind::Evidence,
             Record::Result(_) => Kind::Result,
+        }
+    }
+
+    /// A record of `kind` holding each field's blank value (no id, empty
+    /// text, zero, no date, empty list), to be filled field by field from
+    /// [`fields::fields`]: the validator sets every field that has a value
+    /// or a default before the record is used.
+    pub(crate) fn blank(kind: Kind) -> Record {
+        match kind {
+            Kind::Source => Record::Source(Source {
+                id: Id::unassigned(),
+                title: String::new(),
+                kind: String::new(),
+                publisher: None,
+                url: None,
+                published: None,
+                affiliations: Vec::new(),
+                reliability: 0.0,
+            }),
+            Kind::Claim => Record::Claim(Claim {
+                id: Id::unassigned(),
+                text: String::new(),
+                subject: None,
+                tags: Vec::new(),
+                created: None,
+            }),
+            Kind::Evidence => Record::Evidence(Evidence {
+                id: Id::unassigned(),
+                claim: Id::unassigned(),
+                source: Id::unassigned(),
+                stance: Stance::Supports,
+                strength: 0.0,
+                date: None,
+                note: None,
+                result: None,
+            }),
+            Kind::Result => Record::Result(BenchResult {
+                id: Id::unassigned(),
+                model: String::new(),
+                benchmark: String::new(),
+                value: 0.0,
+                metric: String::new(),
+                unit: None,
+                date: None,
+                source: None,
+                note: None,
+            }),
         }
     }
 

@@ -1,0 +1,366 @@
+//! JSON Lines import (SPEC section 3): reading lines (two parse workers,
+//! progress, over-long lines), assigning missing ids, and writing it all as
+//! one atomic change. Turning one line into a [`Record`] is `validate`'s job,
+//! which `add` shares.
+
+mod validate;
+
+pub use validate::{Fields, parse_line, record_from_fields};
+
+use crate::model::{ByKind, Id, Record};
+use crate::store::{Change, ChangeSet, Rejection, Store, StoreError, WriteSummary};
+use std::io::BufRead;
+
+/// Most problems listed for one import; the count of the rest follows.
+const MAX_REPORTED: usize = 100;
+/// Longest line accepted (a record is at most a few 64 KiB strings).
+const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
+/// One problem with one input line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    /// 1-based line number.
+    pub line: u64,
+    /// The field at fault, if any.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// An import that failed: nothing was stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// Lines were invalid.
+    #[error("{}", render_problems(.file, .problems, *.total))]
+    Invalid {
+        /// The file's name as given.
+        file: String,
+        /// The problems (at most [`MAX_REPORTED`]).
+        problems: Vec<Problem>,
+        /// How many there were in all.
+        total: usize,
+    },
+    /// Reading failed.
+    #[error("{file}: {error}")]
+    Read {
+        /// The file's name as given.
+        file: String,
+        /// What went wrong.
+        error: std::io::Error,
+    },
+}
+
+fn render_problems(file: &str, problems: &[Problem], total: usize) -> String {
+    let mut lines: Vec<String> = problems
+        .iter()
+        .map(|p| match &p.field {
+            Some(field) => format!("{file}:{}: {field}: {}", p.line, p.reason),
+            None => format!("{file}:{}: {}", p.line, p.reason),
+        })
+        .collect();
+    if total > problems.len() {
+        lines.push(format!("… and {} more problems", total - problems.len()));
+    }
+    lines.push(format!(
+        "{file}: nothing was imported ({total} invalid line{}; --skip-invalid imports the rest)",
+        if total == 1 { "" } else { "s" }
+    ));
+    lines.join("\n")
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportReport {
+    /// Records read, by kind (source, claim, evidence, result).
+    pub read: [u64; 4],
+    /// What the store did with them.
+    pub written: WriteSummary,
+    /// Lines skipped with `skip_invalid` and why.
+    pub skipped: Vec<Problem>,
+    /// Invalid lines in all (more than `skipped` holds when there were many).
+    pub skipped_total: usize,
+}
+
+/// How to import.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    /// Import the valid lines and report the rest, instead of nothing.
+    pub skip_invalid: bool,
+}
+
+/// Reads a whole JSON Lines stream and imports it atomically. `progress` is
+/// called now and then with the number of bytes read so far.
+pub fn import(
+    store: &Store,
+    file: &str,
+    reader: impl BufRead,
+    options: ImportOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, crate::Error> {
+    let mut report = ImportReport::default();
+    let mut read = ByKind::<u64>::default();
+    let mut problems = ProblemList::default();
+    let mut changes = ChangeSet::new();
+    // The line of each change, to name it if the store refuses it. As u32
+    // (saturating) a 4M-line import holds 16 MiB less while it writes.
+    let mut lines_of_changes: Vec<u32> = Vec::new();
+    // Records without an id get one once every id in the file is known.
+    let mut without_id: Vec<(u64, Record)> = Vec::new();
+    let mut bytes_read = 0u64;
+    let mut handle =
+        |parsed: Vec<(u64, Parsed)>, problems: &mut ProblemList| -> Result<(), crate::Error> {
+            for (line, outcome) in parsed {
+                match outcome {
+                    Parsed::Skip => {}
+                    Parsed::Record(record) => {
+                        read[record.kind()] += 1;
+                        if record.id().is_unassigned() {
+                            without_id.push((line, record));
+                        } else {
+                            // Encoded at once: memory holds compact bytes, not structs.
+                            changes.push(Change::Put(record))?;
+                            lines_of_changes.push(u32::try_from(line).unwrap_or(u32::MAX));
+                        }
+                    }
+                    Parsed::Problems(errs) => {
+                        for (field, reason) in errs {
+                            problems.add(Problem {
+                                line,
+                                field,
+                                reason,
+                            });
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
+    // JSON parsing is most of an import's reading time: two workers parse
+    // batches of lines while this thread reads the next ones. Batches are
+    // handled in file order, so line numbers and "first id wins" hold.
+    std::thread::scope(|scope| -> Result<(), crate::Error> {
+        const WORKERS: usize = 2;
+        const IN_FLIGHT: usize = 2 * WORKERS;
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|_| {
+                let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<Vec<(u64, Vec<u8>)>>(2);
+                let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<(u64, Parsed)>>(2);
+                scope.spawn(move || {
+                    for batch in batch_rx {
+                        let parsed = batch
+                            .into_iter()
+                            .map(|(line, bytes)| (line, parse_bytes(&bytes)))
+                            .collect();
+                        if done_tx.send(parsed).is_err() {
+                            break;
+                        }
+                    }
+                });
+                (batch_tx, done_rx)
+            })
+            .collect();
+        let receive = |n: usize| -> Result<Vec<(u64, Parsed)>, crate::Error> {
+            workers[n % WORKERS]
+                .1
+                .recv()
+                .map_err(|_| crate::Error::Internal("an import worker stopped unexpectedly".into()))
+        };
+        let (mut sent, mut received) = (0usize, 0usize);
+        let mut reader = reader;
+        let mut line_no = 0u64;
+        loop {
+            let mut batch = Vec::with_capacity(BATCH_LINES);
+            while batch.len() < BATCH_LINES {
+                let mut buf = Vec::new();
+                let n = std::io::Read::take(&mut reader, MAX_LINE_BYTES as u64 + 1)
+                    .read_until(b'\n', &mut buf)
+                    .map_err(|error| ImportError::Read {
+                        file: file.to_owned(),
+                        error,
+                    })?;
+                if n == 0 {
+                    break;
+                }
+                line_no += 1;
+                bytes_read += n as u64;
+                if buf.len() > MAX_LINE_BYTES {
+                    problems.add(Problem {
+                        line: line_no,
+                        field: None,
+                        reason: format!("line longer than {MAX_LINE_BYTES} bytes"),
+                    });
+                    // Skip the rest of the over-long line, a bounded piece at a time.
+                    loop {
+                        let mut rest = Vec::new();
+                        let n = std::io::Read::take(&mut reader, MAX_LINE_BYTES as u64)
+                            .read_until(b'\n', &mut rest)
+                            .map_err(|error| ImportError::Read {
+                                file: file.to_owned(),
+                                error,
+                            })?;
+                        if n == 0 || rest.last() == Some(&b'\n') {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                batch.push((line_no, buf));
+            }
+            if batch.is_empty() {
+                break;
+            }
+            progress(bytes_read);
+            workers[sent % WORKERS].0.send(batch).map_err(|_| {
+                crate::Error::Internal("an import worker stopped unexpectedly".into())
+            })?;
+            sent += 1;
+            while sent - received >= IN_FLIGHT {
+                handle(receive(received)?, &mut problems)?;
+                received += 1;
+            }
+        }
+        while received < sent {
+            handle(receive(received)?, &mut problems)?;
+            received += 1;
+        }
+        Ok(())
+    })?;
+    progress(bytes_read);
+    report.read = read.into_array();
+    if !without_id.is_empty() {
+        assign_ids(store, &changes, &mut without_id)?;
+        for (line, record) in without_id {
+            changes
+                .push(Change::Put(record))
+                .map_err(crate::Error::Store)?;
+            lines_of_changes.push(u32::try_from(line).unwrap_or(u32::MAX));
+        }
+    }
+    if problems.total > 0 && !options.skip_invalid {
+        return Err(ImportError::Invalid {
+            file: file.to_owned(),
+            total: problems.total,
+            problems: problems.sorted(),
+        }
+        .into());
+    }
+    let action = format!("import {file}");
+    loop {
+        match store.write(&action, &mut changes) {
+            Ok(written) => {
+                report.written = written;
+                break;
+            }
+            Err(StoreError::Rejected(rejections)) => {
+                let bad: Vec<u32> = rejections.iter().filter_map(|r| r.position).collect();
+                for p in rejection_problems(&rejections, &lines_of_changes) {
+                    problems.add(p);
+                }
+                if !options.skip_invalid || bad.is_empty() {
+                    return Err(ImportError::Invalid {
+                        file: file.to_owned(),
+                        total: problems.total,
+                        problems: problems.sorted(),
+                    }
+                    .into());
+                }
+                // Drop the rejected changes and try again: dropping a claim
+                // may reject its evidence in the next round.
+                changes.remove_positions(&bad);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    report.skipped_total = problems.total;
+    report.skipped = problems.sorted();
+    Ok(report)
+}
+
+fn rejection_problems(rejections: &[Rejection], lines: &[u32]) -> Vec<Problem> {
+    rejections
+        .iter()
+        .map(|r| Problem {
+            line: r
+                .position
+                .and_then(|p| lines.get(p as usize).map(|&line| u64::from(line)))
+                .unwrap_or(0),
+            field: r.field.map(str::to_owned),
+            reason: r.reason.clone(),
+        })
+        .collect()
+}
+
+/// Gives records without an id the first free `c<N>`, `s<N>`, … (SPEC 1).
+fn assign_ids(
+    store: &Store,
+    changes: &ChangeSet,
+    records: &mut [(u64, Record)],
+) -> Result<(), crate::Error> {
+    let mut next = ByKind::from_array([1u64; 4]);
+    let in_file = changes.ids();
+    let taken_in_file = |id: &str| in_file.contains(id.as_bytes());
+    for (_, record) in records.iter_mut() {
+        let kind = record.kind();
+        loop {
+            let candidate = format!("{}{}", kind.id_prefix(), next[kind]);
+            next[kind] += 1;
+            if !taken_in_file(&candidate) && store.get(&candidate)?.is_none() {
+                record.set_id(
+                    Id::new(&candidate)
+                        .map_err(|e| crate::Error::Store(StoreError::Encode(Box::new(e))))?,
+                );
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The problems of one import: the first [`MAX_REPORTED`], and how many in all.
+#[derive(Default)]
+struct ProblemList {
+    kept: Vec<Problem>,
+    total: usize,
+}
+
+impl ProblemList {
+    fn add(&mut self, p: Problem) {
+        self.total += 1;
+        if self.kept.len() < MAX_REPORTED {
+            self.kept.push(p);
+        }
+    }
+
+    fn sorted(mut self) -> Vec<Problem> {
+        self.kept.sort_by_key(|p| p.line);
+        self.kept
+    }
+}
+
+/// Lines handed to a parse worker at a time.
+const BATCH_LINES: usize = 2048;
+
+/// What one input line amounts to.
+enum Parsed {
+    /// Blank or a `#` comment.
+    Skip,
+    /// A valid record.
+    Record(Record),
+    /// What is wrong with it: (field, reason).
+    Problems(Vec<(Option<String>, String)>),
+}
+
+fn parse_bytes(bytes: &[u8]) -> Parsed {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Parsed::Problems(vec![(None, "not valid UTF-8".into())]);
+    };
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return Parsed::Skip;
+    }
+    match parse_line(trimmed) {
+        Ok(record) => Parsed::Record(record),
+        Err(errs) => Parsed::Problems(errs),
+    }
+}
