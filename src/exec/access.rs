@@ -7,7 +7,7 @@ use super::eval::{Ctx, may_contain_raw};
 use super::parallel::{Shared, in_turns};
 use super::plan::{Access, SemiJoin, Sources};
 use super::{conjuncts, visible};
-use crate::model::schema;
+use crate::model::fields;
 use crate::model::{Derived, Kind, Record};
 use crate::query::ast::Expr;
 use crate::store::IndexId;
@@ -199,7 +199,7 @@ fn stored_needles(kind: Kind, filter: Option<&Expr>) -> Vec<Vec<u8>> {
         .into_iter()
         .filter_map(|part| match part {
             Expr::Contains { field, needle } if field.path.len() == 1 => {
-                let def = schema::field(kind, &field.path[0].node)?;
+                let def = fields::field(kind, &field.path[0].node)?;
                 let needle = needle.node.to_lowercase();
                 (!def.derived && !def.stored_as_code && needle.is_ascii())
                     .then(|| needle.into_bytes())

@@ -8,7 +8,7 @@
 
 use super::conjuncts;
 use super::eval::path;
-use crate::model::schema::{self, FieldType};
+use crate::model::fields::{self, FieldType};
 use crate::model::{Date, Kind, Status};
 use crate::query::ast::{CompareOp, Count, Expr, Field, Literal, Quantifier, Query};
 use crate::store::IndexId;
@@ -126,7 +126,7 @@ fn group_counts(kind: Kind, group: &Field) -> Option<Plan> {
         return Some(Plan::StatusCounts);
     }
     let index = IndexId::for_field(kind, field)?;
-    let is_list = schema::field(kind, field).is_some_and(|f| f.ty == FieldType::List);
+    let is_list = fields::field(kind, field).is_some_and(|f| f.ty == FieldType::List);
     (!index.is_derived() && !is_list).then_some(Plan::GroupCounts(index))
 }
 

@@ -6,7 +6,7 @@ use super::columns::{RowColumns, row_values};
 use super::eval::{Ctx, order_values, path};
 use super::output::{Output, Value};
 use super::plan::{Access, Plan};
-use crate::model::schema;
+use crate::model::fields;
 use crate::query::ast::Query;
 use crate::store::{Store, decode_claim_row};
 use std::cmp::Ordering;
@@ -33,8 +33,7 @@ pub fn run_query(
     let kind = q.collection.node;
     let mut ctx = Ctx::new(store, q.as_of.as_ref().map(|d| d.node));
     let columns: Vec<String> = if q.select.is_empty() {
-        schema::fields(kind)
-            .iter()
+        fields::default_row(kind)
             .map(|f| f.name.to_owned())
             .collect()
     } else {

@@ -10,7 +10,6 @@ pub mod derive;
 pub mod fields;
 mod id;
 mod kind;
-pub mod schema;
 
 pub use date::Date;
 pub use derive::{Derived, EvidenceFacts, Status, derive};

@@ -10,17 +10,17 @@
 //! `where`. The lists themselves are lowercase.
 //!
 //! It is not: the field names and their types (those are the records', in
-//! [`crate::model::schema`]), nor the grammar, which says where each word may
+//! [`crate::model::fields`]), nor the grammar, which says where each word may
 //! stand.
 
 /// The statuses a claim can have (`claims where status = unresolved`).
-pub use crate::model::schema::STATUSES;
+pub use crate::model::fields::STATUSES;
 
 /// The stances of evidence (`evidence where stance = refutes`).
-pub use crate::model::schema::STANCES;
+pub use crate::model::fields::STANCES;
 
 /// The known kinds of source (`sources where kind = paper`).
-pub use crate::model::schema::SOURCE_KINDS;
+pub use crate::model::fields::SOURCE_KINDS;
 
 /// The collections a query or a count ranges over: `claims where …`,
 /// `count sources`.

@@ -10,7 +10,7 @@ use super::lex::{Token, TokenKind, tokenize};
 use super::meta;
 use evident::Database;
 use evident::model::Kind;
-use evident::model::schema::{self, FieldDef, FieldType};
+use evident::model::fields::{self, FieldDef, FieldType};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -490,7 +490,7 @@ pub fn complete(line: &str, pos: usize, catalog: &Catalog) -> (usize, Vec<String
             let Some(kind) = follow(base, path) else {
                 return (pos, Vec::new());
             };
-            let mut names: Vec<String> = schema::fields(kind)
+            let mut names: Vec<String> = fields::fields(kind)
                 .iter()
                 .map(|f| f.name.to_owned())
                 .collect();
@@ -514,7 +514,7 @@ fn follow(mut kind: Kind, path: &str) -> Option<Kind> {
         return Some(kind);
     }
     for name in path.split('.') {
-        match schema::field(kind, name)?.ty {
+        match fields::field(kind, name)?.ty {
             FieldType::Ref(next) => kind = next,
             _ => return None,
         }
@@ -529,7 +529,7 @@ fn resolve(kind: Kind, path: &str) -> Option<(Kind, &'static FieldDef)> {
         None => ("", path),
     };
     let owner = follow(kind, head)?;
-    Some((owner, schema::field(owner, last)?))
+    Some((owner, fields::field(owner, last)?))
 }
 
 /// Keywords and operators that may come next.
@@ -576,7 +576,7 @@ fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
         Expect::AfterOffset => vec!["select"],
         Expect::RecordKey => {
             let kind = walker.kind.unwrap_or(Kind::Claim);
-            schema::fields(kind)
+            fields::fields(kind)
                 .iter()
                 .filter(|f| !f.derived && !walker.keys.iter().any(|k| k == f.name))
                 .map(|f| f.name)
@@ -748,7 +748,7 @@ mod tests {
     }
 
     fn claim_fields() -> Vec<String> {
-        schema::fields(Kind::Claim)
+        fields::fields(Kind::Claim)
             .iter()
             .map(|f| f.name.to_owned())
             .collect()
@@ -862,7 +862,7 @@ mod tests {
 
     #[test]
     fn fields_behind_a_dotted_reference() {
-        let source_fields: Vec<String> = schema::fields(Kind::Source)
+        let source_fields: Vec<String> = fields::fields(Kind::Source)
             .iter()
             .map(|f| f.name.to_owned())
             .collect();
@@ -883,7 +883,7 @@ mod tests {
 
     #[test]
     fn evidence_fields_inside_a_quantifier() {
-        let evidence_fields: Vec<String> = schema::fields(Kind::Evidence)
+        let evidence_fields: Vec<String> = fields::fields(Kind::Evidence)
             .iter()
             .map(|f| f.name.to_owned())
             .collect();
@@ -941,7 +941,7 @@ mod tests {
     fn known_values_after_an_operator() {
         assert_eq!(
             at_end("claims where status = "),
-            (22, words(evident::model::schema::STATUSES))
+            (22, words(evident::model::fields::STATUSES))
         );
         assert_eq!(
             at_end("claims where status = un"),
@@ -957,7 +957,7 @@ mod tests {
         );
         assert_eq!(
             at_end("claims where status not in ("),
-            (28, words(evident::model::schema::STATUSES))
+            (28, words(evident::model::fields::STATUSES))
         );
         assert_eq!(
             at_end("evidence where stance = "),
@@ -965,7 +965,7 @@ mod tests {
         );
         // Conventional source kinds, then the ones the database holds.
         let (_, kinds) = at_end("sources where kind = ");
-        assert_eq!(kinds.len(), evident::model::schema::SOURCE_KINDS.len() + 1);
+        assert_eq!(kinds.len(), evident::model::fields::SOURCE_KINDS.len() + 1);
         assert_eq!(kinds.last().map(String::as_str), Some("podcast"));
         assert_eq!(
             at_end("evidence where source.kind = me"),

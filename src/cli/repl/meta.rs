@@ -3,7 +3,7 @@
 
 use super::{Flow, MAX_READ_DEPTH, Session, lex};
 use crate::cli::files;
-use evident::model::schema::{self, FieldType};
+use evident::model::fields::{self, FieldType};
 use evident::model::{Kind, Status};
 use evident::query::suggest::did_you_mean;
 use evident::render::Format;
@@ -342,7 +342,7 @@ fn schema_text(kinds: &[Kind]) -> String {
         }
         text.push_str(kind.collection());
         text.push('\n');
-        for field in schema::fields(kind) {
+        for field in fields::fields(kind) {
             let mut line = format!(
                 "  {:<21}{:<17}{}",
                 field.name,
