@@ -25,9 +25,9 @@
 #![warn(missing_docs)]
 
 mod error;
-pub mod exec;
-pub mod export;
-pub mod import;
+mod exec;
+mod export;
+mod import;
 pub mod model;
 pub mod query;
 pub mod render;
@@ -36,8 +36,8 @@ pub mod render;
 mod store;
 
 pub use error::Error;
-pub use exec::{Output, RowSink, Value};
-pub use import::{ImportOptions, ImportReport};
+pub use exec::{Output, QueryError, RowSink, Value};
+pub use import::{ImportError, ImportOptions, ImportReport};
 #[doc(hidden)]
 pub use store::LogEntry;
 pub use store::{CheckReport, Counters, Interrupt, Rejection, StoreError, WriteSummary};

@@ -5,7 +5,7 @@
 
 mod validate;
 
-pub use validate::{Fields, parse_line, record_from_fields};
+pub use validate::{parse_line, record_from_fields};
 
 use crate::model::{ByKind, Id, Record};
 use crate::store::{Change, ChangeSet, Rejection, Store, StoreError, WriteSummary};

@@ -4,7 +4,8 @@
 use super::facts::{self, EvidencePayload};
 use super::keys::{self, IndexId};
 use super::{StoreError, codec};
-use crate::model::{Derived, Id, Record};
+use crate::model::fields::{self, FieldValue};
+use crate::model::{Derived, Record};
 
 /// The entry (key, payload) a claim, with its derived values and its row
 /// (see [`encode_claim_row`](super::encode_claim_row)), has in an index
@@ -30,79 +31,72 @@ pub(crate) fn entry_with_derived<'r>(
 /// One index entry: its key and its payload.
 pub(crate) type IndexEntry = (Vec<u8>, Vec<u8>);
 
+/// Reads one field's value from a record (see [`fields::FieldDef::stored_get`]).
+type FieldReader = fn(&Record) -> FieldValue<'_>;
+
+/// The reader of each index's field, looked up in the field table once
+/// rather than per record (writes call [`index_entries`] for every record
+/// and index: millions of times in a large import).
+static FIELD_READERS: std::sync::LazyLock<Vec<(IndexId, FieldReader)>> =
+    std::sync::LazyLock::new(|| {
+        IndexId::ALL
+            .into_iter()
+            .filter(|index| !index.is_derived())
+            .filter_map(|index| {
+                let (kind, name) = index.field();
+                Some((index, fields::field(kind, name)?.stored_get()?))
+            })
+            .collect()
+    });
+
 /// The entries a record, stored as `encoded`, contributes to an index
 /// (none to those written with the derived values, see
-/// [`entry_with_derived`]; the record itself to those holding result rows).
+/// [`entry_with_derived`]). The indexed value comes from the field table;
+/// only the payloads are particular to an index: what the derivation reads
+/// (evidence by claim), the claim and stance (evidence by source), or the
+/// record itself (results by model, a covering index).
 pub(crate) fn index_entries(
     index: IndexId,
     record: &Record,
     encoded: &[u8],
 ) -> Result<Vec<IndexEntry>, StoreError> {
-    let string_key = |s: &str, id: &Id| keys::string_index_key(s, id.as_str());
-    let date_key = |d: crate::model::Date, id: &Id| keys::date_index_key(d, id.as_str());
-    let empty = Vec::new;
-    Ok(match (index, record) {
-        (IndexId::ClaimTags, Record::Claim(c)) => {
-            let mut tags: Vec<&String> = c.tags.iter().collect();
-            tags.sort();
-            tags.dedup();
-            tags.into_iter()
-                .map(|t| (string_key(t, &c.id), empty()))
+    if index.written_with_derived() || index.field().0 != record.kind() {
+        return Ok(Vec::new());
+    }
+    let Some(&(_, get)) = FIELD_READERS.iter().find(|(i, _)| *i == index) else {
+        return Ok(Vec::new());
+    };
+    let id = record.id().as_str();
+    let keys: Vec<Vec<u8>> = match get(record) {
+        FieldValue::Text(text) => vec![keys::string_index_key(text, id)],
+        FieldValue::Date(day) => vec![keys::date_index_key(day, id)],
+        FieldValue::List(items) => {
+            let mut items: Vec<&String> = items.iter().collect();
+            items.sort();
+            items.dedup();
+            items
+                .into_iter()
+                .map(|item| keys::string_index_key(item, id))
                 .collect()
         }
-        (IndexId::ClaimCreated, Record::Claim(c)) => c
-            .created
-            .iter()
-            .map(|d| (date_key(*d, &c.id), empty()))
-            .collect(),
-        (IndexId::SourceKind, Record::Source(s)) => vec![(string_key(&s.kind, &s.id), empty())],
-        (IndexId::SourcePublished, Record::Source(s)) => s
-            .published
-            .iter()
-            .map(|d| (date_key(*d, &s.id), empty()))
-            .collect(),
-        (IndexId::EvidenceClaim, Record::Evidence(e)) => {
-            let payload = EvidencePayload {
-                source: e.source.to_string(),
-                supports: e.stance == crate::model::Stance::Supports,
-                strength: e.strength,
-                date: e.date,
-            };
-            vec![(
-                string_key(e.claim.as_str(), &e.id),
-                codec::encode(&payload)?,
-            )]
-        }
-        (IndexId::EvidenceSource, Record::Evidence(e)) => {
-            vec![(
-                string_key(e.source.as_str(), &e.id),
-                codec::encode(&facts::SourceEvidencePayload {
-                    claim: e.claim.to_string(),
-                    supports: e.stance == crate::model::Stance::Supports,
-                })?,
-            )]
-        }
-        (IndexId::EvidenceResult, Record::Evidence(e)) => e
-            .result
-            .iter()
-            .map(|r| (string_key(r.as_str(), &e.id), empty()))
-            .collect(),
-        (IndexId::ResultModel, Record::Result(r)) => {
-            vec![(string_key(&r.model, &r.id), encoded.to_vec())]
-        }
-        (IndexId::ResultBenchmark, Record::Result(r)) => {
-            vec![(string_key(&r.benchmark, &r.id), empty())]
-        }
-        (IndexId::ResultSource, Record::Result(r)) => r
-            .source
-            .iter()
-            .map(|s| (string_key(s.as_str(), &r.id), empty()))
-            .collect(),
-        (IndexId::ResultDate, Record::Result(r)) => r
-            .date
-            .iter()
-            .map(|d| (date_key(*d, &r.id), empty()))
-            .collect(),
+        // No value, no entry; no index is on a number or a boolean field.
         _ => Vec::new(),
-    })
+    };
+    let payload = match (index, record) {
+        (IndexId::EvidenceClaim, Record::Evidence(e)) => codec::encode(&EvidencePayload {
+            source: e.source.to_string(),
+            supports: e.stance == crate::model::Stance::Supports,
+            strength: e.strength,
+            date: e.date,
+        })?,
+        (IndexId::EvidenceSource, Record::Evidence(e)) => {
+            codec::encode(&facts::SourceEvidencePayload {
+                claim: e.claim.to_string(),
+                supports: e.stance == crate::model::Stance::Supports,
+            })?
+        }
+        (IndexId::ResultModel, _) => encoded.to_vec(),
+        _ => Vec::new(),
+    };
+    Ok(keys.into_iter().map(|key| (key, payload.clone())).collect())
 }

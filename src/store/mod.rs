@@ -19,10 +19,10 @@ mod keys;
 mod ranges;
 mod write;
 
+pub(crate) use blocks::Deal;
 pub use check::CheckReport;
 pub use error::{Rejection, StoreError};
 pub use facts::{EvidenceFact, FactWalker, SourceCache, derive_claim};
-pub(crate) use blocks::Deal;
 pub(crate) use keys::IndexId;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
 pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
@@ -260,11 +260,6 @@ impl Store {
     /// The sled tree (for the block readers of this crate).
     pub(crate) fn tree(&self) -> &sled::Tree {
         &self.db
-    }
-
-    /// Bytes the store takes on disk.
-    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
     }
 
     /// The counters.
