@@ -9,8 +9,8 @@
 use super::lex::{Token, TokenKind, tokenize};
 use super::meta;
 use evident::Database;
-use evident::model::Kind;
 use evident::model::fields::{self, FieldDef, FieldType};
+use evident::model::{ByKind, Kind};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -25,48 +25,52 @@ const MAX_VALUES: usize = 2_000;
 /// fields and record ids (each list capped, sorted, without duplicates).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Catalog {
-    /// Claim subjects.
-    pub subjects: Vec<String>,
-    /// Claim tags.
-    pub tags: Vec<String>,
-    /// Source kinds in use (the conventional ones are always offered).
-    pub source_kinds: Vec<String>,
-    /// Result models.
-    pub models: Vec<String>,
-    /// Result benchmarks.
-    pub benchmarks: Vec<String>,
-    /// Ids by kind, in the order of [`Kind`]'s definition (source, claim,
-    /// evidence, result).
-    pub ids: [Vec<String>; 4],
+    /// The values of each indexed text or list field in use (claim
+    /// subjects and tags, source kinds, result models and benchmarks, …),
+    /// by collection and field name.
+    pub values: Vec<(Kind, &'static str, Vec<String>)>,
+    /// Ids by kind.
+    pub ids: ByKind<Vec<String>>,
 }
 
 impl Catalog {
-    /// Reads the catalog from the database's indexes. A read that fails
-    /// leaves its list empty: completion is a convenience, never an error.
+    /// Reads the catalog from the database's indexes: the values of every
+    /// stored text or list field of the field table that has an index. A
+    /// read that fails leaves its list empty: completion is a convenience,
+    /// never an error.
     pub fn load(db: &Database) -> Catalog {
-        let values = |kind, field| {
-            db.distinct_values(kind, field, MAX_VALUES)
-                .unwrap_or_default()
-        };
+        let mut values = Vec::new();
+        for kind in Kind::ALL {
+            for field in fields::fields(kind) {
+                if field.derived || !matches!(field.ty, FieldType::String | FieldType::List) {
+                    continue;
+                }
+                let found = db
+                    .distinct_values(kind, field.name, MAX_VALUES)
+                    .unwrap_or_default();
+                if !found.is_empty() {
+                    values.push((kind, field.name, found));
+                }
+            }
+        }
         let ids = |kind| db.record_ids(kind, MAX_ENTRIES).unwrap_or_default();
         Catalog {
-            subjects: values(Kind::Claim, "subject"),
-            tags: values(Kind::Claim, "tags"),
-            source_kinds: values(Kind::Source, "kind"),
-            models: values(Kind::Result, "model"),
-            benchmarks: values(Kind::Result, "benchmark"),
-            ids: [
-                ids(Kind::Source),
-                ids(Kind::Claim),
-                ids(Kind::Evidence),
-                ids(Kind::Result),
-            ],
+            values,
+            ids: ByKind::from_array(Kind::ALL.map(ids)),
         }
+    }
+
+    /// The values in use of a field.
+    pub fn values_of(&self, kind: Kind, field: &str) -> &[String] {
+        self.values
+            .iter()
+            .find(|(k, f, _)| *k == kind && *f == field)
+            .map_or(&[], |(_, _, values)| values.as_slice())
     }
 
     /// The ids of records of `kind`.
     pub fn ids_of(&self, kind: Kind) -> &[String] {
-        &self.ids[kind as usize]
+        &self.ids[kind]
     }
 
     /// Every id, claims first (the ones people look at most).
@@ -647,17 +651,10 @@ fn field_values(kind: Kind, path: &str, catalog: &Catalog) -> Vec<String> {
         return Vec::new();
     };
     let mut values: Vec<String> = field.known_values.iter().map(|v| (*v).to_owned()).collect();
-    let from_db: &[String] = match (owner, field.name) {
-        (Kind::Claim, "subject") => &catalog.subjects,
-        (Kind::Claim, "tags") => &catalog.tags,
-        (Kind::Source, "kind") => &catalog.source_kinds,
-        (Kind::Result, "model") => &catalog.models,
-        (Kind::Result, "benchmark") => &catalog.benchmarks,
-        _ => match field.ty {
-            FieldType::Id => catalog.ids_of(owner),
-            FieldType::Ref(target) => catalog.ids_of(target),
-            _ => &[],
-        },
+    let from_db: &[String] = match field.ty {
+        FieldType::Id => catalog.ids_of(owner),
+        FieldType::Ref(target) => catalog.ids_of(target),
+        _ => catalog.values_of(owner, field.name),
     };
     for value in from_db {
         if !values.contains(value) {
@@ -724,17 +721,23 @@ mod tests {
 
     fn catalog() -> Catalog {
         Catalog {
-            subjects: vec!["Model X".into(), "SpaceX".into(), "xAI".into()],
-            tags: vec!["compute".into(), "deal".into()],
-            source_kinds: vec!["memo".into(), "podcast".into()],
-            models: vec!["grok-5".into()],
-            benchmarks: vec!["SWE-bench Verified".into()],
-            ids: [
+            values: vec![
+                (
+                    Kind::Claim,
+                    "subject",
+                    vec!["Model X".into(), "SpaceX".into(), "xAI".into()],
+                ),
+                (Kind::Claim, "tags", vec!["compute".into(), "deal".into()]),
+                (Kind::Source, "kind", vec!["memo".into(), "podcast".into()]),
+                (Kind::Result, "model", vec!["grok-5".into()]),
+                (Kind::Result, "benchmark", vec!["SWE-bench Verified".into()]),
+            ],
+            ids: ByKind::from_array([
                 vec!["lab".into(), "musk".into()],
                 vec!["c1".into(), "claim:models-not-production-grade".into()],
                 vec!["e1".into()],
                 vec!["r1".into()],
-            ],
+            ]),
         }
     }
 
@@ -1098,22 +1101,38 @@ mod tests {
         data.push_str("\n{\"type\":\"evidence\",\"id\":\"e1\",\"claim\":\"z\",\"source\":\"lab\",\"stance\":\"supports\"}\n");
         db.import_jsonl(data.as_bytes()).unwrap();
         let catalog = Catalog::load(&db);
-        assert_eq!(catalog.subjects, words(&["SpaceX", "xAI"]));
-        assert_eq!(catalog.tags, words(&["compute", "deal"]));
-        assert_eq!(catalog.source_kinds, words(&["podcast"]));
-        assert_eq!(catalog.models, words(&["grok-5"]));
-        assert_eq!(catalog.benchmarks, words(&["SWE-bench Verified"]));
+        assert_eq!(
+            catalog.values_of(Kind::Claim, "subject"),
+            words(&["SpaceX", "xAI"])
+        );
+        assert_eq!(
+            catalog.values_of(Kind::Claim, "tags"),
+            words(&["compute", "deal"])
+        );
+        assert_eq!(catalog.values_of(Kind::Source, "kind"), words(&["podcast"]));
+        assert_eq!(catalog.values_of(Kind::Result, "model"), words(&["grok-5"]));
+        assert_eq!(
+            catalog.values_of(Kind::Result, "benchmark"),
+            words(&["SWE-bench Verified"])
+        );
         assert_eq!(catalog.ids_of(Kind::Claim).len(), 101);
         assert_eq!(catalog.ids_of(Kind::Source), words(&["lab"]));
         assert_eq!(catalog.ids_of(Kind::Evidence), words(&["e1"]));
         assert_eq!(catalog.ids_of(Kind::Result), words(&["r1"]));
 
         let cache = CatalogCache::new(&db);
-        assert_eq!(cache.get().subjects.len(), 2);
+        assert_eq!(cache.get().values_of(Kind::Claim, "subject").len(), 2);
         db.import_jsonl(r#"{"type":"claim","id":"y","text":"t","subject":"Cursor"}"#.as_bytes())
             .unwrap();
-        assert_eq!(cache.get().subjects.len(), 2, "cached until invalidated");
+        assert_eq!(
+            cache.get().values_of(Kind::Claim, "subject").len(),
+            2,
+            "cached until invalidated"
+        );
         cache.invalidate();
-        assert_eq!(cache.get().subjects, words(&["Cursor", "SpaceX", "xAI"]));
+        assert_eq!(
+            cache.get().values_of(Kind::Claim, "subject"),
+            words(&["Cursor", "SpaceX", "xAI"])
+        );
     }
 }

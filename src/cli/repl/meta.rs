@@ -806,7 +806,13 @@ mod tests {
         )
         .unwrap();
         let mut session = Session::new(&db, Format::Jsonl);
-        assert_eq!(session.catalog.get().subjects, vec!["Acme", "Model X"]);
+        assert_eq!(
+            session
+                .catalog
+                .get()
+                .values_of(evident::model::Kind::Claim, "subject"),
+            vec!["Acme", "Model X"]
+        );
         let (flow, _, err) = run_in(&mut session, &format!(".import {}", plain.display()));
         assert_eq!(flow, Flow::Continue, "{err}");
         assert!(
@@ -814,7 +820,10 @@ mod tests {
             "{err}"
         );
         assert_eq!(
-            session.catalog.get().subjects,
+            session
+                .catalog
+                .get()
+                .values_of(evident::model::Kind::Claim, "subject"),
             vec!["Acme", "Model X", "Zeta"],
             "imports refresh completion"
         );

@@ -527,19 +527,34 @@ mod tests {
     fn writes_refresh_the_completion_catalog() {
         let (_dir, db) = test_db();
         let mut session = Session::new(&db, Format::Jsonl);
-        assert_eq!(session.catalog.get().subjects, vec!["Acme", "Model X"]);
+        assert_eq!(
+            session
+                .catalog
+                .get()
+                .values_of(evident::model::Kind::Claim, "subject"),
+            vec!["Acme", "Model X"]
+        );
         let (flow, _, err) = run_in(
             &mut session,
             r#"add claim {id: c3, text: "t", subject: "Zeta"}"#,
         );
         assert_eq!(flow, Flow::Continue, "{err}");
         assert_eq!(
-            session.catalog.get().subjects,
+            session
+                .catalog
+                .get()
+                .values_of(evident::model::Kind::Claim, "subject"),
             vec!["Acme", "Model X", "Zeta"]
         );
         let (flow, _, _) = run_in(&mut session, "retract c3");
         assert_eq!(flow, Flow::Continue);
-        assert_eq!(session.catalog.get().subjects, vec!["Acme", "Model X"]);
+        assert_eq!(
+            session
+                .catalog
+                .get()
+                .values_of(evident::model::Kind::Claim, "subject"),
+            vec!["Acme", "Model X"]
+        );
     }
 
     #[test]
