@@ -38,7 +38,9 @@ use std::sync::{Arc, Mutex};
 /// Counts kept up to date on every write so `count` never scans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counters {
-    /// Records by kind, in [`Kind::EXPORT_ORDER`]'s order of definition (source, claim, evidence, result).
+    /// Records by kind, in [`Kind::ALL`]'s order (source, claim, evidence,
+    /// result; not the export order). Stored as a plain array, so the
+    /// encoding stays that of format 6; read it with [`Counters::of_kind`].
     pub records: [u64; 4],
     /// Claims by status, in [`Status::ALL`] order.
     pub statuses: [u64; 4],
