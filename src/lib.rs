@@ -19,6 +19,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Features: `cli` (default) builds the `evident` command and turns on
+//! `table` (the table output format); `default-features = false` is the
+//! engine alone. `ARCHITECTURE.md` maps the modules and the format on disk.
+//!
 //! It is not: a general-purpose SQL database, a server, a fact-checker that
 //! decides truth on its own, or a store shared by several processes at once.
 #![forbid(unsafe_code)]
