@@ -51,7 +51,7 @@ impl Id {
         Id(String::new())
     }
 
-    /// Whether this is the stand-in of [`Id::unassigned`].
+    /// Whether this is the stand-in for an id not yet assigned (a record added without one).
     pub fn is_unassigned(&self) -> bool {
         self.0.is_empty()
     }
