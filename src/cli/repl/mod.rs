@@ -42,6 +42,8 @@ use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use validate::Completeness;
 
@@ -122,13 +124,28 @@ impl<'db> Session<'db> {
     /// Handles one complete input, as the line editor returns it: a meta
     /// command, or one or more statements. Results go to `out`; messages
     /// and errors (rendered exactly as `evident query` renders them) to `err`.
+    /// Text pasted at the prompt may hold several statements on their own
+    /// lines without `;` between them: they run one by one.
     pub fn handle_line(&mut self, input: &str, out: &mut dyn Write, err: &mut dyn Write) -> Flow {
-        self.run_text(input, out, err)
+        self.run_input(input, true, out, err)
     }
 
     /// Runs a script: lines starting with `.` are meta commands, the lines
-    /// between them run as statements. Stops at the first failure.
+    /// between them run as statements (as `evident query --file` runs them).
+    /// Stops at the first failure.
     pub fn run_text(&mut self, text: &str, out: &mut dyn Write, err: &mut dyn Write) -> Flow {
+        self.run_input(text, false, out, err)
+    }
+
+    /// [`Session::run_text`], and with `pasted`, statements on their own
+    /// lines need no `;` between them.
+    fn run_input(
+        &mut self,
+        text: &str,
+        pasted: bool,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Flow {
         let mut chunk = String::new();
         let mut chunk_line = 0;
         for (index, line) in text.split_inclusive('\n').enumerate() {
@@ -136,7 +153,7 @@ impl<'db> Session<'db> {
                 chunk.push_str(line);
                 continue;
             }
-            let flow = self.run_statements(&chunk, chunk_line, out, err);
+            let flow = self.run_chunk(&chunk, chunk_line, pasted, out, err);
             chunk.clear();
             if flow != Flow::Continue {
                 return flow;
@@ -147,7 +164,29 @@ impl<'db> Session<'db> {
             }
             chunk_line = index + 1;
         }
-        self.run_statements(&chunk, chunk_line, out, err)
+        self.run_chunk(&chunk, chunk_line, pasted, out, err)
+    }
+
+    /// Runs the statements between two meta commands, which start on line
+    /// `first_line` (0-based); with `pasted`, split where `;` was left out.
+    fn run_chunk(
+        &mut self,
+        text: &str,
+        first_line: usize,
+        pasted: bool,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Flow {
+        if !pasted {
+            return self.run_statements(text, first_line, out, err);
+        }
+        for (line, piece) in validate::split_pasted(text) {
+            let flow = self.run_statements(piece, first_line + line, out, err);
+            if flow != Flow::Continue {
+                return flow;
+            }
+        }
+        Flow::Continue
     }
 
     /// Runs statements that start on line `first_line` (0-based) of the
@@ -324,9 +363,25 @@ fn run_editor(session: &mut Session, colors: bool) -> ExitCode {
         files: FilenameCompleter::new(),
         colors,
     }));
-    editor.bind_sequence(
+    // Ctrl-J too: it is what Enter arrives as when typed ahead while a
+    // statement runs (the terminal, not in raw mode then, turns CR into LF).
+    for key in [
         KeyEvent(KeyCode::Enter, Modifiers::NONE),
-        EventHandler::Conditional(Box::new(validate::ContinueOnEnter)),
+        KeyEvent::ctrl('J'),
+    ] {
+        editor.bind_sequence(
+            key,
+            EventHandler::Conditional(Box::new(validate::ContinueOnEnter)),
+        );
+    }
+    // Ctrl-C abandons the input by submitting it flagged, not through
+    // rustyline's `Interrupt`: an interrupted `readline` drops the keys it
+    // has read ahead (typed or pasted after the Ctrl-C), a submitted one
+    // keeps them for the next prompt.
+    let abandoned = Arc::new(AtomicBool::new(false));
+    editor.bind_sequence(
+        KeyEvent::ctrl('C'),
+        EventHandler::Conditional(Box::new(validate::Abandon(Arc::clone(&abandoned)))),
     );
     // While a statement runs the terminal is not in raw mode, so Ctrl-C is a
     // signal: it stops the statement, not the shell. (While a line is being
@@ -352,6 +407,7 @@ fn run_editor(session: &mut Session, colors: bool) -> ExitCode {
     };
     loop {
         match editor.readline(&prompt) {
+            Ok(_) if abandoned.swap(false, Ordering::Relaxed) => continue,
             Ok(input) => {
                 let entry = input.trim_end();
                 if validate::check(entry) == Completeness::Blank {
