@@ -739,3 +739,48 @@ fn export_into_a_pipe_closed_early_ends_quietly() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "");
 }
+
+#[test]
+fn writing_evidence_says_what_became_of_its_claim() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    let script = concat!(
+        "add source { id: lab, title: \"A lab\", kind: report, reliability: 0.9 };\n",
+        "add claim { id: c1, text: \"t\" };\n",
+        "add evidence { id: e1, claim: c1, source: lab, stance: supports };\n",
+        "add evidence { id: e2, claim: c1, source: lab, stance: supports, strength: 0.1 };\n",
+        "retract e2;\n",
+        "retract e1;\n",
+    );
+    let out = with_stdin(&db, &["repl"], script.as_bytes());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "added evidence e1\nc1: unresolved → verified (confidence 0.5 → 0.95)\n\
+             added evidence e2\nc1: still verified (confidence 0.95 → 0.9545)\n\
+             retracted evidence e2\nc1: still verified (confidence 0.9545 → 0.95)\n\
+             retracted evidence e1\nc1: verified → unresolved (confidence 0.95 → 0.5)\n"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn explain_shows_each_piece_of_evidence_with_its_date_result_and_note() {
+    let (_dir, db) = seeded();
+    let out = evident(
+        &db,
+        &[
+            "query",
+            "--format",
+            "table",
+            "explain c:spacex-model-swebench-74",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_contains(
+        &out.stdout,
+        "NOT independent (affiliated with the subject)\n     dated 2026-06-25; result r:spacex-grok-code-2/swebv; note: Self-reported in SpaceX's own technical report (not independent).\n  2. ",
+    );
+}
