@@ -749,7 +749,7 @@ fn scans_split_across_threads_agree_with_the_records() {
 #[test]
 fn contains_agrees_with_the_values_on_every_text_field() {
     use evident::model::Kind;
-    use evident::model::schema::{self, FieldType};
+    use evident::model::fields::{self, FieldType};
     let (_dir, db) = temp_db();
     import_str(&db, SEED).expect("seed imports");
     let json = |q: &str| serde_json::to_value(db.query(q).expect(q)).expect("json");
@@ -761,7 +761,7 @@ fn contains_agrees_with_the_values_on_every_text_field() {
             Kind::Evidence => "evidence",
             Kind::Result => "results",
         };
-        for field in schema::fields(kind) {
+        for field in fields::fields(kind) {
             if field.ty != FieldType::String {
                 continue;
             }
