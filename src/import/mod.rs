@@ -16,9 +16,13 @@ use std::io::BufRead;
 const MAX_REPORTED: usize = 100;
 /// The store refuses a write with at most 100 reasons. To count every
 /// refused line of an import that fails, it is asked again without the
-/// refused ones, this many times at most (each time reads the whole
-/// import); past that, the count is a lower bound and says so.
+/// refused ones, this many times at most; past that, the count is a lower
+/// bound and says so.
 const MAX_CHECK_ROUNDS: usize = 50;
+/// Each time reads the whole import: fewer rounds for a large one, so that
+/// a failing import of millions of lines is not held up for minutes
+/// counting (this many changes checked in all, ~1 s per million).
+const CHECK_BUDGET: usize = 10_000_000;
 /// The most reasons the store gives for refusing one write.
 const STORE_MAX_REASONS: usize = 100;
 /// Longest line accepted (a record is at most a few 64 KiB strings).
@@ -326,7 +330,8 @@ fn add_refusals(
         return Ok(());
     }
     let sentinel = unused_id(store, changes)?;
-    for _ in 0..MAX_CHECK_ROUNDS {
+    let rounds = (CHECK_BUDGET / changes.len()).clamp(1, MAX_CHECK_ROUNDS);
+    for _ in 0..rounds {
         // Pushed every round: dropping refused positions may drop it too.
         changes
             .push(Change::Retract(sentinel.clone()))
@@ -340,6 +345,8 @@ fn add_refusals(
                 ));
             }
         };
+        // Fewer than the store's most: none were left out, no need to ask again.
+        let complete = rejections.len() < STORE_MAX_REASONS;
         let refused: Vec<Rejection> = rejections
             .into_iter()
             .filter(|r| r.id != sentinel.as_str())
@@ -353,7 +360,7 @@ fn add_refusals(
             }
         }
         let positions: Vec<u32> = refused.iter().filter_map(|r| r.position).collect();
-        if positions.is_empty() {
+        if complete || positions.is_empty() {
             return Ok(());
         }
         changes.remove_positions(&positions);
