@@ -8,6 +8,8 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// The seed article's world, built into the binary for `evident demo`.
@@ -110,14 +112,21 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    // Set once a file is imported: the database then holds something.
+    let kept = Arc::new(AtomicBool::new(false));
     if created {
         let path = db_path.to_owned();
+        let kept = Arc::clone(&kept);
         // Only then is Ctrl-C caught; otherwise it ends the process as
         // before, and the unfinished write is rolled back when the database
         // is next opened.
         let _ = ctrlc::set_handler(move || {
-            let _ = std::fs::remove_dir_all(&path);
-            eprintln!("interrupted: nothing was imported");
+            if kept.load(Ordering::SeqCst) {
+                eprintln!("interrupted: the files imported before are kept");
+            } else {
+                let _ = std::fs::remove_dir_all(&path);
+                eprintln!("interrupted: nothing was imported");
+            }
             std::process::exit(EXIT_INTERRUPTED);
         });
     }
@@ -142,6 +151,7 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
         match result {
             Ok(report) => {
                 imported_any = true;
+                kept.store(true, Ordering::SeqCst);
                 files::write_import_report(&mut io::stderr(), &name, &report, started.elapsed())
             }
             Err(e) => {
