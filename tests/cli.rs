@@ -680,8 +680,26 @@ fn an_import_stopped_by_ctrl_c_removes_only_a_database_it_created() {
             assert!(started.elapsed().as_secs() < 20, "no database appeared");
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        // Time to install the Ctrl-C handler after opening the database.
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        // The import opens its file once to check it, before the database,
+        // and again to read it, after installing its Ctrl-C handler: the
+        // pipe open once the database exists means the handler is there.
+        // (Without /proc, a pause has to do.)
+        let fds = std::path::PathBuf::from(format!("/proc/{}/fd", child.id()));
+        if fds.exists() {
+            let reading = || {
+                std::fs::read_dir(&fds).is_ok_and(|entries| {
+                    entries
+                        .flatten()
+                        .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == fifo))
+                })
+            };
+            while !reading() {
+                assert!(started.elapsed().as_secs() < 20, "the import never read");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(1000));
+        }
         let killed = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()
