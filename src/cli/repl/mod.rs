@@ -6,7 +6,10 @@
 //!   cursor is (`complete`); the input is coloured as it is typed
 //!   (`highlight`); whole statements are kept in a history file across
 //!   sessions (`history`); lines starting with `.` are meta commands
-//!   (`meta`). Ctrl-C abandons the input, Ctrl-D leaves.
+//!   (`meta`). Ctrl-C abandons the input, Ctrl-D leaves. Lines typed ahead
+//!   while a statement runs, or pasted, are kept and run in turn (rustyline
+//!   keeps what it read past a line for the next prompt); a paste of
+//!   statements on their own lines runs them one by one, `;` or not.
 //! - On a dumb terminal (`TERM=dumb`): the same, read line by line with
 //!   plain prompts and no editing.
 //! - When standard input is not a terminal: the whole input runs as a script,
@@ -567,6 +570,25 @@ mod tests {
         ));
         assert_eq!(err, String::from_utf8(expected).unwrap());
         assert!(err.contains("did you mean \"status\"?"), "{err}");
+    }
+
+    #[test]
+    fn pasted_statements_need_no_semicolons_but_scripts_do() {
+        let (_dir, db) = test_db();
+        let pasted = "count claims\ncount sources\nclaims where status = verified select id\n";
+        let (flow, out, err) = run(&db, pasted);
+        assert_eq!(flow, Flow::Continue, "{err}");
+        assert_eq!(out, "{\"count\":2}\n{\"count\":2}\n{\"id\":\"c1\"}\n");
+        // A mistake in the third statement of a paste is on line 3.
+        let (flow, out, err) = run(&db, "count claims\ncount sources\nclaims wher x\n");
+        assert_eq!(flow, Flow::Failed);
+        assert_eq!(out, "{\"count\":2}\n{\"count\":2}\n");
+        assert!(err.contains("line 3"), "{err}");
+        // A script (piped, or `.read`) is read as `query --file` reads it.
+        let mut session = Session::new(&db, Format::Jsonl);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(session.run_text(pasted, &mut out, &mut err), Flow::Failed);
+        assert!(out.is_empty());
     }
 
     #[test]
