@@ -399,7 +399,8 @@ fn the_timer_goes_to_stderr_and_leaves_the_rows_alone() {
     let line = stderr.trim_end();
     assert!(
         line.starts_with("time: ")
-            && line.contains(" (opening the database: ")
+            && line.contains(" (opening the database ")
+            && line.contains(" + running the script ")
             && line.ends_with(')'),
         "{stderr}"
     );
@@ -551,4 +552,253 @@ fn a_one_shot_write_is_there_for_the_next_process() {
     let report = [check.stdout, check.stderr].concat();
     assert!(check.status.success(), "{}", text(&report));
     assert_contains(&report, "the database is consistent");
+}
+
+#[test]
+fn import_counts_every_problem_and_reports_every_kind_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    // 150 lines naming a source that does not exist: the store names 100.
+    let missing = dir.path().join("missing.jsonl");
+    let mut lines = String::from("{\"type\":\"claim\",\"id\":\"c1\",\"text\":\"t\"}\n");
+    for i in 0..150 {
+        lines.push_str(&format!(
+            "{{\"type\":\"evidence\",\"id\":\"e{i}\",\"claim\":\"c1\",\"source\":\"nosuch\",\"stance\":\"supports\"}}\n"
+        ));
+    }
+    std::fs::write(&missing, lines).expect("writes");
+    let out = evident(&db, &["import", missing.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.ends_with("no source has the id nosuch"))
+            .count(),
+        100,
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(&format!(
+            "{}:101: source: no source has the id nosuch\n… and 50 more problems\n{}: nothing was imported (150 invalid lines; --skip-invalid imports the rest)\n",
+            missing.display(),
+            missing.display()
+        )),
+        "{stderr}"
+    );
+    // Lines that do not parse, an id given twice and a reference to nothing,
+    // in one run; a reference to an invalid line is not a problem of its own.
+    let mixed = dir.path().join("mixed.jsonl");
+    std::fs::write(
+        &mixed,
+        concat!(
+            "{\"type\":\"source\",\"id\":\"s1\",\"title\":\"t\",\"kind\":\"report\"}\n",
+            "{\"type\":\"claim\",\"id\":\"c1\",\"text\":\"x\"}\n",
+            "{\"type\":\"claim\",\"id\":\"c1\",\"text\":\"again\"}\n",
+            "not json\n",
+            "{\"type\":\"claim\",\"id\":\"c2\",\"text\":\"x\",\"created\":\"2020-02-30\"}\n",
+            "{\"type\":\"evidence\",\"id\":\"e1\",\"claim\":\"c2\",\"source\":\"s1\",\"stance\":\"supports\"}\n",
+            "{\"type\":\"evidence\",\"id\":\"e2\",\"claim\":\"c9\",\"source\":\"s1\",\"stance\":\"supports\"}\n",
+        ),
+    )
+    .expect("writes");
+    let out = evident(
+        &db,
+        &["import", "--skip-invalid", missing.to_str().expect("utf-8")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = evident(&db, &["import", mixed.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let name = mixed.display();
+    let problems: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        problems,
+        [
+            format!("{name}:3: id: the same id is given more than once"),
+            format!("{name}:4: invalid JSON: expected ident at line 1 column 2"),
+            format!("{name}:5: created: \"2020-02-30\" is not a real date in the form YYYY-MM-DD"),
+            format!("{name}:7: claim: no claim has the id c9"),
+            format!(
+                "{name}: nothing was imported (4 invalid lines; --skip-invalid imports the rest)"
+            ),
+        ],
+        "{stderr}"
+    );
+    assert_eq!(
+        text(&evident(&db, &["query", "count evidence"]).stdout),
+        "{\"count\":0}\n",
+        "nothing was imported"
+    );
+}
+
+#[test]
+fn a_failed_import_removes_only_a_database_it_created() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("new.db");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "not json\n").expect("writes");
+    let out = evident(&db, &["import", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!db.exists(), "the empty database is left behind");
+    let (_seed_dir, seeded_db) = seeded();
+    let out = evident(&seeded_db, &["import", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(seeded_db.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn an_import_stopped_by_ctrl_c_removes_only_a_database_it_created() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("input.jsonl");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("note: mkfifo is not available; skipping");
+        return;
+    }
+    let (_seed_dir, seeded_db) = seeded();
+    for (db, created) in [(dir.path().join("new.db"), true), (seeded_db, false)] {
+        // The import waits on a pipe nobody writes: it is surely under way
+        // when Ctrl-C comes.
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::OpenOptions::new().write(true).open(fifo))
+        };
+        let child = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--db")
+            .arg(&db)
+            .arg("import")
+            .arg(&fifo)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        let started = std::time::Instant::now();
+        while !db.exists() {
+            assert!(started.elapsed().as_secs() < 20, "no database appeared");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // The import opens its file once to check it, before the database,
+        // and again to read it, after installing its Ctrl-C handler: the
+        // pipe open once the database exists means the handler is there.
+        // (Without /proc, a pause has to do.)
+        let fds = std::path::PathBuf::from(format!("/proc/{}/fd", child.id()));
+        if fds.exists() {
+            let reading = || {
+                std::fs::read_dir(&fds).is_ok_and(|entries| {
+                    entries
+                        .flatten()
+                        .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == fifo))
+                })
+            };
+            while !reading() {
+                assert!(started.elapsed().as_secs() < 20, "the import never read");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(1000));
+        }
+        let killed = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let out = child.wait_with_output().expect("waits");
+        let _held = writer.join().expect("the writer thread");
+        assert!(!out.status.success());
+        if created {
+            assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+            assert_contains(&out.stderr, "interrupted: nothing was imported");
+            assert!(!db.exists(), "the database it created is left behind");
+        } else {
+            assert!(db.exists(), "a database that existed was removed");
+            let check = evident(&db, &["check"]);
+            assert!(check.status.success(), "{}", text(&check.stderr));
+        }
+    }
+}
+
+#[test]
+fn the_import_summary_says_one_claim_not_one_claims() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    let one = dir.path().join("one.jsonl");
+    std::fs::write(
+        &one,
+        "{\"type\":\"claim\",\"id\":\"c1\",\"text\":\"t\"}\n{\"type\":\"source\",\"id\":\"s1\",\"title\":\"t\",\"kind\":\"report\"}\n{\"type\":\"source\",\"id\":\"s2\",\"title\":\"t\",\"kind\":\"report\"}\nnot json\n",
+    )
+    .expect("writes");
+    let out = evident(
+        &db,
+        &["import", "--skip-invalid", one.to_str().expect("utf-8")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_contains(&out.stderr, ": 2 sources, 1 claim read; 3 added");
+    assert_contains(&out.stderr, ", 1 invalid line skipped in ");
+}
+
+#[test]
+fn export_into_a_pipe_closed_early_ends_quietly() {
+    // `evident export | head -1`, as `query | head` ends.
+    let (_dir, db) = seeded();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--db")
+        .arg(&db)
+        .arg("export")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("waits");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn writing_evidence_says_what_became_of_its_claim() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    let script = concat!(
+        "add source { id: lab, title: \"A lab\", kind: report, reliability: 0.9 };\n",
+        "add claim { id: c1, text: \"t\" };\n",
+        "add evidence { id: e1, claim: c1, source: lab, stance: supports };\n",
+        "add evidence { id: e2, claim: c1, source: lab, stance: supports, strength: 0.1 };\n",
+        "retract e2;\n",
+        "retract e1;\n",
+    );
+    let out = with_stdin(&db, &["repl"], script.as_bytes());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "added evidence e1\nc1: unresolved → verified (confidence 0.5 → 0.95)\n\
+             added evidence e2\nc1: still verified (confidence 0.95 → 0.9545)\n\
+             retracted evidence e2\nc1: still verified (confidence 0.9545 → 0.95)\n\
+             retracted evidence e1\nc1: verified → unresolved (confidence 0.95 → 0.5)\n"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn explain_shows_each_piece_of_evidence_with_its_date_result_and_note() {
+    let (_dir, db) = seeded();
+    let out = evident(
+        &db,
+        &[
+            "query",
+            "--format",
+            "table",
+            "explain c:spacex-model-swebench-74",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_contains(
+        &out.stdout,
+        "NOT independent (affiliated with the subject)\n     dated 2026-06-25; result r:spacex-grok-code-2/swebv; note: Self-reported in SpaceX's own technical report (not independent).\n  2. ",
+    );
 }

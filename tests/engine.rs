@@ -828,3 +828,41 @@ fn moved_text_columns_keep_every_column_right() {
         }
     }
 }
+
+/// Past what is worth counting, the count of refused lines says it is a
+/// lower bound; below it, it is exact however many the store names at once.
+#[test]
+fn import_counts_refused_lines_exactly_or_says_at_least() {
+    let lines = |n: usize| {
+        let mut text = String::from("{\"type\":\"claim\",\"id\":\"c1\",\"text\":\"t\"}\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "{{\"type\":\"evidence\",\"id\":\"e{i}\",\"claim\":\"c1\",\"source\":\"nosuch\",\"stance\":\"supports\"}}\n"
+            ));
+        }
+        text
+    };
+    let (_dir, db) = temp_db();
+    let message = import_str(&db, &lines(450))
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        message.ends_with(
+            "… and 350 more problems\ntest.jsonl: nothing was imported (450 invalid lines; --skip-invalid imports the rest)"
+        ),
+        "{message}"
+    );
+    let message = import_str(&db, &lines(6000))
+        .expect_err("refused")
+        .to_string();
+    let last = message.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("test.jsonl: nothing was imported (at least ")
+            && message.contains("\n… and at least "),
+        "{last}"
+    );
+    assert_eq!(
+        serde_json::to_value(db.query("count claims").expect("counts")).expect("json")[0]["count"],
+        0
+    );
+}

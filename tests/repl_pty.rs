@@ -91,25 +91,17 @@ const DATA: &str = r#"{"type":"source","id":"lab","title":"Independent lab","kin
 {"type":"evidence","id":"e2","claim":"c2","source":"ceo","stance":"supports"}
 "#;
 
-#[test]
-fn a_session_at_a_terminal() {
-    if !tmux_available() {
-        eprintln!("note: tmux is not installed (package `tmux`); skipping the terminal test");
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("small.jsonl");
-    std::fs::write(&data, DATA).expect("writes the data");
-    let xdg = dir.path().join("xdg");
-    let db = dir.path().join("db");
+/// Starts `evident repl` on `db` in a tmux session of its own (`name` keeps
+/// the sockets of tests running at once apart) and waits for the prompt.
+fn start_repl(name: &str, xdg: &Path, db: &Path) -> Tmux {
     let tmux = Tmux {
-        socket: format!("evident-test-{}", std::process::id()),
+        socket: format!("evident-test-{name}-{}", std::process::id()),
     };
     let command = format!(
         "env XDG_DATA_HOME={} TERM=xterm-256color COLUMNS=100 {} --db {} repl",
-        shell_quote(&xdg),
+        shell_quote(xdg),
         shell_quote(Path::new(env!("CARGO_BIN_EXE_evident"))),
-        shell_quote(&db)
+        shell_quote(db)
     );
     let started = tmux.run(&[
         "new-session",
@@ -128,6 +120,21 @@ fn a_session_at_a_terminal() {
         String::from_utf8_lossy(&started.stderr)
     );
     tmux.wait_for("the prompt", |s| s.contains("evident>"));
+    tmux
+}
+
+#[test]
+fn a_session_at_a_terminal() {
+    if !tmux_available() {
+        eprintln!("note: tmux is not installed (package `tmux`); skipping the terminal test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("small.jsonl");
+    std::fs::write(&data, DATA).expect("writes the data");
+    let xdg = dir.path().join("xdg");
+    let db = dir.path().join("db");
+    let tmux = start_repl("session", &xdg, &db);
 
     // Import through the meta command.
     tmux.send_text(&format!(".import {}", data.display()));
@@ -176,10 +183,13 @@ fn a_session_at_a_terminal() {
     // Ctrl-C abandons the input; Up brings the two-line statement back whole.
     tmux.send_key("C-l");
     tmux.send_text("claims where (status");
-    tmux.send_key("C-c");
-    tmux.send_key("Up");
-    tmux.send_key("Up");
-    tmux.send_key("Up");
+    // The keys after Ctrl-C go at once: the shell must not lose those it
+    // reads together with the Ctrl-C.
+    assert!(
+        tmux.run(&["send-keys", "-t", "repl", "C-c", "Up", "Up", "Up"])
+            .status
+            .success()
+    );
     tmux.wait_for("the statement from history", |s| {
         s.contains("evident> claims where\n    ...> status = unresolved select id, subject")
     });
@@ -220,6 +230,72 @@ fn a_session_at_a_terminal() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+}
+
+#[test]
+fn lines_typed_ahead_or_pasted_all_run() {
+    if !tmux_available() {
+        eprintln!("note: tmux is not installed (package `tmux`); skipping the terminal test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("small.jsonl");
+    std::fs::write(&data, DATA).expect("writes the data");
+    let xdg = dir.path().join("xdg");
+    let db = dir.path().join("db");
+    // Keys typed while a statement runs are kept too: the import and the
+    // lines after it go in one burst, without waiting for a prompt.
+    let tmux = start_repl("burst", &xdg, &db);
+    let import = format!(".import {}", data.display());
+    let keys = [
+        ".format csv",
+        "Enter",
+        &import,
+        "Enter",
+        "count claims",
+        "Enter",
+        "count sources",
+        "Enter",
+        "count evidence",
+        "Enter",
+    ];
+    let sent = tmux.run(&[&["send-keys", "-t", "repl"][..], &keys[..]].concat());
+    assert!(sent.status.success());
+    let screen = tmux.wait_for("three counts", |s| {
+        s.lines().filter(|l| l.trim() == "2").count() >= 3 && s.trim_end().ends_with("evident>")
+    });
+    let counts: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("6 added"))
+        .filter(|l| l.trim() == "2")
+        .collect();
+    assert_eq!(counts.len(), 3, "{screen}");
+
+    // A bracketed paste of statements on their own lines, without `;`,
+    // runs them one by one once Enter is pressed.
+    tmux.wait_for("the next prompt", |s| s.trim_end().ends_with("evident>"));
+    tmux.send_key("C-l");
+    tmux.wait_for("a clear screen", |s| s.trim() == "evident>");
+    let buffer = tmux.run(&[
+        "set-buffer",
+        "claims where status = verified select id\nsources where id = lab select title",
+    ]);
+    assert!(buffer.status.success());
+    assert!(
+        tmux.run(&["paste-buffer", "-p", "-t", "repl"])
+            .status
+            .success()
+    );
+    tmux.send_key("Enter");
+    let screen = tmux.wait_for("both results", |s| {
+        s.contains("Independent lab") && s.trim_end().ends_with("evident>")
+    });
+    assert!(
+        screen.contains("\nid\nc1\n") && !screen.contains("error"),
+        "{screen}"
+    );
+    tmux.send_text(".quit");
+    tmux.send_key("Enter");
 }
 
 /// Runs `evident --db DB repl` with `input` on standard input.

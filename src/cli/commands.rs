@@ -1,17 +1,23 @@
 //! One function per command of SPEC section 6.
 
-use super::run::{default_format, run_script};
-use super::{EXIT_ERROR, files, format_duration, repl};
+use super::run::{self, default_format, run_script};
+use super::{EXIT_ERROR, files, repl};
 use evident::render::Format;
 use evident::{Database, ImportOptions};
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// The seed article's world, built into the binary for `evident demo`.
 pub const SEED_FIXTURE: &str = include_str!("../../fixtures/seed.jsonl");
+
+/// The exit status of a command stopped by Ctrl-C (128 + SIGINT, as a
+/// shell reports a process the signal ended).
+const EXIT_INTERRUPTED: i32 = 130;
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("{message}");
@@ -68,11 +74,7 @@ pub fn query(
     );
     if timer {
         // Standard output is flushed by now, so the time includes writing it.
-        eprintln!(
-            "time: {} (opening the database: {})",
-            format_duration(running.elapsed()),
-            format_duration(opened)
-        );
+        eprintln!("{}", run::timer_line(opened, running.elapsed()));
     }
     // Every write was flushed to disk when it committed, so closing sled
     // would only sync again and stop its threads: ~2 ms of a one-shot
@@ -101,11 +103,35 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
             return fail(format!("{}: {e}", path.display()));
         }
     }
+    // A database this import creates is removed again if nothing comes of
+    // it (every file refused, or Ctrl-C): an empty database of a failed
+    // import is only clutter, and a large import's can be 100s of MB. One
+    // that existed before is never removed.
+    let created = !db_path.exists();
     let db = match Database::open(db_path) {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    // Set once a file is imported: the database then holds something.
+    let kept = Arc::new(AtomicBool::new(false));
+    if created {
+        let path = db_path.to_owned();
+        let kept = Arc::clone(&kept);
+        // Only then is Ctrl-C caught; otherwise it ends the process as
+        // before, and the unfinished write is rolled back when the database
+        // is next opened.
+        let _ = ctrlc::set_handler(move || {
+            if kept.load(Ordering::SeqCst) {
+                eprintln!("interrupted: the files imported before are kept");
+            } else {
+                let _ = std::fs::remove_dir_all(&path);
+                eprintln!("interrupted: nothing was imported");
+            }
+            std::process::exit(EXIT_INTERRUPTED);
+        });
+    }
     let mut ok = true;
+    let mut imported_any = false;
     for path in files {
         let name = path.display().to_string();
         let reader = match files::open_input(path) {
@@ -124,6 +150,8 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
         bar.finish_and_clear();
         match result {
             Ok(report) => {
+                imported_any = true;
+                kept.store(true, Ordering::SeqCst);
                 files::write_import_report(&mut io::stderr(), &name, &report, started.elapsed())
             }
             Err(e) => {
@@ -134,6 +162,9 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
         }
     }
     drop(db);
+    if created && !imported_any {
+        let _ = std::fs::remove_dir_all(db_path);
+    }
     if ok {
         // sled writes its recovery snapshot only when a database is opened,
         // so the first process after a large import would replay the whole
@@ -173,9 +204,16 @@ pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
     };
     let result = match output {
         Some(path) => files::export_to_file(&db, path),
-        None => db
-            .export_jsonl(&mut io::BufWriter::new(io::stdout().lock()))
-            .map_err(|e| e.to_string()),
+        None => match db.export_jsonl(&mut io::BufWriter::new(io::stdout().lock())) {
+            // The reader went away (`| head`): it has what it wanted, as
+            // `query | head` ends.
+            Err(evident::Error::Io { source, .. })
+                if source.kind() == io::ErrorKind::BrokenPipe =>
+            {
+                return ExitCode::SUCCESS;
+            }
+            other => other.map_err(|e| e.to_string()),
+        },
     };
     match result {
         Ok(n) => {

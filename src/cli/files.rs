@@ -46,9 +46,14 @@ pub fn write_import_report(
     let read: Vec<String> = report
         .read
         .iter()
-        .zip(["sources", "claims", "evidence", "results"])
+        .zip([
+            ("source", "sources"),
+            ("claim", "claims"),
+            ("evidence", "evidence"),
+            ("result", "results"),
+        ])
         .filter(|(n, _)| **n > 0)
-        .map(|(n, k)| format!("{n} {k}"))
+        .map(|(n, (one, many))| format!("{n} {}", if *n == 1 { one } else { many }))
         .collect();
     let w = &report.written;
     let total: u64 = report.read.iter().sum();
@@ -65,7 +70,11 @@ pub fn write_import_report(
         w.replaced.iter().sum::<u64>(),
         w.unchanged,
         if report.skipped_total > 0 {
-            format!(", {} invalid lines skipped", report.skipped_total)
+            format!(
+                ", {} invalid line{} skipped",
+                report.skipped_total,
+                if report.skipped_total == 1 { "" } else { "s" }
+            )
         } else {
             String::new()
         },

@@ -129,6 +129,15 @@ fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate:
         record.set_id(id);
     }
     let id = record.id().to_string();
+    // Evidence changes its claim's status: say how (the claim it named
+    // before too, when a replacement moves it to another).
+    let mut claims = evidence_claim(Some(&record));
+    for old in evidence_claim(store.get(&id)?.as_ref()) {
+        if !claims.contains(&old) {
+            claims.push(old);
+        }
+    }
+    let before = claims_before(store, &claims)?;
     let mut changes = ChangeSet::new();
     changes.push(Change::Put(record.clone()))?;
     let summary = store
@@ -167,8 +176,70 @@ fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate:
         columns,
         rows: vec![row],
         report: None,
-        message: Some(format!("{verb} {} {id}", kind.name())),
+        message: Some(format!(
+            "{verb} {} {id}{}",
+            kind.name(),
+            status_changes(store, &before)?
+        )),
     })
+}
+
+/// The claim a piece of evidence bears on, if `record` is evidence.
+fn evidence_claim(record: Option<&Record>) -> Vec<String> {
+    match record {
+        Some(Record::Evidence(e)) => vec![e.claim.to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// Each claim's derived status and confidence before a write.
+fn claims_before(
+    store: &Store,
+    claims: &[String],
+) -> Result<Vec<(String, Option<crate::model::Derived>)>, crate::Error> {
+    claims
+        .iter()
+        .map(|c| Ok((c.clone(), store.derived(c)?)))
+        .collect()
+}
+
+/// One line per claim, each after a line break, saying what a write did to
+/// its status: `c1: unresolved → verified (confidence 0.5 → 0.95)`, or
+/// `c1: still verified (confidence 0.95)` when nothing changed.
+fn status_changes(
+    store: &Store,
+    before: &[(String, Option<crate::model::Derived>)],
+) -> Result<String, crate::Error> {
+    let mut text = String::new();
+    for (claim, old) in before {
+        let (Some(old), Some(new)) = (old, store.derived(claim)?) else {
+            continue;
+        };
+        let (from, to) = (short(old.confidence), short(new.confidence));
+        let confidence = if from == to {
+            format!("confidence {to}")
+        } else {
+            format!("confidence {from} → {to}")
+        };
+        text.push_str(&if old.status == new.status {
+            format!("\n{claim}: still {} ({confidence})", new.status.name())
+        } else {
+            format!(
+                "\n{claim}: {} → {} ({confidence})",
+                old.status.name(),
+                new.status.name()
+            )
+        });
+    }
+    Ok(text)
+}
+
+/// A confidence for people: at most four decimals, no float noise
+/// (`0.9500000000000001` is `0.95`).
+fn short(x: f64) -> String {
+    let text = format!("{x:.4}");
+    let text = text.trim_end_matches('0');
+    text.strip_suffix('.').unwrap_or(text).to_owned()
 }
 
 fn first_free_id(store: &Store, kind: Kind) -> Result<crate::model::Id, crate::Error> {
@@ -190,6 +261,7 @@ fn run_retract(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
     let Some(record) = store.get(id)? else {
         return Err(QueryError::at(span, format!("no record has the id \"{id}\""), None).into());
     };
+    let before = claims_before(store, &evidence_claim(Some(&record)))?;
     let mut changes = ChangeSet::new();
     changes.push(Change::Retract(parsed))?;
     store
@@ -206,7 +278,11 @@ fn run_retract(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
             other => other.into(),
         })?;
     Ok(Output {
-        message: Some(format!("retracted {} {id}", record.kind().name())),
+        message: Some(format!(
+            "retracted {} {id}{}",
+            record.kind().name(),
+            status_changes(store, &before)?
+        )),
         ..Output::default()
     })
 }

@@ -23,12 +23,29 @@ struct Step {
     reliability: f64,
     weight: f64,
     independent: bool,
+    /// The evidence's own date.
+    date: Option<crate::model::Date>,
+    /// The date `as of` goes by: its own, else its source's publication.
+    effective_date: Option<crate::model::Date>,
+    note: Option<String>,
+    result: Option<String>,
 }
 
 fn steps(store: &Store, claim: &crate::model::Claim) -> Result<Vec<Step>, crate::Error> {
     let mut sources = SourceCache::default();
+    let mut ctx = Ctx::new(store, None);
     let mut out = Vec::new();
     for fact in store.evidence_facts(claim.id.as_str())? {
+        let (date, effective_date, note, result) =
+            match store.get_of_kind(Kind::Evidence, &fact.evidence)? {
+                Some(Record::Evidence(e)) => (
+                    e.date,
+                    ctx.effective_date(&e)?,
+                    e.note,
+                    e.result.map(|r| r.to_string()),
+                ),
+                _ => (None, None, None, None),
+            };
         let title = match store.get_of_kind(Kind::Source, &fact.source)? {
             Some(Record::Source(s)) => s.title,
             _ => String::new(),
@@ -45,6 +62,10 @@ fn steps(store: &Store, claim: &crate::model::Claim) -> Result<Vec<Step>, crate:
             reliability: source.reliability,
             weight: fact.strength * source.reliability,
             independent: source.independent_of(claim.subject.as_deref()),
+            date,
+            effective_date,
+            note,
+            result,
         });
     }
     Ok(out)
@@ -124,7 +145,7 @@ pub fn show(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error
                     " — not independent"
                 }
             ));
-            evidence.push(step_value(s));
+            evidence.push(step_value(s, false));
         }
         columns.push("evidence".into());
         row.push(Value::List(evidence));
@@ -139,8 +160,10 @@ pub fn show(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error
     })
 }
 
-fn step_value(s: &Step) -> Value {
-    Value::Object(vec![
+/// A step as a value; `details` adds the date, note and result (`explain`
+/// has them, `show` keeps its shape).
+fn step_value(s: &Step, details: bool) -> Value {
+    let mut members = vec![
         ("id".into(), Value::String(s.evidence.clone())),
         ("source".into(), Value::String(s.source.clone())),
         (
@@ -151,7 +174,37 @@ fn step_value(s: &Step) -> Value {
         ("reliability".into(), Value::Number(s.reliability)),
         ("weight".into(), Value::Number(s.weight)),
         ("independent".into(), Value::Bool(s.independent)),
-    ])
+    ];
+    if details {
+        let date = |d: Option<crate::model::Date>| d.map_or(Value::Null, Value::Date);
+        let text = |t: &Option<String>| t.clone().map_or(Value::Null, Value::String);
+        members.extend([
+            ("date".into(), date(s.date)),
+            ("effective_date".into(), date(s.effective_date)),
+            ("note".into(), text(&s.note)),
+            ("result".into(), text(&s.result)),
+        ]);
+    }
+    Value::Object(members)
+}
+
+/// The date, result and note of a step, for the text of `explain`; empty
+/// when it has none.
+fn step_details(s: &Step) -> String {
+    let mut parts = Vec::new();
+    match (s.date, s.effective_date) {
+        (Some(d), _) => parts.push(format!("dated {d}")),
+        (None, Some(d)) => parts.push(format!("dated {d} (the source's publication date)")),
+        (None, None) => {}
+    }
+    if let Some(r) = &s.result {
+        parts.push(format!("result {r}"));
+    }
+    if let Some(note) = &s.note {
+        // One line per step, whatever the note holds.
+        parts.push(format!("note: {}", note.replace(['\n', '\r'], " ")));
+    }
+    parts.join("; ")
 }
 
 /// `explain ID`: the derivation of SPEC section 2, step by step.
@@ -203,6 +256,10 @@ pub fn explain(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
                 "NOT independent (affiliated with the subject)"
             }
         ));
+        let details = step_details(s);
+        if !details.is_empty() {
+            r.push_str(&format!("     {details}\n"));
+        }
     }
     let product = |supports: bool, independent_only: bool| -> String {
         let terms: Vec<String> = steps
@@ -271,7 +328,7 @@ pub fn explain(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
         Value::Integer(i64::try_from(d.evidence_count).unwrap_or(i64::MAX)),
         Value::String(rule.into()),
         Value::String(why),
-        Value::List(steps.iter().map(step_value).collect()),
+        Value::List(steps.iter().map(|s| step_value(s, true)).collect()),
     ];
     Ok(Output {
         columns: columns.iter().map(|c| (*c).to_owned()).collect(),

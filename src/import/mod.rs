@@ -9,10 +9,22 @@ pub use validate::{parse_line, record_from_fields};
 
 use crate::model::{ByKind, Id, Record};
 use crate::store::{Change, ChangeSet, Rejection, Store, StoreError, WriteSummary};
+use std::collections::HashSet;
 use std::io::BufRead;
 
 /// Most problems listed for one import; the count of the rest follows.
 const MAX_REPORTED: usize = 100;
+/// The store refuses a write with at most 100 reasons. To count every
+/// refused line of an import that fails, it is asked again without the
+/// refused ones, this many times at most; past that, the count is a lower
+/// bound and says so.
+const MAX_CHECK_ROUNDS: usize = 50;
+/// Each time reads the whole import: fewer rounds for a large one, so that
+/// a failing import of millions of lines is not held up for minutes
+/// counting (this many changes checked in all, ~1 s per million).
+const CHECK_BUDGET: usize = 10_000_000;
+/// The most reasons the store gives for refusing one write.
+const STORE_MAX_REASONS: usize = 100;
 /// Longest line accepted (a record is at most a few 64 KiB strings).
 const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
@@ -32,7 +44,7 @@ pub struct Problem {
 #[non_exhaustive]
 pub enum ImportError {
     /// Lines were invalid.
-    #[error("{}", render_problems(.file, .problems, *.total))]
+    #[error("{}", render_problems(.file, .problems, *.total, *.total_is_exact))]
     Invalid {
         /// The file's name as given.
         file: String,
@@ -40,6 +52,8 @@ pub enum ImportError {
         problems: Vec<Problem>,
         /// How many there were in all.
         total: usize,
+        /// False when counting stopped early: there were at least `total`.
+        total_is_exact: bool,
     },
     /// Reading failed.
     #[error("{file}: {error}")]
@@ -51,7 +65,8 @@ pub enum ImportError {
     },
 }
 
-fn render_problems(file: &str, problems: &[Problem], total: usize) -> String {
+fn render_problems(file: &str, problems: &[Problem], total: usize, exact: bool) -> String {
+    let at_least = if exact { "" } else { "at least " };
     let mut lines: Vec<String> = problems
         .iter()
         .map(|p| match &p.field {
@@ -60,10 +75,13 @@ fn render_problems(file: &str, problems: &[Problem], total: usize) -> String {
         })
         .collect();
     if total > problems.len() {
-        lines.push(format!("… and {} more problems", total - problems.len()));
+        lines.push(format!(
+            "… and {at_least}{} more problems",
+            total - problems.len()
+        ));
     }
     lines.push(format!(
-        "{file}: nothing was imported ({total} invalid line{}; --skip-invalid imports the rest)",
+        "{file}: nothing was imported ({at_least}{total} invalid line{}; --skip-invalid imports the rest)",
         if total == 1 { "" } else { "s" }
     ));
     lines.join("\n")
@@ -108,6 +126,9 @@ pub fn import(
     // Records without an id get one once every id in the file is known.
     let mut without_id: Vec<(u64, Record)> = Vec::new();
     let mut bytes_read = 0u64;
+    // The ids of invalid lines: a reference to one is not a problem of its
+    // own (the line it names is reported already).
+    let mut invalid_ids: HashSet<String> = HashSet::new();
     let mut handle =
         |parsed: Vec<(u64, Parsed)>, problems: &mut ProblemList| -> Result<(), crate::Error> {
             for (line, outcome) in parsed {
@@ -123,7 +144,8 @@ pub fn import(
                             lines_of_changes.push(u32::try_from(line).unwrap_or(u32::MAX));
                         }
                     }
-                    Parsed::Problems(errs) => {
+                    Parsed::Problems(errs, id) => {
+                        invalid_ids.extend(id);
                         for (field, reason) in errs {
                             problems.add(Problem {
                                 line,
@@ -237,15 +259,20 @@ pub fn import(
             lines_of_changes.push(u32::try_from(line).unwrap_or(u32::MAX));
         }
     }
-    if problems.total > 0 && !options.skip_invalid {
-        return Err(ImportError::Invalid {
-            file: file.to_owned(),
-            total: problems.total,
-            problems: problems.sorted(),
-        }
-        .into());
-    }
     let action = format!("import {file}");
+    if problems.total > 0 && !options.skip_invalid {
+        // Every problem in one run (SPEC 3): the valid lines' references
+        // and ids too, not only the lines that do not parse.
+        add_refusals(
+            store,
+            &action,
+            &mut changes,
+            &lines_of_changes,
+            &invalid_ids,
+            &mut problems,
+        )?;
+        return Err(problems.into_error(file));
+    }
     loop {
         match store.write(&action, &mut changes) {
             Ok(written) => {
@@ -257,13 +284,21 @@ pub fn import(
                 for p in rejection_problems(&rejections, &lines_of_changes) {
                     problems.add(p);
                 }
+                if !options.skip_invalid && !bad.is_empty() && rejections.len() >= STORE_MAX_REASONS
+                {
+                    // The store names at most 100; count the rest.
+                    changes.remove_positions(&bad);
+                    add_refusals(
+                        store,
+                        &action,
+                        &mut changes,
+                        &lines_of_changes,
+                        &invalid_ids,
+                        &mut problems,
+                    )?;
+                }
                 if !options.skip_invalid || bad.is_empty() {
-                    return Err(ImportError::Invalid {
-                        file: file.to_owned(),
-                        total: problems.total,
-                        problems: problems.sorted(),
-                    }
-                    .into());
+                    return Err(problems.into_error(file));
                 }
                 // Drop the rejected changes and try again: dropping a claim
                 // may reject its evidence in the next round.
@@ -275,6 +310,84 @@ pub fn import(
     report.skipped_total = problems.total;
     report.skipped = problems.sorted();
     Ok(report)
+}
+
+/// Adds every change of an import that cannot succeed that the store
+/// refuses (a reference to nothing, an id given twice or used by another
+/// kind), without writing anything: each attempt carries the retraction of
+/// an id that exists nowhere, which the store always refuses. The store
+/// gives at most 100 reasons, so the refused changes are dropped and it is
+/// asked again, up to [`MAX_CHECK_ROUNDS`] times.
+fn add_refusals(
+    store: &Store,
+    action: &str,
+    changes: &mut ChangeSet,
+    lines: &[u32],
+    invalid_ids: &HashSet<String>,
+    problems: &mut ProblemList,
+) -> Result<(), crate::Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let sentinel = unused_id(store, changes)?;
+    let rounds = (CHECK_BUDGET / changes.len()).clamp(1, MAX_CHECK_ROUNDS);
+    for _ in 0..rounds {
+        // Pushed every round: dropping refused positions may drop it too.
+        changes
+            .push(Change::Retract(sentinel.clone()))
+            .map_err(crate::Error::Store)?;
+        let rejections = match store.write(action, changes) {
+            Err(StoreError::Rejected(rejections)) => rejections,
+            Err(e) => return Err(e.into()),
+            Ok(_) => {
+                return Err(crate::Error::Internal(
+                    "checking an invalid import wrote it".into(),
+                ));
+            }
+        };
+        // Fewer than the store's most: none were left out, no need to ask again.
+        let complete = rejections.len() < STORE_MAX_REASONS;
+        let refused: Vec<Rejection> = rejections
+            .into_iter()
+            .filter(|r| r.id != sentinel.as_str())
+            .collect();
+        if refused.is_empty() {
+            return Ok(());
+        }
+        for p in rejection_problems(&refused, lines) {
+            if !names_invalid_line(&p, invalid_ids) {
+                problems.add(p);
+            }
+        }
+        let positions: Vec<u32> = refused.iter().filter_map(|r| r.position).collect();
+        if complete || positions.is_empty() {
+            return Ok(());
+        }
+        changes.remove_positions(&positions);
+    }
+    problems.exact = false;
+    Ok(())
+}
+
+/// An id no record has, in the store or in `changes`.
+fn unused_id(store: &Store, changes: &ChangeSet) -> Result<Id, crate::Error> {
+    let in_changes = changes.ids();
+    for n in 0u64.. {
+        let candidate = format!("evident-import-check-{n}");
+        if !in_changes.contains(candidate.as_bytes()) && store.get(&candidate)?.is_none() {
+            return Id::new(&candidate)
+                .map_err(|e| crate::Error::Store(StoreError::Encode(Box::new(e))));
+        }
+    }
+    Err(crate::Error::Internal("no free id".into()))
+}
+
+/// Whether `p` only says that a line refers to an invalid line's record.
+fn names_invalid_line(p: &Problem, invalid_ids: &HashSet<String>) -> bool {
+    p.reason
+        .strip_prefix("no ")
+        .and_then(|rest| rest.split_once(" has the id "))
+        .is_some_and(|(_, target)| invalid_ids.contains(target))
 }
 
 fn rejection_problems(rejections: &[Rejection], lines: &[u32]) -> Vec<Problem> {
@@ -318,17 +431,47 @@ fn assign_ids(
 }
 
 /// The problems of one import: the first [`MAX_REPORTED`], and how many in all.
-#[derive(Default)]
 struct ProblemList {
     kept: Vec<Problem>,
     total: usize,
+    /// False once counting stopped early.
+    exact: bool,
+}
+
+impl Default for ProblemList {
+    fn default() -> ProblemList {
+        ProblemList {
+            kept: Vec::new(),
+            total: 0,
+            exact: true,
+        }
+    }
 }
 
 impl ProblemList {
+    fn into_error(self, file: &str) -> crate::Error {
+        ImportError::Invalid {
+            file: file.to_owned(),
+            total: self.total,
+            total_is_exact: self.exact,
+            problems: self.sorted(),
+        }
+        .into()
+    }
+
+    /// Keeps the problems of the first lines: the store's come in id
+    /// order, not line order.
     fn add(&mut self, p: Problem) {
         self.total += 1;
         if self.kept.len() < MAX_REPORTED {
             self.kept.push(p);
+        } else if let Some(last) = self
+            .kept
+            .iter_mut()
+            .max_by_key(|kept| kept.line)
+            .filter(|kept| kept.line > p.line)
+        {
+            *last = p;
         }
     }
 
@@ -347,13 +490,13 @@ enum Parsed {
     Skip,
     /// A valid record.
     Record(Record),
-    /// What is wrong with it: (field, reason).
-    Problems(Vec<(Option<String>, String)>),
+    /// What is wrong with it: (field, reason), and its id if it has one.
+    Problems(Vec<(Option<String>, String)>, Option<String>),
 }
 
 fn parse_bytes(bytes: &[u8]) -> Parsed {
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return Parsed::Problems(vec![(None, "not valid UTF-8".into())]);
+        return Parsed::Problems(vec![(None, "not valid UTF-8".into())], None);
     };
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -361,6 +504,11 @@ fn parse_bytes(bytes: &[u8]) -> Parsed {
     }
     match parse_line(trimmed) {
         Ok(record) => Parsed::Record(record),
-        Err(errs) => Parsed::Problems(errs),
+        Err(errs) => {
+            let id = serde_json::from_str::<serde_json::Value>(trimmed)
+                .ok()
+                .and_then(|v| Some(v.get("id")?.as_str()?.to_owned()));
+            Parsed::Problems(errs, id)
+        }
     }
 }

@@ -816,7 +816,7 @@ mod tests {
         let (flow, _, err) = run_in(&mut session, &format!(".import {}", plain.display()));
         assert_eq!(flow, Flow::Continue, "{err}");
         assert!(
-            err.contains("1 claims read; 1 added, 0 replaced, 0 unchanged"),
+            err.contains("1 claim read; 1 added, 0 replaced, 0 unchanged"),
             "{err}"
         );
         assert_eq!(
@@ -851,7 +851,7 @@ mod tests {
             &format!(".import --skip-invalid {}", bad.display()),
         );
         assert_eq!(flow, Flow::Continue, "{err}");
-        assert!(err.contains("invalid lines skipped"), "{err}");
+        assert!(err.contains("1 invalid line skipped"), "{err}");
         let (flow, _, err) = run_in(&mut session, ".import /no/such.jsonl");
         assert_eq!(flow, Flow::Failed);
         assert!(err.starts_with("/no/such.jsonl: "), "{err}");

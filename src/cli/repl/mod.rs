@@ -6,7 +6,10 @@
 //!   cursor is (`complete`); the input is coloured as it is typed
 //!   (`highlight`); whole statements are kept in a history file across
 //!   sessions (`history`); lines starting with `.` are meta commands
-//!   (`meta`). Ctrl-C abandons the input, Ctrl-D leaves.
+//!   (`meta`). Ctrl-C abandons the input, Ctrl-D leaves. Lines typed ahead
+//!   while a statement runs, or pasted, are kept and run in turn (rustyline
+//!   keeps what it read past a line for the next prompt); a paste of
+//!   statements on their own lines runs them one by one, `;` or not.
 //! - On a dumb terminal (`TERM=dumb`): the same, read line by line with
 //!   plain prompts and no editing.
 //! - When standard input is not a terminal: the whole input runs as a script,
@@ -42,6 +45,8 @@ use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use validate::Completeness;
 
@@ -122,13 +127,28 @@ impl<'db> Session<'db> {
     /// Handles one complete input, as the line editor returns it: a meta
     /// command, or one or more statements. Results go to `out`; messages
     /// and errors (rendered exactly as `evident query` renders them) to `err`.
+    /// Text pasted at the prompt may hold several statements on their own
+    /// lines without `;` between them: they run one by one.
     pub fn handle_line(&mut self, input: &str, out: &mut dyn Write, err: &mut dyn Write) -> Flow {
-        self.run_text(input, out, err)
+        self.run_input(input, true, out, err)
     }
 
     /// Runs a script: lines starting with `.` are meta commands, the lines
-    /// between them run as statements. Stops at the first failure.
+    /// between them run as statements (as `evident query --file` runs them).
+    /// Stops at the first failure.
     pub fn run_text(&mut self, text: &str, out: &mut dyn Write, err: &mut dyn Write) -> Flow {
+        self.run_input(text, false, out, err)
+    }
+
+    /// [`Session::run_text`], and with `pasted`, statements on their own
+    /// lines need no `;` between them.
+    fn run_input(
+        &mut self,
+        text: &str,
+        pasted: bool,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Flow {
         let mut chunk = String::new();
         let mut chunk_line = 0;
         for (index, line) in text.split_inclusive('\n').enumerate() {
@@ -136,7 +156,7 @@ impl<'db> Session<'db> {
                 chunk.push_str(line);
                 continue;
             }
-            let flow = self.run_statements(&chunk, chunk_line, out, err);
+            let flow = self.run_chunk(&chunk, chunk_line, pasted, out, err);
             chunk.clear();
             if flow != Flow::Continue {
                 return flow;
@@ -147,7 +167,29 @@ impl<'db> Session<'db> {
             }
             chunk_line = index + 1;
         }
-        self.run_statements(&chunk, chunk_line, out, err)
+        self.run_chunk(&chunk, chunk_line, pasted, out, err)
+    }
+
+    /// Runs the statements between two meta commands, which start on line
+    /// `first_line` (0-based); with `pasted`, split where `;` was left out.
+    fn run_chunk(
+        &mut self,
+        text: &str,
+        first_line: usize,
+        pasted: bool,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Flow {
+        if !pasted {
+            return self.run_statements(text, first_line, out, err);
+        }
+        for (line, piece) in validate::split_pasted(text) {
+            let flow = self.run_statements(piece, first_line + line, out, err);
+            if flow != Flow::Continue {
+                return flow;
+            }
+        }
+        Flow::Continue
     }
 
     /// Runs statements that start on line `first_line` (0-based) of the
@@ -324,9 +366,25 @@ fn run_editor(session: &mut Session, colors: bool) -> ExitCode {
         files: FilenameCompleter::new(),
         colors,
     }));
-    editor.bind_sequence(
+    // Ctrl-J too: it is what Enter arrives as when typed ahead while a
+    // statement runs (the terminal, not in raw mode then, turns CR into LF).
+    for key in [
         KeyEvent(KeyCode::Enter, Modifiers::NONE),
-        EventHandler::Conditional(Box::new(validate::ContinueOnEnter)),
+        KeyEvent::ctrl('J'),
+    ] {
+        editor.bind_sequence(
+            key,
+            EventHandler::Conditional(Box::new(validate::ContinueOnEnter)),
+        );
+    }
+    // Ctrl-C abandons the input by submitting it flagged, not through
+    // rustyline's `Interrupt`: an interrupted `readline` drops the keys it
+    // has read ahead (typed or pasted after the Ctrl-C), a submitted one
+    // keeps them for the next prompt.
+    let abandoned = Arc::new(AtomicBool::new(false));
+    editor.bind_sequence(
+        KeyEvent::ctrl('C'),
+        EventHandler::Conditional(Box::new(validate::Abandon(Arc::clone(&abandoned)))),
     );
     // While a statement runs the terminal is not in raw mode, so Ctrl-C is a
     // signal: it stops the statement, not the shell. (While a line is being
@@ -352,6 +410,7 @@ fn run_editor(session: &mut Session, colors: bool) -> ExitCode {
     };
     loop {
         match editor.readline(&prompt) {
+            Ok(_) if abandoned.swap(false, Ordering::Relaxed) => continue,
             Ok(input) => {
                 let entry = input.trim_end();
                 if validate::check(entry) == Completeness::Blank {
@@ -511,6 +570,25 @@ mod tests {
         ));
         assert_eq!(err, String::from_utf8(expected).unwrap());
         assert!(err.contains("did you mean \"status\"?"), "{err}");
+    }
+
+    #[test]
+    fn pasted_statements_need_no_semicolons_but_scripts_do() {
+        let (_dir, db) = test_db();
+        let pasted = "count claims\ncount sources\nclaims where status = verified select id\n";
+        let (flow, out, err) = run(&db, pasted);
+        assert_eq!(flow, Flow::Continue, "{err}");
+        assert_eq!(out, "{\"count\":2}\n{\"count\":2}\n{\"id\":\"c1\"}\n");
+        // A mistake in the third statement of a paste is on line 3.
+        let (flow, out, err) = run(&db, "count claims\ncount sources\nclaims wher x\n");
+        assert_eq!(flow, Flow::Failed);
+        assert_eq!(out, "{\"count\":2}\n{\"count\":2}\n");
+        assert!(err.contains("line 3"), "{err}");
+        // A script (piped, or `.read`) is read as `query --file` reads it.
+        let mut session = Session::new(&db, Format::Jsonl);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(session.run_text(pasted, &mut out, &mut err), Flow::Failed);
+        assert!(out.is_empty());
     }
 
     #[test]

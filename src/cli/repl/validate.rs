@@ -4,6 +4,8 @@ use super::lex;
 use evident::query::{ParseErrorKind, parse_script};
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Cmd, ConditionalEventHandler, Event, EventContext, RepeatCount};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Continuation lines start with this much white space. The highlighter
 /// draws the continuation prompt over it, which keeps rustyline's idea of
@@ -75,6 +77,46 @@ impl ConditionalEventHandler for ContinueOnEnter {
     }
 }
 
+/// Bound to Ctrl-C: abandons the input. It sets the flag and submits the
+/// line; the shell sees the flag and drops the line. (Submitting rather than
+/// interrupting keeps the keys rustyline has already read past the Ctrl-C.)
+pub struct Abandon(pub Arc<AtomicBool>);
+
+impl ConditionalEventHandler for Abandon {
+    fn handle(&self, _: &Event, _: RepeatCount, _: bool, _: &EventContext) -> Option<Cmd> {
+        self.0.store(true, Ordering::Relaxed);
+        Some(Cmd::AcceptLine)
+    }
+}
+
+/// Splits pasted text into runs of statements, each with the line (0-based)
+/// it starts on. Text that parses whole stays whole; otherwise it is cut at
+/// each line break where what comes before is a whole statement and adding
+/// the next line would make it wrong (not merely unfinished) — a paste of
+/// statements on their own lines without `;`. Whatever cannot be split that
+/// way stays with the run before it, so its error is reported as typed.
+pub fn split_pasted(text: &str) -> Vec<(usize, &str)> {
+    if parse_script(text).is_ok() {
+        return vec![(0, text)];
+    }
+    let mut pieces = Vec::new();
+    let (mut start, mut start_line, mut end) = (0, 0, 0);
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let next_end = end + line.len();
+        if end > start
+            && !lex::is_blank(line)
+            && parse_script(&text[start..end]).is_ok()
+            && parse_script(&text[start..next_end]).is_err_and(|e| !e.is_incomplete())
+        {
+            pieces.push((start_line, &text[start..end]));
+            (start, start_line) = (end, index);
+        }
+        end = next_end;
+    }
+    pieces.push((start_line, &text[start..]));
+    pieces
+}
+
 /// The text Enter inserts to continue `line` on a new line.
 pub fn continuation(line: &str) -> String {
     if lex::ends_in_open_string(line) {
@@ -134,6 +176,37 @@ mod tests {
         assert_eq!(check(""), Completeness::Blank);
         assert_eq!(check("  \n "), Completeness::Blank);
         assert_eq!(check("-- just a comment"), Completeness::Blank);
+    }
+
+    #[test]
+    fn pasted_statements_without_semicolons_are_split() {
+        assert_eq!(
+            split_pasted("count claims\ncount sources\ncount evidence\n"),
+            vec![
+                (0, "count claims\n"),
+                (1, "count sources\n"),
+                (2, "count evidence\n")
+            ]
+        );
+        // A statement over several lines stays whole, and so does a script
+        // that parses as it is.
+        assert_eq!(
+            split_pasted("claims\n  where status = verified\nsources"),
+            vec![(0, "claims\n  where status = verified\n"), (2, "sources")]
+        );
+        assert_eq!(
+            split_pasted("claims;\nsources"),
+            vec![(0, "claims;\nsources")]
+        );
+        // A mistake stays with its statement, to be reported there.
+        assert_eq!(
+            split_pasted("claims wher x\ncount claims"),
+            vec![(0, "claims wher x\ncount claims")]
+        );
+        assert_eq!(
+            split_pasted("count claims\n\n-- next\nclaims wher x"),
+            vec![(0, "count claims\n\n-- next\n"), (3, "claims wher x")]
+        );
     }
 
     #[test]
