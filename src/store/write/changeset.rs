@@ -127,6 +127,11 @@ impl ChangeSet {
         self.starts.len()
     }
 
+    /// Whether there are no changes.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
     pub(super) fn at(&self, i: usize) -> ChangeRef<'_> {
         Self::entry(&self.arena, self.starts[i])
     }
