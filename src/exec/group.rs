@@ -365,3 +365,62 @@ fn shape(spec: &GroupSpec<'_>, layout: &Layout, mut groups: Groups) -> Output {
         message: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(function: AggregateFn, values: &[Value]) -> Value {
+        let mut acc = Acc::new(function);
+        values.iter().for_each(|v| acc.add(v));
+        acc.finish(function)
+    }
+
+    #[test]
+    fn aggregates_skip_absent_values_and_give_null_without_any() {
+        let nums = [Value::Number(1.0), Value::Null, Value::Number(2.0)];
+        assert_eq!(run(AggregateFn::Count, &nums), Value::Integer(3));
+        assert_eq!(run(AggregateFn::Sum, &nums), Value::Number(3.0));
+        assert_eq!(run(AggregateFn::Avg, &nums), Value::Number(1.5));
+        assert_eq!(run(AggregateFn::Min, &nums), Value::Number(1.0));
+        assert_eq!(run(AggregateFn::Max, &nums), Value::Number(2.0));
+        // Whole numbers (`evidence_count`) sum as floats.
+        let counts = [Value::Integer(2), Value::Integer(3)];
+        assert_eq!(run(AggregateFn::Avg, &counts), Value::Number(2.5));
+        for f in [
+            AggregateFn::Avg,
+            AggregateFn::Sum,
+            AggregateFn::Min,
+            AggregateFn::Max,
+        ] {
+            assert_eq!(run(f, &[Value::Null]), Value::Null, "{f:?}");
+            assert_eq!(run(f, &[]), Value::Null, "{f:?}");
+        }
+        assert_eq!(run(AggregateFn::Count, &[]), Value::Integer(0));
+    }
+
+    #[test]
+    fn min_and_max_order_strings_bytewise_and_dates_by_day() {
+        let words = [Value::String("b".into()), Value::String("B".into())];
+        assert_eq!(run(AggregateFn::Min, &words), Value::String("B".into()));
+        assert_eq!(run(AggregateFn::Max, &words), Value::String("b".into()));
+        let day = |s| Value::Date(Date::parse(s).expect("a day"));
+        let days = [day("2024-02-01"), Value::Null, day("2023-12-31")];
+        assert_eq!(run(AggregateFn::Min, &days), day("2023-12-31"));
+        assert_eq!(run(AggregateFn::Max, &days), day("2024-02-01"));
+    }
+
+    #[test]
+    fn group_keys_order_absent_last_and_false_before_true() {
+        let mut keys = [
+            Key(vec![Value::Null]),
+            Key(vec![Value::Bool(true)]),
+            Key(vec![Value::Bool(false)]),
+        ];
+        keys.sort();
+        assert_eq!(
+            keys.iter().map(|k| k.0[0].clone()).collect::<Vec<_>>(),
+            [Value::Bool(false), Value::Bool(true), Value::Null]
+        );
+    }
+}
