@@ -11,7 +11,7 @@ use crate::query::ast::{
 };
 use crate::query::error::{ParseError, ParseErrorKind};
 use crate::query::suggest::did_you_mean;
-use crate::query::vocabulary::{COLLECTIONS, COUNT_CLAUSES, KINDS};
+use crate::query::vocabulary::{COLLECTIONS, KINDS};
 use nom::combinator::cut;
 use nom::{Err, Parser};
 
@@ -53,7 +53,13 @@ pub(super) const Q_KEY_DIRECTED: &[Want] = &[Tok(","), Tok("limit"), Tok("select
 pub(super) const Q_LIMIT: &[Want] = &[Tok("offset"), Tok("select")];
 pub(super) const Q_OFFSET: &[Want] = &[Tok("select")];
 pub(super) const Q_SELECT: &[Want] = &[Tok(",")];
-pub(super) const C_COLLECTION: &[Want] = &toks::<{ COUNT_CLAUSES.len() }>(COUNT_CLAUSES);
+pub(super) const C_COLLECTION: &[Want] = &[
+    Tok("as of"),
+    Tok("where"),
+    Tok("group by"),
+    Tok("order by"),
+    Tok("limit"),
+];
 pub(super) const C_AS_OF: &[Want] = &[Tok("where"), Tok("group by"), Tok("order by"), Tok("limit")];
 pub(super) const C_WHERE: &[Want] = &[
     Tok("and"),
