@@ -5,8 +5,8 @@
 
 use evident::model::{Date, Kind};
 use evident::query::ast::{
-    Add, CompareOp, Count, Expr, Field, Literal, OrderKey, Quantifier, Query, Spanned, Statement,
-    StatementKind,
+    Add, Aggregate, AggregateFn, CompareOp, Count, Expr, Field, Item, Literal, OrderKey,
+    Quantifier, Query, Spanned, Statement, StatementKind,
 };
 use evident::query::{ParseError, ParseErrorKind, parse_script, parse_statement, strip_spans};
 use proptest::prelude::*;
@@ -182,6 +182,42 @@ fn field() -> impl Strategy<Value = Field> {
     })
 }
 
+/// A field that reads back as one where an item stands: `count` there is
+/// the aggregate.
+fn item_field() -> impl Strategy<Value = Field> {
+    field().prop_filter("count is the aggregate", |f| f.path[0].node != "count")
+}
+
+fn item() -> impl Strategy<Value = Item> {
+    let function = prop::sample::select(vec![
+        AggregateFn::Avg,
+        AggregateFn::Min,
+        AggregateFn::Max,
+        AggregateFn::Sum,
+    ]);
+    prop_oneof![
+        3 => item_field().prop_map(Item::Field),
+        1 => Just(Item::Aggregate(Aggregate {
+            function: AggregateFn::Count,
+            field: None,
+            span: 0..0
+        })),
+        2 => (function, field()).prop_map(|(function, f)| Item::Aggregate(Aggregate {
+            function,
+            field: Some(f),
+            span: 0..0
+        })),
+    ]
+}
+
+fn keys() -> impl Strategy<Value = Vec<OrderKey>> {
+    prop::collection::vec((item(), any::<bool>()), 0..3).prop_map(|keys| {
+        keys.into_iter()
+            .map(|(item, descending)| OrderKey { item, descending })
+            .collect()
+    })
+}
+
 fn date() -> impl Strategy<Value = Date> {
     (0u16..=9999, 1u8..=12, 1u8..=31)
         .prop_filter_map("a real day", |(y, m, d)| Date::from_ymd(y, m, d))
@@ -277,19 +313,18 @@ fn statement() -> impl Strategy<Value = Statement> {
         kind(),
         prop::option::of(date()),
         prop::option::of(expr()),
-        prop::collection::vec((field(), any::<bool>()), 0..3),
-        prop::option::of((any::<u64>(), prop::option::of(any::<u64>()))),
         prop::collection::vec(field(), 0..3),
+        keys(),
+        prop::option::of((any::<u64>(), prop::option::of(any::<u64>()))),
+        prop::collection::vec(item(), 0..3),
     )
-        .prop_map(|(kind, as_of, filter, keys, limit, select)| {
+        .prop_map(|(kind, as_of, filter, group_by, order_by, limit, select)| {
             StatementKind::Query(Query {
                 collection: sp(kind),
                 as_of: as_of.map(sp),
                 filter,
-                order_by: keys
-                    .into_iter()
-                    .map(|(field, descending)| OrderKey { field, descending })
-                    .collect(),
+                group_by,
+                order_by,
                 limit: limit.map(|(l, _)| sp(l)),
                 offset: limit.and_then(|(_, o)| o).map(sp),
                 select,
@@ -299,14 +334,19 @@ fn statement() -> impl Strategy<Value = Statement> {
         kind(),
         prop::option::of(date()),
         prop::option::of(expr()),
-        prop::option::of(field()),
+        prop::collection::vec(field(), 0..3),
+        keys(),
+        prop::option::of((any::<u64>(), prop::option::of(any::<u64>()))),
     )
-        .prop_map(|(kind, as_of, filter, group_by)| {
+        .prop_map(|(kind, as_of, filter, group_by, order_by, limit)| {
             StatementKind::Count(Count {
                 collection: sp(kind),
                 as_of: as_of.map(sp),
                 filter,
                 group_by,
+                order_by,
+                limit: limit.map(|(l, _)| sp(l)),
+                offset: limit.and_then(|(_, o)| o).map(sp),
             })
         });
     let value = prop_oneof![

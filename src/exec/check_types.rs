@@ -5,7 +5,9 @@
 use super::QueryError;
 use crate::model::fields::{self, FieldDef, FieldType};
 use crate::model::{Date, Kind};
-use crate::query::ast::{CompareOp, Expr, Field, Literal, OrderKey, Spanned};
+use crate::query::ast::{
+    Aggregate, AggregateFn, CompareOp, Count, Expr, Field, Item, Literal, OrderKey, Query, Spanned,
+};
 use crate::query::suggest::did_you_mean;
 use crate::store::Store;
 
@@ -58,31 +60,174 @@ pub fn resolve(kind: Kind, field: &Field) -> Result<(Kind, &'static FieldDef), Q
     Err(QueryError::at(&field.span, "empty field name", None))
 }
 
-/// Checks a query's filter, order and selection against `kind`.
-pub fn check_query(
-    store: &Store,
-    kind: Kind,
-    filter: Option<&Expr>,
-    order_by: &[OrderKey],
-    select: &[Field],
-) -> Result<(), QueryError> {
-    if let Some(expr) = filter {
+/// Checks a query's filter, groups, order and selection against its collection.
+pub fn check_query(store: &Store, q: &Query) -> Result<(), QueryError> {
+    let kind = q.collection.node;
+    if let Some(expr) = &q.filter {
         check_expr(store, kind, expr, false, 0)?;
     }
-    for key in order_by {
-        let (_, def) = resolve(kind, &key.field)?;
+    if !q.group_by.is_empty() {
+        return check_groups(kind, &q.group_by, &q.order_by, &q.select);
+    }
+    for key in &q.order_by {
+        let field = ungrouped(&key.item)?;
+        let (_, def) = resolve(kind, field)?;
         if def.ty == FieldType::List {
             return Err(QueryError::at(
-                &key.field.span,
+                &field.span,
                 format!("cannot order by \"{}\": it is a list", def.name),
                 None,
             ));
         }
     }
-    for field in select {
-        resolve(kind, field)?;
+    for item in &q.select {
+        resolve(kind, ungrouped(item)?)?;
     }
     Ok(())
+}
+
+/// Checks a count's filter, groups and order against its collection.
+pub fn check_count(store: &Store, c: &Count) -> Result<(), QueryError> {
+    let kind = c.collection.node;
+    if let Some(expr) = &c.filter {
+        check_expr(store, kind, expr, false, 0)?;
+    }
+    if !c.group_by.is_empty() {
+        return check_groups(kind, &c.group_by, &c.order_by, &[]);
+    }
+    for key in &c.order_by {
+        match &key.item {
+            Item::Aggregate(a) if a.function == AggregateFn::Count => {}
+            Item::Aggregate(_) => {
+                ungrouped(&key.item)?;
+            }
+            Item::Field(f) => {
+                resolve(kind, f)?;
+                return Err(QueryError::at(
+                    &f.span,
+                    format!(
+                        "a count without \"group by\" is one row, its count: there is no \"{}\" to order by",
+                        field_text(f)
+                    ),
+                    Some(format!(
+                        "to count per value, group: count {} group by {}",
+                        kind.collection(),
+                        field_text(f)
+                    )),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The field an item of a statement without `group by` names; an aggregate
+/// there is an error.
+fn ungrouped(item: &Item) -> Result<&Field, QueryError> {
+    match item {
+        Item::Field(f) => Ok(f),
+        Item::Aggregate(a) => Err(QueryError::at(
+            &a.span,
+            format!("\"{a}\" is an aggregate over groups, but there is no \"group by\""),
+            Some(format!(
+                "group the rows first, for example: results group by model select model, {a}"
+            )),
+        )),
+    }
+}
+
+/// Checks `group by` and what `select` and `order by` name beside it: group
+/// fields, and aggregates over fields of the right type.
+fn check_groups(
+    kind: Kind,
+    group_by: &[Field],
+    order_by: &[OrderKey],
+    select: &[Item],
+) -> Result<(), QueryError> {
+    for (at, g) in group_by.iter().enumerate() {
+        resolve(kind, g)?;
+        if group_by[..at].iter().any(|h| h.path_eq(g)) {
+            return Err(QueryError::at(
+                &g.span,
+                format!("\"{}\" is grouped by twice", field_text(g)),
+                None,
+            ));
+        }
+    }
+    let items = select
+        .iter()
+        .map(|i| (i, "select"))
+        .chain(order_by.iter().map(|k| (&k.item, "order by")));
+    for (item, clause) in items {
+        match item {
+            Item::Field(f) => {
+                resolve(kind, f)?;
+                if !group_by.iter().any(|g| g.path_eq(f)) {
+                    let name = field_text(f);
+                    return Err(QueryError::at(
+                        &f.span,
+                        format!(
+                            "\"{name}\" is not a group field: beside \"group by\", {clause} names group fields and aggregates"
+                        ),
+                        Some(format!("group by it as well, or aggregate it: max({name})")),
+                    ));
+                }
+            }
+            Item::Aggregate(a) => check_aggregate(kind, a)?,
+        }
+    }
+    Ok(())
+}
+
+/// `avg` and `sum` take numbers; `min` and `max` numbers, dates or strings.
+fn check_aggregate(kind: Kind, a: &Aggregate) -> Result<(), QueryError> {
+    let Some(field) = &a.field else {
+        return Ok(());
+    };
+    let (_, def) = resolve(kind, field)?;
+    let name = field_text(field);
+    let function = a.function.as_str();
+    let (fits, takes) = match a.function {
+        AggregateFn::Avg | AggregateFn::Sum => (def.ty == FieldType::Number, "numbers"),
+        AggregateFn::Min | AggregateFn::Max => (
+            matches!(
+                def.ty,
+                FieldType::Number
+                    | FieldType::Date
+                    | FieldType::String
+                    | FieldType::Id
+                    | FieldType::Ref(_)
+            ),
+            "numbers, dates or strings",
+        ),
+        AggregateFn::Count => (true, ""),
+    };
+    if fits {
+        return Ok(());
+    }
+    let help = match (a.function, def.ty) {
+        (_, FieldType::List) => format!("group by {name} to count each of its elements"),
+        (
+            AggregateFn::Avg | AggregateFn::Sum,
+            FieldType::String | FieldType::Date | FieldType::Id | FieldType::Ref(_),
+        ) => {
+            format!("min({name}) and max({name}) take {}s", def.ty.name())
+        }
+        _ => "count gives the number of records in each group".into(),
+    };
+    Err(QueryError::at(
+        &field.span,
+        format!(
+            "{function} takes {takes}, but \"{name}\" is {} {}",
+            if def.ty.name().starts_with(['a', 'i']) {
+                "an"
+            } else {
+                "a"
+            },
+            def.ty.name()
+        ),
+        Some(help),
+    ))
 }
 
 fn check_expr(

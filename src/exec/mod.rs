@@ -6,6 +6,7 @@ mod check_types;
 mod columns;
 mod count;
 mod eval;
+mod group;
 pub mod output;
 mod parallel;
 mod plan;
@@ -74,20 +75,11 @@ pub fn execute(
     let _ = script;
     match &statement.kind {
         StatementKind::Query(q) => {
-            check_types::check_query(
-                store,
-                q.collection.node,
-                q.filter.as_ref(),
-                &q.order_by,
-                &q.select,
-            )?;
+            check_types::check_query(store, q)?;
             query::run_query(store, q, plan::plan_query(q), rows)
         }
         StatementKind::Count(c) => {
-            check_types::check_query(store, c.collection.node, c.filter.as_ref(), &[], &[])?;
-            if let Some(g) = &c.group_by {
-                check_types::resolve(c.collection.node, g)?;
-            }
+            check_types::check_count(store, c)?;
             count::run_count(store, c, plan::plan_count(c))
         }
         StatementKind::Show(id) => report::show(store, &id.node, &id.span),

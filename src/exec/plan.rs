@@ -10,7 +10,9 @@ use super::conjuncts;
 use super::eval::path;
 use crate::model::fields::{self, FieldType};
 use crate::model::{Date, Kind, Status};
-use crate::query::ast::{CompareOp, Count, Expr, Field, Literal, Quantifier, Query};
+use crate::query::ast::{
+    AggregateFn, CompareOp, Count, Expr, Field, Item, Literal, Quantifier, Query,
+};
 use crate::store::IndexId;
 use crate::store::{IndexRange, IndexValue, RangeOp};
 
@@ -29,6 +31,10 @@ pub(crate) enum Plan {
     /// `count kind group by F`: the per-value counts of F's index (kept on
     /// write, or one walk of the index), the rest counted as no value.
     GroupCounts(IndexId),
+    /// `… group by F1, F2, …`: one pass over the rows `Access` reads and the
+    /// filter passes, keeping each group's aggregates (memory grows with
+    /// the groups, not the rows).
+    Groups(Access),
     /// `claims order by confidence [desc] limit N`: the confidence index's
     /// claim rows from one end, stopping after N matches.
     TopByConfidence {
@@ -83,10 +89,34 @@ pub(crate) enum Sources {
 /// The plan of a query.
 pub(crate) fn plan_query(q: &Query) -> Plan {
     let kind = q.collection.node;
+    if !q.group_by.is_empty() {
+        // Groups asking only for their count, over every record of today:
+        // the counts kept on write answer, as for `count … group by`.
+        let counts_only = q
+            .select
+            .iter()
+            .chain(q.order_by.iter().map(|k| &k.item))
+            .all(|i| match i {
+                Item::Field(_) => true,
+                Item::Aggregate(a) => a.function == AggregateFn::Count,
+            });
+        if let [group] = q.group_by.as_slice()
+            && counts_only
+            && q.filter.is_none()
+            && q.as_of.is_none()
+            && let Some(plan) = group_counts(kind, group)
+        {
+            return plan;
+        }
+        return Plan::Groups(access(kind, q.filter.as_ref(), q.as_of.is_some()));
+    }
     if let (Some(_), [key]) = (&q.limit, q.order_by.as_slice())
         && kind == Kind::Claim
         && q.as_of.is_none()
-        && path(&key.field) == ["confidence"]
+        && key
+            .item
+            .as_field()
+            .is_some_and(|f| path(f) == ["confidence"])
     {
         return Plan::TopByConfidence {
             descending: key.descending,
@@ -99,21 +129,26 @@ pub(crate) fn plan_query(q: &Query) -> Plan {
 pub(crate) fn plan_count(c: &Count) -> Plan {
     let kind = c.collection.node;
     let as_of = c.as_of.is_some();
-    match (&c.group_by, &c.filter) {
-        (None, None) if !as_of => return Plan::Counter,
-        (None, Some(f)) if !as_of => {
+    match (c.group_by.as_slice(), &c.filter) {
+        ([], None) if !as_of => return Plan::Counter,
+        ([], Some(f)) if !as_of => {
             if let Some(range) = index_range(kind, f, false) {
                 return Plan::CountEntries(range);
             }
         }
-        (Some(group), None) if !as_of => {
+        ([group], None) if !as_of => {
             if let Some(plan) = group_counts(kind, group) {
                 return plan;
             }
         }
         _ => {}
     }
-    Plan::Rows(access(kind, c.filter.as_ref(), as_of))
+    let access = access(kind, c.filter.as_ref(), as_of);
+    if c.group_by.is_empty() {
+        Plan::Rows(access)
+    } else {
+        Plan::Groups(access)
+    }
 }
 
 /// `count … group by F` from counts kept per value: the status counters,
@@ -397,6 +432,11 @@ mod tests {
     }
 
     const SCAN: Plan = Plan::Rows(Access::Scan);
+    const GROUP_SCAN: Plan = Plan::Groups(Access::Scan);
+
+    fn groups(access: Access) -> Plan {
+        Plan::Groups(access)
+    }
 
     #[test]
     fn ids() {
@@ -748,23 +788,110 @@ mod tests {
             ),
             (
                 "count claims group by tags",
-                SCAN,
+                GROUP_SCAN,
                 "a list's groups also count records with none",
             ),
             (
                 "count claims group by confidence",
-                SCAN,
+                GROUP_SCAN,
                 "derived values have no kept counts",
             ),
             (
                 "count claims as of 2024-01-01 group by status",
-                SCAN,
+                GROUP_SCAN,
                 "the counters are today's",
             ),
             (
                 "count claims where tags has x group by status",
-                listed(ClaimTags, Eq, vec![text("x")]),
+                groups(Access::IndexRange(range(ClaimTags, Eq, vec![text("x")]))),
                 "a filtered group by walks the rows an index lists",
+            ),
+            (
+                "count claims order by count desc limit 1",
+                Plan::Counter,
+                "order and limit on the one row still read the counter",
+            ),
+        ];
+        for (text, expected, why) in cases {
+            assert_eq!(plan_of(text), expected, "{why}: {text}");
+        }
+    }
+
+    #[test]
+    fn groups_and_aggregates() {
+        let cases = [
+            (
+                "count claims where status = contested group by subject order by count desc limit 5",
+                groups(Access::IndexRange(range(
+                    ClaimStatus,
+                    Eq,
+                    vec![IndexValue::Status(Status::Contested)],
+                ))),
+                "a filtered count group walks the rows its index lists, once",
+            ),
+            (
+                "count claims group by subject order by count desc limit 5",
+                Plan::GroupCounts(ClaimSubject),
+                "kept per-value counts answer, ordered and cut afterwards",
+            ),
+            (
+                "count claims group by status order by count desc",
+                Plan::StatusCounts,
+                "the status counters answer an ordered count too",
+            ),
+            (
+                "count results group by metric",
+                GROUP_SCAN,
+                "metric has no kept counts: one pass over the results",
+            ),
+            (
+                "count results group by model, benchmark",
+                GROUP_SCAN,
+                "two fields have no kept counts",
+            ),
+            (
+                "count results group by source.kind",
+                GROUP_SCAN,
+                "a dotted field has no kept counts",
+            ),
+            (
+                "results group by model",
+                Plan::GroupCounts(ResultModel),
+                "a query's groups asking only their count use the kept counts",
+            ),
+            (
+                "claims group by status order by count desc select status, count",
+                Plan::StatusCounts,
+                "status groups of a query from the counters",
+            ),
+            (
+                "results group by model select model, avg(value)",
+                GROUP_SCAN,
+                "an aggregate over values needs the rows",
+            ),
+            (
+                "results group by model order by max(value) desc limit 3 select model",
+                GROUP_SCAN,
+                "an aggregate in order by needs the rows too",
+            ),
+            (
+                "results where benchmark = b group by model select model, max(value)",
+                groups(Access::IndexRange(range(
+                    ResultBenchmark,
+                    Eq,
+                    vec![text("b")],
+                ))),
+                "a filter's index narrows the pass",
+            ),
+            (
+                "results where model = m group by benchmark",
+                groups(Access::IndexRows(range(ResultModel, Eq, vec![text("m")]))),
+                "one model's rows come from its covering index",
+            ),
+            (
+                "claims as of 2024-01-01 group by status",
+                GROUP_SCAN,
+                "the counters are today's",
             ),
         ];
         for (text, expected, why) in cases {

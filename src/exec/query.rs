@@ -3,7 +3,9 @@
 
 use super::access::for_each_row;
 use super::columns::{RowColumns, row_values};
+use super::count::{status_counts, value_counts};
 use super::eval::{Ctx, order_values, path};
+use super::group::{GroupSpec, from_counts, run_groups};
 use super::output::{Output, Value};
 use super::plan::{Access, Plan};
 use crate::model::fields;
@@ -31,13 +33,16 @@ pub fn run_query(
     mut stream: Option<&mut dyn super::RowSink>,
 ) -> Result<Output, crate::Error> {
     let kind = q.collection.node;
+    if !q.group_by.is_empty() {
+        return run_grouped(store, q, plan);
+    }
     let mut ctx = Ctx::new(store, q.as_of.as_ref().map(|d| d.node));
     let columns: Vec<String> = if q.select.is_empty() {
         fields::default_row(kind)
             .map(|f| f.name.to_owned())
             .collect()
     } else {
-        q.select.iter().map(|f| path(f).join(".")).collect()
+        q.select.iter().map(|i| i.to_string()).collect()
     };
     // Split once per statement, not once per row.
     let row_columns = RowColumns::new(kind, &columns);
@@ -48,7 +53,7 @@ pub fn run_query(
     let order: Vec<(Vec<&str>, bool)> = q
         .order_by
         .iter()
-        .map(|k| (path(&k.field), k.descending))
+        .filter_map(|k| Some((path(k.item.as_field()?), k.descending)))
         .collect();
     let compare_kept = |a: &Kept, b: &Kept| -> Ordering {
         for (i, (_, desc)) in order.iter().enumerate() {
@@ -147,6 +152,34 @@ pub fn run_query(
         rows: kept.into_iter().map(|k| k.row).collect(),
         report: None,
         message: None,
+    })
+}
+
+/// A query with `group by`: the groups of the rows its plan reads, or the
+/// kept counts when they answer.
+fn run_grouped(store: &Store, q: &Query, plan: Plan) -> Result<Output, crate::Error> {
+    let kind = q.collection.node;
+    let spec = GroupSpec::new(&q.group_by, &q.select, &q.order_by, &q.limit, &q.offset);
+    Ok(match plan {
+        Plan::StatusCounts => from_counts(&spec, status_counts(store)?),
+        Plan::GroupCounts(index) => from_counts(&spec, value_counts(store, kind, index)?),
+        Plan::Groups(access) | Plan::Rows(access) => run_groups(
+            store,
+            kind,
+            q.as_of.as_ref().map(|d| d.node),
+            q.filter.as_ref(),
+            &access,
+            &spec,
+        )?,
+        // Any other plan: every row read and checked is still right.
+        _ => run_groups(
+            store,
+            kind,
+            q.as_of.as_ref().map(|d| d.node),
+            q.filter.as_ref(),
+            &Access::Scan,
+            &spec,
+        )?,
     })
 }
 

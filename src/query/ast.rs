@@ -43,7 +43,7 @@ pub enum StatementKind {
     Retract(Spanned<String>),
 }
 
-/// `collection [as of DATE] [where expr] [order by …] [limit n [offset m]] [select …]`
+/// `collection [as of DATE] [where expr] [group by …] [order by …] [limit n [offset m]] [select …]`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Query {
     /// Which collection (the kind of its records).
@@ -52,17 +52,19 @@ pub struct Query {
     pub as_of: Option<Spanned<crate::model::Date>>,
     /// `where …`
     pub filter: Option<Expr>,
+    /// `group by F1, F2, …` (empty: no groups).
+    pub group_by: Vec<Field>,
     /// `order by …`
     pub order_by: Vec<OrderKey>,
     /// `limit n`
     pub limit: Option<Spanned<u64>>,
     /// `offset m` (only after `limit`)
     pub offset: Option<Spanned<u64>>,
-    /// `select …`
-    pub select: Vec<Field>,
+    /// `select …`: fields, and aggregates when there are groups.
+    pub select: Vec<Item>,
 }
 
-/// `count collection [as of DATE] [where expr] [group by field]`
+/// `count collection [as of DATE] [where expr] [group by …] [order by …] [limit n [offset m]]`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Count {
     /// Which collection.
@@ -71,8 +73,91 @@ pub struct Count {
     pub as_of: Option<Spanned<crate::model::Date>>,
     /// `where …`
     pub filter: Option<Expr>,
-    /// `group by field`
-    pub group_by: Option<Field>,
+    /// `group by F1, F2, …` (empty: one row, the count).
+    pub group_by: Vec<Field>,
+    /// `order by …` over the rows.
+    pub order_by: Vec<OrderKey>,
+    /// `limit n`
+    pub limit: Option<Spanned<u64>>,
+    /// `offset m` (only after `limit`)
+    pub offset: Option<Spanned<u64>>,
+}
+
+/// What `select` and `order by` name: a field, or an aggregate over a group.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// A field path.
+    Field(Field),
+    /// `count`, `avg(f)`, `min(f)`, `max(f)`, `sum(f)`.
+    Aggregate(Aggregate),
+}
+
+impl Item {
+    /// Where the item was written.
+    pub fn span(&self) -> &Span {
+        match self {
+            Item::Field(f) => &f.span,
+            Item::Aggregate(a) => &a.span,
+        }
+    }
+
+    /// The field, if the item is one.
+    pub fn as_field(&self) -> Option<&Field> {
+        match self {
+            Item::Field(f) => Some(f),
+            Item::Aggregate(_) => None,
+        }
+    }
+}
+
+/// An aggregate over the records of a group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregate {
+    /// Which function.
+    pub function: AggregateFn,
+    /// Its argument (`None` for `count`, which has none).
+    pub field: Option<Field>,
+    /// The whole aggregate, `avg(value)`.
+    pub span: Span,
+}
+
+/// The aggregate functions of SPEC 4.2 "Groups".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggregateFn {
+    /// The number of records in the group.
+    Count,
+    /// The mean of the present numbers.
+    Avg,
+    /// The least present value.
+    Min,
+    /// The greatest present value.
+    Max,
+    /// The sum of the present numbers.
+    Sum,
+}
+
+impl AggregateFn {
+    /// How the function is written: `"avg"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AggregateFn::Count => "count",
+            AggregateFn::Avg => "avg",
+            AggregateFn::Min => "min",
+            AggregateFn::Max => "max",
+            AggregateFn::Sum => "sum",
+        }
+    }
+
+    /// The function a lowercase word names, among those taking a field.
+    pub fn with_argument(word: &str) -> Option<AggregateFn> {
+        Some(match word {
+            "avg" => AggregateFn::Avg,
+            "min" => AggregateFn::Min,
+            "max" => AggregateFn::Max,
+            "sum" => AggregateFn::Sum,
+            _ => return None,
+        })
+    }
 }
 
 /// `add kind { name: value, … }`
@@ -89,8 +174,8 @@ pub struct Add {
 /// One `order by` key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderKey {
-    /// The field to order by.
-    pub field: Field,
+    /// The field or aggregate to order by.
+    pub item: Item,
     /// `desc` when true; `asc` (the default) otherwise.
     pub descending: bool,
 }
@@ -102,6 +187,18 @@ pub struct Field {
     pub path: Vec<Spanned<String>>,
     /// The whole path.
     pub span: Span,
+}
+
+impl Field {
+    /// Whether two fields name the same path, wherever they were written.
+    pub fn path_eq(&self, other: &Field) -> bool {
+        self.path.len() == other.path.len()
+            && self
+                .path
+                .iter()
+                .zip(&other.path)
+                .all(|(a, b)| a.node == b.node)
+    }
 }
 
 /// A boolean expression (`where …`).

@@ -5,8 +5,8 @@
 //! comparing).
 
 use super::ast::{
-    Add, CompareOp, Count, Expr, Field, Literal, OrderKey, Quantifier, Query, Spanned, Statement,
-    StatementKind,
+    Add, Aggregate, CompareOp, Count, Expr, Field, Item, Literal, OrderKey, Quantifier, Query,
+    Spanned, Statement, StatementKind,
 };
 use std::fmt::{self, Display, Formatter, Write as _};
 
@@ -38,16 +38,7 @@ impl Display for Query {
         if let Some(filter) = &self.filter {
             write!(f, " where {filter}")?;
         }
-        if !self.order_by.is_empty() {
-            f.write_str(" order by ")?;
-            write_list(f, &self.order_by)?;
-        }
-        if let Some(limit) = &self.limit {
-            write!(f, " limit {}", limit.node)?;
-        }
-        if let Some(offset) = &self.offset {
-            write!(f, " offset {}", offset.node)?;
-        }
+        write_tail(f, &self.group_by, &self.order_by, &self.limit, &self.offset)?;
         if !self.select.is_empty() {
             f.write_str(" select ")?;
             write_list(f, &self.select)?;
@@ -65,10 +56,53 @@ impl Display for Count {
         if let Some(filter) = &self.filter {
             write!(f, " where {filter}")?;
         }
-        if let Some(group) = &self.group_by {
-            write!(f, " group by {group}")?;
+        write_tail(f, &self.group_by, &self.order_by, &self.limit, &self.offset)
+    }
+}
+
+/// The clauses queries and counts share after `where`: `group by`,
+/// `order by`, `limit` and `offset`.
+fn write_tail(
+    f: &mut Formatter<'_>,
+    group_by: &[Field],
+    order_by: &[OrderKey],
+    limit: &Option<Spanned<u64>>,
+    offset: &Option<Spanned<u64>>,
+) -> fmt::Result {
+    if !group_by.is_empty() {
+        f.write_str(" group by ")?;
+        write_list(f, group_by)?;
+    }
+    if !order_by.is_empty() {
+        f.write_str(" order by ")?;
+        write_list(f, order_by)?;
+    }
+    if let Some(limit) = limit {
+        write!(f, " limit {}", limit.node)?;
+    }
+    if let Some(offset) = offset {
+        write!(f, " offset {}", offset.node)?;
+    }
+    Ok(())
+}
+
+/// Also the name of an aggregate's member in a row: `avg(value)`.
+impl Display for Item {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Item::Field(field) => field.fmt(f),
+            Item::Aggregate(a) => a.fmt(f),
         }
-        Ok(())
+    }
+}
+
+impl Display for Aggregate {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.function.as_str())?;
+        match &self.field {
+            Some(field) => write!(f, "({field})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -85,7 +119,7 @@ impl Display for Add {
 
 impl Display for OrderKey {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        self.field.fmt(f)?;
+        self.item.fmt(f)?;
         if self.descending {
             f.write_str(" desc")?;
         }
@@ -297,13 +331,14 @@ pub fn strip_spans(statement: &Statement) -> Statement {
             if let Some(e) = &mut q.filter {
                 strip_expr(e);
             }
+            q.group_by.iter_mut().for_each(strip_field);
             for key in &mut q.order_by {
-                strip_field(&mut key.field);
+                strip_item(&mut key.item);
             }
             for n in [&mut q.limit, &mut q.offset].into_iter().flatten() {
                 n.span = 0..0;
             }
-            q.select.iter_mut().for_each(strip_field);
+            q.select.iter_mut().for_each(strip_item);
         }
         StatementKind::Count(c) => {
             c.collection.span = 0..0;
@@ -313,8 +348,12 @@ pub fn strip_spans(statement: &Statement) -> Statement {
             if let Some(e) = &mut c.filter {
                 strip_expr(e);
             }
-            if let Some(g) = &mut c.group_by {
-                strip_field(g);
+            c.group_by.iter_mut().for_each(strip_field);
+            for key in &mut c.order_by {
+                strip_item(&mut key.item);
+            }
+            for n in [&mut c.limit, &mut c.offset].into_iter().flatten() {
+                n.span = 0..0;
             }
         }
         StatementKind::Show(id) | StatementKind::Explain(id) | StatementKind::Retract(id) => {
@@ -336,6 +375,18 @@ fn strip_field(f: &mut Field) {
     f.span = 0..0;
     for segment in &mut f.path {
         segment.span = 0..0;
+    }
+}
+
+fn strip_item(item: &mut Item) {
+    match item {
+        Item::Field(f) => strip_field(f),
+        Item::Aggregate(a) => {
+            a.span = 0..0;
+            if let Some(f) = &mut a.field {
+                strip_field(f);
+            }
+        }
     }
 }
 

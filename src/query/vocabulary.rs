@@ -42,17 +42,31 @@ pub const STATEMENT_WORDS: &[&str] = &[
 /// The clauses that may follow the collection of a query, in the order they
 /// must be written (`limit` may be followed by `offset`, which is not listed
 /// because it never follows the collection directly).
+///
+/// These are the shell's completions; the parser accepts `group by` on a
+/// query and `order by` and `limit` on a count too (SPEC 4.1), which
+/// the shell does not offer yet.
 pub const QUERY_CLAUSES: &[&str] = &["as of", "where", "order by", "limit", "select"];
 
-/// The clauses that may follow the collection of a count, in order.
+/// The clauses that may follow the collection of a count, in order (the
+/// shell's completions; see [`QUERY_CLAUSES`]).
 pub const COUNT_CLAUSES: &[&str] = &["as of", "where", "group by"];
+
+/// The aggregates over a group's records, in `select` and `order by`:
+/// `count`, `avg(value)`. `avg`, `min`, `max` and `sum` are aggregates only
+/// before `(`, so they are not [`RESERVED`]: `tags has max` means the text.
+pub const AGGREGATES: &[&str] = &["count", "avg", "min", "max", "sum"];
+
+/// Keywords only where the grammar expects them (SPEC 4.1), so not
+/// [`RESERVED`]: `tags has group` compares with the text "group".
+pub const CONTEXTUAL: &[&str] = &["group", "avg", "min", "max", "sum"];
 
 /// Words that are keywords wherever they stand: none is a field at the start
 /// of a condition, nor a bare value (quote it to use it as text:
 /// `subject = "order"`).
 pub const RESERVED: &[&str] = &[
-    "where", "and", "or", "not", "order", "by", "limit", "offset", "select", "as", "of", "group",
-    "in", "has", "is", "null", "asc", "desc", "true", "false",
+    "where", "and", "or", "not", "order", "by", "limit", "offset", "select", "as", "of", "in",
+    "has", "is", "null", "asc", "desc", "true", "false",
 ];
 
 /// The quantifiers over evidence: `any evidence (stance = refutes)`.
@@ -136,6 +150,8 @@ mod tests {
             COUNT_CLAUSES,
             RESERVED,
             QUANTIFIERS,
+            AGGREGATES,
+            CONTEXTUAL,
             AFTER_CONDITION,
             OPERATORS,
             BOOLEANS,
@@ -151,11 +167,15 @@ mod tests {
     fn quantifiers_are_not_reserved_but_their_partners_are() {
         assert!(QUANTIFIERS.iter().all(|q| !is_reserved(q)));
         assert!(is_reserved("WHERE") && is_reserved("Null"));
-        assert!(AFTER_CONDITION.iter().all(|w| is_reserved(w)));
+        let keyword = |w: &str| is_reserved(w) || is_one_of(CONTEXTUAL, w);
+        assert!(AFTER_CONDITION.iter().all(|w| keyword(w)));
         assert!(BOOLEANS.iter().all(|w| is_reserved(w)));
-        // Every word of a clause phrase is reserved, so none can be a field.
+        assert!(CONTEXTUAL.iter().all(|w| !is_reserved(w)));
+        // Every word of a clause phrase is a keyword; each phrase ends in
+        // a reserved one, so a contextual first word is never a clause alone.
         for phrase in QUERY_CLAUSES.iter().chain(COUNT_CLAUSES) {
-            assert!(phrase.split(' ').all(is_reserved), "{phrase}");
+            assert!(phrase.split(' ').all(keyword), "{phrase}");
+            assert!(phrase.split(' ').any(is_reserved), "{phrase}");
         }
     }
 

@@ -1,28 +1,47 @@
 //! The clauses of queries and counts, and the collection or kind a statement names.
 
-use super::expected::{Tok, Want, expected_err, show_word, toks};
-use super::expr::{expr, field};
-use super::lexical::{expect_keyword, keyword, name, punct, span_of};
+use super::expected::{Thing, Tok, Want, expected_err, show_word, toks};
+use super::expr::{expr, field, field_as};
+use super::lexical::{backtrack, close, expect_keyword, keyword, name, punct, span_of};
 use super::literal::{date_only, int};
 use super::{Ctx, In, PResult};
 use crate::model::{Date, Kind};
-use crate::query::ast::{Count, Expr, Field, OrderKey, Query, Spanned};
+use crate::query::ast::{
+    Aggregate, AggregateFn, Count, Expr, Field, Item, OrderKey, Query, Spanned,
+};
 use crate::query::error::{ParseError, ParseErrorKind};
 use crate::query::suggest::did_you_mean;
-use crate::query::vocabulary::{COLLECTIONS, COUNT_CLAUSES, KINDS, QUERY_CLAUSES};
+use crate::query::vocabulary::{COLLECTIONS, KINDS};
 use nom::combinator::cut;
 use nom::{Err, Parser};
 
 pub(super) const NOTHING: &[Want] = &[];
-pub(super) const Q_COLLECTION: &[Want] = &toks::<{ QUERY_CLAUSES.len() }>(QUERY_CLAUSES);
-pub(super) const Q_AS_OF: &[Want] = &[Tok("where"), Tok("order by"), Tok("limit"), Tok("select")];
-pub(super) const Q_WHERE: &[Want] = &[
-    Tok("and"),
-    Tok("or"),
+// After the collection, the hint keeps the list it had before `group by`
+// came to queries (the tour and its error snapshots show it); the clause is
+// listed once a `where` or an `as of` has been read.
+pub(super) const Q_COLLECTION: &[Want] = &[
+    Tok("as of"),
+    Tok("where"),
     Tok("order by"),
     Tok("limit"),
     Tok("select"),
 ];
+pub(super) const Q_AS_OF: &[Want] = &[
+    Tok("where"),
+    Tok("group by"),
+    Tok("order by"),
+    Tok("limit"),
+    Tok("select"),
+];
+pub(super) const Q_WHERE: &[Want] = &[
+    Tok("and"),
+    Tok("or"),
+    Tok("group by"),
+    Tok("order by"),
+    Tok("limit"),
+    Tok("select"),
+];
+const Q_GROUP: &[Want] = &[Tok(","), Tok("order by"), Tok("limit"), Tok("select")];
 pub(super) const Q_KEY: &[Want] = &[
     Tok("asc"),
     Tok("desc"),
@@ -34,31 +53,72 @@ pub(super) const Q_KEY_DIRECTED: &[Want] = &[Tok(","), Tok("limit"), Tok("select
 pub(super) const Q_LIMIT: &[Want] = &[Tok("offset"), Tok("select")];
 pub(super) const Q_OFFSET: &[Want] = &[Tok("select")];
 pub(super) const Q_SELECT: &[Want] = &[Tok(",")];
-pub(super) const C_COLLECTION: &[Want] = &toks::<{ COUNT_CLAUSES.len() }>(COUNT_CLAUSES);
-pub(super) const C_AS_OF: &[Want] = &[Tok("where"), Tok("group by")];
-pub(super) const C_WHERE: &[Want] = &[Tok("and"), Tok("or"), Tok("group by")];
+pub(super) const C_COLLECTION: &[Want] = &[
+    Tok("as of"),
+    Tok("where"),
+    Tok("group by"),
+    Tok("order by"),
+    Tok("limit"),
+];
+pub(super) const C_AS_OF: &[Want] = &[Tok("where"), Tok("group by"), Tok("order by"), Tok("limit")];
+pub(super) const C_WHERE: &[Want] = &[
+    Tok("and"),
+    Tok("or"),
+    Tok("group by"),
+    Tok("order by"),
+    Tok("limit"),
+];
+const C_GROUP: &[Want] = &[Tok(","), Tok("order by"), Tok("limit")];
+const C_KEY: &[Want] = &[Tok("asc"), Tok("desc"), Tok(","), Tok("limit")];
+const C_KEY_DIRECTED: &[Want] = &[Tok(","), Tok("limit")];
+const C_LIMIT: &[Want] = &[Tok("offset")];
 
-/// ```text
-/// query = collection [ "as" "of" DATE ] [ "where" expr ]
-///         [ "order" "by" key { "," key } ] [ "limit" INT [ "offset" INT ] ]
-///         [ "select" field { "," field } ]
-/// ```
-pub(super) fn query<'a>(i: In<'a>, cx: &mut Ctx) -> PResult<'a, (Query, &'static [Want])> {
-    let (i, collection) = collection(i, None)?;
-    let (mut i, (Common { as_of, filter }, mut follow)) =
-        common_clauses(i, cx, [Q_COLLECTION, Q_AS_OF, Q_WHERE])?;
+/// What may follow each of the clauses [`tail`] reads, for one statement form.
+struct TailFollow {
+    group: &'static [Want],
+    key: &'static [Want],
+    key_directed: &'static [Want],
+    limit: &'static [Want],
+    offset: &'static [Want],
+}
+
+/// The clauses after `where` that queries and counts share.
+struct Tail {
+    group_by: Vec<Field>,
+    order_by: Vec<OrderKey>,
+    limit: Option<Spanned<u64>>,
+    offset: Option<Spanned<u64>>,
+}
+
+/// `[ group ] [ "order" "by" key { "," key } ] [ "limit" INT [ "offset" INT ] ]`,
+/// with what may follow the last clause read (`follow` if none was).
+fn tail<'a>(
+    mut i: In<'a>,
+    mut follow: &'static [Want],
+    after: &TailFollow,
+) -> PResult<'a, (Tail, &'static [Want])> {
+    let mut group_by = Vec::new();
+    match group(i) {
+        Ok((rest, fields)) => {
+            group_by = fields;
+            (i, follow) = (rest, after.group);
+        }
+        // No `group` here: the clause is absent.
+        Err(Err::Error(_)) => {}
+        Err(e) => return Err(e),
+    }
 
     let mut order_by = Vec::new();
     if let Ok((rest, _)) = keyword("order")(i) {
         let (mut rest, _) = cut(expect_keyword("by", "order")).parse(rest)?;
-        let mut after = "by";
+        let mut at = "by";
         loop {
-            let (r, key) = cut(|i| key(i, after)).parse(rest)?;
-            follow = if key.1 { Q_KEY_DIRECTED } else { Q_KEY };
+            let (r, key) = cut(|i| key(i, at)).parse(rest)?;
+            follow = if key.1 { after.key_directed } else { after.key };
             order_by.push(key.0);
             rest = r;
             match punct(',')(rest) {
-                Ok((r, _)) => (rest, after) = (r, ","),
+                Ok((r, _)) => (rest, at) = (r, ","),
                 Err(_) => break,
             }
         }
@@ -69,18 +129,69 @@ pub(super) fn query<'a>(i: In<'a>, cx: &mut Ctx) -> PResult<'a, (Query, &'static
     if let Ok((rest, _)) = keyword("limit")(i) {
         let (rest, n) = cut(|i| int(i, "limit")).parse(rest)?;
         limit = Some(n);
-        (i, follow) = (rest, Q_LIMIT);
+        (i, follow) = (rest, after.limit);
         if let Ok((rest, _)) = keyword("offset")(i) {
             let (rest, n) = cut(|i| int(i, "offset")).parse(rest)?;
             offset = Some(n);
-            (i, follow) = (rest, Q_OFFSET);
+            (i, follow) = (rest, after.offset);
         }
     }
+    Ok((
+        i,
+        (
+            Tail {
+                group_by,
+                order_by,
+                limit,
+                offset,
+            },
+            follow,
+        ),
+    ))
+}
+
+/// ```text
+/// group = "group" "by" field { "," field }
+/// ```
+fn group(i: In) -> PResult<Vec<Field>> {
+    let (rest, _) = keyword("group")(i)?;
+    let (rest, _) = cut(expect_keyword("by", "group")).parse(rest)?;
+    field_list(rest, "by")
+}
+
+/// ```text
+/// query = collection [ "as" "of" DATE ] [ "where" expr ] [ group ]
+///         [ "order" "by" key { "," key } ] [ "limit" INT [ "offset" INT ] ]
+///         [ "select" item { "," item } ]
+/// ```
+pub(super) fn query<'a>(i: In<'a>, cx: &mut Ctx) -> PResult<'a, (Query, &'static [Want])> {
+    let (i, collection) = collection(i, None)?;
+    let (i, (Common { as_of, filter }, follow)) =
+        common_clauses(i, cx, [Q_COLLECTION, Q_AS_OF, Q_WHERE])?;
+    let after = TailFollow {
+        group: Q_GROUP,
+        key: Q_KEY,
+        key_directed: Q_KEY_DIRECTED,
+        limit: Q_LIMIT,
+        offset: Q_OFFSET,
+    };
+    let (mut i, (tail, mut follow)) = tail(i, follow, &after)?;
 
     let mut select = Vec::new();
     if let Ok((rest, _)) = keyword("select")(i) {
-        let (rest, fields) = field_list(rest, "select")?;
-        select = fields;
+        let mut rest = rest;
+        let mut at = "select";
+        loop {
+            let (r, it) = cut(|i| item(i, at)).parse(rest)?;
+            select.push(it);
+            match punct(',')(r) {
+                Ok((r, _)) => (rest, at) = (r, ","),
+                Err(_) => {
+                    rest = r;
+                    break;
+                }
+            }
+        }
         (i, follow) = (rest, Q_SELECT);
     }
 
@@ -91,13 +202,67 @@ pub(super) fn query<'a>(i: In<'a>, cx: &mut Ctx) -> PResult<'a, (Query, &'static
                 collection,
                 as_of,
                 filter,
-                order_by,
-                limit,
-                offset,
+                group_by: tail.group_by,
+                order_by: tail.order_by,
+                limit: tail.limit,
+                offset: tail.offset,
                 select,
             },
             follow,
         ),
+    ))
+}
+
+/// ```text
+/// item = field | aggregate
+/// ```
+fn item<'a>(i: In<'a>, after: &'static str) -> PResult<'a, Item> {
+    match aggregate(i) {
+        Ok((rest, a)) => Ok((rest, Item::Aggregate(a))),
+        Err(Err::Error(_)) => {
+            let want = &[Thing("a field"), Thing("an aggregate")];
+            let (rest, f) = field_as(i, after, "a field or an aggregate", want)?;
+            Ok((rest, Item::Field(f)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// ```text
+/// aggregate = "count" | ( "avg" | "min" | "max" | "sum" ) "(" field ")"
+/// ```
+///
+/// `avg`, `min`, `max` and `sum` are aggregates only before `(`; elsewhere
+/// they are names.
+fn aggregate(i: In) -> PResult<Aggregate> {
+    let (rest, w) = name(i)?;
+    let word = w.fragment().to_ascii_lowercase();
+    let start = span_of(&w).start;
+    if word == "count" {
+        return Ok((
+            rest,
+            Aggregate {
+                function: AggregateFn::Count,
+                field: None,
+                span: span_of(&w),
+            },
+        ));
+    }
+    let Some(function) = AggregateFn::with_argument(&word) else {
+        return Err(Err::Error(backtrack(&w)));
+    };
+    let Ok((inner, open)) = punct('(')(rest) else {
+        return Err(Err::Error(backtrack(&w)));
+    };
+    let (inner, field) = cut(|i| field(i, "(")).parse(inner)?;
+    let (rest, close_span) = close(inner, '(', &open, &[Tok(")")])?;
+    Ok((
+        rest,
+        Aggregate {
+            function,
+            field: Some(field),
+            span: start..close_span.end,
+        },
     ))
 }
 
@@ -155,22 +320,22 @@ pub(super) fn as_of_date(i: In) -> PResult<Spanned<Date>> {
 }
 
 /// ```text
-/// count = "count" collection [ "as" "of" DATE ] [ "where" expr ] [ "group" "by" field ]
+/// count = "count" collection [ "as" "of" DATE ] [ "where" expr ] [ group ]
+///         [ "order" "by" key { "," key } ] [ "limit" INT [ "offset" INT ] ]
 /// ```
 pub(super) fn count<'a>(i: In<'a>, cx: &mut Ctx) -> PResult<'a, (Count, &'static [Want])> {
     let (i, _) = keyword("count")(i)?;
     let (i, collection) = cut(|i| collection(i, Some("count"))).parse(i)?;
-    let (mut i, (Common { as_of, filter }, mut follow)) =
+    let (i, (Common { as_of, filter }, follow)) =
         common_clauses(i, cx, [C_COLLECTION, C_AS_OF, C_WHERE])?;
-
-    let mut group_by = None;
-    if let Ok((rest, _)) = keyword("group")(i) {
-        let (rest, _) = cut(expect_keyword("by", "group")).parse(rest)?;
-        let (rest, f) = cut(|i| field(i, "by")).parse(rest)?;
-        group_by = Some(f);
-        (i, follow) = (rest, NOTHING);
-    }
-
+    let after = TailFollow {
+        group: C_GROUP,
+        key: C_KEY,
+        key_directed: C_KEY_DIRECTED,
+        limit: C_LIMIT,
+        offset: NOTHING,
+    };
+    let (i, (tail, follow)) = tail(i, follow, &after)?;
     Ok((
         i,
         (
@@ -178,7 +343,10 @@ pub(super) fn count<'a>(i: In<'a>, cx: &mut Ctx) -> PResult<'a, (Count, &'static
                 collection,
                 as_of,
                 filter,
-                group_by,
+                group_by: tail.group_by,
+                order_by: tail.order_by,
+                limit: tail.limit,
+                offset: tail.offset,
             },
             follow,
         ),
@@ -279,41 +447,31 @@ pub(super) fn named_kind<'a>(
 }
 
 /// ```text
-/// key = field [ "asc" | "desc" ]
+/// key = ( field | aggregate ) [ "asc" | "desc" ]
 /// ```
 ///
 /// Also says whether a direction was written (it changes what may follow).
 pub(super) fn key<'a>(i: In<'a>, after: &'static str) -> PResult<'a, (OrderKey, bool)> {
-    let (i, field) = field(i, after)?;
-    if let Ok((i, _)) = keyword("desc")(i) {
-        return Ok((
-            i,
-            (
-                OrderKey {
-                    field,
-                    descending: true,
-                },
-                true,
-            ),
-        ));
-    }
-    if let Ok((i, _)) = keyword("asc")(i) {
-        return Ok((
-            i,
-            (
-                OrderKey {
-                    field,
-                    descending: false,
-                },
-                true,
-            ),
-        ));
+    let (i, item) = item(i, after)?;
+    for (word, descending) in [("desc", true), ("asc", false)] {
+        if let Ok((i, _)) = keyword(word)(i) {
+            return Ok((
+                i,
+                (
+                    OrderKey {
+                        item: item.clone(),
+                        descending,
+                    },
+                    true,
+                ),
+            ));
+        }
     }
     Ok((
         i,
         (
             OrderKey {
-                field,
+                item,
                 descending: false,
             },
             false,

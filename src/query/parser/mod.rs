@@ -310,16 +310,18 @@ fn clause_help(form: Form, word: &str, follow: &[Want]) -> Option<String> {
         (Form::Query, "offset") if !follow.iter().any(|w| matches!(w, Tok("offset"))) => {
             Some("\"offset\" follows \"limit\": limit 10 offset 20".into())
         }
-        (Form::Query, "as" | "where" | "order" | "limit" | "select") => {
-            Some("clauses go in this order, each at most once: as of, where, order by, limit [offset], select".into())
+        (Form::Query, "as" | "where" | "group" | "order" | "limit" | "select") => {
+            Some("clauses go in this order, each at most once: as of, where, group by, order by, limit [offset], select".into())
         }
-        (Form::Query, "group") => Some("\"group by\" goes with count: count claims group by status".into()),
-        (Form::Count, "as" | "where" | "group") => {
-            Some("clauses go in this order, each at most once: as of, where, group by".into())
+        (Form::Count, "offset") if !follow.iter().any(|w| matches!(w, Tok("offset"))) => {
+            Some("\"offset\" follows \"limit\": limit 10 offset 20".into())
         }
-        (Form::Count, "order" | "limit" | "offset" | "select") => {
-            Some("count takes only \"as of\", \"where\" and \"group by\"".into())
+        (Form::Count, "as" | "where" | "group" | "order" | "limit") => {
+            Some("clauses go in this order, each at most once: as of, where, group by, order by, limit [offset]".into())
         }
+        (Form::Count, "select") => Some(
+            "count gives counts only; for other aggregates, group a query: claims group by subject select subject, count".into(),
+        ),
         _ => None,
     }
 }

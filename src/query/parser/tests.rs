@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::model::{Date, MAX_STRING_BYTES};
-use crate::query::ast::{CompareOp, Expr, Literal, Quantifier};
+use crate::query::ast::{CompareOp, Expr, Item, Literal, Quantifier};
 
 fn one(src: &str) -> Statement {
     let mut s = parse_script(src).unwrap_or_else(|e| panic!("{src:?}: {}", e.render(src)));
@@ -90,15 +90,77 @@ fn count_statements() {
     };
     assert_eq!(c.collection.node, Kind::Source);
     assert!(c.as_of.is_some() && c.filter.is_some());
-    assert_eq!(c.group_by.map(|g| g.to_string()), Some("kind".into()));
+    assert_eq!(
+        c.group_by.iter().map(|g| g.to_string()).collect::<Vec<_>>(),
+        ["kind"]
+    );
     let StatementKind::Count(c) = one("count evidence").kind else {
         panic!()
     };
     assert_eq!(c.collection.node, Kind::Evidence);
-    let e = err("count claims limit 3");
+    let e = err("count claims select id");
+    assert!(
+        e.help
+            .as_deref()
+            .is_some_and(|h| h.contains("group a query"))
+    );
+}
+
+#[test]
+fn groups_and_aggregates() {
+    let src = "count claims where status = contested group by subject order by count desc limit 5";
+    let StatementKind::Count(c) = one(src).kind else {
+        panic!()
+    };
+    assert_eq!(c.group_by.len(), 1);
+    assert_eq!(c.order_by[0].item.to_string(), "count");
+    assert!(c.order_by[0].descending);
+    assert_eq!(c.limit.as_ref().map(|l| l.node), Some(5));
+
+    let src = "results GROUP BY model, source.kind ORDER BY AVG(value) DESC, model \
+               LIMIT 3 OFFSET 1 SELECT model, Count, max( source.reliability ), sum(value)";
+    let StatementKind::Query(q) = one(src).kind else {
+        panic!()
+    };
     assert_eq!(
-        e.help.as_deref(),
-        Some("count takes only \"as of\", \"where\" and \"group by\"")
+        q.group_by.iter().map(|g| g.to_string()).collect::<Vec<_>>(),
+        ["model", "source.kind"]
+    );
+    assert_eq!(q.order_by[0].item.to_string(), "avg(value)");
+    assert_eq!(
+        q.select.iter().map(|i| i.to_string()).collect::<Vec<_>>(),
+        ["model", "count", "max(source.reliability)", "sum(value)"]
+    );
+    let Item::Aggregate(a) = &q.select[2] else {
+        panic!()
+    };
+    assert_eq!(&src[a.span.clone()], "max( source.reliability )");
+
+    // The new words are names where no clause or aggregate can stand.
+    let StatementKind::Query(q) = one("claims where tags has group and tags has max").kind else {
+        panic!()
+    };
+    assert_eq!(
+        q.filter.map(|f| f.to_string()),
+        Some("tags has \"group\" and tags has \"max\"".into())
+    );
+    let StatementKind::Query(q) = one("claims select max, sum").kind else {
+        panic!()
+    };
+    assert!(q.select.iter().all(|i| matches!(i, Item::Field(_))));
+
+    let e = err("claims group subject");
+    assert_eq!(
+        e.message,
+        "expected \"by\" after \"group\", found \"subject\""
+    );
+    let e = err("claims group by subject select avg(value");
+    assert!(e.message.starts_with("unclosed \"(\""), "{}", e.message);
+    let e = err("count claims group by subject limit 2 order by count");
+    assert!(
+        e.help
+            .as_deref()
+            .is_some_and(|h| h.contains("in this order"))
     );
 }
 
@@ -431,7 +493,7 @@ fn errors_land_where_the_mistake_is() {
     let e = err("claims where x = 1 y");
     assert_eq!(
         e.message,
-        "expected \"and\", \"or\", \"order by\", \"limit\", \"select\", \";\" or end of input, found \"y\""
+        "expected \"and\", \"or\", \"group by\", \"order by\", \"limit\", \"select\", \";\" or end of input, found \"y\""
     );
     let e = err("claims where x not null");
     assert_eq!(e.help.as_deref(), Some("did you mean \"x is not null\"?"));
