@@ -552,3 +552,33 @@ fn a_one_shot_write_is_there_for_the_next_process() {
     assert!(check.status.success(), "{}", text(&report));
     assert_contains(&report, "the database is consistent");
 }
+
+#[test]
+fn a_value_in_the_wrong_case_gets_a_note_on_stderr_only() {
+    let (_dir, db) = seeded();
+    let note = "note: no claim has subject \"cursor\"; did you mean \"Cursor\"? (values are case-sensitive)\n";
+    // Streamed (jsonl, no order), collected (order by) and the table.
+    for args in [
+        &["query", "claims where subject = \"cursor\""][..],
+        &[
+            "query",
+            "claims where subject = \"cursor\" order by created desc",
+        ],
+        &[
+            "query",
+            "--format",
+            "table",
+            "claims where subject = \"cursor\"",
+        ],
+    ] {
+        let out = evident(&db, args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), note, "{args:?}");
+        assert!(!text(&out.stdout).contains("note"), "{args:?}");
+    }
+    let out = evident(&db, &["query", "claims where subject = \"Cursor\" limit 1"]);
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    // The shell prints it too.
+    let out = with_stdin(&db, &["repl"], b"claims where subject = \"cursor\";\n");
+    assert_contains(&out.stderr, note.trim_end());
+}

@@ -22,6 +22,7 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
         rows: vec![vec![Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))]],
         report: None,
         message: None,
+        notes: Vec::new(),
     };
     let Some(group) = &c.group_by else {
         let access = match plan {
@@ -99,6 +100,7 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
             .collect(),
         report: None,
         message: None,
+        notes: Vec::new(),
     })
 }
 

@@ -168,6 +168,7 @@ fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate:
         rows: vec![row],
         report: None,
         message: Some(format!("{verb} {} {id}", kind.name())),
+        notes: Vec::new(),
     })
 }
 
