@@ -582,3 +582,14 @@ fn a_value_in_the_wrong_case_gets_a_note_on_stderr_only() {
     let out = with_stdin(&db, &["repl"], b"claims where subject = \"cursor\";\n");
     assert_contains(&out.stderr, note.trim_end());
 }
+
+#[test]
+fn a_script_piped_to_query_gets_no_word_about_standard_input() {
+    let (_dir, db) = seeded();
+    for args in [&["query"][..], &["query", "-"]] {
+        let out = with_stdin(&db, args, b"count claims");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "{\"count\":26}\n");
+        assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    }
+}
