@@ -695,6 +695,10 @@ fn other_quotes_get_double_quotes_in_the_help() {
         Some("write strings in double quotes: \"say \\\"hi\\\"\"")
     );
     assert_eq!(
+        err("claims where subject = 'a\u{7}b'").help.as_deref(),
+        Some("write strings in double quotes: \"a\\u{7}b\"")
+    );
+    assert_eq!(
         err("claims where subject = 'never closed").help.as_deref(),
         Some("write strings in double quotes: \"…\"")
     );
@@ -812,4 +816,26 @@ fn contains_and_like_point_to_the_tilde() {
         err("claims where status verified").help.as_deref(),
         Some("did you mean \"status = verified\"?")
     );
+}
+
+#[test]
+fn the_quoted_value_a_help_suggests_reads_back_as_the_text() {
+    for text in [
+        "donald trump",
+        "say \"hi\"",
+        "a\\b",
+        "tab\there",
+        "bell\u{7}",
+        "é “x”",
+        "",
+    ] {
+        let shown = literal::quoted(text);
+        let src = format!("claims where subject = {shown}");
+        match filter(&src) {
+            Expr::Compare { value, .. } => {
+                assert_eq!(value.node, Literal::String(text.into()), "{src}");
+            }
+            other => panic!("{src}: {other:?}"),
+        }
+    }
 }
