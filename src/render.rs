@@ -262,6 +262,7 @@ mod tests {
             rows: vec![vec![Value::String("c:1".into())]],
             report: None,
             message: None,
+            notes: Vec::new(),
         };
         let mut out = Vec::new();
         let written = write_output(&mut out, &output, Format::Table, TableStyle { width: None });
@@ -291,6 +292,7 @@ mod tests {
             ]],
             report: None,
             message: None,
+            notes: Vec::new(),
         };
         let mut out = Vec::new();
         write_table(&mut out, &output, TableStyle { width: Some(60) }).expect("writes");

@@ -268,6 +268,47 @@ fn database_is_send_and_sync() {
 }
 
 #[test]
+fn a_value_in_the_wrong_case_gets_a_note_on_stderr_only() {
+    let (_dir, db) = seeded();
+    let note = "note: no claim has subject \"cursor\"; did you mean \"Cursor\"? (values are case-sensitive)\n";
+    // Streamed (jsonl, no order), collected (order by) and the table.
+    for args in [
+        &["query", "claims where subject = \"cursor\""][..],
+        &[
+            "query",
+            "claims where subject = \"cursor\" order by created desc",
+        ],
+        &[
+            "query",
+            "--format",
+            "table",
+            "claims where subject = \"cursor\"",
+        ],
+    ] {
+        let out = evident(&db, args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), note, "{args:?}");
+        assert!(!text(&out.stdout).contains("note"), "{args:?}");
+    }
+    let out = evident(&db, &["query", "claims where subject = \"Cursor\" limit 1"]);
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    // The shell prints it too.
+    let out = with_stdin(&db, &["repl"], b"claims where subject = \"cursor\";\n");
+    assert_contains(&out.stderr, note.trim_end());
+}
+
+#[test]
+fn a_script_piped_to_query_gets_no_word_about_standard_input() {
+    let (_dir, db) = seeded();
+    for args in [&["query"][..], &["query", "-"]] {
+        let out = with_stdin(&db, args, b"count claims");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "{\"count\":26}\n");
+        assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    }
+}
+
+#[test]
 fn a_store_that_lost_finished_writes_is_refused() {
     // sled reads a damaged log segment as the torn end of its log and would
     // open an empty database; the write mark turns that into an error.

@@ -1,5 +1,6 @@
 //! Golden files: every `fixtures/queries/NAME.evq` runs against the seed
-//! fixture, every `fixtures/queries/liar2/NAME.evq` against LIAR2, and its output (rows as JSON Lines, then any error exactly as
+//! fixture, every `fixtures/queries/liar2/NAME.evq` against LIAR2, and its output (rows as JSON Lines, each
+//! statement's notes after its rows as `-- note: …` lines, then any error exactly as
 //! the command line prints it) must equal `NAME.out`. Run with
 //! `UPDATE_GOLDEN=1` to rewrite the `.out` files, then read the diff.
 
@@ -15,6 +16,9 @@ fn run(db: &Database, script: &str) -> String {
         }
         render::write_output(&mut out, &output, Format::Jsonl, TableStyle { width: None })
             .expect("writes");
+        for note in &output.notes {
+            out.extend_from_slice(format!("-- note: {note}\n").as_bytes());
+        }
     });
     let mut text = String::from_utf8(out).expect("utf-8");
     if let Err(e) = result {

@@ -368,3 +368,55 @@ fn piped_input_stops_at_the_first_failure() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"count\":0}\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown command \".frobnicate\""));
 }
+
+/// `evident query` with no script, at a terminal, says it is reading one
+/// and how to end it, instead of waiting in silence; then runs what was typed.
+#[test]
+fn query_without_a_script_at_a_terminal_says_how_to_end_it() {
+    if !tmux_available() {
+        eprintln!("note: tmux is not installed (package `tmux`); skipping the terminal test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    let data = dir.path().join("small.jsonl");
+    std::fs::write(&data, DATA).expect("writes the data");
+    let bin = Path::new(env!("CARGO_BIN_EXE_evident"));
+    let imported = Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(&data)
+        .output()
+        .expect("imports");
+    assert!(imported.status.success());
+    let tmux = Tmux {
+        socket: format!("evident-test-query-{}", std::process::id()),
+    };
+    // The shell stays after evident exits, so its output can be read.
+    let command = format!(
+        "{} --db {} query --format jsonl; echo exited $?; sleep 30",
+        shell_quote(bin),
+        shell_quote(&db)
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "repl",
+        "-x",
+        "200",
+        "-y",
+        "20",
+        &command,
+    ]);
+    assert!(started.status.success());
+    tmux.wait_for("the hint", |s| {
+        s.contains("reading a script from standard input; end it with Ctrl-D")
+    });
+    tmux.send_text("count claims");
+    tmux.send_key("Enter");
+    tmux.send_key("C-d");
+    let screen = tmux.wait_for("the count", |s| s.contains("exited 0"));
+    assert!(screen.contains("{\"count\":2}"), "{screen}");
+}

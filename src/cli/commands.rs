@@ -42,7 +42,10 @@ pub fn query(
             },
             Err(e) => return fail(format!("{}: {e}", path.display())),
         },
-        _ => {
+        (script, None) => {
+            if let Some(hint) = stdin_hint(script.is_none(), io::stdin().is_terminal()) {
+                eprintln!("{hint}");
+            }
             let mut bytes = Vec::new();
             if let Err(e) = io::stdin()
                 .lock()
@@ -86,6 +89,19 @@ pub fn query(
     } else {
         ExitCode::from(EXIT_ERROR)
     }
+}
+
+/// What `evident query` says before it reads the script from standard
+/// input: on a terminal, with no script given, it would otherwise wait in
+/// silence for a script the user does not know to type. Nothing when the
+/// script is piped in (or asked for with `-`), so scripts behave as ever.
+fn stdin_hint(no_script: bool, stdin_is_terminal: bool) -> Option<&'static str> {
+    const HINT: &str = if cfg!(windows) {
+        "reading a script from standard input; end it with Ctrl-Z then Enter (or give it as an argument: evident query \"count claims\")"
+    } else {
+        "reading a script from standard input; end it with Ctrl-D on a line of its own (or give it as an argument: evident query \"count claims\")"
+    };
+    (no_script && stdin_is_terminal).then_some(HINT)
 }
 
 pub fn repl(db_path: &Path, format: Option<&str>) -> ExitCode {
@@ -311,4 +327,19 @@ pub fn demo() -> ExitCode {
     drop(db);
     let _ = std::fs::remove_dir_all(&dir);
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stdin_hint;
+
+    #[test]
+    fn only_a_terminal_with_no_script_is_told_how_to_end_it() {
+        let hint = stdin_hint(true, true).expect("a hint on a terminal");
+        assert!(hint.starts_with("reading a script from standard input; end it with Ctrl-"));
+        // Piped in, or asked for with `-`: as silent as ever.
+        assert_eq!(stdin_hint(true, false), None);
+        assert_eq!(stdin_hint(false, true), None);
+        assert_eq!(stdin_hint(false, false), None);
+    }
 }

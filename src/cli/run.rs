@@ -144,5 +144,9 @@ impl RowSink for ScriptOutput<'_> {
         // next statement's messages on a shared terminal.
         let written = written.and_then(|()| self.out.flush());
         let _ = self.note(written);
+        // After the rows (`(0 rows)`), which they explain.
+        for note in &output.notes {
+            let _ = writeln!(self.err, "note: {note}");
+        }
     }
 }

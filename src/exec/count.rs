@@ -37,6 +37,7 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
             },
             report: None,
             message: None,
+            notes: Vec::new(),
         });
     }
     let spec = GroupSpec::new(&c.group_by, &[], &c.order_by, &c.limit, &c.offset);

@@ -418,6 +418,7 @@ fn shape(spec: &GroupSpec<'_>, layout: &Layout, mut groups: Groups) -> Output {
         rows,
         report: None,
         message: None,
+        notes: Vec::new(),
     }
 }
 

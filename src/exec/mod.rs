@@ -167,6 +167,7 @@ fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate:
     Ok(Output {
         columns,
         rows: vec![row],
+        notes: Vec::new(),
         report: None,
         message: Some(format!(
             "{verb} {} {id}{}",

@@ -97,6 +97,11 @@ pub struct Output {
     pub report: Option<String>,
     /// What a write did (`added claim c21`), for standard error.
     pub message: Option<String>,
+    /// Hints for people, for standard error after the rows: a query that
+    /// found nothing because of a value's case gets `no claim has subject
+    /// "Donald Trump"; did you mean "donald trump"?`. Never part of the
+    /// rows, so programs reading the output see no difference.
+    pub notes: Vec<String>,
 }
 
 /// Takes each statement's output, and a query's rows as they are found, so

@@ -8,8 +8,8 @@ use super::eval::{Ctx, order_values, path};
 use super::group::{GroupSpec, from_counts, run_groups};
 use super::output::{Output, Value};
 use super::plan::{Access, Plan};
-use crate::model::fields;
-use crate::query::ast::Query;
+use crate::model::{Kind, fields};
+use crate::query::ast::{CompareOp, Expr, Field, Literal, Query};
 use crate::store::{Store, decode_claim_row};
 use std::cmp::Ordering;
 
@@ -73,6 +73,11 @@ pub fn run_query(
     let access = match plan {
         Plan::TopByConfidence { descending } => {
             let rows = top_by_confidence(&mut ctx, q, descending, wanted, &row_columns)?;
+            let notes = if rows.is_empty() {
+                case_notes(store, kind, q.filter.as_ref())?
+            } else {
+                Vec::new()
+            };
             let rows = rows
                 .into_iter()
                 .skip(offset)
@@ -83,6 +88,7 @@ pub fn run_query(
                 rows,
                 report: None,
                 message: None,
+                notes,
             });
         }
         Plan::Rows(access) => access,
@@ -90,6 +96,8 @@ pub fn run_query(
         // read and checked is still the right answer.
         _ => Access::Scan,
     };
+    // Rows the filter let through, before the offset: none gets a note.
+    let matched;
     if order.is_empty() {
         // Rows come in id order: stop as soon as the page is full.
         if let Some(sink) = stream.as_deref_mut() {
@@ -117,6 +125,7 @@ pub fn run_query(
                 Ok(wanted.is_none_or(|w| seen < w))
             },
         )?;
+        matched = seen;
     } else {
         for_each_row(
             &mut ctx,
@@ -142,16 +151,23 @@ pub fn run_query(
             },
         )?;
         kept.sort_by(&compare_kept);
+        matched = kept.len();
         kept.drain(..offset.min(kept.len()));
     }
     if let Some(l) = limit {
         kept.truncate(l);
     }
+    let notes = if matched == 0 {
+        case_notes(store, kind, q.filter.as_ref())?
+    } else {
+        Vec::new()
+    };
     Ok(Output {
         columns,
         rows: kept.into_iter().map(|k| k.row).collect(),
         report: None,
         message: None,
+        notes,
     })
 }
 
@@ -220,4 +236,67 @@ fn top_by_confidence(
         },
     )?;
     Ok(rows)
+}
+
+/// Most stored spellings named in one note.
+const MAX_VARIANTS: usize = 3;
+
+/// Notes for a query whose filter let nothing through: for each top-level
+/// condition `field = "text"`, `field in (…)` or `field has "text"` on an
+/// indexed text field, where no record has that text but some have it in
+/// another case, `no claim has subject "Donald Trump"; did you mean
+/// "donald trump"?`. Values are case-sensitive, and 0 rows with no word is
+/// how a newcomer's first query fails. Costs a few index lookups per letter
+/// (see [`Store::case_variants`]); never a scan.
+fn case_notes(
+    store: &Store,
+    kind: Kind,
+    filter: Option<&Expr>,
+) -> Result<Vec<String>, crate::Error> {
+    let Some(filter) = filter else {
+        return Ok(Vec::new());
+    };
+    let mut notes = Vec::new();
+    for condition in super::conjuncts(filter) {
+        let (field, values, verb): (&Field, Vec<&Literal>, &str) = match condition {
+            Expr::Compare { field, op, value } if op.node == CompareOp::Eq => {
+                (field, vec![&value.node], "has")
+            }
+            Expr::In {
+                field,
+                negated: false,
+                values,
+            } => (field, values.iter().map(|v| &v.node).collect(), "has"),
+            Expr::Has { field, value } => (field, vec![&value.node], "has in"),
+            _ => continue,
+        };
+        let [name] = field.path.as_slice() else {
+            continue;
+        };
+        let name = name.node.as_str();
+        for value in values {
+            let Literal::String(text) = value else {
+                continue;
+            };
+            if store.has_string_value(kind, name, text)? {
+                continue;
+            }
+            let variants = store.case_variants(kind, name, text, MAX_VARIANTS)?;
+            if variants.is_empty() {
+                continue;
+            }
+            let shown: Vec<String> = variants.iter().map(|v| format!("{v:?}")).collect();
+            let what = if verb == "has in" {
+                format!("{text:?} in {name}")
+            } else {
+                format!("{name} {text:?}")
+            };
+            notes.push(format!(
+                "no {} has {what}; did you mean {}? (values are case-sensitive)",
+                kind.name(),
+                shown.join(" or ")
+            ));
+        }
+    }
+    Ok(notes)
 }

@@ -157,6 +157,7 @@ pub fn show(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error
         rows: vec![row],
         report: Some(report.trim_end().to_owned()),
         message: None,
+        notes: Vec::new(),
     })
 }
 
@@ -335,5 +336,6 @@ pub fn explain(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
         rows: vec![row],
         report: Some(r),
         message: None,
+        notes: Vec::new(),
     })
 }

@@ -509,6 +509,106 @@ impl Store {
         Ok(cursor.advance()? && cursor.key().starts_with(&prefix))
     }
 
+    /// The stored values of the indexed string field `field` of `kind` that
+    /// equal `value` ignoring ASCII case but are not `value` itself, in
+    /// order, at most `limit`: for the hint on a query that found nothing
+    /// (`"Donald Trump"` when `donald trump` is stored). Empty for a field
+    /// without an index.
+    ///
+    /// Reads no records and walks no run of entries: it grows the value a
+    /// byte at a time, trying both cases of each letter and dropping every
+    /// prefix that no key starts with (one index lookup each), so it costs
+    /// a few lookups per letter. After 256 lookups, or for a value longer
+    /// than 256 bytes, it gives up and returns nothing: a hint is not worth
+    /// a slow query.
+    pub fn case_variants(
+        &self,
+        kind: Kind,
+        field: &str,
+        value: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        const MAX_LOOKUPS: usize = 256;
+        const MAX_VALUE_BYTES: usize = 256;
+        let Some(index) = IndexId::for_field(kind, field) else {
+            return Ok(Vec::new());
+        };
+        // The other indexes hold dates, numbers and statuses, not text.
+        let text = !matches!(
+            index,
+            IndexId::ClaimCreated
+                | IndexId::ClaimStatus
+                | IndexId::ClaimConfidence
+                | IndexId::SourcePublished
+                | IndexId::ResultDate
+        );
+        if !text || value.len() > MAX_VALUE_BYTES || !value.bytes().any(|b| b.is_ascii_alphabetic())
+        {
+            return Ok(Vec::new());
+        }
+        // Escaped as `keys::encode_string` escapes, without the terminator:
+        // the start of every key whose value starts with these bytes.
+        let encoded = |raw: &[u8]| -> Vec<u8> {
+            let mut out = Vec::with_capacity(raw.len() + 2);
+            for &b in raw {
+                out.push(b);
+                if b == 0 {
+                    out.push(0xFF);
+                }
+            }
+            out
+        };
+        let mut lookups = 0;
+        let mut exists = |start: &[u8]| -> Result<Option<bool>, StoreError> {
+            lookups += 1;
+            if lookups > MAX_LOOKUPS {
+                return Ok(None);
+            }
+            let mut cursor = self.index_cursor(index, start)?;
+            Ok(Some(cursor.advance()? && cursor.key().starts_with(start)))
+        };
+        // The prefixes, as written so far, that some stored value starts with.
+        let mut live: Vec<Vec<u8>> = vec![Vec::new()];
+        for b in value.bytes() {
+            if !b.is_ascii_alphabetic() {
+                // Only one way to write it: checked with the next letter.
+                live.iter_mut().for_each(|p| p.push(b));
+                continue;
+            }
+            let mut next = Vec::new();
+            for prefix in &live {
+                for c in [b.to_ascii_uppercase(), b.to_ascii_lowercase()] {
+                    let mut p = prefix.clone();
+                    p.push(c);
+                    match exists(&encoded(&p))? {
+                        Some(true) => next.push(p),
+                        Some(false) => {}
+                        None => return Ok(Vec::new()),
+                    }
+                }
+            }
+            if next.is_empty() {
+                return Ok(Vec::new());
+            }
+            live = next;
+        }
+        let mut out = Vec::new();
+        for raw in live {
+            if raw == value.as_bytes() || out.len() >= limit {
+                continue;
+            }
+            let mut whole = encoded(&raw);
+            whole.extend_from_slice(&[0, 0]);
+            match exists(&whole)? {
+                Some(true) => out.extend(String::from_utf8(raw).ok()),
+                Some(false) => {}
+                None => break,
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Flushes everything to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;

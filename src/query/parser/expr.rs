@@ -6,7 +6,7 @@ use super::lexical::{
     backtrack, blank, close, expect_keyword, expect_punct, is_digit, is_lower, keyword, name,
     name_here, punct, span_of,
 };
-use super::literal::{string, value};
+use super::literal::{bare_id, other_quoted, quote_help, quoted, string, value};
 use super::{Ctx, In, MAX_CONDITIONS, MAX_DEPTH, PResult};
 use crate::query::ast::{CompareOp, Expr, Field, Literal, Quantifier, Span, Spanned};
 use crate::query::error::{ParseError, ParseErrorKind};
@@ -249,6 +249,8 @@ fn contains<'a>(rest: In<'a>, field: &Field) -> PResult<'a, Expr> {
                     expected_err(i, Some("a quoted string"), &[Thing("a string")], Some("~"));
                 if let Some(w) = found(i).word {
                     e.help = Some(format!("write the text in quotes: {field} ~ \"{w}\""));
+                } else {
+                    e.help = quote_help(i);
                 }
                 Err::Error(e)
             }
@@ -365,11 +367,42 @@ fn lone_field(rest: In, field: Field) -> PResult<Expr> {
             found.text
         );
         if let Some(w) = &found.word {
-            e.help = Some(format!("did you mean \"{field} = {w}\"?"));
+            e.help = Some(
+                match SEARCH_WORDS.iter().find(|s| w.eq_ignore_ascii_case(s)) {
+                    Some(_) => {
+                        let after = next.take_from(found.span.len());
+                        let needle = match searched_text(after) {
+                            Some(text) => quoted(text.trim_matches(['%', '*'])),
+                            None => "\"…\"".into(),
+                        };
+                        format!(
+                            "to find text inside a field, ignoring case, use \"~\": {field} ~ {needle}"
+                        )
+                    }
+                    None => format!("did you mean \"{field} = {w}\"?"),
+                },
+            );
         }
         return Err(Err::Failure(e));
     }
     Ok((rest, Expr::Truthy(field)))
+}
+
+/// Words other languages search text with (`text contains "tax"`,
+/// `text like '%tax%'`), which evident spells `~`.
+const SEARCH_WORDS: &[&str] = &["contains", "like", "ilike", "includes"];
+
+/// The text a search word is followed by, however it is quoted, or a bare
+/// word.
+fn searched_text(i: In) -> Option<String> {
+    let i = blank(i);
+    if i.fragment().starts_with('"') {
+        return string(i).ok().map(|(_, text)| text.node);
+    }
+    if let Some(text) = other_quoted(i) {
+        return text.map(str::to_owned);
+    }
+    bare_id(i).ok().map(|(_, w)| w.fragment().to_string())
 }
 
 /// `"(" value { "," value } ")"` after `in`, committed.

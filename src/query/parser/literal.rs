@@ -8,7 +8,8 @@ use super::{In, PResult};
 use crate::model::{Date, Id, MAX_STRING_BYTES};
 use crate::query::ast::{Literal, Spanned};
 use crate::query::error::{ParseError, ParseErrorKind};
-use crate::query::vocabulary::is_reserved;
+use crate::query::suggest::did_you_mean;
+use crate::query::vocabulary::{AFTER_CONDITION, is_reserved};
 use nom::bytes::complete::take_while;
 use nom::character::complete::{char, digit1, one_of};
 use nom::combinator::{opt, recognize};
@@ -106,6 +107,9 @@ pub(super) fn value<'a>(i: In<'a>, after: &str) -> PResult<'a, Spanned<Literal>>
                 return Err(Err::Error(e));
             }
             _ => {
+                if let Some(e) = unquoted_value(i, rest) {
+                    return Err(Err::Failure(e));
+                }
                 return Ok((
                     rest,
                     Spanned {
@@ -125,8 +129,158 @@ pub(super) fn value<'a>(i: In<'a>, after: &str) -> PResult<'a, Spanned<Literal>>
         e.help = Some("write numbers with a digit before the point: 0.5".into());
     } else if digit_after('+') {
         e.help = Some("write positive numbers without \"+\"".into());
+    } else if let Some(help) = quote_help(i) {
+        e.help = Some(help);
     }
     Err(Err::Error(e))
+}
+
+/// Quotes of other languages and of typesetting, each with the characters
+/// that may close it: `'x'`, `“x”`, `‘x’`, `«x»`, `„x“`.
+const OTHER_QUOTES: &[(char, &[char])] = &[
+    ('\'', &['\'']),
+    ('`', &['`']),
+    ('“', &['”', '“', '"']),
+    ('”', &['”', '"']),
+    ('‘', &['’', '‘', '\'']),
+    ('’', &['’', '\'']),
+    ('«', &['»']),
+    ('„', &['“', '”']),
+];
+
+/// The help for a string in quotes other than straight double quotes
+/// (`'donald trump'`, `“donald trump”`, as a word processor writes them),
+/// with the string rewritten: `write strings in double quotes: "donald
+/// trump"`. `None` when `i` does not start with such a quote.
+pub(super) fn quote_help(i: In) -> Option<String> {
+    quote_help_for(i, "strings")
+}
+
+/// [`quote_help`] for `what` (`strings`, `ids`).
+fn quote_help_for(i: In, what: &str) -> Option<String> {
+    Some(match other_quoted(i)? {
+        Some(text) => format!("write {what} in double quotes: {}", quoted(text)),
+        None => format!("write {what} in double quotes: \"…\""),
+    })
+}
+
+/// The text in the other quotes `i` starts with, if they close on the same
+/// line: `Some(None)` when they do not, `None` when `i` starts with no such
+/// quote.
+pub(super) fn other_quoted<'a>(i: In<'a>) -> Option<Option<&'a str>> {
+    let s = *blank(i).fragment();
+    let open = s.chars().next()?;
+    let (_, closers) = OTHER_QUOTES.iter().find(|(o, _)| *o == open)?;
+    let line = s[open.len_utf8()..].split('\n').next().unwrap_or_default();
+    Some(line.find(|c| closers.contains(&c)).map(|end| &line[..end]))
+}
+
+/// `text` as a STRING that reads back as `text`, cut short if long.
+pub(super) fn quoted(text: &str) -> String {
+    const MAX: usize = 60;
+    let mut out = String::from('"');
+    for (n, c) in text.chars().enumerate() {
+        if n == MAX {
+            out.push('…');
+            break;
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Words read as one more value after a bare value, at most: a value is
+/// not a sentence.
+const MAX_SPACED_WORDS: usize = 8;
+
+/// The error for a bare value that was meant to run on: `src:openai-blog`
+/// (an id, which only `show`, `explain` and `retract` take unquoted) or
+/// `donald trump` (words with spaces). `start` is the bare value, `rest`
+/// the input after it. `None` when what follows could be right, or is
+/// better reported by the caller: punctuation, a keyword or a near miss
+/// of one (`adn`), or a word followed by an operator (the start of the
+/// next condition, after a misspelt keyword).
+fn unquoted_value(start: In, rest: In) -> Option<ParseError> {
+    let after = *rest.fragment();
+    let glued =
+        after.starts_with([':', '/', '.']) || (after.starts_with('-') && !after.starts_with("--"));
+    if glued {
+        let (_, text) = bare_id(start).ok()?;
+        let text = *text.fragment();
+        let mark = text.chars().find(|c| ":/.-".contains(*c)).unwrap_or(':');
+        let at = start.location_offset();
+        return Some(
+            ParseError::new(
+                ParseErrorKind::Unexpected,
+                format!("a value with \"{mark}\" must be in double quotes"),
+                at..at + text.len(),
+            )
+            .with_help(if mark == ':' {
+                // Ids look like this, and `explain c:x` takes one bare.
+                format!(
+                    "write it in double quotes: {} (only show, explain and retract take an id without them)",
+                    quoted(text)
+                )
+            } else {
+                format!("write it in double quotes: {}", quoted(text))
+            }),
+        );
+    }
+    let first = start
+        .fragment()
+        .get(..rest.location_offset() - start.location_offset())?;
+    let mut words = vec![first];
+    let mut end = rest;
+    while words.len() < MAX_SPACED_WORDS {
+        let next = blank(end);
+        if next.location_offset() == end.location_offset() {
+            break;
+        }
+        let Ok((after_word, word)) = bare_id(next) else {
+            break;
+        };
+        let lower = word.fragment().to_ascii_lowercase();
+        if is_reserved(&lower) || did_you_mean(&lower, AFTER_CONDITION.iter().copied()).is_some() {
+            break;
+        }
+        // `{ claim: c1 source: … }`: the name of the next member, after a
+        // forgotten "," (an id may hold a ":", so it is read with it).
+        if word.fragment().ends_with(':') || blank(after_word).fragment().starts_with(':') {
+            break;
+        }
+        // `verified nad x = 1`: a misspelt keyword, then a condition.
+        if blank(after_word)
+            .fragment()
+            .starts_with(['=', '<', '>', '!', '~'])
+        {
+            return None;
+        }
+        words.push(word.fragment());
+        end = after_word;
+    }
+    if words.len() < 2 {
+        return None;
+    }
+    let at = start.location_offset();
+    Some(
+        ParseError::new(
+            ParseErrorKind::Unexpected,
+            "a value with spaces must be in double quotes",
+            at..end.location_offset(),
+        )
+        .with_help(format!(
+            "write it in double quotes: {}",
+            quoted(&words.join(" "))
+        )),
+    )
 }
 
 /// A DATE where only a date will do (`as of`).
@@ -488,12 +642,9 @@ pub(super) fn id<'a>(i: In<'a>, after: &'static str) -> PResult<'a, Spanned<Stri
                 },
             ),
             Err(_) => {
-                return Err(Err::Error(expected_err(
-                    i,
-                    Some("an id"),
-                    &[Thing("an id")],
-                    Some(after),
-                )));
+                let mut e = expected_err(i, Some("an id"), &[Thing("an id")], Some(after));
+                e.help = quote_help_for(i, "ids");
+                return Err(Err::Error(e));
             }
         }
     };

@@ -679,3 +679,225 @@ fn printing_is_canonical() {
         );
     }
 }
+
+/// The rendered diagnostic for `src`, which must not parse.
+fn rendered(src: &str) -> String {
+    err(src).render(src)
+}
+
+#[test]
+fn an_unquoted_id_in_a_value_says_to_quote_it() {
+    assert_eq!(
+        rendered("add evidence { claim: c1, source: src:openai-blog, stance: supports }"),
+        "error: a value with \":\" must be in double quotes
+  --> line 1, column 35
+  |
+1 | add evidence { claim: c1, source: src:openai-blog, stance: supports }
+  |                                   ^^^^^^^^^^^^^^^
+  = help: write it in double quotes: \"src:openai-blog\" (only show, explain and retract take an id without them)"
+    );
+    assert_eq!(
+        rendered("claims where id = c:x"),
+        "error: a value with \":\" must be in double quotes
+  --> line 1, column 19
+  |
+1 | claims where id = c:x
+  |                   ^^^
+  = help: write it in double quotes: \"c:x\" (only show, explain and retract take an id without them)"
+    );
+    let e = err("claims where model = org/gpt-4o.v2 limit 1");
+    assert_eq!(e.message, "a value with \"/\" must be in double quotes");
+    assert_eq!(e.span, 21..34);
+    assert_eq!(
+        e.help.as_deref(),
+        Some("write it in double quotes: \"org/gpt-4o.v2\"")
+    );
+    assert_eq!(
+        err("results where model = gpt-4o").help.as_deref(),
+        Some("write it in double quotes: \"gpt-4o\"")
+    );
+    // `--` starts a comment, even right after a value.
+    assert!(parse_script("claims where subject = trump-- a comment").is_ok());
+    // The commands that take an id take it bare.
+    assert!(parse_script("explain c:spacex-model-swebench-74").is_ok());
+}
+
+#[test]
+fn other_quotes_get_double_quotes_in_the_help() {
+    assert_eq!(
+        rendered("claims where subject = 'donald trump'"),
+        "error: expected a value after \"=\", found \"'\"
+  --> line 1, column 24
+  |
+1 | claims where subject = 'donald trump'
+  |                        ^
+  = help: write strings in double quotes: \"donald trump\""
+    );
+    for src in [
+        "claims where subject = “donald trump”",
+        "claims where subject = ‘donald trump’",
+        "claims where subject = „donald trump“",
+        "claims where subject in ('donald trump')",
+        "add claim { text: 'x', subject: ‘donald trump’ }",
+    ] {
+        let e = err(src);
+        assert!(e.message.starts_with("expected a value after"), "{src}");
+        let help = e.help.unwrap_or_default();
+        assert!(
+            help.starts_with("write strings in double quotes: \""),
+            "{src}: {help}"
+        );
+    }
+    assert_eq!(
+        err("claims where subject = “donald trump”").help.as_deref(),
+        Some("write strings in double quotes: \"donald trump\"")
+    );
+    assert_eq!(
+        err("claims where text ~ 'say \"hi\"'").help.as_deref(),
+        Some("write strings in double quotes: \"say \\\"hi\\\"\"")
+    );
+    assert_eq!(
+        err("claims where subject = 'a\u{7}b'").help.as_deref(),
+        Some("write strings in double quotes: \"a\\u{7}b\"")
+    );
+    assert_eq!(
+        err("claims where subject = 'never closed").help.as_deref(),
+        Some("write strings in double quotes: \"…\"")
+    );
+    assert_eq!(
+        err("show 'c1'").help.as_deref(),
+        Some("write ids in double quotes: \"c1\"")
+    );
+}
+
+#[test]
+fn a_bare_value_with_spaces_says_to_quote_it() {
+    assert_eq!(
+        rendered("claims where subject = donald trump"),
+        "error: a value with spaces must be in double quotes
+  --> line 1, column 24
+  |
+1 | claims where subject = donald trump
+  |                        ^^^^^^^^^^^^
+  = help: write it in double quotes: \"donald trump\""
+    );
+    for (src, span, help) in [
+        (
+            "claims where subject = donald j. trump and status = refuted",
+            23..38,
+            "\"donald j. trump\"",
+        ),
+        (
+            "claims where subject in (barack obama, x)",
+            25..37,
+            "\"barack obama\"",
+        ),
+        (
+            "claims where tags has climate change",
+            22..36,
+            "\"climate change\"",
+        ),
+        (
+            "add claim { text: \"x\", subject: donald trump }",
+            32..44,
+            "\"donald trump\"",
+        ),
+        ("add claim { text: \"x\", tags: [a b] }", 30..33, "\"a b\""),
+    ] {
+        let e = err(src);
+        assert_eq!(
+            e.message, "a value with spaces must be in double quotes",
+            "{src}"
+        );
+        assert_eq!(e.span, span, "{src}");
+        assert_eq!(
+            e.help,
+            Some(format!("write it in double quotes: {help}")),
+            "{src}"
+        );
+    }
+    // A misspelt keyword, a forgotten "," before the next member, or a
+    // misspelt keyword before the next condition is not a value with spaces.
+    for (src, message) in [
+        (
+            "claims where status = verified adn confidence > 0.5",
+            "expected \"and\", \"or\", \"order by\", \"limit\", \"select\", \";\" or end of input, found \"adn\"",
+        ),
+        (
+            "claims where status = verified nad x = 1",
+            "expected \"and\", \"or\", \"order by\", \"limit\", \"select\", \";\" or end of input, found \"nad\"",
+        ),
+        (
+            "add claim { text: \"x\" subject: donald }",
+            "expected \",\" or \"}\", found \"subject\"",
+        ),
+        (
+            "add claim { text: x subject: donald }",
+            "expected \",\" or \"}\", found \"subject\"",
+        ),
+    ] {
+        assert_eq!(err(src).message, message, "{src}");
+    }
+}
+
+#[test]
+fn contains_and_like_point_to_the_tilde() {
+    assert_eq!(
+        rendered("claims where text contains \"tax\""),
+        "error: expected an operator after field \"text\", found \"contains\"
+  --> line 1, column 19
+  |
+1 | claims where text contains \"tax\"
+  |                   ^^^^^^^^
+  = help: to find text inside a field, ignoring case, use \"~\": text ~ \"tax\""
+    );
+    for (src, needle) in [
+        ("claims where text like \"tax\"", "\"tax\""),
+        ("claims where text LIKE '%tax%'", "\"tax\""),
+        ("claims where subject contains trump", "\"trump\""),
+        ("claims where text includes “a b”", "\"a b\""),
+        ("claims where text contains", "\"…\""),
+        ("claims where text contains (", "\"…\""),
+    ] {
+        let e = err(src);
+        let field = if src.contains("subject") {
+            "subject"
+        } else {
+            "text"
+        };
+        assert_eq!(
+            e.help,
+            Some(format!(
+                "to find text inside a field, ignoring case, use \"~\": {field} ~ {needle}"
+            )),
+            "{src}"
+        );
+    }
+    // Other words after a field keep their did-you-mean.
+    assert_eq!(
+        err("claims where status verified").help.as_deref(),
+        Some("did you mean \"status = verified\"?")
+    );
+}
+
+#[test]
+fn the_quoted_value_a_help_suggests_reads_back_as_the_text() {
+    for text in [
+        "donald trump",
+        "say \"hi\"",
+        "a\\b",
+        "tab\there",
+        "bell\u{7}",
+        "é “x”",
+        "",
+    ] {
+        let shown = literal::quoted(text);
+        let src = format!("claims where subject = {shown}");
+        match filter(&src) {
+            Expr::Compare { value, .. } => {
+                assert_eq!(value.node, Literal::String(text.into()), "{src}");
+            }
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+}
