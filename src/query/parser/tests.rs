@@ -821,11 +821,11 @@ fn a_bare_value_with_spaces_says_to_quote_it() {
     for (src, message) in [
         (
             "claims where status = verified adn confidence > 0.5",
-            "expected \"and\", \"or\", \"order by\", \"limit\", \"select\", \";\" or end of input, found \"adn\"",
+            "expected \"and\", \"or\", \"group by\", \"order by\", \"limit\", \"select\", \";\" or end of input, found \"adn\"",
         ),
         (
             "claims where status = verified nad x = 1",
-            "expected \"and\", \"or\", \"order by\", \"limit\", \"select\", \";\" or end of input, found \"nad\"",
+            "expected \"and\", \"or\", \"group by\", \"order by\", \"limit\", \"select\", \";\" or end of input, found \"nad\"",
         ),
         (
             "add claim { text: \"x\" subject: donald }",
