@@ -21,12 +21,22 @@ pub fn table_style() -> TableStyle {
     TableStyle { width }
 }
 
-/// The terminal's width as the terminal reports it, else `$COLUMNS`, else 100.
+/// The width to fit: `$COLUMNS` if set (as psql and ls take it), else the
+/// terminal's, else 100.
 fn terminal_width() -> u16 {
-    // comfy-table already asks the terminal (through crossterm).
-    comfy_table::Table::new()
-        .width()
-        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+    let columns = std::env::var("COLUMNS").ok();
+    let reported = console::Term::stdout().size_checked().map(|(_, cols)| cols);
+    width_of(columns.as_deref(), reported)
+}
+
+/// [`terminal_width`]'s choice. A width of 0 (a pty nobody sized, as under
+/// some CI runners) is no width at all: it would cut every column to `sta…`.
+fn width_of(columns: Option<&str>, reported: Option<u16>) -> u16 {
+    columns
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .into_iter()
+        .chain(reported)
+        .find(|&w| w > 0)
         .unwrap_or(100)
 }
 
@@ -54,12 +64,7 @@ pub fn run_script(
         rows: None,
         write_failed: None,
     };
-    let result = if format == Format::Table {
-        // A table sizes its columns from every row: nothing to stream.
-        db.run_each(script, &mut |output| sink.done(output))
-    } else {
-        db.run_each_streaming(script, &mut sink)
-    };
+    let result = db.run_each_streaming(script, &mut sink);
     let _ = sink.out.flush();
     match (result, sink.write_failed) {
         // The reader went away (`| head`): not an error of ours.
@@ -103,7 +108,7 @@ impl ScriptOutput<'_> {
 
 impl RowSink for ScriptOutput<'_> {
     fn begin(&mut self, columns: &[String]) -> io::Result<()> {
-        let begun = render::RowWriter::begin(&mut self.out, self.format, columns);
+        let begun = render::RowWriter::with_style(&mut self.out, self.format, columns, self.style);
         let begun = begun.map(|w| self.rows = Some(w));
         self.note(begun)
     }
@@ -131,5 +136,20 @@ impl RowSink for ScriptOutput<'_> {
         // next statement's messages on a shared terminal.
         let written = written.and_then(|()| self.out.flush());
         let _ = self.note(written);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_width_comes_from_columns_then_the_terminal_and_is_never_zero() {
+        assert_eq!(width_of(Some("120"), Some(80)), 120);
+        assert_eq!(width_of(None, Some(80)), 80);
+        assert_eq!(width_of(Some("wide"), Some(80)), 80);
+        assert_eq!(width_of(Some("0"), Some(0)), 100);
+        assert_eq!(width_of(Some(""), None), 100);
+        assert_eq!(width_of(None, None), 100);
     }
 }

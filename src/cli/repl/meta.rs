@@ -29,7 +29,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "format",
-        args: "[table|json|jsonl|csv]",
+        args: "[table|json|jsonl|csv|tsv|markdown|line]",
         about: "show or set the output format",
     },
     Command {
@@ -180,7 +180,7 @@ impl Session<'_> {
         match (command.name, args.as_slice()) {
             ("help", []) => wrote(out.write_all(help_overview().as_bytes())),
             ("help", [topic]) => wrote(out.write_all(help_topic(topic)?.as_bytes())),
-            ("format", []) => wrote(writeln!(out, "{}", format_name(self.format))),
+            ("format", []) => wrote(writeln!(out, "{}", self.format.name())),
             ("format", [name]) => match Format::from_name(&name.to_ascii_lowercase()) {
                 Some(format) => {
                     self.format = format;
@@ -299,15 +299,6 @@ impl Session<'_> {
         let n = files::export_to_file(self.db, path)?;
         let _ = writeln!(err, "exported {n} records to {}", path.display());
         Ok(Flow::Continue)
-    }
-}
-
-fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Table => "table",
-        Format::Json => "json",
-        Format::Jsonl => "jsonl",
-        Format::Csv => "csv",
     }
 }
 
@@ -461,6 +452,11 @@ Output formats (.format NAME):
   json     one JSON array per statement
   jsonl    one JSON object per row, one per line (the default into a pipe)
   csv      comma-separated values with a header line
+  tsv      tab-separated values with a header line (\\t \\n \\\\ inside values)
+  markdown a GitHub table
+  line     one `field = value` line per field, a blank line between rows
+
+Numbers keep every digit, except in tables, which round them to 4 decimals.
 
 Results go to standard output; messages, errors and timings to standard error.
 ";
@@ -713,7 +709,9 @@ mod tests {
         let (flow, _, err) = run_in(&mut session, ".format xml");
         assert_eq!(flow, Flow::Failed);
         assert!(
-            err.contains("unknown format \"xml\": choose one of table, json, jsonl, csv"),
+            err.contains(
+                "unknown format \"xml\": choose one of table, json, jsonl, csv, tsv, markdown, line"
+            ),
             "{err}"
         );
         assert_eq!(session.format, Format::Json, "a bad format changes nothing");
