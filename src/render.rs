@@ -745,7 +745,11 @@ mod tests {
              (2 rows)\n"
         );
         assert_eq!(
-            written(&output_of(&["status", "count"], vec![]), Format::Table, None),
+            written(
+                &output_of(&["status", "count"], vec![]),
+                Format::Table,
+                None
+            ),
             "┌────────┬───────┐\n│ status ┆ count │\n╞════════╪═══════╡\n└────────┴───────┘\n(0 rows)\n"
         );
         // A report is printed in place of the rows; no columns, nothing.
