@@ -34,7 +34,7 @@ pub enum Format {
     Tsv,
     /// A GitHub (pipe) table.
     Markdown,
-    /// One `field = value` line per field, a blank line between rows.
+    /// One `field = value` line per field, a blank line after each row.
     Line,
 }
 
@@ -229,16 +229,22 @@ impl RowWriter {
                 writeln!(buf, "| {} |", fields.join(" | "))?;
             }
             Format::Line => {
-                if !first {
-                    buf.push(b'\n');
-                }
                 for (key, value) in self.keys.iter().zip(row) {
-                    buf.extend_from_slice(key);
-                    // Further lines of a value start under its first line.
-                    let indent = format!("\n{}", " ".repeat(display_width_bytes(key)));
-                    buf.extend_from_slice(exact_text(value).replace('\n', &indent).as_bytes());
+                    let text = exact_text(value);
+                    if text.is_empty() {
+                        // `name =`, with no space left at the end of the line.
+                        buf.extend_from_slice(&key[..key.len() - 1]);
+                    } else {
+                        buf.extend_from_slice(key);
+                        // Further lines of a value start under its first line.
+                        let indent = format!("\n{}", " ".repeat(display_width_bytes(key)));
+                        buf.extend_from_slice(text.replace('\n', &indent).as_bytes());
+                    }
                     buf.push(b'\n');
                 }
+                // After each row rather than between rows, so that the rows
+                // of the next statement are apart too.
+                buf.push(b'\n');
             }
             Format::Table => {
                 #[cfg(feature = "table")]
@@ -675,7 +681,7 @@ mod tests {
         );
         assert_eq!(
             written(&output, Format::Line, None),
-            " a|b = x|y\ntext = tab\there\\ \n       next\r\n       end\n\n a|b = \ntext = two\n       lines\n"
+            " a|b = x|y\ntext = tab\there\\ \n       next\r\n       end\n\n a|b =\ntext = two\n       lines\n\n"
         );
         // No columns (a write's output): nothing at all.
         for format in [Format::Csv, Format::Tsv, Format::Markdown, Format::Line] {

@@ -552,3 +552,38 @@ fn a_one_shot_write_is_there_for_the_next_process() {
     assert!(check.status.success(), "{}", text(&report));
     assert_contains(&report, "the database is consistent");
 }
+
+#[test]
+fn csv_numbers_keep_every_digit_that_jsonl_has() {
+    let (_dir, db) = seeded();
+    // 0.5 × 0.44 in f64: 0.22000000000000003.
+    let query = "evidence where id = \"e:moved-on/article\" select id, weight";
+    let jsonl = text(&evident(&db, &["query", query, "--format", "jsonl"]).stdout);
+    let exact = jsonl
+        .split("\"weight\":")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix("}\n"))
+        .expect("a weight");
+    assert!(exact.len() > 8, "a number with many digits: {exact}");
+    let csv = evident(&db, &["query", query, "--format", "csv"]);
+    assert_eq!(
+        text(&csv.stdout),
+        format!("id,weight\ne:moved-on/article,{exact}\n")
+    );
+    // The table alone rounds.
+    let table = evident(&db, &["query", query, "--format", "table"]);
+    assert_contains(&table.stdout, "┆ 0.22   │");
+    assert!(!text(&table.stdout).contains(exact));
+}
+
+#[test]
+fn the_new_formats_are_accepted_and_a_bad_one_lists_them() {
+    let (_dir, db) = seeded();
+    for format in ["tsv", "markdown", "line"] {
+        let out = evident(&db, &["query", "count claims", "--format", format]);
+        assert!(out.status.success(), "{format}: {}", text(&out.stderr));
+    }
+    let out = evident(&db, &["query", "count claims", "--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_contains(&out.stderr, "markdown");
+}

@@ -530,7 +530,7 @@ Output formats (.format NAME):
   csv      comma-separated values with a header line
   tsv      tab-separated values with a header line (\\t \\n \\\\ inside values)
   markdown a GitHub table
-  line     one `field = value` line per field, a blank line between rows
+  line     one `field = value` line per field, a blank line after each row
 
 Numbers keep every digit, except in tables, which round them to 4 decimals.
 
