@@ -236,9 +236,13 @@ impl RowWriter {
                         buf.extend_from_slice(&key[..key.len() - 1]);
                     } else {
                         buf.extend_from_slice(key);
-                        // Further lines of a value start under its first line.
-                        let indent = format!("\n{}", " ".repeat(display_width_bytes(key)));
-                        buf.extend_from_slice(text.replace('\n', &indent).as_bytes());
+                        if text.contains('\n') {
+                            // Further lines of a value start under its first line.
+                            let indent = format!("\n{}", " ".repeat(display_width_bytes(key)));
+                            buf.extend_from_slice(text.replace('\n', &indent).as_bytes());
+                        } else {
+                            buf.extend_from_slice(text.as_bytes());
+                        }
                     }
                     buf.push(b'\n');
                 }
@@ -470,6 +474,37 @@ mod table {
             let Some(widths) = &self.widths else {
                 return Ok(());
             };
+            // Most rows are one line of cells that fit: written without
+            // splitting any cell into lines.
+            let line = &mut self.line;
+            line.clear();
+            line.push('│');
+            let mut one_line = true;
+            for (column, (cell, &w)) in cells.iter().zip(widths).enumerate() {
+                if column > 0 {
+                    line.push('┆');
+                }
+                line.push(' ');
+                let cell_width = display_width(cell);
+                if self.width.is_none() && (cell_width > w || cell.contains('\n')) {
+                    one_line = false;
+                    break;
+                }
+                let pad = if cell_width > w {
+                    let shown = cut(cell, w);
+                    line.push_str(&shown);
+                    w.saturating_sub(display_width(&shown))
+                } else {
+                    line.push_str(cell);
+                    w - cell_width
+                };
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push(' ');
+            }
+            if one_line {
+                line.push_str("│\n");
+                return out.write_all(line.as_bytes());
+            }
             let lines: Vec<Vec<&str>> = cells
                 .iter()
                 .zip(widths)
