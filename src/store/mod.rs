@@ -19,10 +19,10 @@ mod keys;
 mod ranges;
 mod write;
 
-pub(crate) use blocks::Deal;
 pub use check::CheckReport;
 pub use error::{Rejection, StoreError};
 pub use facts::{EvidenceFact, FactWalker, SourceCache, derive_claim};
+pub(crate) use blocks::Deal;
 pub(crate) use keys::IndexId;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
 pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
