@@ -335,8 +335,8 @@ impl Write for Paging<'_> {
         }
         self.held.extend_from_slice(buf);
         self.count(buf);
-        // One row is left for the prompt.
-        if self.rows + 1 >= self.screen.0 {
+        // Lines that fit leave a row for the prompt after them.
+        if self.rows >= self.screen.0 {
             self.start()?;
         }
         Ok(buf.len())
@@ -400,10 +400,11 @@ mod tests {
         let mut paging = Paging::with_screen(&mut out, command, (24, 80));
         paging.write_all(&lines(10)).expect("writes");
         paging.flush().expect("flushes");
-        // Each statement is measured on its own.
-        paging.write_all(&lines(20)).expect("writes");
+        // Each statement is measured on its own; 23 lines and the prompt
+        // fit 24 rows.
+        paging.write_all(&lines(23)).expect("writes");
         paging.finish().expect("ends");
-        assert_eq!(out, [lines(10), lines(20)].concat());
+        assert_eq!(out, [lines(10), lines(23)].concat());
         assert!(!paged.exists(), "no pager was started");
     }
 
