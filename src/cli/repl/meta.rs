@@ -29,8 +29,8 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "format",
-        args: "[table|json|jsonl|csv|tsv|markdown|line]",
-        about: "show or set the output format",
+        args: "[FORMAT]",
+        about: "show or set the output format: table json jsonl csv tsv markdown line",
     },
     Command {
         name: "pager",
