@@ -843,3 +843,137 @@ fn explain_shows_each_piece_of_evidence_with_its_date_result_and_note() {
         "NOT independent (affiliated with the subject)\n     dated 2026-06-25; result r:spacex-grok-code-2/swebv; note: Self-reported in SpaceX's own technical report (not independent).\n  2. ",
     );
 }
+
+#[test]
+fn csv_numbers_keep_every_digit_that_jsonl_has() {
+    let (_dir, db) = seeded();
+    // 0.5 × 0.44 in f64: 0.22000000000000003.
+    let query = "evidence where id = \"e:moved-on/article\" select id, weight";
+    let jsonl = text(&evident(&db, &["query", query, "--format", "jsonl"]).stdout);
+    let exact = jsonl
+        .split("\"weight\":")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix("}\n"))
+        .expect("a weight");
+    assert!(exact.len() > 8, "a number with many digits: {exact}");
+    let csv = evident(&db, &["query", query, "--format", "csv"]);
+    assert_eq!(
+        text(&csv.stdout),
+        format!("id,weight\ne:moved-on/article,{exact}\n")
+    );
+    // The table alone rounds.
+    let table = evident(&db, &["query", query, "--format", "table"]);
+    assert_contains(&table.stdout, "┆ 0.22   │");
+    assert!(!text(&table.stdout).contains(exact));
+}
+
+#[test]
+fn the_new_formats_are_accepted_and_a_bad_one_lists_them() {
+    let (_dir, db) = seeded();
+    for format in ["tsv", "markdown", "line"] {
+        let out = evident(&db, &["query", "count claims", "--format", format]);
+        assert!(out.status.success(), "{format}: {}", text(&out.stderr));
+    }
+    let out = evident(&db, &["query", "count claims", "--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_contains(&out.stderr, "markdown");
+}
+
+/// Runs `command` (a shell command line) in a tmux terminal 100 × 20 and
+/// returns the screen once it has printed `END`; `None` without tmux.
+fn on_a_terminal(command: &str) -> Option<String> {
+    let available = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        eprintln!("note: tmux is not installed (package `tmux`); skipping a terminal test");
+        return None;
+    }
+    // A server of our own per call: a new one on the socket of one just
+    // killed can fail to start.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let socket = format!("evident-cli-{}-{call}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    };
+    let line = format!("{command}; echo \"END exit=$?\"; sleep 60");
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "100",
+        "-y",
+        "20",
+        "sh",
+        "-c",
+        &line,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let since = std::time::Instant::now();
+    let screen = loop {
+        let screen = text(&tmux(&["capture-pane", "-t", "t", "-p"]).stdout);
+        if screen.contains("END exit=") || since.elapsed() > std::time::Duration::from_secs(20) {
+            break screen;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let _ = tmux(&["kill-server"]);
+    Some(screen)
+}
+
+#[test]
+fn on_a_terminal_long_results_go_through_the_pager_and_short_ones_do_not() {
+    let (_dir, db) = seeded();
+    let evident = format!(
+        "TERM=xterm {} --db '{}'",
+        env!("CARGO_BIN_EXE_evident"),
+        db.display()
+    );
+    // 26 claims: longer than the 20 rows of the screen.
+    let Some(screen) = on_a_terminal(&format!(
+        "PAGER='sed s/^/PAGED:/' {evident} query 'claims select id'"
+    )) else {
+        return;
+    };
+    assert!(screen.contains("PAGED:│ c:will-release-models"), "{screen}");
+    assert!(screen.contains("PAGED:(26 rows)\n"), "{screen}");
+    assert!(screen.contains("END exit=0"), "{screen}");
+    // Short: straight to the terminal.
+    let screen = on_a_terminal(&format!(
+        "PAGER='sed s/^/PAGED:/' {evident} query 'count claims'"
+    ))
+    .unwrap_or_default();
+    assert!(
+        screen.contains("\n(1 row)\n") && !screen.contains("PAGED"),
+        "{screen}"
+    );
+    // Into a pipe: never.
+    let screen = on_a_terminal(&format!(
+        "PAGER='sed s/^/PAGED:/' {evident} query --format table 'claims select id' | tail -1"
+    ))
+    .unwrap_or_default();
+    assert!(screen.starts_with("(26 rows)\n"), "{screen}");
+    // A pager quit early: the output ends quietly, with success.
+    let screen = on_a_terminal(&format!(
+        "PAGER='head -2' {evident} query 'evidence select id, note'"
+    ))
+    .unwrap_or_default();
+    assert!(screen.starts_with("┌"), "{screen}");
+    assert!(screen.contains("\nEND exit=0"), "{screen}");
+    assert_eq!(screen.trim_end().lines().count(), 3, "{screen}");
+    // A pager that cannot start: printed directly.
+    let screen = on_a_terminal(&format!(
+        "PAGER=/no/such/pager {evident} query 'claims select id'"
+    ))
+    .unwrap_or_default();
+    assert!(screen.contains("\n(26 rows)\nEND exit=0"), "{screen}");
+}

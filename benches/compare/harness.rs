@@ -1037,7 +1037,8 @@ pub fn main(args: &[String]) -> Res<()> {
     run_synth(&opts, &work, small, &mut found)?;
     let Found { rows, disks, notes } = found;
 
-    if rows.is_empty() {
+    // `mteb-table` reports in the notes, not as a row.
+    if rows.is_empty() && !opts.selected(TABLE_WORKLOAD) {
         return fail(format!("no workload matches --only {:?}", opts.only));
     }
     let text = report(&opts, &rows, &disks, &notes);
@@ -1060,8 +1061,10 @@ struct Found {
 /// source file is there.
 fn run_mteb(opts: &Options, work: &Path, small: bool, found: &mut Found) -> Res<()> {
     let scale_tag = if small { "small" } else { "full" };
+    let table_wanted = opts.selected(TABLE_WORKLOAD);
     let mteb_qs_wanted = ["import-mteb", "mteb-"].iter().any(|n| opts.selected(n))
-        || mteb_queries("", "").iter().any(|q| opts.selected(q.name));
+        || mteb_queries("", "").iter().any(|q| opts.selected(q.name))
+        || table_wanted;
     let src = mteb_source();
     if mteb_qs_wanted && !src.exists() {
         found.notes.push(format!(
@@ -1093,9 +1096,56 @@ fn run_mteb(opts: &Options, work: &Path, small: bool, found: &mut Found) -> Res<
             evident_ok: false,
             sqlite_ok: false,
         };
+        let evident_db = ds.evident_db.clone();
         run_dataset(ds, &queries, opts, &mut found.rows, &mut found.disks)?;
+        if table_wanted {
+            eprintln!("  {TABLE_WORKLOAD}");
+            found.notes.push(table_memory(&evident_db, opts.runs));
+        }
     }
     Ok(())
+}
+
+/// The output-format workload: evident against itself, not SQLite.
+const TABLE_WORKLOAD: &str = "mteb-table";
+
+/// `mteb-table`: every result (`results`) written by `evident query` into a
+/// pipe as a table and as JSON Lines. A table holds only its first rows to
+/// size its columns, so its peak should stay near JSON Lines' (it was
+/// 4.8 GB when the table needed every row). One line for the notes.
+fn table_memory(db: &Path, runs: usize) -> String {
+    let mut cells = Vec::new();
+    for format in ["table", "jsonl"] {
+        let mut cmd = evident_cmd(db);
+        cmd.arg("query").arg("results").args(["--format", format]);
+        let mut side = Side::default();
+        let mut lines = None;
+        for _ in 0..runs {
+            side.record(
+                &format!("evident query --format {format}"),
+                measure(&mut cmd),
+            );
+            // Only the line count is wanted; the output is hundreds of MB.
+            if let Some(out) = side.first_output.take() {
+                lines.get_or_insert(out.iter().filter(|&&b| b == b'\n').count());
+                side.first_output = Some(Vec::new());
+            }
+        }
+        side.refine_peak(&cmd, || Ok(()));
+        cells.push(match &side.error {
+            Some(e) => format!("{format} failed ({e})"),
+            None => format!(
+                "{format} {} process, {} peak RSS, {} lines",
+                fmt_time(side.median()),
+                fmt_kib(side.peak_kib),
+                lines.map_or("?".into(), |n| n.to_string())
+            ),
+        });
+    }
+    format!(
+        "{TABLE_WORKLOAD} (`evident query results --format F` into a pipe): {}",
+        cells.join("; ")
+    )
 }
 
 /// The synthetic claims and evidence, when their workloads are selected.

@@ -1,6 +1,6 @@
 //! One function per command of SPEC section 6.
 
-use super::run::{self, default_format, run_script};
+use super::run::{self, Paging, default_format, pager_from_env, run_script};
 use super::{EXIT_ERROR, files, repl};
 use evident::render::Format;
 use evident::{Database, ImportOptions};
@@ -68,13 +68,22 @@ pub fn query(
     let opened = opening.elapsed();
     let format = default_format(format);
     let running = Instant::now();
-    let ok = run_script(
-        &db,
-        &text,
-        format,
-        &mut io::stdout().lock(),
-        &mut io::stderr(),
-    );
+    let mut stdout = io::stdout().lock();
+    let ok = match pager_from_env(true) {
+        Some(pager) => {
+            // Ctrl-C reaches the pager too, which stays: stop the query
+            // instead of the process, so that the pager is waited for and
+            // the terminal is not left to two programs.
+            let interrupt = db.interrupt_handle();
+            let _ = ctrlc::set_handler(move || interrupt.interrupt());
+            let mut paging = Paging::new(&mut stdout, pager);
+            let ok = run_script(&db, &text, format, &mut paging, &mut io::stderr());
+            // The user may quit the pager early: not an error.
+            let _ = paging.finish();
+            ok
+        }
+        None => run_script(&db, &text, format, &mut stdout, &mut io::stderr()),
+    };
     if timer {
         // Standard output is flushed by now, so the time includes writing it.
         eprintln!("{}", run::timer_line(opened, running.elapsed()));

@@ -1,7 +1,7 @@
 //! Meta commands: lines starting with `.`, as in sqlite. Any unambiguous
 //! prefix of a command's name will do (`.sc` is `.schema`).
 
-use super::{Flow, MAX_READ_DEPTH, Session, lex};
+use super::{Flow, MAX_READ_DEPTH, Redirect, Session, lex};
 use crate::cli::files;
 use evident::model::fields::{self, FieldType};
 use evident::model::{Kind, Status};
@@ -29,8 +29,23 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "format",
-        args: "[table|json|jsonl|csv]",
-        about: "show or set the output format",
+        args: "[FORMAT]",
+        about: "show or set the output format: table json jsonl csv tsv markdown line",
+    },
+    Command {
+        name: "pager",
+        args: "[on|off]",
+        about: "show or set paging: on a terminal, long results go through $PAGER (less -FRX)",
+    },
+    Command {
+        name: "output",
+        args: "[FILE]",
+        about: "send results to FILE (no colour, no pager); with no FILE, back to the screen",
+    },
+    Command {
+        name: "once",
+        args: "FILE",
+        about: "send the next results only to FILE",
     },
     Command {
         name: "timer",
@@ -135,6 +150,28 @@ fn split_args(text: &str) -> Result<Vec<String>, String> {
     Ok(args)
 }
 
+/// A setting's value: on or off (also yes/no, true/false, 1/0).
+fn on_off(setting: &str) -> Result<bool, String> {
+    match setting.to_ascii_lowercase().as_str() {
+        "on" | "yes" | "true" | "1" => Ok(true),
+        "off" | "no" | "false" | "0" => Ok(false),
+        _ => Err(format!("expected on or off, found \"{setting}\"")),
+    }
+}
+
+/// Whether a meta command line shows information (which then goes where
+/// results go) rather than doing something.
+fn shows_information(line: &str) -> bool {
+    let body = line.trim().trim_start_matches('.');
+    let name = body.split(char::is_whitespace).next().unwrap_or("");
+    resolve(name).is_ok_and(|c| {
+        matches!(
+            c.name,
+            "help" | "format" | "pager" | "timer" | "schema" | "stats"
+        )
+    })
+}
+
 /// `~/x` is `$HOME/x`.
 fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
@@ -147,7 +184,29 @@ impl Session<'_> {
     /// Runs a meta command line (starting with `.`). Information asked for
     /// goes to `out`; confirmations and errors to `err`.
     pub(super) fn meta(&mut self, line: &str, out: &mut dyn Write, err: &mut dyn Write) -> Flow {
-        match self.try_meta(line, out, err) {
+        let result = if shows_information(line) {
+            // Information goes where results go (`.output`, the pager).
+            let mut text = Vec::new();
+            let result = self.try_meta(line, &mut text, err);
+            let mut failed = None;
+            if !text.is_empty() {
+                self.results_to(out, &mut |out, _| {
+                    let written = out.write_all(&text).and_then(|()| out.flush());
+                    failed = written.err();
+                    failed.is_none()
+                });
+            }
+            match failed {
+                // The reader went away (the pager was quit): not an error.
+                Some(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    Err(format!("could not write: {e}"))
+                }
+                _ => result,
+            }
+        } else {
+            self.try_meta(line, out, err)
+        };
+        match result {
             Ok(flow) => flow,
             Err(message) => {
                 let _ = writeln!(err, "{message}");
@@ -180,7 +239,7 @@ impl Session<'_> {
         match (command.name, args.as_slice()) {
             ("help", []) => wrote(out.write_all(help_overview().as_bytes())),
             ("help", [topic]) => wrote(out.write_all(help_topic(topic)?.as_bytes())),
-            ("format", []) => wrote(writeln!(out, "{}", format_name(self.format))),
+            ("format", []) => wrote(writeln!(out, "{}", self.format.name())),
             ("format", [name]) => match Format::from_name(&name.to_ascii_lowercase()) {
                 Some(format) => {
                     self.format = format;
@@ -197,11 +256,28 @@ impl Session<'_> {
                 if self.timer { "on" } else { "off" }
             )),
             ("timer", [setting]) => {
-                self.timer = match setting.to_ascii_lowercase().as_str() {
-                    "on" | "yes" | "true" | "1" => true,
-                    "off" | "no" | "false" | "0" => false,
-                    _ => return Err(format!("expected on or off, found \"{setting}\"")),
-                };
+                self.timer = on_off(setting)?;
+                Ok(Flow::Continue)
+            }
+            ("pager", []) => wrote(writeln!(
+                out,
+                "pager {}",
+                if self.pager { "on" } else { "off" }
+            )),
+            ("pager", [setting]) => {
+                self.pager = on_off(setting)?;
+                Ok(Flow::Continue)
+            }
+            ("output", []) => {
+                self.output = None;
+                Ok(Flow::Continue)
+            }
+            ("output", [file]) => {
+                self.output = Some(Redirect::create(&expand_home(file))?);
+                Ok(Flow::Continue)
+            }
+            ("once", [file]) => {
+                self.once = Some(Redirect::create(&expand_home(file))?);
                 Ok(Flow::Continue)
             }
             ("schema", []) => wrote(out.write_all(
@@ -299,15 +375,6 @@ impl Session<'_> {
         let n = files::export_to_file(self.db, path)?;
         let _ = writeln!(err, "exported {n} records to {}", path.display());
         Ok(Flow::Continue)
-    }
-}
-
-fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Table => "table",
-        Format::Json => "json",
-        Format::Jsonl => "jsonl",
-        Format::Csv => "csv",
     }
 }
 
@@ -461,8 +528,16 @@ Output formats (.format NAME):
   json     one JSON array per statement
   jsonl    one JSON object per row, one per line (the default into a pipe)
   csv      comma-separated values with a header line
+  tsv      tab-separated values with a header line (\\t \\n \\\\ inside values)
+  markdown a GitHub table
+  line     one `field = value` line per field, a blank line after each row
+
+Numbers keep every digit, except in tables, which round them to 4 decimals.
 
 Results go to standard output; messages, errors and timings to standard error.
+On a terminal, results longer than the screen go through $PAGER (less -FRX when
+it is not set; PAGER= or .pager off turns it off). .output FILE sends results to
+FILE until .output alone; .once FILE sends only the next ones.
 ";
 
 const KEYS: &str = "\
@@ -572,7 +647,7 @@ pub(super) fn complete(before: &str, dot: usize) -> (usize, Vec<String>) {
     let start = before.len() - rest.len();
     let options: Vec<&str> = match command.name {
         "format" => Format::NAMES.to_vec(),
-        "timer" => vec!["on", "off"],
+        "timer" | "pager" => vec!["on", "off"],
         "help" => TOPICS.iter().map(|t| t.0).collect(),
         "schema" => vec!["claims", "sources", "evidence", "results"],
         _ => Vec::new(),
@@ -588,7 +663,8 @@ pub(super) fn complete(before: &str, dot: usize) -> (usize, Vec<String>) {
     )
 }
 
-/// Whether the cursor is on the file argument of `.read`, `.import` or `.export`.
+/// Whether the cursor is on the file argument of `.read`, `.import`,
+/// `.export`, `.output` or `.once`.
 pub(super) fn takes_file(line: &str, pos: usize) -> bool {
     let Some(before) = line.get(..pos) else {
         return false;
@@ -598,9 +674,8 @@ pub(super) fn takes_file(line: &str, pos: usize) -> bool {
         return false;
     };
     match body.split_once(char::is_whitespace) {
-        Some((name, _)) => {
-            resolve(name).is_ok_and(|c| matches!(c.name, "read" | "import" | "export"))
-        }
+        Some((name, _)) => resolve(name)
+            .is_ok_and(|c| matches!(c.name, "read" | "import" | "export" | "output" | "once")),
         None => false,
     }
 }
@@ -713,7 +788,9 @@ mod tests {
         let (flow, _, err) = run_in(&mut session, ".format xml");
         assert_eq!(flow, Flow::Failed);
         assert!(
-            err.contains("unknown format \"xml\": choose one of table, json, jsonl, csv"),
+            err.contains(
+                "unknown format \"xml\": choose one of table, json, jsonl, csv, tsv, markdown, line"
+            ),
             "{err}"
         );
         assert_eq!(session.format, Format::Json, "a bad format changes nothing");
@@ -725,6 +802,59 @@ mod tests {
         assert_eq!(run_in(&mut session, ".t off").0, Flow::Continue);
         assert_eq!(run_in(&mut session, "count claims").2, "");
         assert_eq!(run_in(&mut session, ".timer maybe").0, Flow::Failed);
+    }
+
+    #[test]
+    fn output_and_once_send_results_to_files() {
+        let (dir, db) = test_db();
+        let (all, one) = (dir.path().join("all.out"), dir.path().join("one.csv"));
+        let mut session = Session::new(&db, Format::Jsonl);
+        let (flow, _, err) = run_in(&mut session, &format!(".output {}", all.display()));
+        assert_eq!(flow, Flow::Continue, "{err}");
+        assert_eq!(
+            run_in(&mut session, "count claims"),
+            (Flow::Continue, String::new(), String::new())
+        );
+        // Errors still go to standard error.
+        let (flow, out, err) = run_in(&mut session, "claims where staus = x");
+        assert_eq!((flow, out.as_str()), (Flow::Failed, ""));
+        assert!(err.contains("did you mean \"status\"?"), "{err}");
+        assert_eq!(
+            run_in(&mut session, ".format").1,
+            "",
+            "information goes to the file too"
+        );
+        assert_eq!(run_in(&mut session, ".format csv").0, Flow::Continue);
+        assert_eq!(
+            run_in(&mut session, &format!(".once \"{}\"", one.display())).0,
+            Flow::Continue
+        );
+        assert_eq!(run_in(&mut session, "count sources").1, "");
+        assert_eq!(run_in(&mut session, "count evidence").1, "");
+        assert_eq!(run_in(&mut session, ".output").0, Flow::Continue);
+        assert_eq!(run_in(&mut session, "count claims").1, "count\n2\n");
+        assert_eq!(
+            std::fs::read_to_string(&all).unwrap(),
+            "{\"count\":2}\njsonl\ncount\n2\n"
+        );
+        assert_eq!(std::fs::read_to_string(&one).unwrap(), "count\n2\n");
+        let (flow, _, err) = run_in(&mut session, ".output /no/such/dir/f");
+        assert_eq!(flow, Flow::Failed);
+        assert!(err.starts_with("/no/such/dir/f: "), "{err}");
+        assert_eq!(run_in(&mut session, ".once").0, Flow::Failed, "usage");
+    }
+
+    #[test]
+    fn the_pager_setting() {
+        let (_dir, db) = test_db();
+        let mut session = Session::new(&db, Format::Jsonl);
+        assert_eq!(run_in(&mut session, ".pager").1, "pager on\n");
+        assert_eq!(run_in(&mut session, ".pa off").0, Flow::Continue);
+        assert_eq!(run_in(&mut session, ".pager").1, "pager off\n");
+        assert_eq!(run_in(&mut session, ".pager sometimes").0, Flow::Failed);
+        // Not on a terminal: no pager, whatever the setting.
+        assert_eq!(run_in(&mut session, ".pager on").0, Flow::Continue);
+        assert_eq!(run_in(&mut session, "count claims").1, "{\"count\":2}\n");
     }
 
     #[test]
@@ -902,8 +1032,8 @@ mod tests {
             (
                 0,
                 vec![
-                    ".help", ".format", ".timer", ".schema", ".stats", ".read", ".import",
-                    ".export", ".quit", ".exit"
+                    ".help", ".format", ".pager", ".output", ".once", ".timer", ".schema",
+                    ".stats", ".read", ".import", ".export", ".quit", ".exit"
                 ]
                 .into_iter()
                 .map(String::from)

@@ -30,7 +30,7 @@ use super::{EXIT_ERROR, format_duration, run};
 use complete::CatalogCache;
 use evident::Database;
 use evident::query::ast::StatementKind;
-use evident::render::Format;
+use evident::render::{Format, TableStyle};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::{CmdKind, Highlighter};
@@ -64,6 +64,8 @@ const MAX_PADDED_LINES: usize = 50_000;
 pub fn run(db: &Database, format: Option<Format>, banner: Option<&str>) -> ExitCode {
     let format = format.unwrap_or_else(|| run::default_format(None));
     let mut session = Session::new(db, format);
+    // Results go to this process's standard output (`handle_line`'s `out`).
+    session.terminal = io::stdout().is_terminal();
     if !io::stdin().is_terminal() {
         return run_piped(&mut session);
     }
@@ -110,6 +112,27 @@ pub struct Session<'db> {
     catalog: Rc<CatalogCache<'db>>,
     /// The scripts being read with `.read`, innermost last.
     reading: Vec<PathBuf>,
+    /// `.pager`: whether long results go through a pager (on a terminal).
+    pager: bool,
+    /// Whether the `out` the session is given is a terminal (then results
+    /// may be paged); never in tests.
+    terminal: bool,
+    /// `.output FILE`: where results go instead of `out`.
+    output: Option<Redirect>,
+    /// `.once FILE`: where the next results go.
+    once: Option<Redirect>,
+}
+
+/// A file results are sent to (`.output`, `.once`).
+struct Redirect {
+    file: std::fs::File,
+}
+
+impl Redirect {
+    fn create(path: &std::path::Path) -> Result<Redirect, String> {
+        let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Redirect { file })
+    }
 }
 
 impl<'db> Session<'db> {
@@ -121,6 +144,43 @@ impl<'db> Session<'db> {
             timer: false,
             catalog: Rc::new(CatalogCache::new(db)),
             reading: Vec::new(),
+            pager: true,
+            terminal: false,
+            output: None,
+            once: None,
+        }
+    }
+
+    /// Writes results (a statement's, or a meta command's) where they go:
+    /// to `.once`'s file, else `.output`'s, else to `out`, through the pager
+    /// when they are long and `out` is a terminal. A file gets whole table
+    /// cells and no pager. `write` says whether it succeeded.
+    fn results_to(
+        &mut self,
+        out: &mut dyn Write,
+        write: &mut dyn FnMut(&mut dyn Write, TableStyle) -> bool,
+    ) -> bool {
+        let whole = TableStyle { width: None };
+        if let Some(mut once) = self.once.take() {
+            return write(&mut once.file, whole);
+        }
+        if let Some(output) = &mut self.output {
+            return write(&mut output.file, whole);
+        }
+        let style = if self.format == Format::Table {
+            run::table_style()
+        } else {
+            whole
+        };
+        match run::pager_from_env(self.pager && self.terminal) {
+            Some(pager) => {
+                let mut paging = run::Paging::new(out, pager);
+                let ok = write(&mut paging, style);
+                // The user may quit the pager early: not an error.
+                let _ = paging.finish();
+                ok
+            }
+            None => write(out, style),
         }
     }
 
@@ -215,7 +275,10 @@ impl<'db> Session<'db> {
             text
         };
         let started = Instant::now();
-        let ok = run::run_script(self.db, script, self.format, out, err);
+        let (db, format) = (self.db, self.format);
+        let ok = self.results_to(out, &mut |out, style| {
+            run::run_script_styled(db, script, format, style, out, err)
+        });
         let elapsed = started.elapsed();
         if self.timer {
             let _ = writeln!(err, "time: {}", format_duration(elapsed));
