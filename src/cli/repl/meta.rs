@@ -463,11 +463,14 @@ fn meta_list() -> String {
 const STATEMENTS: &str = "\
 Statements (separate several with `;`; `--` starts a comment):
 
-  COLLECTION [as of DATE] [where CONDITION] [order by FIELD [asc|desc], …]
-             [limit N [offset M]] [select FIELD, …]
-      the records of a collection: claims, sources, evidence, results
-  count COLLECTION [as of DATE] [where CONDITION] [group by FIELD]
-      how many; one row per value with group by
+  COLLECTION [as of DATE] [where CONDITION] [group by FIELD, …]
+             [order by KEY [asc|desc], …] [limit N [offset M]] [select ITEM, …]
+      the records of a collection: claims, sources, evidence, results;
+      with group by, one row per group (ITEM, KEY: a group field, count,
+      avg(F), min(F), max(F), sum(F))
+  count COLLECTION [as of DATE] [where CONDITION] [group by FIELD, …]
+             [order by KEY …] [limit N [offset M]]
+      how many; one row per group with group by
   show ID          one record; a claim with its evidence and why it has its status
   explain ID       how a claim's status and confidence were derived, step by step
   add KIND {name: value, …}
@@ -478,6 +481,7 @@ Examples:
   claims where status = unresolved select id, text
   claims as of 2026-06-01 where subject = SpaceX order by confidence desc limit 5
   count sources group by kind
+  count claims where status = contested group by subject order by count desc limit 5
   evidence where source.kind = memo and claim.status = unresolved
   add claim {id: c99, text: \"Colossus hosts 555,000 GPUs\", subject: xAI, tags: [compute]}
   retract c99
