@@ -272,14 +272,19 @@ fn median_of(times: &[Duration]) -> Option<Duration> {
     }
 }
 
-/// The time in the last `time: 12.3 ms (…)` line of a run's standard
-/// error (`evident query --timer`, or the SQLite sub-mode).
+/// The statement's time in the last `time: …` line of a run's standard
+/// error: evident's `time: 3.14 ms (opening the database 0.40 ms + running
+/// the script 2.74 ms)` gives the running part, the SQLite sub-mode's
+/// `time: 12.3 ms (opening the database: …)` its first figure.
 fn reported_time(stderr: &[u8]) -> Option<Duration> {
     let text = String::from_utf8_lossy(stderr);
     let line = text.lines().rev().find_map(|l| l.strip_prefix("time: "))?;
+    let line = line
+        .split_once("running the script ")
+        .map_or(line, |(_, running)| running);
     let mut words = line.split_whitespace();
     let value: f64 = words.next()?.parse().ok()?;
-    let seconds = match words.next()? {
+    let seconds = match words.next()?.trim_end_matches(')') {
         "ms" => value / 1e3,
         "s" => value,
         _ => return None,
