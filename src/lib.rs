@@ -35,6 +35,7 @@ mod import;
 pub mod model;
 pub mod query;
 pub mod render;
+pub mod suggest;
 // Private: the block format, key layouts and sled itself are no part of the
 // API; everything outside the crate goes through `Database`.
 mod store;

@@ -8,8 +8,8 @@ use crate::model::{Date, Kind};
 use crate::query::ast::{
     Aggregate, AggregateFn, CompareOp, Count, Expr, Field, Item, Literal, OrderKey, Query, Spanned,
 };
-use crate::query::suggest::did_you_mean;
 use crate::store::Store;
+use crate::suggest::did_you_mean;
 
 /// Deepest expression the checker and evaluator walk (the parser limits
 /// nesting far below this; this guards programmatic ASTs).

@@ -48,7 +48,7 @@ pub enum ImportError {
     Invalid {
         /// The file's name as given.
         file: String,
-        /// The problems (at most [`MAX_REPORTED`]).
+        /// The problems (at most 100 are kept; the total counts all).
         problems: Vec<Problem>,
         /// How many there were in all.
         total: usize,

@@ -50,7 +50,7 @@ pub fn record_from_fields(
             )),
             Some(_) => {}
             None => {
-                let hint = crate::query::suggest::did_you_mean(&name, settable())
+                let hint = crate::suggest::did_you_mean(&name, settable())
                     .map(|s| format!(" — did you mean \"{s}\"?"))
                     .unwrap_or_default();
                 let reason = format!("unknown field for a {}{hint}", kind.name());
@@ -235,7 +235,7 @@ impl Visitor<'_> for KeySeed {
 fn parse_kind(value: Option<Value>) -> Result<Kind, Vec<(Option<String>, String)>> {
     match value {
         Some(Value::String(t)) => Kind::from_name(&t).ok_or_else(|| {
-            let hint = crate::query::suggest::did_you_mean(&t, Kind::ALL.map(Kind::name))
+            let hint = crate::suggest::did_you_mean(&t, Kind::ALL.map(Kind::name))
                 .map(|s| format!(" — did you mean \"{s}\"?"))
                 .unwrap_or_default();
             vec![(

@@ -804,7 +804,7 @@ impl<'e> MemberReader<'e> {
     pub fn stance(&mut self, value: Value) -> Stance {
         match value {
             Value::String(s) => Stance::from_name(&s).unwrap_or_else(|| {
-                let hint = crate::query::suggest::did_you_mean(&s, STANCES.iter().copied())
+                let hint = crate::suggest::did_you_mean(&s, STANCES.iter().copied())
                     .map(|s| format!(" — did you mean \"{s}\"?"))
                     .unwrap_or_default();
                 self.err(format!(

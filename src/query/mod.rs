@@ -5,7 +5,7 @@
 //! - A [`ParseError`] says what is wrong, where, what was expected and, when
 //!   it can tell, what was meant; [`ParseError::render`] shows it with the
 //!   line and a caret ([`diagnostic::render`], which the executor reuses for
-//!   its own errors, as it reuses [`suggest::did_you_mean`]).
+//!   its own errors, as it and import reuse [`crate::suggest::did_you_mean`]).
 //! - Every node prints back as canonical text (`Display`); parsing that text
 //!   gives the same tree.
 //!
@@ -22,7 +22,6 @@ pub mod diagnostic;
 mod display;
 mod error;
 mod parser;
-pub mod suggest;
 pub mod vocabulary;
 
 pub use display::strip_spans;

@@ -10,8 +10,8 @@ use crate::query::ast::{
     Aggregate, AggregateFn, Count, Expr, Field, Item, OrderKey, Query, Spanned,
 };
 use crate::query::error::{ParseError, ParseErrorKind};
-use crate::query::suggest::did_you_mean;
 use crate::query::vocabulary::{COLLECTIONS, KINDS};
+use crate::suggest::did_you_mean;
 use nom::combinator::cut;
 use nom::{Err, Parser};
 

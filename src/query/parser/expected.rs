@@ -5,7 +5,7 @@ use super::In;
 use super::lexical::{blank, is_letter};
 use crate::query::ast::Span;
 use crate::query::error::{ParseError, ParseErrorKind};
-use crate::query::suggest::did_you_mean;
+use crate::suggest::did_you_mean;
 
 /// Something the parser would have accepted.
 #[derive(Clone, Copy)]

@@ -35,9 +35,9 @@ mod record;
 
 use super::ast::{Add, Spanned, Statement, StatementKind};
 use super::error::{ParseError, ParseErrorKind};
-use super::suggest::did_you_mean;
 use super::vocabulary::STATEMENT_WORDS;
 use crate::model::Kind;
+use crate::suggest::did_you_mean;
 use clauses::{NOTHING, count, kind, query};
 use expected::{Thing, Tok, Want, expected_err, found};
 use lexical::{blank, keyword, name, punct};

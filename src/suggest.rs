@@ -1,7 +1,7 @@
-//! "Did you mean …?" suggestions for misspelt names.
-//!
-//! The parser uses them for keywords and collections; the executor for
-//! fields and known values (`staus` → `status`, `unresolvd` → `unresolved`).
+//! "Did you mean …?" suggestions for misspelt names: keywords and
+//! collections in the parser, fields and known values in the executor
+//! (`staus` → `status`), field names, types and stances on import. A leaf
+//! of the crate, so every layer uses it without reaching up.
 
 /// Words longer than this get no suggestion: nobody misspells a 65-letter
 /// keyword, and the distance computation is quadratic.
@@ -20,7 +20,7 @@ const MAX_WORD_CHARS: usize = 64;
 /// is returned (distance 0), which turns `Status` into `status`.
 ///
 /// ```
-/// use evident::query::suggest::did_you_mean;
+/// use evident::suggest::did_you_mean;
 /// let keywords = ["where", "order", "limit", "select"];
 /// assert_eq!(did_you_mean("were", keywords), Some("where"));
 /// assert_eq!(did_you_mean("oder", keywords), Some("order"));
