@@ -14,17 +14,6 @@ use std::io::BufRead;
 
 /// Most problems listed for one import; the count of the rest follows.
 const MAX_REPORTED: usize = 100;
-/// The store refuses a write with at most 100 reasons. To count every
-/// refused line of an import that fails, it is asked again without the
-/// refused ones, this many times at most; past that, the count is a lower
-/// bound and says so.
-const MAX_CHECK_ROUNDS: usize = 50;
-/// Each time reads the whole import: fewer rounds for a large one, so that
-/// a failing import of millions of lines is not held up for minutes
-/// counting (this many changes checked in all, ~1 s per million).
-const CHECK_BUDGET: usize = 10_000_000;
-/// The most reasons the store gives for refusing one write.
-const STORE_MAX_REASONS: usize = 100;
 /// Longest line accepted (a record is at most a few 64 KiB strings).
 const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
@@ -44,7 +33,7 @@ pub struct Problem {
 #[non_exhaustive]
 pub enum ImportError {
     /// Lines were invalid.
-    #[error("{}", render_problems(.file, .problems, *.total, *.total_is_exact))]
+    #[error("{}", render_problems(.file, .problems, *.total))]
     Invalid {
         /// The file's name as given.
         file: String,
@@ -52,8 +41,6 @@ pub enum ImportError {
         problems: Vec<Problem>,
         /// How many there were in all.
         total: usize,
-        /// False when counting stopped early: there were at least `total`.
-        total_is_exact: bool,
     },
     /// Reading failed.
     #[error("{file}: {error}")]
@@ -65,8 +52,7 @@ pub enum ImportError {
     },
 }
 
-fn render_problems(file: &str, problems: &[Problem], total: usize, exact: bool) -> String {
-    let at_least = if exact { "" } else { "at least " };
+fn render_problems(file: &str, problems: &[Problem], total: usize) -> String {
     let mut lines: Vec<String> = problems
         .iter()
         .map(|p| match &p.field {
@@ -75,13 +61,10 @@ fn render_problems(file: &str, problems: &[Problem], total: usize, exact: bool) 
         })
         .collect();
     if total > problems.len() {
-        lines.push(format!(
-            "… and {at_least}{} more problems",
-            total - problems.len()
-        ));
+        lines.push(format!("… and {} more problems", total - problems.len()));
     }
     lines.push(format!(
-        "{file}: nothing was imported ({at_least}{total} invalid line{}; --skip-invalid imports the rest)",
+        "{file}: nothing was imported ({total} invalid line{}; --skip-invalid imports the rest)",
         if total == 1 { "" } else { "s" }
     ));
     lines.join("\n")
@@ -265,7 +248,6 @@ pub fn import(
         // and ids too, not only the lines that do not parse.
         add_refusals(
             store,
-            &action,
             &mut changes,
             &lines_of_changes,
             &invalid_ids,
@@ -279,25 +261,23 @@ pub fn import(
                 report.written = written;
                 break;
             }
+            Err(StoreError::Rejected(_)) if !options.skip_invalid => {
+                // The write names its first refusals only: list them all.
+                add_refusals(
+                    store,
+                    &mut changes,
+                    &lines_of_changes,
+                    &invalid_ids,
+                    &mut problems,
+                )?;
+                return Err(problems.into_error(file));
+            }
             Err(StoreError::Rejected(rejections)) => {
                 let bad: Vec<u32> = rejections.iter().filter_map(|r| r.position).collect();
                 for p in rejection_problems(&rejections, &lines_of_changes) {
                     problems.add(p);
                 }
-                if !options.skip_invalid && !bad.is_empty() && rejections.len() >= STORE_MAX_REASONS
-                {
-                    // The store names at most 100; count the rest.
-                    changes.remove_positions(&bad);
-                    add_refusals(
-                        store,
-                        &action,
-                        &mut changes,
-                        &lines_of_changes,
-                        &invalid_ids,
-                        &mut problems,
-                    )?;
-                }
-                if !options.skip_invalid || bad.is_empty() {
+                if bad.is_empty() {
                     return Err(problems.into_error(file));
                 }
                 // Drop the rejected changes and try again: dropping a claim
@@ -312,74 +292,26 @@ pub fn import(
     Ok(report)
 }
 
-/// Adds every change of an import that cannot succeed that the store
-/// refuses (a reference to nothing, an id given twice or used by another
-/// kind), without writing anything: each attempt carries the retraction of
-/// an id that exists nowhere, which the store always refuses. The store
-/// gives at most 100 reasons, so the refused changes are dropped and it is
-/// asked again, up to [`MAX_CHECK_ROUNDS`] times.
+/// Adds every change of an import that the store would refuse (a
+/// reference to nothing, an id given twice or used by another kind), but
+/// those that only name a record whose own line is invalid: that line is
+/// already reported.
 fn add_refusals(
     store: &Store,
-    action: &str,
     changes: &mut ChangeSet,
     lines: &[u32],
     invalid_ids: &HashSet<String>,
     problems: &mut ProblemList,
 ) -> Result<(), crate::Error> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let sentinel = unused_id(store, changes)?;
-    let rounds = (CHECK_BUDGET / changes.len()).clamp(1, MAX_CHECK_ROUNDS);
-    for _ in 0..rounds {
-        // Pushed every round: dropping refused positions may drop it too.
-        changes
-            .push(Change::Retract(sentinel.clone()))
-            .map_err(crate::Error::Store)?;
-        let rejections = match store.write(action, changes) {
-            Err(StoreError::Rejected(rejections)) => rejections,
-            Err(e) => return Err(e.into()),
-            Ok(_) => {
-                return Err(crate::Error::Internal(
-                    "checking an invalid import wrote it".into(),
-                ));
-            }
-        };
-        // Fewer than the store's most: none were left out, no need to ask again.
-        let complete = rejections.len() < STORE_MAX_REASONS;
-        let refused: Vec<Rejection> = rejections
-            .into_iter()
-            .filter(|r| r.id != sentinel.as_str())
-            .collect();
-        if refused.is_empty() {
-            return Ok(());
-        }
-        for p in rejection_problems(&refused, lines) {
+    store.refusals(changes, &mut |refused| {
+        for p in rejection_problems(std::slice::from_ref(&refused), lines) {
             if !names_invalid_line(&p, invalid_ids) {
                 problems.add(p);
             }
         }
-        let positions: Vec<u32> = refused.iter().filter_map(|r| r.position).collect();
-        if complete || positions.is_empty() {
-            return Ok(());
-        }
-        changes.remove_positions(&positions);
-    }
-    problems.exact = false;
+        true
+    })?;
     Ok(())
-}
-
-/// An id no record has, in the store or in `changes`.
-fn unused_id(store: &Store, changes: &ChangeSet) -> Result<Id, crate::Error> {
-    let in_changes = changes.ids();
-    for n in 0u64.. {
-        let candidate = format!("evident-import-check-{n}");
-        if !in_changes.contains(candidate.as_bytes()) && store.get(&candidate)?.is_none() {
-            return Id::new(&candidate)
-                .map_err(|e| crate::Error::Store(StoreError::Encode(Box::new(e))));
-        }
-    }
-    Err(crate::Error::Internal("no free id".into()))
 }
 
 /// Whether `p` only says that a line refers to an invalid line's record.
@@ -431,21 +363,10 @@ fn assign_ids(
 }
 
 /// The problems of one import: the first [`MAX_REPORTED`], and how many in all.
+#[derive(Default)]
 struct ProblemList {
     kept: Vec<Problem>,
     total: usize,
-    /// False once counting stopped early.
-    exact: bool,
-}
-
-impl Default for ProblemList {
-    fn default() -> ProblemList {
-        ProblemList {
-            kept: Vec::new(),
-            total: 0,
-            exact: true,
-        }
-    }
 }
 
 impl ProblemList {
@@ -453,7 +374,6 @@ impl ProblemList {
         ImportError::Invalid {
             file: file.to_owned(),
             total: self.total,
-            total_is_exact: self.exact,
             problems: self.sorted(),
         }
         .into()

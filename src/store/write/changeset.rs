@@ -26,6 +26,10 @@ pub struct ChangeSet {
     /// touching the arena (a binary search over four million changes
     /// otherwise misses the cache at every step).
     fences: Vec<Box<[u8]>>,
+    /// The later changes of an id given more than once, which sorting
+    /// dropped: kept so that [`Store::refusals`](crate::store::Store::refusals)
+    /// still names them after a refused write sorted the set.
+    duplicates: Vec<Rejection>,
 }
 
 /// Changes between two fences of a sorted [`ChangeSet`].
@@ -127,11 +131,6 @@ impl ChangeSet {
         self.starts.len()
     }
 
-    /// Whether there are no changes.
-    pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
-    }
-
     pub(super) fn at(&self, i: usize) -> ChangeRef<'_> {
         Self::entry(&self.arena, self.starts[i])
     }
@@ -166,7 +165,8 @@ impl ChangeSet {
     }
 
     /// Sorts by id (the offsets only: the arena is not copied), keeping
-    /// the first of each id; returns the later ones.
+    /// the first of each id; returns the later ones found by this sort
+    /// (and keeps them: see [`ChangeSet::duplicates`]).
     pub(super) fn sort(&mut self) -> Vec<Rejection> {
         let arena = &self.arena;
         // Sort on the first 12 id bytes held inline (zero-padded, which
@@ -216,7 +216,13 @@ impl ChangeSet {
             .step_by(FENCE_STRIDE)
             .map(|i| self.at(i).id.into())
             .collect();
+        self.duplicates.extend(duplicates.iter().cloned());
         duplicates
+    }
+
+    /// Every change that sorting dropped as a later change of an id.
+    pub(super) fn duplicates(&self) -> &[Rejection] {
+        &self.duplicates
     }
 
     /// Every id in the set.

@@ -102,6 +102,10 @@ impl StoredVersions {
     }
 }
 
+/// The most refusals a write names (an import counts the rest through
+/// [`Store::refusals`]).
+pub(crate) const MAX_REJECTIONS: usize = 100;
+
 impl Store {
     /// Applies a change set atomically and durably. `action` is logged.
     ///
@@ -153,9 +157,15 @@ impl Store {
         // the changes are validated: both only read.
         let (validated, affected) = std::thread::scope(|scope| {
             let affected = scope.spawn(|| self.affected_claims(changes, &keep, &stored));
+            let mut refused = Vec::new();
             let validated = match mode {
-                Mode::Normal => self.validate(changes, &stored),
-                Mode::Rollback => Ok(Vec::new()),
+                Mode::Normal => self
+                    .validate(changes, &stored, &mut |r| {
+                        refused.push(r);
+                        refused.len() < MAX_REJECTIONS
+                    })
+                    .map(|()| refused),
+                Mode::Rollback => Ok(refused),
             };
             let affected = affected
                 .join()

@@ -8,18 +8,37 @@ use crate::store::{Rejection, Store, StoreError, decode_record};
 use std::collections::HashMap;
 
 impl Store {
-    /// Checks kinds, references and retractions; nothing is written if any
-    /// change is refused.
+    /// Every change of `changes` that a write would refuse, handed to
+    /// `refused` in turn until it returns `false`; nothing is written. An
+    /// import that will not be written reports all of its refused lines
+    /// this way, not only the first the write names.
+    pub fn refusals(
+        &self,
+        changes: &mut ChangeSet,
+        refused: &mut dyn FnMut(Rejection) -> bool,
+    ) -> Result<(), StoreError> {
+        changes.sort();
+        for duplicate in changes.duplicates() {
+            if !refused(duplicate.clone()) {
+                return Ok(());
+            }
+        }
+        let stored = self.stored_versions(changes)?;
+        self.validate(changes, &stored, refused)
+    }
+
+    /// Checks kinds, references and retractions, handing each refusal to
+    /// `refused` until it returns `false` (a write stops at its first 100).
     pub(super) fn validate(
         &self,
         changes: &ChangeSet,
         stored: &StoredVersions,
-    ) -> Result<Vec<Rejection>, StoreError> {
-        const MAX_REJECTIONS: usize = 100;
-        let mut problems = Vec::new();
+        refused: &mut dyn FnMut(Rejection) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut more = true;
         let mut kinds: HashMap<Vec<u8>, Option<Kind>> = HashMap::new();
         for i in 0..changes.len() {
-            if problems.len() >= MAX_REJECTIONS {
+            if !more {
                 break;
             }
             let c = changes.at(i);
@@ -27,21 +46,25 @@ impl Store {
             let position = Some(c.position);
             let old = stored.of(i);
             match (c.put, old) {
-                (Some((k, _)), Some((old, _))) if k != old => problems.push(Rejection {
-                    position,
-                    id: id.clone(),
-                    field: Some("id"),
-                    reason: format!(
-                        "already used by a {}; ids are unique across all kinds",
-                        old.name()
-                    ),
-                }),
-                (None, None) => problems.push(Rejection {
-                    id: id.clone(),
-                    position,
-                    field: None,
-                    reason: "no record has this id".into(),
-                }),
+                (Some((k, _)), Some((old, _))) if k != old => {
+                    more &= refused(Rejection {
+                        position,
+                        id: id.clone(),
+                        field: Some("id"),
+                        reason: format!(
+                            "already used by a {}; ids are unique across all kinds",
+                            old.name()
+                        ),
+                    })
+                }
+                (None, None) => {
+                    more &= refused(Rejection {
+                        id: id.clone(),
+                        position,
+                        field: None,
+                        reason: "no record has this id".into(),
+                    })
+                }
                 _ => {}
             }
             if let Some((kind, bytes)) = c.put {
@@ -53,7 +76,7 @@ impl Store {
                             put: Some((k, _)), ..
                         }) => Some(k),
                         Some(ChangeRef { put: None, .. }) => {
-                            problems.push(Rejection {
+                            more &= refused(Rejection {
                                 position,
                                 id: id.clone(),
                                 field: Some(field),
@@ -72,18 +95,26 @@ impl Store {
                     };
                     match found {
                         Some(k) if k == want => {}
-                        Some(k) => problems.push(Rejection {
-                            position,
-                            id: id.clone(),
-                            field: Some(field),
-                            reason: format!("{target} is a {}, not a {}", k.name(), want.name()),
-                        }),
-                        None => problems.push(Rejection {
-                            position,
-                            id: id.clone(),
-                            field: Some(field),
-                            reason: format!("no {} has the id {target}", want.name()),
-                        }),
+                        Some(k) => {
+                            more &= refused(Rejection {
+                                position,
+                                id: id.clone(),
+                                field: Some(field),
+                                reason: format!(
+                                    "{target} is a {}, not a {}",
+                                    k.name(),
+                                    want.name()
+                                ),
+                            })
+                        }
+                        None => {
+                            more &= refused(Rejection {
+                                position,
+                                id: id.clone(),
+                                field: Some(field),
+                                reason: format!("no {} has the id {target}", want.name()),
+                            })
+                        }
                     }
                 }
             }
@@ -103,7 +134,7 @@ impl Store {
                     })
                     .collect();
                 if !still_referring.is_empty() {
-                    problems.push(Rejection {
+                    more &= refused(Rejection {
                         position,
                         id: id.clone(),
                         field: None,
@@ -115,7 +146,7 @@ impl Store {
                 }
             }
         }
-        Ok(problems)
+        Ok(())
     }
 }
 
