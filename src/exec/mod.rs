@@ -63,7 +63,6 @@ impl QueryError {
     }
 }
 
-/// Runs one statement of `script`.
 /// Runs one statement. A query in id order hands its rows to `rows`, when
 /// given, as it finds them, and returns an [`Output`] without rows.
 pub fn execute(
@@ -134,17 +133,7 @@ fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate:
     changes.push(Change::Put(record.clone()))?;
     let summary = store
         .write(&format!("add {} {id}", kind.name()), &mut changes)
-        .map_err(|e| match e {
-            StoreError::Rejected(r) => {
-                let text = r
-                    .iter()
-                    .map(|r| r.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                crate::Error::Query(QueryError::at(&add.record_span, text, None))
-            }
-            other => other.into(),
-        })?;
+        .map_err(|e| rejected_at(&add.record_span, e))?;
     let verb = if summary.unchanged > 0 {
         "unchanged"
     } else if summary.replaced.iter().sum::<u64>() > 0 {
@@ -175,6 +164,22 @@ fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate:
             status_changes(store, &before)?
         )),
     })
+}
+
+/// A statement's write refused by the store, as an error pointing at the
+/// statement (`add`'s record, `retract`'s id); other store errors as they are.
+fn rejected_at(span: &Span, e: StoreError) -> crate::Error {
+    match e {
+        StoreError::Rejected(r) => {
+            let text = r
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join("; ");
+            crate::Error::Query(QueryError::at(span, text, None))
+        }
+        other => other.into(),
+    }
 }
 
 /// The claim a piece of evidence bears on, if `record` is evidence.
@@ -259,17 +264,7 @@ fn run_retract(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
     changes.push(Change::Retract(parsed))?;
     store
         .write(&format!("retract {id}"), &mut changes)
-        .map_err(|e| match e {
-            StoreError::Rejected(r) => {
-                let text = r
-                    .iter()
-                    .map(|r| r.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                crate::Error::Query(QueryError::at(span, text, None))
-            }
-            other => other.into(),
-        })?;
+        .map_err(|e| rejected_at(span, e))?;
     Ok(Output {
         message: Some(format!(
             "retracted {} {id}{}",
