@@ -50,7 +50,7 @@ def maker_table():
     with open(MAKERS, encoding="utf-8") as f:
         rows = csv.reader(line for line in f if not line.startswith("#"))
         next(rows)  # header
-        for what, name, value in rows:
+        for what, name, value, *_benchmark in rows:
             name = clean(name.strip())
             if what == "alias":
                 aliases[name.lower()] = clean(value.strip())

@@ -231,6 +231,9 @@ struct MakerTable {
     reports: HashMap<String, (String, Vec<String>)>,
     /// (lowercased model id start, maker), longest start first.
     models: Vec<(String, String)>,
+    /// (lowercased canonical title, lowercased benchmark or "") → the shots
+    /// of its rows that leave `Shots` blank.
+    shots: HashMap<(String, String), u32>,
 }
 
 impl MakerTable {
@@ -285,15 +288,35 @@ impl MakerTable {
                     out.problem(at, Some("value"), "a model needs its maker");
                 }
                 "model" => table.models.push((lower, value.to_owned())),
+                "shots" => match value.parse::<u32>() {
+                    Ok(n) => {
+                        table.shots.insert((lower, cell(3).to_lowercase()), n);
+                    }
+                    Err(_) => out.problem(
+                        at,
+                        Some("value"),
+                        format!("\"{value}\" is not a number of shots"),
+                    ),
+                },
                 other => out.problem(
                     at,
                     Some("what"),
-                    format!("\"{other}\" is not alias, leaderboard, report or model"),
+                    format!("\"{other}\" is not alias, leaderboard, report, model or shots"),
                 ),
             }
         }
         table.models.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
         table
+    }
+
+    /// The shots the table gives a source's rows of `benchmark` that leave
+    /// `Shots` blank.
+    fn default_shots(&self, title_key: &str, benchmark: &str) -> Option<u32> {
+        let key = |b: &str| (title_key.to_owned(), b.to_owned());
+        self.shots
+            .get(&key(&benchmark.to_lowercase()))
+            .or_else(|| self.shots.get(&key("")))
+            .copied()
     }
 
     /// The maker of a model, by the longest matching start of its id.
@@ -341,6 +364,8 @@ struct SourceEntry {
 struct SourceRef {
     id: String,
     makers: Vec<String>,
+    /// The lowercased canonical title, the maker table's key.
+    key: String,
 }
 
 impl Sources {
@@ -388,6 +413,7 @@ impl Sources {
         Some(SourceRef {
             id: entry.id.clone(),
             makers,
+            key,
         })
     }
 
@@ -722,13 +748,27 @@ fn read_external(
         members.insert("metric".into(), json!(spec.headline));
         members.insert("value".into(), number(value));
         members.insert("unit".into(), json!(unit_of(spec.scale)));
+        let title = cell(&row, "Source").unwrap_or("");
+        let link = cell(&row, "Source link")
+            .or_else(|| cell(&row, "Source link (site from table)"))
+            .unwrap_or("");
+        let source = sources.named(title, link, at);
+        let mut note: Vec<String> = Vec::new();
         let shots = match cell(&row, "Shots").map(parse_shots) {
             Some(Ok(shots)) => shots,
             Some(Err(reason)) => {
                 out.problem(at, Some("Shots"), reason);
                 continue;
             }
-            None => None,
+            None => {
+                let shots = source
+                    .as_ref()
+                    .and_then(|s| sources.table.default_shots(&s.key, spec.benchmark));
+                if let Some(n) = shots {
+                    note.push(format!("{n} shots: the maker table's setup for this source"));
+                }
+                shots
+            }
         };
         if let Some(shots) = shots {
             members.insert("shots".into(), json!(shots));
@@ -772,7 +812,6 @@ fn read_external(
         if bad {
             continue;
         }
-        let mut note: Vec<String> = Vec::new();
         for column in ["Notes", "Notes (details)"] {
             if let Some(text) = cell(&row, column) {
                 note.push(text.split_whitespace().collect::<Vec<_>>().join(" "));
@@ -792,11 +831,6 @@ fn read_external(
         if !note.is_empty() {
             members.insert("note".into(), json!(note.join("; ")));
         }
-        let title = cell(&row, "Source").unwrap_or("");
-        let link = cell(&row, "Source link")
-            .or_else(|| cell(&row, "Source link (site from table)"))
-            .unwrap_or("");
-        let source = sources.named(title, link, at);
         let maker = sources.table.maker_of(model).map(str::to_owned);
         if let Some(source) = &source {
             members.insert("source".into(), json!(source.id));
