@@ -224,7 +224,10 @@ pub fn import(
             .collect::<Vec<_>>()
             .join(" ");
         let size = unit.iter().map(|p| size_under(p)).sum();
-        let compressed = format.is_none() && unit.iter().any(|p| p.extension().is_some_and(|e| e == "gz"));
+        let compressed = format.is_none()
+            && unit
+                .iter()
+                .any(|p| p.extension().is_some_and(|e| e == "gz"));
         let bar = progress_bar(size, &name, compressed);
         let started = Instant::now();
         let options = ImportOptions { skip_invalid };

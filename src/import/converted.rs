@@ -129,10 +129,7 @@ pub(crate) fn write_converted(
     for (at, kind, mut members) in records {
         let location = u32::try_from(origins.len()).unwrap_or(u32::MAX);
         origins.push(at);
-        let id = members
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let id = members.get("id").and_then(Value::as_str).map(str::to_owned);
         match super::record_from_fields(kind, &mut members) {
             Ok(record) => {
                 read[kind] += 1;
@@ -255,7 +252,13 @@ mod tests {
         assert_eq!(slug("Stanford HELM"), "Stanford-HELM");
         assert_eq!(slug("  ---  "), "x");
         assert_eq!(slug("Llama 2: Open Foundation"), "Llama-2-Open-Foundation");
-        for text in ["", "é", "a/b", "GPT-4 Technical Report", &"long ".repeat(40)] {
+        for text in [
+            "",
+            "é",
+            "a/b",
+            "GPT-4 Technical Report",
+            &"long ".repeat(40),
+        ] {
             let s = slug(text);
             assert!(crate::model::Id::new(&format!("s:{s}")).is_ok(), "{s}");
             assert!(s.len() <= 80);

@@ -173,8 +173,9 @@ fn cell_value(kind: Kind, column: &str, text: &str) -> Result<Option<Value>, Str
             "false" => Value::Bool(false),
             _ => return Err(format!("\"{trimmed}\" is not true or false")),
         },
-        FieldType::List if trimmed.starts_with('[') => serde_json::from_str::<Value>(trimmed)
-            .map_err(|e| format!("not a JSON list: {e}"))?,
+        FieldType::List if trimmed.starts_with('[') => {
+            serde_json::from_str::<Value>(trimmed).map_err(|e| format!("not a JSON list: {e}"))?
+        }
         FieldType::List => Value::Array(
             trimmed
                 .split(';')
@@ -229,7 +230,10 @@ mod tests {
             "id,title,affiliations,reliability\ns1,T,SpaceX; xAI,B\ns2,T,\"[\"\"a;b\"\"]\",0.3\n",
         );
         assert!(c.problems.is_empty(), "{:?}", problems(&c));
-        assert_eq!(c.records[0].2["affiliations"], serde_json::json!(["SpaceX", "xAI"]));
+        assert_eq!(
+            c.records[0].2["affiliations"],
+            serde_json::json!(["SpaceX", "xAI"])
+        );
         assert_eq!(c.records[0].2["reliability"], "B");
         assert_eq!(c.records[1].2["affiliations"], serde_json::json!(["a;b"]));
     }
@@ -245,10 +249,16 @@ mod tests {
             ]
         );
         assert!(c.records.is_empty());
-        let c = convert(Kind::Result, "id,model,benchmark,value\nr1,m,b,abc\nr2,m,b\n\n");
+        let c = convert(
+            Kind::Result,
+            "id,model,benchmark,value\nr1,m,b,abc\nr2,m,b\n\n",
+        );
         assert_eq!(
             problems(&c),
-            vec!["2: value: \"abc\" is not a number", "3: -: has 3 cells; the header has 4 columns"]
+            vec![
+                "2: value: \"abc\" is not a number",
+                "3: -: has 3 cells; the header has 4 columns"
+            ]
         );
         let c = convert(Kind::Claim, "id,text,status\n");
         assert_eq!(

@@ -49,8 +49,7 @@ pub(crate) fn read(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Converted, crate::Error> {
     let files = expand_paths(paths, &|p| {
-        p.extension()
-            .is_some_and(|e| e == "json" || e == "jsonl")
+        p.extension().is_some_and(|e| e == "json" || e == "jsonl")
     })?;
     let mut out = Converted::default();
     let mut sources = Sources::default();
@@ -125,8 +124,8 @@ impl ResultLines {
                     }
                     depth += 1;
                     if depth == 2 && bytes[i] == b'[' {
-                        in_results = last_key
-                            .is_some_and(|(s, e)| &bytes[s..e] == b"evaluation_results");
+                        in_results =
+                            last_key.is_some_and(|(s, e)| &bytes[s..e] == b"evaluation_results");
                         expect_entry = in_results;
                     }
                 }
@@ -258,7 +257,10 @@ fn read_record(
     let mut missing = Vec::new();
     let required = [
         ("evaluation_id", &["evaluation_id"][..]),
-        ("source_metadata.source_organization_name", &["source_metadata", "source_organization_name"][..]),
+        (
+            "source_metadata.source_organization_name",
+            &["source_metadata", "source_organization_name"][..],
+        ),
         ("model_info.id", &["model_info", "id"][..]),
     ];
     for (name, path) in required {
@@ -280,9 +282,11 @@ fn read_record(
         return;
     }
     let evaluation_id = text(&record, &["evaluation_id"]).unwrap_or_default();
-    let organisation = text(&record, &["source_metadata", "source_organization_name"]).unwrap_or_default();
+    let organisation =
+        text(&record, &["source_metadata", "source_organization_name"]).unwrap_or_default();
     let model = text(&record, &["model_info", "id"]).unwrap_or_default();
-    let relationship = text(&record, &["source_metadata", "evaluator_relationship"]).unwrap_or("other");
+    let relationship =
+        text(&record, &["source_metadata", "evaluator_relationship"]).unwrap_or("other");
     if !["first_party", "third_party", "collaborative", "other"].contains(&relationship) {
         out.problem(
             at,
@@ -311,14 +315,21 @@ fn read_record(
     entry.all_third_party &= relationship == "third_party";
     if matches!(relationship, "first_party" | "collaborative")
         && let Some(developer) = text(&record, &["model_info", "developer"])
-        && !entry.affiliations.iter().any(|a| a.eq_ignore_ascii_case(developer))
+        && !entry
+            .affiliations
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(developer))
     {
         entry.affiliations.push(developer.to_owned());
     }
-    let harness = text(&record, &["eval_library", "name"]).filter(|n| !n.eq_ignore_ascii_case("unknown"));
+    let harness =
+        text(&record, &["eval_library", "name"]).filter(|n| !n.eq_ignore_ascii_case("unknown"));
     let record_date = record.get("evaluation_timestamp");
     for (i, result) in results.iter().enumerate() {
-        let at = Origin { line: line_of(i), ..at };
+        let at = Origin {
+            line: line_of(i),
+            ..at
+        };
         let column = |name: &str| format!("evaluation_results[{i}].{name}");
         let Some(benchmark) = text(result, &["evaluation_name"]) else {
             out.problem(at, Some(&column("evaluation_name")), "missing");
@@ -329,12 +340,17 @@ fn read_record(
             continue;
         };
         let Some(value) = score.as_f64().filter(|v| v.is_finite()) else {
-            out.problem(at, Some(&column("score_details.score")), format!("{score} is not a number"));
+            out.problem(
+                at,
+                Some(&column("score_details.score")),
+                format!("{score} is not a number"),
+            );
             continue;
         };
         let config = result.get("metric_config").unwrap_or(&Value::Null);
         let mut m = Map::new();
-        let result_key = text(result, &["evaluation_result_id"]).map_or_else(|| i.to_string(), slug);
+        let result_key =
+            text(result, &["evaluation_result_id"]).map_or_else(|| i.to_string(), slug);
         m.insert(
             "id".into(),
             json!(format!("r:eee/{}/{result_key}", slug(evaluation_id))),
@@ -349,7 +365,12 @@ fn read_record(
         if let Some(unit) = unit_of(config) {
             m.insert("unit".into(), json!(unit));
         }
-        match stderr_of(result.get("score_details").and_then(|d| d.get("uncertainty")), value) {
+        match stderr_of(
+            result
+                .get("score_details")
+                .and_then(|d| d.get("uncertainty")),
+            value,
+        ) {
             Ok(Some(se)) => {
                 m.insert("stderr".into(), number(se));
             }
@@ -363,8 +384,12 @@ fn read_record(
         if let Some(attempts) = args.get("max_attempts").and_then(Value::as_u64) {
             m.insert("attempts".into(), json!(attempts));
         }
-        let prompt_style = text(config, &["additional_details", "prompt_style"])
-            .or_else(|| text(result, &["source_data", "additional_details", "prompt_style"]));
+        let prompt_style = text(config, &["additional_details", "prompt_style"]).or_else(|| {
+            text(
+                result,
+                &["source_data", "additional_details", "prompt_style"],
+            )
+        });
         if let Some(shots) = prompt_style.and_then(shots_in) {
             m.insert("shots".into(), json!(shots));
         }
@@ -423,7 +448,10 @@ fn stderr_of(uncertainty: Option<&Value>, score: f64) -> Result<Option<f64>, Str
     ) else {
         return Err("confidence_interval needs numbers lower and upper".into());
     };
-    let level = ci.get("confidence_level").and_then(Value::as_f64).unwrap_or(0.95);
+    let level = ci
+        .get("confidence_level")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.95);
     if !(level > 0.0 && level < 1.0) || !(lower <= upper) {
         return Err(format!(
             "confidence_interval [{lower}, {upper}] at level {level} is not an interval"
@@ -438,7 +466,9 @@ fn stderr_of(uncertainty: Option<&Value>, score: f64) -> Result<Option<f64>, Str
             "confidence_interval [{lower}, {upper}] holds neither the score {score} (bounds) nor 0 (± deltas)"
         ));
     }
-    Ok(Some((upper - lower) / 2.0 / normal_quantile(0.5 + level / 2.0)))
+    Ok(Some(
+        (upper - lower) / 2.0 / normal_quantile(0.5 + level / 2.0),
+    ))
 }
 
 /// The standard normal quantile (Acklam's rational approximation, relative
@@ -513,7 +543,10 @@ fn date_of(v: Option<&Value>) -> Result<Option<String>, String> {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => {
             let s = s.trim();
-            if let Some(day) = s.get(..10).filter(|d| crate::model::Date::parse(d).is_some()) {
+            if let Some(day) = s
+                .get(..10)
+                .filter(|d| crate::model::Date::parse(d).is_some())
+            {
                 return Ok(Some(day.to_owned()));
             }
             s.parse::<f64>().ok()
@@ -551,7 +584,13 @@ mod tests {
         let file = out.add_file("t.json".into());
         let lines = ResultLines::of(text);
         let mut sources = Sources::default();
-        read_record(text, Origin { file, line: 1 }, &|i| lines.line(i), &mut sources, &mut out);
+        read_record(
+            text,
+            Origin { file, line: 1 },
+            &|i| lines.line(i),
+            &mut sources,
+            &mut out,
+        );
         sources.emit(&mut out);
         out
     }
@@ -578,10 +617,16 @@ mod tests {
 
     #[test]
     fn results_sources_and_both_kinds_of_interval() {
-        let bounds = convert(&record("0.2.1", "third_party",
-            json!({"confidence_interval": {"lower": 0.4, "upper": 0.6, "confidence_level": 0.95}})));
-        let deltas = convert(&record("0.3.0", "first_party",
-            json!({"confidence_interval": {"lower": -0.1, "upper": 0.1}})));
+        let bounds = convert(&record(
+            "0.2.1",
+            "third_party",
+            json!({"confidence_interval": {"lower": 0.4, "upper": 0.6, "confidence_level": 0.95}}),
+        ));
+        let deltas = convert(&record(
+            "0.3.0",
+            "first_party",
+            json!({"confidence_interval": {"lower": -0.1, "upper": 0.1}}),
+        ));
         for c in [&bounds, &deltas] {
             let r = &c.records[0].2;
             assert_eq!(r["id"], "r:eee/board-org_m-1750000000/0");
@@ -592,12 +637,18 @@ mod tests {
             assert!((se - 0.1 / 1.959_963_985).abs() < 1e-9, "{se}");
             // The second result's score is not a number: located on its line.
             let (at, col, reason) = &c.problems[0];
-            assert_eq!(col.as_deref(), Some("evaluation_results[1].score_details.score"));
+            assert_eq!(
+                col.as_deref(),
+                Some("evaluation_results[1].score_details.score")
+            );
             assert_eq!(reason, "\"high\" is not a number");
             assert!(at.line > 20, "{}", at.line);
         }
         let third = &bounds.records[1].2;
-        assert_eq!((third["affiliations"].clone(), third["reliability"].clone()), (json!(["Org"]), json!(0.75)));
+        assert_eq!(
+            (third["affiliations"].clone(), third["reliability"].clone()),
+            (json!(["Org"]), json!(0.75))
+        );
         let first = &deltas.records[1].2;
         assert_eq!(first["affiliations"], json!(["Org", "dev"]));
         assert!(!first.contains_key("reliability"));
@@ -607,10 +658,24 @@ mod tests {
     fn refusals() {
         let c = convert(&record("0.9.0", "third_party", Value::Null));
         assert_eq!(c.problems.len(), 1);
-        assert!(c.problems[0].2.starts_with("unknown schema version \"0.9.0\""), "{:?}", c.problems);
+        assert!(
+            c.problems[0]
+                .2
+                .starts_with("unknown schema version \"0.9.0\""),
+            "{:?}",
+            c.problems
+        );
         assert!(c.records.is_empty());
-        let c = convert(&record("0.2.0", "third_party", json!({"confidence_interval": {"lower": 0.7, "upper": 0.8}})));
-        assert!(c.problems[0].2.contains("holds neither"), "{:?}", c.problems);
+        let c = convert(&record(
+            "0.2.0",
+            "third_party",
+            json!({"confidence_interval": {"lower": 0.7, "upper": 0.8}}),
+        ));
+        assert!(
+            c.problems[0].2.contains("holds neither"),
+            "{:?}",
+            c.problems
+        );
         assert_eq!(convert("{\"schema_version\": ").problems.len(), 1);
         assert_eq!(convert("[]").problems.len(), 1);
     }

@@ -174,11 +174,7 @@ pub(crate) fn read(
     let mut out = Converted::default();
     let table = match makers {
         None => MakerTable::parse(DEFAULT_MAKERS, "data/epoch-makers.csv", &mut out),
-        Some(path) => MakerTable::parse(
-            &read_text(path)?,
-            &path.display().to_string(),
-            &mut out,
-        ),
+        Some(path) => MakerTable::parse(&read_text(path)?, &path.display().to_string(), &mut out),
     };
     let files = expand_paths(paths, &|p| {
         file_name(p) == RUNS_FILE
@@ -475,9 +471,16 @@ impl Sources {
             let (kind, publisher, affiliations, reliability) =
                 if let Some((title, operator)) = self.table.leaderboards.get(key) {
                     let _ = title;
-                    let operator: Vec<&str> =
-                        Some(operator.as_str()).filter(|o| !o.is_empty()).into_iter().collect();
-                    ("leaderboard", operator.first().map(|o| o.to_string()), json!(operator), 0.75)
+                    let operator: Vec<&str> = Some(operator.as_str())
+                        .filter(|o| !o.is_empty())
+                        .into_iter()
+                        .collect();
+                    (
+                        "leaderboard",
+                        operator.first().map(|o| o.to_string()),
+                        json!(operator),
+                        0.75,
+                    )
                 } else if let Some((_, makers)) = self.table.reports.get(key) {
                     ("report", Some(makers.join(", ")), json!(makers), 0.5)
                 } else {
@@ -637,9 +640,14 @@ fn best_scorer(scores: &str) -> Result<Option<(String, f64)>, String> {
     for part in scores.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let parsed = part.rsplit_once(':').and_then(|(name, rest)| {
             let (mean, stderr) = rest.split_once('±')?;
-            Some((name, mean.trim().parse::<f64>().ok()?, stderr.trim().parse::<f64>().ok()?))
+            Some((
+                name,
+                mean.trim().parse::<f64>().ok()?,
+                stderr.trim().parse::<f64>().ok()?,
+            ))
         });
-        let Some((name, mean, stderr)) = parsed.filter(|(_, m, s)| m.is_finite() && s.is_finite() && *s >= 0.0)
+        let Some((name, mean, stderr)) =
+            parsed.filter(|(_, m, s)| m.is_finite() && s.is_finite() && *s >= 0.0)
         else {
             return Err(format!("\"{part}\" is not scorer:mean±stderr"));
         };
@@ -653,8 +661,18 @@ fn best_scorer(scores: &str) -> Result<Option<(String, f64)>, String> {
 /// `17 November 2025 4:28pm` → `2025-11-17`.
 fn run_date(text: &str) -> Option<String> {
     const MONTHS: [&str; 12] = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september",
-        "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     let mut words = text.split_whitespace();
     let day: u32 = words.next()?.parse().ok()?;
@@ -724,7 +742,8 @@ fn read_external(
 ) {
     let rows = rows(text, file, out);
     for (at, row) in rows {
-        let (Some(model), Some(raw_value)) = (cell(&row, "Model version"), cell(&row, spec.headline))
+        let (Some(model), Some(raw_value)) =
+            (cell(&row, "Model version"), cell(&row, spec.headline))
         else {
             continue;
         };
@@ -765,7 +784,9 @@ fn read_external(
                     .as_ref()
                     .and_then(|s| sources.table.default_shots(&s.key, spec.benchmark));
                 if let Some(n) = shots {
-                    note.push(format!("{n} shots: the maker table's setup for this source"));
+                    note.push(format!(
+                        "{n} shots: the maker table's setup for this source"
+                    ));
                 }
                 shots
             }
@@ -783,7 +804,10 @@ fn read_external(
             members.insert("split".into(), json!(split));
         }
         let mut bad = false;
-        if let Some((column, raw)) = STDERR_COLUMNS.iter().find_map(|c| Some((*c, cell(&row, c)?))) {
+        if let Some((column, raw)) = STDERR_COLUMNS
+            .iter()
+            .find_map(|c| Some((*c, cell(&row, c)?)))
+        {
             match parse_value(raw, spec.scale) {
                 Ok(se) if se >= 0.0 => {
                     members.insert("stderr".into(), number(se));
@@ -804,7 +828,11 @@ fn read_external(
                     members.insert("date".into(), json!(date));
                 }
                 None => {
-                    out.problem(at, Some(column), format!("\"{raw}\" is not a day/month/year date"));
+                    out.problem(
+                        at,
+                        Some(column),
+                        format!("\"{raw}\" is not a day/month/year date"),
+                    );
                     bad = true;
                 }
             }
@@ -837,7 +865,9 @@ fn read_external(
         }
         // A maker's report on its own model: also the maker's claim.
         let self_reported = match (&source, &maker) {
-            (Some(source), Some(maker)) => source.makers.iter().any(|m| m.eq_ignore_ascii_case(maker)),
+            (Some(source), Some(maker)) => {
+                source.makers.iter().any(|m| m.eq_ignore_ascii_case(maker))
+            }
             _ => false,
         };
         if let (true, Some(maker)) = (self_reported, maker) {
@@ -850,7 +880,11 @@ fn read_external(
                 json!(format!(
                     "{model} scores {}{} on {} ({}{setup}), as reported by {maker}",
                     raw_value.trim_end_matches('%'),
-                    if unit == "%" { "%".to_owned() } else { format!(" {unit}") },
+                    if unit == "%" {
+                        "%".to_owned()
+                    } else {
+                        format!(" {unit}")
+                    },
                     spec.benchmark,
                     spec.headline
                 )),
@@ -909,12 +943,23 @@ mod tests {
         assert_eq!(claim["benchmark"], "MMLU");
         assert_eq!(claim["shots"], json!(5));
         // Meta's report on Mistral's model is a competitor's report: a result only.
-        assert!(c.records.iter().all(|(_, _, m)| m["id"] != "c:epoch/mmlu/recC"));
+        assert!(
+            c.records
+                .iter()
+                .all(|(_, _, m)| m["id"] != "c:epoch/mmlu/recC")
+        );
         let result = find(&c, "r:epoch/mmlu/recB");
         assert_eq!(result["source"], "s:epoch/Stanford-HELM");
-        assert_eq!(result["note"], "5-shot CoT; Name: Llama 2 70B; Epoch record recB");
+        assert_eq!(
+            result["note"],
+            "5-shot CoT; Name: Llama 2 70B; Epoch record recB"
+        );
         // A row without a model version is left out.
-        assert!(c.records.iter().all(|(_, _, m)| m["id"] != "r:epoch/mmlu/recD"));
+        assert!(
+            c.records
+                .iter()
+                .all(|(_, _, m)| m["id"] != "r:epoch/mmlu/recD")
+        );
         // "Standford HELM" and "Stanford HELM" are one source, a leaderboard.
         let helm: Vec<_> = c
             .records
@@ -924,11 +969,18 @@ mod tests {
         assert_eq!(helm.len(), 1);
         assert_eq!(helm[0].2["kind"], "leaderboard");
         assert_eq!(helm[0].2["reliability"], json!(0.75));
-        let meta = find(&c, "s:epoch/Llama-2-Open-Foundation-and-Fine-Tuned-Chat-Models");
+        let meta = find(
+            &c,
+            "s:epoch/Llama-2-Open-Foundation-and-Fine-Tuned-Chat-Models",
+        );
         assert_eq!(meta["affiliations"], json!(["Meta"]));
         assert_eq!(meta["kind"], "report");
         // Lines are those of the file (the BOM and the header are line 1).
-        let (at, _, _) = c.records.iter().find(|(_, _, m)| m["id"] == "r:epoch/mmlu/recC").expect("recC");
+        let (at, _, _) = c
+            .records
+            .iter()
+            .find(|(_, _, m)| m["id"] == "r:epoch/mmlu/recC")
+            .expect("recC");
         assert_eq!(at.line, 5);
     }
 
@@ -948,7 +1000,10 @@ mod tests {
         assert_eq!(run["date"], "2025-11-17");
         assert_eq!(run["source"], HUB);
         assert_eq!(find(&c, "r:epoch/runs/RUN2")["source"], HUB_FRONTIERMATH);
-        assert_eq!(find(&c, HUB_FRONTIERMATH)["affiliations"], json!(["Epoch AI", "OpenAI"]));
+        assert_eq!(
+            find(&c, HUB_FRONTIERMATH)["affiliations"],
+            json!(["Epoch AI", "OpenAI"])
+        );
     }
 
     #[test]
@@ -959,17 +1014,33 @@ mod tests {
              rec1,x,sixty,m1,5,S,,\n\
              rec2,x,60%,m2,many,S,,\n",
         );
-        let got: Vec<_> = c.problems.iter().map(|(at, col, r)| (at.line, col.clone(), r.clone())).collect();
+        let got: Vec<_> = c
+            .problems
+            .iter()
+            .map(|(at, col, r)| (at.line, col.clone(), r.clone()))
+            .collect();
         assert_eq!(
             got,
             vec![
-                (2, Some("EM".to_owned()), "\"sixty\" is not a number".to_owned()),
-                (3, Some("Shots".to_owned()), "\"many\" is not a number of shots (or few)".to_owned()),
+                (
+                    2,
+                    Some("EM".to_owned()),
+                    "\"sixty\" is not a number".to_owned()
+                ),
+                (
+                    3,
+                    Some("Shots".to_owned()),
+                    "\"many\" is not a number of shots (or few)".to_owned()
+                ),
             ]
         );
         let unknown = convert("external_benchmark_nope.csv", "id\n");
         assert_eq!(unknown.problems.len(), 1);
-        assert!(unknown.problems[0].2.starts_with("not an Epoch benchmark file"));
+        assert!(
+            unknown.problems[0]
+                .2
+                .starts_with("not an Epoch benchmark file")
+        );
     }
 
     #[test]
@@ -979,8 +1050,14 @@ mod tests {
         assert_eq!(parse_shots("few"), Ok(None));
         assert_eq!(dmy_date("23/7/2024").as_deref(), Some("2024-07-23"));
         assert_eq!(dmy_date("31/2/2024"), None);
-        assert_eq!(clean_title("Falcon2-11B Technical ReportFalcon2-11B Technical Report"), "Falcon2-11B Technical Report");
-        assert_eq!(best_scorer("a:0.5±0.1,b:0.7±0.02"), Ok(Some(("b".to_owned(), 0.02))));
+        assert_eq!(
+            clean_title("Falcon2-11B Technical ReportFalcon2-11B Technical Report"),
+            "Falcon2-11B Technical Report"
+        );
+        assert_eq!(
+            best_scorer("a:0.5±0.1,b:0.7±0.02"),
+            Ok(Some(("b".to_owned(), 0.02)))
+        );
         assert!(best_scorer("a:0.5").is_err());
         let table = MakerTable::parse(DEFAULT_MAKERS, "makers", &mut Converted::default());
         assert_eq!(table.maker_of("llama3-llava-next-8b"), Some("LLaVA"));
@@ -991,6 +1068,9 @@ mod tests {
              rec1,Droid,gpt-5,58.8%,0.9%,,Terminal-Bench Leaderboard,https://www.tbench.ai/leaderboard\n",
         );
         let r = find(&c, "r:epoch/terminal_bench/rec1");
-        assert_eq!((r["harness"].clone(), r["stderr"].clone()), (json!("Droid"), json!(0.9)));
+        assert_eq!(
+            (r["harness"].clone(), r["stderr"].clone()),
+            (json!("Droid"), json!(0.9))
+        );
     }
 }

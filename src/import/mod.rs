@@ -64,10 +64,7 @@ pub enum ImportError {
 }
 
 fn render_problems(file: &str, problems: &[Problem], total: usize) -> String {
-    let mut lines: Vec<String> = problems
-        .iter()
-        .map(|p| p.located(file))
-        .collect();
+    let mut lines: Vec<String> = problems.iter().map(|p| p.located(file)).collect();
     if total > problems.len() {
         lines.push(format!("… and {} more problems", total - problems.len()));
     }
@@ -263,7 +260,9 @@ pub fn import(
         invalid_ids,
         problems,
     };
-    write_pending(store, file, pending, options, &|line| (None, u64::from(line)))
+    write_pending(store, file, pending, options, &|line| {
+        (None, u64::from(line))
+    })
 }
 
 /// An import read and validated, not yet written.
@@ -400,11 +399,7 @@ fn names_invalid_line(p: &Problem, invalid_ids: &HashSet<String>) -> bool {
         .is_some_and(|(_, target)| invalid_ids.contains(target))
 }
 
-fn rejection_problems(
-    rejections: &[Rejection],
-    lines: &[u32],
-    locate: Locate<'_>,
-) -> Vec<Problem> {
+fn rejection_problems(rejections: &[Rejection], lines: &[u32], locate: Locate<'_>) -> Vec<Problem> {
     rejections
         .iter()
         .map(|r| {
