@@ -452,7 +452,8 @@ fn stderr_of(uncertainty: Option<&Value>, score: f64) -> Result<Option<f64>, Str
         .get("confidence_level")
         .and_then(Value::as_f64)
         .unwrap_or(0.95);
-    if !(level > 0.0 && level < 1.0) || !(lower <= upper) {
+    let is_interval = level > 0.0 && level < 1.0 && lower <= upper;
+    if !is_interval {
         return Err(format!(
             "confidence_interval [{lower}, {upper}] at level {level} is not an interval"
         ));
@@ -478,7 +479,7 @@ fn normal_quantile(p: f64) -> f64 {
         -3.969683028665376e1,
         2.209460984245205e2,
         -2.759285104469687e2,
-        1.383577518672690e2,
+        1.38357751867269e2,
         -3.066479806614716e1,
         2.506628277459239,
     ];

@@ -301,7 +301,7 @@ impl MakerTable {
                 ),
             }
         }
-        table.models.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        table.models.sort_by_key(|(start, _)| std::cmp::Reverse(start.len()));
         table
     }
 
