@@ -268,6 +268,25 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Runs `evident import ARGS` and checks that it fails (exit 1), says
+/// `FILE:LINE: …` as `expected` gives it after the file's name, and leaves no
+/// database behind.
+#[track_caller]
+fn assert_refused(dir: &Path, args: &[&str], file: &Path, expected: &str) {
+    let (out, db) = evident_import(dir, args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let needle = format!("{}{expected}", file.display());
+    assert!(
+        stderr(&out).contains(&needle),
+        "expected {needle:?} in:\n{}",
+        stderr(&out)
+    );
+    assert!(
+        !db.exists(),
+        "a failed import into a new database leaves none"
+    );
+}
+
 #[test]
 fn bad_input_is_a_located_error_and_stores_nothing() {
     let dir = tempfile::tempdir().expect("dir");
@@ -275,37 +294,17 @@ fn bad_input_is_a_located_error_and_stores_nothing() {
     let path = |p: &PathBuf| p.display().to_string();
     // A CSV with a missing column.
     let missing = write(d, "missing.csv", "id,model,benchmark\nr1,m,b\n");
-    let (out, db) = evident_import(d, &["--from", "csv", "--type", "result", &path(&missing)]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains(&format!(
-            "{}:1: value: missing column: every result has a value",
-            path(&missing)
-        )),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        !db.exists(),
-        "a failed import into a new database leaves none"
-    );
+    let args = ["--from", "csv", "--type", "result", &path(&missing)];
+    let reason = ":1: value: missing column: every result has a value";
+    assert_refused(d, &args, &missing, reason);
     // A non-numeric score, among good rows: nothing of the file is stored.
     let bad_score = write(
         d,
         "score.csv",
         "id,model,benchmark,value\nr1,m,b,1\nr2,m,b,high\n",
     );
-    let (out, db) = evident_import(d, &["--from", "csv", "--type", "result", &path(&bad_score)]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains(&format!(
-            "{}:3: value: \"high\" is not a number",
-            path(&bad_score)
-        )),
-        "{}",
-        stderr(&out)
-    );
-    assert!(!db.exists());
+    let args = ["--from", "csv", "--type", "result", &path(&bad_score)];
+    assert_refused(d, &args, &bad_score, ":3: value: \"high\" is not a number");
     // --skip-invalid imports the good row and reports the bad one.
     let (out, db) = evident_import(
         d,
@@ -345,17 +344,8 @@ fn bad_input_is_a_located_error_and_stores_nothing() {
         "future.json",
         r#"{"schema_version": "9.0.0", "evaluation_id": "x", "evaluation_results": []}"#,
     );
-    let (out, db) = evident_import(d, &["--from", "eee", &path(&eee)]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains(&format!(
-            "{}:1: schema_version: unknown schema version \"9.0.0\"",
-            path(&eee)
-        )),
-        "{}",
-        stderr(&out)
-    );
-    assert!(!db.exists());
+    let reason = ":1: schema_version: unknown schema version \"9.0.0\"";
+    assert_refused(d, &["--from", "eee", &path(&eee)], &eee, reason);
     // An Epoch file with a bad cell names its file and line, even when the
     // import is a whole directory.
     let epoch_dir = d.join("epoch");
@@ -365,14 +355,8 @@ fn bad_input_is_a_located_error_and_stores_nothing() {
         "external_benchmark_mmlu.csv",
         "id,Name,EM,Model version,Shots,Source,Source link,Notes\nrec1,x,60%,m,5,S,,\nrec2,x,sixty,m,5,S,,\n",
     );
-    let (out, db) = evident_import(d, &["--from", "epoch", &path(&epoch_dir)]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains(&format!("{}:3: EM: \"sixty\" is not a number", path(&mmlu))),
-        "{}",
-        stderr(&out)
-    );
-    assert!(!db.exists());
+    let args = ["--from", "epoch", &path(&epoch_dir)];
+    assert_refused(d, &args, &mmlu, ":3: EM: \"sixty\" is not a number");
 }
 
 #[test]

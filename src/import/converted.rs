@@ -215,6 +215,74 @@ pub(crate) fn read_text(path: &Path) -> Result<String, crate::Error> {
         .map_err(|_| read_error(std::io::Error::other("is not valid UTF-8")).into())
 }
 
+/// A CSV reader over `text` and its header's column names (a UTF-8 byte
+/// order mark and spaces trimmed); `None`, with the problem in `out`, when
+/// the header cannot be read. Rows may have fewer or more cells than the
+/// header: the caller says what that means.
+pub(crate) fn csv_with_header<'t>(
+    text: &'t str,
+    file: u32,
+    out: &mut Converted,
+) -> Option<(::csv::Reader<&'t [u8]>, Vec<String>)> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    match reader.headers() {
+        Ok(h) => {
+            let columns: Vec<String> = h
+                .iter()
+                .map(|name| name.trim_start_matches('\u{feff}').trim().to_owned())
+                .collect();
+            Some((reader, columns))
+        }
+        Err(e) => {
+            out.problem(Origin { file, line: 1 }, None, csv_reason(&e));
+            None
+        }
+    }
+}
+
+/// The rows of a CSV reader that can be read, each with where it starts;
+/// a row that cannot be read is a problem in `out` at its line.
+pub(crate) fn csv_rows<'r, R: std::io::Read + 'r>(
+    reader: &'r mut ::csv::Reader<R>,
+    file: u32,
+    out: &'r mut Converted,
+) -> impl Iterator<Item = (Origin, ::csv::StringRecord)> + 'r {
+    reader.records().filter_map(move |row| {
+        let line = |p: Option<&::csv::Position>| p.map_or(1, ::csv::Position::line);
+        match row {
+            Ok(row) => Some((
+                Origin {
+                    file,
+                    line: line(row.position()),
+                },
+                row,
+            )),
+            Err(e) => {
+                out.problem(
+                    Origin {
+                        file,
+                        line: line(e.position()),
+                    },
+                    None,
+                    csv_reason(&e),
+                );
+                None
+            }
+        }
+    })
+}
+
+/// A csv crate error as a sentence.
+pub(crate) fn csv_reason(e: &::csv::Error) -> String {
+    match e.kind() {
+        ::csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".into(),
+        ::csv::ErrorKind::Io(err) => format!("cannot be read: {err}"),
+        _ => format!("not valid CSV: {e}"),
+    }
+}
+
 /// An id piece from free text: ASCII letters, digits and `. _ -` kept,
 /// runs of anything else made one `-`, at most 80 characters, never empty.
 pub(crate) fn slug(text: &str) -> String {

@@ -8,7 +8,7 @@
 //! is. The header is checked first: an unknown or derived column, or a
 //! missing required one, is one error on line 1, not one per row.
 
-use super::converted::{Converted, Origin, read_text};
+use super::converted::{Converted, Origin, csv_rows, csv_with_header, read_text};
 use crate::model::fields::{self, Access, FieldType, Presence};
 use crate::model::{Kind, admiralty_reliability};
 use serde_json::{Map, Value};
@@ -34,40 +34,16 @@ pub(crate) fn read(
 
 /// Reads one file's text into `out`.
 pub(crate) fn read_text_of(text: &str, file: u32, kind: Kind, out: &mut Converted) {
-    let mut reader = ::csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header_at = Origin { file, line: 1 };
-    let columns: Vec<String> = match reader.headers() {
-        Ok(h) => h
-            .iter()
-            .map(|name| name.trim_start_matches('\u{feff}').trim().to_owned())
-            .collect(),
-        Err(e) => {
-            out.problem(header_at, None, format!("not valid CSV: {e}"));
-            return;
-        }
+    let Some((mut reader, columns)) = csv_with_header(text, file, out) else {
+        return;
     };
+    let header_at = Origin { file, line: 1 };
     if !header_is_valid(&columns, kind, header_at, out) {
         return;
     }
-    for row in reader.records() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                let reason = match e.kind() {
-                    ::csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_owned(),
-                    _ => format!("not valid CSV: {e}"),
-                };
-                out.problem(Origin { file, line }, None, reason);
-                continue;
-            }
-        };
-        let at = Origin {
-            file,
-            line: row.position().map_or(0, |p| p.line()),
-        };
+    let mut rows = Vec::new();
+    rows.extend(csv_rows(&mut reader, file, out));
+    for (at, row) in rows {
         if row.len() != columns.len() {
             // A blank line of a spreadsheet export is no record.
             if row.iter().all(|c| c.trim().is_empty()) {

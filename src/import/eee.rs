@@ -556,24 +556,15 @@ fn date_of(v: Option<&Value>) -> Result<Option<String>, String> {
     };
     match seconds {
         Some(s) if s.is_finite() && (0.0..253_402_300_800.0).contains(&s) => {
-            Ok(Some(day_of_unix(s as i64)))
+            Ok(day_of_unix(s as i64))
         }
         _ => Err(format!("{v} is not Unix seconds or a YYYY-MM-DD date")),
     }
 }
 
-/// The UTC day of Unix seconds (Howard Hinnant's civil_from_days).
-fn day_of_unix(seconds: i64) -> String {
-    let z = seconds.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+/// The UTC day of Unix seconds.
+fn day_of_unix(seconds: i64) -> Option<String> {
+    crate::model::Date::from_unix_days(seconds.div_euclid(86_400)).map(|d| d.to_string())
 }
 
 #[cfg(test)]
@@ -687,7 +678,7 @@ mod tests {
         assert!((normal_quantile(0.95) - 1.644_853_627).abs() < 1e-8);
         assert_eq!(shots_in("5-shot CoT"), Some(5));
         assert_eq!(shots_in("zero-shot"), None);
-        assert_eq!(day_of_unix(0), "1970-01-01");
-        assert_eq!(day_of_unix(1_777_613_486), "2026-05-01");
+        assert_eq!(day_of_unix(0).as_deref(), Some("1970-01-01"));
+        assert_eq!(day_of_unix(1_777_613_486).as_deref(), Some("2026-05-01"));
     }
 }

@@ -55,7 +55,9 @@
 //! own row's result is first-party support, which never verifies it (SPEC 2):
 //! other sources' results do or do not.
 
-use super::converted::{Converted, Origin, expand_paths, number, read_text, slug};
+use super::converted::{
+    Converted, Origin, csv_rows, csv_with_header, expand_paths, number, read_text, slug,
+};
 use crate::model::Kind;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -241,19 +243,9 @@ impl MakerTable {
             .comment(Some(b'#'))
             .flexible(true)
             .from_reader(text.as_bytes());
-        for row in reader.records() {
-            let row = match row {
-                Ok(row) => row,
-                Err(e) => {
-                    let line = e.position().map_or(1, |p| p.line());
-                    out.problem(Origin { file, line }, None, csv_reason(&e));
-                    continue;
-                }
-            };
-            let at = Origin {
-                file,
-                line: row.position().map_or(1, |p| p.line()),
-            };
+        let mut rows = Vec::new();
+        rows.extend(csv_rows(&mut reader, file, out));
+        for (at, row) in rows {
             let cell = |i: usize| row.get(i).map(str::trim).unwrap_or("");
             let (what, key, value) = (cell(0), clean_title(cell(1)), cell(2));
             if key.is_empty() {
@@ -301,7 +293,9 @@ impl MakerTable {
                 ),
             }
         }
-        table.models.sort_by_key(|(start, _)| std::cmp::Reverse(start.len()));
+        table
+            .models
+            .sort_by_key(|(start, _)| std::cmp::Reverse(start.len()));
         table
     }
 
@@ -514,47 +508,19 @@ fn push(out: &mut Converted, at: Origin, kind: Kind, members: Value) {
     }
 }
 
-/// A csv crate error as a sentence.
-fn csv_reason(e: &::csv::Error) -> String {
-    match e.kind() {
-        ::csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".into(),
-        ::csv::ErrorKind::Io(err) => format!("cannot be read: {err}"),
-        _ => format!("not valid CSV: {e}"),
-    }
-}
-
 /// A CSV file's rows as (line, cells by column name).
 fn rows(text: &str, file: u32, out: &mut Converted) -> Vec<(Origin, HashMap<String, String>)> {
-    let mut reader = ::csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h
-            .iter()
-            .map(|name| name.trim_start_matches('\u{feff}').trim().to_owned())
-            .collect(),
-        Err(e) => {
-            out.problem(Origin { file, line: 1 }, None, csv_reason(&e));
-            return Vec::new();
-        }
+    let Some((mut reader, headers)) = csv_with_header(text, file, out) else {
+        return Vec::new();
     };
     let mut rows = Vec::new();
-    for row in reader.records() {
-        match row {
-            Ok(row) => {
-                let line = row.position().map_or(0, |p| p.line());
-                let cells = headers
-                    .iter()
-                    .zip(row.iter())
-                    .map(|(h, v)| (h.clone(), v.to_owned()))
-                    .collect();
-                rows.push((Origin { file, line }, cells));
-            }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                out.problem(Origin { file, line }, None, csv_reason(&e));
-            }
-        }
+    for (at, row) in csv_rows(&mut reader, file, out) {
+        let cells = headers
+            .iter()
+            .zip(row.iter())
+            .map(|(h, v)| (h.clone(), v.to_owned()))
+            .collect();
+        rows.push((at, cells));
     }
     rows
 }
