@@ -156,6 +156,8 @@ impl<'s> Ctx<'s> {
                 EvidenceValue::EffectiveDate => {
                     self.effective_date(e)?.map_or(Value::Null, Value::Date)
                 }
+                EvidenceValue::Derived => Value::Bool(e.is_derived()),
+                EvidenceValue::Gap => e.gap.map_or(Value::Null, Value::Number),
             },
             // A table's rows are of its own kind.
             (Access::Claim(_) | Access::Evidence(_), _) => Value::Null,
@@ -269,7 +271,7 @@ impl<'s> Ctx<'s> {
                         }
                     } else {
                         Evidence {
-                            id: crate::model::Id::new(&fact.evidence).map_err(|_| {
+                            id: crate::model::Id::stored(&fact.evidence).map_err(|_| {
                                 StoreError::damaged("an evidence id in the index".into())
                             })?,
                             claim: c.id.clone(),
@@ -285,6 +287,7 @@ impl<'s> Ctx<'s> {
                             date: fact.date,
                             note: None,
                             result: None,
+                            gap: None,
                         }
                     };
                     if self.evidence_visible(&evidence)? {
@@ -321,7 +324,7 @@ fn needs_full_evidence(expr: &Expr) -> bool {
     let field_needs = |f: &crate::query::ast::Field| {
         f.path
             .first()
-            .is_some_and(|n| n.node == "note" || n.node == "result")
+            .is_some_and(|n| ["note", "result", "gap"].contains(&n.node.as_str()))
     };
     match expr {
         Expr::Or(a, b) | Expr::And(a, b) => needs_full_evidence(a) || needs_full_evidence(b),

@@ -41,6 +41,18 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreE
     }
 }
 
+/// Decodes a value at the start of `bytes`, returning it and the number of
+/// bytes it took: for records whose optional tail (SPEC 8 fields) follows.
+pub fn decode_prefix<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: &str,
+) -> Result<(T, usize), StoreError> {
+    bincode::serde::decode_from_slice(bytes, config()).map_err(|e| StoreError::Damaged {
+        what: format!("{what}: {e}"),
+        source: Some(Box::new(e)),
+    })
+}
+
 /// Appends an unsigned LEB128 varint.
 pub fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     while n >= 0x80 {
