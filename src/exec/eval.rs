@@ -68,6 +68,8 @@ impl<'s> Ctx<'s> {
             return Ok(*d);
         }
         let evidence = self.facts.facts_of(claim.id.as_str())?;
+        // SPEC 2: a benchmark claim's derivation runs on the view.
+        let evidence = self.store.view_facts(claim, evidence, Some(day))?;
         let d = crate::store::derive_claim(
             self.store,
             claim.subject.as_deref(),
@@ -310,11 +312,26 @@ impl<'s> Ctx<'s> {
         Ok(out)
     }
 
-    fn evidence_visible(&mut self, e: &Evidence) -> Result<bool, StoreError> {
+    pub fn evidence_visible(&mut self, e: &Evidence) -> Result<bool, StoreError> {
         Ok(match self.as_of {
+            Some(day) if e.is_derived() => self.derived_visible(e, day)?,
             Some(day) => self.effective_date(e)?.is_some_and(|d| d <= day),
             None => true,
         })
+    }
+
+    /// Whether derived evidence is in the `as of` view: the derivation of
+    /// SPEC 8 run on what is visible that day keeps its result.
+    fn derived_visible(&mut self, e: &Evidence, day: Date) -> Result<bool, StoreError> {
+        let Some(Record::Claim(claim)) = self.record(e.claim.as_str())?.as_deref().cloned() else {
+            return Ok(false);
+        };
+        let kept = self
+            .store
+            .view_facts(&claim, Vec::new(), Some(day))?
+            .into_iter()
+            .any(|f| f.evidence == e.id.as_str());
+        Ok(kept)
     }
 }
 

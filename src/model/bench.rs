@@ -434,6 +434,18 @@ pub fn derived_evidence(claim: &Id, judgement: &Judgement) -> Option<Evidence> {
     })
 }
 
+/// Why a statement cannot change or trace derived evidence `id` (SPEC 8.3:
+/// `retract` and `history` of `C~R` are errors that name the result to
+/// change instead); `None` for any other id. `doing` is the statement's
+/// verb ("retract", "history of").
+pub fn derived_refusal(id: &str, doing: &str) -> Option<String> {
+    let (claim, result) = Id::split_derived(id)?;
+    Some(format!(
+        "cannot {doing} {id}: it is evidence the engine derives from result {result} for \
+         benchmark claim {claim}; change or retract result {result} (or the claim) instead"
+    ))
+}
+
 /// A result is visible on `day` when its date is on or before it (SPEC 2).
 pub fn result_visible(result: &BenchResult, day: Option<Date>) -> bool {
     match day {

@@ -101,6 +101,8 @@ pub struct Store {
     writer: Mutex<()>,
     /// Set to stop the reading statement in progress (Ctrl-C in the shell).
     interrupt: Arc<AtomicBool>,
+    /// The format version this open upgraded the store from, if it did.
+    upgraded_from: Option<u32>,
 }
 
 /// Stops the reading statement in progress on a
@@ -133,6 +135,7 @@ impl Store {
         // and a database of another version must be left exactly as it is.
         if let Some(found) = read_format_file(path)
             && found != codec::FORMAT_VERSION
+            && found != codec::UPGRADABLE_FROM
         {
             return Err(StoreError::Version {
                 path: shown,
@@ -164,11 +167,12 @@ impl Store {
                 }
                 other => StoreError::from(other),
             })?;
-        let store = Store {
+        let mut store = Store {
             db,
             path: path.to_path_buf(),
             writer: Mutex::new(()),
             interrupt: Arc::default(),
+            upgraded_from: None,
         };
         store.check_no_lost_writes()?;
         match store.db.get(keys::META_VERSION)? {
@@ -176,7 +180,9 @@ impl Store {
                 let found = <[u8; 4]>::try_from(v.as_ref())
                     .map(u32::from_be_bytes)
                     .map_err(|_| StoreError::NotEvident(shown.clone()))?;
-                if found != codec::FORMAT_VERSION {
+                if found == codec::UPGRADABLE_FROM {
+                    store.upgraded_from = Some(found);
+                } else if found != codec::FORMAT_VERSION {
                     return Err(StoreError::Version {
                         path: shown,
                         found,
@@ -201,6 +207,17 @@ impl Store {
             None => return Err(StoreError::NotEvident(shown)),
         }
         store.recover()?;
+        if store.upgraded_from.is_some() {
+            store.upgrade()?;
+            std::fs::write(
+                path.join(FORMAT_FILE),
+                format!("evident format {}\n", codec::FORMAT_VERSION),
+            )
+            .map_err(|source| StoreError::Io {
+                path: path.join(FORMAT_FILE),
+                source,
+            })?;
+        }
         Ok(store)
     }
 
@@ -256,6 +273,11 @@ impl Store {
         } else {
             Ok(())
         }
+    }
+
+    /// The format version this open upgraded the store from, if it did.
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.upgraded_from
     }
 
     /// Where the store lives.

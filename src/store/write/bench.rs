@@ -341,3 +341,35 @@ pub(super) fn uncount_derived(summary: &mut super::WriteSummary, derived: Derive
     summary.replaced[evidence] = summary.replaced[evidence].saturating_sub(derived.replaced);
     summary.retracted[evidence] = summary.retracted[evidence].saturating_sub(derived.retracted);
 }
+
+impl Store {
+    /// Upgrades a store of format [`codec::UPGRADABLE_FROM`] in place: its
+    /// records read as they are, so only the indexes SPEC section 8 added
+    /// are built — every result re-applied through the write machinery in
+    /// rollback mode (which rewrites each record's index entries, counts no
+    /// change and logs nothing), in bounded batches; then the version.
+    pub(crate) fn upgrade(&self) -> Result<(), StoreError> {
+        const BATCH: usize = 100_000;
+        let _writer = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut scan = self.scan(Kind::Result)?;
+        loop {
+            let mut changes = ChangeSet::new();
+            while changes.len() < BATCH {
+                match scan.next_record()? {
+                    Some((record, _)) => changes.push(Change::Put(record))?,
+                    None => break,
+                }
+            }
+            if changes.len() == 0 {
+                break;
+            }
+            let seq = self.next_seq()?;
+            self.apply("upgrade", &mut changes, super::Mode::Rollback, Some(seq))?;
+        }
+        self.tree().insert(
+            crate::store::keys::META_VERSION,
+            &crate::store::codec::FORMAT_VERSION.to_be_bytes(),
+        )?;
+        self.flush()
+    }
+}
