@@ -319,11 +319,11 @@ impl Store {
 
 /// A refused write names only the changes its caller gave: derived evidence
 /// is refused only as a consequence of one of them.
-pub(super) fn only_given_refusals(error: StoreError, given: usize) -> StoreError {
+pub(super) fn only_given_refusals(error: StoreError) -> StoreError {
     match error {
         StoreError::Rejected(mut problems) => {
             let before = problems.len();
-            problems.retain(|p| p.position.is_none_or(|at| (at as usize) < given));
+            problems.retain(|p| Id::split_derived(&p.id).is_none());
             if problems.is_empty() && before > 0 {
                 return StoreError::damaged("derived evidence refused on its own".into());
             }

@@ -116,7 +116,6 @@ impl Store {
     pub fn write(&self, action: &str, changes: &mut ChangeSet) -> Result<WriteSummary, StoreError> {
         let _writer = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
         // SPEC 8.3: the derived evidence the write changes joins it.
-        let given = changes.len();
         let duplicates = changes.sort();
         if !duplicates.is_empty() {
             return Err(self.refused_with(changes, duplicates)?);
@@ -124,7 +123,7 @@ impl Store {
         let derived = self.add_derived_evidence(changes)?;
         let mut summary = self
             .apply(action, changes, Mode::Normal, None)
-            .map_err(|e| bench::only_given_refusals(e, given))?;
+            .map_err(|e| bench::only_given_refusals(e))?;
         bench::uncount_derived(&mut summary, derived);
         Ok(summary)
     }
