@@ -65,6 +65,12 @@ impl Database {
         })
     }
 
+    /// The format version opening upgraded the database from, if it did
+    /// (SPEC 5: an earlier format is upgraded in place; say so).
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.store.upgraded_from()
+    }
+
     /// A handle that stops the reading statement in progress (it fails with
     /// "interrupted"); for Ctrl-C in a shell, or a timeout.
     pub fn interrupt_handle(&self) -> Interrupt {

@@ -65,6 +65,7 @@ pub fn query(
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    say_if_upgraded(&db, db_path);
     let opened = opening.elapsed();
     let format = default_format(format);
     let running = Instant::now();
@@ -191,6 +192,7 @@ pub fn import(
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    say_if_upgraded(&db, db_path);
     // Set once a file is imported: the database then holds something.
     let kept = Arc::new(AtomicBool::new(false));
     if created {
@@ -421,5 +423,16 @@ mod tests {
         assert_eq!(stdin_hint(true, false), None);
         assert_eq!(stdin_hint(false, true), None);
         assert_eq!(stdin_hint(false, false), None);
+    }
+}
+
+/// SPEC 5: a database of an earlier format is upgraded in place when it is
+/// opened, saying so on standard error.
+fn say_if_upgraded(db: &Database, path: &Path) {
+    if let Some(from) = db.upgraded_from() {
+        eprintln!(
+            "upgraded {} from format {from} to the current format (benchmark-claim indexes built)",
+            path.display()
+        );
     }
 }

@@ -30,6 +30,7 @@
 
 mod apply;
 mod arena;
+mod bench;
 mod changeset;
 mod interner;
 mod log;
@@ -114,7 +115,17 @@ impl Store {
     /// a refused set ([`StoreError::Rejected`]) is left as it was.
     pub fn write(&self, action: &str, changes: &mut ChangeSet) -> Result<WriteSummary, StoreError> {
         let _writer = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
-        self.apply(action, changes, Mode::Normal, None)
+        // SPEC 8.3: the derived evidence the write changes joins it.
+        let duplicates = changes.sort();
+        if !duplicates.is_empty() {
+            return Err(self.refused_with(changes, duplicates)?);
+        }
+        let derived = self.add_derived_evidence(changes)?;
+        let mut summary = self
+            .apply(action, changes, Mode::Normal, None)
+            .map_err(|e| bench::only_given_refusals(e))?;
+        bench::uncount_derived(&mut summary, derived);
+        Ok(summary)
     }
 
     fn apply(
