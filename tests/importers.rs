@@ -24,16 +24,6 @@ fn import(
     db.import_files_with(format, "test", paths, ImportOptions::default(), &mut |_| {})
 }
 
-/// Whether the engine has SPEC 8.1's fields (the benchmark-claim branch):
-/// the converted records need them.
-fn benchmark_fields_known() -> bool {
-    let known = evident::model::fields::field(Kind::Result, "stderr").is_some();
-    if !known {
-        eprintln!("skipping: the engine has no benchmark-claim fields yet");
-    }
-    known
-}
-
 fn epoch() -> ImportFormat {
     ImportFormat::Epoch { makers: None }
 }
@@ -77,7 +67,9 @@ fn independent_epoch_counts() -> serde_json::Value {
         Ok(out) if out.status.success() => {
             serde_json::from_slice(&out.stdout).expect("the counter prints JSON")
         }
-        _ => serde_json::json!({"results": 2687, "claims": 550, "sources": 65, "runs": 541}),
+        _ => {
+            serde_json::json!({"results": 2687, "claims": 550, "sources": 65, "runs": 541, "undated_runs": 2})
+        }
     }
 }
 
@@ -85,9 +77,6 @@ fn independent_epoch_counts() -> serde_json::Value {
 fn the_whole_epoch_data_set_imports_with_the_independently_counted_records() {
     if !Path::new(EPOCH).exists() {
         eprintln!("skipping: {EPOCH} is not beside the repository");
-        return;
-    }
-    if !benchmark_fields_known() {
         return;
     }
     let expected = independent_epoch_counts();
@@ -133,10 +122,20 @@ fn the_whole_epoch_data_set_imports_with_the_independently_counted_records() {
     assert_eq!(
         count(
             &db,
-            r#"count results where source = "s:epoch/hub" and (unit != "fraction" or date is null or stderr is null)"#
+            r#"count results where source = "s:epoch/hub" and (unit != "fraction" or stderr is null)"#
         ),
         0
     );
+    // Four runs have no started_at: undated, not invented.
+    assert_eq!(
+        serde_json::json!(count(
+            &db,
+            r#"count results where id ~ "r:epoch/runs/" and date is null"#
+        )),
+        expected["undated_runs"]
+    );
+    let check = db.check().expect("checks");
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
     // Importing it again changes nothing.
     let again = import(&db, &epoch(), &[PathBuf::from(EPOCH)]).expect("imports again");
     assert_eq!(again.written.unchanged, 65 + 550 + 2687);
@@ -145,7 +144,7 @@ fn the_whole_epoch_data_set_imports_with_the_independently_counted_records() {
 /// `fixtures/importers/epoch_cases.tsv`: claim, result, expectation.
 #[test]
 fn hand_checked_epoch_cases() {
-    if !Path::new(EPOCH).exists() || !benchmark_fields_known() {
+    if !Path::new(EPOCH).exists() {
         return;
     }
     let (_dir, db) = temp_db();
@@ -166,23 +165,20 @@ fn hand_checked_epoch_cases() {
                 &format!(r#"claims where id = "{claim}" select status"#),
             )
         } else {
-            // The result is there in any case; `ignored` derives nothing from it.
-            assert_eq!(
-                count(&db, &format!(r#"count results where id = "{result}""#)),
-                1
-            );
-            let evidence = format!("{claim}~{result}");
-            match db
-                .query(&format!(
-                    r#"evidence where id = "{evidence}" select stance"#
-                ))
-                .expect("query")
-                .rows
-                .as_slice()
-            {
-                [] => Value::String("ignored".into()),
-                [row] => row[0].clone(),
-                rows => panic!("{evidence}: {rows:?}"),
+            // `explain` lists every candidate: its stance, or why it is ignored.
+            let explained =
+                serde_json::to_value(db.query(&format!("explain {claim}")).expect("explains"))
+                    .expect("json");
+            let candidate = explained[0]["candidates"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["result"] == result)
+                .unwrap_or_else(|| panic!("{result} is no candidate of {claim}: {explained}"));
+            match (&candidate["stance"], &candidate["ignored"]) {
+                (serde_json::Value::String(stance), _) => Value::String(stance.clone()),
+                (_, serde_json::Value::String(why)) => Value::String(format!("ignored: {why}")),
+                _ => panic!("{candidate}"),
             }
         };
         assert_eq!(got, Value::String(expect.into()), "{claim} {result}: {why}");
@@ -191,9 +187,56 @@ fn hand_checked_epoch_cases() {
     assert!(checked >= 10, "{checked} cases");
 }
 
+/// The engine's statuses of the Epoch data against `tools/derive_check.py`
+/// (the independent oracle of SPEC 2 and 8) on its export, to the last
+/// bit. Runs once the oracle knows section 8 (`--derived`).
+#[test]
+fn epoch_statuses_match_the_oracle() {
+    if !Path::new(EPOCH).exists() {
+        return;
+    }
+    let oracle_help = Command::new("python3")
+        .args(["tools/derive_check.py", "--help"])
+        .output();
+    if !oracle_help.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--derived")) {
+        eprintln!("skipping: tools/derive_check.py (or python3) does not know section 8 yet");
+        return;
+    }
+    let (dir, db) = temp_db();
+    import(&db, &epoch(), &[PathBuf::from(EPOCH)]).expect("imports");
+    let export = dir.path().join("epoch.jsonl");
+    let mut file = std::fs::File::create(&export).expect("creates");
+    db.export_jsonl(&mut file).expect("exports");
+    drop(file);
+    let oracle = Command::new("python3")
+        .arg("tools/derive_check.py")
+        .arg("--no-header")
+        .arg(&export)
+        .output()
+        .expect("runs the oracle");
+    assert!(oracle.status.success(), "{}", stderr(&oracle));
+    let expected = String::from_utf8_lossy(&oracle.stdout).into_owned();
+    let out = db
+        .query("claims select id, status, confidence, support, refute, independent_support, independent_refute, evidence_count")
+        .expect("claims");
+    let number = |v: &Value| match v {
+        Value::Number(n) => format!("{n:?}"),
+        Value::Integer(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        other => format!("{other:?}"),
+    };
+    let got: String = out
+        .rows
+        .iter()
+        .map(|row| row.iter().map(number).collect::<Vec<_>>().join("\t") + "\n")
+        .collect();
+    assert_eq!(got.lines().count(), 550);
+    assert!(got == expected, "the engine and the oracle differ");
+}
+
 #[test]
 fn eee_samples_import_one_source_per_organisation() {
-    if !Path::new(EEE).exists() || !benchmark_fields_known() {
+    if !Path::new(EEE).exists() {
         return;
     }
     let (_dir, db) = temp_db();
@@ -361,9 +404,6 @@ fn bad_input_is_a_located_error_and_stores_nothing() {
 
 #[test]
 fn a_result_whose_cites_loop_is_refused_and_nothing_stored() {
-    if !benchmark_fields_known() {
-        return;
-    }
     let dir = tempfile::tempdir().expect("dir");
     let (_db_dir, db) = temp_db();
     let loop_csv = write(

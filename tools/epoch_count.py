@@ -79,6 +79,8 @@ def main():
             if row["Status"].strip() not in ("", "Success") or not row["Best score (across scorers)"].strip():
                 continue
             counts["runs"] += 1
+            if not row["started_at"].strip():
+                counts["undated_runs"] = counts.get("undated_runs", 0) + 1
             hubs.add("frontiermath" if row["task"].lower().startswith("frontiermath") else "hub")
     for path in sorted(glob.glob(os.path.join(DATA, "external_benchmark_*.csv"))):
         stem = os.path.basename(path)[len("external_benchmark_"):-len(".csv")]
