@@ -340,7 +340,8 @@ struct Sources {
     by_title: HashMap<String, SourceEntry>,
     /// Titles in the order first seen (so ids and output are stable).
     order: Vec<String>,
-    hub_used: [bool; 2],
+    /// The first run of each of Epoch's own sources (general, FrontierMath).
+    hub_used: [Option<Origin>; 2],
 }
 
 struct SourceEntry {
@@ -364,7 +365,7 @@ impl Sources {
             table,
             by_title: HashMap::new(),
             order: Vec::new(),
-            hub_used: [false; 2],
+            hub_used: [None; 2],
         }
     }
 
@@ -408,14 +409,14 @@ impl Sources {
     }
 
     /// Epoch's own source for a task's runs.
-    fn hub(&mut self, task: &str) -> &'static str {
-        if task.to_lowercase().starts_with("frontiermath") {
-            self.hub_used[1] = true;
-            HUB_FRONTIERMATH
+    fn hub(&mut self, task: &str, at: Origin) -> &'static str {
+        let (slot, id) = if task.to_lowercase().starts_with("frontiermath") {
+            (1, HUB_FRONTIERMATH)
         } else {
-            self.hub_used[0] = true;
-            HUB
-        }
+            (0, HUB)
+        };
+        self.hub_used[slot].get_or_insert(at);
+        id
     }
 
     /// Adds the sources used to `out`.
@@ -434,13 +435,13 @@ impl Sources {
                 vec!["Epoch AI", "OpenAI"],
             ),
         ] {
-            if used {
+            if let Some(at) = used {
                 let members = json!({
                     "id": id, "title": title, "kind": "benchmark", "publisher": "Epoch AI",
                     "url": "https://epoch.ai/benchmarks", "affiliations": affiliations,
                     "reliability": 0.9,
                 });
-                push(out, Origin { file: 0, line: 0 }, Kind::Source, members);
+                push(out, at, Kind::Source, members);
             }
         }
         let mut ids: HashMap<String, String> = HashMap::new();
@@ -594,7 +595,7 @@ fn read_runs(text: &str, file: u32, sources: &mut Sources, out: &mut Converted) 
         if !note.is_empty() {
             members.insert("note".into(), json!(note.join("; ")));
         }
-        members.insert("source".into(), json!(sources.hub(task)));
+        members.insert("source".into(), json!(sources.hub(task, at)));
         out.record(at, Kind::Result, members);
     }
 }
