@@ -30,6 +30,7 @@ pub fn query(
     file: Option<std::path::PathBuf>,
     format: Option<&str>,
     timer: bool,
+    params: &evident::Params,
 ) -> ExitCode {
     let text = match (script, file) {
         (Some(s), None) if s != "-" => s,
@@ -75,15 +76,14 @@ pub fn query(
             // Ctrl-C reaches the pager too, which stays: stop the query
             // instead of the process, so that the pager is waited for and
             // the terminal is not left to two programs.
-            let interrupt = db.interrupt_handle();
-            let _ = ctrlc::set_handler(move || interrupt.interrupt());
+            let _ = super::stop::on_ctrl_c();
             let mut paging = Paging::new(&mut stdout, pager);
-            let ok = run_script(&db, &text, format, &mut paging, &mut io::stderr());
+            let ok = run_script(&db, &text, params, format, &mut paging, &mut io::stderr());
             // The user may quit the pager early: not an error.
             let _ = paging.finish();
             ok
         }
-        None => run_script(&db, &text, format, &mut stdout, &mut io::stderr()),
+        None => run_script(&db, &text, params, format, &mut stdout, &mut io::stderr()),
     };
     if timer {
         // Standard output is flushed by now, so the time includes writing it.
@@ -398,7 +398,14 @@ pub fn demo() -> ExitCode {
                     break;
                 }
             }
-            ok &= run_script(&db, q, Format::Table, &mut out, &mut io::stderr());
+            ok &= run_script(
+                &db,
+                q,
+                &evident::Params::new(),
+                Format::Table,
+                &mut out,
+                &mut io::stderr(),
+            );
         }
         if ok {
             ExitCode::SUCCESS

@@ -307,6 +307,9 @@ fn write_pending(
         read: read.into_array(),
         ..ImportReport::default()
     };
+    // From here the import reads the store (free ids, refusals) and then
+    // writes: one write at a time, so what it read still holds.
+    let writer = store.lock_writer()?;
     if !without_id.is_empty() {
         assign_ids(store, &changes, &mut without_id)?;
         for (line, record) in without_id {
@@ -331,7 +334,7 @@ fn write_pending(
         return Err(problems.into_error(file));
     }
     loop {
-        match store.write(&action, &mut changes) {
+        match store.write_locked(&writer, &action, &mut changes) {
             Ok(written) => {
                 report.written = written;
                 break;
