@@ -176,7 +176,7 @@ pub fn run_query(
 fn run_grouped(store: &Store, q: &Query, plan: Plan) -> Result<Output, crate::Error> {
     let kind = q.collection.node;
     let spec = GroupSpec::new(&q.group_by, &q.select, &q.order_by, &q.limit, &q.offset);
-    Ok(match plan {
+    let mut output = match plan {
         Plan::StatusCounts => from_counts(&spec, status_counts(store)?),
         Plan::GroupCounts(index) => from_counts(&spec, value_counts(store, kind, index)?),
         Plan::Groups(access) | Plan::Rows(access) => run_groups(
@@ -196,7 +196,11 @@ fn run_grouped(store: &Store, q: &Query, plan: Plan) -> Result<Output, crate::Er
             &Access::Scan,
             &spec,
         )?,
-    })
+    };
+    if output.rows.is_empty() {
+        output.notes = case_notes(store, kind, q.filter.as_ref())?;
+    }
+    Ok(output)
 }
 
 /// `claims … order by confidence [desc] limit N`: walks the confidence
@@ -248,7 +252,7 @@ const MAX_VARIANTS: usize = 3;
 /// "donald trump"?`. Values are case-sensitive, and 0 rows with no word is
 /// how a newcomer's first query fails. Costs a few index lookups per letter
 /// (see [`Store::case_variants`]); never a scan.
-fn case_notes(
+pub(super) fn case_notes(
     store: &Store,
     kind: Kind,
     filter: Option<&Expr>,
