@@ -94,16 +94,51 @@ enum Slot {
 enum Acc {
     Count(u64),
     /// Sum and count of the present numbers (`avg` and `sum`).
-    Sum(f64, u64),
+    Sum(Total, u64),
     Min(Value),
     Max(Value),
+}
+
+/// A sum that keeps the low-order bits each addition loses (Neumaier's
+/// compensated summation, as SQLite's `sum` and `avg` do): the result is
+/// the exact sum rounded once, nearly always, so it does not depend on the
+/// order the rows came in or on how a pass was split between threads.
+#[derive(Clone, Copy, Default)]
+struct Total {
+    sum: f64,
+    lost: f64,
+}
+
+impl Total {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        // Past the largest float the lost bits mean nothing (inf − inf).
+        if t.is_finite() {
+            self.lost += if self.sum.abs() >= x.abs() {
+                (self.sum - t) + x
+            } else {
+                (x - t) + self.sum
+            };
+        }
+        self.sum = t;
+    }
+
+    fn merge(&mut self, other: Total) {
+        self.add(other.sum);
+        self.lost += other.lost;
+    }
+
+    fn value(self) -> f64 {
+        let total = self.sum + self.lost;
+        if total.is_finite() { total } else { self.sum }
+    }
 }
 
 impl Acc {
     fn new(function: AggregateFn) -> Acc {
         match function {
             AggregateFn::Count => Acc::Count(0),
-            AggregateFn::Avg | AggregateFn::Sum => Acc::Sum(0.0, 0),
+            AggregateFn::Avg | AggregateFn::Sum => Acc::Sum(Total::default(), 0),
             AggregateFn::Min => Acc::Min(Value::Null),
             AggregateFn::Max => Acc::Max(Value::Null),
         }
@@ -119,7 +154,7 @@ impl Acc {
                     Value::Integer(i) => *i as f64,
                     _ => return,
                 };
-                *sum += x;
+                sum.add(x);
                 *n += 1;
             }
             Acc::Min(m) => {
@@ -145,11 +180,11 @@ impl Acc {
         match (self, v) {
             (Acc::Count(n), _) => *n += 1,
             (Acc::Sum(sum, n), FieldValue::Number(x)) => {
-                *sum += *x;
+                sum.add(*x);
                 *n += 1;
             }
             (Acc::Sum(sum, n), FieldValue::Integer(i)) => {
-                *sum += *i as f64;
+                sum.add(*i as f64);
                 *n += 1;
             }
             (Acc::Sum(..), _) | (_, FieldValue::Absent) => {}
@@ -162,7 +197,7 @@ impl Acc {
         match (self, other) {
             (Acc::Count(n), Acc::Count(m)) => *n += m,
             (Acc::Sum(sum, n), Acc::Sum(other_sum, m)) => {
-                *sum += other_sum;
+                sum.merge(*other_sum);
                 *n += m;
             }
             (acc, Acc::Min(v) | Acc::Max(v)) => acc.add(v),
@@ -175,8 +210,8 @@ impl Acc {
         match (self, function) {
             (Acc::Count(n), _) => Value::Integer(i64::try_from(*n).unwrap_or(i64::MAX)),
             (Acc::Sum(_, 0), _) => Value::Null,
-            (Acc::Sum(sum, n), AggregateFn::Avg) => Value::Number(sum / *n as f64),
-            (Acc::Sum(sum, _), _) => Value::Number(*sum),
+            (Acc::Sum(sum, n), AggregateFn::Avg) => Value::Number(sum.value() / *n as f64),
+            (Acc::Sum(sum, _), _) => Value::Number(sum.value()),
             (Acc::Min(v) | Acc::Max(v), _) => v.clone(),
         }
     }
@@ -659,6 +694,39 @@ mod tests {
             assert_eq!(run(f, &[]), Value::Null, "{f:?}");
         }
         assert_eq!(run(AggregateFn::Count, &[]), Value::Integer(0));
+    }
+
+    #[test]
+    fn sums_do_not_depend_on_the_order_or_the_split() {
+        // Added one by one, 1e16 + 1 loses the 1.
+        assert_eq!(
+            run(
+                AggregateFn::Sum,
+                &[
+                    Value::Number(1e16),
+                    Value::Number(1.0),
+                    Value::Number(-1e16)
+                ]
+            ),
+            Value::Number(1.0)
+        );
+        // Scores of many sizes, added in id order or in two shares (the
+        // threads' blocks, alternately) merged after: the same last digit.
+        let scores: Vec<Value> = (1..5000u32)
+            .map(|i| Value::Number(f64::from(i.wrapping_mul(2_654_435_761) % 1000) / 997.0))
+            .collect();
+        for function in [AggregateFn::Avg, AggregateFn::Sum] {
+            let serial = run(function, &scores);
+            let (mut even, mut odd) = (Acc::new(function), Acc::new(function));
+            for (block, rows) in scores.chunks(37).enumerate() {
+                let share = if block % 2 == 0 { &mut even } else { &mut odd };
+                rows.iter().for_each(|v| share.add(v));
+            }
+            even.merge(&odd);
+            assert_eq!(even.finish(function), serial, "{function:?}");
+        }
+        let big = [Value::Number(f64::MAX), Value::Number(f64::MAX)];
+        assert_eq!(run(AggregateFn::Sum, &big), Value::Number(f64::INFINITY));
     }
 
     #[test]
