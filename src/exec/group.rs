@@ -12,7 +12,7 @@ use super::parallel::fold_projected;
 use super::plan::Access;
 use crate::model::Date;
 use crate::model::fields::FieldValue;
-use crate::query::ast::{AggregateFn, Expr, Field, Item, OrderKey, Spanned};
+use crate::query::ast::{AggregateFn, Expr, Field, Item, OrderKey};
 use crate::store::{Projection, Store};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -40,8 +40,8 @@ impl<'q> GroupSpec<'q> {
         group_by: &'q [Field],
         select: &[Item],
         order_by: &'q [OrderKey],
-        limit: &Option<Spanned<u64>>,
-        offset: &Option<Spanned<u64>>,
+        limit: Option<u64>,
+        offset: Option<u64>,
     ) -> GroupSpec<'q> {
         let items = if select.is_empty() {
             group_by
@@ -61,8 +61,8 @@ impl<'q> GroupSpec<'q> {
             group_by,
             items,
             order_by,
-            limit: limit.as_ref().map(|l| l.node),
-            offset: offset.as_ref().map(|o| o.node),
+            limit,
+            offset,
         }
     }
 
