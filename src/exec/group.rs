@@ -531,7 +531,7 @@ impl<'h> Gathered<'h> {
 /// Groups the records of a whole kind read through `projection` (the
 /// group fields, then the aggregates' fields): no record is decoded
 /// whole, and a group's key is owned once, when it is first seen.
-fn gather_projected<'h>(
+fn gather_projected(
     store: &Store,
     projection: &Projection,
     layout: &Layout,
