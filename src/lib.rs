@@ -58,6 +58,17 @@ pub struct Database {
 }
 
 impl Database {
+    /// Sets the clock writes are recorded by (SPEC 9), for tests and
+    /// reproducible examples: `Some(ms)` (milliseconds since the Unix epoch,
+    /// see [`model::time::parse_time`]) makes each write record that time —
+    /// or, as always, 1 ms after the last write's when that is later —
+    /// and `None` goes back to the system clock. The command line reads the
+    /// same from the environment variable `EVIDENT_CLOCK`
+    /// (`EVIDENT_CLOCK=2026-12-05T09:00:00Z`).
+    pub fn set_clock(&self, ms: Option<u64>) {
+        self.store.set_clock(ms);
+    }
+
     /// Opens the database at `path`, creating it if missing.
     pub fn open(path: impl AsRef<Path>) -> Result<Database, Error> {
         Ok(Database {

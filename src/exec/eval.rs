@@ -394,14 +394,14 @@ fn commonness(byte: u8) -> u8 {
     }
 }
 
-fn contains_ignoring_case(haystack: &str, needle_lower: &str) -> bool {
+pub(super) fn contains_ignoring_case(haystack: &str, needle_lower: &str) -> bool {
     if haystack.is_ascii() && needle_lower.is_ascii() {
         return contains_ascii_ignoring_case(haystack.as_bytes(), needle_lower.as_bytes());
     }
     haystack.to_lowercase().contains(needle_lower)
 }
 
-fn op_holds(op: CompareOp, ord: Ordering) -> bool {
+pub(super) fn op_holds(op: CompareOp, ord: Ordering) -> bool {
     match op {
         CompareOp::Eq => ord == Ordering::Equal,
         CompareOp::Ne => ord != Ordering::Equal,

@@ -7,6 +7,7 @@ mod columns;
 mod count;
 mod eval;
 mod group;
+mod history;
 pub mod output;
 mod parallel;
 mod plan;
@@ -85,6 +86,8 @@ pub fn execute(
         StatementKind::Explain(id) => report::explain(store, &id.node, &id.span),
         StatementKind::Add(add) => run_add(store, add),
         StatementKind::Retract(id) => run_retract(store, &id.node, &id.span),
+        StatementKind::History(id) => history::run_history(store, &id.node, &id.span),
+        StatementKind::Changes(c) => history::run_changes(store, c),
     }
 }
 

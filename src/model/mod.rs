@@ -10,6 +10,7 @@ pub mod derive;
 pub mod fields;
 mod id;
 mod kind;
+pub mod time;
 
 pub use date::Date;
 pub use derive::{Derived, EvidenceFacts, Status, derive};

@@ -41,6 +41,21 @@ pub enum StatementKind {
     Add(Add),
     /// `retract ID`
     Retract(Spanned<String>),
+    /// `history ID` (SPEC 9)
+    History(Spanned<String>),
+    /// `changes [since T1] [until T2] [where …]` (SPEC 9)
+    Changes(Changes),
+}
+
+/// `changes [since TIME] [until TIME] [where expr]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Changes {
+    /// `since T1`: milliseconds since the Unix epoch, UTC.
+    pub since: Option<Spanned<u64>>,
+    /// `until T2`.
+    pub until: Option<Spanned<u64>>,
+    /// `where …`
+    pub filter: Option<Expr>,
 }
 
 /// `collection [as of DATE] [where expr] [group by …] [order by …] [limit n [offset m]] [select …]`

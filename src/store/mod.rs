@@ -14,6 +14,7 @@ mod check;
 pub(crate) mod codec;
 mod error;
 mod facts;
+mod history;
 mod indexes;
 mod keys;
 mod ranges;
@@ -23,9 +24,10 @@ pub(crate) use blocks::Deal;
 pub use check::CheckReport;
 pub use error::{Rejection, StoreError};
 pub use facts::{EvidenceFact, FactWalker, SourceCache, derive_claim};
+pub use history::{RecordWrite, SeqWindow, StatusChange};
 pub(crate) use keys::IndexId;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
-pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
+pub use write::{Change, ChangeSet, HistoryAction, HistoryEntry, LogEntry, Verdict, WriteSummary};
 
 use crate::model::{BenchResult, Claim, Derived, Evidence, Kind, Record, Source, Status};
 use blocks::Cursor;
@@ -97,6 +99,9 @@ pub struct Store {
     writer: Mutex<()>,
     /// Set to stop the reading statement in progress (Ctrl-C in the shell).
     interrupt: Arc<AtomicBool>,
+    /// A time writes record instead of the system clock's (ms since the
+    /// epoch; 0: the system clock), see [`Store::set_clock`].
+    clock: std::sync::atomic::AtomicU64,
 }
 
 /// Stops the reading statement in progress on a
@@ -165,6 +170,7 @@ impl Store {
             path: path.to_path_buf(),
             writer: Mutex::new(()),
             interrupt: Arc::default(),
+            clock: Default::default(),
         };
         store.check_no_lost_writes()?;
         match store.db.get(keys::META_VERSION)? {

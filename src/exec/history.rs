@@ -1,0 +1,333 @@
+//! `history ID` and `changes [since T1] [until T2] [where …]` (SPEC 9):
+//! rows from the status log the store keeps with every write.
+
+use super::QueryError;
+use super::eval::{compare, contains_ignoring_case, op_holds, output_value};
+use super::output::{Output, Value};
+use crate::model::time::{format_time, parse_time};
+use crate::model::{Kind, Record, fields};
+use crate::query::ast::{Changes, Expr, Field, Literal, Span};
+use crate::store::{HistoryAction, SeqWindow, Store, Verdict};
+use std::cmp::Ordering;
+
+/// The members of a `changes` row, in order.
+const CHANGES_COLUMNS: [&str; 7] = [
+    "id",
+    "text",
+    "status_before",
+    "status",
+    "confidence_before",
+    "confidence",
+    "changed",
+];
+
+/// A record as `export` writes it: `type`, then the stored fields present,
+/// in the order of the field table (empty lists left out).
+fn record_value(record: &Record) -> Value {
+    let mut members = vec![(
+        "type".to_owned(),
+        Value::String(record.kind().name().to_owned()),
+    )];
+    for def in fields::fields(record.kind()) {
+        let Some(get) = def.stored_get() else {
+            continue;
+        };
+        match output_value(get(record)) {
+            Value::Null => {}
+            Value::List(items) if items.is_empty() => {}
+            v => members.push((def.name.to_owned(), v)),
+        }
+    }
+    Value::Object(members)
+}
+
+fn time_value(ms: Option<u64>) -> Value {
+    ms.map_or(Value::Null, |ms| Value::String(format_time(ms)))
+}
+
+fn verdict_values(v: Option<Verdict>) -> [Value; 2] {
+    match v {
+        Some((status, confidence)) => [
+            Value::String(status.name().to_owned()),
+            Value::Number(confidence),
+        ],
+        None => [Value::Null, Value::Null],
+    }
+}
+
+/// `history ID`: one row per recorded write of the record, oldest first.
+pub fn run_history(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error> {
+    let writes = store.history(id)?;
+    if writes.is_empty() {
+        return Err(QueryError::at(span, format!("no record has the id \"{id}\""), None).into());
+    }
+    let is_claim = writes.iter().any(|w| w.entry.kind == Kind::Claim);
+    let mut columns: Vec<String> = ["recorded", "action", "record"].map(str::to_owned).to_vec();
+    if is_claim {
+        columns.extend(["status", "confidence"].map(str::to_owned));
+    }
+    let rows = writes
+        .iter()
+        .map(|w| {
+            let mut row = vec![
+                time_value(w.recorded_ms),
+                Value::String(w.entry.action.name().to_owned()),
+                w.record.as_ref().map_or(Value::Null, record_value),
+            ];
+            if is_claim {
+                row.extend(verdict_values(w.entry.after));
+            }
+            row
+        })
+        .collect();
+    Ok(Output {
+        columns,
+        rows,
+        ..Output::default()
+    })
+}
+
+/// `changes [since T1] [until T2] [where …]`: claims whose status after the
+/// writes recorded at or before T1 differs from their status after those
+/// at or before T2, in id order.
+pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Error> {
+    if let (Some(since), Some(until)) = (&changes.since, &changes.until)
+        && since.node > until.node
+    {
+        return Err(QueryError::at(
+            &(since.span.start..until.span.end),
+            format!(
+                "since {} is after until {}",
+                format_time(since.node),
+                format_time(until.node)
+            ),
+            Some("changes since T1 until T2 needs T1 at or before T2".into()),
+        )
+        .into());
+    }
+    if let Some(filter) = &changes.filter {
+        check_filter(filter)?;
+    }
+    let window = SeqWindow {
+        after_seq: changes
+            .since
+            .as_ref()
+            .map(|t| store.last_seq_at_or_before(t.node))
+            .transpose()?,
+        through_seq: match &changes.until {
+            Some(t) => store.last_seq_at_or_before(t.node)?,
+            None => u64::MAX,
+        },
+    };
+    let mut rows = Vec::new();
+    for change in store.status_changes(window)? {
+        store.check_interrupt()?;
+        let record = store.record_after(&change.id, window.through_seq)?;
+        let [status_before, confidence_before] = verdict_values(change.before);
+        let [status, confidence] = verdict_values(change.after);
+        let text = match &record {
+            Some(Record::Claim(c)) => Value::String(c.text.clone()),
+            _ => Value::Null,
+        };
+        let row = vec![
+            Value::String(change.id.clone()),
+            text,
+            status_before,
+            status,
+            confidence_before,
+            confidence,
+            time_value(store.recorded_ms(change.changed_seq)?),
+        ];
+        let keep = match &changes.filter {
+            Some(filter) => matches(filter, &row, record.as_ref()),
+            None => true,
+        };
+        if keep {
+            rows.push(row);
+        }
+    }
+    Ok(Output {
+        columns: CHANGES_COLUMNS.map(str::to_owned).to_vec(),
+        rows,
+        ..Output::default()
+    })
+}
+
+/// What a field of a `changes` filter is: a row member, or a stored
+/// field of the claim.
+enum ChangesField {
+    Member(usize),
+    Stored(&'static fields::FieldDef),
+}
+
+fn resolve(field: &Field) -> Result<ChangesField, QueryError> {
+    let first = &field.path[0];
+    if field.path.len() > 1 {
+        return Err(QueryError::at(
+            &field.span,
+            "changes can filter on the row's members and the claim's own fields, not on other records"
+                .to_string(),
+            None,
+        ));
+    }
+    if let Some(n) = CHANGES_COLUMNS.iter().position(|c| *c == first.node) {
+        return Ok(ChangesField::Member(n));
+    }
+    if let Some(def) = fields::field(Kind::Claim, &first.node)
+        && def.stored_get().is_some()
+    {
+        return Ok(ChangesField::Stored(def));
+    }
+    let known = CHANGES_COLUMNS.iter().copied().chain(
+        fields::fields(Kind::Claim)
+            .iter()
+            .filter(|d| d.stored_get().is_some())
+            .map(|d| d.name),
+    );
+    let help =
+        crate::suggest::did_you_mean(&first.node, known).map(|s| format!("did you mean \"{s}\"?"));
+    Err(QueryError::at(
+        &first.span,
+        format!("unknown field \"{}\" in changes", first.node),
+        help.or_else(|| {
+            Some(format!(
+                "changes rows have {}, and the claim's stored fields",
+                CHANGES_COLUMNS.join(", ")
+            ))
+        }),
+    ))
+}
+
+/// Checks a `changes` filter before anything runs: known fields, numbers
+/// compared with numbers, times with times, no quantifiers.
+fn check_filter(expr: &Expr) -> Result<(), QueryError> {
+    let check_value = |field: &Field, lit: &Literal, span: &Span| -> Result<(), QueryError> {
+        let wanted = match resolve(field)? {
+            ChangesField::Member(4 | 5) => "a number",
+            ChangesField::Member(6) => "a time",
+            ChangesField::Member(_) => "a string",
+            ChangesField::Stored(def) => {
+                return match (def.ty, lit) {
+                    (fields::FieldType::Date, Literal::Date(_)) => Ok(()),
+                    (fields::FieldType::Date, _) => Err(QueryError::at(
+                        span,
+                        format!("{} is a date; compare it with a date", def.name),
+                        None,
+                    )),
+                    _ => Ok(()),
+                };
+            }
+        };
+        let fits = match (wanted, lit) {
+            ("a number", Literal::Number(_)) => true,
+            ("a time", Literal::Date(_)) => true,
+            ("a time", Literal::String(s)) => parse_time(s).is_ok(),
+            ("a string", Literal::String(_)) => true,
+            _ => false,
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(QueryError::at(
+                span,
+                format!("{} is {wanted}", field.path[0].node),
+                (wanted == "a time").then(|| {
+                    "write a day (2026-12-05) or a quoted time (\"2026-12-05T09:30:00Z\")".into()
+                }),
+            ))
+        }
+    };
+    match expr {
+        Expr::Or(a, b) | Expr::And(a, b) => {
+            check_filter(a)?;
+            check_filter(b)
+        }
+        Expr::Not(a, _) => check_filter(a),
+        Expr::Compare { field, value, .. } | Expr::Has { field, value } => {
+            check_value(field, &value.node, &value.span)
+        }
+        Expr::In { field, values, .. } => values
+            .iter()
+            .try_for_each(|v| check_value(field, &v.node, &v.span)),
+        Expr::Contains { field, .. } | Expr::IsNull { field, .. } | Expr::Truthy(field) => {
+            resolve(field).map(drop)
+        }
+        Expr::Quantified { span, .. } => Err(QueryError::at(
+            span,
+            "quantifiers are not allowed in changes",
+            Some("filter on the row's members or the claim's own fields".into()),
+        )),
+    }
+}
+
+/// The value of a (checked) field on a `changes` row.
+fn value_of(field: &Field, row: &[Value], record: Option<&Record>) -> Value {
+    match resolve(field) {
+        Ok(ChangesField::Member(n)) => row[n].clone(),
+        Ok(ChangesField::Stored(def)) => match (def.stored_get(), record) {
+            (Some(get), Some(record)) => output_value(get(record)),
+            _ => Value::Null,
+        },
+        Err(_) => Value::Null,
+    }
+}
+
+/// Compares a value with a literal; `changed` (a time) with a day or a time.
+fn compare_member(field: &Field, value: &Value, lit: &Literal) -> Option<Ordering> {
+    if field.path[0].node == "changed" {
+        let Value::String(changed) = value else {
+            return None;
+        };
+        let other = match lit {
+            Literal::Date(d) => parse_time(&d.to_string()).ok()?,
+            Literal::String(s) => parse_time(s).ok()?,
+            _ => return None,
+        };
+        return Some(changed.as_str().cmp(format_time(other).as_str()));
+    }
+    compare(value, lit)
+}
+
+fn matches(expr: &Expr, row: &[Value], record: Option<&Record>) -> bool {
+    match expr {
+        Expr::Or(a, b) => matches(a, row, record) || matches(b, row, record),
+        Expr::And(a, b) => matches(a, row, record) && matches(b, row, record),
+        Expr::Not(a, _) => !matches(a, row, record),
+        Expr::Compare { field, op, value } => {
+            compare_member(field, &value_of(field, row, record), &value.node)
+                .is_some_and(|ord| op_holds(op.node, ord))
+        }
+        Expr::In {
+            field,
+            negated,
+            values,
+        } => {
+            let v = value_of(field, row, record);
+            let found = values
+                .iter()
+                .any(|lit| compare_member(field, &v, &lit.node) == Some(Ordering::Equal));
+            v != Value::Null && found != *negated
+        }
+        Expr::Contains { field, needle } => {
+            let needle = needle.node.to_lowercase();
+            match value_of(field, row, record) {
+                Value::String(t) => contains_ignoring_case(&t, &needle),
+                Value::List(items) => items
+                    .iter()
+                    .any(|i| matches!(i, Value::String(t) if contains_ignoring_case(t, &needle))),
+                _ => false,
+            }
+        }
+        Expr::Has { field, value } => match (value_of(field, row, record), &value.node) {
+            (Value::List(items), Literal::String(want)) => items
+                .iter()
+                .any(|i| matches!(i, Value::String(t) if t == want)),
+            _ => false,
+        },
+        Expr::IsNull { field, negated } => {
+            (value_of(field, row, record) == Value::Null) != *negated
+        }
+        Expr::Truthy(field) => value_of(field, row, record) == Value::Bool(true),
+        Expr::Quantified { .. } => false,
+    }
+}

@@ -1,0 +1,227 @@
+//! Reading the status log (SPEC 9): a record's writes for `history`, the
+//! claims whose status changed in a window of writes for `changes`, and
+//! the log as JSON Lines for `export --history`. Written by
+//! `write/history.rs`.
+
+use super::blocks::Cursor;
+use super::keys::{self, MapId};
+use super::write::{HistoryAction, HistoryEntry, Verdict};
+use super::{Store, StoreError, codec};
+use crate::model::{Kind, Record};
+use std::collections::HashMap;
+
+/// One recorded write of one record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordWrite {
+    /// The write's sequence number (0: before times were recorded).
+    pub seq: u64,
+    /// When it was recorded (`None`: before times were recorded).
+    pub recorded_ms: Option<u64>,
+    /// What it did to the record.
+    pub entry: HistoryEntry,
+    /// The record after it (own writes only; `None` after a retract).
+    pub record: Option<Record>,
+}
+
+/// A claim whose status differs between two points of the log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusChange {
+    /// The claim.
+    pub id: String,
+    /// Status and confidence at the start (`None`: it did not exist).
+    pub before: Option<Verdict>,
+    /// At the end.
+    pub after: Option<Verdict>,
+    /// The last write in the window that changed its status.
+    pub changed_seq: u64,
+}
+
+/// A window of writes: those after `after_seq`, up to `through_seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeqWindow {
+    /// Writes at or before this seq are before the window (`None`: none are,
+    /// not even those made before times were recorded).
+    pub after_seq: Option<u64>,
+    /// The last write in the window.
+    pub through_seq: u64,
+}
+
+impl Store {
+    /// The last write recorded at or before `ms` (0 when none was; writes
+    /// made before times were recorded, seq 0, are before every time).
+    /// Times increase with seqs, so this is a binary search of the headers.
+    pub fn last_seq_at_or_before(&self, ms: u64) -> Result<u64, StoreError> {
+        let (mut low, mut high) = (0u64, self.next_seq()?);
+        // Invariant: write `low` is at or before `ms` (0 stands for "none");
+        // write `high` and later are after it.
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            match self.log_header(mid)? {
+                Some(h) if h.recorded_ms <= ms => low = mid,
+                Some(_) => high = mid,
+                // A seq with no header (rolled back, never reused): look at
+                // the next logged one instead.
+                None => match self.next_logged_seq(mid, high)? {
+                    Some((_, t)) if t <= ms => low = mid,
+                    _ => high = mid,
+                },
+            }
+        }
+        Ok(low)
+    }
+
+    /// The first logged write from `from` up to (not including) `to`, with its time.
+    fn next_logged_seq(&self, from: u64, to: u64) -> Result<Option<(u64, u64)>, StoreError> {
+        for seq in from..to {
+            if let Some(h) = self.log_header(seq)? {
+                return Ok(Some((seq, h.recorded_ms)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The time write `seq` was recorded (`None` for seq 0, before times were).
+    pub fn recorded_ms(&self, seq: u64) -> Result<Option<u64>, StoreError> {
+        if seq == 0 {
+            return Ok(None);
+        }
+        Ok(self.log_header(seq)?.map(|h| h.recorded_ms))
+    }
+
+    /// The status-log entries of one record, oldest first.
+    fn entries_of(&self, id: &str) -> Result<Vec<(u64, HistoryEntry)>, StoreError> {
+        let prefix = keys::string_value(id);
+        let mut cursor = Cursor::new(self.tree(), MapId::HistoryById, &prefix)?;
+        let mut more = cursor.seek(&prefix)?;
+        let mut out = Vec::new();
+        while more {
+            let Some(seq) = keys::history_by_id_seq(&prefix, cursor.key()) else {
+                break;
+            };
+            out.push((seq, codec::decode(cursor.value(), "status log")?));
+            more = cursor.advance()?;
+        }
+        Ok(out)
+    }
+
+    /// Every recorded write of `id`, oldest first, with the record after
+    /// each of its own writes: the before-image the next own write logged,
+    /// or the stored record after the last one. Empty for an unknown id.
+    pub fn history(&self, id: &str) -> Result<Vec<RecordWrite>, StoreError> {
+        let entries = self.entries_of(id)?;
+        let mut out = Vec::with_capacity(entries.len());
+        let mut after_last: Option<Option<Record>> = None;
+        for (n, (seq, entry)) in entries.iter().enumerate().rev() {
+            let record = if entry.action == HistoryAction::Derive {
+                None
+            } else {
+                let after = match after_last.take() {
+                    Some(next_before) => next_before,
+                    None => self.get(id)?,
+                };
+                // This write's before-image is the record after the
+                // previous own write.
+                if entries[..n]
+                    .iter()
+                    .any(|(_, e)| e.action != HistoryAction::Derive)
+                {
+                    after_last = Some(self.before_image(*seq, id)?);
+                }
+                after
+            };
+            out.push(RecordWrite {
+                seq: *seq,
+                recorded_ms: self.recorded_ms(*seq)?,
+                entry: entry.clone(),
+                record,
+            });
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The record `id` as it stood after write `seq` (the last version
+    /// before it was retracted, if it was retracted by then).
+    pub fn record_after(&self, id: &str, seq: u64) -> Result<Option<Record>, StoreError> {
+        let entries = self.entries_of(id)?;
+        let own = |e: &&(u64, HistoryEntry)| e.1.action != HistoryAction::Derive;
+        let record = match entries.iter().filter(own).find(|(s, _)| *s > seq) {
+            Some((next, _)) => self.before_image(*next, id)?,
+            None => self.get(id)?,
+        };
+        if record.is_some() {
+            return Ok(record);
+        }
+        // Retracted by then: the version it had before.
+        match entries.iter().filter(own).rev().find(|(s, _)| *s <= seq) {
+            Some((retract, e)) if e.action == HistoryAction::Retract => {
+                self.before_image(*retract, id)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The claims whose status after the writes up to `window.after_seq`
+    /// differs from their status after those up to `window.through_seq`,
+    /// in id order. Reads only the status log of the window's writes.
+    pub fn status_changes(&self, window: SeqWindow) -> Result<Vec<StatusChange>, StoreError> {
+        let first = window.after_seq.map_or(0, |s| s + 1);
+        let start = keys::seq_prefix(first);
+        let mut cursor = Cursor::new(self.tree(), MapId::HistoryByWrite, &start)?;
+        let mut more = cursor.seek(&start)?;
+        // Per claim: status before the window, after the last entry so far,
+        // and the last write that changed the status.
+        let mut seen: HashMap<Vec<u8>, (Option<Verdict>, Option<Verdict>, u64)> = HashMap::new();
+        while more {
+            let (seq, id) = keys::split_history_by_write_key(cursor.key())
+                .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
+            if seq > window.through_seq {
+                break;
+            }
+            let entry: HistoryEntry = codec::decode(cursor.value(), "status log")?;
+            if entry.kind == Kind::Claim {
+                let status_changed = entry.before.map(|v| v.0) != entry.after.map(|v| v.0);
+                let slot = seen
+                    .entry(id.to_vec())
+                    .or_insert((entry.before, entry.before, 0));
+                slot.1 = entry.after;
+                if status_changed {
+                    slot.2 = seq;
+                }
+            }
+            more = cursor.advance()?;
+        }
+        let mut out: Vec<StatusChange> = seen
+            .into_iter()
+            .filter(|(_, (before, after, _))| before.map(|v| v.0) != after.map(|v| v.0))
+            .map(|(id, (before, after, changed_seq))| {
+                Ok(StatusChange {
+                    id: String::from_utf8(id)
+                        .map_err(|_| StoreError::damaged("a status-log key".into()))?,
+                    before,
+                    after,
+                    changed_seq,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// Every status-log entry in write order, as (seq, record id, entry),
+    /// handed to `each`.
+    pub fn each_status_log_entry(
+        &self,
+        each: &mut dyn FnMut(u64, &str, &HistoryEntry) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut cursor = Cursor::all(self.tree(), MapId::HistoryByWrite)?;
+        while cursor.advance()? {
+            let (seq, id) = keys::split_history_by_write_key(cursor.key())
+                .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
+            let id = std::str::from_utf8(id)
+                .map_err(|_| StoreError::damaged("a status-log key".into()))?;
+            each(seq, id, &codec::decode(cursor.value(), "status log")?)?;
+        }
+        Ok(())
+    }
+}
