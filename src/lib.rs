@@ -146,6 +146,14 @@ impl Database {
         Ok(())
     }
 
+    /// Writes every recorded write as JSON Lines, oldest first (SPEC 9;
+    /// `evident export --history`): `{"recorded", "action", "id", "record"}`,
+    /// so nothing recorded is trapped in the binary format. Returns how
+    /// many lines.
+    pub fn export_history_jsonl(&self, out: &mut dyn std::io::Write) -> Result<u64, Error> {
+        exec::export_history(&self.store, out)
+    }
+
     /// Writes every record as JSON Lines; returns how many.
     pub fn export_jsonl(&self, out: &mut dyn std::io::Write) -> Result<u64, Error> {
         export::export(&self.store, out)

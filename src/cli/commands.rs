@@ -222,6 +222,37 @@ fn progress_bar(size: u64, name: &str, compressed: bool) -> indicatif::ProgressB
     bar
 }
 
+/// `evident export --history [-o FILE]`: the log of writes as JSON Lines.
+pub fn export_history(db_path: &Path, output: Option<&Path>) -> ExitCode {
+    let db = match Database::open_existing(db_path) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let result = match output {
+        Some(path) => std::fs::File::create(path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|file| {
+                db.export_history_jsonl(&mut io::BufWriter::new(file))
+                    .map_err(|e| e.to_string())
+            }),
+        None => match db.export_history_jsonl(&mut io::BufWriter::new(io::stdout().lock())) {
+            Err(evident::Error::Io { source, .. })
+                if source.kind() == io::ErrorKind::BrokenPipe =>
+            {
+                return ExitCode::SUCCESS;
+            }
+            other => other.map_err(|e| e.to_string()),
+        },
+    };
+    match result {
+        Ok(n) => {
+            eprintln!("exported {n} recorded writes");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
 pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
     let db = match Database::open_existing(db_path) {
         Ok(db) => db,

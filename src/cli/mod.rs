@@ -65,6 +65,10 @@ pub enum Command {
         /// Write to this file instead of standard output
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Write the history instead: every recorded write, oldest first,
+        /// as JSON Lines {"recorded", "action", "id", "record"}
+        #[arg(long)]
+        history: bool,
     },
     /// Verify the database; exits non-zero on any inconsistency
     Check,
@@ -116,7 +120,11 @@ pub fn main() -> ExitCode {
             files,
             skip_invalid,
         } => commands::import(&db_path, &files, skip_invalid),
-        Command::Export { output } => commands::export(&db_path, output.as_deref()),
+        Command::Export {
+            output,
+            history: true,
+        } => commands::export_history(&db_path, output.as_deref()),
+        Command::Export { output, .. } => commands::export(&db_path, output.as_deref()),
         Command::Check => commands::check(&db_path),
         Command::Demo => commands::demo(),
     }

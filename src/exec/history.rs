@@ -331,3 +331,42 @@ fn matches(expr: &Expr, row: &[Value], record: Option<&Record>) -> bool {
         Expr::Quantified { .. } => false,
     }
 }
+
+/// `evident export --history`: every recorded write, in the order it was
+/// made, as JSON Lines `{"recorded", "action", "id", "record"}` (`record`
+/// as `export` writes it, `null` after a retract; `recorded` `null` for
+/// writes made before times were recorded). Derive rows are left out: they
+/// follow from the writes. Returns how many lines.
+pub fn export_history(store: &Store, out: &mut dyn std::io::Write) -> Result<u64, crate::Error> {
+    let mut written = 0u64;
+    let mut failed: Option<crate::Error> = None;
+    store.each_status_log_entry(&mut |seq, id, entry| {
+        if entry.action == HistoryAction::Derive || failed.is_some() {
+            return Ok(());
+        }
+        let record = match entry.action {
+            HistoryAction::Retract => None,
+            _ => store.record_after(id, seq)?,
+        };
+        let line = Value::Object(vec![
+            ("recorded".into(), time_value(store.recorded_ms(seq)?)),
+            ("action".into(), Value::String(entry.action.name().into())),
+            ("id".into(), Value::String(id.into())),
+            ("record".into(), record.as_ref().map_or(Value::Null, record_value)),
+        ]);
+        let result = serde_json::to_writer(&mut *out, &line)
+            .map_err(std::io::Error::other)
+            .and_then(|()| out.write_all(b"\n"));
+        match result {
+            Ok(()) => written += 1,
+            Err(e) => failed = Some(crate::Error::io("write the history", e)),
+        }
+        Ok(())
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    out.flush()
+        .map_err(|e| crate::Error::io("write the history", e))?;
+    Ok(written)
+}

@@ -14,6 +14,7 @@ mod plan;
 mod query;
 mod report;
 
+pub use history::export_history;
 pub use output::{Output, RowSink, Value};
 
 use crate::model::{Kind, Record, fields};

@@ -225,3 +225,150 @@ impl Store {
         Ok(())
     }
 }
+
+/// The record ids of every kind, in id order: the four record maps merged.
+struct AllRecordIds {
+    cursors: Vec<(Kind, Cursor, bool)>,
+}
+
+impl AllRecordIds {
+    fn new(store: &Store) -> Result<AllRecordIds, StoreError> {
+        let mut cursors = Vec::new();
+        for kind in Kind::EXPORT_ORDER {
+            let mut cursor = Cursor::all(store.tree(), MapId::Records(kind))?;
+            let more = cursor.advance()?;
+            cursors.push((kind, cursor, more));
+        }
+        Ok(AllRecordIds { cursors })
+    }
+
+    /// The next id (and its kind) in id order.
+    fn next(&mut self) -> Result<Option<(Vec<u8>, Kind)>, StoreError> {
+        let Some((kind, cursor, more)) = self
+            .cursors
+            .iter_mut()
+            .filter(|(_, _, more)| *more)
+            .min_by(|a, b| a.1.key().cmp(b.1.key()))
+        else {
+            return Ok(None);
+        };
+        let id = cursor.key().to_vec();
+        *more = cursor.advance()?;
+        Ok(Some((id, *kind)))
+    }
+}
+
+impl Store {
+    /// `check`'s part for the status log: replays each record's entries
+    /// (each claim's status and confidence before a write are what the
+    /// previous write left), and compares the result with the database:
+    /// the records that exist are those whose last write was not a
+    /// retraction, each claim's last status and confidence are its
+    /// materialised ones, every write named has a log header, and the
+    /// log by write holds as many entries as the log by record.
+    pub(in crate::store) fn check_history(
+        &self,
+        problem: &mut dyn FnMut(String),
+    ) -> Result<String, StoreError> {
+        let mut by_write = 0u64;
+        self.each_status_log_entry(&mut |_, _, _| {
+            by_write += 1;
+            Ok(())
+        })?;
+        let mut records = AllRecordIds::new(self)?;
+        let mut next_record = records.next()?;
+        let mut by_id = 0u64;
+        let mut cursor = Cursor::all(self.tree(), MapId::HistoryById)?;
+        let mut more = cursor.advance()?;
+        let mut headers: HashMap<u64, bool> = HashMap::new();
+        while more {
+            // One record's entries.
+            let key = cursor.key().to_vec();
+            let id_end = key.len().saturating_sub(8);
+            let prefix = key[..id_end].to_vec();
+            let id = keys::decode_string(&prefix)
+                .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
+            let mut kind = None;
+            let mut state: Option<Option<Verdict>> = None;
+            let mut exists = false;
+            while more {
+                let Some(seq) = keys::history_by_id_seq(&prefix, cursor.key()) else {
+                    break;
+                };
+                by_id += 1;
+                let entry: HistoryEntry = codec::decode(cursor.value(), "status log")?;
+                if seq > 0 && !*headers.entry(seq).or_insert(self.log_header(seq)?.is_some()) {
+                    problem(format!("the status log of {id} names write {seq}, which the log does not hold"));
+                }
+                if let Some(previous) = state
+                    && previous != entry.before
+                {
+                    problem(format!(
+                        "the status log of {id} at write {seq} starts from {:?}, but the write before left {previous:?}",
+                        entry.before
+                    ));
+                }
+                state = Some(entry.after);
+                kind = Some(entry.kind);
+                match entry.action {
+                    HistoryAction::Add | HistoryAction::Replace => exists = true,
+                    HistoryAction::Retract => exists = false,
+                    HistoryAction::Derive => {}
+                }
+                more = cursor.advance()?;
+            }
+            // Records the log does not name come before this id.
+            while let Some((record, _)) = &next_record
+                && record.as_slice() < id.as_bytes()
+            {
+                problem(format!(
+                    "{} exists but the status log has no write of it",
+                    String::from_utf8_lossy(record)
+                ));
+                next_record = records.next()?;
+            }
+            let stored_kind = match &next_record {
+                Some((record, k)) if record.as_slice() == id.as_bytes() => {
+                    let k = *k;
+                    next_record = records.next()?;
+                    Some(k)
+                }
+                _ => None,
+            };
+            match (exists, stored_kind) {
+                (true, None) => problem(format!(
+                    "the status log says {id} exists, but it does not"
+                )),
+                (false, Some(_)) => problem(format!(
+                    "{id} exists, but the status log says it was retracted"
+                )),
+                (true, Some(k)) if Some(k) != kind => problem(format!(
+                    "the status log has {id} as another kind of record"
+                )),
+                _ => {}
+            }
+            if kind == Some(Kind::Claim) {
+                let derived = self.derived(&id)?.map(|d| (d.status, d.confidence));
+                if state.flatten() != derived {
+                    problem(format!(
+                        "the status log leaves claim {id} at {:?}, but its derived values are {derived:?}",
+                        state.flatten()
+                    ));
+                }
+            }
+        }
+        while let Some((record, _)) = next_record {
+            problem(format!(
+                "{} exists but the status log has no write of it",
+                String::from_utf8_lossy(&record)
+            ));
+            next_record = records.next()?;
+        }
+        if by_id != by_write {
+            problem(format!(
+                "the status log holds {by_write} entries by write but {by_id} by record"
+            ));
+        }
+        Ok(format!("status log ({by_id} entries) replayed"))
+    }
+}

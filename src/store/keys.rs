@@ -252,6 +252,13 @@ pub fn log_key(seq: u64, part: u32) -> Vec<u8> {
     key
 }
 
+/// The part number of a log key.
+pub fn log_part(key: &[u8]) -> Option<u32> {
+    let rest = key.strip_prefix(&[LOG])?;
+    let (_, part) = rest.split_first_chunk::<8>()?;
+    Some(u32::from_be_bytes(part.try_into().ok()?))
+}
+
 /// The seq of a log key if it is the key of an entry's header (part 0;
 /// the other parts hold before-images).
 pub fn log_header_seq(key: &[u8]) -> Option<u64> {

@@ -24,10 +24,10 @@ pub(crate) use blocks::Deal;
 pub use check::CheckReport;
 pub use error::{Rejection, StoreError};
 pub use facts::{EvidenceFact, FactWalker, SourceCache, derive_claim};
-pub use history::{RecordWrite, SeqWindow, StatusChange};
+pub use history::SeqWindow;
 pub(crate) use keys::IndexId;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
-pub use write::{Change, ChangeSet, HistoryAction, HistoryEntry, LogEntry, Verdict, WriteSummary};
+pub use write::{Change, ChangeSet, HistoryAction, LogEntry, Verdict, WriteSummary};
 
 use crate::model::{BenchResult, Claim, Derived, Evidence, Kind, Record, Source, Status};
 use blocks::Cursor;

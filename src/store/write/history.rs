@@ -249,28 +249,53 @@ impl Store {
     /// `seq` did not write `id`.
     pub(crate) fn before_image(&self, seq: u64, id: &str) -> Result<Option<Record>, StoreError> {
         let missing = || StoreError::damaged(format!("the log of write {seq} does not hold {id}"));
-        for part in self
-            .tree()
+        let tree = self.tree();
+        // Parts are numbered from 1 and hold ascending ids: a binary search
+        // for the last part whose first id is at or before `id`.
+        let Some(last) = tree
             .range(keys::log_key(seq, 1)..keys::log_key(seq + 1, 0))
-        {
-            let (_, part) = part?;
+            .next_back()
+            .transpose()?
+        else {
+            return Err(missing());
+        };
+        let parts = keys::log_part(&last.0).ok_or_else(missing)?;
+        let part_at = |n: u32| -> Result<BlockReader, StoreError> {
+            let part = tree.get(keys::log_key(seq, n))?.ok_or_else(missing)?;
             let mut reader = BlockReader::new(part)?;
-            while reader.advance()? {
-                match reader.key().cmp(id.as_bytes()) {
-                    std::cmp::Ordering::Less => continue,
-                    std::cmp::Ordering::Greater => return Err(missing()),
-                    std::cmp::Ordering::Equal => {}
-                }
-                return match reader.value().split_first() {
-                    Some((&tag, bytes)) if tag != 0 => {
-                        let kind =
-                            tag_kind(tag).ok_or_else(|| StoreError::damaged("log".into()))?;
-                        decode_record(kind, bytes).map(Some)
-                    }
-                    _ => Ok(None),
-                };
+            if !reader.advance()? {
+                return Err(missing());
+            }
+            Ok(reader)
+        };
+        let (mut low, mut high) = (1u32, parts);
+        while low < high {
+            let mid = low + (high - low).div_ceil(2);
+            if part_at(mid)?.key() <= id.as_bytes() {
+                low = mid;
+            } else {
+                high = mid - 1;
             }
         }
-        Err(missing())
+        let mut reader = part_at(low)?;
+        loop {
+            match reader.key().cmp(id.as_bytes()) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Greater => return Err(missing()),
+                std::cmp::Ordering::Equal => {
+                    return match reader.value().split_first() {
+                        Some((&tag, bytes)) if tag != 0 => {
+                            let kind =
+                                tag_kind(tag).ok_or_else(|| StoreError::damaged("log".into()))?;
+                            decode_record(kind, bytes).map(Some)
+                        }
+                        _ => Ok(None),
+                    };
+                }
+            }
+            if !reader.advance()? {
+                return Err(missing());
+            }
+        }
     }
 }
