@@ -149,13 +149,22 @@ fn recorded_times_increase_when_the_clock_steps_back() {
     let (_dir, db) = seeded();
     let at = |t: &str| evident::model::time::parse_time(t).expect("time");
     db.set_clock(Some(at("2030-01-05T10:00:00Z")));
-    db.query("add claim {id: c9, text: \"nine\"}").expect("adds");
+    db.query("add claim {id: c9, text: \"nine\"}")
+        .expect("adds");
     db.set_clock(Some(at("2026-12-01T00:00:00Z")));
-    db.query("add claim {id: c9, text: \"nine, again\"}").expect("replaces");
-    db.query("add claim {id: c9, text: \"nine, again\"}").expect("unchanged");
+    db.query("add claim {id: c9, text: \"nine, again\"}")
+        .expect("replaces");
+    db.query("add claim {id: c9, text: \"nine, again\"}")
+        .expect("unchanged");
     let history = rows(&db, "history c9");
-    let times: Vec<&str> = history.iter().map(|r| r["recorded"].as_str().expect("time")).collect();
-    assert_eq!(times, ["2030-01-05T10:00:00.000Z", "2030-01-05T10:00:00.001Z"]);
+    let times: Vec<&str> = history
+        .iter()
+        .map(|r| r["recorded"].as_str().expect("time"))
+        .collect();
+    assert_eq!(
+        times,
+        ["2030-01-05T10:00:00.000Z", "2030-01-05T10:00:00.001Z"]
+    );
     assert_eq!(history[1]["action"], "replace");
     assert_eq!(history[1]["record"]["text"], "nine, again");
     assert_eq!(history[0]["record"]["text"], "nine");
@@ -165,7 +174,8 @@ fn recorded_times_increase_when_the_clock_steps_back() {
 #[test]
 fn exported_history_holds_every_write() {
     let (_dir, db) = seeded();
-    db.query("add evidence {id: e1, claim: c1, source: s1, stance: supports}").expect("adds");
+    db.query("add evidence {id: e1, claim: c1, source: s1, stance: supports}")
+        .expect("adds");
     db.query("retract e1").expect("retracts");
     let mut out = Vec::new();
     let n = db.export_history_jsonl(&mut out).expect("exports");

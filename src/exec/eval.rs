@@ -309,7 +309,14 @@ impl<'s> Ctx<'s> {
 
     fn evidence_visible(&mut self, e: &Evidence) -> Result<bool, StoreError> {
         Ok(match self.as_of {
-            Some(day) => self.effective_date(e)?.is_some_and(|d| d <= day),
+            // Evidence of a claim created after the day is not visible (SPEC 2).
+            Some(day) => {
+                self.effective_date(e)?.is_some_and(|d| d <= day)
+                    && match self.record(e.claim.as_str())?.as_deref() {
+                        Some(Record::Claim(c)) => c.created.is_none_or(|d| d <= day),
+                        _ => true,
+                    }
+            }
             None => true,
         })
     }

@@ -352,7 +352,10 @@ pub fn export_history(store: &Store, out: &mut dyn std::io::Write) -> Result<u64
             ("recorded".into(), time_value(store.recorded_ms(seq)?)),
             ("action".into(), Value::String(entry.action.name().into())),
             ("id".into(), Value::String(id.into())),
-            ("record".into(), record.as_ref().map_or(Value::Null, record_value)),
+            (
+                "record".into(),
+                record.as_ref().map_or(Value::Null, record_value),
+            ),
         ]);
         let result = serde_json::to_writer(&mut *out, &line)
             .map_err(std::io::Error::other)
@@ -369,4 +372,39 @@ pub fn export_history(store: &Store, out: &mut dyn std::io::Write) -> Result<u64
     out.flush()
         .map_err(|e| crate::Error::io("write the history", e))?;
     Ok(written)
+}
+
+/// Adds the note SPEC 2 asks of a statement with `as of`: how many pieces
+/// of recorded evidence have no effective date, when there are any
+/// (`as of 2020-01-01: 8,079 pieces of evidence have no date and are not counted`).
+pub fn note_undated_evidence(
+    store: &Store,
+    day: crate::model::Date,
+    output: &mut Output,
+) -> Result<(), crate::Error> {
+    let n = store.undated_evidence()?;
+    if n > 0 {
+        let (count, verb) = match n {
+            1 => ("1 piece of evidence".to_owned(), "has"),
+            n => (format!("{} pieces of evidence", with_thousands(n)), "have"),
+        };
+        output.notes.push(format!(
+            "as of {day}: {count} {verb} no date and {} not counted",
+            if n == 1 { "is" } else { "are" }
+        ));
+    }
+    Ok(())
+}
+
+/// `8079` as `8,079`.
+fn with_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -74,6 +74,23 @@ pub fn execute(
     rows: Option<&mut dyn RowSink>,
 ) -> Result<Output, crate::Error> {
     let _ = script;
+    let as_of = match &statement.kind {
+        StatementKind::Query(q) => q.as_of.as_ref(),
+        StatementKind::Count(c) => c.as_of.as_ref(),
+        _ => None,
+    };
+    let mut output = run_statement(store, statement, rows)?;
+    if let Some(day) = as_of {
+        history::note_undated_evidence(store, day.node, &mut output)?;
+    }
+    Ok(output)
+}
+
+fn run_statement(
+    store: &Store,
+    statement: &Statement,
+    rows: Option<&mut dyn RowSink>,
+) -> Result<Output, crate::Error> {
     match &statement.kind {
         StatementKind::Query(q) => {
             check_types::check_query(store, q)?;
@@ -299,10 +316,26 @@ fn visible(ctx: &mut Ctx<'_>, record: &Record) -> Result<bool, crate::Error> {
         return Ok(true);
     };
     Ok(match record {
-        Record::Claim(_) => true,
+        Record::Claim(c) => c.created.is_none_or(|d| d <= day),
         Record::Source(s) => s.published.is_some_and(|d| d <= day),
         Record::Result(r) => r.date.is_some_and(|d| d <= day),
-        Record::Evidence(e) => ctx.effective_date(e)?.is_some_and(|d| d <= day),
+        Record::Evidence(e) => {
+            ctx.effective_date(e)?.is_some_and(|d| d <= day)
+                && claim_visible_on(ctx, e.claim.as_str(), day)?
+        }
+    })
+}
+
+/// Whether the claim `id` is visible on `day`: evidence of a claim created
+/// after the day is not visible either (SPEC 2).
+fn claim_visible_on(
+    ctx: &mut Ctx<'_>,
+    id: &str,
+    day: crate::model::Date,
+) -> Result<bool, crate::Error> {
+    Ok(match ctx.record(id)?.as_deref() {
+        Some(Record::Claim(c)) => c.created.is_none_or(|d| d <= day),
+        _ => true,
     })
 }
 

@@ -297,8 +297,14 @@ impl Store {
                 };
                 by_id += 1;
                 let entry: HistoryEntry = codec::decode(cursor.value(), "status log")?;
-                if seq > 0 && !*headers.entry(seq).or_insert(self.log_header(seq)?.is_some()) {
-                    problem(format!("the status log of {id} names write {seq}, which the log does not hold"));
+                if seq > 0
+                    && !*headers
+                        .entry(seq)
+                        .or_insert(self.log_header(seq)?.is_some())
+                {
+                    problem(format!(
+                        "the status log of {id} names write {seq}, which the log does not hold"
+                    ));
                 }
                 if let Some(previous) = state
                     && previous != entry.before
@@ -336,15 +342,15 @@ impl Store {
                 _ => None,
             };
             match (exists, stored_kind) {
-                (true, None) => problem(format!(
-                    "the status log says {id} exists, but it does not"
-                )),
+                (true, None) => {
+                    problem(format!("the status log says {id} exists, but it does not"))
+                }
                 (false, Some(_)) => problem(format!(
                     "{id} exists, but the status log says it was retracted"
                 )),
-                (true, Some(k)) if Some(k) != kind => problem(format!(
-                    "the status log has {id} as another kind of record"
-                )),
+                (true, Some(k)) if Some(k) != kind => {
+                    problem(format!("the status log has {id} as another kind of record"))
+                }
                 _ => {}
             }
             if kind == Some(Kind::Claim) {

@@ -18,6 +18,7 @@ mod history;
 mod indexes;
 mod keys;
 mod ranges;
+mod undated;
 mod write;
 
 pub(crate) use blocks::Deal;
