@@ -282,7 +282,7 @@ impl Walker {
                 Expect::Collection
             }
             (Expect::Statement, Some("add"), _) => Expect::Kind,
-            (Expect::Statement, Some("show" | "retract"), _) => Expect::Id(None),
+            (Expect::Statement, Some("show" | "retract" | "history"), _) => Expect::Id(None),
             (Expect::Statement, Some("explain"), _) => Expect::Id(Some(Kind::Claim)),
             (Expect::Statement | Expect::Collection, Some(w), _) => {
                 match Kind::from_collection(w) {
@@ -1031,6 +1031,10 @@ mod tests {
         let (_, all) = at_end("retract ");
         assert_eq!(all.len(), 6);
         assert_eq!(at_end("show c1 "), (8, vec![]));
+        assert_eq!(
+            at_end("history c"),
+            (8, words(&["c1", "claim:models-not-production-grade"]))
+        );
     }
 
     #[test]
