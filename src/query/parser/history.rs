@@ -64,7 +64,8 @@ pub(super) fn changes<'a>(i: In<'a>, cx: &mut Ctx) -> PResult<'a, (Changes, &'st
 }
 
 /// ```text
-/// TIME = DATE | TIMESTAMP      -- YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z, UTC
+/// TIME      = DATE | TIMESTAMP
+/// TIMESTAMP = DATE "T" digit digit ":" digit digit ":" digit digit [ "." digit digit digit ] "Z"
 /// ```
 /// Milliseconds since the Unix epoch. A malformed time gets an error with
 /// the caret on the part that is wrong (`hour 25 is out of range`).

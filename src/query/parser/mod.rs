@@ -216,7 +216,7 @@ const STATEMENT_START: &[Want] = &[
 ];
 
 /// ```text
-/// statement = query | count | show | explain | add | retract
+/// statement = query | count | show | explain | add | retract | history | changes
 /// ```
 fn statement<'a>(i: In<'a>, cx: &mut Ctx) -> PResult<'a, Statement> {
     let i = blank(i);
