@@ -69,6 +69,13 @@ impl Database {
         self.store.set_clock(ms);
     }
 
+    /// The format version the database was upgraded from, in place, when
+    /// it was opened (SPEC 5: the command line says so on standard error);
+    /// `None` when it needed no upgrade.
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.store.upgraded_from()
+    }
+
     /// Opens the database at `path`, creating it if missing.
     pub fn open(path: impl AsRef<Path>) -> Result<Database, Error> {
         Ok(Database {

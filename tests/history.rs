@@ -196,3 +196,59 @@ fn exported_history_holds_every_write() {
     db.export_jsonl(&mut snapshot).expect("exports");
     assert!(!String::from_utf8(snapshot).expect("utf-8").contains("e1"));
 }
+
+/// SPEC 5 and 9: a database of format 6 (no status log) is upgraded in
+/// place when opened; its records' writes from before show `recorded`
+/// `null`, first, and new writes follow with their times.
+#[test]
+fn a_format_6_database_is_upgraded_with_unrecorded_times_first() {
+    use std::io::Read;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/format6");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_dir = dir.path().join("db");
+    std::fs::create_dir_all(db_dir.join("blobs")).expect("mkdir");
+    for entry in std::fs::read_dir(&fixture).expect("fixture") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        match name.as_str() {
+            "README.md" => {}
+            "db.gz" => {
+                let mut bytes = Vec::new();
+                flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("opens"))
+                    .read_to_end(&mut bytes)
+                    .expect("gunzips");
+                std::fs::write(db_dir.join("db"), bytes).expect("writes");
+            }
+            _ => {
+                std::fs::copy(&path, db_dir.join(&name)).expect("copies");
+            }
+        }
+    }
+    let db = Database::open(&db_dir).expect("opens and upgrades");
+    assert_eq!(db.upgraded_from(), Some(6));
+    let format = std::fs::read_to_string(db_dir.join("evident-format")).expect("format file");
+    assert!(format.contains("format 7"), "{format}");
+    db.set_clock(Some(
+        evident::model::time::parse_time("2030-01-01T00:00:00Z").expect("time"),
+    ));
+    db.query("add evidence {id: e3, claim: c1, source: s1, stance: refutes, strength: 0.9}")
+        .expect("adds");
+    let history = rows(&db, "history c1");
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[0]["recorded"], Value::Null);
+    assert_eq!(history[0]["action"], "add");
+    assert_eq!(history[0]["record"]["text"], "a claim");
+    assert_eq!(history[1]["recorded"], "2030-01-01T00:00:00.000Z");
+    assert_eq!(history[1]["action"], "derive");
+    let e1 = rows(&db, "history e1");
+    assert_eq!(e1[0]["recorded"], Value::Null);
+    let report = db.check().expect("checks");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    drop(db);
+    let again = Database::open(&db_dir).expect("opens");
+    assert_eq!(again.upgraded_from(), None);
+}

@@ -62,7 +62,7 @@ pub fn query(
     };
     let opening = Instant::now();
     let db = match Database::open_existing(db_path) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
     let opened = opening.elapsed();
@@ -116,7 +116,11 @@ fn stdin_hint(no_script: bool, stdin_is_terminal: bool) -> Option<&'static str> 
 pub fn repl(db_path: &Path, format: Option<&str>) -> ExitCode {
     // The shell may add records, so it opens (and if need be creates) the database.
     match Database::open(db_path) {
-        Ok(db) => repl::run(&db, format.and_then(Format::from_name), None),
+        Ok(db) => repl::run(
+            &say_if_upgraded(db),
+            format.and_then(Format::from_name),
+            None,
+        ),
         Err(e) => fail(e),
     }
 }
@@ -134,7 +138,7 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
     // that existed before is never removed.
     let created = !db_path.exists();
     let db = match Database::open(db_path) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
     // Set once a file is imported: the database then holds something.
@@ -222,10 +226,22 @@ fn progress_bar(size: u64, name: &str, compressed: bool) -> indicatif::ProgressB
     bar
 }
 
+/// Says on standard error that the database was upgraded in place when it
+/// was opened (SPEC 5), and hands it on.
+fn say_if_upgraded(db: Database) -> Database {
+    if let Some(from) = db.upgraded_from() {
+        eprintln!(
+            "upgraded {} in place from format {from}: writes made before now have no recorded time in its history",
+            db.path().display()
+        );
+    }
+    db
+}
+
 /// `evident export --history [-o FILE]`: the log of writes as JSON Lines.
 pub fn export_history(db_path: &Path, output: Option<&Path>) -> ExitCode {
     let db = match Database::open_existing(db_path) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
     let result = match output {
@@ -255,7 +271,7 @@ pub fn export_history(db_path: &Path, output: Option<&Path>) -> ExitCode {
 
 pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
     let db = match Database::open_existing(db_path) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
     let result = match output {
@@ -282,7 +298,7 @@ pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
 
 pub fn check(db_path: &Path) -> ExitCode {
     let db = match Database::open_existing(db_path) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
     match db.check() {
@@ -322,7 +338,7 @@ pub fn demo() -> ExitCode {
     let dir = std::env::temp_dir().join(format!("evident-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let db = match Database::open(&dir) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
     if let Err(e) = db.import_jsonl_with(

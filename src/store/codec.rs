@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 /// The on-disk format version, written on creation and checked on open.
 /// Bump it on any change to keys, blocks or encoded values.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// Largest value the decoder accepts. A record is at most a few 64 KiB
 /// strings; a log part or block is bounded by the writer well below this.

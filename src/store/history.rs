@@ -378,3 +378,72 @@ impl Store {
         Ok(format!("status log ({by_id} entries) replayed"))
     }
 }
+
+/// The format version a database is upgraded from in place when opened:
+/// the last one without a status log.
+pub(super) const UPGRADES_FROM: u32 = 6;
+
+impl Store {
+    /// Gives a database made before the status log one: every record gets
+    /// an `add` entry under write 0, "before times were recorded" (its
+    /// record is the stored one, a claim's status and confidence its
+    /// derived ones), and the format version becomes the current one.
+    /// Idempotent: a crash part way leaves the old version, and the next
+    /// open does it again.
+    pub(super) fn upgrade_to_history(&self, from: u32) -> Result<(), StoreError> {
+        let entry_of = |id: &[u8], kind: Kind| -> Result<(String, Vec<u8>), StoreError> {
+            let id = String::from_utf8(id.to_vec())
+                .map_err(|_| StoreError::damaged("a record id that is not UTF-8".into()))?;
+            let after = match kind {
+                Kind::Claim => self.derived(&id)?.map(|d| (d.status, d.confidence)),
+                _ => None,
+            };
+            let entry = HistoryEntry {
+                action: HistoryAction::Add,
+                kind,
+                before: None,
+                after,
+            };
+            Ok((id, codec::encode(&entry)?))
+        };
+        let mut sink = super::blocks::BatchSink::new(self.tree());
+        for map in [MapId::HistoryByWrite, MapId::HistoryById] {
+            let mut records = AllRecordIds::new(self)?;
+            let entries = std::iter::from_fn(|| {
+                let next = records.next().transpose()?;
+                Some(next.and_then(|(id, kind)| {
+                    let (id, value) = entry_of(&id, kind)?;
+                    let key = match map {
+                        MapId::HistoryByWrite => keys::history_by_write_key(0, &id),
+                        _ => keys::history_by_id_key(&id, 0),
+                    };
+                    Ok((key, Some(value)))
+                }))
+            });
+            super::blocks::apply(self.tree(), map, entries, &mut sink)?;
+            sink.flush()?;
+        }
+        self.tree().insert(
+            keys::META_VERSION,
+            &super::codec::FORMAT_VERSION.to_be_bytes(),
+        )?;
+        self.flush()?;
+        let format_file = self.path.join(super::FORMAT_FILE);
+        std::fs::write(
+            &format_file,
+            format!("evident format {}\n", super::codec::FORMAT_VERSION),
+        )
+        .map_err(|source| StoreError::Io {
+            path: format_file,
+            source,
+        })?;
+        let _ = self.upgraded_from.set(from);
+        Ok(())
+    }
+
+    /// The format version the store was upgraded from when it was opened,
+    /// if it was.
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.upgraded_from.get().copied()
+    }
+}

@@ -103,6 +103,8 @@ pub struct Store {
     /// A time writes record instead of the system clock's (ms since the
     /// epoch; 0: the system clock), see [`Store::set_clock`].
     clock: std::sync::atomic::AtomicU64,
+    /// The format version this store was upgraded from when it was opened.
+    upgraded_from: std::sync::OnceLock<u32>,
 }
 
 /// Stops the reading statement in progress on a
@@ -135,6 +137,7 @@ impl Store {
         // and a database of another version must be left exactly as it is.
         if let Some(found) = read_format_file(path)
             && found != codec::FORMAT_VERSION
+            && found != history::UPGRADES_FROM
         {
             return Err(StoreError::Version {
                 path: shown,
@@ -172,14 +175,18 @@ impl Store {
             writer: Mutex::new(()),
             interrupt: Arc::default(),
             clock: Default::default(),
+            upgraded_from: Default::default(),
         };
         store.check_no_lost_writes()?;
+        let mut upgrade_from = None;
         match store.db.get(keys::META_VERSION)? {
             Some(v) => {
                 let found = <[u8; 4]>::try_from(v.as_ref())
                     .map(u32::from_be_bytes)
                     .map_err(|_| StoreError::NotEvident(shown.clone()))?;
-                if found != codec::FORMAT_VERSION {
+                if found == history::UPGRADES_FROM {
+                    upgrade_from = Some(found);
+                } else if found != codec::FORMAT_VERSION {
                     return Err(StoreError::Version {
                         path: shown,
                         found,
@@ -204,6 +211,9 @@ impl Store {
             None => return Err(StoreError::NotEvident(shown)),
         }
         store.recover()?;
+        if let Some(found) = upgrade_from {
+            store.upgrade_to_history(found)?;
+        }
         Ok(store)
     }
 
