@@ -9,6 +9,7 @@ use crate::model::{Kind, Record, fields};
 use crate::query::ast::{Changes, Expr, Field, Literal, Span};
 use crate::store::{HistoryAction, SeqWindow, Store, Verdict};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 /// The members of a `changes` row, in order.
 const CHANGES_COLUMNS: [&str; 7] = [
@@ -120,9 +121,29 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
         },
     };
     let mut rows = Vec::new();
+    // Up to now, each claim is its stored record, read in id order like a
+    // scan; up to an earlier write, the version that write left.
+    let up_to_now = window.through_seq >= store.last_seq()?;
+    let mut current = store.scan(Kind::Claim)?;
+    let mut times: HashMap<u64, Value> = HashMap::new();
     for change in store.status_changes(window)? {
         store.check_interrupt()?;
-        let record = store.record_after(&change.id, window.through_seq)?;
+        let stored = match up_to_now {
+            true => current.seek_record(&change.id)?.map(|(r, _)| r),
+            false => None,
+        };
+        let record = match stored {
+            Some(r) => Some(r),
+            None => store.record_after(&change.id, window.through_seq)?,
+        };
+        let changed = match times.get(&change.changed_seq) {
+            Some(t) => t.clone(),
+            None => {
+                let t = time_value(store.recorded_ms(change.changed_seq)?);
+                times.insert(change.changed_seq, t.clone());
+                t
+            }
+        };
         let [status_before, confidence_before] = verdict_values(change.before);
         let [status, confidence] = verdict_values(change.after);
         let text = match &record {
@@ -136,7 +157,7 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
             status,
             confidence_before,
             confidence,
-            time_value(store.recorded_ms(change.changed_seq)?),
+            changed,
         ];
         let keep = match &changes.filter {
             Some(filter) => matches(filter, &row, record.as_ref()),

@@ -80,6 +80,11 @@ impl Store {
         Ok(None)
     }
 
+    /// The last write's seq (0 before the first).
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.next_seq()?.saturating_sub(1))
+    }
+
     /// The time write `seq` was recorded (`None` for seq 0, before times were).
     pub fn recorded_ms(&self, seq: u64) -> Result<Option<u64>, StoreError> {
         if seq == 0 {
