@@ -70,9 +70,10 @@ def main():
     claims, sources = [], []
     with open(synth) as f:
         for line in f:
-            if line.startswith('{"type":"claim"'):
+            head = line[:40].replace(" ", "")
+            if head.startswith('{"type":"claim"'):
                 claims.append(json.loads(line)["id"])
-            elif line.startswith('{"type":"source"'):
+            elif head.startswith('{"type":"source"'):
                 sources.append(json.loads(line)["id"])
     rng = random.Random(16)
     a, b = os.path.join(work, "with.db"), os.path.join(work, "without.db")

@@ -299,3 +299,51 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::keys;
+
+    /// A write interrupted after its status-log entries were written (the
+    /// pending marker still set) is rolled back whole: its records, derived
+    /// values and status-log entries go, and `check` finds the status log
+    /// in step with the records.
+    #[test]
+    fn a_rollback_removes_the_interrupted_writes_status_log() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db");
+        let db = crate::Database::open(&path).expect("opens");
+        db.import_jsonl(
+            &b"{\"type\":\"source\",\"id\":\"s1\",\"title\":\"s\",\"reliability\":0.9}\n\
+               {\"type\":\"claim\",\"id\":\"c1\",\"text\":\"c\"}\n"[..],
+        )
+        .expect("imports");
+        let store = db.store();
+        let counters_before = store
+            .tree()
+            .get(keys::META_COUNTERS)
+            .expect("reads")
+            .expect("counters");
+        db.query("add evidence {id: e1, claim: c1, source: s1, stance: supports}")
+            .expect("adds");
+        let seq = store.last_seq().expect("seq");
+        assert_eq!(store.history("c1").expect("history").len(), 2);
+        // As a crash before phase 5 leaves it: the marker set, no header,
+        // the counters of before.
+        let tree = store.tree();
+        tree.insert(keys::META_COUNTERS, counters_before)
+            .expect("counters");
+        tree.insert(keys::META_PENDING, &seq.to_be_bytes())
+            .expect("marks");
+        tree.remove(keys::log_key(seq, 0))
+            .expect("removes the header");
+        tree.insert(keys::META_NEXT_SEQ, &seq.to_be_bytes())
+            .expect("next seq");
+        store.recover().expect("rolls back");
+        assert!(store.history("e1").expect("history").is_empty());
+        let c1 = store.history("c1").expect("history");
+        assert_eq!(c1.len(), 1, "{c1:?}");
+        let report = store.check().expect("checks");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+}
