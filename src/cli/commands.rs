@@ -238,45 +238,23 @@ fn say_if_upgraded(db: Database) -> Database {
     db
 }
 
-/// `evident export --history [-o FILE]`: the log of writes as JSON Lines.
-pub fn export_history(db_path: &Path, output: Option<&Path>) -> ExitCode {
+/// `evident export [-o FILE] [--history]`: the records as JSON Lines, or
+/// with `history` every recorded write (SPEC 9).
+pub fn export(db_path: &Path, output: Option<&Path>, history: bool) -> ExitCode {
     let db = match Database::open_existing(db_path) {
         Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
+    let write = |out: &mut dyn Write| match history {
+        true => db.export_history_jsonl(out),
+        false => db.export_jsonl(out),
+    };
     let result = match output {
-        Some(path) => std::fs::File::create(path)
+        Some(path) if history => std::fs::File::create(path)
             .map_err(|e| format!("{}: {e}", path.display()))
-            .and_then(|file| {
-                db.export_history_jsonl(&mut io::BufWriter::new(file))
-                    .map_err(|e| e.to_string())
-            }),
-        None => match db.export_history_jsonl(&mut io::BufWriter::new(io::stdout().lock())) {
-            Err(evident::Error::Io { source, .. })
-                if source.kind() == io::ErrorKind::BrokenPipe =>
-            {
-                return ExitCode::SUCCESS;
-            }
-            other => other.map_err(|e| e.to_string()),
-        },
-    };
-    match result {
-        Ok(n) => {
-            eprintln!("exported {n} recorded writes");
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(e),
-    }
-}
-
-pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
-    let db = match Database::open_existing(db_path) {
-        Ok(db) => say_if_upgraded(db),
-        Err(e) => return fail(e),
-    };
-    let result = match output {
+            .and_then(|file| write(&mut io::BufWriter::new(file)).map_err(|e| e.to_string())),
         Some(path) => files::export_to_file(&db, path),
-        None => match db.export_jsonl(&mut io::BufWriter::new(io::stdout().lock())) {
+        None => match write(&mut io::BufWriter::new(io::stdout().lock())) {
             // The reader went away (`| head`): it has what it wanted, as
             // `query | head` ends.
             Err(evident::Error::Io { source, .. })
@@ -288,6 +266,10 @@ pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
         },
     };
     match result {
+        Ok(n) if history => {
+            eprintln!("exported {n} recorded writes");
+            ExitCode::SUCCESS
+        }
         Ok(n) => {
             eprintln!("exported {n} records");
             ExitCode::SUCCESS

@@ -120,11 +120,9 @@ pub fn main() -> ExitCode {
             files,
             skip_invalid,
         } => commands::import(&db_path, &files, skip_invalid),
-        Command::Export {
-            output,
-            history: true,
-        } => commands::export_history(&db_path, output.as_deref()),
-        Command::Export { output, .. } => commands::export(&db_path, output.as_deref()),
+        Command::Export { output, history } => {
+            commands::export(&db_path, output.as_deref(), history)
+        }
         Command::Check => commands::check(&db_path),
         Command::Demo => commands::demo(),
     }
