@@ -124,12 +124,12 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
     // Up to now, each claim is its stored record, read in id order like a
     // scan; up to an earlier write, the version that write left.
     let up_to_now = window.through_seq >= store.last_seq()?;
-    let mut current = store.scan(Kind::Claim)?;
+    let mut current = store.claims_in_order()?;
     let mut times: HashMap<u64, Value> = HashMap::new();
     for change in store.status_changes(window)? {
         store.check_interrupt()?;
         let stored = match up_to_now {
-            true => current.seek_record(&change.id)?.map(|(r, _)| r),
+            true => current.get(&change.id)?,
             false => None,
         };
         let record = match stored {

@@ -452,3 +452,31 @@ impl Store {
         self.upgraded_from.get().copied()
     }
 }
+
+/// Claim records looked up in ascending id order with one forward-moving
+/// cursor and nothing else (no derived values): `changes` reads the few
+/// claims of its rows this way.
+pub struct ClaimsInOrder {
+    cursor: Cursor,
+}
+
+impl ClaimsInOrder {
+    /// The claim `id`, if stored; ids must come in ascending order.
+    pub fn get(&mut self, id: &str) -> Result<Option<Record>, StoreError> {
+        let key = id.as_bytes();
+        if self.cursor.seek(key)? && self.cursor.key() == key {
+            super::decode_record(Kind::Claim, self.cursor.value()).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl Store {
+    /// A reader of claim records in ascending id order.
+    pub fn claims_in_order(&self) -> Result<ClaimsInOrder, StoreError> {
+        Ok(ClaimsInOrder {
+            cursor: Cursor::new(self.tree(), MapId::Records(Kind::Claim), &[])?,
+        })
+    }
+}
