@@ -119,8 +119,8 @@ impl<'db> CatalogCache<'db> {
 // The words of the language are the parser's own, so completion offers
 // exactly what the parser reads.
 use evident::query::vocabulary::{
-    BOOLEANS, COLLECTIONS, COMPARISONS, COUNT_CLAUSES, KINDS, QUANTIFIERS, QUERY_CLAUSES,
-    STATEMENT_WORDS, is_one_of, is_reserved,
+    BOOLEANS, CHANGES_CLAUSES, COLLECTIONS, COMPARISONS, COUNT_CLAUSES, KINDS, QUANTIFIERS,
+    QUERY_CLAUSES, STATEMENT_WORDS, is_one_of, is_reserved,
 };
 
 /// What may come next, as the state machine sees it.
@@ -165,6 +165,10 @@ enum Expect {
     Connective,
     /// `evidence`, after a quantifier.
     QuantifiedEvidence,
+    /// `since`, `until` or `where`, after `changes` or one of its times.
+    ChangesClauses,
+    /// A time, after `since` or `until`.
+    ChangesTime,
     /// `(`, a connective or the next clause, after `any evidence`.
     AfterQuantifier,
     /// A field to order by, select or group by.
@@ -216,6 +220,8 @@ struct Walker {
     kind: Option<Kind>,
     /// Whether the statement is a `count`.
     count: bool,
+    /// Whether the statement is `changes` (its `where` is on claims).
+    changes: bool,
     /// The collection each open parenthesis of the condition ranges over.
     scopes: Vec<Kind>,
     /// Keys already given in a record literal.
@@ -228,6 +234,7 @@ impl Walker {
             expect: Expect::Statement,
             kind: None,
             count: false,
+            changes: false,
             scopes: Vec::new(),
             keys: Vec::new(),
         }
@@ -244,7 +251,7 @@ impl Walker {
 
     /// Whether a word starts a clause of the query or count; if so, moves there.
     fn clause_keyword(&mut self, word: &str) -> bool {
-        if self.kind.is_none() {
+        if self.kind.is_none() || (self.changes && word != "where") {
             return false;
         }
         self.expect = match word {
@@ -284,6 +291,13 @@ impl Walker {
             (Expect::Statement, Some("add"), _) => Expect::Kind,
             (Expect::Statement, Some("show" | "retract" | "history"), _) => Expect::Id(None),
             (Expect::Statement, Some("explain"), _) => Expect::Id(Some(Kind::Claim)),
+            (Expect::Statement, Some("changes"), _) => {
+                self.changes = true;
+                self.kind = Some(Kind::Claim);
+                Expect::ChangesClauses
+            }
+            (Expect::ChangesClauses, Some("since" | "until"), _) => Expect::ChangesTime,
+            (Expect::ChangesTime, _, _) if is_value => Expect::ChangesClauses,
             (Expect::Statement | Expect::Collection, Some(w), _) => {
                 match Kind::from_collection(w) {
                     Some(kind) => {
@@ -389,6 +403,7 @@ fn is_value_state(expect: &Expect) -> bool {
             | Expect::Value(_)
             | Expect::ListValue(_)
             | Expect::Date
+            | Expect::ChangesTime
             | Expect::Number(_)
             | Expect::RecordOpen
             | Expect::RecordKey
@@ -539,7 +554,9 @@ fn resolve(kind: Kind, path: &str) -> Option<(Kind, &'static FieldDef)> {
 /// Keywords and operators that may come next.
 fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
     let top = walker.scopes.is_empty();
-    let clauses: &[&str] = if walker.count {
+    let clauses: &[&str] = if walker.changes {
+        &[]
+    } else if walker.count {
         &["group by"]
     } else {
         &["order by", "limit", "select"]
@@ -550,6 +567,7 @@ fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
         Expect::Kind => KINDS.to_vec(),
         Expect::Clauses if walker.count => COUNT_CLAUSES.to_vec(),
         Expect::Clauses => QUERY_CLAUSES.to_vec(),
+        Expect::ChangesClauses => CHANGES_CLAUSES.to_vec(),
         Expect::Of => vec!["of"],
         Expect::By(_) => vec!["by"],
         Expect::NotIn(_) => vec!["in"],
@@ -1031,6 +1049,12 @@ mod tests {
         let (_, all) = at_end("retract ");
         assert_eq!(all.len(), 6);
         assert_eq!(at_end("show c1 "), (8, vec![]));
+        assert_eq!(at_end("changes "), (8, words(&["since", "until", "where"])));
+        assert_eq!(
+            at_end("changes since 2026-12-01 u"),
+            (25, words(&["until"]))
+        );
+        assert_eq!(at_end("changes where stat"), (14, words(&["status"])));
         assert_eq!(
             at_end("history c"),
             (8, words(&["c1", "claim:models-not-production-grade"]))
