@@ -124,17 +124,22 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
     // Up to now, each claim is its stored record, read in id order like a
     // scan; up to an earlier write, the version that write left.
     let up_to_now = window.through_seq >= store.last_seq()?;
+    // The status log holds each row's text; the record is read only for a
+    // filter on the claim's other stored fields (or where the log has none).
+    let filter_reads_records = changes.filter.as_ref().is_some_and(reads_stored_fields);
     let mut current = store.claims_in_order()?;
     let mut times: HashMap<u64, Value> = HashMap::new();
     for change in store.status_changes(window)? {
         store.check_interrupt()?;
-        let stored = match up_to_now {
+        let needs_record = filter_reads_records || change.text.is_none();
+        let stored = match up_to_now && needs_record {
             true => current.get(&change.id)?,
             false => None,
         };
         let record = match stored {
             Some(r) => Some(r),
-            None => store.record_after(&change.id, window.through_seq)?,
+            None if needs_record => store.record_after(&change.id, window.through_seq)?,
+            None => None,
         };
         let changed = match times.get(&change.changed_seq) {
             Some(t) => t.clone(),
@@ -146,8 +151,9 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
         };
         let [status_before, confidence_before] = verdict_values(change.before);
         let [status, confidence] = verdict_values(change.after);
-        let text = match &record {
-            Some(Record::Claim(c)) => Value::String(c.text.clone()),
+        let text = match (&change.text, &record) {
+            (Some(text), _) => Value::String(text.clone()),
+            (None, Some(Record::Claim(c))) => Value::String(c.text.clone()),
             _ => Value::Null,
         };
         let row = vec![
@@ -172,6 +178,23 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
         rows,
         ..Output::default()
     })
+}
+
+/// Whether a `changes` filter reads a stored field of the claim other than
+/// its id and text (which the rows hold).
+fn reads_stored_fields(expr: &Expr) -> bool {
+    let stored = |field: &Field| matches!(resolve(field), Ok(ChangesField::Stored(def)) if def.name != "id" && def.name != "text");
+    match expr {
+        Expr::Or(a, b) | Expr::And(a, b) => reads_stored_fields(a) || reads_stored_fields(b),
+        Expr::Not(a, _) => reads_stored_fields(a),
+        Expr::Compare { field, .. }
+        | Expr::Has { field, .. }
+        | Expr::In { field, .. }
+        | Expr::Contains { field, .. }
+        | Expr::IsNull { field, .. }
+        | Expr::Truthy(field) => stored(field),
+        Expr::Quantified { .. } => false,
+    }
 }
 
 /// What a field of a `changes` filter is: a row member, or a stored

@@ -34,6 +34,9 @@ pub struct StatusChange {
     pub after: Option<Verdict>,
     /// The last write in the window that changed its status.
     pub changed_seq: u64,
+    /// Its text after the window's last write of it, when the status log
+    /// holds it (not after a retract, nor in an upgraded database).
+    pub text: Option<String>,
 }
 
 /// A window of writes: those after `after_seq`, up to `through_seq`.
@@ -176,7 +179,8 @@ impl Store {
         let mut more = cursor.seek(&start)?;
         // Per claim: status before the window, after the last entry so far,
         // and the last write that changed the status.
-        let mut seen: HashMap<Vec<u8>, (Option<Verdict>, Option<Verdict>, u64)> = HashMap::new();
+        let mut seen: HashMap<Vec<u8>, (Option<Verdict>, Option<Verdict>, u64, Option<String>)> =
+            HashMap::new();
         while more {
             let (seq, id) = keys::split_history_by_write_key(cursor.key())
                 .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
@@ -188,8 +192,9 @@ impl Store {
                 let status_changed = entry.before.map(|v| v.0) != entry.after.map(|v| v.0);
                 let slot = seen
                     .entry(id.to_vec())
-                    .or_insert((entry.before, entry.before, 0));
+                    .or_insert((entry.before, entry.before, 0, None));
                 slot.1 = entry.after;
+                slot.3 = entry.text;
                 if status_changed {
                     slot.2 = seq;
                 }
@@ -198,14 +203,15 @@ impl Store {
         }
         let mut out: Vec<StatusChange> = seen
             .into_iter()
-            .filter(|(_, (before, after, _))| before.map(|v| v.0) != after.map(|v| v.0))
-            .map(|(id, (before, after, changed_seq))| {
+            .filter(|(_, (before, after, _, _))| before.map(|v| v.0) != after.map(|v| v.0))
+            .map(|(id, (before, after, changed_seq, text))| {
                 Ok(StatusChange {
                     id: String::from_utf8(id)
                         .map_err(|_| StoreError::damaged("a status-log key".into()))?,
                     before,
                     after,
                     changed_seq,
+                    text,
                 })
             })
             .collect::<Result<_, StoreError>>()?;
@@ -408,6 +414,7 @@ impl Store {
                 kind,
                 before: None,
                 after,
+                text: None,
             };
             Ok((id, codec::encode(&entry)?))
         };

@@ -63,6 +63,10 @@ pub struct HistoryEntry {
     pub before: Option<Verdict>,
     /// The same after the write.
     pub after: Option<Verdict>,
+    /// In the log by write only: a claim's text after the write, so that
+    /// `changes` gives its rows without reading a record each (`None`
+    /// in the log by record, and after a retract).
+    pub text: Option<String>,
 }
 
 /// The status-log entries one write makes, sorted in bounded memory, or
@@ -97,6 +101,7 @@ impl HistoryWriter {
                 kind,
                 before: None,
                 after: None,
+                text: None,
             },
         )
     }
@@ -110,6 +115,7 @@ impl HistoryWriter {
         record_changed: bool,
         before: Option<&Derived>,
         after: Option<&Derived>,
+        text: Option<&str>,
     ) -> Result<(), StoreError> {
         let action = match (record_changed, before, after) {
             (false, _, _) => HistoryAction::Derive,
@@ -126,6 +132,7 @@ impl HistoryWriter {
                 kind: Kind::Claim,
                 before: verdict(before),
                 after: verdict(after),
+                text: text.map(str::to_owned),
             },
         )
     }
@@ -134,14 +141,20 @@ impl HistoryWriter {
         let Some(sorter) = &mut self.sorter else {
             return Ok(());
         };
-        let value = codec::encode(entry)?;
         let by_write = keys::history_by_write_key(self.seq, id);
         sorter.push(
             &sort_key(MapId::HistoryByWrite.byte(), &by_write),
-            Some(&value),
+            Some(&codec::encode(entry)?),
         )?;
         let by_id = keys::history_by_id_key(id, self.seq);
-        sorter.push(&sort_key(MapId::HistoryById.byte(), &by_id), Some(&value))
+        let without_text = HistoryEntry {
+            text: None,
+            ..entry.clone()
+        };
+        sorter.push(
+            &sort_key(MapId::HistoryById.byte(), &by_id),
+            Some(&codec::encode(&without_text)?),
+        )
     }
 
     /// Writes the entries (by write, then by record), or, in a rollback,

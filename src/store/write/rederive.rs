@@ -180,7 +180,13 @@ impl Store {
             if !derived_changed && !claim.record_changed {
                 continue;
             }
-            history.claim(claim.id, claim.record_changed, old.as_ref(), new.as_ref())?;
+            history.claim(
+                claim.id,
+                claim.record_changed,
+                old.as_ref(),
+                new.as_ref(),
+                stored.as_ref().map(|(c, _)| c.text.as_str()),
+            )?;
             let new_encoded = new.as_ref().map(codec::encode).transpose()?;
             if derived_changed {
                 sorter.push(&sort_key(MapId::Derived.byte(), id), new_encoded.as_deref())?;
