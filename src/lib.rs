@@ -107,17 +107,29 @@ impl Iterator for Records<'_> {
 }
 
 impl Database {
+    /// Sets the clock writes are recorded by (SPEC 9), for tests and
+    /// reproducible examples: `Some(ms)` (milliseconds since the Unix epoch,
+    /// see [`model::time::parse_time`]) makes each write record that time —
+    /// or, as always, 1 ms after the last write's when that is later —
+    /// and `None` goes back to the system clock. The command line reads the
+    /// same from the environment variable `EVIDENT_CLOCK`
+    /// (`EVIDENT_CLOCK=2026-12-05T09:00:00Z`).
+    pub fn set_clock(&self, ms: Option<u64>) {
+        self.store.set_clock(ms);
+    }
+
+    /// The format version the database was upgraded from, in place, when
+    /// it was opened (SPEC 5: the command line says so on standard error);
+    /// `None` when it needed no upgrade.
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.store.upgraded_from()
+    }
+
     /// Opens the database at `path`, creating it if missing.
     pub fn open(path: impl AsRef<Path>) -> Result<Database, Error> {
         Ok(Database {
             store: store::Store::open(path.as_ref(), true)?,
         })
-    }
-
-    /// The format version opening upgraded the database from, if it did
-    /// (SPEC 5: an earlier format is upgraded in place; say so).
-    pub fn upgraded_from(&self) -> Option<u32> {
-        self.store.upgraded_from()
     }
 
     /// Opens an existing database; fails (creating nothing) if there is none.
@@ -262,6 +274,16 @@ impl Database {
             Some(e) => Err(e.into()),
             None => Ok(()),
         }
+    }
+
+    /// Writes every recorded write as JSON Lines, oldest first (SPEC 9;
+    /// `evident export --history`): `{"recorded", "action", "id", "record"}`,
+    /// so nothing recorded is trapped in the binary format. Returns how
+    /// many lines. One consistent state, as [`Database::export_jsonl`].
+    pub fn export_history_jsonl(&self, out: &mut dyn std::io::Write) -> Result<u64, Error> {
+        let store = self.store.for_statement(&Interrupt::new());
+        let _reading = store.reading()?;
+        exec::export_history(&store, out)
     }
 
     /// Writes every record as JSON Lines; returns how many. The export is

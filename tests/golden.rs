@@ -68,6 +68,10 @@ fn check_dir(dir: &Path, open: &dyn Fn() -> (tempfile::TempDir, Database)) -> us
 fn database_of(data: &[u8]) -> (tempfile::TempDir, Database) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let db = Database::open(tmp.path().join("db")).expect("opens");
+    // Known recorded times for `history` and `changes` (each later write
+    // takes the last one's time plus 1 ms).
+    let clock = evident::model::time::parse_time("2026-12-01T09:00:00Z").expect("a time");
+    db.set_clock(Some(clock));
     db.import_jsonl(data).expect("imports");
     (tmp, db)
 }

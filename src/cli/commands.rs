@@ -63,10 +63,9 @@ pub fn query(
     };
     let opening = Instant::now();
     let db = match Database::open_existing(db_path) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
-    say_if_upgraded(&db, db_path);
     let opened = opening.elapsed();
     let format = default_format(format);
     let running = Instant::now();
@@ -117,7 +116,11 @@ fn stdin_hint(no_script: bool, stdin_is_terminal: bool) -> Option<&'static str> 
 pub fn repl(db_path: &Path, format: Option<&str>) -> ExitCode {
     // The shell may add records, so it opens (and if need be creates) the database.
     match Database::open(db_path) {
-        Ok(db) => repl::run(&db, format.and_then(Format::from_name), None),
+        Ok(db) => repl::run(
+            &say_if_upgraded(db),
+            format.and_then(Format::from_name),
+            None,
+        ),
         Err(e) => fail(e),
     }
 }
@@ -189,10 +192,9 @@ pub fn import(
     // that existed before is never removed.
     let created = !db_path.exists();
     let db = match Database::open(db_path) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
-    say_if_upgraded(&db, db_path);
     // Set once a file is imported: the database then holds something.
     let kept = Arc::new(AtomicBool::new(false));
     if created {
@@ -295,14 +297,35 @@ fn progress_bar(size: u64, name: &str, compressed: bool) -> indicatif::ProgressB
     bar
 }
 
-pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
+/// Says on standard error that the database was upgraded in place when it
+/// was opened (SPEC 5), and hands it on.
+fn say_if_upgraded(db: Database) -> Database {
+    if let Some(from) = db.upgraded_from() {
+        eprintln!(
+            "upgraded {} in place from format {from}: benchmark-claim indexes built; writes made before now have no recorded time in its history",
+            db.path().display()
+        );
+    }
+    db
+}
+
+/// `evident export [-o FILE] [--history]`: the records as JSON Lines, or
+/// with `history` every recorded write (SPEC 9).
+pub fn export(db_path: &Path, output: Option<&Path>, history: bool) -> ExitCode {
     let db = match Database::open_existing(db_path) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
+    let write = |out: &mut dyn Write| match history {
+        true => db.export_history_jsonl(out),
+        false => db.export_jsonl(out),
+    };
     let result = match output {
+        Some(path) if history => std::fs::File::create(path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|file| write(&mut io::BufWriter::new(file)).map_err(|e| e.to_string())),
         Some(path) => files::export_to_file(&db, path),
-        None => match db.export_jsonl(&mut io::BufWriter::new(io::stdout().lock())) {
+        None => match write(&mut io::BufWriter::new(io::stdout().lock())) {
             // The reader went away (`| head`): it has what it wanted, as
             // `query | head` ends.
             Err(evident::Error::Io { source, .. })
@@ -314,6 +337,10 @@ pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
         },
     };
     match result {
+        Ok(n) if history => {
+            eprintln!("exported {n} recorded writes");
+            ExitCode::SUCCESS
+        }
         Ok(n) => {
             eprintln!("exported {n} records");
             ExitCode::SUCCESS
@@ -324,7 +351,7 @@ pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
 
 pub fn check(db_path: &Path) -> ExitCode {
     let db = match Database::open_existing(db_path) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
     match db.check() {
@@ -364,7 +391,7 @@ pub fn demo() -> ExitCode {
     let dir = std::env::temp_dir().join(format!("evident-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let db = match Database::open(&dir) {
-        Ok(db) => db,
+        Ok(db) => say_if_upgraded(db),
         Err(e) => return fail(e),
     };
     if let Err(e) = db.import_jsonl_with(
@@ -430,16 +457,5 @@ mod tests {
         assert_eq!(stdin_hint(true, false), None);
         assert_eq!(stdin_hint(false, true), None);
         assert_eq!(stdin_hint(false, false), None);
-    }
-}
-
-/// SPEC 5: a database of an earlier format is upgraded in place when it is
-/// opened, saying so on standard error.
-fn say_if_upgraded(db: &Database, path: &Path) {
-    if let Some(from) = db.upgraded_from() {
-        eprintln!(
-            "upgraded {} from format {from} to the current format (benchmark-claim indexes built)",
-            path.display()
-        );
     }
 }

@@ -80,6 +80,10 @@ pub enum Command {
         /// Write to this file instead of standard output
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Write the history instead: every recorded write, oldest first,
+        /// as JSON Lines {"recorded", "action", "id", "record"}
+        #[arg(long)]
+        history: bool,
     },
     /// Verify the database; exits non-zero on any inconsistency
     Check,
@@ -149,7 +153,9 @@ pub fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
-        Command::Export { output } => commands::export(&db_path, output.as_deref()),
+        Command::Export { output, history } => {
+            commands::export(&db_path, output.as_deref(), history)
+        }
         Command::Check => commands::check(&db_path),
         Command::Demo => commands::demo(),
     }

@@ -80,6 +80,8 @@ enum Place {
     Text,
     /// The date of `as of`.
     Date,
+    /// The time after `since` or `until` (SPEC 9).
+    Time(&'static str),
     /// A whole number, after the keyword named.
     Count(&'static str),
 }
@@ -111,8 +113,18 @@ impl Binder<'_> {
                 self.arg_opt(&mut c.limit, Place::Count("limit"), count_of)?;
                 self.arg_opt(&mut c.offset, Place::Count("offset"), count_of)?;
             }
-            StatementKind::Show(id) | StatementKind::Explain(id) | StatementKind::Retract(id) => {
+            StatementKind::Show(id)
+            | StatementKind::Explain(id)
+            | StatementKind::Retract(id)
+            | StatementKind::History(id) => {
                 self.arg(id, Place::Id, id_of)?;
+            }
+            StatementKind::Changes(c) => {
+                self.arg_opt(&mut c.since, Place::Time("since"), time_of)?;
+                self.arg_opt(&mut c.until, Place::Time("until"), time_of)?;
+                if let Some(e) = &mut c.filter {
+                    self.expr(Kind::Claim, e)?;
+                }
             }
             StatementKind::Add(add) => {
                 let kind = add.kind.node;
@@ -161,6 +173,9 @@ impl Binder<'_> {
                 Place::Id => "an id".to_owned(),
                 Place::Text => "text to look for after \"~\"".to_owned(),
                 Place::Date => "a date (YYYY-MM-DD) after \"as of\"".to_owned(),
+                Place::Time(after) => {
+                    format!("a time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ) after \"{after}\"")
+                }
                 Place::Count(after) => format!("a whole number after \"{after}\""),
             };
             let mut message = format!(
@@ -383,6 +398,16 @@ fn text_of(value: &ParamValue) -> Option<String> {
 fn date_of(value: &ParamValue) -> Option<Date> {
     match value {
         ParamValue::Text(t) | ParamValue::Json(serde_json::Value::String(t)) => Date::parse(t),
+        ParamValue::Json(_) => None,
+    }
+}
+
+/// A TIME (SPEC 4.1) as milliseconds since the Unix epoch, UTC.
+fn time_of(value: &ParamValue) -> Option<u64> {
+    match value {
+        ParamValue::Text(t) | ParamValue::Json(serde_json::Value::String(t)) => {
+            crate::model::time::parse_time(t).ok()
+        }
         ParamValue::Json(_) => None,
     }
 }

@@ -318,8 +318,19 @@ impl<'s> Ctx<'s> {
 
     pub fn evidence_visible(&mut self, e: &Evidence) -> Result<bool, StoreError> {
         Ok(match self.as_of {
-            Some(day) if e.is_derived() => self.derived_visible(e, day)?,
-            Some(day) => self.effective_date(e)?.is_some_and(|d| d <= day),
+            Some(day) => {
+                let dated = match e.is_derived() {
+                    true => self.derived_visible(e, day)?,
+                    false => self.effective_date(e)?.is_some_and(|d| d <= day),
+                };
+                // Evidence of a claim created after the day is not visible
+                // either (SPEC 2).
+                dated
+                    && match self.record(e.claim.as_str())?.as_deref() {
+                        Some(Record::Claim(c)) => c.created.is_none_or(|d| d <= day),
+                        _ => true,
+                    }
+            }
             None => true,
         })
     }
@@ -418,14 +429,14 @@ fn commonness(byte: u8) -> u8 {
     }
 }
 
-fn contains_ignoring_case(haystack: &str, needle_lower: &str) -> bool {
+pub(super) fn contains_ignoring_case(haystack: &str, needle_lower: &str) -> bool {
     if haystack.is_ascii() && needle_lower.is_ascii() {
         return contains_ascii_ignoring_case(haystack.as_bytes(), needle_lower.as_bytes());
     }
     haystack.to_lowercase().contains(needle_lower)
 }
 
-fn op_holds(op: CompareOp, ord: Ordering) -> bool {
+pub(super) fn op_holds(op: CompareOp, ord: Ordering) -> bool {
     match op {
         CompareOp::Eq => ord == Ordering::Equal,
         CompareOp::Ne => ord != Ordering::Equal,

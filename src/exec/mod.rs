@@ -9,6 +9,7 @@ mod columns;
 mod count;
 mod eval;
 mod group;
+mod history;
 pub mod output;
 mod parallel;
 mod plan;
@@ -16,6 +17,7 @@ mod query;
 mod report;
 
 pub(crate) use bind::bind_script;
+pub use history::export_history;
 pub use output::{Output, RowSink, Value};
 
 use crate::model::{Kind, Record, fields};
@@ -84,6 +86,23 @@ pub fn execute(
     rows: Option<&mut dyn RowSink>,
 ) -> Result<Output, crate::Error> {
     let _ = script;
+    let as_of = match &statement.kind {
+        StatementKind::Query(q) => q.as_of.as_ref(),
+        StatementKind::Count(c) => c.as_of.as_ref(),
+        _ => None,
+    };
+    let mut output = run_statement(store, statement, rows)?;
+    if let Some(day) = as_of {
+        history::note_undated_evidence(store, *bind::value_of(day)?, &mut output)?;
+    }
+    Ok(output)
+}
+
+fn run_statement(
+    store: &Store,
+    statement: &Statement,
+    rows: Option<&mut dyn RowSink>,
+) -> Result<Output, crate::Error> {
     match &statement.kind {
         StatementKind::Query(q) => {
             check_types::check_query(store, q)?;
@@ -97,6 +116,8 @@ pub fn execute(
         StatementKind::Explain(id) => report::explain(store, bind::value_of(id)?, &id.span),
         StatementKind::Add(add) => run_add(store, add),
         StatementKind::Retract(id) => run_retract(store, bind::value_of(id)?, &id.span),
+        StatementKind::History(id) => history::run_history(store, bind::value_of(id)?, &id.span),
+        StatementKind::Changes(c) => history::run_changes(store, c),
     }
 }
 
@@ -317,7 +338,7 @@ fn visible(ctx: &mut Ctx<'_>, record: &Record) -> Result<bool, crate::Error> {
         return Ok(true);
     };
     Ok(match record {
-        Record::Claim(_) => true,
+        Record::Claim(c) => c.created.is_none_or(|d| d <= day),
         Record::Source(s) => s.published.is_some_and(|d| d <= day),
         Record::Result(r) => r.date.is_some_and(|d| d <= day),
         Record::Evidence(e) => ctx.evidence_visible(e)?,

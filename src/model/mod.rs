@@ -11,6 +11,7 @@ pub mod derive;
 pub mod fields;
 mod id;
 mod kind;
+pub mod time;
 
 pub use bench::{ClaimBenchmark, Comparator, ResultSetup};
 pub use date::Date;

@@ -41,6 +41,10 @@ pub enum StatementKind {
     Add(Add),
     /// `retract ID`
     Retract(Spanned<Arg<String>>),
+    /// `history ID` (SPEC 9)
+    History(Spanned<Arg<String>>),
+    /// `changes [since T1] [until T2] [where …]` (SPEC 9)
+    Changes(Changes),
 }
 
 impl StatementKind {
@@ -71,6 +75,17 @@ impl<T> Arg<T> {
             Arg::Param(name) => Err(name),
         }
     }
+}
+
+/// `changes [since TIME] [until TIME] [where expr]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Changes {
+    /// `since T1`: milliseconds since the Unix epoch, UTC.
+    pub since: Option<Spanned<Arg<u64>>>,
+    /// `until T2`.
+    pub until: Option<Spanned<Arg<u64>>>,
+    /// `where …`
+    pub filter: Option<Expr>,
 }
 
 /// `collection [as of DATE] [where expr] [group by …] [order by …] [limit n [offset m]] [select …]`

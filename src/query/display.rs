@@ -25,6 +25,30 @@ impl Display for StatementKind {
             StatementKind::Explain(id) => write!(f, "explain {}", IdText(&id.node)),
             StatementKind::Add(a) => a.fmt(f),
             StatementKind::Retract(id) => write!(f, "retract {}", IdText(&id.node)),
+            StatementKind::History(id) => write!(f, "history {}", IdText(&id.node)),
+            StatementKind::Changes(c) => {
+                f.write_str("changes")?;
+                if let Some(t) = &c.since {
+                    match &t.node {
+                        Arg::Written(ms) => {
+                            write!(f, " since {}", crate::model::time::format_time(*ms))?
+                        }
+                        Arg::Param(name) => write!(f, " since ${name}")?,
+                    }
+                }
+                if let Some(t) = &c.until {
+                    match &t.node {
+                        Arg::Written(ms) => {
+                            write!(f, " until {}", crate::model::time::format_time(*ms))?
+                        }
+                        Arg::Param(name) => write!(f, " until ${name}")?,
+                    }
+                }
+                if let Some(e) = &c.filter {
+                    write!(f, " where {e}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -373,8 +397,17 @@ pub fn strip_spans(statement: &Statement) -> Statement {
                 n.span = 0..0;
             }
         }
-        StatementKind::Show(id) | StatementKind::Explain(id) | StatementKind::Retract(id) => {
-            id.span = 0..0
+        StatementKind::Show(id)
+        | StatementKind::Explain(id)
+        | StatementKind::Retract(id)
+        | StatementKind::History(id) => id.span = 0..0,
+        StatementKind::Changes(c) => {
+            for t in [&mut c.since, &mut c.until].into_iter().flatten() {
+                t.span = 0..0;
+            }
+            if let Some(e) = &mut c.filter {
+                strip_expr(e);
+            }
         }
         StatementKind::Add(a) => {
             a.kind.span = 0..0;

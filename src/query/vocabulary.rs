@@ -31,12 +31,15 @@ pub const KINDS: &[&str] = &["claim", "source", "evidence", "result"];
 
 /// The words that start a statement other than a query: `count claims`,
 /// `show c1`.
-pub const COMMANDS: &[&str] = &["count", "show", "explain", "add", "retract"];
+pub const COMMANDS: &[&str] = &[
+    "count", "show", "explain", "add", "retract", "history", "changes",
+];
 
 /// Every word that may start a statement: the [`COLLECTIONS`] (a query),
 /// then the [`COMMANDS`].
 pub const STATEMENT_WORDS: &[&str] = &[
     "claims", "sources", "evidence", "results", "count", "show", "explain", "add", "retract",
+    "history", "changes",
 ];
 
 /// The clauses that may follow the collection of a query, in the order they
@@ -56,7 +59,12 @@ pub const AGGREGATES: &[&str] = &["count", "avg", "min", "max", "sum"];
 
 /// Keywords only where the grammar expects them (SPEC 4.1), so not
 /// [`RESERVED`]: `tags has group` compares with the text "group".
-pub const CONTEXTUAL: &[&str] = &["group", "avg", "min", "max", "sum"];
+pub const CONTEXTUAL: &[&str] = &[
+    "group", "avg", "min", "max", "sum", "history", "changes", "since", "until",
+];
+
+/// The clauses of `changes`, in order: `changes since 2026-12-01 where …`.
+pub const CHANGES_CLAUSES: &[&str] = &["since", "until", "where"];
 
 /// Words that are keywords wherever they stand: none is a field at the start
 /// of a condition, nor a bare value (quote it to use it as text:

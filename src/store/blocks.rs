@@ -81,7 +81,7 @@ impl BlockBuilder {
             pack: match map {
                 MapId::Records(_) | MapId::Derived => true,
                 MapId::Index(index) => index.holds_rows(),
-                MapId::GroupCounts(_) => false,
+                MapId::GroupCounts(_) | MapId::HistoryByWrite | MapId::HistoryById => false,
             },
             ..BlockBuilder::default()
         }

@@ -147,6 +147,10 @@ impl Store {
                 "counters {stored:?} differ from the actual counts {actual:?}"
             ));
         }
+        let mut history_problems = Vec::new();
+        let checked = self.check_history(&mut |p| history_problems.push(p))?;
+        report.checked.push(checked);
+        history_problems.into_iter().for_each(|p| report.problem(p));
         Ok(report)
     }
 

@@ -44,6 +44,13 @@ pub enum MapId {
     /// the indexes with [`IndexId::has_group_counts`]: `count … group by`
     /// reads one entry per group instead of one per record.
     GroupCounts(IndexId),
+    /// The status log by write (SPEC 9): `seq ‖ record id` → what the write
+    /// did to the record (see `store::history`). `changes` reads a window
+    /// of writes; a rollback finds the entries of the write it undoes.
+    HistoryByWrite,
+    /// The status log by record: `encoded id ‖ seq` → the same value, so
+    /// `history ID` reads one run of entries.
+    HistoryById,
 }
 
 /// The secondary indexes. Each maps `encoded value ‖ record id` to a payload
@@ -208,6 +215,7 @@ impl MapId {
                     .filter(|i| i.has_group_counts())
                     .map(MapId::GroupCounts),
             )
+            .chain([MapId::HistoryByWrite, MapId::HistoryById])
     }
 
     /// The byte that follows `B` in the map's block keys.
@@ -220,6 +228,11 @@ impl MapId {
             MapId::Derived => 5,
             MapId::Index(index) => 16 + index as u8,
             MapId::GroupCounts(index) => 48 + index as u8,
+            // After every other map: a write's status log is written last
+            // (by write before by id, so a rollback that finds no entry of
+            // a write by write finds none by id either).
+            MapId::HistoryByWrite => 100,
+            MapId::HistoryById => 101,
         }
     }
 
@@ -258,12 +271,52 @@ pub fn log_key(seq: u64, part: u32) -> Vec<u8> {
     key
 }
 
+/// The part number of a log key.
+pub fn log_part(key: &[u8]) -> Option<u32> {
+    let rest = key.strip_prefix(&[LOG])?;
+    let (_, part) = rest.split_first_chunk::<8>()?;
+    Some(u32::from_be_bytes(part.try_into().ok()?))
+}
+
 /// The seq of a log key if it is the key of an entry's header (part 0;
 /// the other parts hold before-images).
 pub fn log_header_seq(key: &[u8]) -> Option<u64> {
     let rest = key.strip_prefix(&[LOG])?;
     let (seq, part) = rest.split_first_chunk::<8>()?;
     (part == [0, 0, 0, 0]).then(|| u64::from_be_bytes(*seq))
+}
+
+/// The key of a status-log entry by write: `seq ‖ id`.
+pub fn history_by_write_key(seq: u64, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(8 + id.len());
+    key.extend_from_slice(&seq.to_be_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// Splits a status-log key by write into its seq and record id.
+pub fn split_history_by_write_key(key: &[u8]) -> Option<(u64, &[u8])> {
+    let (seq, id) = key.split_first_chunk::<8>()?;
+    Some((u64::from_be_bytes(*seq), id))
+}
+
+/// The key of a status-log entry by record: `encoded id ‖ seq`.
+pub fn history_by_id_key(id: &str, seq: u64) -> Vec<u8> {
+    let mut key = string_value(id);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The seq of a status-log key by record whose id is encoded as `prefix`
+/// (made by [`string_value`]); `None` for another id's key.
+pub fn history_by_id_seq(prefix: &[u8], key: &[u8]) -> Option<u64> {
+    let seq = key.strip_prefix(prefix)?;
+    Some(u64::from_be_bytes(seq.try_into().ok()?))
+}
+
+/// The encoded form of a seq as the first part of a key by write.
+pub fn seq_prefix(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
 }
 
 /// Appends an order-preserving encoding of a string: bytes with 0x00 escaped

@@ -16,20 +16,23 @@ pub(crate) mod codec;
 mod error;
 mod facts;
 mod gate;
+mod history;
 mod indexes;
 mod keys;
 mod projection;
 mod ranges;
+mod undated;
 mod write;
 
 pub(crate) use blocks::Deal;
 pub use check::CheckReport;
 pub use error::{Rejection, StoreError};
 pub use facts::{EvidenceFact, FactWalker, SourceCache, derive_claim};
+pub use history::SeqWindow;
 pub(crate) use keys::IndexId;
 pub(crate) use projection::Projection;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
-pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
+pub use write::{Change, ChangeSet, HistoryAction, LogEntry, Verdict, WriteSummary};
 
 use crate::model::{
     BenchResult, Claim, ClaimBenchmark, Derived, Evidence, Kind, Record, ResultSetup, Source,
@@ -110,6 +113,10 @@ pub struct Store {
     gate: Arc<gate::Gate>,
     /// The interrupt of the statement this copy runs.
     interrupt: Interrupt,
+    /// A time writes record instead of the system clock's (ms since the
+    /// epoch; 0: the system clock), shared by every statement's copy; see
+    /// [`Store::set_clock`].
+    clock: Arc<std::sync::atomic::AtomicU64>,
     /// The format version this open upgraded the store from, if it did.
     upgraded_from: Option<u32>,
 }
@@ -197,6 +204,7 @@ impl Store {
             writer: Arc::default(),
             gate: Arc::default(),
             interrupt: Interrupt::new(),
+            clock: Arc::default(),
             upgraded_from: None,
         };
         store.check_no_lost_writes()?;
@@ -232,18 +240,33 @@ impl Store {
             None => return Err(StoreError::NotEvident(shown)),
         }
         store.recover()?;
-        if store.upgraded_from.is_some() {
-            store.upgrade()?;
-            std::fs::write(
-                path.join(FORMAT_FILE),
-                format!("evident format {}\n", codec::FORMAT_VERSION),
-            )
-            .map_err(|source| StoreError::Io {
-                path: path.join(FORMAT_FILE),
-                source,
-            })?;
+        if let Some(from) = store.upgraded_from {
+            store.upgrade(from)?;
         }
         Ok(store)
+    }
+
+    /// Upgrades a store of format [`codec::UPGRADABLE_FROM`] in place (SPEC
+    /// 5): the benchmark indexes of section 8, then the status log's
+    /// baseline of section 9, then the version, last — each step is
+    /// idempotent, so a crash part way leaves the old version and the next
+    /// open does it all again.
+    fn upgrade(&self, from: u32) -> Result<(), StoreError> {
+        debug_assert_eq!(from, codec::UPGRADABLE_FROM);
+        self.build_benchmark_indexes()?;
+        self.write_history_baseline()?;
+        self.db
+            .insert(keys::META_VERSION, &codec::FORMAT_VERSION.to_be_bytes())?;
+        self.flush()?;
+        let format_file = self.path.join(FORMAT_FILE);
+        std::fs::write(
+            &format_file,
+            format!("evident format {}\n", codec::FORMAT_VERSION),
+        )
+        .map_err(|source| StoreError::Io {
+            path: format_file,
+            source,
+        })
     }
 
     /// sled treats a damaged log segment as the torn end of its log and

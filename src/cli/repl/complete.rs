@@ -119,7 +119,8 @@ impl<'db> CatalogCache<'db> {
 // The words of the language are the parser's own, so completion offers
 // exactly what the parser reads.
 use evident::query::vocabulary::{
-    AGGREGATES, BOOLEANS, COLLECTIONS, COMPARISONS, COUNT_CLAUSES, KINDS, QUANTIFIERS,
+    AGGREGATES, BOOLEANS, CHANGES_CLAUSES, COLLECTIONS, COMPARISONS, COUNT_CLAUSES, KINDS,
+    QUANTIFIERS,
     QUERY_CLAUSES, STATEMENT_WORDS, is_one_of, is_reserved,
 };
 
@@ -165,6 +166,10 @@ enum Expect {
     Connective,
     /// `evidence`, after a quantifier.
     QuantifiedEvidence,
+    /// `since`, `until` or `where`, after `changes` or one of its times.
+    ChangesClauses,
+    /// A time, after `since` or `until`.
+    ChangesTime,
     /// `(`, a connective or the next clause, after `any evidence`.
     AfterQuantifier,
     /// A field to order by, select or group by.
@@ -224,6 +229,8 @@ struct Walker {
     count: bool,
     /// Whether it has a `group by` (so `order by` and `select` take aggregates).
     grouped: bool,
+    /// Whether the statement is `changes` (its `where` is on claims).
+    changes: bool,
     /// The collection each open parenthesis of the condition ranges over.
     scopes: Vec<Kind>,
     /// Keys already given in a record literal.
@@ -237,6 +244,7 @@ impl Walker {
             kind: None,
             count: false,
             grouped: false,
+            changes: false,
             scopes: Vec::new(),
             keys: Vec::new(),
         }
@@ -253,7 +261,7 @@ impl Walker {
 
     /// Whether a word starts a clause of the query or count; if so, moves there.
     fn clause_keyword(&mut self, word: &str) -> bool {
-        if self.kind.is_none() {
+        if self.kind.is_none() || (self.changes && word != "where") {
             return false;
         }
         self.expect = match word {
@@ -291,8 +299,15 @@ impl Walker {
                 Expect::Collection
             }
             (Expect::Statement, Some("add"), _) => Expect::Kind,
-            (Expect::Statement, Some("show" | "retract"), _) => Expect::Id(None),
+            (Expect::Statement, Some("show" | "retract" | "history"), _) => Expect::Id(None),
             (Expect::Statement, Some("explain"), _) => Expect::Id(Some(Kind::Claim)),
+            (Expect::Statement, Some("changes"), _) => {
+                self.changes = true;
+                self.kind = Some(Kind::Claim);
+                Expect::ChangesClauses
+            }
+            (Expect::ChangesClauses, Some("since" | "until"), _) => Expect::ChangesTime,
+            (Expect::ChangesTime, _, _) if is_value => Expect::ChangesClauses,
             (Expect::Statement | Expect::Collection, Some(w), _) => {
                 match Kind::from_collection(w) {
                     Some(kind) => {
@@ -407,6 +422,7 @@ fn is_value_state(expect: &Expect) -> bool {
             | Expect::Value(_)
             | Expect::ListValue(_)
             | Expect::Date
+            | Expect::ChangesTime
             | Expect::Number(_)
             | Expect::RecordOpen
             | Expect::RecordKey
@@ -573,7 +589,9 @@ fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
     let top = walker.scopes.is_empty();
     // The clauses that may follow a condition (those of `clauses`), a
     // `group by`, an `order by` key, `limit n`: each list's tail.
-    let clauses: &[&str] = if walker.count {
+    let clauses: &[&str] = if walker.changes {
+        &[]
+    } else if walker.count {
         &["group by", "order by", "limit"]
     } else {
         &["group by", "order by", "limit", "select"]
@@ -591,6 +609,7 @@ fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
         Expect::Kind => KINDS.to_vec(),
         Expect::Clauses if walker.count => COUNT_CLAUSES.to_vec(),
         Expect::Clauses => QUERY_CLAUSES.to_vec(),
+        Expect::ChangesClauses => CHANGES_CLAUSES.to_vec(),
         Expect::Of => vec!["of"],
         Expect::By(_) => vec!["by"],
         Expect::NotIn(_) => vec!["in"],
@@ -1155,6 +1174,16 @@ mod tests {
         let (_, all) = at_end("retract ");
         assert_eq!(all.len(), 6);
         assert_eq!(at_end("show c1 "), (8, vec![]));
+        assert_eq!(at_end("changes "), (8, words(&["since", "until", "where"])));
+        assert_eq!(
+            at_end("changes since 2026-12-01 u"),
+            (25, words(&["until"]))
+        );
+        assert_eq!(at_end("changes where stat"), (14, words(&["status"])));
+        assert_eq!(
+            at_end("history c"),
+            (8, words(&["c1", "claim:models-not-production-grade"]))
+        );
     }
 
     #[test]

@@ -476,6 +476,9 @@ Statements (separate several with `;`; `--` starts a comment):
   add KIND {name: value, …}
                    add (or replace) a claim, source, evidence or result
   retract ID       remove a record no other record refers to
+  history ID       every recorded write of a record, with a claim's status after each
+  changes [since TIME] [until TIME] [where CONDITION]
+                   claims whose status changed between two recorded times (.help history)
 
 Examples:
   claims where status = unresolved select id, text
@@ -558,9 +561,35 @@ Keys:
 The history is kept in $XDG_DATA_HOME/evident/history (~/.local/share/evident/history).
 ";
 
+const HISTORY: &str = "\
+Two time axes:
+
+  as of DATE      what the evidence said on a day, by the evidence's own dates
+                  (and sources' publication dates): claims created after the
+                  day are left out, and evidence with no date counts on no day.
+      claims as of 2026-06-01 where subject = SpaceX select id, status
+
+  history ID      when things were recorded in this database: every write of
+  changes …       a record, and which claims' statuses flipped between two
+                  recorded times (UTC, to the millisecond).
+      history c:colossus-555k-gpus
+      changes since 2026-12-01 where status_before = verified
+      changes since 2026-12-01T09:30:00Z until 2026-12-02
+
+A TIME is a DATE (midnight UTC) or YYYY-MM-DDTHH:MM:SS[.fff]Z. `history` rows:
+recorded, action (add, replace, retract, or derive: another record's write
+changed the claim), record (as export writes it), and for a claim its status
+and confidence after. `changes` rows: id, text, status_before, status,
+confidence_before, confidence, changed (the last write that changed the status);
+`where` may use those and the claim's own fields.
+History lives in the database: `export` writes the records as they are now,
+`evident export --history` every recorded write.
+";
+
 /// Help topics: name and text (fields and meta are built when asked).
 const TOPICS: &[(&str, &str)] = &[
     ("statements", STATEMENTS),
+    ("history", HISTORY),
     ("operators", OPERATORS),
     ("conditions", OPERATORS),
     ("fields", ""),
@@ -752,6 +781,7 @@ mod tests {
             ("values", "YYYY-MM-DD"),
             ("claims", "evidence_count"),
             ("import", ".import FILE"),
+            ("history", "as of DATE      what the evidence said on a day"),
         ] {
             let (flow, out, err) = run(&db, &format!(".he {topic}"));
             assert_eq!(flow, Flow::Continue, "{topic}: {err}");

@@ -237,7 +237,7 @@ fn unquoted_value(start: In, rest: In) -> Option<ParseError> {
             .with_help(if mark == ':' {
                 // Ids look like this, and `explain c:x` takes one bare.
                 format!(
-                    "write it in double quotes: {} (only show, explain and retract take an id without them)",
+                    "write it in double quotes: {} (only show, explain, retract and history take an id without them)",
                     quoted(text)
                 )
             } else {

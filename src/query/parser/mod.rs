@@ -29,6 +29,7 @@
 mod clauses;
 mod expected;
 mod expr;
+mod history;
 mod lexical;
 mod literal;
 mod param;
@@ -211,10 +212,12 @@ const STATEMENT_START: &[Want] = &[
     Tok("explain"),
     Tok("add"),
     Tok("retract"),
+    Tok("history"),
+    Tok("changes"),
 ];
 
 /// ```text
-/// statement = query | count | show | explain | add | retract
+/// statement = query | count | show | explain | add | retract | history | changes
 /// ```
 fn statement<'a>(i: In<'a>, cx: &mut Ctx) -> PResult<'a, Statement> {
     let i = blank(i);
@@ -244,6 +247,14 @@ fn statement<'a>(i: In<'a>, cx: &mut Ctx) -> PResult<'a, Statement> {
             let (rest, add) = add(i)?;
             (rest, StatementKind::Add(add), Form::Other, NOTHING)
         }
+        "history" => {
+            let (rest, id) = history::history(i)?;
+            (rest, StatementKind::History(id), Form::Other, NOTHING)
+        }
+        "changes" => {
+            let (rest, (changes, follow)) = history::changes(i, cx)?;
+            (rest, StatementKind::Changes(changes), Form::Other, follow)
+        }
         w if Kind::from_collection(w).is_some() => {
             let (rest, (query, follow)) = query(i, cx)?;
             (rest, StatementKind::Query(query), Form::Query, follow)
@@ -268,7 +279,7 @@ fn unknown_statement(i: In) -> ParseError {
     e.expected = STATEMENT_START.iter().map(|w| w.show()).collect();
     e.help = Some(match did_you_mean(&word, STATEMENT_WORDS.iter().copied()) {
         Some(s) => format!("did you mean \"{s}\"?"),
-        None => "a statement starts with a collection (claims, sources, evidence, results) or count, show, explain, add, retract".into(),
+        None => "a statement starts with a collection (claims, sources, evidence, results) or count, show, explain, add, retract, history, changes".into(),
     });
     e
 }

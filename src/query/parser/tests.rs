@@ -703,7 +703,7 @@ fn an_unquoted_id_in_a_value_says_to_quote_it() {
   |
 1 | add evidence { claim: c1, source: src:openai-blog, stance: supports }
   |                                   ^^^^^^^^^^^^^^^
-  = help: write it in double quotes: \"src:openai-blog\" (only show, explain and retract take an id without them)"
+  = help: write it in double quotes: \"src:openai-blog\" (only show, explain, retract and history take an id without them)"
     );
     assert_eq!(
         rendered("claims where id = c:x"),
@@ -712,7 +712,7 @@ fn an_unquoted_id_in_a_value_says_to_quote_it() {
   |
 1 | claims where id = c:x
   |                   ^^^
-  = help: write it in double quotes: \"c:x\" (only show, explain and retract take an id without them)"
+  = help: write it in double quotes: \"c:x\" (only show, explain, retract and history take an id without them)"
     );
     let e = err("claims where model = org/gpt-4o.v2 limit 1");
     assert_eq!(e.message, "a value with \"/\" must be in double quotes");

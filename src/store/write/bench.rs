@@ -343,12 +343,12 @@ pub(super) fn uncount_derived(summary: &mut super::WriteSummary, derived: Derive
 }
 
 impl Store {
-    /// Upgrades a store of format [`codec::UPGRADABLE_FROM`] in place: its
-    /// records read as they are, so only the indexes SPEC section 8 added
-    /// are built — every result re-applied through the write machinery in
-    /// rollback mode (which rewrites each record's index entries, counts no
-    /// change and logs nothing), in bounded batches; then the version.
-    pub(crate) fn upgrade(&self) -> Result<(), StoreError> {
+    /// The part of the format 6 upgrade ([`Store::upgrade`]) that SPEC
+    /// section 8 needs: records read as they are, so only the indexes it
+    /// added are built — every result re-applied through the write machinery
+    /// in rollback mode (which rewrites each record's index entries, counts
+    /// no change and logs nothing), in bounded batches. Idempotent.
+    pub(crate) fn build_benchmark_indexes(&self) -> Result<(), StoreError> {
         const BATCH: usize = 100_000;
         let _writer = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
         let mut scan = self.scan(Kind::Result)?;
@@ -366,10 +366,6 @@ impl Store {
             let seq = self.next_seq()?;
             self.apply("upgrade", &mut changes, super::Mode::Rollback, Some(seq))?;
         }
-        self.tree().insert(
-            crate::store::keys::META_VERSION,
-            &crate::store::codec::FORMAT_VERSION.to_be_bytes(),
-        )?;
-        self.flush()
+        Ok(())
     }
 }

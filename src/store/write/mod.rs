@@ -32,6 +32,7 @@ mod apply;
 mod arena;
 mod bench;
 mod changeset;
+mod history;
 mod interner;
 mod log;
 mod rederive;
@@ -40,6 +41,7 @@ mod validate;
 
 pub(crate) use apply::decode_group_count;
 pub use changeset::{Change, ChangeSet};
+pub use history::{HistoryAction, HistoryEntry, Verdict};
 pub use log::LogEntry;
 
 use super::blocks::{BatchSink, BlockBuilder, Cursor};
@@ -49,7 +51,8 @@ use crate::model::Kind;
 use apply::{LOG_SORT_BYTE, Share, SortedMap, in_order};
 use arena::{Address, ByteArena};
 use changeset::{kind_tag, tag_kind};
-use log::{now_ms, write_log_part};
+use history::HistoryWriter;
+use log::write_log_part;
 use serde::{Deserialize, Serialize};
 use sorter::MergeTwo;
 
@@ -228,6 +231,25 @@ impl Store {
             (first, second)
         });
         let ((first, mut group_deltas), (second, more_deltas)) = (first?, second?);
+        // The status log's own-write rows of records without derived
+        // values, noted before the changes go (claims' come with phase 4).
+        let recorded_ms = match mode {
+            Mode::Normal => self.next_recorded_ms(seq)?,
+            Mode::Rollback => 0,
+        };
+        let mut history = HistoryWriter::new(self, seq, mode);
+        for i in kept(&keep) {
+            let (put, old) = (changes.at(i).put, stored.of(i));
+            let (kind, action) = match (put, old) {
+                (Some((k, _)), None) => (k, HistoryAction::Add),
+                (Some((k, _)), Some(_)) => (k, HistoryAction::Replace),
+                (None, Some((k, _))) => (k, HistoryAction::Retract),
+                (None, None) => continue,
+            };
+            if kind != Kind::Claim {
+                history.own_write(changes.at(i).id, kind, action)?;
+            }
+        }
         group_deltas.extend(more_deltas);
         let changed = keep.len() as u64;
         drop((keep, stored));
@@ -266,7 +288,9 @@ impl Store {
         drop(sorted);
 
         // Phase 4: derived values of every affected claim.
-        let status_delta = self.rederive(&affected, mode, &mut sink)?;
+        let status_delta = self.rederive(&affected, mode, &mut sink, &mut history)?;
+        // Phase 4, last: the status log (a rollback deletes the undone write's).
+        history.finish(self, &mut sink)?;
 
         // Phase 5: counters, log header, marker cleared — one batch.
         sink.flush()?;
@@ -284,7 +308,7 @@ impl Store {
             );
             let header = LogEntry {
                 seq,
-                recorded_ms: now_ms(),
+                recorded_ms,
                 action: action.to_owned(),
                 changes: changed,
             };

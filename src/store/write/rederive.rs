@@ -3,6 +3,7 @@
 
 use super::apply::{GroupDeltas, SORT_BUDGET, count_entry, in_order, sort_key};
 use super::changeset::ChangeSet;
+use super::history::HistoryWriter;
 use super::interner::Interner;
 use super::sorter::Sorter;
 use super::{Mode, StoredVersions, kept};
@@ -128,6 +129,7 @@ impl Store {
         claims: &AffectedClaims,
         mode: Mode,
         sink: &mut BatchSink<'_>,
+        history: &mut HistoryWriter,
     ) -> Result<[i64; 4], StoreError> {
         let tree = self.tree();
         let mut delta = [0i64; 4];
@@ -178,6 +180,13 @@ impl Store {
             if !derived_changed && !claim.record_changed {
                 continue;
             }
+            history.claim(
+                claim.id,
+                claim.record_changed,
+                old.as_ref(),
+                new.as_ref(),
+                stored.as_ref().map(|(c, _)| c.text.as_str()),
+            )?;
             let new_encoded = new.as_ref().map(codec::encode).transpose()?;
             if derived_changed {
                 sorter.push(&sort_key(MapId::Derived.byte(), id), new_encoded.as_deref())?;

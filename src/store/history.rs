@@ -1,0 +1,463 @@
+//! Reading the status log (SPEC 9): a record's writes for `history`, the
+//! claims whose status changed in a window of writes for `changes`, and
+//! the log as JSON Lines for `export --history`. Written by
+//! `write/history.rs`.
+
+use super::blocks::Cursor;
+use super::keys::{self, MapId};
+use super::write::{HistoryAction, HistoryEntry, Verdict};
+use super::{Store, StoreError, codec};
+use crate::model::{Kind, Record};
+use std::collections::HashMap;
+
+/// One recorded write of one record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordWrite {
+    /// The write's sequence number (0: before times were recorded).
+    pub seq: u64,
+    /// When it was recorded (`None`: before times were recorded).
+    pub recorded_ms: Option<u64>,
+    /// What it did to the record.
+    pub entry: HistoryEntry,
+    /// The record after it (own writes only; `None` after a retract).
+    pub record: Option<Record>,
+}
+
+/// A claim whose status differs between two points of the log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusChange {
+    /// The claim.
+    pub id: String,
+    /// Status and confidence at the start (`None`: it did not exist).
+    pub before: Option<Verdict>,
+    /// At the end.
+    pub after: Option<Verdict>,
+    /// The last write in the window that changed its status.
+    pub changed_seq: u64,
+    /// Its text after the window's last write of it, when the status log
+    /// holds it (not after a retract, nor in an upgraded database).
+    pub text: Option<String>,
+}
+
+/// A window of writes: those after `after_seq`, up to `through_seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeqWindow {
+    /// Writes at or before this seq are before the window (`None`: none are,
+    /// not even those made before times were recorded).
+    pub after_seq: Option<u64>,
+    /// The last write in the window.
+    pub through_seq: u64,
+}
+
+impl Store {
+    /// The last write recorded at or before `ms` (0 when none was; writes
+    /// made before times were recorded, seq 0, are before every time).
+    /// Times increase with seqs, so this is a binary search of the headers.
+    pub fn last_seq_at_or_before(&self, ms: u64) -> Result<u64, StoreError> {
+        let (mut low, mut high) = (0u64, self.next_seq()?);
+        // Invariant: write `low` is at or before `ms` (0 stands for "none");
+        // write `high` and later are after it.
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            match self.log_header(mid)? {
+                Some(h) if h.recorded_ms <= ms => low = mid,
+                Some(_) => high = mid,
+                // A seq with no header (rolled back, never reused): look at
+                // the next logged one instead.
+                None => match self.next_logged_seq(mid, high)? {
+                    Some((_, t)) if t <= ms => low = mid,
+                    _ => high = mid,
+                },
+            }
+        }
+        Ok(low)
+    }
+
+    /// The first logged write from `from` up to (not including) `to`, with its time.
+    fn next_logged_seq(&self, from: u64, to: u64) -> Result<Option<(u64, u64)>, StoreError> {
+        for seq in from..to {
+            if let Some(h) = self.log_header(seq)? {
+                return Ok(Some((seq, h.recorded_ms)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The last write's seq (0 before the first).
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.next_seq()?.saturating_sub(1))
+    }
+
+    /// The time write `seq` was recorded (`None` for seq 0, before times were).
+    pub fn recorded_ms(&self, seq: u64) -> Result<Option<u64>, StoreError> {
+        if seq == 0 {
+            return Ok(None);
+        }
+        Ok(self.log_header(seq)?.map(|h| h.recorded_ms))
+    }
+
+    /// The status-log entries of one record, oldest first.
+    fn entries_of(&self, id: &str) -> Result<Vec<(u64, HistoryEntry)>, StoreError> {
+        let prefix = keys::string_value(id);
+        let mut cursor = Cursor::new(self.tree(), MapId::HistoryById, &prefix)?;
+        let mut more = cursor.seek(&prefix)?;
+        let mut out = Vec::new();
+        while more {
+            let Some(seq) = keys::history_by_id_seq(&prefix, cursor.key()) else {
+                break;
+            };
+            out.push((seq, codec::decode(cursor.value(), "status log")?));
+            more = cursor.advance()?;
+        }
+        Ok(out)
+    }
+
+    /// Every recorded write of `id`, oldest first, with the record after
+    /// each of its own writes: the before-image the next own write logged,
+    /// or the stored record after the last one. Empty for an unknown id.
+    pub fn history(&self, id: &str) -> Result<Vec<RecordWrite>, StoreError> {
+        let entries = self.entries_of(id)?;
+        let mut out = Vec::with_capacity(entries.len());
+        let mut after_last: Option<Option<Record>> = None;
+        for (n, (seq, entry)) in entries.iter().enumerate().rev() {
+            let record = if entry.action == HistoryAction::Derive {
+                None
+            } else {
+                let after = match after_last.take() {
+                    Some(next_before) => next_before,
+                    None => self.get(id)?,
+                };
+                // This write's before-image is the record after the
+                // previous own write.
+                if entries[..n]
+                    .iter()
+                    .any(|(_, e)| e.action != HistoryAction::Derive)
+                {
+                    after_last = Some(self.before_image(*seq, id)?);
+                }
+                after
+            };
+            out.push(RecordWrite {
+                seq: *seq,
+                recorded_ms: self.recorded_ms(*seq)?,
+                entry: entry.clone(),
+                record,
+            });
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The record `id` as it stood after write `seq` (the last version
+    /// before it was retracted, if it was retracted by then).
+    pub fn record_after(&self, id: &str, seq: u64) -> Result<Option<Record>, StoreError> {
+        let entries = self.entries_of(id)?;
+        let own = |e: &&(u64, HistoryEntry)| e.1.action != HistoryAction::Derive;
+        let record = match entries.iter().filter(own).find(|(s, _)| *s > seq) {
+            Some((next, _)) => self.before_image(*next, id)?,
+            None => self.get(id)?,
+        };
+        if record.is_some() {
+            return Ok(record);
+        }
+        // Retracted by then: the version it had before.
+        match entries.iter().filter(own).rev().find(|(s, _)| *s <= seq) {
+            Some((retract, e)) if e.action == HistoryAction::Retract => {
+                self.before_image(*retract, id)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The claims whose status after the writes up to `window.after_seq`
+    /// differs from their status after those up to `window.through_seq`,
+    /// in id order. Reads only the status log of the window's writes.
+    pub fn status_changes(&self, window: SeqWindow) -> Result<Vec<StatusChange>, StoreError> {
+        let first = window.after_seq.map_or(0, |s| s + 1);
+        let start = keys::seq_prefix(first);
+        let mut cursor = Cursor::new(self.tree(), MapId::HistoryByWrite, &start)?;
+        let mut more = cursor.seek(&start)?;
+        // Per claim: status before the window, after the last entry so far,
+        // and the last write that changed the status.
+        let mut seen: HashMap<Vec<u8>, (Option<Verdict>, Option<Verdict>, u64, Option<String>)> =
+            HashMap::new();
+        while more {
+            let (seq, id) = keys::split_history_by_write_key(cursor.key())
+                .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
+            if seq > window.through_seq {
+                break;
+            }
+            let entry: HistoryEntry = codec::decode(cursor.value(), "status log")?;
+            if entry.kind == Kind::Claim {
+                let status_changed = entry.before.map(|v| v.0) != entry.after.map(|v| v.0);
+                let slot = seen
+                    .entry(id.to_vec())
+                    .or_insert((entry.before, entry.before, 0, None));
+                slot.1 = entry.after;
+                slot.3 = entry.text;
+                if status_changed {
+                    slot.2 = seq;
+                }
+            }
+            more = cursor.advance()?;
+        }
+        let mut out: Vec<StatusChange> = seen
+            .into_iter()
+            .filter(|(_, (before, after, _, _))| before.map(|v| v.0) != after.map(|v| v.0))
+            .map(|(id, (before, after, changed_seq, text))| {
+                Ok(StatusChange {
+                    id: String::from_utf8(id)
+                        .map_err(|_| StoreError::damaged("a status-log key".into()))?,
+                    before,
+                    after,
+                    changed_seq,
+                    text,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// Every status-log entry in write order, as (seq, record id, entry),
+    /// handed to `each`.
+    pub fn each_status_log_entry(
+        &self,
+        each: &mut dyn FnMut(u64, &str, &HistoryEntry) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut cursor = Cursor::all(self.tree(), MapId::HistoryByWrite)?;
+        while cursor.advance()? {
+            let (seq, id) = keys::split_history_by_write_key(cursor.key())
+                .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
+            let id = std::str::from_utf8(id)
+                .map_err(|_| StoreError::damaged("a status-log key".into()))?;
+            each(seq, id, &codec::decode(cursor.value(), "status log")?)?;
+        }
+        Ok(())
+    }
+}
+
+/// The record ids of every kind, in id order: the four record maps merged.
+struct AllRecordIds {
+    cursors: Vec<(Kind, Cursor, bool)>,
+}
+
+impl AllRecordIds {
+    fn new(store: &Store) -> Result<AllRecordIds, StoreError> {
+        let mut cursors = Vec::new();
+        for kind in Kind::EXPORT_ORDER {
+            let mut cursor = Cursor::all(store.tree(), MapId::Records(kind))?;
+            let more = cursor.advance()?;
+            cursors.push((kind, cursor, more));
+        }
+        Ok(AllRecordIds { cursors })
+    }
+
+    /// The next id (and its kind) in id order.
+    fn next(&mut self) -> Result<Option<(Vec<u8>, Kind)>, StoreError> {
+        let Some((kind, cursor, more)) = self
+            .cursors
+            .iter_mut()
+            .filter(|(_, _, more)| *more)
+            .min_by(|a, b| a.1.key().cmp(b.1.key()))
+        else {
+            return Ok(None);
+        };
+        let id = cursor.key().to_vec();
+        *more = cursor.advance()?;
+        Ok(Some((id, *kind)))
+    }
+}
+
+impl Store {
+    /// `check`'s part for the status log: replays each record's entries
+    /// (each claim's status and confidence before a write are what the
+    /// previous write left), and compares the result with the database:
+    /// the records that exist are those whose last write was not a
+    /// retraction, each claim's last status and confidence are its
+    /// materialised ones, every write named has a log header, and the
+    /// log by write holds as many entries as the log by record.
+    pub(in crate::store) fn check_history(
+        &self,
+        problem: &mut dyn FnMut(String),
+    ) -> Result<String, StoreError> {
+        let mut by_write = 0u64;
+        self.each_status_log_entry(&mut |_, _, _| {
+            by_write += 1;
+            Ok(())
+        })?;
+        let mut records = AllRecordIds::new(self)?;
+        let mut next_record = records.next()?;
+        let mut by_id = 0u64;
+        let mut cursor = Cursor::all(self.tree(), MapId::HistoryById)?;
+        let mut more = cursor.advance()?;
+        let mut headers: HashMap<u64, bool> = HashMap::new();
+        while more {
+            // One record's entries.
+            let key = cursor.key().to_vec();
+            let id_end = key.len().saturating_sub(8);
+            let prefix = key[..id_end].to_vec();
+            let id = keys::decode_string(&prefix)
+                .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
+            let mut kind = None;
+            let mut state: Option<Option<Verdict>> = None;
+            let mut exists = false;
+            while more {
+                let Some(seq) = keys::history_by_id_seq(&prefix, cursor.key()) else {
+                    break;
+                };
+                by_id += 1;
+                let entry: HistoryEntry = codec::decode(cursor.value(), "status log")?;
+                if seq > 0
+                    && !*headers
+                        .entry(seq)
+                        .or_insert(self.log_header(seq)?.is_some())
+                {
+                    problem(format!(
+                        "the status log of {id} names write {seq}, which the log does not hold"
+                    ));
+                }
+                if let Some(previous) = state
+                    && previous != entry.before
+                {
+                    problem(format!(
+                        "the status log of {id} at write {seq} starts from {:?}, but the write before left {previous:?}",
+                        entry.before
+                    ));
+                }
+                state = Some(entry.after);
+                kind = Some(entry.kind);
+                match entry.action {
+                    HistoryAction::Add | HistoryAction::Replace => exists = true,
+                    HistoryAction::Retract => exists = false,
+                    HistoryAction::Derive => {}
+                }
+                more = cursor.advance()?;
+            }
+            // Records the log does not name come before this id.
+            while let Some((record, _)) = &next_record
+                && record.as_slice() < id.as_bytes()
+            {
+                problem(format!(
+                    "{} exists but the status log has no write of it",
+                    String::from_utf8_lossy(record)
+                ));
+                next_record = records.next()?;
+            }
+            let stored_kind = match &next_record {
+                Some((record, k)) if record.as_slice() == id.as_bytes() => {
+                    let k = *k;
+                    next_record = records.next()?;
+                    Some(k)
+                }
+                _ => None,
+            };
+            match (exists, stored_kind) {
+                (true, None) => {
+                    problem(format!("the status log says {id} exists, but it does not"))
+                }
+                (false, Some(_)) => problem(format!(
+                    "{id} exists, but the status log says it was retracted"
+                )),
+                (true, Some(k)) if Some(k) != kind => {
+                    problem(format!("the status log has {id} as another kind of record"))
+                }
+                _ => {}
+            }
+            if kind == Some(Kind::Claim) {
+                let derived = self.derived(&id)?.map(|d| (d.status, d.confidence));
+                if state.flatten() != derived {
+                    problem(format!(
+                        "the status log leaves claim {id} at {:?}, but its derived values are {derived:?}",
+                        state.flatten()
+                    ));
+                }
+            }
+        }
+        while let Some((record, _)) = next_record {
+            problem(format!(
+                "{} exists but the status log has no write of it",
+                String::from_utf8_lossy(&record)
+            ));
+            next_record = records.next()?;
+        }
+        if by_id != by_write {
+            problem(format!(
+                "the status log holds {by_write} entries by write but {by_id} by record"
+            ));
+        }
+        Ok(format!("status log ({by_id} entries) replayed"))
+    }
+}
+
+impl Store {
+    /// The part of the format 6 upgrade ([`Store::upgrade`]) that SPEC
+    /// section 9 needs: a database made before the status log gets one,
+    /// every record an `add` entry under write 0, "before times were
+    /// recorded" (its record is the stored one, a claim's status and
+    /// confidence its derived ones). Idempotent.
+    pub(super) fn write_history_baseline(&self) -> Result<(), StoreError> {
+        let entry_of = |id: &[u8], kind: Kind| -> Result<(String, Vec<u8>), StoreError> {
+            let id = String::from_utf8(id.to_vec())
+                .map_err(|_| StoreError::damaged("a record id that is not UTF-8".into()))?;
+            let after = match kind {
+                Kind::Claim => self.derived(&id)?.map(|d| (d.status, d.confidence)),
+                _ => None,
+            };
+            let entry = HistoryEntry {
+                action: HistoryAction::Add,
+                kind,
+                before: None,
+                after,
+                text: None,
+            };
+            Ok((id, codec::encode(&entry)?))
+        };
+        let mut sink = super::blocks::BatchSink::new(self.tree());
+        for map in [MapId::HistoryByWrite, MapId::HistoryById] {
+            let mut records = AllRecordIds::new(self)?;
+            let entries = std::iter::from_fn(|| {
+                let next = records.next().transpose()?;
+                Some(next.and_then(|(id, kind)| {
+                    let (id, value) = entry_of(&id, kind)?;
+                    let key = match map {
+                        MapId::HistoryByWrite => keys::history_by_write_key(0, &id),
+                        _ => keys::history_by_id_key(&id, 0),
+                    };
+                    Ok((key, Some(value)))
+                }))
+            });
+            super::blocks::apply(self.tree(), map, entries, &mut sink)?;
+            sink.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Claim records looked up in ascending id order with one forward-moving
+/// cursor and nothing else (no derived values): `changes` reads the few
+/// claims of its rows this way.
+pub struct ClaimsInOrder {
+    cursor: Cursor,
+}
+
+impl ClaimsInOrder {
+    /// The claim `id`, if stored; ids must come in ascending order.
+    pub fn get(&mut self, id: &str) -> Result<Option<Record>, StoreError> {
+        let key = id.as_bytes();
+        if self.cursor.seek(key)? && self.cursor.key() == key {
+            super::decode_record(Kind::Claim, self.cursor.value()).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl Store {
+    /// A reader of claim records in ascending id order.
+    pub fn claims_in_order(&self) -> Result<ClaimsInOrder, StoreError> {
+        Ok(ClaimsInOrder {
+            cursor: Cursor::new(self.tree(), MapId::Records(Kind::Claim), &[])?,
+        })
+    }
+}

@@ -1,0 +1,362 @@
+//! The status log (SPEC 9), written as the last step of phase 4: one entry
+//! per record a write changes (`add`, `replace`, `retract`) and one per
+//! claim whose derived values it changes without writing the claim
+//! (`derive`), each holding the claim's status and confidence before and
+//! after. Two maps hold the same entries: by write (`seq ‖ id`, read by
+//! `changes` for a window of writes and by a rollback) and by record
+//! (`id ‖ seq`, read by `history`). They are ordinary map entries in the
+//! write's atomic unit: a rollback deletes the entries of the write it
+//! undoes ([`Store::undo_history`]).
+//!
+//! Recorded times live in the log headers ([`LogEntry`](super::LogEntry)):
+//! a write's seq orders it exactly as its time does, since times strictly
+//! increase (see [`Store::next_recorded_ms`]).
+
+use super::apply::{SORT_BUDGET, in_order, sort_key};
+use super::changeset::tag_kind;
+use super::sorter::Sorter;
+use super::{LogEntry, Mode};
+use crate::model::{Derived, Kind, Record, Status};
+use crate::store::blocks::{BatchSink, BlockReader, Cursor};
+use crate::store::keys::{self, MapId};
+use crate::store::{Store, StoreError, codec, decode_record};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// What one write did to one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HistoryAction {
+    /// Written where no record of that id was stored (new, or retracted before).
+    Add,
+    /// Written over a stored record.
+    Replace,
+    /// Removed.
+    Retract,
+    /// A claim whose derived values another record's write changed.
+    Derive,
+}
+
+impl HistoryAction {
+    /// The action as `history` shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HistoryAction::Add => "add",
+            HistoryAction::Replace => "replace",
+            HistoryAction::Retract => "retract",
+            HistoryAction::Derive => "derive",
+        }
+    }
+}
+
+/// A claim's status and confidence at one point.
+pub type Verdict = (Status, f64);
+
+/// One entry of the status log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// What the write did.
+    pub action: HistoryAction,
+    /// The kind of the record.
+    pub kind: Kind,
+    /// For a claim: its status and confidence before the write (`None`
+    /// where it did not exist); always `None` for other kinds.
+    pub before: Option<Verdict>,
+    /// The same after the write.
+    pub after: Option<Verdict>,
+    /// In the log by write only: a claim's text after the write, so that
+    /// `changes` gives its rows without reading a record each (`None`
+    /// in the log by record, and after a retract).
+    pub text: Option<String>,
+}
+
+/// The status-log entries one write makes, sorted in bounded memory, or
+/// nothing (a rollback writes none: it deletes the undone write's).
+pub(super) struct HistoryWriter {
+    seq: u64,
+    sorter: Option<Sorter>,
+}
+
+impl HistoryWriter {
+    pub(super) fn new(store: &Store, seq: u64, mode: Mode) -> HistoryWriter {
+        HistoryWriter {
+            seq,
+            sorter: (mode == Mode::Normal).then(|| Sorter::new(&store.path, SORT_BUDGET)),
+        }
+    }
+
+    /// Notes what the write does to a record of a kind with no derived
+    /// values (claims go through [`HistoryWriter::claim`]).
+    pub(super) fn own_write(
+        &mut self,
+        id: &[u8],
+        kind: Kind,
+        action: HistoryAction,
+    ) -> Result<(), StoreError> {
+        let id = std::str::from_utf8(id)
+            .map_err(|_| StoreError::Encode("a record id that is not UTF-8".into()))?;
+        self.push(
+            id,
+            &HistoryEntry {
+                action,
+                kind,
+                before: None,
+                after: None,
+                text: None,
+            },
+        )
+    }
+
+    /// Notes a claim the write rederived: its own write when
+    /// `record_changed`, else a `derive` row when its status or confidence
+    /// changed (the seven derived values are compared by the caller).
+    pub(super) fn claim(
+        &mut self,
+        id: &str,
+        record_changed: bool,
+        before: Option<&Derived>,
+        after: Option<&Derived>,
+        text: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let action = match (record_changed, before, after) {
+            (false, _, _) => HistoryAction::Derive,
+            (true, None, Some(_)) => HistoryAction::Add,
+            (true, Some(_), Some(_)) => HistoryAction::Replace,
+            (true, Some(_), None) => HistoryAction::Retract,
+            (true, None, None) => return Ok(()),
+        };
+        let verdict = |d: Option<&Derived>| d.map(|d| (d.status, d.confidence));
+        self.push(
+            id,
+            &HistoryEntry {
+                action,
+                kind: Kind::Claim,
+                before: verdict(before),
+                after: verdict(after),
+                text: text.map(str::to_owned),
+            },
+        )
+    }
+
+    fn push(&mut self, id: &str, entry: &HistoryEntry) -> Result<(), StoreError> {
+        let Some(sorter) = &mut self.sorter else {
+            return Ok(());
+        };
+        let by_write = keys::history_by_write_key(self.seq, id);
+        sorter.push(
+            &sort_key(MapId::HistoryByWrite.byte(), &by_write),
+            Some(&codec::encode(entry)?),
+        )?;
+        let by_id = keys::history_by_id_key(id, self.seq);
+        let without_text = HistoryEntry {
+            text: None,
+            ..entry.clone()
+        };
+        sorter.push(
+            &sort_key(MapId::HistoryById.byte(), &by_id),
+            Some(&codec::encode(&without_text)?),
+        )
+    }
+
+    /// Writes the entries (by write, then by record), or, in a rollback,
+    /// deletes those of the write being undone.
+    pub(super) fn finish(self, store: &Store, sink: &mut BatchSink<'_>) -> Result<(), StoreError> {
+        let Some(sorter) = self.sorter else {
+            return store.undo_history(self.seq, sink);
+        };
+        let sorted = sorter.into_sorted()?;
+        let from_runs = sorted.is_merged();
+        store.apply_sorted(
+            &mut in_order(Box::new(sorted), from_runs),
+            HashMap::new(),
+            Mode::Normal,
+            sink,
+        )
+    }
+}
+
+/// Milliseconds since the Unix epoch of `EVIDENT_CLOCK`, if set: a
+/// TIMESTAMP (`2026-12-05T09:30:00.000Z`) or DATE the clock reads instead
+/// of the system's, so tests record known times (each write still takes a
+/// time after the last one's).
+fn test_clock() -> Option<u64> {
+    let text = std::env::var("EVIDENT_CLOCK").ok()?;
+    crate::model::time::parse_time(text.trim()).ok()
+}
+
+impl Store {
+    /// Makes writes record `ms` (since the Unix epoch) instead of the
+    /// system clock's time, or the system clock's again with `None`.
+    pub fn set_clock(&self, ms: Option<u64>) {
+        self.clock
+            .store(ms.unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The time to record a write under: the clock's, unless that is not
+    /// after the last write's, then the last write's plus 1 ms (SPEC 9).
+    pub(super) fn next_recorded_ms(&self, seq: u64) -> Result<u64, StoreError> {
+        let clock = match self.clock.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => test_clock().unwrap_or_else(super::log::now_ms),
+            fixed => fixed,
+        };
+        let last = match seq.checked_sub(1) {
+            Some(previous) if previous > 0 => self.log_header(previous)?.map(|h| h.recorded_ms),
+            _ => None,
+        };
+        Ok(match last {
+            Some(last) if clock <= last => last + 1,
+            _ => clock,
+        })
+    }
+
+    /// The header of write `seq`, if it was logged.
+    pub(crate) fn log_header(&self, seq: u64) -> Result<Option<LogEntry>, StoreError> {
+        self.tree()
+            .get(keys::log_key(seq, 0))?
+            .map(|v| codec::decode(&v, "log entry"))
+            .transpose()
+    }
+
+    /// Deletes every status-log entry of write `seq` (a rollback: the write
+    /// never happened). Idempotent, like every step of a rollback; entries
+    /// by record are written after those by write, so finding none by
+    /// write means there are none by record.
+    pub(in crate::store) fn undo_history(
+        &self,
+        seq: u64,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<(), StoreError> {
+        let mut by_write = Vec::new();
+        let mut by_id = Vec::new();
+        let mut cursor = Cursor::new(self.tree(), MapId::HistoryByWrite, &keys::seq_prefix(seq))?;
+        let mut more = cursor.seek(&keys::seq_prefix(seq))?;
+        while more {
+            match keys::split_history_by_write_key(cursor.key()) {
+                Some((s, id)) if s == seq => {
+                    let id = std::str::from_utf8(id)
+                        .map_err(|_| StoreError::damaged("a status-log key".into()))?;
+                    by_id.push(keys::history_by_id_key(id, seq));
+                    by_write.push(cursor.key().to_vec());
+                }
+                _ => break,
+            }
+            more = cursor.advance()?;
+        }
+        by_id.sort_unstable();
+        for (map, keys) in [
+            (MapId::HistoryByWrite, by_write),
+            (MapId::HistoryById, by_id),
+        ] {
+            crate::store::blocks::apply(
+                self.tree(),
+                map,
+                keys.into_iter().map(|k| Ok((k, None))),
+                sink,
+            )?;
+            sink.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The record `id` as write `seq` found it (its before-image in the
+    /// log): `Ok(None)` when it did not exist then, an error when write
+    /// `seq` did not write `id`.
+    pub(crate) fn before_image(&self, seq: u64, id: &str) -> Result<Option<Record>, StoreError> {
+        let missing = || StoreError::damaged(format!("the log of write {seq} does not hold {id}"));
+        let tree = self.tree();
+        // Parts are numbered from 1 and hold ascending ids: a binary search
+        // for the last part whose first id is at or before `id`.
+        let Some(last) = tree
+            .range(keys::log_key(seq, 1)..keys::log_key(seq + 1, 0))
+            .next_back()
+            .transpose()?
+        else {
+            return Err(missing());
+        };
+        let parts = keys::log_part(&last.0).ok_or_else(missing)?;
+        let part_at = |n: u32| -> Result<BlockReader, StoreError> {
+            let part = tree.get(keys::log_key(seq, n))?.ok_or_else(missing)?;
+            let mut reader = BlockReader::new(part)?;
+            if !reader.advance()? {
+                return Err(missing());
+            }
+            Ok(reader)
+        };
+        let (mut low, mut high) = (1u32, parts);
+        while low < high {
+            let mid = low + (high - low).div_ceil(2);
+            if part_at(mid)?.key() <= id.as_bytes() {
+                low = mid;
+            } else {
+                high = mid - 1;
+            }
+        }
+        let mut reader = part_at(low)?;
+        loop {
+            match reader.key().cmp(id.as_bytes()) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Greater => return Err(missing()),
+                std::cmp::Ordering::Equal => {
+                    return match reader.value().split_first() {
+                        Some((&tag, bytes)) if tag != 0 => {
+                            let kind =
+                                tag_kind(tag).ok_or_else(|| StoreError::damaged("log".into()))?;
+                            decode_record(kind, bytes).map(Some)
+                        }
+                        _ => Ok(None),
+                    };
+                }
+            }
+            if !reader.advance()? {
+                return Err(missing());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::keys;
+
+    /// A write interrupted after its status-log entries were written (the
+    /// pending marker still set) is rolled back whole: its records, derived
+    /// values and status-log entries go, and `check` finds the status log
+    /// in step with the records.
+    #[test]
+    fn a_rollback_removes_the_interrupted_writes_status_log() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db");
+        let db = crate::Database::open(&path).expect("opens");
+        db.import_jsonl(
+            &b"{\"type\":\"source\",\"id\":\"s1\",\"title\":\"s\",\"reliability\":0.9}\n\
+               {\"type\":\"claim\",\"id\":\"c1\",\"text\":\"c\"}\n"[..],
+        )
+        .expect("imports");
+        let store = db.store();
+        let counters_before = store
+            .tree()
+            .get(keys::META_COUNTERS)
+            .expect("reads")
+            .expect("counters");
+        db.query("add evidence {id: e1, claim: c1, source: s1, stance: supports}")
+            .expect("adds");
+        let seq = store.last_seq().expect("seq");
+        assert_eq!(store.history("c1").expect("history").len(), 2);
+        // As a crash before phase 5 leaves it: the marker set, no header,
+        // the counters of before.
+        let tree = store.tree();
+        tree.insert(keys::META_COUNTERS, counters_before)
+            .expect("counters");
+        tree.insert(keys::META_PENDING, &seq.to_be_bytes())
+            .expect("marks");
+        tree.remove(keys::log_key(seq, 0))
+            .expect("removes the header");
+        tree.insert(keys::META_NEXT_SEQ, &seq.to_be_bytes())
+            .expect("next seq");
+        store.recover().expect("rolls back");
+        assert!(store.history("e1").expect("history").is_empty());
+        let c1 = store.history("c1").expect("history");
+        assert_eq!(c1.len(), 1, "{c1:?}");
+        let report = store.check().expect("checks");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+}
