@@ -102,7 +102,13 @@ pub(super) fn candidates(
         }
     }
     let subject = claim.subject.as_deref().unwrap_or("the subject");
-    let plural = |n: usize, one: &str, many: &str| if n == 1 { one.to_owned() } else { many.to_owned() };
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            one.to_owned()
+        } else {
+            many.to_owned()
+        }
+    };
     let none_independent = format!(
         "no independent measurement of {} on {} counts yet",
         bench.model.as_deref().unwrap_or("the model"),
