@@ -509,8 +509,7 @@ fn generated_fixture() -> String {
     }
     // Results made to count for a claim, and evidence recorded by hand that
     // names them (step 5), or names another claim's result.
-    for e in 0..8 {
-        let (model, bench, unit, shots, value) = &keys[e];
+    for (e, (model, bench, unit, shots, value)) in keys.iter().take(8).enumerate() {
         out += &format!(
             r#"{{"type":"result","id":"rx{e}","model":"{model}","benchmark":"{bench}","value":{value},"unit":{unit},"source":"s{}"{shots}}}"#,
             e % 5 + 1
