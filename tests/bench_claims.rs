@@ -3,33 +3,15 @@
 //! write, and the engine against the independent oracle
 //! (`tools/derive_check.py`) to the last bit.
 
-use evident::{Database, Error, ImportOptions};
+use evident::Database;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
 const SEED: &str = include_str!("../fixtures/seed.jsonl");
 
-fn temp_db() -> (tempfile::TempDir, Database) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = Database::open(dir.path().join("db")).expect("opens");
-    (dir, db)
-}
-
-fn import_str(db: &Database, text: &str) -> Result<evident::ImportReport, Error> {
-    db.import_jsonl_with(
-        "test.jsonl",
-        text.as_bytes(),
-        ImportOptions::default(),
-        &mut |_| {},
-    )
-}
-
-fn export_string(db: &Database) -> String {
-    let mut out = Vec::new();
-    db.export_jsonl(&mut out).expect("exports");
-    String::from_utf8(out).expect("utf-8")
-}
+mod common;
+use common::{export_string, import_str, temp_db};
 
 fn rows(db: &Database, q: &str) -> Vec<Value> {
     match serde_json::to_value(db.query(q).unwrap_or_else(|e| panic!("{q}: {e}"))) {
