@@ -15,6 +15,15 @@ use crate::model::{BenchResult, Claim, Evidence, Id, Kind, Record};
 use crate::store::{Rejection, Store, StoreError, decode_record};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// The recorded evidence a write changes: every id it puts or retracts, and
+/// what it puts, by claim. Collected in one pass, so that each affected
+/// claim looks up its own instead of reading the whole change set.
+#[derive(Default)]
+struct EvidenceChanges {
+    touched: std::collections::HashSet<String>,
+    puts: HashMap<String, Vec<(Id, Option<Id>)>>,
+}
+
 /// How many derived evidence records a write adds, replaces and retracts:
 /// taken off the write's summary, which counts what the caller wrote.
 #[derive(Clone, Copy, Debug, Default)]
@@ -163,10 +172,30 @@ impl Store {
         // Benchmark claims of this write by key.
         let mut written_claims: HashMap<BenchKey, Vec<String>> = HashMap::new();
         let mut any_bench_claim = has_bench_claims;
+        let mut evidence = EvidenceChanges::default();
+        // What the write replaces or retracts matters only where benchmark
+        // claims are stored (an import into an empty database skips it);
+        // found walking each record map once, in id order.
+        let stored = if has_bench_claims {
+            Some(self.stored_versions(changes)?)
+        } else {
+            None
+        };
         for i in 0..changes.len() {
             let c = changes.at(i);
             let id = String::from_utf8_lossy(c.id).into_owned();
             let new = c.put.map(|(k, b)| decode_record(k, b)).transpose()?;
+            // Every recorded evidence id the write touches, and what it puts.
+            if matches!(c.put, None | Some((Kind::Evidence, _))) {
+                evidence.touched.insert(id.clone());
+            }
+            if let Some(Record::Evidence(e)) = &new {
+                evidence
+                    .puts
+                    .entry(e.claim.to_string())
+                    .or_default()
+                    .push((e.id.clone(), e.result.clone()));
+            }
             match &new {
                 Some(Record::Result(r)) => {
                     let key = BenchKey::of_result(r);
@@ -189,12 +218,10 @@ impl Store {
                 }
                 _ => {}
             }
-            // What the write replaces or retracts matters only where benchmark
-            // claims are stored (an import into an empty database skips it).
-            if !has_bench_claims || matches!(new, Some(Record::Source(_))) {
+            let Some((kind, bytes)) = stored.as_ref().and_then(|s| s.of(i)) else {
                 continue;
-            }
-            match self.get(&id)? {
+            };
+            match decode_record(kind, bytes).map(Some)? {
                 Some(Record::Result(r)) => {
                     changed_results.insert(id.clone());
                     keys.insert(BenchKey::of_result(&r));
@@ -222,7 +249,7 @@ impl Store {
             };
             let expected = match &claim {
                 Some(c) => {
-                    self.expected_after_write(changes, c, &written_results, &changed_results)?
+                    self.expected_after_write(c, &written_results, &changed_results, &evidence)?
                 }
                 None => Vec::new(),
             };
@@ -261,10 +288,10 @@ impl Store {
     /// The derived evidence `claim` has once the write is applied.
     fn expected_after_write(
         &self,
-        changes: &ChangeSet,
         claim: &Claim,
         written_results: &HashMap<BenchKey, Vec<BenchResult>>,
         changed_results: &BTreeSet<String>,
+        evidence: &EvidenceChanges,
     ) -> Result<Vec<Evidence>, StoreError> {
         let Some(key) = BenchKey::of_claim(claim) else {
             return Ok(Vec::new());
@@ -276,35 +303,21 @@ impl Store {
             .collect();
         candidates.extend(written_results.get(&key).into_iter().flatten().cloned());
         candidates.sort_by(|a, b| a.id.cmp(&b.id));
-        // The claim's recorded evidence naming a result, after the write.
+        // The claim's recorded evidence naming a result, after the write:
+        // what is stored and untouched, and what the write puts.
         let mut recorded: BTreeMap<String, Option<Id>> = BTreeMap::new();
         for fact in self.evidence_facts(claim.id.as_str())? {
-            if Id::split_derived(&fact.evidence).is_some() {
+            if Id::split_derived(&fact.evidence).is_some()
+                || evidence.touched.contains(&fact.evidence)
+            {
                 continue;
             }
             if let Some(Record::Evidence(e)) = self.get_of_kind(Kind::Evidence, &fact.evidence)? {
                 recorded.insert(fact.evidence, e.result);
             }
         }
-        for i in 0..changes.len() {
-            let c = changes.at(i);
-            let id = String::from_utf8_lossy(c.id).into_owned();
-            if Id::split_derived(&id).is_some() {
-                continue;
-            }
-            match c.put {
-                Some((Kind::Evidence, bytes)) => {
-                    if let Record::Evidence(e) = decode_record(Kind::Evidence, bytes)? {
-                        if e.claim == claim.id {
-                            recorded.insert(id, e.result);
-                        } else {
-                            recorded.remove(&id);
-                        }
-                    }
-                }
-                None => _ = recorded.remove(&id),
-                Some(_) => {}
-            }
+        for (id, result) in evidence.puts.get(claim.id.as_str()).into_iter().flatten() {
+            recorded.insert(id.to_string(), result.clone());
         }
         let recorded: Vec<(Id, Id)> = recorded
             .into_iter()
