@@ -39,6 +39,29 @@ impl Store {
         Ok(out)
     }
 
+    /// Of `keys` (ascending), those some stored benchmark claim has: one
+    /// cursor walks the claim index forward, so a write of a million
+    /// results costs no lookup per result where claims are dense, and one
+    /// per key where they are sparse.
+    pub fn keys_with_bench_claims<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k BenchKey>,
+    ) -> Result<Vec<&'k BenchKey>, StoreError> {
+        let mut cursor: Option<super::blocks::Cursor> = None;
+        let mut out = Vec::new();
+        for key in keys {
+            let prefix = keys::string_value(&key.joined());
+            let cursor = match &mut cursor {
+                Some(c) => c,
+                None => cursor.insert(self.index_cursor(IndexId::ClaimBench, &prefix)?),
+            };
+            if cursor.seek(&prefix)? && cursor.key().starts_with(&prefix) {
+                out.push(key);
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether any benchmark claim is stored: a write of results into a
     /// database without one has no derived evidence to update.
     pub fn has_bench_claims(&self) -> Result<bool, StoreError> {

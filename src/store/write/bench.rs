@@ -63,7 +63,9 @@ impl Store {
         changes: &ChangeSet,
         refused: &mut dyn FnMut(Rejection) -> bool,
     ) -> Result<(), StoreError> {
-        // Results of this write that cite one, by the id they cite.
+        // Results of this write that cite one (with their positions), and
+        // who cites whom among them: one decode per result.
+        let mut citing: Vec<(u32, Id, BenchResult)> = Vec::new();
         let mut citing_in_write: HashMap<String, Vec<String>> = HashMap::new();
         for i in 0..changes.len() {
             let c = changes.at(i);
@@ -75,22 +77,13 @@ impl Store {
                     .entry(cited.to_string())
                     .or_default()
                     .push(r.id.to_string());
+                citing.push((c.position, cited.clone(), r));
             }
         }
-        for i in 0..changes.len() {
-            let c = changes.at(i);
-            let Some((Kind::Result, bytes)) = c.put else {
-                continue;
-            };
-            let Record::Result(r) = decode_record(Kind::Result, bytes)? else {
-                continue;
-            };
-            let Some(cited) = r.cites() else {
-                continue;
-            };
+        for (position, cited, r) in &citing {
             let reject = |reason: String| Rejection {
                 id: r.id.to_string(),
-                position: Some(c.position),
+                position: Some(*position),
                 field: Some("cites"),
                 reason,
             };
@@ -112,7 +105,7 @@ impl Store {
                 continue;
             }
             // Results that would cite this one once the write is applied.
-            let mut citing: BTreeSet<String> = citing_in_write
+            let mut cited_by: BTreeSet<String> = citing_in_write
                 .get(r.id.as_str())
                 .cloned()
                 .unwrap_or_default()
@@ -122,11 +115,11 @@ impl Store {
                 if let Some(Record::Result(other)) = self.after_write(changes, &referrer)?
                     && other.cites() == Some(&r.id)
                 {
-                    citing.insert(referrer);
+                    cited_by.insert(referrer);
                 }
             }
-            if !citing.is_empty() {
-                let names: Vec<String> = citing.into_iter().collect();
+            if !cited_by.is_empty() {
+                let names: Vec<String> = cited_by.into_iter().collect();
                 let reason = format!(
                     "{} cite{} {}, so it cannot cite another result itself",
                     super::validate::name_list(&names),
@@ -159,19 +152,20 @@ impl Store {
 
     /// Adds to `changes` the derived evidence changes of every benchmark
     /// claim the write affects (SPEC 8.3). `changes` must be sorted.
+    ///
+    /// A result matters only when a benchmark claim has its key, so the
+    /// results of a large import are kept as positions until the keys with
+    /// claims are known, and only those are decoded again.
     pub(super) fn add_derived_evidence(
         &self,
         changes: &mut ChangeSet,
     ) -> Result<DerivedChanges, StoreError> {
         let has_bench_claims = self.has_bench_claims()?;
-        // Results of the write by key, with the keys whose candidates change.
-        let mut written_results: HashMap<BenchKey, Vec<BenchResult>> = HashMap::new();
-        let mut changed_results: BTreeSet<String> = BTreeSet::new();
-        let mut keys: BTreeSet<BenchKey> = BTreeSet::new();
+        // Positions of the results written (and replaced), by key.
+        let mut result_keys: HashMap<BenchKey, Vec<(usize, bool)>> = HashMap::new();
         let mut claims: BTreeSet<String> = BTreeSet::new();
         // Benchmark claims of this write by key.
         let mut written_claims: HashMap<BenchKey, Vec<String>> = HashMap::new();
-        let mut any_bench_claim = has_bench_claims;
         let mut evidence = EvidenceChanges::default();
         // What the write replaces or retracts matters only where benchmark
         // claims are stored (an import into an empty database skips it);
@@ -183,63 +177,88 @@ impl Store {
         };
         for i in 0..changes.len() {
             let c = changes.at(i);
-            let id = String::from_utf8_lossy(c.id).into_owned();
-            let new = c.put.map(|(k, b)| decode_record(k, b)).transpose()?;
-            // Every recorded evidence id the write touches, and what it puts.
             if matches!(c.put, None | Some((Kind::Evidence, _))) {
-                evidence.touched.insert(id.clone());
-            }
-            if let Some(Record::Evidence(e)) = &new {
                 evidence
-                    .puts
-                    .entry(e.claim.to_string())
-                    .or_default()
-                    .push((e.id.clone(), e.result.clone()));
+                    .touched
+                    .insert(String::from_utf8_lossy(c.id).into_owned());
             }
-            match &new {
+            match c.put.map(|(k, b)| decode_record(k, b)).transpose()? {
                 Some(Record::Result(r)) => {
-                    let key = BenchKey::of_result(r);
-                    written_results
-                        .entry(key.clone())
+                    result_keys
+                        .entry(BenchKey::of_result(&r))
                         .or_default()
-                        .push(r.clone());
-                    changed_results.insert(id.clone());
-                    keys.insert(key);
+                        .push((i, true));
                 }
                 Some(Record::Claim(claim)) => {
-                    claims.insert(id.clone());
-                    if let Some(key) = BenchKey::of_claim(claim) {
-                        any_bench_claim = true;
-                        written_claims.entry(key).or_default().push(id.clone());
+                    claims.insert(claim.id.to_string());
+                    if let Some(key) = BenchKey::of_claim(&claim) {
+                        written_claims
+                            .entry(key)
+                            .or_default()
+                            .push(claim.id.to_string());
                     }
                 }
-                Some(Record::Evidence(e)) if e.result.is_some() => {
-                    claims.insert(e.claim.to_string());
+                Some(Record::Evidence(e)) => {
+                    if e.result.is_some() {
+                        claims.insert(e.claim.to_string());
+                    }
+                    evidence
+                        .puts
+                        .entry(e.claim.to_string())
+                        .or_default()
+                        .push((e.id, e.result));
                 }
                 _ => {}
             }
             let Some((kind, bytes)) = stored.as_ref().and_then(|s| s.of(i)) else {
                 continue;
             };
-            match decode_record(kind, bytes).map(Some)? {
-                Some(Record::Result(r)) => {
-                    changed_results.insert(id.clone());
-                    keys.insert(BenchKey::of_result(&r));
+            match decode_record(kind, bytes)? {
+                Record::Result(r) => {
+                    result_keys
+                        .entry(BenchKey::of_result(&r))
+                        .or_default()
+                        .push((i, false));
                 }
-                Some(Record::Claim(_)) => _ = claims.insert(id.clone()),
-                Some(Record::Evidence(e)) if e.result.is_some() => {
+                Record::Claim(claim) => _ = claims.insert(claim.id.to_string()),
+                Record::Evidence(e) if e.result.is_some() => {
                     claims.insert(e.claim.to_string());
                 }
                 _ => {}
             }
         }
-        if !any_bench_claim {
+        if !has_bench_claims && written_claims.is_empty() {
             return Ok(DerivedChanges::default());
         }
-        for key in &keys {
+        // The keys some benchmark claim has, stored or written.
+        let mut sorted_keys: Vec<&BenchKey> = result_keys.keys().collect();
+        sorted_keys.sort_by_cached_key(|k| k.joined());
+        let mut relevant: BTreeSet<&BenchKey> = if has_bench_claims {
+            self.keys_with_bench_claims(sorted_keys)?
+                .into_iter()
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        relevant.extend(
+            result_keys
+                .keys()
+                .filter(|k| written_claims.contains_key(k)),
+        );
+        let mut written_results: HashMap<BenchKey, Vec<BenchResult>> = HashMap::new();
+        for key in &relevant {
             claims.extend(self.bench_claims(key)?);
-            claims.extend(written_claims.get(key).into_iter().flatten().cloned());
+            claims.extend(written_claims.get(*key).into_iter().flatten().cloned());
+            for &(i, put) in result_keys.get(*key).into_iter().flatten() {
+                if let (true, Some((Kind::Result, bytes))) = (put, changes.at(i).put)
+                    && let Record::Result(r) = decode_record(Kind::Result, bytes)?
+                {
+                    written_results.entry((*key).clone()).or_default().push(r);
+                }
+            }
         }
+        drop(relevant);
+        drop(result_keys);
         let mut out = DerivedChanges::default();
         let mut new_changes: BTreeMap<String, Change> = BTreeMap::new();
         for claim_id in &claims {
@@ -248,9 +267,7 @@ impl Store {
                 _ => None,
             };
             let expected = match &claim {
-                Some(c) => {
-                    self.expected_after_write(c, &written_results, &changed_results, &evidence)?
-                }
+                Some(c) => self.expected_after_write(changes, c, &written_results, &evidence)?,
                 None => Vec::new(),
             };
             let stored: Vec<String> = self
@@ -288,9 +305,9 @@ impl Store {
     /// The derived evidence `claim` has once the write is applied.
     fn expected_after_write(
         &self,
+        changes: &ChangeSet,
         claim: &Claim,
         written_results: &HashMap<BenchKey, Vec<BenchResult>>,
-        changed_results: &BTreeSet<String>,
         evidence: &EvidenceChanges,
     ) -> Result<Vec<Evidence>, StoreError> {
         let Some(key) = BenchKey::of_claim(claim) else {
@@ -299,7 +316,9 @@ impl Store {
         let mut candidates: Vec<BenchResult> = self
             .bench_candidates(&key)?
             .into_iter()
-            .filter(|r| !changed_results.contains(r.id.as_str()))
+            // Stored results this write replaces or retracts are replaced
+            // by what it writes.
+            .filter(|r| changes.find(r.id.as_str().as_bytes()).is_none())
             .collect();
         candidates.extend(written_results.get(&key).into_iter().flatten().cloned());
         candidates.sort_by(|a, b| a.id.cmp(&b.id));
