@@ -204,3 +204,71 @@ pub(crate) fn fact_of(e: &crate::model::Evidence) -> EvidenceFact {
         date: e.date,
     }
 }
+
+/// Reads one map at keys visited in ascending order with one cursor (as
+/// [`FactWalker`](super::FactWalker) does for evidence): a write affecting
+/// 100,000 benchmark claims then walks each map once instead of looking
+/// every claim up from the top of the tree.
+pub(crate) struct MapWalker<'s> {
+    store: &'s Store,
+    map: super::keys::MapId,
+    cursor: Option<super::blocks::Cursor>,
+    last: Option<Vec<u8>>,
+}
+
+impl<'s> MapWalker<'s> {
+    /// A walker over `map`.
+    pub(crate) fn new(store: &'s Store, map: super::keys::MapId) -> MapWalker<'s> {
+        MapWalker {
+            store,
+            map,
+            cursor: None,
+            last: None,
+        }
+    }
+
+    /// Visits every entry whose key starts with `prefix`, in key order.
+    pub(crate) fn each_with_prefix(
+        &mut self,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // Going back, or reading the same prefix again, needs a fresh
+        // cursor: this one has moved past it.
+        if self.last.as_deref().is_some_and(|last| prefix <= last) {
+            self.cursor = None;
+        }
+        self.last = Some(prefix.to_vec());
+        let cursor = match &mut self.cursor {
+            Some(c) => c,
+            None => self.cursor.insert(super::blocks::Cursor::new(
+                self.store.tree(),
+                self.map,
+                prefix,
+            )?),
+        };
+        let mut more = cursor.seek(prefix)?;
+        while more && cursor.key().starts_with(prefix) {
+            visit(cursor.key(), cursor.value())?;
+            more = cursor.advance()?;
+        }
+        Ok(())
+    }
+
+    /// The value stored under exactly `key`.
+    pub(crate) fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if self.last.as_deref().is_some_and(|last| key <= last) {
+            self.cursor = None;
+        }
+        self.last = Some(key.to_vec());
+        let cursor = match &mut self.cursor {
+            Some(c) => c,
+            None => self.cursor.insert(super::blocks::Cursor::new(
+                self.store.tree(),
+                self.map,
+                key,
+            )?),
+        };
+        Ok((cursor.seek(key)? && cursor.key() == key).then(|| cursor.value().to_vec()))
+    }
+}

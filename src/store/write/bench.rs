@@ -12,7 +12,9 @@
 use super::changeset::{Change, ChangeRef, ChangeSet};
 use crate::model::bench::{self, BenchKey};
 use crate::model::{BenchResult, Claim, Evidence, Id, Kind, Record};
-use crate::store::{Rejection, Store, StoreError, decode_record};
+use crate::store::bench::MapWalker;
+use crate::store::keys::{IndexId, MapId};
+use crate::store::{EvidenceFact, FactWalker, Rejection, Store, StoreError, decode_record};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The recorded evidence a write changes: every id it puts or retracts, and
@@ -259,38 +261,92 @@ impl Store {
         }
         drop(relevant);
         drop(result_keys);
+        // Each affected claim as the write leaves it, with its stored
+        // evidence, read walking the claim map and the evidence index once.
+        let mut claim_walker = MapWalker::new(self, MapId::Records(Kind::Claim));
+        let mut facts_walker = FactWalker::new(self);
+        let mut affected: Vec<(String, Option<Claim>, Vec<EvidenceFact>)> = Vec::new();
+        for claim_id in &claims {
+            let claim = match changed(changes, claim_id)? {
+                Some(Some(Record::Claim(c))) => Some(c),
+                Some(_) => None,
+                None => match claim_walker.get(claim_id.as_bytes())? {
+                    Some(bytes) => match decode_record(Kind::Claim, &bytes)? {
+                        Record::Claim(c) => Some(c),
+                        _ => None,
+                    },
+                    None => None,
+                },
+            };
+            let facts = facts_walker.facts_of(claim_id)?;
+            affected.push((claim_id.clone(), claim, facts));
+        }
+        drop(claims);
+        // The stored candidates of each key, walking the result index once.
+        let mut claim_keys: Vec<BenchKey> = affected
+            .iter()
+            .filter_map(|(_, c, _)| c.as_ref().and_then(BenchKey::of_claim))
+            .collect();
+        claim_keys.sort_by_cached_key(BenchKey::joined);
+        claim_keys.dedup();
+        let mut result_walker = MapWalker::new(self, MapId::Index(IndexId::ResultBench));
+        let mut stored_candidates: HashMap<BenchKey, Vec<BenchResult>> = HashMap::new();
+        for key in claim_keys {
+            let mut found = Vec::new();
+            result_walker.each_with_prefix(
+                &crate::store::keys::string_value(&key.joined()),
+                &mut |_, value| {
+                    if let Record::Result(r) = decode_record(Kind::Result, value)?
+                        && BenchKey::of_result(&r) == key
+                        // Stored results this write replaces or retracts
+                        // are replaced by what it writes.
+                        && changes.find(r.id.as_str().as_bytes()).is_none()
+                    {
+                        found.push(r);
+                    }
+                    Ok(())
+                },
+            )?;
+            stored_candidates.insert(key, found);
+        }
+        let mut evidence_walker = MapWalker::new(self, MapId::Records(Kind::Evidence));
         let mut out = DerivedChanges::default();
         let mut new_changes: BTreeMap<String, Change> = BTreeMap::new();
-        for claim_id in &claims {
-            let claim = match self.after_write(changes, claim_id)? {
-                Some(Record::Claim(c)) => Some(c),
-                _ => None,
-            };
-            let expected = match &claim {
-                Some(c) => self.expected_after_write(changes, c, &written_results, &evidence)?,
+        for (_, claim, facts) in &affected {
+            let expected = match claim {
+                Some(c) => self.expected_after_write(
+                    c,
+                    facts,
+                    &stored_candidates,
+                    &written_results,
+                    &evidence,
+                )?,
                 None => Vec::new(),
             };
-            let stored: Vec<String> = self
-                .evidence_facts(claim_id)?
-                .into_iter()
-                .map(|f| f.evidence)
+            let stored: Vec<&str> = facts
+                .iter()
+                .map(|f| f.evidence.as_str())
                 .filter(|id| Id::split_derived(id).is_some())
                 .collect();
-            let expected_ids: BTreeSet<String> =
-                expected.iter().map(|e| e.id.to_string()).collect();
-            for e in expected {
-                let now = self.get_of_kind(Kind::Evidence, e.id.as_str())?;
-                match now {
-                    Some(Record::Evidence(old)) if old == e => continue,
-                    Some(_) => out.replaced += 1,
-                    None => out.added += 1,
+            for e in &expected {
+                if stored.contains(&e.id.as_str()) {
+                    let now = evidence_walker.get(e.id.as_str().as_bytes())?;
+                    if let Some(bytes) = now
+                        && let Record::Evidence(old) = decode_record(Kind::Evidence, &bytes)?
+                        && old == *e
+                    {
+                        continue;
+                    }
+                    out.replaced += 1;
+                } else {
+                    out.added += 1;
                 }
-                new_changes.insert(e.id.to_string(), Change::Put(Record::Evidence(e)));
+                new_changes.insert(e.id.to_string(), Change::Put(Record::Evidence(e.clone())));
             }
             for id in stored {
-                if !expected_ids.contains(&id) {
+                if !expected.iter().any(|e| e.id.as_str() == id) {
                     out.retracted += 1;
-                    let id = Id::stored(&id)
+                    let id = Id::stored(id)
                         .map_err(|_| StoreError::damaged(format!("a derived evidence id {id}")))?;
                     new_changes.insert(id.to_string(), Change::Retract(id));
                 }
@@ -302,37 +358,38 @@ impl Store {
         Ok(out)
     }
 
-    /// The derived evidence `claim` has once the write is applied.
+    /// The derived evidence `claim` has once the write is applied, from its
+    /// stored evidence `facts` and its key's stored and written candidates.
     fn expected_after_write(
         &self,
-        changes: &ChangeSet,
         claim: &Claim,
+        facts: &[EvidenceFact],
+        stored_candidates: &HashMap<BenchKey, Vec<BenchResult>>,
         written_results: &HashMap<BenchKey, Vec<BenchResult>>,
         evidence: &EvidenceChanges,
     ) -> Result<Vec<Evidence>, StoreError> {
         let Some(key) = BenchKey::of_claim(claim) else {
             return Ok(Vec::new());
         };
-        let mut candidates: Vec<BenchResult> = self
-            .bench_candidates(&key)?
+        let mut candidates: Vec<BenchResult> = stored_candidates
+            .get(&key)
             .into_iter()
-            // Stored results this write replaces or retracts are replaced
-            // by what it writes.
-            .filter(|r| changes.find(r.id.as_str().as_bytes()).is_none())
+            .flatten()
+            .chain(written_results.get(&key).into_iter().flatten())
+            .cloned()
             .collect();
-        candidates.extend(written_results.get(&key).into_iter().flatten().cloned());
         candidates.sort_by(|a, b| a.id.cmp(&b.id));
         // The claim's recorded evidence naming a result, after the write:
         // what is stored and untouched, and what the write puts.
         let mut recorded: BTreeMap<String, Option<Id>> = BTreeMap::new();
-        for fact in self.evidence_facts(claim.id.as_str())? {
+        for fact in facts {
             if Id::split_derived(&fact.evidence).is_some()
                 || evidence.touched.contains(&fact.evidence)
             {
                 continue;
             }
             if let Some(Record::Evidence(e)) = self.get_of_kind(Kind::Evidence, &fact.evidence)? {
-                recorded.insert(fact.evidence, e.result);
+                recorded.insert(fact.evidence.clone(), e.result);
             }
         }
         for (id, result) in evidence.puts.get(claim.id.as_str()).into_iter().flatten() {
