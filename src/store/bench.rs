@@ -205,6 +205,9 @@ pub(crate) fn fact_of(e: &crate::model::Evidence) -> EvidenceFact {
     }
 }
 
+/// What [`MapWalker::each_with_prefix`] calls with each entry (key, value).
+pub(crate) type EntryVisitor<'v> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'v;
+
 /// Reads one map at keys visited in ascending order with one cursor (as
 /// [`FactWalker`](super::FactWalker) does for evidence): a write affecting
 /// 100,000 benchmark claims then walks each map once instead of looking
@@ -231,7 +234,7 @@ impl<'s> MapWalker<'s> {
     pub(crate) fn each_with_prefix(
         &mut self,
         prefix: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+        visit: &mut EntryVisitor<'_>,
     ) -> Result<(), StoreError> {
         // Going back, or reading the same prefix again, needs a fresh
         // cursor: this one has moved past it.
