@@ -258,6 +258,29 @@ fn every_write_keeps_the_derived_evidence_current() {
 }
 
 #[test]
+fn derived_evidence_of_the_longest_ids_is_stored_whole() {
+    let (_dir, db) = temp_db();
+    import_str(&db, BASE).expect("imports");
+    // `C~R` of two 128-byte ids is 257 bytes, longer than any recorded id.
+    let (claim, result) = ("c".repeat(128), "r".repeat(128));
+    let text = format!(
+        r#"{{"type":"claim","id":"{claim}","text":"t","subject":"Maker","model":"M","benchmark":"B","value":74,"unit":"%"}}
+{{"type":"result","id":"{result}","model":"M","benchmark":"B","value":74,"unit":"%","source":"board"}}"#
+    );
+    import_str(&db, &text).expect("imports");
+    let id = format!("{claim}~{result}");
+    assert!(derived(&db).iter().any(|d| d.0 == id), "{:?}", derived(&db));
+    assert_eq!(
+        rows(&db, &format!("show {id}"))[0]["result"],
+        result.as_str()
+    );
+    assert_consistent(&db);
+    run(&db, &format!("retract {result}"));
+    assert_eq!(derived(&db).len(), 0);
+    assert_consistent(&db);
+}
+
+#[test]
 fn show_and_explain_tell_derived_evidence_and_every_candidate() {
     let (_dir, db) = temp_db();
     import_str(&db, SEED).expect("seed imports");
