@@ -31,10 +31,7 @@ pub fn write_import_report(
     elapsed: Duration,
 ) {
     for p in &report.skipped {
-        let _ = match &p.field {
-            Some(field) => writeln!(err, "{name}:{}: {field}: {}", p.line, p.reason),
-            None => writeln!(err, "{name}:{}: {}", p.line, p.reason),
-        };
+        let _ = writeln!(err, "{}", p.located(name));
     }
     if report.skipped_total > report.skipped.len() {
         let _ = writeln!(
@@ -131,11 +128,14 @@ fn write_export(db: &Database, path: &Path, file: File) -> Result<u64, String> {
     let mut out = io::BufWriter::new(file);
     let n = if path.extension().is_some_and(|e| e == "gz") {
         let mut gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::default());
-        let n = db.export_jsonl(&mut gz).map_err(|e| e.to_string())?;
+        let n = db
+            .export_jsonl_with(&mut gz, &super::stop::fresh())
+            .map_err(|e| e.to_string())?;
         gz.finish().map_err(failed)?;
         n
     } else {
-        db.export_jsonl(&mut out).map_err(|e| e.to_string())?
+        db.export_jsonl_with(&mut out, &super::stop::fresh())
+            .map_err(|e| e.to_string())?
     };
     // Flushed here, not on drop, where an error (a full disk) is lost.
     out.flush().map_err(failed)?;

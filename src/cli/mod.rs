@@ -5,6 +5,7 @@ mod commands;
 mod files;
 pub mod repl;
 mod run;
+mod stop;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
@@ -44,6 +45,9 @@ pub enum Command {
         /// Print on standard error how long the script took, and opening the database
         #[arg(long)]
         timer: bool,
+        /// Bind $NAME in the script to VALUE (repeatable; split at the first `=`)
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = evident::Params::parse_text_binding)]
+        params: Vec<(String, String)>,
     },
     /// Open the interactive shell
     Repl {
@@ -51,14 +55,25 @@ pub enum Command {
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(evident::render::Format::NAMES))]
         format: Option<String>,
     },
-    /// Import JSON Lines files (.gz too), atomically
+    /// Import JSON Lines files (.gz too), or other formats with --from, atomically
     Import {
-        /// Files to import
+        /// Files to import (a directory too with --from epoch or eee)
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Import the valid lines and report the others instead of importing nothing
         #[arg(long)]
         skip_invalid: bool,
+        /// The files' format: jsonl, epoch (Epoch AI's benchmark CSVs), eee (Every Eval Ever), csv
+        #[arg(long, value_name = "FORMAT", default_value = "jsonl",
+              value_parser = clap::builder::PossibleValuesParser::new(evident::ImportFormat::NAMES))]
+        from: String,
+        /// With --from csv: the kind of record each row is (source, claim, evidence, result)
+        #[arg(long = "type", value_name = "KIND",
+              value_parser = clap::builder::PossibleValuesParser::new(["source", "claim", "evidence", "result"]))]
+        kind: Option<String>,
+        /// With --from epoch: a maker table to use instead of the shipped data/epoch-makers.csv
+        #[arg(long, value_name = "FILE")]
+        makers: Option<PathBuf>,
     },
     /// Write every record as JSON Lines
     Export {
@@ -110,16 +125,45 @@ pub fn main() -> ExitCode {
             format,
             file,
             timer,
-        } => commands::query(&db_path, script, file, format.as_deref(), timer),
+            params,
+        } => match text_params(params) {
+            Ok(params) => {
+                commands::query(&db_path, script, file, format.as_deref(), timer, &params)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Repl { format } => commands::repl(&db_path, format.as_deref()),
         Command::Import {
             files,
             skip_invalid,
-        } => commands::import(&db_path, &files, skip_invalid),
+            from,
+            kind,
+            makers,
+        } => match commands::import_format(&from, kind.as_deref(), makers) {
+            Ok(format) => commands::import(&db_path, &files, skip_invalid, format.as_ref()),
+            Err(message) => {
+                eprintln!("{message}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Export { output } => commands::export(&db_path, output.as_deref()),
         Command::Check => commands::check(&db_path),
         Command::Demo => commands::demo(),
     }
+}
+
+/// The `--param`s of `query`; a name given twice is a mistake.
+fn text_params(bindings: Vec<(String, String)>) -> Result<evident::Params, String> {
+    let mut params = evident::Params::new();
+    for (name, value) in bindings {
+        if params.set_text(name.clone(), value).is_some() {
+            return Err(format!("--param {name} is given twice"));
+        }
+    }
+    Ok(params)
 }
 
 /// `0.082 ms`, `0.42 ms`, `12.3 ms`, `1.52 s`: three significant figures

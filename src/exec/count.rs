@@ -3,10 +3,12 @@
 //! rows its plan reads.
 
 use super::access::for_each_row;
+use super::bind::optional;
 use super::eval::{Ctx, order_values};
 use super::group::{GroupSpec, from_counts, run_groups};
 use super::output::{Output, Value};
 use super::plan::{Access, Plan};
+use super::query::case_notes;
 use crate::model::{Kind, Status};
 use crate::query::ast::Count;
 use crate::store::IndexId;
@@ -15,7 +17,7 @@ use crate::store::{IndexValue, Store, StoreError};
 /// Runs a count statement by its plan (see [`super::plan::plan_count`]).
 pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::Error> {
     let kind = c.collection.node;
-    let as_of = c.as_of.as_ref().map(|d| d.node);
+    let as_of = optional(&c.as_of)?;
     if c.group_by.is_empty() {
         let n = match plan {
             Plan::Counter => store.counters()?.of_kind(kind),
@@ -26,8 +28,8 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
             _ => count_rows(store, c, &Access::Scan)?,
         };
         // `order by count` and `limit` apply to the one row (SPEC 4.2).
-        let offset = c.offset.as_ref().map_or(0, |o| o.node);
-        let shown = c.limit.as_ref().is_none_or(|l| l.node > 0) && offset == 0;
+        let offset = optional(&c.offset)?.unwrap_or(0);
+        let shown = optional(&c.limit)?.is_none_or(|l| l > 0) && offset == 0;
         return Ok(Output {
             columns: vec!["count".into()],
             rows: if shown {
@@ -37,11 +39,21 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
             },
             report: None,
             message: None,
-            notes: Vec::new(),
+            notes: if n == 0 {
+                case_notes(store, kind, c.filter.as_ref())?
+            } else {
+                Vec::new()
+            },
         });
     }
-    let spec = GroupSpec::new(&c.group_by, &[], &c.order_by, &c.limit, &c.offset);
-    Ok(match plan {
+    let spec = GroupSpec::new(
+        &c.group_by,
+        &[],
+        &c.order_by,
+        optional(&c.limit)?,
+        optional(&c.offset)?,
+    );
+    let mut output = match plan {
         Plan::StatusCounts => from_counts(&spec, status_counts(store)?),
         Plan::GroupCounts(index) => from_counts(&spec, value_counts(store, kind, index)?),
         Plan::Groups(access) | Plan::Rows(access) => {
@@ -49,13 +61,17 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
         }
         // Any other plan: every row read and checked is still right.
         _ => run_groups(store, kind, as_of, c.filter.as_ref(), &Access::Scan, &spec)?,
-    })
+    };
+    if output.rows.is_empty() {
+        output.notes = case_notes(store, kind, c.filter.as_ref())?;
+    }
+    Ok(output)
 }
 
 /// The number of rows `access` reads that pass the filter.
 fn count_rows(store: &Store, c: &Count, access: &Access) -> Result<u64, crate::Error> {
     let mut n = 0u64;
-    let mut ctx = Ctx::new(store, c.as_of.as_ref().map(|d| d.node));
+    let mut ctx = Ctx::new(store, optional(&c.as_of)?);
     for_each_row(
         &mut ctx,
         c.collection.node,

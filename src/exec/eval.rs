@@ -202,7 +202,11 @@ impl<'s> Ctx<'s> {
                 }
             }
             Expr::Contains { field, needle } => {
-                let needle = needle.node.to_lowercase();
+                // Bound before the statement runs (`bind::bind_script`).
+                let Ok(needle) = needle.node.written() else {
+                    return Ok(false);
+                };
+                let needle = needle.to_lowercase();
                 match self.value(record, derived, &path(field))? {
                     Value::String(t) => contains_ignoring_case(&t, &needle),
                     Value::List(items) => items.iter().any(

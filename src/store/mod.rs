@@ -15,8 +15,10 @@ mod check;
 pub(crate) mod codec;
 mod error;
 mod facts;
+mod gate;
 mod indexes;
 mod keys;
+mod projection;
 mod ranges;
 mod write;
 
@@ -25,6 +27,7 @@ pub use check::CheckReport;
 pub use error::{Rejection, StoreError};
 pub use facts::{EvidenceFact, FactWalker, SourceCache, derive_claim};
 pub(crate) use keys::IndexId;
+pub(crate) use projection::Projection;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
 pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
 
@@ -38,6 +41,8 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+pub(crate) use gate::Shared as Reading;
 
 /// Counts kept up to date on every write so `count` never scans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -93,31 +98,50 @@ fn read_write_mark(path: &Path) -> Option<u64> {
 /// Entries per value of an index: (encoded value, count), in value order.
 pub type GroupCounts = Vec<(Vec<u8>, u64)>;
 
-/// An open store.
+/// An open store. A statement runs on its own copy
+/// ([`Store::for_statement`]), which shares everything but the interrupt.
+#[derive(Clone)]
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
-    /// One writer at a time; readers never wait for it.
-    writer: Mutex<()>,
-    /// Set to stop the reading statement in progress (Ctrl-C in the shell).
-    interrupt: Arc<AtomicBool>,
+    /// One writer at a time, from its first read to its last write.
+    writer: Arc<Mutex<()>>,
+    /// Statements shared, a write's phases exclusive (see [`gate`]).
+    gate: Arc<gate::Gate>,
+    /// The interrupt of the statement this copy runs.
+    interrupt: Interrupt,
     /// The format version this open upgraded the store from, if it did.
     upgraded_from: Option<u32>,
 }
 
-/// Stops the reading statement in progress on a
-/// [`Database`](crate::Database), from another thread or a signal handler.
-/// Writes are never stopped half way.
-#[derive(Clone, Debug)]
+/// Stops one statement (or one script: the call it is handed to), from
+/// another thread or a signal handler: it fails with "interrupted" at its
+/// next row, or while it waits for a write to finish. Make one per
+/// statement with [`Interrupt::new`]; it stops that statement and no other,
+/// and nothing clears it. Writes are never stopped half way.
+#[derive(Clone, Debug, Default)]
 pub struct Interrupt(Arc<AtomicBool>);
 
 impl Interrupt {
-    /// Asks the statement in progress to stop; it fails with
-    /// [`StoreError::Interrupted`] at its next row.
+    /// A new interrupt, not yet fired.
+    pub fn new() -> Interrupt {
+        Interrupt::default()
+    }
+
+    /// Asks the statement to stop.
     pub fn interrupt(&self) {
         self.0.store(true, Ordering::Relaxed);
     }
+
+    /// Whether [`Interrupt::interrupt`] was called.
+    pub fn is_interrupted(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
+
+/// The store's writer lock, held by one write from its first read (what it
+/// replaces, what it validates against) to its last write.
+pub(crate) struct WriterLock<'s>(#[allow(dead_code)] std::sync::MutexGuard<'s, ()>);
 
 impl Store {
     /// Opens the store at `path`, creating it when `create` is set and it
@@ -170,8 +194,9 @@ impl Store {
         let mut store = Store {
             db,
             path: path.to_path_buf(),
-            writer: Mutex::new(()),
-            interrupt: Arc::default(),
+            writer: Arc::default(),
+            gate: Arc::default(),
+            interrupt: Interrupt::new(),
             upgraded_from: None,
         };
         store.check_no_lost_writes()?;
@@ -255,20 +280,33 @@ impl Store {
             })
     }
 
-    /// A handle that stops the reading statement in progress.
-    pub fn interrupt_handle(&self) -> Interrupt {
-        Interrupt(self.interrupt.clone())
+    /// This store for one statement, stopped by `interrupt` alone.
+    pub(crate) fn for_statement(&self, interrupt: &Interrupt) -> Store {
+        Store {
+            interrupt: interrupt.clone(),
+            ..self.clone()
+        }
     }
 
-    /// Forgets an interrupt that came between statements.
-    pub fn clear_interrupt(&self) {
-        self.interrupt.store(false, Ordering::Relaxed);
+    /// Holds the gate shared for a reading statement: no write's phases run
+    /// until it is dropped (see [`gate`]). Waits for a write that runs or
+    /// waits; this store's interrupt stops the wait.
+    pub(crate) fn reading(&self) -> Result<gate::Shared<'_>, StoreError> {
+        self.gate.shared(&self.interrupt)
+    }
+
+    /// Holds the writer lock: no other write starts until it is dropped.
+    pub(crate) fn lock_writer(&self) -> Result<WriterLock<'_>, StoreError> {
+        self.writer
+            .lock()
+            .map(WriterLock)
+            .map_err(|_| StoreError::Poisoned)
     }
 
     /// Fails if the statement in progress was asked to stop; read loops
     /// call it once per row or entry.
     pub(crate) fn check_interrupt(&self) -> Result<(), StoreError> {
-        if self.interrupt.load(Ordering::Relaxed) {
+        if self.interrupt.is_interrupted() {
             Err(StoreError::Interrupted)
         } else {
             Ok(())
