@@ -14,6 +14,11 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64, crate::Error> {
     for kind in Kind::EXPORT_ORDER {
         let mut scan = store.scan(kind)?;
         while let Some((record, _)) = scan.next_record()? {
+            // SPEC 8.3: derived evidence is never exported; importing the
+            // results and claims derives it again.
+            if record.id().is_derived() {
+                continue;
+            }
             line.clear();
             record_json(&record, &mut line);
             line.push('\n');

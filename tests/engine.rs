@@ -11,26 +11,8 @@ use std::path::Path;
 const SEED: &str = include_str!("../fixtures/seed.jsonl");
 const DATA: &str = "../shared/data";
 
-fn temp_db() -> (tempfile::TempDir, Database) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = Database::open(dir.path().join("db")).expect("opens");
-    (dir, db)
-}
-
-fn import_str(db: &Database, text: &str) -> Result<evident::ImportReport, Error> {
-    db.import_jsonl_with(
-        "test.jsonl",
-        text.as_bytes(),
-        ImportOptions::default(),
-        &mut |_| {},
-    )
-}
-
-fn export_string(db: &Database) -> String {
-    let mut out = Vec::new();
-    db.export_jsonl(&mut out).expect("exports");
-    String::from_utf8(out).expect("utf-8")
-}
+mod common;
+use common::{export_string, import_str, temp_db};
 
 #[test]
 fn seed_fixture_matches_the_independent_oracle() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent oracle for evident's derived claim fields (SPEC sections 1-3).
+"""Independent oracle for evident's derived claim fields (SPEC sections 1-3 and 8).
 
 Reads one JSON Lines import file, validates it against SPEC section 1 and 3,
 applies the derivation rules of SPEC section 2 and prints one TSV row per
@@ -8,6 +8,11 @@ claim, sorted by claim id (byte-wise):
     claim_id  status  confidence  support  refute  independent_support
     independent_refute  evidence_count
 
+Benchmark claims (SPEC section 8) are checked against the results: each
+kept candidate adds one piece of derived evidence `C~R`, counted with the
+recorded evidence in id order. --derived prints those instead, one row per
+derived piece: id, stance, gap.
+
 Floats are printed with Python's repr(), the shortest text that reads back
 to the same 64-bit float, so a comparison can be exact to the last bit.
 The first line is that header unless --no-header is given.
@@ -15,6 +20,7 @@ The first line is that header unless --no-header is given.
 Usage:
     python3 tools/derive_check.py FILE.jsonl [--as-of YYYY-MM-DD]
                                   [--skip-invalid] [--no-header] [--summary]
+                                  [--derived]
 
 Standard library only.  Written separately from the Rust engine on purpose:
 it shares no code with it, so agreement between the two means something.
@@ -55,6 +61,18 @@ SCHEMA = {
         "subject": ("string", False),
         "tags": ("strings", False),
         "created": ("date", False),
+        # SPEC 8.1: any of these makes a benchmark claim.
+        "model": ("string", False),
+        "benchmark": ("string", False),
+        "metric": ("string", False),
+        "comparator": ("comparator", False),
+        "value": ("number", False),
+        "unit": ("string", False),
+        "tolerance": ("nonnegative", False),
+        "split": ("string", False),
+        "harness": ("string", False),
+        "shots": ("int0", False),
+        "attempts": ("int1", False),
     },
     "evidence": {
         "id": ("id", True),
@@ -76,8 +94,17 @@ SCHEMA = {
         "date": ("date", False),
         "source": ("ref:source", False),
         "note": ("string", False),
+        "split": ("string", False),
+        "harness": ("string", False),
+        "shots": ("int0", False),
+        "attempts": ("int1", False),
+        "stderr": ("nonnegative", False),
+        "cites": ("ref:result", False),
     },
 }
+
+BENCH_CLAIM_FIELDS = ("model", "benchmark", "metric", "comparator", "value", "unit",
+                      "tolerance", "split", "harness", "shots", "attempts")
 
 
 class Invalid(Exception):
@@ -174,6 +201,22 @@ def check_value(field, kind, v):
             raise Invalid(field, "expected a number in [0, 1] or an Admiralty letter A-F, got %s"
                           % json.dumps(v))
         return check_value(field, "unit", v)
+    if kind == "nonnegative":
+        if not is_number(v):
+            raise Invalid(field, "expected a number >= 0")
+        f = float(v)
+        if f < 0.0:
+            raise Invalid(field, "%r is negative" % f)
+        return f
+    if kind in ("int0", "int1"):
+        least = 0 if kind == "int0" else 1
+        if not is_number(v) or float(v) != math.floor(float(v)) or float(v) < least:
+            raise Invalid(field, "expected a whole number >= %d, got %s" % (least, json.dumps(v)))
+        return int(float(v))
+    if kind == "comparator":
+        if v not in ("=", ">=", "<="):
+            raise Invalid(field, "expected =, >= or <=, got %s" % json.dumps(v))
+        return v
     if kind == "stance":
         if v not in ("supports", "refutes"):
             raise Invalid(field, "expected \"supports\" or \"refutes\", got %s" % json.dumps(v))
@@ -207,9 +250,28 @@ def parse_record(obj):
     for k, (_, required) in schema.items():
         if required and k not in obj:
             problems.append(Invalid(k, "missing required field"))
+    if rtype == "claim" and any(k in rec for k in BENCH_CLAIM_FIELDS):
+        for k in ("model", "benchmark", "value"):
+            if k not in obj:
+                problems.append(Invalid(k, "missing: a benchmark claim needs it"))
+        if "subject" not in obj:
+            problems.append(Invalid("subject", "missing: a benchmark claim needs a subject"))
+        # SPEC 8.1 defaults, stored.
+        rec.setdefault("metric", "score")
+        rec.setdefault("comparator", "=")
+        if "tolerance" not in rec:
+            unit = ascii_lower(rec.get("unit"))
+            rec["tolerance"] = 2.0 if unit == "%" else 0.02 if unit == "fraction" else 0.0
     if problems:
         raise ExceptionGroupLike(problems)
     return rtype, rec
+
+
+def ascii_lower(s):
+    """Lowercases A-Z only (SPEC 8 compares ignoring ASCII case)."""
+    if s is None:
+        return None
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in s)
 
 
 class ExceptionGroupLike(Exception):
@@ -281,6 +343,13 @@ def load(path):
                 del recs[rid]
                 changed = True
                 break
+    # SPEC 8.1: a cited result cites none, and a result never cites itself.
+    for rid in sorted(recs, key=lambda s: line_of[s]):
+        if kind_of[rid] != "result" or "cites" not in recs[rid]:
+            continue
+        target = recs[rid]["cites"]
+        if target == rid or "cites" in recs.get(target, {}):
+            errors.append((line_of[rid], "cites", "%s re-reports another result" % json.dumps(target)))
     errors.sort()
     kind_of = {k: v for k, v in kind_of.items() if k in recs}
     return recs, kind_of, line_of, errors
@@ -322,6 +391,79 @@ def derive(claim, evidence, sources):
     return status, confidence, support, refute, i_s, i_r, len(evidence)
 
 
+def judge(cid, claim, results, recorded):
+    """SPEC 8.2-8.3 for one benchmark claim: the derived evidence of the
+    kept candidates. `results`: visible results; `recorded`: the claim's
+    visible recorded evidence."""
+    key = (ascii_lower(claim["model"]), ascii_lower(claim["benchmark"]),
+           ascii_lower(claim["metric"]))
+    kept = []
+    for rid in sorted(results, key=bytewise):
+        r = results[rid]
+        if (ascii_lower(r["model"]), ascii_lower(r["benchmark"]),
+                ascii_lower(r.get("metric", "score"))) != key:
+            continue
+        if "source" not in r or "cites" in r:
+            continue
+        cu, ru = ascii_lower(claim.get("unit")), ascii_lower(r.get("unit"))
+        if cu == ru:
+            convert = lambda x: x
+        elif cu == "%" and ru == "fraction":
+            convert = lambda x: x * 100.0
+        elif cu == "fraction" and ru == "%":
+            convert = lambda x: x / 100.0
+        else:
+            continue
+        differs = False
+        for field in ("split", "harness", "shots", "attempts"):
+            if field not in claim:
+                continue
+            if field not in r:
+                differs = True
+            elif field in ("split", "harness"):
+                differs = ascii_lower(r[field]) != ascii_lower(claim[field])
+            else:
+                differs = r[field] != claim[field]
+            if differs:
+                break
+        if differs:
+            continue
+        if any(e.get("result") == rid for e in recorded):
+            continue
+        kept.append((rid, r, convert))
+    # One source, one voice: the latest date, dated over undated, smaller id.
+    best = {}
+    for rid, r, convert in kept:
+        src = r["source"]
+        if src not in best:
+            best[src] = (rid, r, convert)
+            continue
+        brid, br, _ = best[src]
+        d, bd = r.get("date"), br.get("date")
+        if (d is not None and (bd is None or d > bd)) or (d == bd and bytewise(rid) < bytewise(brid)):
+            best[src] = (rid, r, convert)
+    out = []
+    for rid, r, convert in best.values():
+        value = convert(float(r["value"]))
+        stderr = convert(float(r.get("stderr", 0.0)))
+        gap = value - claim["value"]
+        tolerance = max(claim["tolerance"], 2.0 * stderr)
+        cmp = claim["comparator"]
+        if cmp == "=":
+            supports = abs(gap) <= tolerance
+        elif cmp == ">=":
+            supports = gap >= -tolerance
+        else:
+            supports = gap <= tolerance
+        e = {"id": "%s~%s" % (cid, rid), "claim": cid, "source": r["source"],
+             "stance": "supports" if supports else "refutes", "strength": 1.0,
+             "result": rid, "gap": gap}
+        if "date" in r:
+            e["date"] = r["date"]
+        out.append(e)
+    return out
+
+
 def effective_date(e, sources):
     if "date" in e:
         return e["date"]
@@ -357,6 +499,9 @@ def main(argv):
     ap.add_argument("--no-header", action="store_true")
     ap.add_argument("--summary", action="store_true",
                     help="also print status counts to stderr")
+    ap.add_argument("--derived", action="store_true",
+                    help="print the derived evidence of benchmark claims (id, stance, gap) "
+                         "instead of the claims")
     ap.add_argument("--lint", action="store_true",
                     help="also warn (stderr) about evidence dated before its source or result, "
                          "which makes `as of` views ambiguous")
@@ -393,7 +538,22 @@ def main(argv):
                 continue
         by_claim[e["claim"]].append(e)
 
+    results = {k: v for k, v in recs.items() if kind_of[k] == "result"
+               and (as_of is None or (v.get("date") is not None and v["date"] <= as_of))}
+    derived = []
+    for cid, claim in claims.items():
+        if "model" in claim:
+            mine = judge(cid, claim, results, by_claim.get(cid, []))
+            by_claim[cid].extend(mine)
+            derived.extend(mine)
+
     out = sys.stdout
+    if args.derived:
+        if not args.no_header:
+            out.write("evidence_id\tstance\tgap\n")
+        for e in sorted(derived, key=lambda e: bytewise(e["id"])):
+            out.write("%s\t%s\t%r\n" % (e["id"], e["stance"], e["gap"]))
+        return 0
     if not args.no_header:
         out.write("claim_id\tstatus\tconfidence\tsupport\trefute\t"
                   "independent_support\tindependent_refute\tevidence_count\n")

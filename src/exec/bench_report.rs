@@ -5,7 +5,7 @@
 use super::output::{Value, format_number};
 use crate::model::Claim;
 use crate::model::bench::Judgement;
-use crate::store::Store;
+use crate::store::{SourceCache, Store};
 
 /// Writes the candidates of a benchmark claim to the text of `explain` and
 /// returns them as a value (`None` for any other claim).
@@ -88,6 +88,44 @@ pub(super) fn candidates(
         }
         values.push(judgement_value(j));
     }
+    // The question a reader asks of a self-report: does anyone else confirm it?
+    let mut sources = SourceCache::default();
+    let (mut counted, mut independent) = (0usize, 0usize);
+    for j in judgements.iter().filter(|j| j.verdict.is_ok()) {
+        counted += 1;
+        if let Some(source) = &j.result.source
+            && sources
+                .get(store, source.as_str())?
+                .is_some_and(|s| s.independent_of(claim.subject.as_deref()))
+        {
+            independent += 1;
+        }
+    }
+    let subject = claim.subject.as_deref().unwrap_or("the subject");
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            one.to_owned()
+        } else {
+            many.to_owned()
+        }
+    };
+    let none_independent = format!(
+        "no independent measurement of {} on {} counts yet",
+        bench.model.as_deref().unwrap_or("the model"),
+        bench.benchmark.as_deref().unwrap_or("the benchmark")
+    );
+    text.push_str(&match (counted, independent) {
+        (0, _) => format!("no result counts as derived evidence: {none_independent}\n"),
+        (n, 0) => format!(
+            "{n} {} as derived evidence, none from a source independent of {subject}: {none_independent}\n",
+            plural(n, "result counts", "results count")
+        ),
+        (n, i) => format!(
+            "{n} {} as derived evidence, {i} from {} independent of {subject}\n",
+            plural(n, "result counts", "results count"),
+            plural(i, "a source", "sources")
+        ),
+    });
     Ok(Some(Value::List(values)))
 }
 

@@ -39,6 +39,29 @@ impl Store {
         Ok(out)
     }
 
+    /// Of `keys` (ascending), those some stored benchmark claim has: one
+    /// cursor walks the claim index forward, so a write of a million
+    /// results costs no lookup per result where claims are dense, and one
+    /// per key where they are sparse.
+    pub fn keys_with_bench_claims<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k BenchKey>,
+    ) -> Result<Vec<&'k BenchKey>, StoreError> {
+        let mut cursor: Option<super::blocks::Cursor> = None;
+        let mut out = Vec::new();
+        for key in keys {
+            let prefix = keys::string_value(&key.joined());
+            let cursor = match &mut cursor {
+                Some(c) => c,
+                None => cursor.insert(self.index_cursor(IndexId::ClaimBench, &prefix)?),
+            };
+            if cursor.seek(&prefix)? && cursor.key().starts_with(&prefix) {
+                out.push(key);
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether any benchmark claim is stored: a write of results into a
     /// database without one has no derived evidence to update.
     pub fn has_bench_claims(&self) -> Result<bool, StoreError> {
@@ -179,5 +202,76 @@ pub(crate) fn fact_of(e: &crate::model::Evidence) -> EvidenceFact {
         supports: e.stance == crate::model::Stance::Supports,
         strength: e.strength,
         date: e.date,
+    }
+}
+
+/// What [`MapWalker::each_with_prefix`] calls with each entry (key, value).
+pub(crate) type EntryVisitor<'v> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'v;
+
+/// Reads one map at keys visited in ascending order with one cursor (as
+/// [`FactWalker`](super::FactWalker) does for evidence): a write affecting
+/// 100,000 benchmark claims then walks each map once instead of looking
+/// every claim up from the top of the tree.
+pub(crate) struct MapWalker<'s> {
+    store: &'s Store,
+    map: super::keys::MapId,
+    cursor: Option<super::blocks::Cursor>,
+    last: Option<Vec<u8>>,
+}
+
+impl<'s> MapWalker<'s> {
+    /// A walker over `map`.
+    pub(crate) fn new(store: &'s Store, map: super::keys::MapId) -> MapWalker<'s> {
+        MapWalker {
+            store,
+            map,
+            cursor: None,
+            last: None,
+        }
+    }
+
+    /// Visits every entry whose key starts with `prefix`, in key order.
+    pub(crate) fn each_with_prefix(
+        &mut self,
+        prefix: &[u8],
+        visit: &mut EntryVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        // Going back, or reading the same prefix again, needs a fresh
+        // cursor: this one has moved past it.
+        if self.last.as_deref().is_some_and(|last| prefix <= last) {
+            self.cursor = None;
+        }
+        self.last = Some(prefix.to_vec());
+        let cursor = match &mut self.cursor {
+            Some(c) => c,
+            None => self.cursor.insert(super::blocks::Cursor::new(
+                self.store.tree(),
+                self.map,
+                prefix,
+            )?),
+        };
+        let mut more = cursor.seek(prefix)?;
+        while more && cursor.key().starts_with(prefix) {
+            visit(cursor.key(), cursor.value())?;
+            more = cursor.advance()?;
+        }
+        Ok(())
+    }
+
+    /// The value stored under exactly `key`.
+    pub(crate) fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if self.last.as_deref().is_some_and(|last| key <= last) {
+            self.cursor = None;
+        }
+        self.last = Some(key.to_vec());
+        let cursor = match &mut self.cursor {
+            Some(c) => c,
+            None => self.cursor.insert(super::blocks::Cursor::new(
+                self.store.tree(),
+                self.map,
+                key,
+            )?),
+        };
+        Ok((cursor.seek(key)? && cursor.key() == key).then(|| cursor.value().to_vec()))
     }
 }

@@ -12,8 +12,19 @@
 use super::changeset::{Change, ChangeRef, ChangeSet};
 use crate::model::bench::{self, BenchKey};
 use crate::model::{BenchResult, Claim, Evidence, Id, Kind, Record};
-use crate::store::{Rejection, Store, StoreError, decode_record};
+use crate::store::bench::MapWalker;
+use crate::store::keys::{IndexId, MapId};
+use crate::store::{EvidenceFact, FactWalker, Rejection, Store, StoreError, decode_record};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The recorded evidence a write changes: every id it puts or retracts, and
+/// what it puts, by claim. Collected in one pass, so that each affected
+/// claim looks up its own instead of reading the whole change set.
+#[derive(Default)]
+struct EvidenceChanges {
+    touched: std::collections::HashSet<String>,
+    puts: HashMap<String, Vec<(Id, Option<Id>)>>,
+}
 
 /// How many derived evidence records a write adds, replaces and retracts:
 /// taken off the write's summary, which counts what the caller wrote.
@@ -54,7 +65,9 @@ impl Store {
         changes: &ChangeSet,
         refused: &mut dyn FnMut(Rejection) -> bool,
     ) -> Result<(), StoreError> {
-        // Results of this write that cite one, by the id they cite.
+        // Results of this write that cite one (with their positions), and
+        // who cites whom among them: one decode per result.
+        let mut citing: Vec<(u32, Id, BenchResult)> = Vec::new();
         let mut citing_in_write: HashMap<String, Vec<String>> = HashMap::new();
         for i in 0..changes.len() {
             let c = changes.at(i);
@@ -66,22 +79,13 @@ impl Store {
                     .entry(cited.to_string())
                     .or_default()
                     .push(r.id.to_string());
+                citing.push((c.position, cited.clone(), r));
             }
         }
-        for i in 0..changes.len() {
-            let c = changes.at(i);
-            let Some((Kind::Result, bytes)) = c.put else {
-                continue;
-            };
-            let Record::Result(r) = decode_record(Kind::Result, bytes)? else {
-                continue;
-            };
-            let Some(cited) = r.cites() else {
-                continue;
-            };
+        for (position, cited, r) in &citing {
             let reject = |reason: String| Rejection {
                 id: r.id.to_string(),
-                position: Some(c.position),
+                position: Some(*position),
                 field: Some("cites"),
                 reason,
             };
@@ -103,7 +107,7 @@ impl Store {
                 continue;
             }
             // Results that would cite this one once the write is applied.
-            let mut citing: BTreeSet<String> = citing_in_write
+            let mut cited_by: BTreeSet<String> = citing_in_write
                 .get(r.id.as_str())
                 .cloned()
                 .unwrap_or_default()
@@ -113,11 +117,11 @@ impl Store {
                 if let Some(Record::Result(other)) = self.after_write(changes, &referrer)?
                     && other.cites() == Some(&r.id)
                 {
-                    citing.insert(referrer);
+                    cited_by.insert(referrer);
                 }
             }
-            if !citing.is_empty() {
-                let names: Vec<String> = citing.into_iter().collect();
+            if !cited_by.is_empty() {
+                let names: Vec<String> = cited_by.into_iter().collect();
                 let reason = format!(
                     "{} cite{} {}, so it cannot cite another result itself",
                     super::validate::name_list(&names),
@@ -150,103 +154,199 @@ impl Store {
 
     /// Adds to `changes` the derived evidence changes of every benchmark
     /// claim the write affects (SPEC 8.3). `changes` must be sorted.
+    ///
+    /// A result matters only when a benchmark claim has its key, so the
+    /// results of a large import are kept as positions until the keys with
+    /// claims are known, and only those are decoded again.
     pub(super) fn add_derived_evidence(
         &self,
         changes: &mut ChangeSet,
     ) -> Result<DerivedChanges, StoreError> {
         let has_bench_claims = self.has_bench_claims()?;
-        // Results of the write by key, with the keys whose candidates change.
-        let mut written_results: HashMap<BenchKey, Vec<BenchResult>> = HashMap::new();
-        let mut changed_results: BTreeSet<String> = BTreeSet::new();
-        let mut keys: BTreeSet<BenchKey> = BTreeSet::new();
+        // Positions of the results written (and replaced), by key.
+        let mut result_keys: HashMap<BenchKey, Vec<(usize, bool)>> = HashMap::new();
         let mut claims: BTreeSet<String> = BTreeSet::new();
         // Benchmark claims of this write by key.
         let mut written_claims: HashMap<BenchKey, Vec<String>> = HashMap::new();
-        let mut any_bench_claim = has_bench_claims;
+        let mut evidence = EvidenceChanges::default();
+        // What the write replaces or retracts matters only where benchmark
+        // claims are stored (an import into an empty database skips it);
+        // found walking each record map once, in id order.
+        let stored = if has_bench_claims {
+            Some(self.stored_versions(changes)?)
+        } else {
+            None
+        };
         for i in 0..changes.len() {
             let c = changes.at(i);
-            let id = String::from_utf8_lossy(c.id).into_owned();
-            let new = c.put.map(|(k, b)| decode_record(k, b)).transpose()?;
-            match &new {
+            if matches!(c.put, None | Some((Kind::Evidence, _))) {
+                evidence
+                    .touched
+                    .insert(String::from_utf8_lossy(c.id).into_owned());
+            }
+            match c.put.map(|(k, b)| decode_record(k, b)).transpose()? {
                 Some(Record::Result(r)) => {
-                    let key = BenchKey::of_result(r);
-                    written_results
-                        .entry(key.clone())
+                    result_keys
+                        .entry(BenchKey::of_result(&r))
                         .or_default()
-                        .push(r.clone());
-                    changed_results.insert(id.clone());
-                    keys.insert(key);
+                        .push((i, true));
                 }
                 Some(Record::Claim(claim)) => {
-                    claims.insert(id.clone());
-                    if let Some(key) = BenchKey::of_claim(claim) {
-                        any_bench_claim = true;
-                        written_claims.entry(key).or_default().push(id.clone());
+                    claims.insert(claim.id.to_string());
+                    if let Some(key) = BenchKey::of_claim(&claim) {
+                        written_claims
+                            .entry(key)
+                            .or_default()
+                            .push(claim.id.to_string());
                     }
                 }
-                Some(Record::Evidence(e)) if e.result.is_some() => {
-                    claims.insert(e.claim.to_string());
+                Some(Record::Evidence(e)) => {
+                    if e.result.is_some() {
+                        claims.insert(e.claim.to_string());
+                    }
+                    evidence
+                        .puts
+                        .entry(e.claim.to_string())
+                        .or_default()
+                        .push((e.id, e.result));
                 }
                 _ => {}
             }
-            // What the write replaces or retracts matters only where benchmark
-            // claims are stored (an import into an empty database skips it).
-            if !has_bench_claims || matches!(new, Some(Record::Source(_))) {
+            let Some((kind, bytes)) = stored.as_ref().and_then(|s| s.of(i)) else {
                 continue;
-            }
-            match self.get(&id)? {
-                Some(Record::Result(r)) => {
-                    changed_results.insert(id.clone());
-                    keys.insert(BenchKey::of_result(&r));
+            };
+            match decode_record(kind, bytes)? {
+                Record::Result(r) => {
+                    result_keys
+                        .entry(BenchKey::of_result(&r))
+                        .or_default()
+                        .push((i, false));
                 }
-                Some(Record::Claim(_)) => _ = claims.insert(id.clone()),
-                Some(Record::Evidence(e)) if e.result.is_some() => {
+                Record::Claim(claim) => _ = claims.insert(claim.id.to_string()),
+                Record::Evidence(e) if e.result.is_some() => {
                     claims.insert(e.claim.to_string());
                 }
                 _ => {}
             }
         }
-        if !any_bench_claim {
+        if !has_bench_claims && written_claims.is_empty() {
             return Ok(DerivedChanges::default());
         }
-        for key in &keys {
+        // The keys some benchmark claim has, stored or written.
+        let mut sorted_keys: Vec<&BenchKey> = result_keys.keys().collect();
+        sorted_keys.sort_by_cached_key(|k| k.joined());
+        let mut relevant: BTreeSet<&BenchKey> = if has_bench_claims {
+            self.keys_with_bench_claims(sorted_keys)?
+                .into_iter()
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        relevant.extend(
+            result_keys
+                .keys()
+                .filter(|k| written_claims.contains_key(k)),
+        );
+        let mut written_results: HashMap<BenchKey, Vec<BenchResult>> = HashMap::new();
+        for key in &relevant {
             claims.extend(self.bench_claims(key)?);
-            claims.extend(written_claims.get(key).into_iter().flatten().cloned());
+            claims.extend(written_claims.get(*key).into_iter().flatten().cloned());
+            for &(i, put) in result_keys.get(*key).into_iter().flatten() {
+                if let (true, Some((Kind::Result, bytes))) = (put, changes.at(i).put)
+                    && let Record::Result(r) = decode_record(Kind::Result, bytes)?
+                {
+                    written_results.entry((*key).clone()).or_default().push(r);
+                }
+            }
         }
+        drop(relevant);
+        drop(result_keys);
+        // Each affected claim as the write leaves it, with its stored
+        // evidence, read walking the claim map and the evidence index once.
+        let mut claim_walker = MapWalker::new(self, MapId::Records(Kind::Claim));
+        let mut facts_walker = FactWalker::new(self);
+        let mut affected: Vec<(String, Option<Claim>, Vec<EvidenceFact>)> = Vec::new();
+        for claim_id in &claims {
+            let claim = match changed(changes, claim_id)? {
+                Some(Some(Record::Claim(c))) => Some(c),
+                Some(_) => None,
+                None => match claim_walker.get(claim_id.as_bytes())? {
+                    Some(bytes) => match decode_record(Kind::Claim, &bytes)? {
+                        Record::Claim(c) => Some(c),
+                        _ => None,
+                    },
+                    None => None,
+                },
+            };
+            let facts = facts_walker.facts_of(claim_id)?;
+            affected.push((claim_id.clone(), claim, facts));
+        }
+        drop(claims);
+        // The stored candidates of each key, walking the result index once.
+        let mut claim_keys: Vec<BenchKey> = affected
+            .iter()
+            .filter_map(|(_, c, _)| c.as_ref().and_then(BenchKey::of_claim))
+            .collect();
+        claim_keys.sort_by_cached_key(BenchKey::joined);
+        claim_keys.dedup();
+        let mut result_walker = MapWalker::new(self, MapId::Index(IndexId::ResultBench));
+        let mut stored_candidates: HashMap<BenchKey, Vec<BenchResult>> = HashMap::new();
+        for key in claim_keys {
+            let mut found = Vec::new();
+            result_walker.each_with_prefix(
+                &crate::store::keys::string_value(&key.joined()),
+                &mut |_, value| {
+                    if let Record::Result(r) = decode_record(Kind::Result, value)?
+                        && BenchKey::of_result(&r) == key
+                        // Stored results this write replaces or retracts
+                        // are replaced by what it writes.
+                        && changes.find(r.id.as_str().as_bytes()).is_none()
+                    {
+                        found.push(r);
+                    }
+                    Ok(())
+                },
+            )?;
+            stored_candidates.insert(key, found);
+        }
+        let mut evidence_walker = MapWalker::new(self, MapId::Records(Kind::Evidence));
         let mut out = DerivedChanges::default();
         let mut new_changes: BTreeMap<String, Change> = BTreeMap::new();
-        for claim_id in &claims {
-            let claim = match self.after_write(changes, claim_id)? {
-                Some(Record::Claim(c)) => Some(c),
-                _ => None,
-            };
-            let expected = match &claim {
-                Some(c) => {
-                    self.expected_after_write(changes, c, &written_results, &changed_results)?
-                }
+        for (_, claim, facts) in &affected {
+            let expected = match claim {
+                Some(c) => self.expected_after_write(
+                    c,
+                    facts,
+                    &stored_candidates,
+                    &written_results,
+                    &evidence,
+                )?,
                 None => Vec::new(),
             };
-            let stored: Vec<String> = self
-                .evidence_facts(claim_id)?
-                .into_iter()
-                .map(|f| f.evidence)
+            let stored: Vec<&str> = facts
+                .iter()
+                .map(|f| f.evidence.as_str())
                 .filter(|id| Id::split_derived(id).is_some())
                 .collect();
-            let expected_ids: BTreeSet<String> =
-                expected.iter().map(|e| e.id.to_string()).collect();
-            for e in expected {
-                let now = self.get_of_kind(Kind::Evidence, e.id.as_str())?;
-                match now {
-                    Some(Record::Evidence(old)) if old == e => continue,
-                    Some(_) => out.replaced += 1,
-                    None => out.added += 1,
+            for e in &expected {
+                if stored.contains(&e.id.as_str()) {
+                    let now = evidence_walker.get(e.id.as_str().as_bytes())?;
+                    if let Some(bytes) = now
+                        && let Record::Evidence(old) = decode_record(Kind::Evidence, &bytes)?
+                        && old == *e
+                    {
+                        continue;
+                    }
+                    out.replaced += 1;
+                } else {
+                    out.added += 1;
                 }
-                new_changes.insert(e.id.to_string(), Change::Put(Record::Evidence(e)));
+                new_changes.insert(e.id.to_string(), Change::Put(Record::Evidence(e.clone())));
             }
             for id in stored {
-                if !expected_ids.contains(&id) {
+                if !expected.iter().any(|e| e.id.as_str() == id) {
                     out.retracted += 1;
-                    let id = Id::stored(&id)
+                    let id = Id::stored(id)
                         .map_err(|_| StoreError::damaged(format!("a derived evidence id {id}")))?;
                     new_changes.insert(id.to_string(), Change::Retract(id));
                 }
@@ -258,53 +358,42 @@ impl Store {
         Ok(out)
     }
 
-    /// The derived evidence `claim` has once the write is applied.
+    /// The derived evidence `claim` has once the write is applied, from its
+    /// stored evidence `facts` and its key's stored and written candidates.
     fn expected_after_write(
         &self,
-        changes: &ChangeSet,
         claim: &Claim,
+        facts: &[EvidenceFact],
+        stored_candidates: &HashMap<BenchKey, Vec<BenchResult>>,
         written_results: &HashMap<BenchKey, Vec<BenchResult>>,
-        changed_results: &BTreeSet<String>,
+        evidence: &EvidenceChanges,
     ) -> Result<Vec<Evidence>, StoreError> {
         let Some(key) = BenchKey::of_claim(claim) else {
             return Ok(Vec::new());
         };
-        let mut candidates: Vec<BenchResult> = self
-            .bench_candidates(&key)?
+        let mut candidates: Vec<BenchResult> = stored_candidates
+            .get(&key)
             .into_iter()
-            .filter(|r| !changed_results.contains(r.id.as_str()))
+            .flatten()
+            .chain(written_results.get(&key).into_iter().flatten())
+            .cloned()
             .collect();
-        candidates.extend(written_results.get(&key).into_iter().flatten().cloned());
         candidates.sort_by(|a, b| a.id.cmp(&b.id));
-        // The claim's recorded evidence naming a result, after the write.
+        // The claim's recorded evidence naming a result, after the write:
+        // what is stored and untouched, and what the write puts.
         let mut recorded: BTreeMap<String, Option<Id>> = BTreeMap::new();
-        for fact in self.evidence_facts(claim.id.as_str())? {
-            if Id::split_derived(&fact.evidence).is_some() {
+        for fact in facts {
+            if Id::split_derived(&fact.evidence).is_some()
+                || evidence.touched.contains(&fact.evidence)
+            {
                 continue;
             }
             if let Some(Record::Evidence(e)) = self.get_of_kind(Kind::Evidence, &fact.evidence)? {
-                recorded.insert(fact.evidence, e.result);
+                recorded.insert(fact.evidence.clone(), e.result);
             }
         }
-        for i in 0..changes.len() {
-            let c = changes.at(i);
-            let id = String::from_utf8_lossy(c.id).into_owned();
-            if Id::split_derived(&id).is_some() {
-                continue;
-            }
-            match c.put {
-                Some((Kind::Evidence, bytes)) => {
-                    if let Record::Evidence(e) = decode_record(Kind::Evidence, bytes)? {
-                        if e.claim == claim.id {
-                            recorded.insert(id, e.result);
-                        } else {
-                            recorded.remove(&id);
-                        }
-                    }
-                }
-                None => _ = recorded.remove(&id),
-                Some(_) => {}
-            }
+        for (id, result) in evidence.puts.get(claim.id.as_str()).into_iter().flatten() {
+            recorded.insert(id.to_string(), result.clone());
         }
         let recorded: Vec<(Id, Id)> = recorded
             .into_iter()

@@ -56,10 +56,12 @@ pub(super) fn record_id(record: &[u8]) -> Option<&[u8]> {
     rest.get(..usize::from(len)).filter(|_| len < 251)
 }
 
-/// An id held after its length byte in a change (see [`ChangeSet::push_raw`]).
+/// An id held after its length (a varint) in a change (see
+/// [`ChangeSet::push_raw`]).
 pub(super) fn explicit_id(bytes: &[u8]) -> &[u8] {
-    let len = usize::from(bytes[0]);
-    &bytes[1..1 + len]
+    let mut pos = 0;
+    let len = super::codec::get_varint(bytes, &mut pos).unwrap_or(0) as usize;
+    &bytes[pos..pos + len]
 }
 
 pub(super) fn kind_tag(kind: Kind) -> u8 {
@@ -99,16 +101,18 @@ impl ChangeSet {
     }
 
     /// Layout: tag, position (u32), then for a put the record's length (a
-    /// varint) and the record, for a retraction the id's length (a byte)
-    /// and the id. Every record's encoding starts with its id (its length,
+    /// varint) and the record, for a retraction the id's length (a
+    /// varint) and the id. Every record's encoding starts with its id (its length,
     /// one byte, then the id), so a put's id is read from its record
     /// rather than held twice — 4M changes then take ~40 MiB less. The tag
     /// is the kind's ([`kind_tag`]), or 0 for a retraction; a put whose
     /// record does not start with the id (bytes from a damaged log) keeps
     /// its id after the record, with [`EXPLICIT_ID`] in the tag.
     pub(super) fn push_raw(&mut self, position: u32, id: &[u8], put: Option<(Kind, &[u8])>) {
-        // Ids are at most 128 bytes, so their length fits a byte.
-        let id_len = [id.len() as u8];
+        // A varint: one byte for the ids of SPEC 1 below 128 bytes, and
+        // room for derived evidence ids (`C~R`, up to 257 bytes).
+        let mut id_len = Vec::with_capacity(2);
+        super::codec::put_varint(&mut id_len, id.len() as u64);
         let mut length = Vec::with_capacity(5);
         let start = match put {
             Some((kind, record)) => {
