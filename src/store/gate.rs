@@ -108,6 +108,14 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// Whether a statement or a write holds the gate now.
+    pub(crate) fn is_held(&self) -> bool {
+        let state = self.lock();
+        state.writing || !state.readers.is_empty()
+    }
+}
+
 impl Drop for Shared<'_> {
     fn drop(&mut self) {
         let mut state = self.gate.lock();
