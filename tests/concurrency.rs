@@ -303,3 +303,49 @@ fn explain_agrees(db: &Database, id: &str, findings: &Findings) {
         ));
     }
 }
+
+/// A row sink that queries, and tries to write, while its statement runs.
+struct Nested<'a> {
+    db: &'a Database,
+    read: Vec<bool>,
+    wrote: Vec<String>,
+}
+
+impl evident::RowSink for Nested<'_> {
+    fn begin(&mut self, _: &[String]) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn row(&mut self, _: &[evident::Value]) -> std::io::Result<()> {
+        self.read.push(self.db.query("count claims").is_ok());
+        let added = self.db.query(r#"add claim { text: "t", subject: "s" }"#);
+        self.wrote
+            .push(added.map_or_else(|e| e.to_string(), |_| "added".into()));
+        Ok(())
+    }
+    fn done(&mut self, _: evident::Output) {}
+}
+
+#[test]
+fn a_thread_that_reads_may_read_again_but_not_write() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = Database::open(dir.path().join("db")).expect("opens");
+    db.import_jsonl(base_data().as_bytes()).expect("imports");
+    let mut sink = Nested {
+        db: &db,
+        read: Vec::new(),
+        wrote: Vec::new(),
+    };
+    db.run_each_streaming("claims limit 2 select id", &mut sink)
+        .expect("the query runs");
+    assert_eq!(sink.read, [true, true]);
+    assert_eq!(sink.wrote.len(), 2);
+    for refused in &sink.wrote {
+        assert!(
+            refused.starts_with("a write cannot start while the same thread is still reading"),
+            "{refused}"
+        );
+    }
+    // Afterwards, the same thread writes.
+    db.query(r#"add claim { text: "t", subject: "s" }"#)
+        .expect("adds");
+}

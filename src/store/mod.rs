@@ -274,6 +274,9 @@ impl Store {
 
     /// Holds the writer lock: no other write starts until it is dropped.
     pub(crate) fn lock_writer(&self) -> Result<WriterLock<'_>, StoreError> {
+        if self.gate.read_by_this_thread() {
+            return Err(StoreError::WriteWhileReading);
+        }
         self.writer
             .lock()
             .map(WriterLock)
