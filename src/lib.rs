@@ -44,7 +44,7 @@ mod store;
 
 pub use error::Error;
 pub use exec::{Output, QueryError, RowSink, Value};
-pub use import::{ImportError, ImportOptions, ImportReport};
+pub use import::{ImportError, ImportFormat, ImportOptions, ImportReport};
 pub use params::{ParamValue, Params};
 #[doc(hidden)]
 pub use store::LogEntry;
@@ -114,6 +114,12 @@ impl Database {
         })
     }
 
+    /// The format version opening upgraded the database from, if it did
+    /// (SPEC 5: an earlier format is upgraded in place; say so).
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.store.upgraded_from()
+    }
+
     /// Opens an existing database; fails (creating nothing) if there is none.
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Database, Error> {
         Ok(Database {
@@ -136,6 +142,20 @@ impl Database {
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, Error> {
         import::import(&self.store, file, reader, options, progress)
+    }
+
+    /// Imports files of another format (`evident import --from`) as one
+    /// atomic import, as [`Database::import_jsonl_with`] does: `label` names
+    /// it in messages, `progress` is given the bytes read so far.
+    pub fn import_files_with(
+        &self,
+        format: &ImportFormat,
+        label: &str,
+        paths: &[std::path::PathBuf],
+        options: ImportOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, Error> {
+        import::import_converted(&self.store, format, label, paths, options, progress)
     }
 
     /// Runs one statement.

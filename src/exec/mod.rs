@@ -2,6 +2,7 @@
 //! picks an index where one answers part of the filter, then evaluates.
 
 mod access;
+mod bench_report;
 mod bind;
 mod check_types;
 mod columns;
@@ -267,6 +268,9 @@ fn first_free_id(store: &Store, kind: Kind) -> Result<crate::model::Id, crate::E
 }
 
 fn run_retract(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error> {
+    if let Some(why) = crate::model::bench::derived_refusal(id, "retract") {
+        return Err(QueryError::at(span, why, None).into());
+    }
     let Ok(parsed) = crate::model::Id::new(id) else {
         return Err(QueryError::at(span, format!("\"{id}\" is not a valid id"), None).into());
     };
@@ -316,7 +320,7 @@ fn visible(ctx: &mut Ctx<'_>, record: &Record) -> Result<bool, crate::Error> {
         Record::Claim(_) => true,
         Record::Source(s) => s.published.is_some_and(|d| d <= day),
         Record::Result(r) => r.date.is_some_and(|d| d <= day),
-        Record::Evidence(e) => ctx.effective_date(e)?.is_some_and(|d| d <= day),
+        Record::Evidence(e) => ctx.evidence_visible(e)?,
     })
 }
 

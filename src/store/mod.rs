@@ -9,6 +9,7 @@
 //! index in [`indexes`]; [`write`](mod@write) applies changes atomically and keeps
 //! everything derived up to date; [`check`] recomputes it all and compares.
 
+mod bench;
 mod blocks;
 mod check;
 pub(crate) mod codec;
@@ -28,7 +29,10 @@ pub(crate) use keys::IndexId;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
 pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
 
-use crate::model::{BenchResult, Claim, Derived, Evidence, Kind, Record, Source, Status};
+use crate::model::{
+    BenchResult, Claim, ClaimBenchmark, Derived, Evidence, Kind, Record, ResultSetup, Source,
+    Status,
+};
 use blocks::Cursor;
 use keys::MapId;
 use serde::{Deserialize, Serialize};
@@ -104,6 +108,8 @@ pub struct Store {
     gate: Arc<gate::Gate>,
     /// The interrupt of the statement this copy runs.
     interrupt: Interrupt,
+    /// The format version this open upgraded the store from, if it did.
+    upgraded_from: Option<u32>,
 }
 
 /// Stops one statement (or one script: the call it is handed to), from
@@ -151,6 +157,7 @@ impl Store {
         // and a database of another version must be left exactly as it is.
         if let Some(found) = read_format_file(path)
             && found != codec::FORMAT_VERSION
+            && found != codec::UPGRADABLE_FROM
         {
             return Err(StoreError::Version {
                 path: shown,
@@ -182,12 +189,13 @@ impl Store {
                 }
                 other => StoreError::from(other),
             })?;
-        let store = Store {
+        let mut store = Store {
             db,
             path: path.to_path_buf(),
             writer: Arc::default(),
             gate: Arc::default(),
             interrupt: Interrupt::new(),
+            upgraded_from: None,
         };
         store.check_no_lost_writes()?;
         match store.db.get(keys::META_VERSION)? {
@@ -195,7 +203,9 @@ impl Store {
                 let found = <[u8; 4]>::try_from(v.as_ref())
                     .map(u32::from_be_bytes)
                     .map_err(|_| StoreError::NotEvident(shown.clone()))?;
-                if found != codec::FORMAT_VERSION {
+                if found == codec::UPGRADABLE_FROM {
+                    store.upgraded_from = Some(found);
+                } else if found != codec::FORMAT_VERSION {
                     return Err(StoreError::Version {
                         path: shown,
                         found,
@@ -220,6 +230,17 @@ impl Store {
             None => return Err(StoreError::NotEvident(shown)),
         }
         store.recover()?;
+        if store.upgraded_from.is_some() {
+            store.upgrade()?;
+            std::fs::write(
+                path.join(FORMAT_FILE),
+                format!("evident format {}\n", codec::FORMAT_VERSION),
+            )
+            .map_err(|source| StoreError::Io {
+                path: path.join(FORMAT_FILE),
+                source,
+            })?;
+        }
         Ok(store)
     }
 
@@ -291,6 +312,11 @@ impl Store {
         } else {
             Ok(())
         }
+    }
+
+    /// The format version this open upgraded the store from, if it did.
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.upgraded_from
     }
 
     /// Where the store lives.
@@ -440,7 +466,7 @@ impl Store {
         let indexes: &[IndexId] = match kind {
             Kind::Claim => &[IndexId::EvidenceClaim],
             Kind::Source => &[IndexId::EvidenceSource, IndexId::ResultSource],
-            Kind::Result => &[IndexId::EvidenceResult],
+            Kind::Result => &[IndexId::EvidenceResult, IndexId::ResultCites],
             Kind::Evidence => &[],
         };
         let prefix = keys::string_value(id);
@@ -660,23 +686,63 @@ impl Store {
     }
 }
 
-/// Decodes a stored record of a known kind.
+/// Decodes a stored record of a known kind. The fields of SPEC section 8
+/// (a claim's benchmark fields, a result's setup, derived evidence's gap)
+/// follow the record's other fields only when present, so a record written
+/// before they existed decodes unchanged (see [`encode_record`]).
 pub(crate) fn decode_record(kind: Kind, bytes: &[u8]) -> Result<Record, StoreError> {
+    fn with_tail<T: serde::de::DeserializeOwned, X: serde::de::DeserializeOwned>(
+        bytes: &[u8],
+        what: &str,
+    ) -> Result<(T, Option<X>), StoreError> {
+        let (record, used) = codec::decode_prefix::<T>(bytes, what)?;
+        let tail = &bytes[used..];
+        let extra = if tail.is_empty() {
+            None
+        } else {
+            Some(codec::decode::<X>(tail, what)?)
+        };
+        Ok((record, extra))
+    }
     Ok(match kind {
         Kind::Source => Record::Source(codec::decode::<Source>(bytes, "source record")?),
-        Kind::Claim => Record::Claim(codec::decode::<Claim>(bytes, "claim record")?),
-        Kind::Evidence => Record::Evidence(codec::decode::<Evidence>(bytes, "evidence record")?),
-        Kind::Result => Record::Result(codec::decode::<BenchResult>(bytes, "result record")?),
+        Kind::Claim => {
+            let (mut claim, bench) = with_tail::<Claim, ClaimBenchmark>(bytes, "claim record")?;
+            claim.bench = bench.map(Box::new);
+            Record::Claim(claim)
+        }
+        Kind::Evidence => {
+            let (mut evidence, gap) = with_tail::<Evidence, f64>(bytes, "evidence record")?;
+            evidence.gap = gap;
+            Record::Evidence(evidence)
+        }
+        Kind::Result => {
+            let (mut result, setup) =
+                with_tail::<BenchResult, ResultSetup>(bytes, "result record")?;
+            result.setup = setup.map(Box::new);
+            Record::Result(result)
+        }
     })
 }
 
-/// Encodes a record (without its kind: the map says it).
+/// Encodes a record (without its kind: the map says it): its fields of
+/// SPEC section 1, then, only when present, those of section 8.
 pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, StoreError> {
+    fn with_tail<T: serde::Serialize, X: serde::Serialize>(
+        record: &T,
+        extra: Option<&X>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let mut bytes = codec::encode(record)?;
+        if let Some(extra) = extra {
+            bytes.extend(codec::encode(extra)?);
+        }
+        Ok(bytes)
+    }
     match record {
         Record::Source(r) => codec::encode(r),
-        Record::Claim(r) => codec::encode(r),
-        Record::Evidence(r) => codec::encode(r),
-        Record::Result(r) => codec::encode(r),
+        Record::Claim(r) => with_tail(r, r.bench.as_deref()),
+        Record::Evidence(r) => with_tail(r, r.gap.as_ref()),
+        Record::Result(r) => with_tail(r, r.setup.as_deref()),
     }
 }
 

