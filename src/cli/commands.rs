@@ -418,6 +418,17 @@ pub fn demo() -> ExitCode {
     code
 }
 
+/// SPEC 5: a database of an earlier format is upgraded in place when it is
+/// opened, saying so on standard error.
+fn say_if_upgraded(db: &Database, path: &Path) {
+    if let Some(from) = db.upgraded_from() {
+        eprintln!(
+            "upgraded {} from format {from} to the current format (benchmark-claim indexes built)",
+            path.display()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::stdin_hint;
@@ -430,16 +441,5 @@ mod tests {
         assert_eq!(stdin_hint(true, false), None);
         assert_eq!(stdin_hint(false, true), None);
         assert_eq!(stdin_hint(false, false), None);
-    }
-}
-
-/// SPEC 5: a database of an earlier format is upgraded in place when it is
-/// opened, saying so on standard error.
-fn say_if_upgraded(db: &Database, path: &Path) {
-    if let Some(from) = db.upgraded_from() {
-        eprintln!(
-            "upgraded {} from format {from} to the current format (benchmark-claim indexes built)",
-            path.display()
-        );
     }
 }

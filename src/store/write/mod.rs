@@ -138,7 +138,7 @@ impl Store {
         let derived = self.add_derived_evidence(changes)?;
         let mut summary = self
             .apply(action, changes, Mode::Normal, None)
-            .map_err(|e| bench::only_given_refusals(e))?;
+            .map_err(bench::only_given_refusals)?;
         bench::uncount_derived(&mut summary, derived);
         Ok(summary)
     }
