@@ -13,7 +13,11 @@
 //! - an export taken during writes imports again, whole;
 //! - `check` reports nothing.
 //!
-//! Run in release: `cargo test --release --test concurrency` (about 15 s).
+//! On the code before the statement gate (f1227a7) it fails every run:
+//! 61 of 381 answers in one (claims without their evidence, check's false
+//! problems), 57 of 540 in another (check, explain's steps, a scan's
+//! count). In release it takes about 13 s: `cargo test --release --test
+//! concurrency`.
 
 use evident::Database;
 use std::collections::BTreeSet;
@@ -21,11 +25,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Claims present before the writer starts.
-const BASE: u64 = 2000;
+const BASE: u64 = 400;
 /// Claims each `add` write brings (with two pieces of evidence each).
-const BATCH: u64 = 1500;
+const BATCH: u64 = 300;
 /// `add` writes at most; later rounds only rederive and resubject.
-const MAX_BATCHES: u64 = 8;
+const MAX_BATCHES: u64 = 10;
 /// How long the writer writes (in a debug build the rounds are fewer).
 const WRITING: Duration = Duration::from_secs(10);
 const READERS: usize = 3;
@@ -68,7 +72,7 @@ fn claims(prefix: &str, n: u64, subject: &str) -> String {
 
 /// The claims of batch `k`, moved to other subjects (the count stays).
 fn resubjected(k: u64, round: u64) -> String {
-    let subject = if round % 2 == 0 { "T" } else { "S" };
+    let subject = if round.is_multiple_of(2) { "T" } else { "S" };
     claims(&format!("w{k:02}"), BATCH, subject)
         .lines()
         .filter(|l| l.contains(r#""type":"claim""#))
@@ -84,7 +88,7 @@ fn json(db: &Database, statement: &str) -> serde_json::Value {
 }
 
 fn is_total(n: u64, batches: u64) -> bool {
-    n >= BASE && (n - BASE) % BATCH == 0 && (n - BASE) / BATCH <= batches
+    n >= BASE && (n - BASE).is_multiple_of(BATCH) && (n - BASE) / BATCH <= batches
 }
 
 /// What the readers saw that no committed state has.
@@ -103,7 +107,9 @@ fn every_statement_sees_the_database_before_or_after_each_write() {
     let db = Database::open(dir.path().join("db")).expect("opens");
     db.import_jsonl(base_data().as_bytes()).expect("imports");
     let writing = AtomicBool::new(true);
+    // Batches announced (a reader may see them from then on), and written.
     let batches = AtomicU64::new(0);
+    let written = AtomicU64::new(0);
     let findings = Findings::default();
     let checks = AtomicU64::new(0);
     let writes = AtomicU64::new(0);
@@ -121,7 +127,7 @@ fn every_statement_sees_the_database_before_or_after_each_write() {
                         claims(&format!("w{k:02}"), BATCH, "S")
                     }
                     1 | 0 => {
-                        let reliability = if round % 2 == 0 { 0.62 } else { 0.9 };
+                        let reliability = if round.is_multiple_of(2) { 0.62 } else { 0.9 };
                         format!(
                             r#"{{"type":"source","id":"lab","title":"lab","kind":"paper","reliability":{reliability}}}"#
                         )
@@ -132,14 +138,15 @@ fn every_statement_sees_the_database_before_or_after_each_write() {
                 if !data.is_empty() {
                     db.import_jsonl(data.as_bytes()).expect("the writer's import");
                     writes.fetch_add(1, Ordering::SeqCst);
+                    written.store(batches.load(Ordering::SeqCst), Ordering::SeqCst);
                 }
                 round += 1;
             }
             writing.store(false, Ordering::SeqCst);
         });
         for reader in 0..READERS {
-            let (db, writing, batches, findings, checks) =
-                (&db, &writing, &batches, &findings, &checks);
+            let (db, writing, findings, checks) = (&db, &writing, &findings, &checks);
+            let batches = [&written, &batches];
             scope.spawn(move || {
                 let mut turn = reader as u64;
                 while writing.load(Ordering::SeqCst) {
@@ -157,14 +164,19 @@ fn every_statement_sees_the_database_before_or_after_each_write() {
         "{checks} statements checked during {} writes",
         writes.load(Ordering::SeqCst)
     );
+    // One example of each kind of finding, with how often it came.
+    let mut kinds: std::collections::BTreeMap<&str, (usize, &str)> = Default::default();
+    for f in &findings {
+        let kind = f.split(':').next().unwrap_or_default();
+        kinds.entry(kind).or_insert((0, f)).0 += 1;
+    }
     assert!(
         findings.is_empty(),
-        "{} of {checks} answers saw a state between a write's phases; the first:\n{}",
+        "{} of {checks} answers saw a state between a write's phases:\n{}",
         findings.len(),
-        findings
-            .iter()
-            .take(8)
-            .cloned()
+        kinds
+            .values()
+            .map(|(n, example)| format!("{n} × {example}"))
             .collect::<Vec<_>>()
             .join("\n")
     );
@@ -172,11 +184,16 @@ fn every_statement_sees_the_database_before_or_after_each_write() {
 }
 
 /// One statement of the turn's kind, and what must hold in its answer.
-fn read_and_check(db: &Database, turn: u64, batches: &AtomicU64, findings: &Findings) {
-    // Read before the statement: the batches it can see are at most these.
-    let most = batches.load(Ordering::SeqCst);
-    match turn % 8 {
-        0 | 4 => {
+/// `batches`: those written (all there), and those announced (maybe there).
+fn read_and_check(db: &Database, turn: u64, batches: [&AtomicU64; 2], findings: &Findings) {
+    // The batches a statement sees are at least those written before it
+    // started and at most those announced when it has finished.
+    let least = batches[0].load(Ordering::SeqCst);
+    let most = || batches[1].load(Ordering::SeqCst);
+    // Cheap statements often, full walks (export, check, a join over all
+    // evidence) now and then.
+    match turn % 32 {
+        0..=9 => {
             let rows = json(db, "claims select id");
             let ids: Vec<&str> = rows
                 .as_array()
@@ -185,22 +202,25 @@ fn read_and_check(db: &Database, turn: u64, batches: &AtomicU64, findings: &Find
                 .filter_map(|r| r["id"].as_str())
                 .collect();
             if let Some(w) = ids.windows(2).find(|w| w[0] >= w[1]) {
-                findings.add(format!("scan: {} then {}", w[0], w[1]));
+                findings.add(format!("scan out of order: {} then {}", w[0], w[1]));
             }
-            if !is_total(ids.len() as u64, most) {
-                findings.add(format!("scan: {} claims, which no state had", ids.len()));
+            if !is_total(ids.len() as u64, most()) {
+                findings.add(format!(
+                    "scan count: {} claims, which no state had",
+                    ids.len()
+                ));
             }
         }
-        1 => {
+        10..=19 => {
             let groups = json(db, "count claims group by subject");
             let mut total = 0;
             for g in groups.as_array().expect("rows") {
                 if g["subject"].is_null() {
-                    findings.add(format!("a group without a subject: {g}"));
+                    findings.add(format!("group without a subject: {g}"));
                 }
                 total += g["count"].as_u64().unwrap_or(0);
             }
-            if !is_total(total, most) {
+            if !is_total(total, most()) {
                 findings.add(format!(
                     "group counts add up to {total}, which no state had"
                 ));
@@ -212,29 +232,31 @@ fn read_and_check(db: &Database, turn: u64, batches: &AtomicU64, findings: &Find
                 .iter()
                 .map(|g| g["count"].as_u64().unwrap_or(0))
                 .sum();
-            if !is_total(total, most) {
-                findings.add(format!("status counts add up to {total}: {statuses}"));
+            if !is_total(total, most()) {
+                findings.add(format!("status counts: they add up to {total}: {statuses}"));
             }
         }
-        2 => {
-            let alone = json(db, "claims where evidence_count < 2 select id limit 3");
+        20..=23 => {
+            let alone = json(db, "claims where evidence_count < 2 limit 3 select id");
             if alone.as_array().is_some_and(|r| !r.is_empty()) {
-                findings.add(format!("claims seen without their evidence: {alone}"));
+                findings.add(format!("claims without their evidence: {alone}"));
             }
-            let dangling = json(db, "evidence where claim.text is null select id limit 3");
+        }
+        24 => {
+            let dangling = json(db, "evidence where claim.text is null limit 3 select id");
             if dangling.as_array().is_some_and(|r| !r.is_empty()) {
                 findings.add(format!("evidence naming no claim: {dangling}"));
             }
         }
-        3 | 7 => {
-            let id = match most {
+        25..=29 => {
+            let id = match least {
                 0 => format!("b:{:05}", turn % BASE),
                 k => format!("w{:02}:{:05}", turn % k, turn % BATCH),
             };
             explain_agrees(db, &id, findings);
             explain_agrees(db, &format!("b:{:05}", turn % BASE), findings);
         }
-        5 => {
+        30 => {
             let mut export = Vec::new();
             db.export_jsonl(&mut export).expect("exports");
             let copy_dir = tempfile::tempdir().expect("temp dir");
@@ -242,11 +264,11 @@ fn read_and_check(db: &Database, turn: u64, batches: &AtomicU64, findings: &Find
             match copy.import_jsonl(export.as_slice()) {
                 Ok(report) => {
                     let claims = report.read[1];
-                    if !is_total(claims, most) {
-                        findings.add(format!("an export with {claims} claims"));
+                    if !is_total(claims, most()) {
+                        findings.add(format!("export count: {claims} claims, which no state had"));
                     }
                 }
-                Err(e) => findings.add(format!("an export that does not import: {e}")),
+                Err(e) => findings.add(format!("export that does not import: {e}")),
             }
         }
         _ => {
@@ -276,7 +298,7 @@ fn explain_agrees(db: &Database, id: &str, findings: &Findings) {
         let total = row[name].as_f64().unwrap_or(-1.0);
         if (total - (1.0 - left[side])).abs() > 1e-9 {
             findings.add(format!(
-                "explain {id}: {name} = {total} but its steps give {}",
+                "explain steps: {id}'s {name} = {total} but its steps give {}",
                 1.0 - left[side]
             ));
         }
@@ -287,4 +309,50 @@ fn explain_agrees(db: &Database, id: &str, findings: &Findings) {
             seen.len()
         ));
     }
+}
+
+/// A row sink that queries, and tries to write, while its statement runs.
+struct Nested<'a> {
+    db: &'a Database,
+    read: Vec<bool>,
+    wrote: Vec<String>,
+}
+
+impl evident::RowSink for Nested<'_> {
+    fn begin(&mut self, _: &[String]) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn row(&mut self, _: &[evident::Value]) -> std::io::Result<()> {
+        self.read.push(self.db.query("count claims").is_ok());
+        let added = self.db.query(r#"add claim { text: "t", subject: "s" }"#);
+        self.wrote
+            .push(added.map_or_else(|e| e.to_string(), |_| "added".into()));
+        Ok(())
+    }
+    fn done(&mut self, _: evident::Output) {}
+}
+
+#[test]
+fn a_thread_that_reads_may_read_again_but_not_write() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = Database::open(dir.path().join("db")).expect("opens");
+    db.import_jsonl(base_data().as_bytes()).expect("imports");
+    let mut sink = Nested {
+        db: &db,
+        read: Vec::new(),
+        wrote: Vec::new(),
+    };
+    db.run_each_streaming("claims limit 2 select id", &mut sink)
+        .expect("the query runs");
+    assert_eq!(sink.read, [true, true]);
+    assert_eq!(sink.wrote.len(), 2);
+    for refused in &sink.wrote {
+        assert!(
+            refused.starts_with("a write cannot start while the same thread is still reading"),
+            "{refused}"
+        );
+    }
+    // Afterwards, the same thread writes.
+    db.query(r#"add claim { text: "t", subject: "s" }"#)
+        .expect("adds");
 }

@@ -298,6 +298,54 @@ fn lines_typed_ahead_or_pasted_all_run() {
     tmux.send_key("Enter");
 }
 
+/// Ctrl-C stops the statement running, and only it: the shell goes on, and
+/// the next statement and `.export` run whole (one interrupt flag for the
+/// whole database once stayed set, and `.export` kept saying "interrupted").
+#[test]
+fn ctrl_c_stops_the_running_statement_and_the_next_ones_run() {
+    if !tmux_available() {
+        eprintln!("note: tmux is not installed (package `tmux`); skipping the terminal test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    let xdg = dir.path().join("xdg");
+    // Enough evidence that following each one's claim takes seconds.
+    let mut data =
+        String::from(r#"{"type":"source","id":"lab","title":"Independent lab","reliability":0.9}"#);
+    data.push('\n');
+    for i in 0..40_000 {
+        data += &format!(
+            "{{\"type\":\"claim\",\"id\":\"c{i}\",\"text\":\"claim {i}\",\"subject\":\"S\"}}\n\
+             {{\"type\":\"evidence\",\"id\":\"e{i}\",\"claim\":\"c{i}\",\"source\":\"lab\",\"stance\":\"supports\"}}\n"
+        );
+    }
+    evident::Database::open(&db)
+        .expect("opens")
+        .import_jsonl(data.as_bytes())
+        .expect("imports");
+    let tmux = start_repl("ctrlc", &xdg, &db);
+    for _ in 0..3 {
+        tmux.send_text(
+            "count evidence where claim.text ~ \"nowhere\" or claim.subject ~ \"nowhere\" or source.title ~ \"nowhere\"",
+        );
+        tmux.send_key("Enter");
+        std::thread::sleep(Duration::from_millis(300));
+        tmux.send_key("C-c");
+        tmux.wait_for("the statement stopped", |s| s.contains("interrupted"));
+        tmux.send_key("C-l");
+        tmux.wait_for("a clear screen", |s| !s.contains("interrupted"));
+    }
+    let export = dir.path().join("all.jsonl");
+    tmux.send_text(&format!(".export {}", export.display()));
+    tmux.send_key("Enter");
+    tmux.wait_for("the export", |s| s.contains("exported 80001 records"));
+    tmux.send_text("count claims");
+    tmux.send_key("Enter");
+    tmux.wait_for("the count", |s| s.contains("40000"));
+    assert!(tmux.session_alive());
+}
+
 /// Runs `evident --db DB repl` with `input` on standard input.
 fn run_piped(db: &Path, input: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))

@@ -108,6 +108,23 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// Whether this thread holds the gate shared: it must not start a
+    /// write, which would wait for it (checked before the write takes the
+    /// writer lock, which another write may hold while it waits for this
+    /// thread to leave).
+    pub(crate) fn read_by_this_thread(&self) -> bool {
+        let thread = std::thread::current().id();
+        self.lock().readers.iter().any(|(t, _)| *t == thread)
+    }
+
+    /// Whether a statement or a write holds the gate now.
+    pub(crate) fn is_held(&self) -> bool {
+        let state = self.lock();
+        state.writing || !state.readers.is_empty()
+    }
+}
+
 impl Drop for Shared<'_> {
     fn drop(&mut self) {
         let mut state = self.gate.lock();

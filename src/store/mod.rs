@@ -320,6 +320,9 @@ impl Store {
 
     /// Holds the writer lock: no other write starts until it is dropped.
     pub(crate) fn lock_writer(&self) -> Result<WriterLock<'_>, StoreError> {
+        if self.gate.read_by_this_thread() {
+            return Err(StoreError::WriteWhileReading);
+        }
         self.writer
             .lock()
             .map(WriterLock)
@@ -406,6 +409,11 @@ impl Store {
     /// The records of a kind in the blocks `deal` gives this reader (see
     /// [`blocks::Deal`]), in id order.
     pub fn scan_dealt(&self, kind: Kind, deal: blocks::Deal) -> Result<RecordScan<'_>, StoreError> {
+        // Each reader numbers the blocks along its own walk; a write that
+        // split or merged blocks between two walks would make them drift
+        // (rows read twice or never: the probe's finding A1). Under the
+        // statement gate no write changes a block while they walk.
+        debug_assert!(self.gate.is_held(), "a dealt scan outside a statement");
         let records = Cursor::dealt(self.tree(), MapId::Records(kind), deal);
         RecordScan::new(self, kind, records, &[])
     }
