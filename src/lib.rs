@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod client;
 mod error;
 mod exec;
 mod export;
@@ -35,11 +36,14 @@ mod import;
 pub mod model;
 pub mod query;
 pub mod render;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod suggest;
 // Private: the block format, key layouts and sled itself are no part of the
 // API; everything outside the crate goes through `Database`.
 mod store;
 
+pub use client::{Connection, Stop};
 pub use error::Error;
 pub use exec::{Output, QueryError, RowSink, Value};
 pub use import::{ImportError, ImportOptions, ImportReport};

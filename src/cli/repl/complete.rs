@@ -8,7 +8,7 @@
 
 use super::lex::{Token, TokenKind, tokenize};
 use super::meta;
-use evident::Database;
+use evident::Connection;
 use evident::model::fields::{self, FieldDef, FieldType};
 use evident::model::{ByKind, Kind};
 use std::cell::RefCell;
@@ -38,7 +38,7 @@ impl Catalog {
     /// stored text or list field of the field table that has an index. A
     /// read that fails leaves its list empty: completion is a convenience,
     /// never an error.
-    pub fn load(db: &Database) -> Catalog {
+    pub fn load(db: &Connection) -> Catalog {
         let mut values = Vec::new();
         for kind in Kind::ALL {
             for field in fields::fields(kind) {
@@ -85,13 +85,13 @@ impl Catalog {
 /// The catalog of one session, read when first needed and read again after
 /// the database changed.
 pub struct CatalogCache<'db> {
-    db: &'db Database,
+    db: &'db Connection,
     cached: RefCell<Option<Rc<Catalog>>>,
 }
 
 impl<'db> CatalogCache<'db> {
     /// A cache over `db`, empty until first asked.
-    pub fn new(db: &'db Database) -> CatalogCache<'db> {
+    pub fn new(db: &'db Connection) -> CatalogCache<'db> {
         CatalogCache {
             db,
             cached: RefCell::new(None),

@@ -1,0 +1,475 @@
+//! [`Connection`]: a database opened here, or the process that holds it
+//! (SPEC 10), behind one surface, so that the command line and programs do
+//! not branch on which.
+
+pub(crate) mod address;
+mod http;
+pub(crate) mod wire;
+
+use crate::exec::{Output, RowSink, Value};
+use crate::import::{ImportOptions, ImportReport};
+use crate::model::Kind;
+use crate::store::{CheckReport, Counters, Interrupt, StoreError};
+use crate::{Database, Error};
+use http::{Answer, Body, Endpoint, Failure};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+pub use http::ANSWER_TIMEOUT;
+
+/// How long opening waits for a process that holds the database but has
+/// not yet put up its socket (one that is starting).
+const HOLDER_START_WAIT: Duration = Duration::from_secs(3);
+/// The longest line of a query's answer a client takes (a row, a report).
+const MAX_LINE: usize = 256 * 1024 * 1024;
+
+/// A database opened by this process, or the process holding it.
+///
+/// ```no_run
+/// # fn main() -> Result<(), evident::Error> {
+/// let db = evident::Connection::open_existing("claims.db")?;
+/// let report = db.check()?;
+/// # Ok(()) }
+/// ```
+pub struct Connection {
+    inner: Inner,
+}
+
+enum Inner {
+    Local(Arc<Database>),
+    Remote(Remote),
+}
+
+struct Remote {
+    /// The database's directory as the user named it, for messages.
+    db: PathBuf,
+    endpoint: Endpoint,
+    /// Set by [`Stop::interrupt`]; cleared when a request starts.
+    stop: Arc<AtomicBool>,
+}
+
+/// Stops the statement a [`Connection`] is running, here or on the holder
+/// (for Ctrl-C).
+#[derive(Clone)]
+pub struct Stop(StopInner);
+
+#[derive(Clone)]
+enum StopInner {
+    Local(Interrupt),
+    Remote(Arc<AtomicBool>),
+}
+
+impl Stop {
+    /// Asks the statement in progress to stop: it fails with "interrupted".
+    pub fn interrupt(&self) {
+        match &self.0 {
+            StopInner::Local(interrupt) => interrupt.interrupt(),
+            StopInner::Remote(flag) => flag.store(true, Ordering::Relaxed),
+        }
+    }
+}
+
+impl Connection {
+    /// Reaches the process holding the database at `path` if there is one,
+    /// else opens it here, creating it if missing.
+    pub fn open(path: impl AsRef<Path>) -> Result<Connection, Error> {
+        Connection::reach(path.as_ref(), true)
+    }
+
+    /// Like [`Connection::open`], but never creates a database.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Connection, Error> {
+        Connection::reach(path.as_ref(), false)
+    }
+
+    /// The process serving a database over TCP at `address` (`HOST:PORT`),
+    /// with its token.
+    pub fn connect_tcp(address: &str, token: &str) -> Connection {
+        Connection::remote(
+            PathBuf::from(address),
+            Endpoint::Tcp {
+                address: address.to_owned(),
+                token: token.to_owned(),
+            },
+        )
+    }
+
+    /// A database this process has open.
+    pub fn local(db: Database) -> Connection {
+        Connection {
+            inner: Inner::Local(Arc::new(db)),
+        }
+    }
+
+    fn remote(db: PathBuf, endpoint: Endpoint) -> Connection {
+        Connection {
+            inner: Inner::Remote(Remote {
+                db,
+                endpoint,
+                stop: Arc::new(AtomicBool::new(false)),
+            }),
+        }
+    }
+
+    fn reach(path: &Path, create: bool) -> Result<Connection, Error> {
+        let started = Instant::now();
+        loop {
+            let socket = address::socket_for_client(path);
+            if address::is_socket(&socket) && owned_like(&socket, path) {
+                let endpoint = Endpoint::Unix(socket.clone());
+                // A socket nobody listens on (its holder was killed) refuses
+                // at once; the lock decides below.
+                if endpoint.connect().is_ok() {
+                    return Ok(Connection::remote(path.to_owned(), endpoint));
+                }
+            }
+            let opened = if create {
+                Database::open(path)
+            } else {
+                Database::open_existing(path)
+            };
+            match opened {
+                Ok(db) => {
+                    // This process holds the lock: whatever socket is there
+                    // is a dead holder's.
+                    address::remove_stale(path);
+                    return Ok(Connection::local(db));
+                }
+                Err(Error::Store(StoreError::InUse(_))) if started.elapsed() < HOLDER_START_WAIT => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(Error::Store(StoreError::InUse(_))) => {
+                    return Err(Error::Holder(format!(
+                        "the database at {} is held by another process that does not serve it \
+                         (no answer on {}): an evident without `serve`, or one still starting; \
+                         wait for it to finish or stop it, then try again",
+                        path.display(),
+                        socket.display()
+                    )));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The database, if this process has it open (to serve it, for one).
+    pub fn database(&self) -> Option<&Arc<Database>> {
+        match &self.inner {
+            Inner::Local(db) => Some(db),
+            Inner::Remote(_) => None,
+        }
+    }
+
+    /// Where the holder answers, if another process holds the database.
+    pub fn holder(&self) -> Option<String> {
+        match &self.inner {
+            Inner::Local(_) => None,
+            Inner::Remote(remote) => Some(remote.endpoint.describe()),
+        }
+    }
+
+    /// Where the database lives.
+    pub fn path(&self) -> &Path {
+        match &self.inner {
+            Inner::Local(db) => db.path(),
+            Inner::Remote(remote) => &remote.db,
+        }
+    }
+
+    /// A handle that stops the statement in progress (for Ctrl-C).
+    pub fn interrupt_handle(&self) -> Stop {
+        match &self.inner {
+            Inner::Local(db) => Stop(StopInner::Local(db.interrupt_handle())),
+            Inner::Remote(remote) => Stop(StopInner::Remote(Arc::clone(&remote.stop))),
+        }
+    }
+
+    /// [`Database::run_each_streaming`], here or on the holder.
+    pub fn run_each_streaming(&self, script: &str, sink: &mut dyn RowSink) -> Result<(), Error> {
+        match &self.inner {
+            Inner::Local(db) => db.run_each_streaming(script, sink),
+            Inner::Remote(remote) => remote.run_each_streaming(script, sink),
+        }
+    }
+
+    /// [`Database::import_jsonl_with`], here or on the holder.
+    pub fn import_jsonl_with(
+        &self,
+        file: &str,
+        mut reader: impl BufRead,
+        options: ImportOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, Error> {
+        match &self.inner {
+            Inner::Local(db) => db.import_jsonl_with(file, reader, options, progress),
+            Inner::Remote(remote) => remote.import(file, &mut reader, options, progress),
+        }
+    }
+
+    /// [`Database::export_jsonl`], here or on the holder.
+    pub fn export_jsonl(&self, out: &mut dyn Write) -> Result<u64, Error> {
+        match &self.inner {
+            Inner::Local(db) => db.export_jsonl(out),
+            Inner::Remote(remote) => remote.export(out),
+        }
+    }
+
+    /// [`Database::check`], here or on the holder.
+    pub fn check(&self) -> Result<CheckReport, Error> {
+        match &self.inner {
+            Inner::Local(db) => db.check(),
+            Inner::Remote(remote) => {
+                let answer = remote.get_json("/v1/check")?;
+                wire::check_report_from(&answer).ok_or_else(|| remote.garbled())
+            }
+        }
+    }
+
+    /// [`Database::counters`], here or on the holder.
+    pub fn counters(&self) -> Result<Counters, Error> {
+        match &self.inner {
+            Inner::Local(db) => db.counters(),
+            Inner::Remote(remote) => serde_json::from_value(remote.get_json("/v1/counters")?)
+                .map_err(|_| remote.garbled()),
+        }
+    }
+
+    /// [`Database::distinct_values`], here or on the holder.
+    pub fn distinct_values(
+        &self,
+        collection: Kind,
+        field: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        match &self.inner {
+            Inner::Local(db) => db.distinct_values(collection, field, limit),
+            Inner::Remote(remote) => {
+                let target = format!(
+                    "/v1/values?collection={}&field={}&limit={limit}",
+                    collection.collection(),
+                    wire::percent_encode(field)
+                );
+                serde_json::from_value(remote.get_json(&target)?).map_err(|_| remote.garbled())
+            }
+        }
+    }
+
+    /// [`Database::record_ids`], here or on the holder.
+    pub fn record_ids(&self, kind: Kind, limit: usize) -> Result<Vec<String>, Error> {
+        match &self.inner {
+            Inner::Local(db) => db.record_ids(kind, limit),
+            Inner::Remote(remote) => {
+                let target = format!("/v1/ids?collection={}&limit={limit}", kind.collection());
+                serde_json::from_value(remote.get_json(&target)?).map_err(|_| remote.garbled())
+            }
+        }
+    }
+}
+
+/// Whether the socket belongs to the owner of the database directory: a
+/// socket someone else put there (in a shared temporary directory, say) is
+/// not the holder's.
+fn owned_like(socket: &Path, db: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::symlink_metadata(socket), std::fs::metadata(db)) {
+        (Ok(s), Ok(d)) => s.uid() == d.uid(),
+        _ => false,
+    }
+}
+
+impl Remote {
+    fn request(
+        &self,
+        method: &str,
+        target: &str,
+        body: Body,
+        head_timeout: Option<Duration>,
+    ) -> Result<Answer, Error> {
+        self.stop.store(false, Ordering::Relaxed);
+        http::request(&self.endpoint, method, target, body, &self.stop, head_timeout)
+            .map_err(|failure| self.failed(failure))
+    }
+
+    fn failed(&self, failure: Failure) -> Error {
+        match failure {
+            Failure::NoAnswer => Error::Holder(format!(
+                "the database at {} is held by a process that does not answer on {} \
+                 (nothing for {} s): it may be stopped or stuck; wait and try again, or end \
+                 that process (an `evident serve` or `evident repl` on this database)",
+                self.db.display(),
+                self.endpoint.describe(),
+                ANSWER_TIMEOUT.as_secs()
+            )),
+            Failure::Lost(e) => self.lost(&e),
+            Failure::Source(e) => Error::io("read the input", e),
+        }
+    }
+
+    fn lost(&self, e: &io::Error) -> Error {
+        Error::Holder(format!(
+            "lost the process holding the database at {} ({}) before it finished answering: {e}",
+            self.db.display(),
+            self.endpoint.describe()
+        ))
+    }
+
+    fn garbled(&self) -> Error {
+        Error::Holder(format!(
+            "the process holding the database at {} ({}) answered something this evident does not read; \
+             is it another version of evident?",
+            self.db.display(),
+            self.endpoint.describe()
+        ))
+    }
+
+    /// The error of an answer that is not 200: the holder's message, or
+    /// the status.
+    fn refused(&self, mut answer: Answer) -> Error {
+        let body = answer.body(1 << 20).unwrap_or_default();
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error")?.get("message")?.as_str().map(str::to_owned));
+        match message {
+            Some(message) => Error::Holder(message),
+            None => Error::Holder(format!(
+                "the process holding the database at {} refused the request ({} {})",
+                self.db.display(),
+                answer.status,
+                String::from_utf8_lossy(&body).trim()
+            )),
+        }
+    }
+
+    fn get_json(&self, target: &str) -> Result<serde_json::Value, Error> {
+        let mut answer = self.request("GET", target, Body::Empty, None)?;
+        if answer.status != 200 {
+            return Err(self.refused(answer));
+        }
+        let body = answer.body(1 << 30).map_err(|e| self.lost(&e))?;
+        serde_json::from_slice(&body).map_err(|_| self.garbled())
+    }
+
+    fn run_each_streaming(&self, script: &str, sink: &mut dyn RowSink) -> Result<(), Error> {
+        let answer = self.request(
+            "POST",
+            "/v1/query",
+            Body::Bytes(script.as_bytes(), "text/plain; charset=utf-8"),
+            Some(ANSWER_TIMEOUT),
+        )?;
+        if answer.status != 200 {
+            return Err(self.refused(answer));
+        }
+        let mut reader = BufReader::with_capacity(1 << 16, answer);
+        let mut statement = Statement::default();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = (&mut reader)
+                .take(MAX_LINE as u64)
+                .read_until(b'\n', &mut line)
+                .map_err(|e| self.lost(&e))?;
+            if n == 0 {
+                return Ok(());
+            }
+            let text = std::str::from_utf8(&line).map_err(|_| self.garbled())?;
+            match wire::parse_line(text.trim_end()).ok_or_else(|| self.garbled())? {
+                wire::Line::Row(members) => statement
+                    .row(members, sink)
+                    .map_err(|e| Error::io("write the output", e))?,
+                wire::Line::Done(output) => statement.done(output, sink),
+                wire::Line::Error(message) => return Err(Error::Holder(message)),
+                wire::Line::Note => {}
+            }
+        }
+    }
+
+    fn import(
+        &self,
+        file: &str,
+        reader: &mut dyn Read,
+        options: ImportOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, Error> {
+        let target = format!(
+            "/v1/import?name={}{}",
+            wire::percent_encode(file),
+            if options.skip_invalid { "&skip_invalid=true" } else { "" }
+        );
+        let mut answer = self
+            .request("POST", &target, Body::Stream(reader, progress), None)
+            .map_err(|e| match e {
+                Error::Holder(message) => Error::Holder(format!(
+                    "{message}\n{file}: the import is all or nothing; run it again to be sure it is in \
+                     (records already there are left unchanged)"
+                )),
+                other => other,
+            })?;
+        if answer.status != 200 {
+            return Err(self.refused(answer));
+        }
+        let body = answer.body(1 << 30).map_err(|e| self.lost(&e))?;
+        let json = serde_json::from_slice(&body).map_err(|_| self.garbled())?;
+        wire::import_report_from(&json).ok_or_else(|| self.garbled())
+    }
+
+    fn export(&self, out: &mut dyn Write) -> Result<u64, Error> {
+        let mut answer = self.request("GET", "/v1/export", Body::Empty, Some(ANSWER_TIMEOUT))?;
+        if answer.status != 200 {
+            return Err(self.refused(answer));
+        }
+        let mut buf = vec![0; 1 << 16];
+        let mut lines = 0u64;
+        loop {
+            let n = answer.read(&mut buf).map_err(|e| self.lost(&e))?;
+            if n == 0 {
+                out.flush().map_err(|e| Error::io("write the export", e))?;
+                return Ok(lines);
+            }
+            lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+            out.write_all(&buf[..n])
+                .map_err(|e| Error::io("write the export", e))?;
+        }
+    }
+}
+
+/// The rows of the statement being answered. The first rows are held, as
+/// a table holds them anyway to size its columns: a statement that ends
+/// within them is handed over whole, exactly as run here (a `show` prints
+/// its report in place of its rows); past them rows stream through.
+#[derive(Default)]
+struct Statement {
+    columns: Vec<String>,
+    held: Vec<Vec<Value>>,
+    streaming: bool,
+}
+
+impl Statement {
+    fn row(&mut self, members: Vec<(String, Value)>, sink: &mut dyn RowSink) -> io::Result<()> {
+        if self.streaming {
+            let row: Vec<Value> = members.into_iter().map(|(_, value)| value).collect();
+            return sink.row(&row);
+        }
+        if self.held.is_empty() {
+            self.columns = members.iter().map(|(name, _)| name.clone()).collect();
+        }
+        self.held.push(members.into_iter().map(|(_, value)| value).collect());
+        if self.held.len() > crate::render::TABLE_HEAD_ROWS {
+            self.streaming = true;
+            sink.begin(&self.columns)?;
+            for row in self.held.drain(..) {
+                sink.row(&row)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn done(&mut self, mut output: Output, sink: &mut dyn RowSink) {
+        if !self.streaming {
+            output.rows = std::mem::take(&mut self.held);
+        }
+        *self = Statement::default();
+        sink.done(output);
+    }
+}

@@ -1,0 +1,280 @@
+//! What each path of the protocol does (SPEC 10; the rest is documented in
+//! `README.md`, "Sharing a database").
+
+use super::MAX_SCRIPT;
+use super::http::{self, Body, BodyKind, Chunked, Conn, Request};
+use crate::client::wire;
+use crate::exec::{Output, RowSink, Value};
+use crate::import::ImportOptions;
+use crate::model::Kind;
+use crate::{Database, Error};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Answers one request.
+pub fn route(db: &Database, request: Request, mut reader: BufReader<Conn>, mut answer: Conn) {
+    let known = ["/v1/health", "/v1/query", "/v1/import", "/v1/export", "/v1/check", "/v1/counters", "/v1/values", "/v1/ids"];
+    let answered = match (request.method.as_str(), request.path.as_str()) {
+        ("GET", "/v1/health") => http::respond_json(
+            &mut answer,
+            &serde_json::json!({
+                "evident": env!("CARGO_PKG_VERSION"),
+                "format": crate::store::codec::FORMAT_VERSION,
+            }),
+        ),
+        ("POST", "/v1/query") => query(db, &request, &mut reader, answer),
+        ("POST", "/v1/import") => import(db, &request, &mut reader, &mut answer),
+        ("GET", "/v1/export") => export(db, answer),
+        ("GET", "/v1/check") => match db.check() {
+            Ok(report) => http::respond_json(&mut answer, &wire::check_report_json(&report)),
+            Err(e) => http::respond_error(&mut answer, 500, &e.to_string()),
+        },
+        ("GET", "/v1/counters") => match db.counters() {
+            Ok(counters) => http::respond_json(&mut answer, &serde_json::json!(counters)),
+            Err(e) => http::respond_error(&mut answer, 500, &e.to_string()),
+        },
+        ("GET", "/v1/values" | "/v1/ids") => completion(db, &request, &mut answer),
+        (_, path) if known.contains(&path) => {
+            http::respond_error(&mut answer, 405, &format!("{} does not take {}", path, request.method))
+        }
+        _ => http::respond_error(&mut answer, 404, "no such path; see /v1/health, /v1/query, /v1/import, /v1/export"),
+    };
+    // A client gone away is no error of the holder's.
+    let _ = answered;
+}
+
+/// Reads a whole (small) body, refusing one longer than `max`.
+fn read_body(request: &Request, reader: &mut BufReader<Conn>, answer: &mut Conn, max: u64) -> Result<Vec<u8>, (u16, String)> {
+    if let BodyKind::Length(n) = request.body
+        && n > max
+    {
+        return Err((413, format!("the request is larger than {} MiB", max >> 20)));
+    }
+    http::continue_if_expected(answer, request).map_err(|e| (400, e.to_string()))?;
+    let mut bytes = Vec::new();
+    Body::new(reader, request.body)
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => (408, "the request's body took too long".to_owned()),
+            _ => (400, format!("could not read the request's body: {e}")),
+        })?;
+    if bytes.len() as u64 > max {
+        return Err((413, format!("the request is larger than {} MiB", max >> 20)));
+    }
+    Ok(bytes)
+}
+
+/// The script and parameters of a query request: the body as text, or
+/// `{"script": …, "params": {…}}` as JSON.
+fn script_of(request: &Request, body: Vec<u8>) -> Result<(String, serde_json::Map<String, serde_json::Value>), String> {
+    let json = request
+        .header("content-type")
+        .is_some_and(|t| t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if !json {
+        let script = String::from_utf8(body).map_err(|_| "the script is not valid UTF-8".to_owned())?;
+        return Ok((script, serde_json::Map::new()));
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| format!("the request is not JSON: {e}"))?;
+    let Some(script) = value.get("script").and_then(|s| s.as_str()) else {
+        return Err(r#"the request needs "script": the statements to run, as a string"#.to_owned());
+    };
+    let params = match value.get("params") {
+        None | Some(serde_json::Value::Null) => serde_json::Map::new(),
+        Some(serde_json::Value::Object(params)) => params.clone(),
+        Some(_) => return Err(r#""params" must be an object of names and values"#.to_owned()),
+    };
+    Ok((script.to_owned(), params))
+}
+
+fn query(db: &Database, request: &Request, reader: &mut BufReader<Conn>, mut answer: Conn) -> io::Result<()> {
+    let body = match read_body(request, reader, &mut answer, MAX_SCRIPT) {
+        Ok(body) => body,
+        Err((status, message)) => return http::respond_error(&mut answer, status, &message),
+    };
+    let (script, params) = match script_of(request, body) {
+        Ok(parsed) => parsed,
+        Err(message) => return http::respond_error(&mut answer, 400, &message),
+    };
+    let watcher = Disconnect::watch(reader.get_ref(), db);
+    let mut sink = LineSink {
+        out: Chunked::start(answer, "application/x-ndjson")?,
+        columns: Vec::new(),
+        statement: 0,
+        failed: None,
+    };
+    let result = run(db, &script, &params, &mut sink);
+    watcher.finish();
+    if let Some(e) = sink.failed {
+        return Err(e);
+    }
+    if let Err(e) = result {
+        sink.out.write_all(&wire::error_line(&e.render(&script)))?;
+    }
+    sink.out.finish()
+}
+
+/// Runs a script with its parameters.
+// TODO(isolation): once `Database::run_each_streaming_with` lands, bind
+// `params` (`Params::from_json`) and pass a per-statement `Interrupt`.
+fn run(
+    db: &Database,
+    script: &str,
+    params: &serde_json::Map<String, serde_json::Value>,
+    sink: &mut dyn RowSink,
+) -> Result<(), Error> {
+    if !params.is_empty() {
+        return Err(Error::Holder("this evident does not take parameters yet".into()));
+    }
+    db.run_each_streaming(script, sink)
+}
+
+/// Writes a script's outputs as the protocol's lines.
+struct LineSink {
+    out: Chunked,
+    /// The columns of the query whose rows are streaming.
+    columns: Vec<String>,
+    /// Statements done so far.
+    statement: usize,
+    /// The first failed write: the client is gone.
+    failed: Option<io::Error>,
+}
+
+impl LineSink {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.failed.is_some() {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        self.out.write_all(bytes).inspect_err(|e| {
+            self.failed = Some(io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+}
+
+impl RowSink for LineSink {
+    fn begin(&mut self, columns: &[String]) -> io::Result<()> {
+        self.columns = columns.to_vec();
+        Ok(())
+    }
+
+    fn row(&mut self, row: &[Value]) -> io::Result<()> {
+        let line = wire::row_line(&self.columns, row);
+        self.write(&line)
+    }
+
+    fn done(&mut self, output: Output) {
+        self.statement += 1;
+        let mut lines = Vec::new();
+        for row in &output.rows {
+            lines.extend(wire::row_line(&output.columns, row));
+        }
+        if let Some(message) = &output.message {
+            lines.extend(wire::note_line(message));
+        }
+        for note in &output.notes {
+            lines.extend(wire::note_line(&format!("note: {note}")));
+        }
+        lines.extend(wire::done_line(self.statement, &output));
+        let _ = self.write(&lines);
+        // Each statement's end reaches the client when it happens.
+        if self.failed.is_none()
+            && let Err(e) = self.out.flush()
+        {
+            self.failed = Some(e);
+        }
+    }
+}
+
+/// Watches a client while its statement runs: one that goes away (or shuts
+/// its side, as the client does on Ctrl-C) stops the statement.
+struct Disconnect {
+    finished: Arc<AtomicBool>,
+}
+
+impl Disconnect {
+    fn watch(conn: &Conn, db: &Database) -> Disconnect {
+        let finished = Arc::new(AtomicBool::new(false));
+        if let Ok(mut conn) = conn.try_clone() {
+            let done = Arc::clone(&finished);
+            // TODO(isolation): the statement's own `Interrupt`, not the database's.
+            let interrupt = db.interrupt_handle();
+            let _ = conn.set_timeouts(Duration::from_millis(200), http::IDLE_TIMEOUT);
+            let _ = std::thread::Builder::new().name("evident-watch".into()).spawn(move || {
+                let mut buf = [0u8; 512];
+                while !done.load(Ordering::SeqCst) {
+                    match conn.read(&mut buf) {
+                        // More bytes after the request: ignored.
+                        Ok(n) if n > 0 => {}
+                        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {}
+                        _ => {
+                            if !done.load(Ordering::SeqCst) {
+                                interrupt.interrupt();
+                            }
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+        Disconnect { finished }
+    }
+
+    fn finish(self) {
+        self.finished.store(true, Ordering::SeqCst);
+    }
+}
+
+fn import(db: &Database, request: &Request, reader: &mut BufReader<Conn>, answer: &mut Conn) -> io::Result<()> {
+    if request.body == BodyKind::None {
+        return http::respond_error(answer, 411, "send the JSON Lines to import as the body (with a length or chunked)");
+    }
+    let name = request.param("name").unwrap_or_else(|| "<request>".to_owned());
+    let skip_invalid = request
+        .param("skip_invalid")
+        .is_some_and(|v| v == "true" || v == "1");
+    http::continue_if_expected(answer, request)?;
+    let mut body = BufReader::with_capacity(1 << 20, Body::new(reader, request.body));
+    let gzip = body.fill_buf().is_ok_and(|b| b.starts_with(&[0x1f, 0x8b]));
+    let input: Box<dyn BufRead> = if gzip {
+        Box::new(BufReader::with_capacity(1 << 20, flate2::bufread::MultiGzDecoder::new(body)))
+    } else {
+        Box::new(body)
+    };
+    match db.import_jsonl_with(&name, input, ImportOptions { skip_invalid }, &mut |_| {}) {
+        Ok(report) => http::respond_json(answer, &wire::import_report_json(&report)),
+        Err(e) => http::respond_error(answer, 422, &e.to_string()),
+    }
+}
+
+fn export(db: &Database, answer: Conn) -> io::Result<()> {
+    let mut out = Chunked::start(answer, "application/x-ndjson")?;
+    match db.export_jsonl(&mut out) {
+        // Without the last chunk the client knows the export is not whole.
+        Ok(_) => out.finish(),
+        Err(e) => Err(io::Error::other(e.to_string())),
+    }
+}
+
+fn completion(db: &Database, request: &Request, answer: &mut Conn) -> io::Result<()> {
+    let Some(kind) = request.param("collection").as_deref().and_then(Kind::from_collection) else {
+        return http::respond_error(answer, 400, "collection must be sources, claims, evidence or results");
+    };
+    let limit = request
+        .param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(100)
+        .min(10_000);
+    let values = if request.path == "/v1/ids" {
+        db.record_ids(kind, limit)
+    } else {
+        let field = request.param("field").unwrap_or_default();
+        db.distinct_values(kind, &field, limit)
+    };
+    match values {
+        Ok(values) => http::respond_json(answer, &serde_json::json!(values)),
+        Err(e) => http::respond_error(answer, 500, &e.to_string()),
+    }
+}
