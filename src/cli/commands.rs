@@ -125,7 +125,11 @@ pub fn repl(db_path: &Path, format: Option<&str>) -> ExitCode {
     // as `evident serve` does (SPEC 10).
     let server = db.database().and_then(|held| {
         Server::start(Arc::clone(held), &ServeOptions::default())
-            .inspect_err(|e| eprintln!("note: other processes cannot use the database while the shell is open: {e}"))
+            .inspect_err(|e| {
+                eprintln!(
+                    "note: other processes cannot use the database while the shell is open: {e}"
+                )
+            })
             .ok()
     });
     let code = repl::run(&db, format.and_then(Format::from_name), None);
@@ -142,7 +146,9 @@ pub fn serve(db_path: &Path, listen: Option<String>, token_file: Option<&Path>) 
         None => None,
     };
     if listen.is_some() && token.is_none() {
-        eprintln!("--listen needs --token-file FILE: every TCP request must carry the token in the file");
+        eprintln!(
+            "--listen needs --token-file FILE: every TCP request must carry the token in the file"
+        );
         return ExitCode::from(super::EXIT_USAGE);
     }
     let db = match Connection::open(db_path) {
@@ -164,7 +170,9 @@ pub fn serve(db_path: &Path, listen: Option<String>, token_file: Option<&Path>) 
     if let Err(e) = ctrlc::set_handler(move || {
         let _ = stop.send(());
     }) {
-        eprintln!("note: the socket will be left behind on Ctrl-C ({e}); the next process to open the database removes it");
+        eprintln!(
+            "note: the socket will be left behind on Ctrl-C ({e}); the next process to open the database removes it"
+        );
     }
     match server.tcp_address() {
         Some(address) => eprintln!(

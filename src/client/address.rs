@@ -11,10 +11,12 @@ pub const SOCKET_NAME: &str = "evident.sock";
 /// path, when the directory's own path is too long for one.
 pub const FALLBACK_RECORD: &str = "evident-socket";
 
+#[cfg(feature = "serve")]
 /// A socket address holds at most 107 bytes of path on Linux (108 with the
 /// terminating zero; 104 on the BSDs and macOS): stay under both.
 const MAX_SOCKET_PATH: usize = 100;
 
+#[cfg(feature = "serve")]
 /// Where a holder of the database at `db` binds its socket, and whether it
 /// is a fallback that must be recorded in the directory.
 pub fn socket_for_holder(db: &Path) -> (PathBuf, bool) {
@@ -25,7 +27,10 @@ pub fn socket_for_holder(db: &Path) -> (PathBuf, bool) {
     // A name derived from the directory, so that two long-named databases
     // do not meet; in $XDG_RUNTIME_DIR (private to the user) when that is short.
     let absolute = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_owned());
-    let name = format!("evident-{:016x}.sock", fnv1a(absolute.as_os_str().as_encoded_bytes()));
+    let name = format!(
+        "evident-{:016x}.sock",
+        fnv1a(absolute.as_os_str().as_encoded_bytes())
+    );
     let runtime = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|dir| dir.is_absolute() && dir.join(&name).as_os_str().len() <= MAX_SOCKET_PATH);
@@ -65,6 +70,7 @@ pub fn is_socket(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket())
 }
 
+#[cfg(feature = "serve")]
 /// 64-bit FNV-1a: a stable name, not a secret.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
@@ -72,7 +78,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serve"))]
 mod tests {
     use super::*;
 
@@ -90,7 +96,11 @@ mod tests {
         std::fs::create_dir_all(&db).expect("creates");
         let (path, fallback) = socket_for_holder(&db);
         assert!(fallback);
-        assert!(path.as_os_str().len() <= MAX_SOCKET_PATH, "{}", path.display());
+        assert!(
+            path.as_os_str().len() <= MAX_SOCKET_PATH,
+            "{}",
+            path.display()
+        );
         assert_eq!(socket_for_client(&db), db.join(SOCKET_NAME));
         std::fs::write(db.join(FALLBACK_RECORD), path.to_str().expect("utf-8")).expect("writes");
         assert_eq!(socket_for_client(&db), path);

@@ -155,7 +155,12 @@ impl Read for Polled {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             match self.stream.read(buf) {
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
                     if self.stop.load(Ordering::Relaxed) && !self.stopped {
                         self.stopped = true;
                         self.stream.shutdown_write();
@@ -202,7 +207,9 @@ pub fn request(
                 .and_then(|()| stream.write_all(bytes))
         }
         Body::Stream(reader, progress) => {
-            head.push_str("Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n");
+            head.push_str(
+                "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n",
+            );
             stream.write_all(head.as_bytes()).map_err(sent_failure)?;
             send_chunked(&mut stream, reader, progress)?;
             Ok(())
@@ -229,7 +236,10 @@ pub fn request(
 }
 
 fn sent_failure(e: io::Error) -> Failure {
-    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    ) {
         Failure::NoAnswer
     } else {
         Failure::Lost(e)
@@ -260,7 +270,8 @@ fn send_chunked(
 }
 
 fn read_head(reader: &mut impl BufRead) -> Result<(u16, bool, Option<u64>), Failure> {
-    let lost = |what: &str| Failure::Lost(io::Error::new(io::ErrorKind::InvalidData, what.to_owned()));
+    let lost =
+        |what: &str| Failure::Lost(io::Error::new(io::ErrorKind::InvalidData, what.to_owned()));
     let mut line = Vec::new();
     let mut total = 0;
     let mut status = None;

@@ -137,7 +137,9 @@ impl Connection {
                     address::remove_stale(path);
                     return Ok(Connection::local(db));
                 }
-                Err(Error::Store(StoreError::InUse(_))) if started.elapsed() < HOLDER_START_WAIT => {
+                Err(Error::Store(StoreError::InUse(_)))
+                    if started.elapsed() < HOLDER_START_WAIT =>
+                {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(Error::Store(StoreError::InUse(_))) => {
@@ -288,8 +290,15 @@ impl Remote {
         head_timeout: Option<Duration>,
     ) -> Result<Answer, Error> {
         self.stop.store(false, Ordering::Relaxed);
-        http::request(&self.endpoint, method, target, body, &self.stop, head_timeout)
-            .map_err(|failure| self.failed(failure))
+        http::request(
+            &self.endpoint,
+            method,
+            target,
+            body,
+            &self.stop,
+            head_timeout,
+        )
+        .map_err(|failure| self.failed(failure))
     }
 
     fn failed(&self, failure: Failure) -> Error {
@@ -395,7 +404,11 @@ impl Remote {
         let target = format!(
             "/v1/import?name={}{}",
             wire::percent_encode(file),
-            if options.skip_invalid { "&skip_invalid=true" } else { "" }
+            if options.skip_invalid {
+                "&skip_invalid=true"
+            } else {
+                ""
+            }
         );
         let mut answer = self
             .request("POST", &target, Body::Stream(reader, progress), None)
@@ -454,7 +467,8 @@ impl Statement {
         if self.held.is_empty() {
             self.columns = members.iter().map(|(name, _)| name.clone()).collect();
         }
-        self.held.push(members.into_iter().map(|(_, value)| value).collect());
+        self.held
+            .push(members.into_iter().map(|(_, value)| value).collect());
         if self.held.len() > crate::render::TABLE_HEAD_ROWS {
             self.streaming = true;
             sink.begin(&self.columns)?;

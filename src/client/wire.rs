@@ -6,8 +6,8 @@ use crate::exec::{Output, Value};
 use crate::import::{ImportReport, Problem};
 use crate::store::{CheckReport, WriteSummary};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::json;
 
+#[cfg(feature = "serve")]
 /// `{"row": R}`, R exactly as the `jsonl` format writes the row.
 pub fn row_line(columns: &[String], row: &[Value]) -> Vec<u8> {
     let mut line = b"{\"row\":".to_vec();
@@ -17,6 +17,7 @@ pub fn row_line(columns: &[String], row: &[Value]) -> Vec<u8> {
     line
 }
 
+#[cfg(feature = "serve")]
 /// `{"done": D}` after statement number `statement` (from 1): D carries the
 /// statement's columns, and what the command line shows of it besides its
 /// rows (a `show`/`explain` report, a write's message, notes), so that a
@@ -50,16 +51,19 @@ pub fn done_line(statement: usize, output: &Output) -> Vec<u8> {
     bytes
 }
 
+#[cfg(feature = "serve")]
 /// `{"error": {"message": M}}`.
 pub fn error_line(message: &str) -> Vec<u8> {
-    line(&json!({ "error": { "message": message } }))
+    line(&serde_json::json!({ "error": { "message": message } }))
 }
 
+#[cfg(feature = "serve")]
 /// `{"note": N}`: N is a line the command line prints on standard error.
 pub fn note_line(text: &str) -> Vec<u8> {
-    line(&json!({ "note": text }))
+    line(&serde_json::json!({ "note": text }))
 }
 
+#[cfg(feature = "serve")]
 fn line(value: &serde_json::Value) -> Vec<u8> {
     let mut bytes = value.to_string().into_bytes();
     bytes.push(b'\n');
@@ -108,7 +112,10 @@ pub fn parse_line(text: &str) -> Option<Line> {
             Some(Line::Done(output))
         }
         ("error", Value::Object(error)) => error.into_iter().find_map(|(name, value)| {
-            (name == "message").then(|| text_of(value)).flatten().map(Line::Error)
+            (name == "message")
+                .then(|| text_of(value))
+                .flatten()
+                .map(Line::Error)
         }),
         ("note", _) => Some(Line::Note),
         _ => None,
@@ -136,7 +143,9 @@ struct OrderedValue(Value);
 
 impl<'de> de::Deserialize<'de> for OrderedValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(OrderedVisitor).map(OrderedValue)
+        deserializer
+            .deserialize_any(OrderedVisitor)
+            .map(OrderedValue)
     }
 }
 
@@ -185,14 +194,15 @@ impl<'de> Visitor<'de> for OrderedVisitor {
     }
 }
 
+#[cfg(feature = "serve")]
 /// An import's report as the server answers it.
 pub fn import_report_json(report: &ImportReport) -> serde_json::Value {
     let skipped: Vec<serde_json::Value> = report
         .skipped
         .iter()
-        .map(|p| json!({ "line": p.line, "field": p.field, "reason": p.reason }))
+        .map(|p| serde_json::json!({ "line": p.line, "field": p.field, "reason": p.reason }))
         .collect();
-    json!({ "report": {
+    serde_json::json!({ "report": {
         "read": report.read,
         "written": report.written,
         "skipped": skipped,
@@ -223,9 +233,10 @@ pub fn import_report_from(answer: &serde_json::Value) -> Option<ImportReport> {
     })
 }
 
+#[cfg(feature = "serve")]
 /// `check`'s report as the server answers it.
 pub fn check_report_json(report: &CheckReport) -> serde_json::Value {
-    json!({ "checked": report.checked, "problems": report.problems })
+    serde_json::json!({ "checked": report.checked, "problems": report.problems })
 }
 
 /// Reads [`check_report_json`]'s answer.
@@ -257,6 +268,7 @@ pub fn percent_encode(text: &str) -> String {
     out
 }
 
+#[cfg(feature = "serve")]
 /// Decodes [`percent_encode`]'s text (and `+` as a space, as forms send
 /// it); `None` for a bad escape or bytes that are not UTF-8.
 pub fn percent_decode(text: &str) -> Option<String> {
@@ -283,16 +295,23 @@ pub fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serve"))]
 mod tests {
     use super::*;
 
     #[test]
     fn rows_keep_their_column_order_and_number_kinds() {
         let columns = vec!["z".to_owned(), "a".to_owned(), "n".to_owned()];
-        let row = vec![Value::Integer(3), Value::Number(3.0), Value::Number(0.1 + 0.2)];
+        let row = vec![
+            Value::Integer(3),
+            Value::Number(3.0),
+            Value::Number(0.1 + 0.2),
+        ];
         let text = String::from_utf8(row_line(&columns, &row)).expect("utf-8");
-        assert_eq!(text, "{\"row\":{\"z\":3,\"a\":3.0,\"n\":0.30000000000000004}}\n");
+        assert_eq!(
+            text,
+            "{\"row\":{\"z\":3,\"a\":3.0,\"n\":0.30000000000000004}}\n"
+        );
         let Some(Line::Row(members)) = parse_line(text.trim_end()) else {
             panic!("a row");
         };

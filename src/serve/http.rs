@@ -136,7 +136,14 @@ pub fn read_head(conn: &mut BufReader<Conn>) -> Result<Request, Refusal> {
         let available = match conn.fill_buf() {
             Ok([]) => return Err(refuse(400, "the request ended before its head did")),
             Ok(bytes) => bytes,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
                 if Instant::now() > deadline {
                     return Err(refuse(408, "the request's head took too long"));
                 }
@@ -165,7 +172,10 @@ pub fn read_head(conn: &mut BufReader<Conn>) -> Result<Request, Refusal> {
 
 /// Where the head ends (after its blank line), if it does in `bytes`.
 fn find_end(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+    bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
 }
 
 fn parse_head(head: &[u8]) -> Result<Request, Refusal> {
@@ -199,7 +209,9 @@ fn parse_head(head: &[u8]) -> Result<Request, Refusal> {
         .collect();
     let mut headers = Vec::new();
     for line in lines.filter(|line| !line.is_empty()) {
-        let (name, value) = line.split_once(':').ok_or_else(|| bad("a header without a colon"))?;
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| bad("a header without a colon"))?;
         let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
         if name.is_empty() || !name.bytes().all(token) {
             return Err(bad("a header's name"));
@@ -274,11 +286,17 @@ impl<'a> Body<'a> {
     }
 
     fn short() -> io::Error {
-        io::Error::new(io::ErrorKind::UnexpectedEof, "the request's body ended early")
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the request's body ended early",
+        )
     }
 
     fn malformed() -> io::Error {
-        io::Error::new(io::ErrorKind::InvalidData, "the request's chunks are malformed")
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the request's chunks are malformed",
+        )
     }
 
     /// Reads a chunk's size line (extensions ignored).
@@ -286,7 +304,11 @@ impl<'a> Body<'a> {
         let mut line = Vec::new();
         (&mut *self.conn).take(1024).read_until(b'\n', &mut line)?;
         if !line.ends_with(b"\n") {
-            return Err(if line.len() >= 1024 { Body::malformed() } else { Body::short() });
+            return Err(if line.len() >= 1024 {
+                Body::malformed()
+            } else {
+                Body::short()
+            });
         }
         let text = std::str::from_utf8(&line).map_err(|_| Body::malformed())?;
         let size = text.trim().split(';').next().unwrap_or("").trim();
@@ -300,7 +322,9 @@ impl<'a> Body<'a> {
     fn skip_trailers(&mut self) -> io::Result<()> {
         for _ in 0..MAX_HEADERS {
             let mut line = Vec::new();
-            (&mut *self.conn).take(MAX_HEAD as u64).read_until(b'\n', &mut line)?;
+            (&mut *self.conn)
+                .take(MAX_HEAD as u64)
+                .read_until(b'\n', &mut line)?;
             if !line.ends_with(b"\n") {
                 return Err(Body::short());
             }
@@ -326,7 +350,9 @@ impl Read for Body<'_> {
             }
             self.left = size;
         }
-        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.conn.read(&mut buf[..want])?;
         if n == 0 {
             return Err(Body::short());
@@ -372,7 +398,13 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// Writes a whole answer.
-pub fn respond(conn: &mut Conn, status: u16, extra_headers: &str, content_type: &str, body: &[u8]) -> io::Result<()> {
+pub fn respond(
+    conn: &mut Conn,
+    status: u16,
+    extra_headers: &str,
+    content_type: &str,
+    body: &[u8],
+) -> io::Result<()> {
     let head = format!(
         "HTTP/1.1 {status} {}\r\n{extra_headers}Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         reason(status),
@@ -475,9 +507,14 @@ mod tests {
 
     #[test]
     fn heads_are_read_strictly() {
-        let ok = parse("POST /v1/import?name=a%20b&skip_invalid=true HTTP/1.1\r\nContent-Length: 5\r\n\r\n")
-            .expect("parses");
-        assert_eq!((ok.method.as_str(), ok.path.as_str()), ("POST", "/v1/import"));
+        let ok = parse(
+            "POST /v1/import?name=a%20b&skip_invalid=true HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            (ok.method.as_str(), ok.path.as_str()),
+            ("POST", "/v1/import")
+        );
         assert_eq!(ok.param("name").as_deref(), Some("a b"));
         assert_eq!(ok.body, BodyKind::Length(5));
         for bad in [
@@ -491,6 +528,12 @@ mod tests {
         ] {
             assert!(parse(bad).is_err_and(|r| r.status >= 400), "{bad:?}");
         }
-        assert_eq!(parse("GET / HTTP/2.0\r\n\r\n").map(|_| ()).unwrap_err().status, 505);
+        assert_eq!(
+            parse("GET / HTTP/2.0\r\n\r\n")
+                .map(|_| ())
+                .unwrap_err()
+                .status,
+            505
+        );
     }
 }

@@ -61,7 +61,10 @@ pub fn read_token_file(path: &Path) -> Result<String, String> {
         .map_err(|_| format!("{}: the token is not text", path.display()))?;
     let token = text.trim();
     if token.is_empty() {
-        return Err(format!("{}: the token file is empty; put a secret in it", path.display()));
+        return Err(format!(
+            "{}: the token file is empty; put a secret in it",
+            path.display()
+        ));
     }
     if token.bytes().any(|b| b.is_ascii_control() || b == b' ') {
         return Err(format!(
@@ -80,18 +83,22 @@ impl Server {
         let token = match (&options.listen, &options.token) {
             (Some(_), None) => {
                 return Err(Error::Holder(
-                    "serving TCP needs a token: add --token-file FILE (the file holds the token)".into(),
+                    "serving TCP needs a token: add --token-file FILE (the file holds the token)"
+                        .into(),
                 ));
             }
             (_, Some(token)) if token.trim().is_empty() => {
-                return Err(Error::Holder("the token is empty; refusing to serve with it".into()));
+                return Err(Error::Holder(
+                    "the token is empty; refusing to serve with it".into(),
+                ));
             }
             (_, token) => token.as_ref().map(|t| t.trim().as_bytes().to_vec()),
         };
         let tcp = match &options.listen {
-            Some(address) => Some(TcpListener::bind(address).map_err(|e| {
-                Error::Holder(format!("could not listen on {address}: {e}"))
-            })?),
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .map_err(|e| Error::Holder(format!("could not listen on {address}: {e}")))?,
+            ),
             None => None,
         };
         // This process holds the database: a socket left there is a dead holder's.
@@ -170,7 +177,9 @@ impl Server {
         }
         address::remove_stale(self.shared.db.path());
         let started = Instant::now();
-        while self.shared.active.load(Ordering::SeqCst) > 0 && started.elapsed() < Duration::from_secs(5) {
+        while self.shared.active.load(Ordering::SeqCst) > 0
+            && started.elapsed() < Duration::from_secs(5)
+        {
             self.shared.db.interrupt_handle().interrupt();
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -253,7 +262,10 @@ impl Drop for Active<'_> {
 
 fn serve_connection(shared: &Shared, conn: Conn) {
     // Short reads while the head comes, to keep to its deadline.
-    if conn.set_timeouts(Duration::from_secs(1), http::IDLE_TIMEOUT).is_err() {
+    if conn
+        .set_timeouts(Duration::from_secs(1), http::IDLE_TIMEOUT)
+        .is_err()
+    {
         return;
     }
     let Ok(mut answer) = conn.try_clone() else {
@@ -268,12 +280,18 @@ fn serve_connection(shared: &Shared, conn: Conn) {
             return;
         }
     };
-    if let (Conn::Tcp(_), Some(token)) = (&answer, &shared.token) {
-        if !authorized(request.header("authorization"), token) {
-            let _ = http::respond(&mut answer, 401, "WWW-Authenticate: Bearer\r\n", "text/plain", b"");
-            answer.shutdown();
-            return;
-        }
+    if let (Conn::Tcp(_), Some(token)) = (&answer, &shared.token)
+        && !authorized(request.header("authorization"), token)
+    {
+        let _ = http::respond(
+            &mut answer,
+            401,
+            "WWW-Authenticate: Bearer\r\n",
+            "text/plain",
+            b"",
+        );
+        answer.shutdown();
+        return;
     }
     let _ = reader
         .get_ref()

@@ -1083,7 +1083,7 @@ mod tests {
     #[test]
     fn the_catalog_reads_the_database() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(dir.path().join("db")).unwrap();
+        let db = Connection::local(evident::Database::open(dir.path().join("db")).unwrap());
         let mut data = String::from(
             r#"{"type":"source","id":"lab","title":"Lab","kind":"podcast"}
 {"type":"result","id":"r1","model":"grok-5","benchmark":"SWE-bench Verified","value":70}
@@ -1099,7 +1099,8 @@ mod tests {
             r#"{"type":"claim","id":"z","text":"t","subject":"xAI","tags":["compute","deal"]}"#,
         );
         data.push_str("\n{\"type\":\"evidence\",\"id\":\"e1\",\"claim\":\"z\",\"source\":\"lab\",\"stance\":\"supports\"}\n");
-        db.import_jsonl(data.as_bytes()).unwrap();
+        let held = db.database().unwrap();
+        held.import_jsonl(data.as_bytes()).unwrap();
         let catalog = Catalog::load(&db);
         assert_eq!(
             catalog.values_of(Kind::Claim, "subject"),
@@ -1122,7 +1123,7 @@ mod tests {
 
         let cache = CatalogCache::new(&db);
         assert_eq!(cache.get().values_of(Kind::Claim, "subject").len(), 2);
-        db.import_jsonl(r#"{"type":"claim","id":"y","text":"t","subject":"Cursor"}"#.as_bytes())
+        held.import_jsonl(r#"{"type":"claim","id":"y","text":"t","subject":"Cursor"}"#.as_bytes())
             .unwrap();
         assert_eq!(
             cache.get().values_of(Kind::Claim, "subject").len(),
