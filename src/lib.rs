@@ -23,8 +23,10 @@
 //! `table` (the table output format); `default-features = false` is the
 //! engine alone. `ARCHITECTURE.md` maps the modules and the format on disk.
 //!
-//! It is not: a general-purpose SQL database, a server, a fact-checker that
-//! decides truth on its own, or a store shared by several processes at once.
+//! One process holds a database at a time; it can serve it to others
+//! (`evident serve`, feature `serve`), which reach it through
+//! [`Connection`]. It is not: a general-purpose SQL database, a network
+//! database server, or a fact-checker that decides truth on its own.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -697,3 +697,30 @@ fn the_shell_works_through_a_holder_as_on_its_own() {
         text(&through.stdout)
     );
 }
+
+#[test]
+fn a_holder_that_serves_nothing_is_named_with_what_to_do() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    // This test process holds the database and serves nothing.
+    let held = evident::Database::open(&db).expect("opens");
+    let out = evident(&db, &["query", "count claims"]);
+    assert_eq!(out.status.code(), Some(1));
+    let message = text(&out.stderr);
+    assert!(
+        message.contains("held by another process that does not serve it"),
+        "{message}"
+    );
+    assert!(
+        message.contains("wait for it to finish or stop it"),
+        "{message}"
+    );
+    drop(held);
+    let out = evident(&db, &["query", "count claims"]);
+    assert_eq!(
+        text(&out.stdout),
+        "{\"count\":26}\n",
+        "{}",
+        text(&out.stderr)
+    );
+}
