@@ -708,7 +708,7 @@ fn a_holder_that_serves_nothing_is_named_with_what_to_do() {
     assert_eq!(out.status.code(), Some(1));
     let message = text(&out.stderr);
     assert!(
-        message.contains("held by another process that does not serve it"),
+        message.contains("is in use by another evident process, which does not serve it"),
         "{message}"
     );
     assert!(

@@ -144,8 +144,8 @@ impl Connection {
                 }
                 Err(Error::Store(StoreError::InUse(_))) => {
                     return Err(Error::Holder(format!(
-                        "the database at {} is held by another process that does not serve it \
-                         (nothing answers on {}): a command that holds it while it runs (an import), \
+                        "the database at {} is in use by another evident process, which does not \
+                         serve it (nothing answers on {}): a command that holds it while it runs (an import), \
                          or an older evident; wait for it to finish or stop it, then try again",
                         path.display(),
                         socket.display()
