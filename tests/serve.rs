@@ -203,7 +203,25 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
     )
     .expect("writes");
     let good = good.to_str().expect("utf-8");
-    let commands: [&[&str]; 6] = [
+    let commands: [&[&str]; 9] = [
+        &[
+            "query",
+            "claims where subject = $who select id",
+            "--param",
+            "who=Cursor",
+        ],
+        &[
+            "query",
+            "claims where created >= $day select id",
+            "--param",
+            "day=2026-06-01",
+        ],
+        &[
+            "query",
+            "claims where subject = $who",
+            "--param",
+            "nobody=x",
+        ],
         &["import", good],
         &["import", good, "--skip-invalid"],
         &["import", "/no/such/file.jsonl"],
@@ -247,11 +265,24 @@ fn the_socket_is_private_and_goes_when_the_holder_does() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
     assert!(healthy(&holder.socket));
-    let health = raw(&holder.socket, b"GET /v1/health HTTP/1.1\r\n\r\n");
-    assert!(
-        health.ends_with("{\"evident\":\"0.1.0\",\"format\":6}\n"),
-        "{health}"
+    // Typed parameters in a JSON body; a bound value never becomes query text.
+    let body = r#"{"script": "claims where subject = $who select id", "params": {"who": "Cursor\" or id != \"x"}}"#;
+    let request = format!(
+        "POST /v1/query HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     );
+    let answer = raw(&holder.socket, request.as_bytes());
+    assert!(
+        answer.contains("{\"done\":{\"statement\":1,\"columns\":[\"id\"]}}"),
+        "{answer}"
+    );
+    assert!(!answer.contains("\"row\""), "{answer}");
+    let health = raw(&holder.socket, b"GET /v1/health HTTP/1.1\r\n\r\n");
+    let body = health.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let body: serde_json::Value = serde_json::from_str(body).expect("JSON");
+    assert_eq!(body["evident"], env!("CARGO_PKG_VERSION"), "{health}");
+    assert!(body["format"].as_u64().is_some_and(|n| n >= 6), "{health}");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(2), "{health}");
     // A second holder is refused, and says who serves it.
     let out = evident(&db, &["serve"]);
     assert_eq!(out.status.code(), Some(1));

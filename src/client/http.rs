@@ -2,12 +2,11 @@
 //! per connection (the server closes after each answer), bodies sent with
 //! a length or chunked, answers read with a length, chunked, or to the end.
 
+use crate::store::Interrupt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a holder may take to start answering (or to take a request's
@@ -146,7 +145,7 @@ pub struct Answer {
 /// holder has taken too long.
 struct Polled {
     stream: Stream,
-    stop: Arc<AtomicBool>,
+    interrupt: Interrupt,
     stopped: bool,
     deadline: Option<Instant>,
 }
@@ -161,7 +160,7 @@ impl Read for Polled {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) =>
                 {
-                    if self.stop.load(Ordering::Relaxed) && !self.stopped {
+                    if self.interrupt.is_interrupted() && !self.stopped {
                         self.stopped = true;
                         self.stream.shutdown_write();
                     }
@@ -184,7 +183,7 @@ pub fn request(
     method: &str,
     target: &str,
     body: Body,
-    stop: &Arc<AtomicBool>,
+    interrupt: &Interrupt,
     head_timeout: Option<Duration>,
 ) -> Result<Answer, Failure> {
     let mut stream = endpoint.connect().map_err(Failure::Lost)?;
@@ -219,7 +218,7 @@ pub fn request(
     stream.set_read_timeout(Some(POLL)).map_err(Failure::Lost)?;
     let polled = Polled {
         stream,
-        stop: Arc::clone(stop),
+        interrupt: interrupt.clone(),
         stopped: false,
         deadline: head_timeout.map(|t| Instant::now() + t),
     };

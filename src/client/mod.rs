@@ -10,12 +10,11 @@ use crate::exec::{Output, RowSink, Value};
 use crate::import::{ImportOptions, ImportReport};
 use crate::model::Kind;
 use crate::store::{CheckReport, Counters, Interrupt, StoreError};
-use crate::{Database, Error};
+use crate::{Database, Error, ParamValue, Params};
 use http::{Answer, Body, Endpoint, Failure};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub use http::ANSWER_TIMEOUT;
@@ -47,29 +46,6 @@ struct Remote {
     /// The database's directory as the user named it, for messages.
     db: PathBuf,
     endpoint: Endpoint,
-    /// Set by [`Stop::interrupt`]; cleared when a request starts.
-    stop: Arc<AtomicBool>,
-}
-
-/// Stops the statement a [`Connection`] is running, here or on the holder
-/// (for Ctrl-C).
-#[derive(Clone)]
-pub struct Stop(StopInner);
-
-#[derive(Clone)]
-enum StopInner {
-    Local(Interrupt),
-    Remote(Arc<AtomicBool>),
-}
-
-impl Stop {
-    /// Asks the statement in progress to stop: it fails with "interrupted".
-    pub fn interrupt(&self) {
-        match &self.0 {
-            StopInner::Local(interrupt) => interrupt.interrupt(),
-            StopInner::Remote(flag) => flag.store(true, Ordering::Relaxed),
-        }
-    }
 }
 
 impl Connection {
@@ -105,11 +81,7 @@ impl Connection {
 
     fn remote(db: PathBuf, endpoint: Endpoint) -> Connection {
         Connection {
-            inner: Inner::Remote(Remote {
-                db,
-                endpoint,
-                stop: Arc::new(AtomicBool::new(false)),
-            }),
+            inner: Inner::Remote(Remote { db, endpoint }),
         }
     }
 
@@ -180,19 +152,23 @@ impl Connection {
         }
     }
 
-    /// A handle that stops the statement in progress (for Ctrl-C).
-    pub fn interrupt_handle(&self) -> Stop {
-        match &self.inner {
-            Inner::Local(db) => Stop(StopInner::Local(db.interrupt_handle())),
-            Inner::Remote(remote) => Stop(StopInner::Remote(Arc::clone(&remote.stop))),
-        }
-    }
-
     /// [`Database::run_each_streaming`], here or on the holder.
     pub fn run_each_streaming(&self, script: &str, sink: &mut dyn RowSink) -> Result<(), Error> {
+        self.run_each_streaming_with(script, &Params::new(), &Interrupt::new(), sink)
+    }
+
+    /// [`Database::run_each_streaming_with`], here or on the holder: the
+    /// interrupt stops the statement on the holder too.
+    pub fn run_each_streaming_with(
+        &self,
+        script: &str,
+        params: &Params,
+        interrupt: &Interrupt,
+        sink: &mut dyn RowSink,
+    ) -> Result<(), Error> {
         match &self.inner {
-            Inner::Local(db) => db.run_each_streaming(script, sink),
-            Inner::Remote(remote) => remote.run_each_streaming(script, sink),
+            Inner::Local(db) => db.run_each_streaming_with(script, params, interrupt, sink),
+            Inner::Remote(remote) => remote.run_each_streaming(script, params, interrupt, sink),
         }
     }
 
@@ -212,9 +188,18 @@ impl Connection {
 
     /// [`Database::export_jsonl`], here or on the holder.
     pub fn export_jsonl(&self, out: &mut dyn Write) -> Result<u64, Error> {
+        self.export_jsonl_with(out, &Interrupt::new())
+    }
+
+    /// [`Database::export_jsonl_with`], here or on the holder.
+    pub fn export_jsonl_with(
+        &self,
+        out: &mut dyn Write,
+        interrupt: &Interrupt,
+    ) -> Result<u64, Error> {
         match &self.inner {
-            Inner::Local(db) => db.export_jsonl(out),
-            Inner::Remote(remote) => remote.export(out),
+            Inner::Local(db) => db.export_jsonl_with(out, interrupt),
+            Inner::Remote(remote) => remote.export(out, interrupt),
         }
     }
 
@@ -287,15 +272,15 @@ impl Remote {
         method: &str,
         target: &str,
         body: Body,
+        interrupt: &Interrupt,
         head_timeout: Option<Duration>,
     ) -> Result<Answer, Error> {
-        self.stop.store(false, Ordering::Relaxed);
         http::request(
             &self.endpoint,
             method,
             target,
             body,
-            &self.stop,
+            interrupt,
             head_timeout,
         )
         .map_err(|failure| self.failed(failure))
@@ -352,7 +337,7 @@ impl Remote {
     }
 
     fn get_json(&self, target: &str) -> Result<serde_json::Value, Error> {
-        let mut answer = self.request("GET", target, Body::Empty, None)?;
+        let mut answer = self.request("GET", target, Body::Empty, &Interrupt::new(), None)?;
         if answer.status != 200 {
             return Err(self.refused(answer));
         }
@@ -360,13 +345,21 @@ impl Remote {
         serde_json::from_slice(&body).map_err(|_| self.garbled())
     }
 
-    fn run_each_streaming(&self, script: &str, sink: &mut dyn RowSink) -> Result<(), Error> {
-        let answer = self.request(
-            "POST",
-            "/v1/query",
-            Body::Bytes(script.as_bytes(), "text/plain; charset=utf-8"),
-            Some(ANSWER_TIMEOUT),
-        )?;
+    fn run_each_streaming(
+        &self,
+        script: &str,
+        params: &Params,
+        interrupt: &Interrupt,
+        sink: &mut dyn RowSink,
+    ) -> Result<(), Error> {
+        let json;
+        let body = if params.is_empty() {
+            Body::Bytes(script.as_bytes(), "text/plain; charset=utf-8")
+        } else {
+            json = query_json(script, params);
+            Body::Bytes(json.as_bytes(), "application/json")
+        };
+        let answer = self.request("POST", "/v1/query", body, interrupt, Some(ANSWER_TIMEOUT))?;
         if answer.status != 200 {
             return Err(self.refused(answer));
         }
@@ -411,7 +404,7 @@ impl Remote {
             }
         );
         let mut answer = self
-            .request("POST", &target, Body::Stream(reader, progress), None)
+            .request("POST", &target, Body::Stream(reader, progress), &Interrupt::new(), None)
             .map_err(|e| match e {
                 Error::Holder(message) => Error::Holder(format!(
                     "{message}\n{file}: the import is all or nothing; run it again to be sure it is in \
@@ -427,8 +420,14 @@ impl Remote {
         wire::import_report_from(&json).ok_or_else(|| self.garbled())
     }
 
-    fn export(&self, out: &mut dyn Write) -> Result<u64, Error> {
-        let mut answer = self.request("GET", "/v1/export", Body::Empty, Some(ANSWER_TIMEOUT))?;
+    fn export(&self, out: &mut dyn Write, interrupt: &Interrupt) -> Result<u64, Error> {
+        let mut answer = self.request(
+            "GET",
+            "/v1/export",
+            Body::Empty,
+            interrupt,
+            Some(ANSWER_TIMEOUT),
+        )?;
         if answer.status != 200 {
             return Err(self.refused(answer));
         }
@@ -445,6 +444,21 @@ impl Remote {
                 .map_err(|e| Error::io("write the export", e))?;
         }
     }
+}
+
+/// A query request with parameters: typed values as `params`, and the
+/// command line's text bindings, which take the type the statement expects
+/// where they stand, as `text_params`.
+fn query_json(script: &str, params: &Params) -> String {
+    let mut typed = serde_json::Map::new();
+    let mut text = serde_json::Map::new();
+    for (name, value) in params.iter() {
+        match value {
+            ParamValue::Json(value) => typed.insert(name.to_owned(), value.clone()),
+            ParamValue::Text(value) => text.insert(name.to_owned(), value.clone().into()),
+        };
+    }
+    serde_json::json!({ "script": script, "params": typed, "text_params": text }).to_string()
 }
 
 /// The rows of the statement being answered. The first rows are held, as

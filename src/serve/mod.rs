@@ -13,14 +13,16 @@ mod http;
 mod routes;
 
 use crate::client::address;
-use crate::{Database, Error};
+use crate::{Database, Error, Interrupt};
 use http::Conn;
+use std::collections::HashMap;
 use std::io::{self, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -51,6 +53,44 @@ struct Shared {
     token: Option<Vec<u8>>,
     stopping: AtomicBool,
     active: AtomicUsize,
+    /// The interrupts of the statements running, by request number, so
+    /// that stopping the holder stops them.
+    running: Mutex<HashMap<u64, Interrupt>>,
+    next_request: AtomicU64,
+}
+
+impl Shared {
+    /// A fresh interrupt for one request's work, stopped with the holder.
+    fn running(&self) -> Running<'_> {
+        let number = self.next_request.fetch_add(1, Ordering::Relaxed);
+        let interrupt = Interrupt::new();
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(number, interrupt.clone());
+        Running {
+            shared: self,
+            number,
+            interrupt,
+        }
+    }
+}
+
+/// A request's interrupt, registered while it runs.
+struct Running<'a> {
+    shared: &'a Shared,
+    number: u64,
+    interrupt: Interrupt,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.number);
+    }
 }
 
 /// Reads a token file: its content without surrounding white space; an
@@ -121,6 +161,8 @@ impl Server {
             token,
             stopping: AtomicBool::new(false),
             active: AtomicUsize::new(0),
+            running: Mutex::new(HashMap::new()),
+            next_request: AtomicU64::new(0),
         });
         let tcp_address = tcp.as_ref().and_then(|l| l.local_addr().ok());
         let mut accepting = Vec::new();
@@ -180,7 +222,15 @@ impl Server {
         while self.shared.active.load(Ordering::SeqCst) > 0
             && started.elapsed() < Duration::from_secs(5)
         {
-            self.shared.db.interrupt_handle().interrupt();
+            for interrupt in self
+                .shared
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+            {
+                interrupt.interrupt();
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -296,7 +346,7 @@ fn serve_connection(shared: &Shared, conn: Conn) {
     let _ = reader
         .get_ref()
         .set_timeouts(http::IDLE_TIMEOUT, http::IDLE_TIMEOUT);
-    routes::route(&shared.db, request, reader, answer);
+    routes::route(shared, request, reader, answer);
 }
 
 /// Whether `Authorization: Bearer TOKEN` carries the token, compared in

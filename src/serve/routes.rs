@@ -2,25 +2,21 @@
 //! `README.md`, "Sharing a database").
 
 use super::MAX_SCRIPT;
+use super::Shared;
 use super::http::{self, Body, BodyKind, Chunked, Conn, Request};
 use crate::client::wire;
 use crate::exec::{Output, RowSink, Value};
 use crate::import::ImportOptions;
 use crate::model::Kind;
-use crate::{Database, Error};
+use crate::{Database, Interrupt, Params};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Answers one request.
-pub fn route(db: &Database, request: Request, mut reader: BufReader<Conn>, mut answer: Conn) {
-    // As every statement does when it starts: an interrupt meant for an
-    // earlier request (a client that went away) must not stop this one.
-    // TODO(isolation): per-statement interrupts make this unnecessary.
-    if request.path != "/v1/query" {
-        db.store.clear_interrupt();
-    }
+pub fn route(shared: &Shared, request: Request, mut reader: BufReader<Conn>, mut answer: Conn) {
+    let db = &*shared.db;
     let known = [
         "/v1/health",
         "/v1/query",
@@ -39,13 +35,19 @@ pub fn route(db: &Database, request: Request, mut reader: BufReader<Conn>, mut a
                 "format": crate::store::codec::FORMAT_VERSION,
             }),
         ),
-        ("POST", "/v1/query") => query(db, &request, &mut reader, answer),
+        ("POST", "/v1/query") => query(shared, &request, &mut reader, answer),
         ("POST", "/v1/import") => import(db, &request, &mut reader, &mut answer),
-        ("GET", "/v1/export") => export(db, answer),
-        ("GET", "/v1/check") => match db.check() {
-            Ok(report) => http::respond_json(&mut answer, &wire::check_report_json(&report)),
-            Err(e) => http::respond_error(&mut answer, 500, &e.to_string()),
-        },
+        ("GET", "/v1/export") => export(shared, &reader, answer),
+        ("GET", "/v1/check") => {
+            let running = shared.running();
+            let watcher = Disconnect::watch(reader.get_ref(), &running.interrupt);
+            let checked = db.check_with(&running.interrupt);
+            watcher.finish();
+            match checked {
+                Ok(report) => http::respond_json(&mut answer, &wire::check_report_json(&report)),
+                Err(e) => http::respond_error(&mut answer, 500, &e.to_string()),
+            }
+        }
         ("GET", "/v1/counters") => match db.counters() {
             Ok(counters) => http::respond_json(&mut answer, &serde_json::json!(counters)),
             Err(e) => http::respond_error(&mut answer, 500, &e.to_string()),
@@ -97,10 +99,7 @@ fn read_body(
 
 /// The script and parameters of a query request: the body as text, or
 /// `{"script": …, "params": {…}}` as JSON.
-fn script_of(
-    request: &Request,
-    body: Vec<u8>,
-) -> Result<(String, serde_json::Map<String, serde_json::Value>), String> {
+fn script_of(request: &Request, body: Vec<u8>) -> Result<(String, Params), String> {
     let json = request.header("content-type").is_some_and(|t| {
         t.split(';')
             .next()
@@ -109,23 +108,33 @@ fn script_of(
     if !json {
         let script =
             String::from_utf8(body).map_err(|_| "the script is not valid UTF-8".to_owned())?;
-        return Ok((script, serde_json::Map::new()));
+        return Ok((script, Params::new()));
     }
     let value: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| format!("the request is not JSON: {e}"))?;
     let Some(script) = value.get("script").and_then(|s| s.as_str()) else {
         return Err(r#"the request needs "script": the statements to run, as a string"#.to_owned());
     };
-    let params = match value.get("params") {
-        None | Some(serde_json::Value::Null) => serde_json::Map::new(),
-        Some(serde_json::Value::Object(params)) => params.clone(),
-        Some(_) => return Err(r#""params" must be an object of names and values"#.to_owned()),
+    let object = |name: &str| match value.get(name) {
+        None | Some(serde_json::Value::Null) => Ok(serde_json::Map::new()),
+        Some(serde_json::Value::Object(members)) => Ok(members.clone()),
+        Some(_) => Err(format!(r#""{name}" must be an object of names and values"#)),
     };
+    let mut params = Params::from_json(object("params")?);
+    // The command line's `--param name=value`, typed where it stands.
+    for (name, text) in object("text_params")? {
+        let serde_json::Value::String(text) = text else {
+            return Err(r#""text_params" must map names to strings"#.to_owned());
+        };
+        if params.set_text(name.clone(), text).is_some() {
+            return Err(format!("${name} is bound twice"));
+        }
+    }
     Ok((script.to_owned(), params))
 }
 
 fn query(
-    db: &Database,
+    shared: &Shared,
     request: &Request,
     reader: &mut BufReader<Conn>,
     mut answer: Conn,
@@ -138,14 +147,17 @@ fn query(
         Ok(parsed) => parsed,
         Err(message) => return http::respond_error(&mut answer, 400, &message),
     };
-    let watcher = Disconnect::watch(reader.get_ref(), db);
+    let running = shared.running();
+    let watcher = Disconnect::watch(reader.get_ref(), &running.interrupt);
     let mut sink = LineSink {
         out: Chunked::start(answer, "application/x-ndjson")?,
         columns: Vec::new(),
         statement: 0,
         failed: None,
     };
-    let result = run(db, &script, &params, &mut sink);
+    let result = shared
+        .db
+        .run_each_streaming_with(&script, &params, &running.interrupt, &mut sink);
     watcher.finish();
     if let Some(e) = sink.failed {
         return Err(e);
@@ -154,23 +166,6 @@ fn query(
         sink.out.write_all(&wire::error_line(&e.render(&script)))?;
     }
     sink.out.finish()
-}
-
-/// Runs a script with its parameters.
-// TODO(isolation): once `Database::run_each_streaming_with` lands, bind
-// `params` (`Params::from_json`) and pass a per-statement `Interrupt`.
-fn run(
-    db: &Database,
-    script: &str,
-    params: &serde_json::Map<String, serde_json::Value>,
-    sink: &mut dyn RowSink,
-) -> Result<(), Error> {
-    if !params.is_empty() {
-        return Err(Error::Holder(
-            "this evident does not take parameters yet".into(),
-        ));
-    }
-    db.run_each_streaming(script, sink)
 }
 
 /// Writes a script's outputs as the protocol's lines.
@@ -236,12 +231,11 @@ struct Disconnect {
 }
 
 impl Disconnect {
-    fn watch(conn: &Conn, db: &Database) -> Disconnect {
+    fn watch(conn: &Conn, interrupt: &Interrupt) -> Disconnect {
         let finished = Arc::new(AtomicBool::new(false));
         if let Ok(mut conn) = conn.try_clone() {
             let done = Arc::clone(&finished);
-            // TODO(isolation): the statement's own `Interrupt`, not the database's.
-            let interrupt = db.interrupt_handle();
+            let interrupt = interrupt.clone();
             let _ = conn.set_timeouts(Duration::from_millis(200), http::IDLE_TIMEOUT);
             let _ = std::thread::Builder::new()
                 .name("evident-watch".into())
@@ -312,9 +306,13 @@ fn import(
     }
 }
 
-fn export(db: &Database, answer: Conn) -> io::Result<()> {
+fn export(shared: &Shared, reader: &BufReader<Conn>, answer: Conn) -> io::Result<()> {
+    let running = shared.running();
+    let watcher = Disconnect::watch(reader.get_ref(), &running.interrupt);
     let mut out = Chunked::start(answer, "application/x-ndjson")?;
-    match db.export_jsonl(&mut out) {
+    let exported = shared.db.export_jsonl_with(&mut out, &running.interrupt);
+    watcher.finish();
+    match exported {
         // Without the last chunk the client knows the export is not whole.
         Ok(_) => out.finish(),
         Err(e) => Err(io::Error::other(e.to_string())),
