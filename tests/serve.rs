@@ -755,3 +755,67 @@ fn a_holder_that_serves_nothing_is_named_with_what_to_do() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_client_that_stops_stops_its_own_statement_and_no_other() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let bulk = dir.path().join("bulk.jsonl");
+    std::fs::write(&bulk, claims(60_000)).expect("writes");
+    let holder = Holder::start(&db, &[]);
+    // Another client's import: its write makes statements wait for it.
+    let import = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(&bulk)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let script = "count claims where text ~ \"number\"";
+    let request = format!(
+        "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
+        script.len()
+    );
+    let mut interrupted = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        // Sends a query, then shuts its side at once, as the command line
+        // does on Ctrl-C: the holder stops that statement.
+        let mut stream = UnixStream::connect(&holder.socket).expect("connects");
+        stream.write_all(request.as_bytes()).expect("sends");
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert_eq!(status_of(&answer), 200, "{answer}");
+        if answer.contains("{\"error\":{\"message\":\"interrupted\"}}") {
+            interrupted += 1;
+        } else {
+            assert!(answer.contains("\"done\""), "{answer}");
+            // Too quick to stop: the write had not begun, or had ended.
+            if interrupted > 0 {
+                break;
+            }
+        }
+        if interrupted >= 3 {
+            break;
+        }
+    }
+    let out = import.wait_with_output().expect("the import ends");
+    assert!(
+        out.status.success(),
+        "the import is no one's to stop: {}",
+        text(&out.stderr)
+    );
+    assert!(interrupted > 0, "no query was caught waiting for the write");
+    let out = evident(&db, &["query", "count claims"]);
+    assert_eq!(
+        text(&out.stdout),
+        "{\"count\":60026}\n",
+        "{}",
+        text(&out.stderr)
+    );
+    holder.stop();
+}
