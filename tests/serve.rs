@@ -119,6 +119,14 @@ fn seed_db(dir: &Path, name: &str) -> PathBuf {
     db
 }
 
+/// A copy of the seed database, and `evident serve` holding it.
+fn serving_seed() -> (tempfile::TempDir, PathBuf, Holder) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let holder = Holder::start(&db, &[]);
+    (dir, db, holder)
+}
+
 /// What a command printed, and how it ended.
 fn outcome(out: &Output) -> (String, String, Option<i32>) {
     (text(&out.stdout), text(&out.stderr), out.status.code())
@@ -255,9 +263,7 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
 #[test]
 fn the_socket_is_private_and_goes_when_the_holder_does() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = seed_db(dir.path(), "db");
-    let holder = Holder::start(&db, &[]);
+    let (_dir, db, holder) = serving_seed();
     assert_eq!(holder.socket, db.join("evident.sock"));
     let mode = std::fs::metadata(&holder.socket)
         .expect("the socket")
@@ -379,9 +385,7 @@ fn tcp_needs_a_token_and_answers_401_without_it() {
 
 #[test]
 fn hostile_requests_get_a_4xx_and_the_holder_goes_on() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = seed_db(dir.path(), "db");
-    let holder = Holder::start(&db, &[]);
+    let (_dir, db, holder) = serving_seed();
     let socket = &holder.socket;
     // A client that connects and says nothing holds no one else up.
     let silent = UnixStream::connect(socket).expect("connects");
@@ -444,9 +448,7 @@ fn hostile_requests_get_a_4xx_and_the_holder_goes_on() {
 
 #[test]
 fn a_hundred_clients_at_once_are_all_answered() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = seed_db(dir.path(), "db");
-    let holder = Holder::start(&db, &[]);
+    let (_dir, db, holder) = serving_seed();
     let socket = holder.socket.clone();
     let clients: Vec<_> = (0..100)
         .map(|_| {
@@ -485,9 +487,7 @@ fn a_hundred_clients_at_once_are_all_answered() {
 
 #[test]
 fn clients_that_die_mid_statement_leave_the_holder_serving() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = seed_db(dir.path(), "db");
-    let holder = Holder::start(&db, &[]);
+    let (_dir, db, holder) = serving_seed();
     for _ in 0..5 {
         // Reads the head of a big answer, then goes.
         let mut stream = UnixStream::connect(&holder.socket).expect("connects");
@@ -576,9 +576,7 @@ fn a_holder_killed_during_an_import_leaves_all_or_nothing_and_the_client_fails()
 
 #[test]
 fn a_holder_that_does_not_answer_is_named() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = seed_db(dir.path(), "db");
-    let holder = Holder::start(&db, &[]);
+    let (_dir, db, holder) = serving_seed();
     holder.signal("STOP");
     let out = evident(&db, &["query", "count claims"]);
     holder.signal("CONT");

@@ -154,12 +154,7 @@ impl Read for Polled {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             match self.stream.read(buf) {
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
+                Err(e) if timed_out(&e) => {
                     if self.interrupt.is_interrupted() && !self.stopped {
                         self.stopped = true;
                         self.stream.shutdown_write();
@@ -234,11 +229,17 @@ pub fn request(
     })
 }
 
-fn sent_failure(e: io::Error) -> Failure {
-    if matches!(
+/// Whether a read or write on a socket with a timeout gave up waiting
+/// (`WouldBlock` or `TimedOut`, as the platform reports it).
+pub(crate) fn timed_out(e: &io::Error) -> bool {
+    matches!(
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    ) {
+    )
+}
+
+fn sent_failure(e: io::Error) -> Failure {
+    if timed_out(&e) {
         Failure::NoAnswer
     } else {
         Failure::Lost(e)

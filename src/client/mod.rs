@@ -3,7 +3,7 @@
 //! not branch on which.
 
 pub(crate) mod address;
-mod http;
+pub(crate) mod http;
 pub(crate) mod wire;
 
 use crate::exec::{Output, RowSink, Value};

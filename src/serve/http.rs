@@ -2,6 +2,7 @@
 //! limits on every part (every byte may be hostile), answers with a length
 //! or chunked.
 
+use crate::client::http::timed_out;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::unix::net::UnixStream;
@@ -136,14 +137,7 @@ pub fn read_head(conn: &mut BufReader<Conn>) -> Result<Request, Refusal> {
         let available = match conn.fill_buf() {
             Ok([]) => return Err(refuse(400, "the request ended before its head did")),
             Ok(bytes) => bytes,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
+            Err(e) if timed_out(&e) || e.kind() == io::ErrorKind::Interrupted => {
                 if Instant::now() > deadline {
                     return Err(refuse(408, "the request's head took too long"));
                 }

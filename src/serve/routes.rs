@@ -4,6 +4,7 @@
 use super::MAX_SCRIPT;
 use super::Shared;
 use super::http::{self, Body, BodyKind, Chunked, Conn, Request};
+use crate::client::http::timed_out;
 use crate::client::wire;
 use crate::exec::{Output, RowSink, Value};
 use crate::import::ImportOptions;
@@ -85,11 +86,9 @@ fn read_body(
     Body::new(reader, request.body)
         .take(max + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                (408, "the request's body took too long".to_owned())
-            }
-            _ => (400, format!("could not read the request's body: {e}")),
+        .map_err(|e| match timed_out(&e) {
+            true => (408, "the request's body took too long".to_owned()),
+            false => (400, format!("could not read the request's body: {e}")),
         })?;
     if bytes.len() as u64 > max {
         return Err((413, format!("the request is larger than {} MiB", max >> 20)));
@@ -245,13 +244,7 @@ impl Disconnect {
                         match conn.read(&mut buf) {
                             // More bytes after the request: ignored.
                             Ok(n) if n > 0 => {}
-                            Err(e)
-                                if matches!(
-                                    e.kind(),
-                                    io::ErrorKind::WouldBlock
-                                        | io::ErrorKind::TimedOut
-                                        | io::ErrorKind::Interrupted
-                                ) => {}
+                            Err(e) if timed_out(&e) || e.kind() == io::ErrorKind::Interrupted => {}
                             _ => {
                                 if !done.load(Ordering::SeqCst) {
                                     interrupt.interrupt();
