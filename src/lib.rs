@@ -112,10 +112,19 @@ impl Iterator for Records<'_> {
 }
 
 impl Database {
-    /// Opens the database at `path`, creating it if missing.
+    /// Opens the database at `path`, creating it if missing. A database
+    /// another process holds is refused, saying by what; [`Connection`]
+    /// reaches it through that process when it serves it.
     pub fn open(path: impl AsRef<Path>) -> Result<Database, Error> {
+        Database::open_here(path.as_ref(), true)
+            .map_err(|e| client::name_the_holder(path.as_ref(), e))
+    }
+
+    /// Opens the database in this process (the error of a held one as the
+    /// store gives it).
+    pub(crate) fn open_here(path: &Path, create: bool) -> Result<Database, Error> {
         Ok(Database {
-            store: store::Store::open(path.as_ref(), true)?,
+            store: store::Store::open(path, create)?,
         })
     }
 
@@ -127,9 +136,8 @@ impl Database {
 
     /// Opens an existing database; fails (creating nothing) if there is none.
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Database, Error> {
-        Ok(Database {
-            store: store::Store::open(path.as_ref(), false)?,
-        })
+        Database::open_here(path.as_ref(), false)
+            .map_err(|e| client::name_the_holder(path.as_ref(), e))
     }
 
     /// Imports JSON Lines atomically (SPEC section 3): all or nothing.

@@ -289,6 +289,25 @@ fn the_socket_is_private_and_goes_when_the_holder_does() {
     assert_eq!(body["evident"], env!("CARGO_PKG_VERSION"), "{health}");
     assert!(body["format"].as_u64().is_some_and(|n| n >= 6), "{health}");
     assert_eq!(body.as_object().map(|o| o.len()), Some(2), "{health}");
+    // The library: `Database::open` names the holder, `Connection` reaches it.
+    let refused = evident::Database::open(&db)
+        .err()
+        .expect("held")
+        .to_string();
+    assert!(
+        refused.contains("in use by another evident process, which serves it on"),
+        "{refused}"
+    );
+    assert!(refused.contains("evident.sock"), "{refused}");
+    let connection = evident::Connection::open_existing(&db).expect("reaches the holder");
+    assert!(
+        connection
+            .holder()
+            .is_some_and(|at| at.ends_with("evident.sock"))
+    );
+    assert_eq!(connection.counters().expect("counters").records[1], 26);
+    let mut export = Vec::new();
+    assert_eq!(connection.export_jsonl(&mut export).expect("exports"), 118);
     // A second holder is refused, and says who serves it.
     let out = evident(&db, &["serve"]);
     assert_eq!(out.status.code(), Some(1));

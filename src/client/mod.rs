@@ -97,11 +97,7 @@ impl Connection {
                     return Ok(Connection::remote(path.to_owned(), endpoint));
                 }
             }
-            let opened = if create {
-                Database::open(path)
-            } else {
-                Database::open_existing(path)
-            };
+            let opened = Database::open_here(path, create);
             match opened {
                 Ok(db) => {
                     // This process holds the lock: whatever socket is there
@@ -253,6 +249,23 @@ impl Connection {
             }
         }
     }
+}
+
+/// `Database::open`'s error for a database another process holds: if that
+/// process serves it, says where and how to reach it.
+pub(crate) fn name_the_holder(path: &Path, error: Error) -> Error {
+    let Error::Store(StoreError::InUse(shown)) = &error else {
+        return error;
+    };
+    let socket = address::socket_for_client(path);
+    if !(address::is_socket(&socket) && Endpoint::Unix(socket.clone()).connect().is_ok()) {
+        return error;
+    }
+    Error::Holder(format!(
+        "the database at {shown} is in use by another evident process, which serves it on {}: \
+         reach it with evident::Connection::open (the evident commands do)",
+        socket.display()
+    ))
 }
 
 /// Whether the socket belongs to the owner of the database directory: a

@@ -72,9 +72,13 @@ pub fn run(db: &Connection, format: Option<Format>, banner: Option<&str>) -> Exi
     let greeting = match banner {
         Some(banner) => banner.to_owned(),
         None => format!(
-            "evident {} on {}\nType .help for help, Ctrl-D or .quit to leave.",
+            "evident {} on {}{}\nType .help for help, Ctrl-D or .quit to leave.",
             env!("CARGO_PKG_VERSION"),
-            db.path().display()
+            db.path().display(),
+            match db.holder() {
+                Some(at) => format!(" (through the process holding it, at {at})"),
+                None => String::new(),
+            }
         ),
     };
     eprintln!("{greeting}");
