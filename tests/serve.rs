@@ -263,7 +263,7 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
 #[test]
 fn the_socket_is_private_and_goes_when_the_holder_does() {
     use std::os::unix::fs::PermissionsExt;
-    let (_dir, db, holder) = serving_seed();
+    let (dir, db, holder) = serving_seed();
     assert_eq!(holder.socket, db.join("evident.sock"));
     let mode = std::fs::metadata(&holder.socket)
         .expect("the socket")
@@ -308,6 +308,27 @@ fn the_socket_is_private_and_goes_when_the_holder_does() {
     assert_eq!(connection.counters().expect("counters").records[1], 26);
     let mut export = Vec::new();
     assert_eq!(connection.export_jsonl(&mut export).expect("exports"), 118);
+    let out = connection
+        .query("claims where status = verified select id")
+        .expect("runs");
+    let local = evident::Database::open(seed_db(dir.path(), "copy")).expect("opens");
+    let expected = local
+        .query("claims where status = verified select id")
+        .expect("runs");
+    assert_eq!(
+        serde_json::to_string(&out).ok(),
+        serde_json::to_string(&expected).ok()
+    );
+    assert_eq!(out.rows.len(), 10);
+    let error = connection
+        .query("claims where staus = x")
+        .err()
+        .expect("fails");
+    let local_error = local.query("claims where staus = x").err().expect("fails");
+    assert_eq!(
+        error.to_string(),
+        local_error.render("claims where staus = x")
+    );
     // A second holder is refused, and says who serves it.
     let out = evident(&db, &["serve"]);
     assert_eq!(out.status.code(), Some(1));

@@ -148,6 +148,28 @@ impl Connection {
         }
     }
 
+    /// [`Database::query`], here or on the holder: one statement, its rows
+    /// in the output.
+    pub fn query(&self, statement: &str) -> Result<Output, Error> {
+        let mut outputs = self.run_script(statement)?;
+        match outputs.len() {
+            1 => Ok(outputs.remove(0)),
+            n => Err(Error::Query(crate::exec::QueryError::NotOneStatement(n))),
+        }
+    }
+
+    /// [`Database::run_script`], here or on the holder.
+    pub fn run_script(&self, script: &str) -> Result<Vec<Output>, Error> {
+        let mut whole = WholeOutputs::default();
+        self.run_each_streaming(script, &mut whole)?;
+        Ok(whole.outputs)
+    }
+
+    /// [`Database::import_jsonl`], here or on the holder.
+    pub fn import_jsonl(&self, reader: impl BufRead) -> Result<ImportReport, Error> {
+        self.import_jsonl_with("<input>", reader, ImportOptions::default(), &mut |_| {})
+    }
+
     /// [`Database::run_each_streaming`], here or on the holder.
     pub fn run_each_streaming(&self, script: &str, sink: &mut dyn RowSink) -> Result<(), Error> {
         self.run_each_streaming_with(script, &Params::new(), &Interrupt::new(), sink)
@@ -456,6 +478,29 @@ impl Remote {
             out.write_all(&buf[..n])
                 .map_err(|e| Error::io("write the export", e))?;
         }
+    }
+}
+
+/// Outputs with their rows, streamed ones put back.
+#[derive(Default)]
+struct WholeOutputs {
+    rows: Vec<Vec<Value>>,
+    outputs: Vec<Output>,
+}
+
+impl RowSink for WholeOutputs {
+    fn begin(&mut self, _columns: &[String]) -> io::Result<()> {
+        Ok(())
+    }
+    fn row(&mut self, row: &[Value]) -> io::Result<()> {
+        self.rows.push(row.to_vec());
+        Ok(())
+    }
+    fn done(&mut self, mut output: Output) {
+        if output.rows.is_empty() {
+            output.rows = std::mem::take(&mut self.rows);
+        }
+        self.outputs.push(output);
     }
 }
 
