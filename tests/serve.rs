@@ -322,9 +322,8 @@ fn the_socket_is_private_and_goes_when_the_holder_does() {
     assert_eq!(out.rows.len(), 10);
     let error = connection
         .query("claims where staus = x")
-        .err()
-        .expect("fails");
-    let local_error = local.query("claims where staus = x").err().expect("fails");
+        .expect_err("fails");
+    let local_error = local.query("claims where staus = x").expect_err("fails");
     assert_eq!(
         error.to_string(),
         local_error.render("claims where staus = x")
