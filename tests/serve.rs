@@ -320,6 +320,26 @@ fn the_socket_is_private_and_goes_when_the_holder_does() {
         serde_json::to_string(&expected).ok()
     );
     assert_eq!(out.rows.len(), 10);
+    // What the shell completes from.
+    use evident::model::Kind;
+    assert_eq!(
+        connection
+            .distinct_values(Kind::Claim, "subject", 10)
+            .expect("values"),
+        local
+            .distinct_values(Kind::Claim, "subject", 10)
+            .expect("values")
+    );
+    assert_eq!(
+        connection.record_ids(Kind::Source, 5).expect("ids"),
+        local.record_ids(Kind::Source, 5).expect("ids")
+    );
+    assert!(
+        !connection
+            .record_ids(Kind::Source, 5)
+            .expect("ids")
+            .is_empty()
+    );
     let error = connection
         .query("claims where staus = x")
         .expect_err("fails");
