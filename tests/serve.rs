@@ -211,7 +211,24 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
     )
     .expect("writes");
     let good = good.to_str().expect("utf-8");
-    let commands: [&[&str]; 9] = [
+    let csv = dir.path().join("results.csv");
+    std::fs::write(
+        &csv,
+        "id,model,benchmark,value\nr:x1,m,b,1\nr:x2,m,b,high\n",
+    )
+    .expect("writes");
+    let csv = csv.to_str().expect("utf-8");
+    let commands: [&[&str]; 11] = [
+        &["import", "--from", "csv", "--type", "result", csv],
+        &[
+            "import",
+            "--from",
+            "csv",
+            "--type",
+            "result",
+            "--skip-invalid",
+            csv,
+        ],
         &[
             "query",
             "claims where subject = $who select id",

@@ -7,7 +7,7 @@ pub(crate) mod http;
 pub(crate) mod wire;
 
 use crate::exec::{Output, RowSink, Value};
-use crate::import::{ImportOptions, ImportReport};
+use crate::import::{ImportFormat, ImportOptions, ImportReport};
 use crate::model::Kind;
 use crate::store::{CheckReport, Counters, Interrupt, StoreError};
 use crate::{Database, Error, ParamValue, Params};
@@ -201,6 +201,23 @@ impl Connection {
         match &self.inner {
             Inner::Local(db) => db.import_jsonl_with(file, reader, options, progress),
             Inner::Remote(remote) => remote.import(file, &mut reader, options, progress),
+        }
+    }
+
+    /// [`Database::import_files_with`], here or on the holder, which reads
+    /// the files itself: through its Unix socket only (the same machine),
+    /// with the paths made absolute.
+    pub fn import_files_with(
+        &self,
+        format: &ImportFormat,
+        label: &str,
+        paths: &[PathBuf],
+        options: ImportOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, Error> {
+        match &self.inner {
+            Inner::Local(db) => db.import_files_with(format, label, paths, options, progress),
+            Inner::Remote(remote) => remote.import_files(format, label, paths, options),
         }
     }
 
@@ -447,6 +464,56 @@ impl Remote {
                 )),
                 other => other,
             })?;
+        if answer.status != 200 {
+            return Err(self.refused(answer));
+        }
+        let body = answer.body(1 << 30).map_err(|e| self.lost(&e))?;
+        let json = serde_json::from_slice(&body).map_err(|_| self.garbled())?;
+        wire::import_report_from(&json).ok_or_else(|| self.garbled())
+    }
+
+    fn import_files(
+        &self,
+        format: &ImportFormat,
+        label: &str,
+        paths: &[PathBuf],
+        options: ImportOptions,
+    ) -> Result<ImportReport, Error> {
+        if matches!(self.endpoint, Endpoint::Tcp { .. }) {
+            return Err(Error::Holder(format!(
+                "{label}: import --from reads files by their paths, which a holder over TCP cannot see; \
+                 convert them to JSON Lines, or run the import on its machine"
+            )));
+        }
+        let absolute = |path: &Path| {
+            std::path::absolute(path)
+                .map(|p| wire::percent_encode(&p.to_string_lossy()))
+                .map_err(|e| Error::Holder(format!("{}: {e}", path.display())))
+        };
+        let mut target = format!("/v1/import-files?name={}", wire::percent_encode(label));
+        match format {
+            ImportFormat::Epoch { makers } => {
+                target.push_str("&from=epoch");
+                if let Some(makers) = makers {
+                    target.push_str(&format!("&makers={}", absolute(makers)?));
+                }
+            }
+            ImportFormat::Eee => target.push_str("&from=eee"),
+            ImportFormat::Csv(kind) => target.push_str(&format!("&from=csv&type={}", kind.name())),
+        }
+        for path in paths {
+            target.push_str(&format!("&path={}", absolute(path)?));
+        }
+        if options.skip_invalid {
+            target.push_str("&skip_invalid=true");
+        }
+        let mut answer = self.request(
+            "POST",
+            &target,
+            Body::Bytes(b"", "text/plain"),
+            &Interrupt::new(),
+            None,
+        )?;
         if answer.status != 200 {
             return Err(self.refused(answer));
         }

@@ -200,7 +200,7 @@ pub fn import_report_json(report: &ImportReport) -> serde_json::Value {
     let skipped: Vec<serde_json::Value> = report
         .skipped
         .iter()
-        .map(|p| serde_json::json!({ "line": p.line, "field": p.field, "reason": p.reason }))
+        .map(|p| serde_json::json!({ "file": p.file, "line": p.line, "field": p.field, "reason": p.reason }))
         .collect();
     serde_json::json!({ "report": {
         "read": report.read,
@@ -219,6 +219,7 @@ pub fn import_report_from(answer: &serde_json::Value) -> Option<ImportReport> {
         .iter()
         .map(|p| {
             Some(Problem {
+                file: p.get("file").and_then(|f| f.as_str()).map(str::to_owned),
                 line: p.get("line")?.as_u64()?,
                 field: p.get("field")?.as_str().map(str::to_owned),
                 reason: p.get("reason")?.as_str()?.to_owned(),

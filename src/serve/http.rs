@@ -106,6 +106,15 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of a query string parameter given more than once, decoded.
+    pub fn params(&self, name: &str) -> Option<Vec<String>> {
+        self.query
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| crate::client::wire::percent_decode(v))
+            .collect()
+    }
+
     /// A query string parameter, decoded.
     pub fn param(&self, name: &str) -> Option<String> {
         self.query
@@ -375,6 +384,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",

@@ -7,7 +7,7 @@ use super::http::{self, Body, BodyKind, Chunked, Conn, Request};
 use crate::client::http::timed_out;
 use crate::client::wire;
 use crate::exec::{Output, RowSink, Value};
-use crate::import::ImportOptions;
+use crate::import::{ImportFormat, ImportOptions};
 use crate::model::Kind;
 use crate::{Database, Interrupt, Params};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -22,6 +22,7 @@ pub fn route(shared: &Shared, request: Request, mut reader: BufReader<Conn>, mut
         "/v1/health",
         "/v1/query",
         "/v1/import",
+        "/v1/import-files",
         "/v1/export",
         "/v1/check",
         "/v1/counters",
@@ -38,6 +39,7 @@ pub fn route(shared: &Shared, request: Request, mut reader: BufReader<Conn>, mut
         ),
         ("POST", "/v1/query") => query(shared, &request, &mut reader, answer),
         ("POST", "/v1/import") => import(db, &request, &mut reader, &mut answer),
+        ("POST", "/v1/import-files") => import_files(db, &request, &mut answer),
         ("GET", "/v1/export") => export(shared, &reader, answer),
         ("GET", "/v1/check") => {
             let running = shared.running();
@@ -294,6 +296,54 @@ fn import(
         Box::new(body)
     };
     match db.import_jsonl_with(&name, input, ImportOptions { skip_invalid }, &mut |_| {}) {
+        Ok(report) => http::respond_json(answer, &wire::import_report_json(&report)),
+        Err(e) => http::respond_error(answer, 422, &e.to_string()),
+    }
+}
+
+/// `import --from`: files of another format that the holder reads by
+/// path. Only through the Unix socket, whose clients are this machine's
+/// owner of the database (over TCP the paths would be the holder's, not
+/// the client's).
+fn import_files(db: &Database, request: &Request, answer: &mut Conn) -> io::Result<()> {
+    if let Conn::Tcp(_) = answer {
+        return http::respond_error(
+            answer,
+            403,
+            "import-files is served on the Unix socket only",
+        );
+    }
+    let name = request
+        .param("name")
+        .unwrap_or_else(|| "<request>".to_owned());
+    let skip_invalid = request
+        .param("skip_invalid")
+        .is_some_and(|v| v == "true" || v == "1");
+    let format = match request.param("from").as_deref() {
+        Some("epoch") => ImportFormat::Epoch {
+            makers: request.param("makers").map(std::path::PathBuf::from),
+        },
+        Some("eee") => ImportFormat::Eee,
+        Some("csv") => match request.param("type").as_deref().and_then(Kind::from_name) {
+            Some(kind) => ImportFormat::Csv(kind),
+            None => return http::respond_error(answer, 400, "from=csv needs type=KIND"),
+        },
+        _ => return http::respond_error(answer, 400, "from must be epoch, eee or csv"),
+    };
+    let paths: Vec<std::path::PathBuf> = match request.params("path") {
+        Some(paths) if !paths.is_empty() && paths.iter().all(|p| p.starts_with('/')) => {
+            paths.into_iter().map(Into::into).collect()
+        }
+        _ => return http::respond_error(answer, 400, "give the files as absolute paths: path=/…"),
+    };
+    let imported = db.import_files_with(
+        &format,
+        &name,
+        &paths,
+        ImportOptions { skip_invalid },
+        &mut |_| {},
+    );
+    match imported {
         Ok(report) => http::respond_json(answer, &wire::import_report_json(&report)),
         Err(e) => http::respond_error(answer, 422, &e.to_string()),
     }
