@@ -127,6 +127,12 @@ fn serving_seed() -> (tempfile::TempDir, PathBuf, Holder) {
     (dir, db, holder)
 }
 
+/// Asserts that `count claims` printed `n` (or says what it printed instead).
+fn assert_counted(out: &Output, n: u64) {
+    let expected = format!("{{\"count\":{n}}}\n");
+    assert_eq!(text(&out.stdout), expected, "{}", text(&out.stderr));
+}
+
 /// What a command printed, and how it ended.
 fn outcome(out: &Output) -> (String, String, Option<i32>) {
     (text(&out.stdout), text(&out.stderr), out.status.code())
@@ -393,12 +399,7 @@ fn a_long_path_gets_a_recorded_fallback_socket() {
     let recorded = std::fs::read_to_string(db.join("evident-socket")).expect("the record");
     assert_eq!(Path::new(&recorded), holder.socket);
     let out = evident(&db, &["query", "count claims"]);
-    assert_eq!(
-        text(&out.stdout),
-        "{\"count\":26}\n",
-        "{}",
-        text(&out.stderr)
-    );
+    assert_counted(&out, 26);
     let socket = holder.socket.clone();
     holder.stop();
     assert!(!socket.exists() && !db.join("evident-socket").exists());
@@ -508,12 +509,7 @@ fn hostile_requests_get_a_4xx_and_the_holder_goes_on() {
     let mut slow = UnixStream::connect(socket).expect("connects");
     slow.write_all(b"G").expect("sends");
     let out = evident(&db, &["query", "count claims"]);
-    assert_eq!(
-        text(&out.stdout),
-        "{\"count\":26}\n",
-        "{}",
-        text(&out.stderr)
-    );
+    assert_counted(&out, 26);
     let mut answer = String::new();
     let _ = slow.read_to_string(&mut answer);
     assert_eq!(status_of(&answer), 408, "{answer}");
@@ -551,12 +547,7 @@ fn a_hundred_clients_at_once_are_all_answered() {
         .collect();
     for command in commands {
         let out = command.join().expect("the command thread");
-        assert_eq!(
-            text(&out.stdout),
-            "{\"count\":26}\n",
-            "{}",
-            text(&out.stderr)
-        );
+        assert_counted(&out, 26);
     }
     holder.stop();
 }
@@ -595,6 +586,19 @@ fn clients_that_die_mid_statement_leave_the_holder_serving() {
     holder.stop();
 }
 
+/// `evident import FILE` on `db`, running; its standard error piped.
+fn start_import(db: &Path, file: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--db")
+        .arg(db)
+        .arg("import")
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts")
+}
+
 /// JSON Lines of `n` claims.
 fn claims(n: usize) -> String {
     (0..n)
@@ -610,15 +614,7 @@ fn a_holder_killed_during_an_import_leaves_all_or_nothing_and_the_client_fails()
     std::fs::write(&bulk, claims(300_000)).expect("writes");
     let holder = Holder::start(&db, &[]);
     let socket = holder.socket.clone();
-    let client = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("--db")
-        .arg(&db)
-        .arg("import")
-        .arg(&bulk)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
+    let client = start_import(&db, &bulk);
     std::thread::sleep(Duration::from_millis(700));
     holder.signal("KILL");
     let out = client.wait_with_output().expect("the client ends");
@@ -725,12 +721,7 @@ fn a_second_process_queries_while_the_shell_is_open() {
     wait_for("prompt", &|s| s.contains("evident>"));
     // The shell holds the database; another process queries and writes through it.
     let out = evident(&db, &["query", "count claims"]);
-    assert_eq!(
-        text(&out.stdout),
-        "{\"count\":26}\n",
-        "{}",
-        text(&out.stderr)
-    );
+    assert_counted(&out, 26);
     let more = dir.path().join("more.jsonl");
     std::fs::write(&more, claims(3)).expect("writes");
     let out = evident(&db, &["import", more.to_str().expect("utf-8")]);
@@ -752,12 +743,7 @@ fn a_second_process_queries_while_the_shell_is_open() {
     );
     // On its own again.
     let out = evident(&db, &["query", "count claims"]);
-    assert_eq!(
-        text(&out.stdout),
-        "{\"count\":29}\n",
-        "{}",
-        text(&out.stderr)
-    );
+    assert_counted(&out, 29);
 }
 
 /// Runs `evident repl` with `input` piped in.
@@ -822,12 +808,7 @@ fn a_holder_that_serves_nothing_is_named_with_what_to_do() {
     );
     drop(held);
     let out = evident(&db, &["query", "count claims"]);
-    assert_eq!(
-        text(&out.stdout),
-        "{\"count\":26}\n",
-        "{}",
-        text(&out.stderr)
-    );
+    assert_counted(&out, 26);
 }
 
 #[test]
@@ -838,15 +819,7 @@ fn a_client_that_stops_stops_its_own_statement_and_no_other() {
     std::fs::write(&bulk, claims(60_000)).expect("writes");
     let holder = Holder::start(&db, &[]);
     // Another client's import: its write makes statements wait for it.
-    let import = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("--db")
-        .arg(&db)
-        .arg("import")
-        .arg(&bulk)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
+    let import = start_import(&db, &bulk);
     let script = "count claims where text ~ \"number\"";
     let request = format!(
         "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
@@ -885,11 +858,6 @@ fn a_client_that_stops_stops_its_own_statement_and_no_other() {
     );
     assert!(interrupted > 0, "no query was caught waiting for the write");
     let out = evident(&db, &["query", "count claims"]);
-    assert_eq!(
-        text(&out.stdout),
-        "{\"count\":60026}\n",
-        "{}",
-        text(&out.stderr)
-    );
+    assert_counted(&out, 60026);
     holder.stop();
 }

@@ -265,6 +265,17 @@ impl Disconnect {
     }
 }
 
+/// An import's name for messages (`name=`) and options (`skip_invalid=true`).
+fn import_options(request: &Request) -> (String, ImportOptions) {
+    let name = request
+        .param("name")
+        .unwrap_or_else(|| "<request>".to_owned());
+    let skip_invalid = request
+        .param("skip_invalid")
+        .is_some_and(|v| v == "true" || v == "1");
+    (name, ImportOptions { skip_invalid })
+}
+
 fn import(
     db: &Database,
     request: &Request,
@@ -278,12 +289,7 @@ fn import(
             "send the JSON Lines to import as the body (with a length or chunked)",
         );
     }
-    let name = request
-        .param("name")
-        .unwrap_or_else(|| "<request>".to_owned());
-    let skip_invalid = request
-        .param("skip_invalid")
-        .is_some_and(|v| v == "true" || v == "1");
+    let (name, options) = import_options(request);
     http::continue_if_expected(answer, request)?;
     let mut body = BufReader::with_capacity(1 << 20, Body::new(reader, request.body));
     let gzip = body.fill_buf().is_ok_and(|b| b.starts_with(&[0x1f, 0x8b]));
@@ -295,7 +301,7 @@ fn import(
     } else {
         Box::new(body)
     };
-    match db.import_jsonl_with(&name, input, ImportOptions { skip_invalid }, &mut |_| {}) {
+    match db.import_jsonl_with(&name, input, options, &mut |_| {}) {
         Ok(report) => http::respond_json(answer, &wire::import_report_json(&report)),
         Err(e) => http::respond_error(answer, 422, &e.to_string()),
     }
@@ -313,12 +319,7 @@ fn import_files(db: &Database, request: &Request, answer: &mut Conn) -> io::Resu
             "import-files is served on the Unix socket only",
         );
     }
-    let name = request
-        .param("name")
-        .unwrap_or_else(|| "<request>".to_owned());
-    let skip_invalid = request
-        .param("skip_invalid")
-        .is_some_and(|v| v == "true" || v == "1");
+    let (name, options) = import_options(request);
     let format = match request.param("from").as_deref() {
         Some("epoch") => ImportFormat::Epoch {
             makers: request.param("makers").map(std::path::PathBuf::from),
@@ -336,13 +337,7 @@ fn import_files(db: &Database, request: &Request, answer: &mut Conn) -> io::Resu
         }
         _ => return http::respond_error(answer, 400, "give the files as absolute paths: path=/…"),
     };
-    let imported = db.import_files_with(
-        &format,
-        &name,
-        &paths,
-        ImportOptions { skip_invalid },
-        &mut |_| {},
-    );
+    let imported = db.import_files_with(&format, &name, &paths, options, &mut |_| {});
     match imported {
         Ok(report) => http::respond_json(answer, &wire::import_report_json(&report)),
         Err(e) => http::respond_error(answer, 422, &e.to_string()),
