@@ -156,6 +156,7 @@ pub fn serve(db_path: &Path, listen: Option<String>, token_file: Option<&Path>) 
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    say_if_upgraded(&db, db_path);
     let Some(held) = db.database() else {
         return fail(format!(
             "the database at {} is already served by another process ({})",
@@ -492,6 +493,18 @@ pub fn demo() -> ExitCode {
     code
 }
 
+/// SPEC 5: a database of an earlier format is upgraded in place when it is
+/// opened, saying so on standard error (by the process that opened it: a
+/// holder has said so already).
+fn say_if_upgraded(db: &Connection, path: &Path) {
+    if let Some(from) = db.database().and_then(|held| held.upgraded_from()) {
+        eprintln!(
+            "upgraded {} from format {from} to the current format (benchmark-claim indexes built)",
+            path.display()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::stdin_hint;
@@ -504,17 +517,5 @@ mod tests {
         assert_eq!(stdin_hint(true, false), None);
         assert_eq!(stdin_hint(false, true), None);
         assert_eq!(stdin_hint(false, false), None);
-    }
-}
-
-/// SPEC 5: a database of an earlier format is upgraded in place when it is
-/// opened, saying so on standard error (by the process that opened it: a
-/// holder has said so already).
-fn say_if_upgraded(db: &Connection, path: &Path) {
-    if let Some(from) = db.database().and_then(|held| held.upgraded_from()) {
-        eprintln!(
-            "upgraded {} from format {from} to the current format (benchmark-claim indexes built)",
-            path.display()
-        );
     }
 }
