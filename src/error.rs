@@ -40,6 +40,11 @@ pub enum Error {
     /// already taken.
     #[error("no free id for a new {}", .0.name())]
     NoFreeId(Kind),
+    /// The process holding the database (SPEC 10) refused, failed or did
+    /// not answer; the message is what it said, or what went wrong
+    /// reaching it.
+    #[error("{0}")]
+    Holder(String),
     /// A bug in the library, not in the statement or the data: a worker
     /// thread stopped (it panicked) before finishing its part. The message
     /// says which thread.

@@ -23,12 +23,14 @@
 //! `table` (the table output format); `default-features = false` is the
 //! engine alone. `ARCHITECTURE.md` maps the modules and the format on disk.
 //!
-//! It is not: a general-purpose SQL database, a fact-checker that decides
-//! truth on its own, or a store several processes open at once (one holds
-//! it; SPEC section 10).
+//! One process holds a database at a time (SPEC section 10); it can serve
+//! it to others (`evident serve`, feature `serve`), which reach it through
+//! [`Connection`]. It is not: a general-purpose SQL database, a network
+//! database server, or a fact-checker that decides truth on its own.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod client;
 mod error;
 mod exec;
 mod export;
@@ -37,11 +39,14 @@ pub mod model;
 mod params;
 pub mod query;
 pub mod render;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod suggest;
 // Private: the block format, key layouts and sled itself are no part of the
 // API; everything outside the crate goes through `Database`.
 mod store;
 
+pub use client::Connection;
 pub use error::Error;
 pub use exec::{Output, QueryError, RowSink, Value};
 pub use import::{ImportError, ImportFormat, ImportOptions, ImportReport};
@@ -125,18 +130,26 @@ impl Database {
         self.store.upgraded_from()
     }
 
-    /// Opens the database at `path`, creating it if missing.
+    /// Opens the database at `path`, creating it if missing. A database
+    /// another process holds is refused, saying by what; [`Connection`]
+    /// reaches it through that process when it serves it.
     pub fn open(path: impl AsRef<Path>) -> Result<Database, Error> {
+        Database::open_here(path.as_ref(), true)
+            .map_err(|e| client::name_the_holder(path.as_ref(), e))
+    }
+
+    /// Opens the database in this process (the error of a held one as the
+    /// store gives it).
+    pub(crate) fn open_here(path: &Path, create: bool) -> Result<Database, Error> {
         Ok(Database {
-            store: store::Store::open(path.as_ref(), true)?,
+            store: store::Store::open(path, create)?,
         })
     }
 
     /// Opens an existing database; fails (creating nothing) if there is none.
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Database, Error> {
-        Ok(Database {
-            store: store::Store::open(path.as_ref(), false)?,
-        })
+        Database::open_here(path.as_ref(), false)
+            .map_err(|e| client::name_the_holder(path.as_ref(), e))
     }
 
     /// Imports JSON Lines atomically (SPEC section 3): all or nothing.
@@ -281,7 +294,16 @@ impl Database {
     /// so nothing recorded is trapped in the binary format. Returns how
     /// many lines. One consistent state, as [`Database::export_jsonl`].
     pub fn export_history_jsonl(&self, out: &mut dyn std::io::Write) -> Result<u64, Error> {
-        let store = self.store.for_statement(&Interrupt::new());
+        self.export_history_jsonl_with(out, &Interrupt::new())
+    }
+
+    /// [`Database::export_history_jsonl`], stopped by `interrupt`.
+    pub fn export_history_jsonl_with(
+        &self,
+        out: &mut dyn std::io::Write,
+        interrupt: &Interrupt,
+    ) -> Result<u64, Error> {
+        let store = self.store.for_statement(interrupt);
         let _reading = store.reading()?;
         exec::export_history(&store, out)
     }

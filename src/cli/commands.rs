@@ -3,7 +3,8 @@
 use super::run::{self, Paging, default_format, pager_from_env, run_script};
 use super::{EXIT_ERROR, files, repl};
 use evident::render::Format;
-use evident::{Database, ImportFormat, ImportOptions};
+use evident::serve::{ServeOptions, Server, read_token_file};
+use evident::{Connection, Database, ImportFormat, ImportOptions};
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
@@ -62,8 +63,8 @@ pub fn query(
         }
     };
     let opening = Instant::now();
-    let db = match Database::open_existing(db_path) {
-        Ok(db) => say_if_upgraded(db),
+    let db = match Connection::open_existing(db_path) {
+        Ok(db) => db,
         Err(e) => return fail(e),
     };
     let opened = opening.elapsed();
@@ -114,15 +115,83 @@ fn stdin_hint(no_script: bool, stdin_is_terminal: bool) -> Option<&'static str> 
 }
 
 pub fn repl(db_path: &Path, format: Option<&str>) -> ExitCode {
-    // The shell may add records, so it opens (and if need be creates) the database.
-    match Database::open(db_path) {
-        Ok(db) => repl::run(
-            &say_if_upgraded(db),
-            format.and_then(Format::from_name),
-            None,
-        ),
-        Err(e) => fail(e),
+    // The shell may add records, so it opens (and if need be creates) the
+    // database, or works through the process that holds it.
+    let db = match Connection::open(db_path) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    say_if_upgraded(&db, db_path);
+    // While it is open, the shell serves the database to other processes
+    // as `evident serve` does (SPEC 10).
+    let server = db.database().and_then(|held| {
+        Server::start(Arc::clone(held), &ServeOptions::default())
+            .inspect_err(|e| {
+                eprintln!(
+                    "note: other processes cannot use the database while the shell is open: {e}"
+                )
+            })
+            .ok()
+    });
+    let code = repl::run(&db, format.and_then(Format::from_name), None);
+    drop(server);
+    code
+}
+
+/// `evident serve`: holds the database and answers other processes until
+/// stopped (Ctrl-C, or a signal to end).
+pub fn serve(db_path: &Path, listen: Option<String>, token_file: Option<&Path>) -> ExitCode {
+    let token = match token_file.map(read_token_file) {
+        Some(Ok(token)) => Some(token),
+        Some(Err(e)) => return fail(e),
+        None => None,
+    };
+    if listen.is_some() && token.is_none() {
+        eprintln!(
+            "--listen needs --token-file FILE: every TCP request must carry the token in the file"
+        );
+        return ExitCode::from(super::EXIT_USAGE);
     }
+    let db = match Connection::open(db_path) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    say_if_upgraded(&db, db_path);
+    let Some(held) = db.database() else {
+        return fail(format!(
+            "the database at {} is already served by another process ({})",
+            db_path.display(),
+            db.holder().unwrap_or_default()
+        ));
+    };
+    let server = match Server::start(Arc::clone(held), &ServeOptions { listen, token }) {
+        Ok(server) => server,
+        Err(e) => return fail(e),
+    };
+    let (stop, stopped) = std::sync::mpsc::channel();
+    if let Err(e) = ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    }) {
+        eprintln!(
+            "note: the socket will be left behind on Ctrl-C ({e}); the next process to open the database removes it"
+        );
+    }
+    match server.tcp_address() {
+        Some(address) => eprintln!(
+            "serving {} on {} and http://{address} (Ctrl-C to stop)",
+            db_path.display(),
+            server.socket().display()
+        ),
+        None => eprintln!(
+            "serving {} on {} (Ctrl-C to stop)",
+            db_path.display(),
+            server.socket().display()
+        ),
+    }
+    let _ = stopped.recv();
+    server.stop();
+    eprintln!("stopped serving {}", db_path.display());
+    ExitCode::SUCCESS
 }
 
 /// The format `--from` (with `--type` and `--makers`) names; `None` for
@@ -191,8 +260,8 @@ pub fn import(
     // import is only clutter, and a large import's can be 100s of MB. One
     // that existed before is never removed.
     let created = !db_path.exists();
-    let db = match Database::open(db_path) {
-        Ok(db) => say_if_upgraded(db),
+    let db = match Connection::open(db_path) {
+        Ok(db) => db,
         Err(e) => return fail(e),
     };
     // Set once a file is imported: the database then holds something.
@@ -261,15 +330,18 @@ pub fn import(
             }
         }
     }
+    let local = db.holder().is_none();
     drop(db);
     if created && !imported_any {
         let _ = std::fs::remove_dir_all(db_path);
     }
-    if ok {
+    if ok && local {
         // sled writes its recovery snapshot only when a database is opened,
         // so the first process after a large import would replay the whole
         // import's log (~80 ms for 1.29M results). Pay that here, once.
         let _ = Database::open_existing(db_path);
+    }
+    if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_ERROR)
@@ -297,23 +369,11 @@ fn progress_bar(size: u64, name: &str, compressed: bool) -> indicatif::ProgressB
     bar
 }
 
-/// Says on standard error that the database was upgraded in place when it
-/// was opened (SPEC 5), and hands it on.
-fn say_if_upgraded(db: Database) -> Database {
-    if let Some(from) = db.upgraded_from() {
-        eprintln!(
-            "upgraded {} in place from format {from}: benchmark-claim indexes built; writes made before now have no recorded time in its history",
-            db.path().display()
-        );
-    }
-    db
-}
-
 /// `evident export [-o FILE] [--history]`: the records as JSON Lines, or
 /// with `history` every recorded write (SPEC 9).
 pub fn export(db_path: &Path, output: Option<&Path>, history: bool) -> ExitCode {
-    let db = match Database::open_existing(db_path) {
-        Ok(db) => say_if_upgraded(db),
+    let db = match Connection::open_existing(db_path) {
+        Ok(db) => db,
         Err(e) => return fail(e),
     };
     let write = |out: &mut dyn Write| match history {
@@ -350,8 +410,8 @@ pub fn export(db_path: &Path, output: Option<&Path>, history: bool) -> ExitCode 
 }
 
 pub fn check(db_path: &Path) -> ExitCode {
-    let db = match Database::open_existing(db_path) {
-        Ok(db) => say_if_upgraded(db),
+    let db = match Connection::open_existing(db_path) {
+        Ok(db) => db,
         Err(e) => return fail(e),
     };
     match db.check() {
@@ -391,7 +451,7 @@ pub fn demo() -> ExitCode {
     let dir = std::env::temp_dir().join(format!("evident-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let db = match Database::open(&dir) {
-        Ok(db) => say_if_upgraded(db),
+        Ok(db) => Connection::local(db),
         Err(e) => return fail(e),
     };
     if let Err(e) = db.import_jsonl_with(
@@ -446,9 +506,10 @@ pub fn demo() -> ExitCode {
 }
 
 /// SPEC 5: a database of an earlier format is upgraded in place when it is
-/// opened, saying so on standard error.
-fn say_if_upgraded(db: &Database, path: &Path) {
-    if let Some(from) = db.upgraded_from() {
+/// opened, saying so on standard error (by the process that opened it: a
+/// holder has said so already).
+fn say_if_upgraded(db: &Connection, path: &Path) {
+    if let Some(from) = db.database().and_then(|held| held.upgraded_from()) {
         eprintln!(
             "upgraded {} from format {from} to the current format (benchmark-claim indexes built)",
             path.display()

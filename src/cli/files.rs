@@ -1,7 +1,7 @@
 //! Reading import files and writing export files, the same for `evident
 //! import`/`export` and the shell's `.import`/`.export`.
 
-use evident::{Database, ImportReport};
+use evident::{Connection, ImportReport};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -83,7 +83,7 @@ pub fn write_import_report(
 /// A plain file is written beside it and renamed into place, so a failed
 /// export leaves no half file; a link, device or pipe is written through.
 /// Returns how many records were written.
-pub fn export_to_file(db: &Database, path: &Path) -> Result<u64, String> {
+pub fn export_to_file(db: &Connection, path: &Path) -> Result<u64, String> {
     let in_path = |e: io::Error| format!("{}: {e}", path.display());
     let plain_file = match std::fs::symlink_metadata(path) {
         Ok(m) => m.is_file(),
@@ -123,7 +123,7 @@ pub fn export_to_file(db: &Database, path: &Path) -> Result<u64, String> {
 }
 
 /// Writes every record to `file`, gzipped when `path` ends in `.gz`.
-fn write_export(db: &Database, path: &Path, file: File) -> Result<u64, String> {
+fn write_export(db: &Connection, path: &Path, file: File) -> Result<u64, String> {
     let failed = |e: io::Error| format!("{}: {e}", path.display());
     let mut out = io::BufWriter::new(file);
     let n = if path.extension().is_some_and(|e| e == "gz") {

@@ -87,6 +87,15 @@ pub enum Command {
     },
     /// Verify the database; exits non-zero on any inconsistency
     Check,
+    /// Share the database with other processes (SPEC 10) until stopped
+    Serve {
+        /// Serve TCP on HOST:PORT as well (needs --token-file)
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: Option<String>,
+        /// The file holding the token TCP requests must carry
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+    },
     /// Build a database of the seed article's claims and open the shell on it
     Demo,
     /// Print shell completions
@@ -157,6 +166,9 @@ pub fn main() -> ExitCode {
             commands::export(&db_path, output.as_deref(), history)
         }
         Command::Check => commands::check(&db_path),
+        Command::Serve { listen, token_file } => {
+            commands::serve(&db_path, listen, token_file.as_deref())
+        }
         Command::Demo => commands::demo(),
     }
 }

@@ -3,7 +3,7 @@
 //! this module and not on each other.
 
 use evident::render::{self, Format, TableStyle};
-use evident::{Database, Output, Params, RowSink, Value};
+use evident::{Connection, Output, Params, RowSink, Value};
 use std::io::{self, IsTerminal, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
@@ -58,7 +58,7 @@ pub fn timer_line(opening: std::time::Duration, running: std::time::Duration) ->
 /// stops at the first error, which it prints with a caret under the mistake.
 /// A table fits the terminal if standard output is one.
 pub fn run_script(
-    db: &Database,
+    db: &Connection,
     script: &str,
     params: &Params,
     format: Format,
@@ -76,7 +76,7 @@ pub fn run_script(
 /// [`run_script`] with the table layout given: a file gets whole cells
 /// whatever standard output is.
 pub fn run_script_styled(
-    db: &Database,
+    db: &Connection,
     script: &str,
     params: &Params,
     format: Format,

@@ -8,7 +8,7 @@
 
 use super::lex::{Token, TokenKind, tokenize};
 use super::meta;
-use evident::Database;
+use evident::Connection;
 use evident::model::fields::{self, FieldDef, FieldType};
 use evident::model::{ByKind, Kind};
 use std::cell::RefCell;
@@ -38,7 +38,7 @@ impl Catalog {
     /// stored text or list field of the field table that has an index. A
     /// read that fails leaves its list empty: completion is a convenience,
     /// never an error.
-    pub fn load(db: &Database) -> Catalog {
+    pub fn load(db: &Connection) -> Catalog {
         let mut values = Vec::new();
         for kind in Kind::ALL {
             for field in fields::fields(kind) {
@@ -85,13 +85,13 @@ impl Catalog {
 /// The catalog of one session, read when first needed and read again after
 /// the database changed.
 pub struct CatalogCache<'db> {
-    db: &'db Database,
+    db: &'db Connection,
     cached: RefCell<Option<Rc<Catalog>>>,
 }
 
 impl<'db> CatalogCache<'db> {
     /// A cache over `db`, empty until first asked.
-    pub fn new(db: &'db Database) -> CatalogCache<'db> {
+    pub fn new(db: &'db Connection) -> CatalogCache<'db> {
         CatalogCache {
             db,
             cached: RefCell::new(None),
@@ -1236,7 +1236,7 @@ mod tests {
     #[test]
     fn the_catalog_reads_the_database() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(dir.path().join("db")).unwrap();
+        let db = Connection::local(evident::Database::open(dir.path().join("db")).unwrap());
         let mut data = String::from(
             r#"{"type":"source","id":"lab","title":"Lab","kind":"podcast"}
 {"type":"result","id":"r1","model":"grok-5","benchmark":"SWE-bench Verified","value":70}
@@ -1252,7 +1252,8 @@ mod tests {
             r#"{"type":"claim","id":"z","text":"t","subject":"xAI","tags":["compute","deal"]}"#,
         );
         data.push_str("\n{\"type\":\"evidence\",\"id\":\"e1\",\"claim\":\"z\",\"source\":\"lab\",\"stance\":\"supports\"}\n");
-        db.import_jsonl(data.as_bytes()).unwrap();
+        let held = db.database().unwrap();
+        held.import_jsonl(data.as_bytes()).unwrap();
         let catalog = Catalog::load(&db);
         assert_eq!(
             catalog.values_of(Kind::Claim, "subject"),
@@ -1275,7 +1276,7 @@ mod tests {
 
         let cache = CatalogCache::new(&db);
         assert_eq!(cache.get().values_of(Kind::Claim, "subject").len(), 2);
-        db.import_jsonl(r#"{"type":"claim","id":"y","text":"t","subject":"Cursor"}"#.as_bytes())
+        held.import_jsonl(r#"{"type":"claim","id":"y","text":"t","subject":"Cursor"}"#.as_bytes())
             .unwrap();
         assert_eq!(
             cache.get().values_of(Kind::Claim, "subject").len(),

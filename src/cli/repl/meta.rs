@@ -1033,7 +1033,8 @@ mod tests {
             run_in(&mut session, &format!(".exp {}", out_gz.display())).0,
             Flow::Continue
         );
-        let other = evident::Database::open(dir.path().join("other")).unwrap();
+        let other =
+            evident::Connection::local(evident::Database::open(dir.path().join("other")).unwrap());
         let (flow, _, err) = run(&other, &format!(".import {}", out_gz.display()));
         assert_eq!(flow, Flow::Continue, "{err}");
         let mut again = Vec::new();

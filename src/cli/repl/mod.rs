@@ -30,7 +30,7 @@ use super::{EXIT_ERROR, format_duration, run};
 use complete::CatalogCache;
 use evident::query::ast::StatementKind;
 use evident::render::{Format, TableStyle};
-use evident::{Database, Params};
+use evident::{Connection, Params};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::{CmdKind, Highlighter};
@@ -61,7 +61,7 @@ const MAX_PADDED_LINES: usize = 50_000;
 
 /// Runs the shell on `db`. `format` defaults to a table on a terminal and
 /// JSON Lines otherwise; `banner` replaces the greeting.
-pub fn run(db: &Database, format: Option<Format>, banner: Option<&str>) -> ExitCode {
+pub fn run(db: &Connection, format: Option<Format>, banner: Option<&str>) -> ExitCode {
     let format = format.unwrap_or_else(|| run::default_format(None));
     let mut session = Session::new(db, format);
     // Results go to this process's standard output (`handle_line`'s `out`).
@@ -72,9 +72,13 @@ pub fn run(db: &Database, format: Option<Format>, banner: Option<&str>) -> ExitC
     let greeting = match banner {
         Some(banner) => banner.to_owned(),
         None => format!(
-            "evident {} on {}\nType .help for help, Ctrl-D or .quit to leave.",
+            "evident {} on {}{}\nType .help for help, Ctrl-D or .quit to leave.",
             env!("CARGO_PKG_VERSION"),
-            db.path().display()
+            db.path().display(),
+            match db.holder() {
+                Some(at) => format!(" (through the process holding it, at {at})"),
+                None => String::new(),
+            }
         ),
     };
     eprintln!("{greeting}");
@@ -106,7 +110,7 @@ pub enum Flow {
 /// One shell session: its database, settings, and the catalog completion
 /// offers from.
 pub struct Session<'db> {
-    db: &'db Database,
+    db: &'db Connection,
     format: Format,
     timer: bool,
     catalog: Rc<CatalogCache<'db>>,
@@ -137,7 +141,7 @@ impl Redirect {
 
 impl<'db> Session<'db> {
     /// A session on `db` printing in `format`.
-    pub fn new(db: &'db Database, format: Format) -> Session<'db> {
+    pub fn new(db: &'db Connection, format: Format) -> Session<'db> {
         Session {
             db,
             format,
@@ -581,15 +585,15 @@ mod tests {
 "#;
 
     /// A database holding [`DATA`], in a directory that lives as long as it.
-    pub(super) fn test_db() -> (tempfile::TempDir, Database) {
+    pub(super) fn test_db() -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(dir.path().join("db")).unwrap();
+        let db = evident::Database::open(dir.path().join("db")).unwrap();
         db.import_jsonl(DATA.as_bytes()).unwrap();
-        (dir, db)
+        (dir, Connection::local(db))
     }
 
     /// Runs `input` through a fresh session; returns the flow, stdout and stderr.
-    pub(super) fn run(db: &Database, input: &str) -> (Flow, String, String) {
+    pub(super) fn run(db: &Connection, input: &str) -> (Flow, String, String) {
         let mut session = Session::new(db, Format::Jsonl);
         run_in(&mut session, input)
     }

@@ -1,0 +1,863 @@
+//! Sharing a database (SPEC 10): `evident serve` runs as a child, stopped
+//! by its pid; every command run while it holds the database must print
+//! exactly what it prints on its own, and the holder must survive hostile
+//! and dying clients.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SEED: &str = include_str!("../fixtures/seed.jsonl");
+
+fn evident(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("EVIDENT_DB")
+        .env("PAGER", "")
+        .stdin(Stdio::null())
+        .output()
+        .expect("evident runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A process holding a database: `evident serve` as a child.
+struct Holder {
+    child: Child,
+    /// `HOST:PORT` when it serves TCP.
+    tcp: Option<String>,
+    socket: PathBuf,
+}
+
+impl Holder {
+    fn start(db: &Path, args: &[&str]) -> Holder {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--db")
+            .arg(db)
+            .arg("serve")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("evident serve starts");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut line = String::new();
+        lines.read_line(&mut line).expect("reads");
+        assert!(line.starts_with("serving "), "evident serve said: {line}");
+        // `serving DB on SOCKET (…)` or `… on SOCKET and http://ADDR (…)`.
+        let after_on = line.rsplit_once(" on ").map(|(_, s)| s).unwrap_or("");
+        let socket = after_on.split(' ').next().unwrap_or("").to_owned();
+        let tcp = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .map(str::to_owned);
+        // Keep reading its messages so that it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = lines.read_to_string(&mut rest);
+        });
+        Holder {
+            child,
+            tcp,
+            socket: PathBuf::from(socket),
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Stops it as a user would (SIGTERM) and waits for it to end.
+    fn stop(mut self) {
+        self.signal("TERM");
+        let status = self.child.wait().expect("waits");
+        assert!(status.success(), "evident serve ended with {status}");
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A database holding the seed fixture, made once and copied for each use
+/// (copying the directory of a closed database is a whole database).
+fn seed_db(dir: &Path, name: &str) -> PathBuf {
+    static TEMPLATE: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    let (_, template) = TEMPLATE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let seed = dir.path().join("seed.jsonl");
+        std::fs::write(&seed, SEED).expect("writes");
+        let db = dir.path().join("template");
+        let out = evident(&db, &["import", seed.to_str().expect("utf-8")]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (dir, db)
+    });
+    let db = dir.join(name);
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(template)
+        .arg(&db)
+        .status()
+        .expect("cp runs");
+    assert!(status.success());
+    db
+}
+
+/// A copy of the seed database, and `evident serve` holding it.
+fn serving_seed() -> (tempfile::TempDir, PathBuf, Holder) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let holder = Holder::start(&db, &[]);
+    (dir, db, holder)
+}
+
+/// Asserts that `count claims` printed `n` (or says what it printed instead).
+fn assert_counted(out: &Output, n: u64) {
+    let expected = format!("{{\"count\":{n}}}\n");
+    assert_eq!(text(&out.stdout), expected, "{}", text(&out.stderr));
+}
+
+/// What a command printed, and how it ended.
+fn outcome(out: &Output) -> (String, String, Option<i32>) {
+    (text(&out.stdout), text(&out.stderr), out.status.code())
+}
+
+/// One HTTP request over the holder's socket; the whole raw answer.
+fn raw(socket: &Path, request: &[u8]) -> String {
+    let mut stream = UnixStream::connect(socket).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let _ = stream.write_all(request);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    text(&answer)
+}
+
+/// [`outcome`] without the import report's time, which differs from run
+/// to run (`… unchanged in 0.02 s (53 records/s)`).
+fn untimed(out: &Output) -> (String, String, Option<i32>) {
+    let (stdout, stderr, code) = outcome(out);
+    let stderr: String = stderr
+        .lines()
+        .map(|l| l.split(" in ").next().unwrap_or(l).to_owned() + "\n")
+        .collect();
+    (stdout, stderr, code)
+}
+
+fn status_of(answer: &str) -> u16 {
+    answer
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+}
+
+fn healthy(socket: &Path) -> bool {
+    let answer = raw(socket, b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n");
+    status_of(&answer) == 200 && answer.contains(r#"{"evident":""#)
+}
+
+#[test]
+fn golden_queries_through_a_holder_print_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files: Vec<PathBuf> = std::fs::read_dir("fixtures/queries")
+        .expect("the golden directory")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "evq"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "found only {} golden files", files.len());
+    let mut differences = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let script = file.to_str().expect("utf-8");
+        for format in ["jsonl", "table", "csv"] {
+            let args = ["query", "--file", script, "--format", format];
+            // Fresh databases each time: some scripts write.
+            let alone = evident(&seed_db(dir.path(), &format!("alone-{i}-{format}")), &args);
+            let held = seed_db(dir.path(), &format!("held-{i}-{format}"));
+            let holder = Holder::start(&held, &[]);
+            let through = evident(&held, &args);
+            holder.stop();
+            if outcome(&alone) != outcome(&through) {
+                differences.push(format!(
+                    "{script} --format {format}:\n--- alone\n{:?}\n--- through the holder\n{:?}",
+                    outcome(&alone),
+                    outcome(&through)
+                ));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+#[test]
+fn import_export_and_check_through_a_holder_match_their_own_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good = dir.path().join("more.jsonl");
+    std::fs::write(
+        &good,
+        "{\"type\":\"claim\",\"id\":\"c:new\",\"text\":\"t\",\"subject\":\"S\"}\n{\"type\":\"claim\",\"id\":\"c:bad\"}\n",
+    )
+    .expect("writes");
+    let good = good.to_str().expect("utf-8");
+    let csv = dir.path().join("results.csv");
+    std::fs::write(
+        &csv,
+        "id,model,benchmark,value\nr:x1,m,b,1\nr:x2,m,b,high\n",
+    )
+    .expect("writes");
+    let csv = csv.to_str().expect("utf-8");
+    let commands: [&[&str]; 11] = [
+        &["import", "--from", "csv", "--type", "result", csv],
+        &[
+            "import",
+            "--from",
+            "csv",
+            "--type",
+            "result",
+            "--skip-invalid",
+            csv,
+        ],
+        &[
+            "query",
+            "claims where subject = $who select id",
+            "--param",
+            "who=Cursor",
+        ],
+        &[
+            "query",
+            "claims where created >= $day select id",
+            "--param",
+            "day=2026-06-01",
+        ],
+        &[
+            "query",
+            "claims where subject = $who",
+            "--param",
+            "nobody=x",
+        ],
+        &["import", good],
+        &["import", good, "--skip-invalid"],
+        &["import", "/no/such/file.jsonl"],
+        &["export"],
+        &["check"],
+        &["query", "count claims group by status"],
+    ];
+    let alone_db = seed_db(dir.path(), "alone");
+    let held_db = seed_db(dir.path(), "held");
+    let holder = Holder::start(&held_db, &[]);
+    for args in commands {
+        let alone = evident(&alone_db, args);
+        let through = evident(&held_db, args);
+        assert_eq!(untimed(&alone), untimed(&through), "evident {args:?}");
+    }
+    // The report is the real one: the skipped line is named.
+    let out = evident(&held_db, &["import", good, "--skip-invalid"]);
+    assert!(
+        text(&out.stderr).contains("more.jsonl:2:"),
+        "{}",
+        text(&out.stderr)
+    );
+    let export = dir.path().join("out.jsonl");
+    let out = evident(&held_db, &["export", "-o", export.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let alone = evident(&alone_db, &["export"]);
+    assert_eq!(std::fs::read(&export).expect("reads"), alone.stdout);
+    holder.stop();
+}
+
+#[test]
+fn the_socket_is_private_and_goes_when_the_holder_does() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, db, holder) = serving_seed();
+    assert_eq!(holder.socket, db.join("evident.sock"));
+    let mode = std::fs::metadata(&holder.socket)
+        .expect("the socket")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(healthy(&holder.socket));
+    // Typed parameters in a JSON body; a bound value never becomes query text.
+    let body = r#"{"script": "claims where subject = $who select id", "params": {"who": "Cursor\" or id != \"x"}}"#;
+    let request = format!(
+        "POST /v1/query HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = raw(&holder.socket, request.as_bytes());
+    assert!(
+        answer.contains("{\"done\":{\"statement\":1,\"columns\":[\"id\"]}}"),
+        "{answer}"
+    );
+    assert!(!answer.contains("\"row\""), "{answer}");
+    let health = raw(&holder.socket, b"GET /v1/health HTTP/1.1\r\n\r\n");
+    let body = health.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let body: serde_json::Value = serde_json::from_str(body).expect("JSON");
+    assert_eq!(body["evident"], env!("CARGO_PKG_VERSION"), "{health}");
+    assert!(body["format"].as_u64().is_some_and(|n| n >= 6), "{health}");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(2), "{health}");
+    // The library: `Database::open` names the holder, `Connection` reaches it.
+    let refused = evident::Database::open(&db)
+        .err()
+        .expect("held")
+        .to_string();
+    assert!(
+        refused.contains("in use by another evident process, which serves it on"),
+        "{refused}"
+    );
+    assert!(refused.contains("evident.sock"), "{refused}");
+    let connection = evident::Connection::open_existing(&db).expect("reaches the holder");
+    assert!(
+        connection
+            .holder()
+            .is_some_and(|at| at.ends_with("evident.sock"))
+    );
+    assert_eq!(connection.counters().expect("counters").records[1], 26);
+    let mut export = Vec::new();
+    assert_eq!(connection.export_jsonl(&mut export).expect("exports"), 118);
+    let out = connection
+        .query("claims where status = verified select id")
+        .expect("runs");
+    let local = evident::Database::open(seed_db(dir.path(), "copy")).expect("opens");
+    let expected = local
+        .query("claims where status = verified select id")
+        .expect("runs");
+    assert_eq!(
+        serde_json::to_string(&out).ok(),
+        serde_json::to_string(&expected).ok()
+    );
+    assert_eq!(out.rows.len(), 10);
+    // What the shell completes from.
+    use evident::model::Kind;
+    assert_eq!(
+        connection
+            .distinct_values(Kind::Claim, "subject", 10)
+            .expect("values"),
+        local
+            .distinct_values(Kind::Claim, "subject", 10)
+            .expect("values")
+    );
+    assert_eq!(
+        connection.record_ids(Kind::Source, 5).expect("ids"),
+        local.record_ids(Kind::Source, 5).expect("ids")
+    );
+    assert!(
+        !connection
+            .record_ids(Kind::Source, 5)
+            .expect("ids")
+            .is_empty()
+    );
+    let error = connection
+        .query("claims where staus = x")
+        .expect_err("fails");
+    let local_error = local.query("claims where staus = x").expect_err("fails");
+    assert_eq!(
+        error.to_string(),
+        local_error.render("claims where staus = x")
+    );
+    // A second holder is refused, and says who serves it.
+    let out = evident(&db, &["serve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("already served"),
+        "{}",
+        text(&out.stderr)
+    );
+    let socket = holder.socket.clone();
+    holder.stop();
+    assert!(!socket.exists(), "the socket is removed on exit");
+}
+
+#[test]
+fn a_long_path_gets_a_recorded_fallback_socket() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let deep = dir.path().join("a-directory-name-long-enough-".repeat(4));
+    std::fs::create_dir_all(&deep).expect("creates");
+    let db = seed_db(&deep, "db");
+    let holder = Holder::start(&db, &[]);
+    assert!(
+        !holder.socket.starts_with(&db),
+        "{}",
+        holder.socket.display()
+    );
+    let recorded = std::fs::read_to_string(db.join("evident-socket")).expect("the record");
+    assert_eq!(Path::new(&recorded), holder.socket);
+    let out = evident(&db, &["query", "count claims"]);
+    assert_counted(&out, 26);
+    let socket = holder.socket.clone();
+    holder.stop();
+    assert!(!socket.exists() && !db.join("evident-socket").exists());
+}
+
+#[test]
+fn tcp_needs_a_token_and_answers_401_without_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let out = evident(&db, &["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--token-file"));
+    let token = dir.path().join("token");
+    std::fs::write(&token, "  \n").expect("writes");
+    let token_arg = token.to_str().expect("utf-8");
+    let out = evident(
+        &db,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--token-file",
+            token_arg,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("empty"), "{}", text(&out.stderr));
+
+    std::fs::write(&token, "s3cret-token\n").expect("writes");
+    let holder = Holder::start(&db, &["--listen", "127.0.0.1:0", "--token-file", token_arg]);
+    let address = holder.tcp.clone().expect("a TCP address");
+    let ask = |authorization: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connects");
+        let request = format!("GET /v1/health HTTP/1.1\r\nHost: x\r\n{authorization}\r\n");
+        stream.write_all(request.as_bytes()).expect("sends");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    };
+    for wrong in [
+        "",
+        "Authorization: Bearer s3cret-toke\r\n",
+        "Authorization: Bearer s3cret-token2\r\n",
+        "Authorization: Basic s3cret-token\r\n",
+    ] {
+        let answer = ask(wrong);
+        assert_eq!(status_of(&answer), 401, "{wrong:?}: {answer}");
+        let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        assert_eq!(body, "", "nothing else: {answer}");
+    }
+    let answer = ask("Authorization: Bearer s3cret-token\r\n");
+    assert_eq!(status_of(&answer), 200, "{answer}");
+    // Through the library's client too.
+    let connection = evident::Connection::connect_tcp(&address, "s3cret-token");
+    assert_eq!(connection.counters().expect("counters").records[1], 26);
+    let wrong = evident::Connection::connect_tcp(&address, "nope");
+    assert!(wrong.check().is_err());
+    holder.stop();
+}
+
+#[test]
+fn hostile_requests_get_a_4xx_and_the_holder_goes_on() {
+    let (_dir, db, holder) = serving_seed();
+    let socket = &holder.socket;
+    // A client that connects and says nothing holds no one else up.
+    let silent = UnixStream::connect(socket).expect("connects");
+    let huge_header = format!(
+        "GET /v1/health HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    let mut non_utf8 = b"POST /v1/query HTTP/1.1\r\nContent-Length: 4\r\n\r\n".to_vec();
+    non_utf8.extend_from_slice(&[0xff, 0xfe, b'x', 0x80]);
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("garbage", b"\x00\x01 hello\r\n\r\n".to_vec(), 400),
+        ("no version", b"GET /v1/health\r\n\r\n".to_vec(), 400),
+        ("huge header", huge_header.into_bytes(), 431),
+        ("non-UTF-8 script", non_utf8, 400),
+        ("script too large", b"POST /v1/query HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n".to_vec(), 413),
+        ("bad chunks", b"POST /v1/query HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec(), 400),
+        ("smuggling", b"POST /v1/query HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(), 400),
+        ("unknown path", b"GET /etc/passwd HTTP/1.1\r\n\r\n".to_vec(), 404),
+        ("wrong method", b"DELETE /v1/query HTTP/1.1\r\n\r\n".to_vec(), 405),
+        ("bad JSON", b"POST /v1/query HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{oops".to_vec(), 400),
+        ("import without body", b"POST /v1/import HTTP/1.1\r\n\r\n".to_vec(), 411),
+        ("short body", b"POST /v1/query HTTP/1.1\r\nContent-Length: 50\r\n\r\ncount".to_vec(), 400),
+    ];
+    for (what, request, status) in cases {
+        let started = Instant::now();
+        let mut stream = UnixStream::connect(socket).expect("connects");
+        stream.write_all(&request).expect("sends");
+        if what == "short body" {
+            // The rest never comes: the client hangs up.
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+        }
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = text(&answer);
+        assert_eq!(status_of(&answer), status, "{what}: {answer}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{what} took {:?}",
+            started.elapsed()
+        );
+        assert!(healthy(socket), "the holder goes on after {what}");
+    }
+    // A slow client (one byte, then nothing) gets 408 once its time is up.
+    let mut slow = UnixStream::connect(socket).expect("connects");
+    slow.write_all(b"G").expect("sends");
+    let out = evident(&db, &["query", "count claims"]);
+    assert_counted(&out, 26);
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert_eq!(status_of(&answer), 408, "{answer}");
+    drop(silent);
+    assert!(healthy(socket));
+    holder.stop();
+}
+
+#[test]
+fn a_hundred_clients_at_once_are_all_answered() {
+    let (_dir, db, holder) = serving_seed();
+    let socket = holder.socket.clone();
+    let clients: Vec<_> = (0..100)
+        .map(|_| {
+            let socket = socket.clone();
+            std::thread::spawn(move || {
+                raw(
+                    &socket,
+                    b"POST /v1/query HTTP/1.1\r\nContent-Length: 12\r\n\r\ncount claims",
+                )
+            })
+        })
+        .collect();
+    for client in clients {
+        let answer = client.join().expect("the client thread");
+        assert_eq!(status_of(&answer), 200, "{answer}");
+        assert!(answer.contains("{\"row\":{\"count\":26}}"), "{answer}");
+    }
+    // And a few one-shot commands at once, too.
+    let commands: Vec<_> = (0..8)
+        .map(|_| {
+            let db = db.clone();
+            std::thread::spawn(move || evident(&db, &["query", "count claims"]))
+        })
+        .collect();
+    for command in commands {
+        let out = command.join().expect("the command thread");
+        assert_counted(&out, 26);
+    }
+    holder.stop();
+}
+
+#[test]
+fn clients_that_die_mid_statement_leave_the_holder_serving() {
+    let (_dir, db, holder) = serving_seed();
+    for _ in 0..5 {
+        // Reads the head of a big answer, then goes.
+        let mut stream = UnixStream::connect(&holder.socket).expect("connects");
+        let script = "evidence; claims; sources; evidence; claims";
+        let request = format!(
+            "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
+            script.len()
+        );
+        stream.write_all(request.as_bytes()).expect("sends");
+        let mut head = [0u8; 16];
+        let _ = stream.read(&mut head);
+        drop(stream);
+        // A client process killed as it runs.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--db")
+            .arg(&db)
+            .args(["query", "evidence; claims; evidence"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts");
+        std::thread::sleep(Duration::from_millis(5));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(healthy(&holder.socket));
+    let out = evident(&db, &["check"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    holder.stop();
+}
+
+/// `evident import FILE` on `db`, running; its standard error piped.
+fn start_import(db: &Path, file: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--db")
+        .arg(db)
+        .arg("import")
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts")
+}
+
+/// JSON Lines of `n` claims.
+fn claims(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("{{\"type\":\"claim\",\"id\":\"c:bulk-{i}\",\"text\":\"claim number {i}\",\"subject\":\"S{}\"}}\n", i % 100))
+        .collect()
+}
+
+#[test]
+fn a_holder_killed_during_an_import_leaves_all_or_nothing_and_the_client_fails() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let bulk = dir.path().join("bulk.jsonl");
+    std::fs::write(&bulk, claims(300_000)).expect("writes");
+    let holder = Holder::start(&db, &[]);
+    let socket = holder.socket.clone();
+    let client = start_import(&db, &bulk);
+    std::thread::sleep(Duration::from_millis(700));
+    holder.signal("KILL");
+    let out = client.wait_with_output().expect("the client ends");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the client must fail: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("lost the process holding"),
+        "{}",
+        text(&out.stderr)
+    );
+    drop(holder);
+    assert!(socket.exists(), "a killed holder leaves its socket");
+    // The next process takes the lock, rolls back, and removes the socket.
+    let out = evident(&db, &["check"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !socket.exists(),
+        "the stale socket is removed by the next holder"
+    );
+    let out = evident(&db, &["query", "count claims"]);
+    let count = text(&out.stdout);
+    assert!(
+        count == "{\"count\":26}\n" || count == "{\"count\":300026}\n",
+        "neither before nor after: {count}"
+    );
+}
+
+#[test]
+fn a_holder_that_does_not_answer_is_named() {
+    let (_dir, db, holder) = serving_seed();
+    holder.signal("STOP");
+    let out = evident(&db, &["query", "count claims"]);
+    holder.signal("CONT");
+    assert_eq!(out.status.code(), Some(1));
+    let message = text(&out.stderr);
+    assert!(
+        message.contains("does not answer") && message.contains("evident.sock"),
+        "{message}"
+    );
+    holder.stop();
+}
+
+#[test]
+fn a_second_process_queries_while_the_shell_is_open() {
+    let available = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        eprintln!("note: tmux is not installed (package `tmux`); skipping the terminal test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let socket = format!("evident-serve-test-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    };
+    let command = format!(
+        "env XDG_DATA_HOME='{}' TERM=xterm-256color '{}' --db '{}' repl",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_evident"),
+        db.display()
+    );
+    assert!(
+        tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "repl",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &command
+        ])
+        .status
+        .success()
+    );
+    let screen = || text(&tmux(&["capture-pane", "-t", "repl", "-p"]).stdout);
+    let wait_for = |what: &str, ok: &dyn Fn(&str) -> bool| {
+        let started = Instant::now();
+        loop {
+            let shown = screen();
+            if ok(&shown) {
+                return shown;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no {what}:\n{shown}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_for("prompt", &|s| s.contains("evident>"));
+    // The shell holds the database; another process queries and writes through it.
+    let out = evident(&db, &["query", "count claims"]);
+    assert_counted(&out, 26);
+    let more = dir.path().join("more.jsonl");
+    std::fs::write(&more, claims(3)).expect("writes");
+    let out = evident(&db, &["import", more.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The shell sees what the other process wrote.
+    let _ = tmux(&["send-keys", "-t", "repl", "-l", "count claims"]);
+    let _ = tmux(&["send-keys", "-t", "repl", "Enter"]);
+    wait_for("the new count", &|s| s.contains("29"));
+    let _ = tmux(&["send-keys", "-t", "repl", "-l", ".quit"]);
+    let _ = tmux(&["send-keys", "-t", "repl", "Enter"]);
+    let started = Instant::now();
+    while db.join("evident.sock").exists() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = tmux(&["kill-server"]);
+    assert!(
+        !db.join("evident.sock").exists(),
+        "the shell removes its socket when it ends"
+    );
+    // On its own again.
+    let out = evident(&db, &["query", "count claims"]);
+    assert_counted(&out, 29);
+}
+
+/// Runs `evident repl` with `input` piped in.
+fn repl_piped(db: &Path, input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--db")
+        .arg(db)
+        .arg("repl")
+        .env("PAGER", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("writes");
+    child.wait_with_output().expect("ends")
+}
+
+#[test]
+fn the_shell_works_through_a_holder_as_on_its_own() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let more = dir.path().join("more.jsonl");
+    std::fs::write(&more, claims(2)).expect("writes");
+    let input = format!(
+        ".stats\ncount claims group by status;\nexplain c:spacex-model-swebench-74;\n.import {}\nclaims where subject = \"S1\" select id;\n.format table\nclaims limit 3 select id, status;\nclaims where staus = x;\n",
+        more.display()
+    );
+    let alone = repl_piped(&seed_db(dir.path(), "alone"), &input);
+    let held = seed_db(dir.path(), "held");
+    let holder = Holder::start(&held, &[]);
+    let through = repl_piped(&held, &input);
+    holder.stop();
+    assert_eq!(untimed(&alone), untimed(&through));
+    assert!(
+        text(&through.stdout).contains("c:bulk-1"),
+        "{}",
+        text(&through.stdout)
+    );
+}
+
+#[test]
+fn a_holder_that_serves_nothing_is_named_with_what_to_do() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    // This test process holds the database and serves nothing.
+    let held = evident::Database::open(&db).expect("opens");
+    let out = evident(&db, &["query", "count claims"]);
+    assert_eq!(out.status.code(), Some(1));
+    let message = text(&out.stderr);
+    assert!(
+        message.contains("is in use by another evident process, which does not serve it"),
+        "{message}"
+    );
+    assert!(
+        message.contains("wait for it to finish or stop it"),
+        "{message}"
+    );
+    drop(held);
+    let out = evident(&db, &["query", "count claims"]);
+    assert_counted(&out, 26);
+}
+
+#[test]
+fn a_client_that_stops_stops_its_own_statement_and_no_other() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let bulk = dir.path().join("bulk.jsonl");
+    std::fs::write(&bulk, claims(60_000)).expect("writes");
+    let holder = Holder::start(&db, &[]);
+    // Another client's import: its write makes statements wait for it.
+    let import = start_import(&db, &bulk);
+    let script = "count claims where text ~ \"number\"";
+    let request = format!(
+        "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
+        script.len()
+    );
+    let mut interrupted = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        // Sends a query, then shuts its side at once, as the command line
+        // does on Ctrl-C: the holder stops that statement.
+        let mut stream = UnixStream::connect(&holder.socket).expect("connects");
+        stream.write_all(request.as_bytes()).expect("sends");
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert_eq!(status_of(&answer), 200, "{answer}");
+        if answer.contains("{\"error\":{\"message\":\"interrupted\"}}") {
+            interrupted += 1;
+        } else {
+            assert!(answer.contains("\"done\""), "{answer}");
+            // Too quick to stop: the write had not begun, or had ended.
+            if interrupted > 0 {
+                break;
+            }
+        }
+        if interrupted >= 3 {
+            break;
+        }
+    }
+    let out = import.wait_with_output().expect("the import ends");
+    assert!(
+        out.status.success(),
+        "the import is no one's to stop: {}",
+        text(&out.stderr)
+    );
+    assert!(interrupted > 0, "no query was caught waiting for the write");
+    let out = evident(&db, &["query", "count claims"]);
+    assert_counted(&out, 60026);
+    holder.stop();
+}
