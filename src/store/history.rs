@@ -179,8 +179,7 @@ impl Store {
         let mut more = cursor.seek(&start)?;
         // Per claim: status before the window, after the last entry so far,
         // and the last write that changed the status.
-        let mut seen: HashMap<Vec<u8>, (Option<Verdict>, Option<Verdict>, u64, Option<String>)> =
-            HashMap::new();
+        let mut seen: HashMap<Vec<u8>, StatusChange> = HashMap::new();
         while more {
             let (seq, id) = keys::split_history_by_write_key(cursor.key())
                 .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
@@ -190,28 +189,29 @@ impl Store {
             let entry: HistoryEntry = codec::decode(cursor.value(), "status log")?;
             if entry.kind == Kind::Claim {
                 let status_changed = entry.before.map(|v| v.0) != entry.after.map(|v| v.0);
-                let slot = seen
-                    .entry(id.to_vec())
-                    .or_insert((entry.before, entry.before, 0, None));
-                slot.1 = entry.after;
-                slot.3 = entry.text;
+                let slot = seen.entry(id.to_vec()).or_insert_with(|| StatusChange {
+                    id: String::new(),
+                    before: entry.before,
+                    after: entry.before,
+                    changed_seq: 0,
+                    text: None,
+                });
+                slot.after = entry.after;
+                slot.text = entry.text;
                 if status_changed {
-                    slot.2 = seq;
+                    slot.changed_seq = seq;
                 }
             }
             more = cursor.advance()?;
         }
         let mut out: Vec<StatusChange> = seen
             .into_iter()
-            .filter(|(_, (before, after, _, _))| before.map(|v| v.0) != after.map(|v| v.0))
-            .map(|(id, (before, after, changed_seq, text))| {
+            .filter(|(_, c)| c.before.map(|v| v.0) != c.after.map(|v| v.0))
+            .map(|(id, change)| {
                 Ok(StatusChange {
                     id: String::from_utf8(id)
                         .map_err(|_| StoreError::damaged("a status-log key".into()))?,
-                    before,
-                    after,
-                    changed_seq,
-                    text,
+                    ..change
                 })
             })
             .collect::<Result<_, StoreError>>()?;
