@@ -55,7 +55,11 @@ impl Validity {
     }
 
     fn all_absent(len: usize) -> Validity {
-        Validity(if len == 0 { None } else { Some(vec![false; len]) })
+        Validity(if len == 0 {
+            None
+        } else {
+            Some(vec![false; len])
+        })
     }
 
     fn is_present(&self, index: usize) -> bool {

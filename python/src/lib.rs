@@ -409,7 +409,11 @@ impl Statement {
     /// values)`, handed over: the column's own memory is freed, so call it
     /// once per column. `None` for a column of several types (read it with
     /// `column_values`, which still works for it).
-    fn take_arrow<'py>(&mut self, py: Python<'py>, index: usize) -> PyResult<Option<Bound<'py, PyAny>>> {
+    fn take_arrow<'py>(
+        &mut self,
+        py: Python<'py>,
+        index: usize,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         match self.columns.get_mut(index) {
             Some(column) => column.take_arrow(py),
             None => Err(pyo3::exceptions::PyIndexError::new_err("no such column")),

@@ -102,3 +102,30 @@ def test_run_gives_one_result_per_statement(seed_db):
     results = seed_db.run("count claims; count sources; claims limit 2 select id")
     assert [r.to_list() for r in results[:2]] == [[{"count": 26}], [{"count": 17}]]
     assert len(results[2]) == 2
+
+
+def test_a_missing_library_is_a_clear_import_error(seed_db, monkeypatch):
+    result = seed_db.query("claims select id, confidence")
+    for module, method in [("polars", result.to_polars), ("pyarrow", result.to_arrow)]:
+        monkeypatch.setitem(__import__("sys").modules, module, None)
+        with pytest.raises(ImportError, match=f"{module} is not installed.*pip install"):
+            method()
+        monkeypatch.undo()
+
+
+def test_pandas_without_pyarrow_gets_the_same_frame(seed_db, monkeypatch):
+    statement = "claims select id, confidence, created, tags"
+    through_arrow = seed_db.query(statement).to_pandas()
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow", None)
+    without = seed_db.query(statement).to_pandas()
+    assert without["id"].tolist() == through_arrow["id"].tolist()
+    assert without["confidence"].tolist() == through_arrow["confidence"].tolist()
+    assert without["created"].tolist() == through_arrow["created"].tolist()
+
+
+def test_writes_report_their_message(tmp_path):
+    with evident.open(tmp_path / "db") as db:
+        db.import_records([{"type": "source", "id": "s", "title": "S", "reliability": 0.5}])
+        (added,) = db.run('add claim { id: "c:1", text: "a claim" }')
+        assert [row["id"] for row in added] == ["c:1"]
+        assert added.message and "c:1" in added.message
