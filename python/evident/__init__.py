@@ -137,6 +137,23 @@ def _record_json(record: Any, number: int) -> str:
     return json.dumps(record, default=plain, ensure_ascii=False)
 
 
+def _quote(text: str) -> str:
+    r"""`text` as a string of the query language (escapes \" \\ \n \t \u{hex})."""
+    escaped = []
+    for char in text:
+        if char in '"\\':
+            escaped.append("\\" + char)
+        elif char == "\n":
+            escaped.append("\\n")
+        elif char == "\t":
+            escaped.append("\\t")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            escaped.append(f"\\u{{{ord(char):x}}}")
+        else:
+            escaped.append(char)
+    return '"' + "".join(escaped) + '"'
+
+
 class Database:
     """An open evident database; see :func:`evident.open`.
 
@@ -206,7 +223,7 @@ class Database:
         its weight)."""
         if not isinstance(claim_id, str):
             raise TypeError(f"a claim id must be a str, not {type(claim_id).__name__}")
-        result = self.query(f"explain {json.dumps(claim_id)}")
+        result = self.query(f"explain {_quote(claim_id)}")
         return result[0]
 
     # -- data in and out ------------------------------------------------

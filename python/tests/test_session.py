@@ -129,3 +129,18 @@ def test_writes_report_their_message(tmp_path):
         (added,) = db.run('add claim { id: "c:1", text: "a claim" }')
         assert [row["id"] for row in added] == ["c:1"]
         assert added.message and "c:1" in added.message
+
+
+def test_explain_takes_any_id(tmp_path):
+    odd = "c:odd/x.y-z_1"
+    with evident.open(tmp_path / "db") as db:
+        db.import_records([
+            {"type": "source", "id": "s", "title": "S", "reliability": 0.9},
+            {"type": "claim", "id": odd, "text": "odd id"},
+            {"type": "evidence", "id": "e", "claim": odd, "source": "s", "stance": "supports"},
+        ])
+        explained = db.explain(odd)
+        assert explained["id"] == odd and explained["evidence"][0]["id"] == "e"
+        for missing in ["c:no-such-claim", 'c:"quoted"\\back\nline\ttab\x01']:
+            with pytest.raises(evident.Error):
+                db.explain(missing)
