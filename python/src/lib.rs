@@ -12,7 +12,7 @@
 mod columns;
 
 use columns::Column;
-use evident::{Error, ImportOptions, ImportReport, Interrupt, Output, RowSink, StoreError, Value};
+use evident::{Error, ImportOptions, ImportReport, Output, RowSink, StoreError, Value};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use std::io::{BufReader, BufWriter, Write};
@@ -113,8 +113,7 @@ impl Database {
                 Ok(_) => {}
             }
         }
-        let interrupt = db.interrupt_handle();
-        let outcome = run_interruptibly(py, Some(&interrupt), || {
+        let outcome = run_interruptibly(py, Some(&stopper(&db)), || {
             let mut gathered = Gather::default();
             db.run_each_streaming(script, &mut gathered)
                 .map(|()| gathered.done)
@@ -134,7 +133,7 @@ impl Database {
         skip_invalid: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let db = self.database(py)?;
-        let outcome = run_interruptibly(py, Some(&db.interrupt_handle()), || {
+        let outcome = run_interruptibly(py, Some(&stopper(&db)), || {
             let file = std::fs::File::open(path).map_err(|e| Error::Io {
                 doing: "read the import",
                 path: Some(path.into()),
@@ -161,7 +160,7 @@ impl Database {
         skip_invalid: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let db = self.database(py)?;
-        let outcome = run_interruptibly(py, Some(&db.interrupt_handle()), || {
+        let outcome = run_interruptibly(py, Some(&stopper(&db)), || {
             db.import_jsonl_with(name, data, ImportOptions { skip_invalid }, &mut |_| {})
         })?;
         report_to_py(py, outcome.map_err(|e| to_py_error(py, &e, None))?)
@@ -171,7 +170,7 @@ impl Database {
     /// it); returns how many.
     fn export_file(&self, py: Python<'_>, path: &str) -> PyResult<u64> {
         let db = self.database(py)?;
-        let outcome = run_interruptibly(py, Some(&db.interrupt_handle()), || {
+        let outcome = run_interruptibly(py, Some(&stopper(&db)), || {
             let io = |e| Error::Io {
                 doing: "write the export",
                 path: Some(path.into()),
@@ -188,7 +187,7 @@ impl Database {
     /// The export as bytes, for a file object.
     fn export_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let db = self.database(py)?;
-        let outcome = run_interruptibly(py, Some(&db.interrupt_handle()), || {
+        let outcome = run_interruptibly(py, Some(&stopper(&db)), || {
             let mut out = Vec::new();
             db.export_jsonl(&mut out).map(|_| out)
         })?;
@@ -199,7 +198,7 @@ impl Database {
     /// Verifies the database: `(checked, problems)`, one line each.
     fn check(&self, py: Python<'_>) -> PyResult<(Vec<String>, Vec<String>)> {
         let db = self.database(py)?;
-        let outcome = run_interruptibly(py, Some(&db.interrupt_handle()), || db.check())?;
+        let outcome = run_interruptibly(py, Some(&stopper(&db)), || db.check())?;
         let report = outcome.map_err(|e| to_py_error(py, &e, None))?;
         Ok((report.checked, report.problems))
     }
@@ -224,12 +223,12 @@ impl Database {
 
 /// Runs `work` on a worker thread while this thread waits without the GIL,
 /// looking for signals every [`SIGNAL_POLL`]. On Ctrl-C (or any signal
-/// handler that raises) the statement is interrupted, waited for, and the
+/// handler that raises) `stop` is called, the work is waited for, and the
 /// handler's exception is returned: the work never outlives the call, so
 /// nothing it borrows can dangle.
 fn run_interruptibly<T: Send>(
     py: Python<'_>,
-    interrupt: Option<&Interrupt>,
+    stop: Option<&dyn Fn()>,
     work: impl FnOnce() -> T + Send,
 ) -> PyResult<T> {
     // Set by the worker when it ends (however it ends: the guard's drop
@@ -252,8 +251,8 @@ fn run_interruptibly<T: Send>(
             if raised.is_some() {
                 // Again on every round: the engine forgets an interrupt
                 // when the next statement of a script starts.
-                if let Some(interrupt) = interrupt {
-                    interrupt.interrupt();
+                if let Some(stop) = stop {
+                    stop();
                 }
             }
         }
@@ -269,6 +268,12 @@ fn run_interruptibly<T: Send>(
             )),
         }
     })
+}
+
+/// What stops the running statement of `db` on Ctrl-C.
+fn stopper(db: &evident::Database) -> impl Fn() + use<> {
+    let interrupt = db.interrupt_handle();
+    move || interrupt.interrupt()
 }
 
 /// Whether a worker has ended, waited for with a timeout.
