@@ -23,8 +23,9 @@
 //! `table` (the table output format); `default-features = false` is the
 //! engine alone. `ARCHITECTURE.md` maps the modules and the format on disk.
 //!
-//! It is not: a general-purpose SQL database, a server, a fact-checker that
-//! decides truth on its own, or a store shared by several processes at once.
+//! It is not: a general-purpose SQL database, a fact-checker that decides
+//! truth on its own, or a store several processes open at once (one holds
+//! it; SPEC section 10).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -33,6 +34,7 @@ mod exec;
 mod export;
 mod import;
 pub mod model;
+mod params;
 pub mod query;
 pub mod render;
 pub mod suggest;
@@ -43,6 +45,7 @@ mod store;
 pub use error::Error;
 pub use exec::{Output, QueryError, RowSink, Value};
 pub use import::{ImportError, ImportOptions, ImportReport};
+pub use params::{ParamValue, Params};
 #[doc(hidden)]
 pub use store::LogEntry;
 pub use store::{CheckReport, Counters, Interrupt, Rejection, StoreError, WriteSummary};
@@ -51,10 +54,56 @@ use model::{Derived, Kind, Record};
 use std::io::BufRead;
 use std::path::Path;
 
-/// An open database. `Send + Sync`: share it between threads; one write
-/// runs at a time and readers go on meanwhile.
+/// An open database. `Send + Sync`: share it between threads.
+///
+/// **Consistency.** Every statement — a query, a count, `show`, `explain`,
+/// an export, `check` — sees the database as it was before a write or
+/// after it, never between a write's phases; writes run one at a time
+/// (SPEC 10). A write reads, validates and sorts its changes while
+/// statements go on; only while it changes the maps (its last phases) do
+/// statements wait, and it waits for the statements already running when
+/// it got there (statements that arrive after it wait behind it, so a
+/// stream of queries cannot starve it). So a write can be held back for as
+/// long as the longest statement that started before it — including the
+/// time that statement's row sink takes to take its rows: a caller that
+/// streams rows to a slow consumer should buffer them (the server does),
+/// and an iterator from [`Database::records`] holds writes back until it
+/// is dropped. A thread that reads may run another statement meanwhile (a
+/// row sink that queries), but not a write: that is an error, not a
+/// deadlock.
+///
+/// **Interrupts.** Each call that runs statements takes (or makes) its own
+/// [`Interrupt`]: firing it stops that call's statement and no other.
 pub struct Database {
     store: store::Store,
+}
+
+/// Where a script's outputs go.
+enum Delivery<'a> {
+    /// Each statement's whole output.
+    Whole(&'a mut dyn FnMut(Output)),
+    /// Rows as they are found, then each output (without its rows).
+    Streamed(&'a mut dyn RowSink),
+}
+
+/// The rows of [`Database::records`], holding the statement gate.
+struct Records<'a> {
+    scan: store::RecordScan<'a>,
+    /// Keeps writes out until the walk is dropped.
+    _reading: store::Reading<'a>,
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<Record, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(
+            self.scan
+                .next()?
+                .map(|(record, _)| record)
+                .map_err(Error::from),
+        )
+    }
 }
 
 impl Database {
@@ -65,10 +114,10 @@ impl Database {
         })
     }
 
-    /// A handle that stops the reading statement in progress (it fails with
-    /// "interrupted"); for Ctrl-C in a shell, or a timeout.
-    pub fn interrupt_handle(&self) -> Interrupt {
-        self.store.interrupt_handle()
+    /// The format version opening upgraded the database from, if it did
+    /// (SPEC 5: an earlier format is upgraded in place; say so).
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.store.upgraded_from()
     }
 
     /// Opens an existing database; fails (creating nothing) if there is none.
@@ -116,33 +165,119 @@ impl Database {
     /// Runs a script, handing each statement's output over as soon as it is
     /// ready, and stops at the first failing statement.
     pub fn run_each(&self, script: &str, sink: &mut dyn FnMut(Output)) -> Result<(), Error> {
-        for statement in query::statements(script) {
-            self.store.clear_interrupt();
-            sink(exec::execute(&self.store, script, &statement?, None)?);
-        }
-        Ok(())
+        self.run_each_with(script, &Params::new(), &Interrupt::new(), sink)
+    }
+
+    /// [`Database::run_each`] with the script's parameters (SPEC 4.2) and
+    /// the interrupt that stops it.
+    pub fn run_each_with(
+        &self,
+        script: &str,
+        params: &Params,
+        interrupt: &Interrupt,
+        sink: &mut dyn FnMut(Output),
+    ) -> Result<(), Error> {
+        self.run(script, params, interrupt, Delivery::Whole(sink))
     }
 
     /// Like [`Database::run_each`], but the rows of queries in id order go
     /// to `sink` as they are found, and their outputs come without rows:
     /// memory stays flat however many rows a query returns.
     pub fn run_each_streaming(&self, script: &str, sink: &mut dyn RowSink) -> Result<(), Error> {
+        self.run_each_streaming_with(script, &Params::new(), &Interrupt::new(), sink)
+    }
+
+    /// [`Database::run_each_streaming`] with the script's parameters (SPEC
+    /// 4.2) and the interrupt that stops it (and nothing else).
+    ///
+    /// Parameters are checked before anything runs: every `$name` must be
+    /// bound and every binding used. Each statement runs on a consistent
+    /// state (see [`Database`]); while it streams rows, writes wait.
+    pub fn run_each_streaming_with(
+        &self,
+        script: &str,
+        params: &Params,
+        interrupt: &Interrupt,
+        sink: &mut dyn RowSink,
+    ) -> Result<(), Error> {
+        self.run(script, params, interrupt, Delivery::Streamed(sink))
+    }
+
+    /// Parses the whole script, binds its parameters, then runs the
+    /// statements one by one. A statement that does not parse fails after
+    /// the ones before it ran, as if read lazily.
+    fn run(
+        &self,
+        script: &str,
+        params: &Params,
+        interrupt: &Interrupt,
+        mut to: Delivery<'_>,
+    ) -> Result<(), Error> {
+        let mut parsed = Vec::new();
+        let mut syntax_error = None;
         for statement in query::statements(script) {
-            self.store.clear_interrupt();
-            let out = exec::execute(&self.store, script, &statement?, Some(&mut *sink))?;
-            sink.done(out);
+            match statement {
+                Ok(s) => parsed.push(s),
+                Err(e) => syntax_error = Some(e),
+            }
         }
-        Ok(())
+        let statements = exec::bind_script(&parsed, params, syntax_error.is_none())?;
+        let store = self.store.for_statement(interrupt);
+        for statement in &statements {
+            store.check_interrupt()?;
+            // A write takes the writer lock, then the gate for its phases,
+            // itself: holding the gate shared here would wait for itself.
+            let reading = match statement.kind.writes() {
+                true => None,
+                false => Some(store.reading()?),
+            };
+            match &mut to {
+                Delivery::Whole(sink) => {
+                    let out = exec::execute(&store, script, statement, None)?;
+                    drop(reading);
+                    sink(out);
+                }
+                Delivery::Streamed(sink) => {
+                    let out = exec::execute(&store, script, statement, Some(&mut **sink))?;
+                    drop(reading);
+                    sink.done(out);
+                }
+            }
+        }
+        match syntax_error {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 
-    /// Writes every record as JSON Lines; returns how many.
+    /// Writes every record as JSON Lines; returns how many. The export is
+    /// one consistent state: writes wait until it has finished.
     pub fn export_jsonl(&self, out: &mut dyn std::io::Write) -> Result<u64, Error> {
-        export::export(&self.store, out)
+        self.export_jsonl_with(out, &Interrupt::new())
     }
 
-    /// Verifies the database (indexes, references, derived values, counters).
+    /// [`Database::export_jsonl`], stopped by `interrupt`.
+    pub fn export_jsonl_with(
+        &self,
+        out: &mut dyn std::io::Write,
+        interrupt: &Interrupt,
+    ) -> Result<u64, Error> {
+        let store = self.store.for_statement(interrupt);
+        let _reading = store.reading()?;
+        export::export(&store, out)
+    }
+
+    /// Verifies the database (indexes, references, derived values,
+    /// counters), as one consistent state: writes wait until it has finished.
     pub fn check(&self) -> Result<CheckReport, Error> {
-        Ok(self.store.check()?)
+        self.check_with(&Interrupt::new())
+    }
+
+    /// [`Database::check`], stopped by `interrupt`.
+    pub fn check_with(&self, interrupt: &Interrupt) -> Result<CheckReport, Error> {
+        let store = self.store.for_statement(interrupt);
+        let _reading = store.reading()?;
+        Ok(store.check()?)
     }
 
     /// Where the database lives.
@@ -153,28 +288,29 @@ impl Database {
     /// The record and status counts, kept up to date by every write (read
     /// without scanning).
     pub fn counters(&self) -> Result<Counters, Error> {
+        let _reading = self.store.reading()?;
         Ok(self.store.counters()?)
     }
 
     /// A claim's stored derived values (status, confidence, …); `None` if no
     /// claim has this id.
     pub fn derived(&self, claim: &str) -> Result<Option<Derived>, Error> {
+        let _reading = self.store.reading()?;
         Ok(self.store.derived(claim)?)
     }
 
-    /// Every record of `kind`, in id order. Like a statement, the walk
-    /// forgets an interrupt that came before it, and one that comes during
-    /// it (see [`Database::interrupt_handle`]) stops it with
-    /// [`StoreError::Interrupted`].
+    /// Every record of `kind`, in id order, as one consistent state: writes
+    /// wait until the walk is dropped (stop it by dropping it), and this
+    /// thread cannot write meanwhile.
     pub fn records(
         &self,
         kind: Kind,
     ) -> Result<impl Iterator<Item = Result<Record, Error>> + '_, Error> {
-        self.store.clear_interrupt();
-        Ok(self
-            .store
-            .scan(kind)?
-            .map(|item| item.map(|(record, _)| record).map_err(Error::from)))
+        let reading = self.store.reading()?;
+        Ok(Records {
+            scan: self.store.scan(kind)?,
+            _reading: reading,
+        })
     }
 
     /// Distinct values of an indexed string field of `collection` (claim
@@ -188,12 +324,14 @@ impl Database {
         field: &str,
         limit: usize,
     ) -> Result<Vec<String>, Error> {
+        let _reading = self.store.reading()?;
         Ok(self.store.distinct_values(collection, field, limit)?)
     }
 
     /// Ids of records of `kind`, sorted, from the first `limit` entries of an
     /// index every such record has; for a shell's completion.
     pub fn record_ids(&self, kind: Kind, limit: usize) -> Result<Vec<String>, Error> {
+        let _reading = self.store.reading()?;
         Ok(self.store.record_ids(kind, limit)?)
     }
 
@@ -206,6 +344,7 @@ impl Database {
     /// Every logged write, oldest first (for tests).
     #[doc(hidden)]
     pub fn log(&self) -> Result<Vec<LogEntry>, Error> {
+        let _reading = self.store.reading()?;
         Ok(self.store.log()?)
     }
 }

@@ -588,31 +588,116 @@ fn planned_shortcuts_agree_with_plain_evaluation() {
     );
 }
 
+/// A sink that fires an interrupt after its first row (a Ctrl-C mid-query).
+struct StopAfterFirstRow {
+    interrupt: evident::Interrupt,
+    rows: usize,
+}
+
+impl evident::RowSink for StopAfterFirstRow {
+    fn begin(&mut self, _: &[String]) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn row(&mut self, _: &[evident::Value]) -> std::io::Result<()> {
+        self.rows += 1;
+        self.interrupt.interrupt();
+        Ok(())
+    }
+    fn done(&mut self, _: evident::Output) {}
+}
+
 #[test]
-fn an_interrupt_stops_reads_and_is_forgotten_by_the_next_statement() {
+fn an_interrupt_stops_its_own_statement_and_no_other() {
     let (_dir, db) = temp_db();
     import_str(&db, SEED).expect("seed imports");
-    let handle = db.interrupt_handle();
-    let mut records = db.records(Kind::Claim).expect("scans");
-    assert!(
-        matches!(records.next(), Some(Ok(_))),
-        "reads until interrupted"
+    let interrupt = evident::Interrupt::new();
+    let mut sink = StopAfterFirstRow {
+        interrupt: interrupt.clone(),
+        rows: 0,
+    };
+    let stopped = db.run_each_streaming_with(
+        "claims select id",
+        &evident::Params::new(),
+        &interrupt,
+        &mut sink,
     );
-    handle.interrupt();
-    assert!(matches!(
-        records.next(),
-        Some(Err(Error::Store(evident::StoreError::Interrupted)))
-    ));
-    // A walk starts afresh, like a statement.
-    handle.interrupt();
-    assert!(matches!(
-        db.records(Kind::Claim).expect("scans").next(),
-        Some(Ok(_))
-    ));
-    // Each statement starts afresh: an interrupt between statements (a
-    // Ctrl-C at the prompt) does not stop the next one.
-    handle.interrupt();
+    assert!(
+        matches!(stopped, Err(Error::Store(evident::StoreError::Interrupted))),
+        "{stopped:?}"
+    );
+    assert_eq!(sink.rows, 1);
+    // The fired interrupt stays with its statement: what runs next, with
+    // its own, runs whole — an export and a check too (SPEC 10).
     assert_eq!(query_ids(&db, "claims where status = refuted").len(), 3);
+    assert!(db.export_jsonl(&mut Vec::new()).expect("exports") > 0);
+    assert!(db.check().expect("checks").problems.is_empty());
+    // Fired before its statement starts, it stops it before anything runs.
+    let mut outputs = Vec::new();
+    let early = db.run_each_with(
+        "count claims",
+        &evident::Params::new(),
+        &interrupt,
+        &mut |o| outputs.push(o),
+    );
+    assert!(matches!(
+        early,
+        Err(Error::Store(evident::StoreError::Interrupted))
+    ));
+    assert!(outputs.is_empty());
+    assert!(matches!(
+        db.export_jsonl_with(&mut Vec::new(), &interrupt),
+        Err(Error::Store(evident::StoreError::Interrupted))
+    ));
+}
+
+#[test]
+fn interrupting_one_of_two_running_statements_stops_that_one_alone() {
+    let (_dir, db) = temp_db();
+    import_str(&db, SEED).expect("seed imports");
+    let (a, b) = (evident::Interrupt::new(), evident::Interrupt::new());
+    let started = std::sync::Barrier::new(3);
+    /// Counts rows, waiting at the barrier after the first, then slowly.
+    struct Slow<'a> {
+        started: &'a std::sync::Barrier,
+        rows: usize,
+    }
+    impl evident::RowSink for Slow<'_> {
+        fn begin(&mut self, _: &[String]) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn row(&mut self, _: &[evident::Value]) -> std::io::Result<()> {
+            self.rows += 1;
+            if self.rows == 1 {
+                self.started.wait();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            Ok(())
+        }
+        fn done(&mut self, _: evident::Output) {}
+    }
+    let run = |interrupt: &evident::Interrupt| {
+        let mut sink = Slow {
+            started: &started,
+            rows: 0,
+        };
+        let result = db.run_each_streaming_with(
+            "claims select id",
+            &evident::Params::new(),
+            interrupt,
+            &mut sink,
+        );
+        (result.is_ok(), sink.rows)
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| run(&a));
+        let second = scope.spawn(|| run(&b));
+        started.wait();
+        a.interrupt();
+        (first.join().expect("joins"), second.join().expect("joins"))
+    });
+    let claims = query_ids(&db, "claims").len();
+    assert!(!first.0 && first.1 < claims, "the first stopped: {first:?}");
+    assert_eq!(second, (true, claims), "the second ran whole");
 }
 
 /// Full scans of more than one block run on two threads (the second half

@@ -5,7 +5,7 @@
 
 use evident::model::{Date, Kind};
 use evident::query::ast::{
-    Add, Aggregate, AggregateFn, CompareOp, Count, Expr, Field, Item, Literal, OrderKey,
+    Add, Aggregate, AggregateFn, Arg, CompareOp, Count, Expr, Field, Item, Literal, OrderKey,
     Quantifier, Query, Spanned, Statement, StatementKind,
 };
 use evident::query::{ParseError, ParseErrorKind, parse_script, parse_statement, strip_spans};
@@ -233,6 +233,22 @@ fn scalar() -> impl Strategy<Value = Literal> {
         (-1000i32..1000).prop_map(|n| Literal::Number(f64::from(n) / 8.0)),
         date().prop_map(Literal::Date),
         any::<bool>().prop_map(Literal::Bool),
+        param_name().prop_map(Literal::Param),
+    ]
+}
+
+/// `$name`: the names of the grammar (`NAME = letter { letter | digit }`).
+fn param_name() -> impl Strategy<Value = String> {
+    "[A-Za-z_][A-Za-z0-9_]{0,8}"
+}
+
+/// A part written in the statement, or a parameter in its place.
+fn arg<T: std::fmt::Debug + Clone>(
+    written: impl Strategy<Value = T>,
+) -> impl Strategy<Value = Arg<T>> {
+    prop_oneof![
+        4 => written.prop_map(Arg::Written),
+        1 => param_name().prop_map(Arg::Param),
     ]
 }
 
@@ -270,7 +286,7 @@ fn expr() -> impl Strategy<Value = Expr> {
                     values: values.into_iter().map(sp).collect(),
                 }
             }),
-        (field(), any::<String>()).prop_map(|(field, s)| Expr::Contains {
+        (field(), arg(any::<String>())).prop_map(|(field, s)| Expr::Contains {
             field,
             needle: sp(s)
         }),
@@ -311,11 +327,11 @@ fn id() -> impl Strategy<Value = String> {
 fn statement() -> impl Strategy<Value = Statement> {
     let query = (
         kind(),
-        prop::option::of(date()),
+        prop::option::of(arg(date())),
         prop::option::of(expr()),
         prop::collection::vec(field(), 0..3),
         keys(),
-        prop::option::of((any::<u64>(), prop::option::of(any::<u64>()))),
+        prop::option::of((arg(any::<u64>()), prop::option::of(arg(any::<u64>())))),
         prop::collection::vec(item(), 0..3),
     )
         .prop_map(|(kind, as_of, filter, group_by, order_by, limit, select)| {
@@ -325,18 +341,18 @@ fn statement() -> impl Strategy<Value = Statement> {
                 filter,
                 group_by,
                 order_by,
-                limit: limit.map(|(l, _)| sp(l)),
+                limit: limit.clone().map(|(l, _)| sp(l)),
                 offset: limit.and_then(|(_, o)| o).map(sp),
                 select,
             })
         });
     let count = (
         kind(),
-        prop::option::of(date()),
+        prop::option::of(arg(date())),
         prop::option::of(expr()),
         prop::collection::vec(field(), 0..3),
         keys(),
-        prop::option::of((any::<u64>(), prop::option::of(any::<u64>()))),
+        prop::option::of((arg(any::<u64>()), prop::option::of(arg(any::<u64>())))),
     )
         .prop_map(|(kind, as_of, filter, group_by, order_by, limit)| {
             StatementKind::Count(Count {
@@ -345,7 +361,7 @@ fn statement() -> impl Strategy<Value = Statement> {
                 filter,
                 group_by,
                 order_by,
-                limit: limit.map(|(l, _)| sp(l)),
+                limit: limit.clone().map(|(l, _)| sp(l)),
                 offset: limit.and_then(|(_, o)| o).map(sp),
             })
         });
@@ -367,9 +383,9 @@ fn statement() -> impl Strategy<Value = Statement> {
     prop_oneof![
         4 => query,
         2 => count,
-        1 => id().prop_map(|i| StatementKind::Show(sp(i))),
-        1 => id().prop_map(|i| StatementKind::Explain(sp(i))),
-        1 => id().prop_map(|i| StatementKind::Retract(sp(i))),
+        1 => arg(id()).prop_map(|i| StatementKind::Show(sp(i))),
+        1 => arg(id()).prop_map(|i| StatementKind::Explain(sp(i))),
+        1 => arg(id()).prop_map(|i| StatementKind::Retract(sp(i))),
         2 => add,
     ]
     .prop_map(|kind| Statement { kind, span: 0..0 })

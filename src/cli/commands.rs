@@ -30,6 +30,7 @@ pub fn query(
     file: Option<std::path::PathBuf>,
     format: Option<&str>,
     timer: bool,
+    params: &evident::Params,
 ) -> ExitCode {
     let text = match (script, file) {
         (Some(s), None) if s != "-" => s,
@@ -65,6 +66,7 @@ pub fn query(
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    say_if_upgraded(&db, db_path);
     let opened = opening.elapsed();
     let format = default_format(format);
     let running = Instant::now();
@@ -74,15 +76,14 @@ pub fn query(
             // Ctrl-C reaches the pager too, which stays: stop the query
             // instead of the process, so that the pager is waited for and
             // the terminal is not left to two programs.
-            let interrupt = db.interrupt_handle();
-            let _ = ctrlc::set_handler(move || interrupt.interrupt());
+            let _ = super::stop::on_ctrl_c();
             let mut paging = Paging::new(&mut stdout, pager);
-            let ok = run_script(&db, &text, format, &mut paging, &mut io::stderr());
+            let ok = run_script(&db, &text, params, format, &mut paging, &mut io::stderr());
             // The user may quit the pager early: not an error.
             let _ = paging.finish();
             ok
         }
-        None => run_script(&db, &text, format, &mut stdout, &mut io::stderr()),
+        None => run_script(&db, &text, params, format, &mut stdout, &mut io::stderr()),
     };
     if timer {
         // Standard output is flushed by now, so the time includes writing it.
@@ -137,6 +138,7 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    say_if_upgraded(&db, db_path);
     // Set once a file is imported: the database then holds something.
     let kept = Arc::new(AtomicBool::new(false));
     if created {
@@ -325,7 +327,14 @@ pub fn demo() -> ExitCode {
                     break;
                 }
             }
-            ok &= run_script(&db, q, Format::Table, &mut out, &mut io::stderr());
+            ok &= run_script(
+                &db,
+                q,
+                &evident::Params::new(),
+                Format::Table,
+                &mut out,
+                &mut io::stderr(),
+            );
         }
         if ok {
             ExitCode::SUCCESS
@@ -350,5 +359,16 @@ mod tests {
         assert_eq!(stdin_hint(true, false), None);
         assert_eq!(stdin_hint(false, true), None);
         assert_eq!(stdin_hint(false, false), None);
+    }
+}
+
+/// SPEC 5: a database of an earlier format is upgraded in place when it is
+/// opened, saying so on standard error.
+fn say_if_upgraded(db: &Database, path: &Path) {
+    if let Some(from) = db.upgraded_from() {
+        eprintln!(
+            "upgraded {} from format {from} to the current format (benchmark-claim indexes built)",
+            path.display()
+        );
     }
 }

@@ -131,11 +131,14 @@ fn write_export(db: &Database, path: &Path, file: File) -> Result<u64, String> {
     let mut out = io::BufWriter::new(file);
     let n = if path.extension().is_some_and(|e| e == "gz") {
         let mut gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::default());
-        let n = db.export_jsonl(&mut gz).map_err(|e| e.to_string())?;
+        let n = db
+            .export_jsonl_with(&mut gz, &super::stop::fresh())
+            .map_err(|e| e.to_string())?;
         gz.finish().map_err(failed)?;
         n
     } else {
-        db.export_jsonl(&mut out).map_err(|e| e.to_string())?
+        db.export_jsonl_with(&mut out, &super::stop::fresh())
+            .map_err(|e| e.to_string())?
     };
     // Flushed here, not on drop, where an error (a full disk) is lost.
     out.flush().map_err(failed)?;

@@ -5,6 +5,7 @@ mod commands;
 mod files;
 pub mod repl;
 mod run;
+mod stop;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
@@ -44,6 +45,9 @@ pub enum Command {
         /// Print on standard error how long the script took, and opening the database
         #[arg(long)]
         timer: bool,
+        /// Bind $NAME in the script to VALUE (repeatable; split at the first `=`)
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = evident::Params::parse_text_binding)]
+        params: Vec<(String, String)>,
     },
     /// Open the interactive shell
     Repl {
@@ -110,7 +114,16 @@ pub fn main() -> ExitCode {
             format,
             file,
             timer,
-        } => commands::query(&db_path, script, file, format.as_deref(), timer),
+            params,
+        } => match text_params(params) {
+            Ok(params) => {
+                commands::query(&db_path, script, file, format.as_deref(), timer, &params)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Repl { format } => commands::repl(&db_path, format.as_deref()),
         Command::Import {
             files,
@@ -120,6 +133,17 @@ pub fn main() -> ExitCode {
         Command::Check => commands::check(&db_path),
         Command::Demo => commands::demo(),
     }
+}
+
+/// The `--param`s of `query`; a name given twice is a mistake.
+fn text_params(bindings: Vec<(String, String)>) -> Result<evident::Params, String> {
+    let mut params = evident::Params::new();
+    for (name, value) in bindings {
+        if params.set_text(name.clone(), value).is_some() {
+            return Err(format!("--param {name} is given twice"));
+        }
+    }
+    Ok(params)
 }
 
 /// `0.082 ms`, `0.42 ms`, `12.3 ms`, `1.52 s`: three significant figures

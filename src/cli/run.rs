@@ -3,7 +3,7 @@
 //! this module and not on each other.
 
 use evident::render::{self, Format, TableStyle};
-use evident::{Database, Output, RowSink, Value};
+use evident::{Database, Output, Params, RowSink, Value};
 use std::io::{self, IsTerminal, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
@@ -60,6 +60,7 @@ pub fn timer_line(opening: std::time::Duration, running: std::time::Duration) ->
 pub fn run_script(
     db: &Database,
     script: &str,
+    params: &Params,
     format: Format,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -69,7 +70,7 @@ pub fn run_script(
     } else {
         TableStyle { width: None }
     };
-    run_script_styled(db, script, format, style, out, err)
+    run_script_styled(db, script, params, format, style, out, err)
 }
 
 /// [`run_script`] with the table layout given: a file gets whole cells
@@ -77,6 +78,7 @@ pub fn run_script(
 pub fn run_script_styled(
     db: &Database,
     script: &str,
+    params: &Params,
     format: Format,
     style: TableStyle,
     out: &mut dyn Write,
@@ -92,7 +94,7 @@ pub fn run_script_styled(
         rows: None,
         write_failed: None,
     };
-    let result = db.run_each_streaming(script, &mut sink);
+    let result = db.run_each_streaming_with(script, params, &super::stop::fresh(), &mut sink);
     let _ = sink.out.flush();
     match (result, sink.write_failed) {
         // The reader went away (`| head`): not an error of ours.

@@ -200,7 +200,7 @@ fn stored_needles(kind: Kind, filter: Option<&Expr>) -> Vec<Vec<u8>> {
         .filter_map(|part| match part {
             Expr::Contains { field, needle } if field.path.len() == 1 => {
                 let def = fields::field(kind, &field.path[0].node)?;
-                let needle = needle.node.to_lowercase();
+                let needle = needle.node.written().ok()?.to_lowercase();
                 (!def.derived && !def.stored_as_code && needle.is_ascii())
                     .then(|| needle.into_bytes())
             }

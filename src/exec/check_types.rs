@@ -371,13 +371,27 @@ fn field_text(field: &Field) -> String {
         .join(".")
 }
 
-fn literal_type(lit: &Literal) -> &'static str {
+pub(super) fn literal_type(lit: &Literal) -> &'static str {
     match lit {
         Literal::String(_) => "a string",
         Literal::Number(_) => "a number",
         Literal::Date(_) => "a date",
         Literal::Bool(_) => "a boolean",
         Literal::List(_) => "a list",
+        Literal::Param(_) => "a parameter",
+    }
+}
+
+/// Whether a value can be compared with a field of type `ty`.
+pub(super) fn value_fits(ty: FieldType, value: &Literal) -> bool {
+    match (ty, value) {
+        (FieldType::String | FieldType::Id | FieldType::Ref(_), Literal::String(_)) => true,
+        (FieldType::Id | FieldType::Ref(_), Literal::Number(n)) => n.fract() == 0.0,
+        (FieldType::Number, Literal::Number(_)) => true,
+        (FieldType::Date, Literal::Date(_)) => true,
+        (FieldType::Date, Literal::String(s)) => Date::parse(s).is_some(),
+        (FieldType::Bool, Literal::Bool(_)) => true,
+        _ => false,
     }
 }
 
@@ -388,16 +402,7 @@ fn check_value(
     field: &Field,
     value: &Spanned<Literal>,
 ) -> Result<(), QueryError> {
-    let ok = match (def.ty, &value.node) {
-        (FieldType::String | FieldType::Id | FieldType::Ref(_), Literal::String(_)) => true,
-        (FieldType::Id | FieldType::Ref(_), Literal::Number(n)) => n.fract() == 0.0,
-        (FieldType::Number, Literal::Number(_)) => true,
-        (FieldType::Date, Literal::Date(_)) => true,
-        (FieldType::Date, Literal::String(s)) => Date::parse(s).is_some(),
-        (FieldType::Bool, Literal::Bool(_)) => true,
-        _ => false,
-    };
-    if !ok {
+    if !value_fits(def.ty, &value.node) {
         return Err(QueryError::at(
             &value.span,
             format!(
@@ -433,17 +438,18 @@ fn check_value(
     Ok(())
 }
 
-fn literal_text(lit: &Literal) -> String {
+pub(super) fn literal_text(lit: &Literal) -> String {
     match lit {
         Literal::String(s) => format!("\"{s}\""),
         Literal::Number(n) => n.to_string(),
         Literal::Date(d) => d.to_string(),
         Literal::Bool(b) => b.to_string(),
         Literal::List(_) => "[…]".into(),
+        Literal::Param(name) => format!("${name}"),
     }
 }
 
-fn type_hint(ty: FieldType) -> Option<String> {
+pub(super) fn type_hint(ty: FieldType) -> Option<String> {
     Some(
         match ty {
             FieldType::Number => "give a number, such as 0.7",

@@ -3,6 +3,7 @@
 //! rows its plan reads.
 
 use super::access::for_each_row;
+use super::bind::optional;
 use super::eval::{Ctx, order_values};
 use super::group::{GroupSpec, from_counts, run_groups};
 use super::output::{Output, Value};
@@ -15,7 +16,7 @@ use crate::store::{IndexValue, Store, StoreError};
 /// Runs a count statement by its plan (see [`super::plan::plan_count`]).
 pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::Error> {
     let kind = c.collection.node;
-    let as_of = c.as_of.as_ref().map(|d| d.node);
+    let as_of = optional(&c.as_of)?;
     if c.group_by.is_empty() {
         let n = match plan {
             Plan::Counter => store.counters()?.of_kind(kind),
@@ -26,8 +27,8 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
             _ => count_rows(store, c, &Access::Scan)?,
         };
         // `order by count` and `limit` apply to the one row (SPEC 4.2).
-        let offset = c.offset.as_ref().map_or(0, |o| o.node);
-        let shown = c.limit.as_ref().is_none_or(|l| l.node > 0) && offset == 0;
+        let offset = optional(&c.offset)?.unwrap_or(0);
+        let shown = optional(&c.limit)?.is_none_or(|l| l > 0) && offset == 0;
         return Ok(Output {
             columns: vec!["count".into()],
             rows: if shown {
@@ -40,7 +41,13 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
             notes: Vec::new(),
         });
     }
-    let spec = GroupSpec::new(&c.group_by, &[], &c.order_by, &c.limit, &c.offset);
+    let spec = GroupSpec::new(
+        &c.group_by,
+        &[],
+        &c.order_by,
+        optional(&c.limit)?,
+        optional(&c.offset)?,
+    );
     Ok(match plan {
         Plan::StatusCounts => from_counts(&spec, status_counts(store)?),
         Plan::GroupCounts(index) => from_counts(&spec, value_counts(store, kind, index)?),
@@ -55,7 +62,7 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
 /// The number of rows `access` reads that pass the filter.
 fn count_rows(store: &Store, c: &Count, access: &Access) -> Result<u64, crate::Error> {
     let mut n = 0u64;
-    let mut ctx = Ctx::new(store, c.as_of.as_ref().map(|d| d.node));
+    let mut ctx = Ctx::new(store, optional(&c.as_of)?);
     for_each_row(
         &mut ctx,
         c.collection.node,

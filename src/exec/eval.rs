@@ -68,6 +68,8 @@ impl<'s> Ctx<'s> {
             return Ok(*d);
         }
         let evidence = self.facts.facts_of(claim.id.as_str())?;
+        // SPEC 2: a benchmark claim's derivation runs on the view.
+        let evidence = self.store.view_facts(claim, evidence, Some(day))?;
         let d = crate::store::derive_claim(
             self.store,
             claim.subject.as_deref(),
@@ -156,6 +158,8 @@ impl<'s> Ctx<'s> {
                 EvidenceValue::EffectiveDate => {
                     self.effective_date(e)?.map_or(Value::Null, Value::Date)
                 }
+                EvidenceValue::Derived => Value::Bool(e.is_derived()),
+                EvidenceValue::Gap => e.gap.map_or(Value::Null, Value::Number),
             },
             // A table's rows are of its own kind.
             (Access::Claim(_) | Access::Evidence(_), _) => Value::Null,
@@ -198,7 +202,11 @@ impl<'s> Ctx<'s> {
                 }
             }
             Expr::Contains { field, needle } => {
-                let needle = needle.node.to_lowercase();
+                // Bound before the statement runs (`bind::bind_script`).
+                let Ok(needle) = needle.node.written() else {
+                    return Ok(false);
+                };
+                let needle = needle.to_lowercase();
                 match self.value(record, derived, &path(field))? {
                     Value::String(t) => contains_ignoring_case(&t, &needle),
                     Value::List(items) => items.iter().any(
@@ -269,7 +277,7 @@ impl<'s> Ctx<'s> {
                         }
                     } else {
                         Evidence {
-                            id: crate::model::Id::new(&fact.evidence).map_err(|_| {
+                            id: crate::model::Id::stored(&fact.evidence).map_err(|_| {
                                 StoreError::damaged("an evidence id in the index".into())
                             })?,
                             claim: c.id.clone(),
@@ -285,6 +293,7 @@ impl<'s> Ctx<'s> {
                             date: fact.date,
                             note: None,
                             result: None,
+                            gap: None,
                         }
                     };
                     if self.evidence_visible(&evidence)? {
@@ -307,11 +316,26 @@ impl<'s> Ctx<'s> {
         Ok(out)
     }
 
-    fn evidence_visible(&mut self, e: &Evidence) -> Result<bool, StoreError> {
+    pub fn evidence_visible(&mut self, e: &Evidence) -> Result<bool, StoreError> {
         Ok(match self.as_of {
+            Some(day) if e.is_derived() => self.derived_visible(e, day)?,
             Some(day) => self.effective_date(e)?.is_some_and(|d| d <= day),
             None => true,
         })
+    }
+
+    /// Whether derived evidence is in the `as of` view: the derivation of
+    /// SPEC 8 run on what is visible that day keeps its result.
+    fn derived_visible(&mut self, e: &Evidence, day: Date) -> Result<bool, StoreError> {
+        let Some(Record::Claim(claim)) = self.record(e.claim.as_str())?.as_deref().cloned() else {
+            return Ok(false);
+        };
+        let kept = self
+            .store
+            .view_facts(&claim, Vec::new(), Some(day))?
+            .into_iter()
+            .any(|f| f.evidence == e.id.as_str());
+        Ok(kept)
     }
 }
 
@@ -321,7 +345,7 @@ fn needs_full_evidence(expr: &Expr) -> bool {
     let field_needs = |f: &crate::query::ast::Field| {
         f.path
             .first()
-            .is_some_and(|n| n.node == "note" || n.node == "result")
+            .is_some_and(|n| ["note", "result", "gap"].contains(&n.node.as_str()))
     };
     match expr {
         Expr::Or(a, b) | Expr::And(a, b) => needs_full_evidence(a) || needs_full_evidence(b),

@@ -10,7 +10,7 @@ use super::eval::{Ctx, order_values, path};
 use super::output::{Output, Value};
 use super::plan::Access;
 use crate::model::Date;
-use crate::query::ast::{AggregateFn, Expr, Field, Item, OrderKey, Spanned};
+use crate::query::ast::{AggregateFn, Expr, Field, Item, OrderKey};
 use crate::store::Store;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -37,8 +37,8 @@ impl<'q> GroupSpec<'q> {
         group_by: &'q [Field],
         select: &[Item],
         order_by: &'q [OrderKey],
-        limit: &Option<Spanned<u64>>,
-        offset: &Option<Spanned<u64>>,
+        limit: Option<u64>,
+        offset: Option<u64>,
     ) -> GroupSpec<'q> {
         let items = if select.is_empty() {
             group_by
@@ -58,8 +58,8 @@ impl<'q> GroupSpec<'q> {
             group_by,
             items,
             order_by,
-            limit: limit.as_ref().map(|l| l.node),
-            offset: offset.as_ref().map(|o| o.node),
+            limit,
+            offset,
         }
     }
 

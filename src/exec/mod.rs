@@ -2,6 +2,8 @@
 //! picks an index where one answers part of the filter, then evaluates.
 
 mod access;
+mod bench_report;
+mod bind;
 mod check_types;
 mod columns;
 mod count;
@@ -13,6 +15,7 @@ mod plan;
 mod query;
 mod report;
 
+pub(crate) use bind::bind_script;
 pub use output::{Output, RowSink, Value};
 
 use crate::model::{Kind, Record, fields};
@@ -32,6 +35,15 @@ pub enum QueryError {
         /// Where.
         span: Span,
         /// A suggestion, if there is one.
+        help: Option<String>,
+    },
+    /// A script's parameters do not fit it as a whole: a binding that no
+    /// `$name` of the script uses (SPEC 4.2).
+    #[error("{message}{}", .help.as_ref().map(|h| format!("\n  = help: {h}")).unwrap_or_default())]
+    Params {
+        /// What is wrong.
+        message: String,
+        /// What to do about it.
         help: Option<String>,
     },
     /// `Database::query` takes exactly one statement.
@@ -81,14 +93,17 @@ pub fn execute(
             check_types::check_count(store, c)?;
             count::run_count(store, c, plan::plan_count(c))
         }
-        StatementKind::Show(id) => report::show(store, &id.node, &id.span),
-        StatementKind::Explain(id) => report::explain(store, &id.node, &id.span),
+        StatementKind::Show(id) => report::show(store, bind::value_of(id)?, &id.span),
+        StatementKind::Explain(id) => report::explain(store, bind::value_of(id)?, &id.span),
         StatementKind::Add(add) => run_add(store, add),
-        StatementKind::Retract(id) => run_retract(store, &id.node, &id.span),
+        StatementKind::Retract(id) => run_retract(store, bind::value_of(id)?, &id.span),
     }
 }
 
 fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate::Error> {
+    // Under the writer lock from the first read: the status changes it
+    // reports are between the state it read and the one it wrote.
+    let writer = store.lock_writer()?;
     let kind = add.kind.node;
     let mut fields = Vec::with_capacity(add.members.len());
     for (name, value) in &add.members {
@@ -132,7 +147,7 @@ fn run_add(store: &Store, add: &crate::query::ast::Add) -> Result<Output, crate:
     let mut changes = ChangeSet::new();
     changes.push(Change::Put(record.clone()))?;
     let summary = store
-        .write(&format!("add {} {id}", kind.name()), &mut changes)
+        .write_locked(&writer, &format!("add {} {id}", kind.name()), &mut changes)
         .map_err(|e| rejected_at(&add.record_span, e))?;
     let verb = if summary.unchanged > 0 {
         "unchanged"
@@ -253,9 +268,14 @@ fn first_free_id(store: &Store, kind: Kind) -> Result<crate::model::Id, crate::E
 }
 
 fn run_retract(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error> {
+    if let Some(why) = crate::model::bench::derived_refusal(id, "retract") {
+        return Err(QueryError::at(span, why, None).into());
+    }
     let Ok(parsed) = crate::model::Id::new(id) else {
         return Err(QueryError::at(span, format!("\"{id}\" is not a valid id"), None).into());
     };
+    // Under the writer lock from the first read, as `add`.
+    let writer = store.lock_writer()?;
     let Some(record) = store.get(id)? else {
         return Err(QueryError::at(span, format!("no record has the id \"{id}\""), None).into());
     };
@@ -263,7 +283,7 @@ fn run_retract(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
     let mut changes = ChangeSet::new();
     changes.push(Change::Retract(parsed))?;
     store
-        .write(&format!("retract {id}"), &mut changes)
+        .write_locked(&writer, &format!("retract {id}"), &mut changes)
         .map_err(|e| rejected_at(span, e))?;
     Ok(Output {
         message: Some(format!(
@@ -286,6 +306,8 @@ fn literal_json(lit: &crate::query::ast::Literal) -> serde_json::Value {
         Literal::List(items) => {
             serde_json::Value::Array(items.iter().map(|i| literal_json(&i.node)).collect())
         }
+        // Bound before the statement runs (`bind::bind_script`): never here.
+        Literal::Param(_) => serde_json::Value::Null,
     }
 }
 
@@ -298,7 +320,7 @@ fn visible(ctx: &mut Ctx<'_>, record: &Record) -> Result<bool, crate::Error> {
         Record::Claim(_) => true,
         Record::Source(s) => s.published.is_some_and(|d| d <= day),
         Record::Result(r) => r.date.is_some_and(|d| d <= day),
-        Record::Evidence(e) => ctx.effective_date(e)?.is_some_and(|d| d <= day),
+        Record::Evidence(e) => ctx.evidence_visible(e)?,
     })
 }
 

@@ -286,7 +286,8 @@ fn index_rank(index: IndexId) -> u8 {
         IndexId::EvidenceClaim
         | IndexId::ClaimSubject
         | IndexId::ResultModel
-        | IndexId::EvidenceResult => 0,
+        | IndexId::EvidenceResult
+        | IndexId::ResultCites => 0,
         IndexId::EvidenceSource
         | IndexId::ResultBenchmark
         | IndexId::ResultSource
@@ -294,6 +295,8 @@ fn index_rank(index: IndexId) -> u8 {
         IndexId::ClaimCreated | IndexId::SourcePublished | IndexId::ResultDate => 2,
         IndexId::SourceKind => 3,
         IndexId::ClaimStatus | IndexId::ClaimConfidence => 4,
+        // On no field: the planner never meets them.
+        IndexId::ClaimBench | IndexId::ResultBench => 5,
     }
 }
 

@@ -2,6 +2,7 @@
 //! come when there is no `order by`), or ordered with only the page kept.
 
 use super::access::for_each_row;
+use super::bind::optional;
 use super::columns::{RowColumns, row_values};
 use super::count::{status_counts, value_counts};
 use super::eval::{Ctx, order_values, path};
@@ -36,7 +37,7 @@ pub fn run_query(
     if !q.group_by.is_empty() {
         return run_grouped(store, q, plan);
     }
-    let mut ctx = Ctx::new(store, q.as_of.as_ref().map(|d| d.node));
+    let mut ctx = Ctx::new(store, optional(&q.as_of)?);
     let columns: Vec<String> = if q.select.is_empty() {
         fields::default_row(kind)
             .map(|f| f.name.to_owned())
@@ -46,8 +47,8 @@ pub fn run_query(
     };
     // Split once per statement, not once per row.
     let row_columns = RowColumns::new(kind, &columns);
-    let offset = q.offset.as_ref().map_or(0, |o| o.node) as usize;
-    let limit = q.limit.as_ref().map(|l| l.node as usize);
+    let offset = usize::try_from(optional(&q.offset)?.unwrap_or(0)).unwrap_or(usize::MAX);
+    let limit = optional(&q.limit)?.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
     let wanted = limit.map(|l| l.saturating_add(offset));
     let mut kept: Vec<Kept> = Vec::new();
     let order: Vec<(Vec<&str>, bool)> = q
@@ -175,14 +176,20 @@ pub fn run_query(
 /// kept counts when they answer.
 fn run_grouped(store: &Store, q: &Query, plan: Plan) -> Result<Output, crate::Error> {
     let kind = q.collection.node;
-    let spec = GroupSpec::new(&q.group_by, &q.select, &q.order_by, &q.limit, &q.offset);
+    let spec = GroupSpec::new(
+        &q.group_by,
+        &q.select,
+        &q.order_by,
+        optional(&q.limit)?,
+        optional(&q.offset)?,
+    );
     Ok(match plan {
         Plan::StatusCounts => from_counts(&spec, status_counts(store)?),
         Plan::GroupCounts(index) => from_counts(&spec, value_counts(store, kind, index)?),
         Plan::Groups(access) | Plan::Rows(access) => run_groups(
             store,
             kind,
-            q.as_of.as_ref().map(|d| d.node),
+            optional(&q.as_of)?,
             q.filter.as_ref(),
             &access,
             &spec,
@@ -191,7 +198,7 @@ fn run_grouped(store: &Store, q: &Query, plan: Plan) -> Result<Output, crate::Er
         _ => run_groups(
             store,
             kind,
-            q.as_of.as_ref().map(|d| d.node),
+            optional(&q.as_of)?,
             q.filter.as_ref(),
             &Access::Scan,
             &spec,

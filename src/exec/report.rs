@@ -118,6 +118,16 @@ pub fn show(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error
     for c in &columns {
         row.push(ctx.value(&record, derived.as_ref(), &[c.as_str()])?);
     }
+    // The fields of SPEC 8, outside the default row, only where present.
+    let listed = |name: &str, v: &Value| {
+        fields::field(kind, name).is_none_or(|f| f.in_default_row)
+            || !matches!(v, Value::Null | Value::Bool(false))
+    };
+    (columns, row) = columns
+        .into_iter()
+        .zip(row)
+        .filter(|(c, v)| listed(c, v))
+        .unzip();
     let mut report = String::new();
     for (c, v) in columns.iter().zip(&row) {
         if *v != Value::Null {
@@ -134,7 +144,7 @@ pub fn show(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error
         let mut evidence = Vec::new();
         for s in &steps {
             report.push_str(&format!(
-                "  {} {} {} ({}){}\n",
+                "  {} {} {} ({}){}{}\n",
                 s.evidence,
                 if s.supports { "supports" } else { "refutes " },
                 s.source,
@@ -143,7 +153,8 @@ pub fn show(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error
                     ""
                 } else {
                     " — not independent"
-                }
+                },
+                derived_from(s)
             ));
             evidence.push(step_value(s, false));
         }
@@ -161,6 +172,14 @@ pub fn show(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error
     })
 }
 
+/// How `show` marks derived evidence (SPEC 8.3): the result it comes from.
+fn derived_from(s: &Step) -> String {
+    match (crate::model::Id::split_derived(&s.evidence), &s.result) {
+        (Some(_), Some(result)) => format!(" — derived from result {result}"),
+        _ => String::new(),
+    }
+}
+
 /// A step as a value; `details` adds the date, note and result (`explain`
 /// has them, `show` keeps its shape).
 fn step_value(s: &Step, details: bool) -> Value {
@@ -176,6 +195,13 @@ fn step_value(s: &Step, details: bool) -> Value {
         ("weight".into(), Value::Number(s.weight)),
         ("independent".into(), Value::Bool(s.independent)),
     ];
+    if !details && crate::model::Id::split_derived(&s.evidence).is_some() {
+        // `show` marks derived evidence with the result it comes from.
+        members.push((
+            "result".into(),
+            s.result.clone().map_or(Value::Null, Value::String),
+        ));
+    }
     if details {
         let date = |d: Option<crate::model::Date>| d.map_or(Value::Null, Value::Date);
         let text = |t: &Option<String>| t.clone().map_or(Value::Null, Value::String);
@@ -301,11 +327,12 @@ pub fn explain(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
         n(d.refute),
         n(d.confidence)
     ));
+    let candidates = super::bench_report::candidates(store, &claim, &mut r)?;
     let (_, rule) = status_rule(d.independent_support, d.independent_refute);
     r.push_str(&format!("\nstatus {}: {rule}\n", d.status.name()));
     let why = reason(&claim, &d, &steps);
     r.push_str(&format!("why: {why}"));
-    let columns = [
+    let mut columns = vec![
         "id",
         "status",
         "confidence",
@@ -331,6 +358,11 @@ pub fn explain(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
         Value::String(why),
         Value::List(steps.iter().map(|s| step_value(s, true)).collect()),
     ];
+    let mut row = row;
+    if let Some(candidates) = candidates {
+        columns.push("candidates");
+        row.push(candidates);
+    }
     Ok(Output {
         columns: columns.iter().map(|c| (*c).to_owned()).collect(),
         rows: vec![row],

@@ -233,6 +233,9 @@ pub fn import(
     })?;
     progress(bytes_read);
     report.read = read.into_array();
+    // From here the import reads the store (free ids, refusals) and then
+    // writes: one write at a time, so what it read still holds.
+    let writer = store.lock_writer()?;
     if !without_id.is_empty() {
         assign_ids(store, &changes, &mut without_id)?;
         for (line, record) in without_id {
@@ -256,7 +259,7 @@ pub fn import(
         return Err(problems.into_error(file));
     }
     loop {
-        match store.write(&action, &mut changes) {
+        match store.write_locked(&writer, &action, &mut changes) {
             Ok(written) => {
                 report.written = written;
                 break;

@@ -18,6 +18,7 @@
 //! field outside the default row (SPEC 8.1) is
 //! `FieldDef { in_default_row: false, ..stored(…) }`.
 
+use super::bench::{self, COMPARATORS, Comparator};
 use super::{
     Date, Derived, Id, Kind, MAX_LIST_LEN, MAX_STRING_BYTES, Record, Stance, admiralty_reliability,
 };
@@ -171,6 +172,10 @@ pub enum EvidenceValue {
     Independent,
     /// The evidence's date, else its source's publication date.
     EffectiveDate,
+    /// Whether the engine derived it from a benchmark result (SPEC 8.3).
+    Derived,
+    /// For derived evidence, the result's value less the claim's.
+    Gap,
 }
 
 /// One field of a collection.
@@ -263,6 +268,14 @@ const fn derived(name: &'static str, ty: FieldType, access: Access) -> FieldDef 
     FieldDef {
         derived: true,
         ..stored(name, ty, access)
+    }
+}
+
+/// A field SPEC section 8 adds: not a member of the default row.
+const fn bench_field(def: FieldDef) -> FieldDef {
+    FieldDef {
+        in_default_row: false,
+        ..def
     }
 }
 
@@ -452,6 +465,133 @@ const CLAIM_FIELDS: &[FieldDef] = &[
             .created =
             f.date(v),),
     ),
+    bench_field(stored(
+        "model",
+        FieldType::String,
+        on!(
+            Claim,
+            |x| FieldValue::opt_text(x.bench.as_ref().and_then(|b| b.model.as_deref())),
+            |x, v, f| x.bench_mut().model = Some(f.string(v)),
+            text: |x| TextSlot::Optional(&mut x.bench_mut().model),
+        ),
+    )),
+    bench_field(stored(
+        "benchmark",
+        FieldType::String,
+        on!(
+            Claim,
+            |x| FieldValue::opt_text(x.bench.as_ref().and_then(|b| b.benchmark.as_deref())),
+            |x, v, f| x.bench_mut().benchmark = Some(f.string(v)),
+            text: |x| TextSlot::Optional(&mut x.bench_mut().benchmark),
+        ),
+    )),
+    bench_field(stored(
+        "metric",
+        FieldType::String,
+        on!(
+            Claim,
+            |x| FieldValue::opt_text(x.bench.as_ref().and_then(|b| b.metric.as_deref())),
+            |x, v, f| x.bench_mut().metric = Some(f.string(v)),
+            text: |x| TextSlot::Optional(&mut x.bench_mut().metric),
+        ),
+    )),
+    bench_field(stored(
+        "comparator",
+        FieldType::String,
+        on!(
+            Claim,
+            |x| x
+                .bench
+                .as_ref()
+                .and_then(|b| b.comparator)
+                .map_or(FieldValue::Absent, |c| FieldValue::Text(c.name())),
+            |x, v, f| x.bench_mut().comparator = f.comparator(v),
+        ),
+    ))
+    .known(COMPARATORS)
+    .code(),
+    bench_field(stored(
+        "value",
+        FieldType::Number,
+        on!(
+            Claim,
+            |x| x
+                .bench
+                .as_ref()
+                .and_then(|b| b.value)
+                .map_or(FieldValue::Absent, FieldValue::Number),
+            |x, v, f| x.bench_mut().value = Some(f.number(v)),
+        ),
+    )),
+    bench_field(stored(
+        "unit",
+        FieldType::String,
+        on!(
+            Claim,
+            |x| FieldValue::opt_text(x.bench.as_ref().and_then(|b| b.unit.as_deref())),
+            |x, v, f| x.bench_mut().unit = Some(f.string(v)),
+            text: |x| TextSlot::Optional(&mut x.bench_mut().unit),
+        ),
+    )),
+    bench_field(stored(
+        "tolerance",
+        FieldType::Number,
+        on!(
+            Claim,
+            |x| x
+                .bench
+                .as_ref()
+                .and_then(|b| b.tolerance)
+                .map_or(FieldValue::Absent, FieldValue::Number),
+            |x, v, f| x.bench_mut().tolerance = Some(f.non_negative(v)),
+        ),
+    )),
+    bench_field(stored(
+        "split",
+        FieldType::String,
+        on!(
+            Claim,
+            |x| FieldValue::opt_text(x.bench.as_ref().and_then(|b| b.split.as_deref())),
+            |x, v, f| x.bench_mut().split = Some(f.string(v)),
+            text: |x| TextSlot::Optional(&mut x.bench_mut().split),
+        ),
+    )),
+    bench_field(stored(
+        "harness",
+        FieldType::String,
+        on!(
+            Claim,
+            |x| FieldValue::opt_text(x.bench.as_ref().and_then(|b| b.harness.as_deref())),
+            |x, v, f| x.bench_mut().harness = Some(f.string(v)),
+            text: |x| TextSlot::Optional(&mut x.bench_mut().harness),
+        ),
+    )),
+    bench_field(stored(
+        "shots",
+        FieldType::Number,
+        on!(
+            Claim,
+            |x| x
+                .bench
+                .as_ref()
+                .and_then(|b| b.shots)
+                .map_or(FieldValue::Absent, |n| FieldValue::Integer(i64::from(n))),
+            |x, v, f| x.bench_mut().shots = f.whole_number(v, 0),
+        ),
+    )),
+    bench_field(stored(
+        "attempts",
+        FieldType::Number,
+        on!(
+            Claim,
+            |x| x
+                .bench
+                .as_ref()
+                .and_then(|b| b.attempts)
+                .map_or(FieldValue::Absent, |n| FieldValue::Integer(i64::from(n))),
+            |x, v, f| x.bench_mut().attempts = f.whole_number(v, 1),
+        ),
+    )),
     derived(
         "status",
         FieldType::String,
@@ -579,6 +719,16 @@ const EVIDENCE_FIELDS: &[FieldDef] = &[
         FieldType::Date,
         Access::Evidence(EvidenceValue::EffectiveDate),
     ),
+    bench_field(derived(
+        "derived",
+        FieldType::Bool,
+        Access::Evidence(EvidenceValue::Derived),
+    )),
+    bench_field(derived(
+        "gap",
+        FieldType::Number,
+        Access::Evidence(EvidenceValue::Gap),
+    )),
 ];
 
 const RESULT_FIELDS: &[FieldDef] = &[
@@ -664,6 +814,73 @@ const RESULT_FIELDS: &[FieldDef] = &[
             text: |r| TextSlot::Optional(&mut r.note),
         ),
     ),
+    bench_field(stored(
+        "split",
+        FieldType::String,
+        on!(
+            Result,
+            |x| FieldValue::opt_text(x.setup.as_ref().and_then(|b| b.split.as_deref())),
+            |x, v, f| x.setup_mut().split = Some(f.string(v)),
+            text: |x| TextSlot::Optional(&mut x.setup_mut().split),
+        ),
+    )),
+    bench_field(stored(
+        "harness",
+        FieldType::String,
+        on!(
+            Result,
+            |x| FieldValue::opt_text(x.setup.as_ref().and_then(|b| b.harness.as_deref())),
+            |x, v, f| x.setup_mut().harness = Some(f.string(v)),
+            text: |x| TextSlot::Optional(&mut x.setup_mut().harness),
+        ),
+    )),
+    bench_field(stored(
+        "shots",
+        FieldType::Number,
+        on!(
+            Result,
+            |x| x
+                .setup
+                .as_ref()
+                .and_then(|b| b.shots)
+                .map_or(FieldValue::Absent, |n| FieldValue::Integer(i64::from(n))),
+            |x, v, f| x.setup_mut().shots = f.whole_number(v, 0),
+        ),
+    )),
+    bench_field(stored(
+        "attempts",
+        FieldType::Number,
+        on!(
+            Result,
+            |x| x
+                .setup
+                .as_ref()
+                .and_then(|b| b.attempts)
+                .map_or(FieldValue::Absent, |n| FieldValue::Integer(i64::from(n))),
+            |x, v, f| x.setup_mut().attempts = f.whole_number(v, 1),
+        ),
+    )),
+    bench_field(stored(
+        "stderr",
+        FieldType::Number,
+        on!(
+            Result,
+            |x| x
+                .setup
+                .as_ref()
+                .and_then(|b| b.stderr)
+                .map_or(FieldValue::Absent, FieldValue::Number),
+            |x, v, f| x.setup_mut().stderr = Some(f.non_negative(v)),
+        ),
+    )),
+    bench_field(stored(
+        "cites",
+        FieldType::Ref(Kind::Result),
+        on!(Result, |x| FieldValue::opt_id(x.cites()), |x, v, f| x
+            .setup_mut()
+            .cites =
+            f.id(v),),
+    )),
 ];
 
 /// The fields of a collection, stored ones first (section 1 order), then the
@@ -787,6 +1004,61 @@ impl<'e> MemberReader<'e> {
         n
     }
 
+    /// A number ≥ 0 (a tolerance, a standard error).
+    pub fn non_negative(&mut self, value: Value) -> f64 {
+        let is_number = value.is_number();
+        let n = self.number(value);
+        if is_number && n < 0.0 {
+            self.err(format!("{n} is negative; it must be a number ≥ 0"));
+        }
+        n
+    }
+
+    /// A whole number ≥ `least` (shots, attempts): `5` or `5.0`, stored and
+    /// written as `5`.
+    pub fn whole_number(&mut self, value: Value, least: u32) -> Option<u32> {
+        let n = value.as_f64().filter(|n| n.is_finite());
+        match n {
+            Some(n) if n.fract() == 0.0 && n >= f64::from(least) && n <= f64::from(u32::MAX) => {
+                Some(n as u32)
+            }
+            Some(n) => {
+                self.err(format!("{n} is not a whole number ≥ {least}"));
+                None
+            }
+            None => {
+                self.err(format!(
+                    "must be a whole number ≥ {least}, not {}",
+                    json_type(&value)
+                ));
+                None
+            }
+        }
+    }
+
+    /// `=`, `>=` or `<=`.
+    pub fn comparator(&mut self, value: Value) -> Option<Comparator> {
+        match value {
+            Value::String(s) => {
+                let found = Comparator::from_name(&s);
+                if found.is_none() {
+                    self.err(format!(
+                        "\"{}\" is not a comparator (=, >= or <=)",
+                        truncate(&s)
+                    ));
+                }
+                found
+            }
+            other => {
+                self.err(format!(
+                    "must be \"=\", \">=\" or \"<=\", not {}",
+                    json_type(&other)
+                ));
+                None
+            }
+        }
+    }
+
     /// A reliability: a number in [0, 1] or an Admiralty letter.
     pub fn reliability(&mut self, value: Value) -> f64 {
         match value {
@@ -878,6 +1150,10 @@ pub fn fill(
             },
         }
     }
+    // SPEC 8.1: what a benchmark claim needs, and the defaults it stores.
+    if let Record::Claim(claim) = record {
+        bench::complete_claim(claim, errors);
+    }
 }
 
 fn json_type(value: &Value) -> &'static str {
@@ -951,7 +1227,27 @@ mod tests {
             ]
         );
         let names: Vec<&str> = validation_order(Kind::Claim).map(|f| f.name).collect();
-        assert_eq!(names, ["id", "text", "subject", "tags", "created"]);
+        assert_eq!(
+            names,
+            [
+                "id",
+                "text",
+                "subject",
+                "tags",
+                "created",
+                "model",
+                "benchmark",
+                "metric",
+                "comparator",
+                "value",
+                "unit",
+                "tolerance",
+                "split",
+                "harness",
+                "shots",
+                "attempts"
+            ]
+        );
     }
 
     #[test]

@@ -51,6 +51,34 @@ impl Id {
         Id(String::new())
     }
 
+    /// The id of the evidence a benchmark result derives for a claim
+    /// (SPEC 8.3): `CLAIM~RESULT`. `~` cannot occur in an id, so it is never
+    /// the id of a recorded record, and no statement or file can name one
+    /// through [`Id::new`].
+    pub fn derived_evidence(claim: &Id, result: &Id) -> Id {
+        Id(format!("{}~{}", claim.0, result.0))
+    }
+
+    /// An id read back from the store: a valid id, or a derived evidence
+    /// id whose two halves are valid ids.
+    pub fn stored(text: &str) -> Result<Id, IdError> {
+        match Id::split_derived(text) {
+            Some((claim, result)) => Ok(Id::derived_evidence(&Id::new(claim)?, &Id::new(result)?)),
+            None => Id::new(text),
+        }
+    }
+
+    /// The claim and result a derived evidence id (`CLAIM~RESULT`) joins;
+    /// `None` for any other text.
+    pub fn split_derived(text: &str) -> Option<(&str, &str)> {
+        text.split_once('~')
+    }
+
+    /// Whether this is the id of derived evidence (SPEC 8.3).
+    pub fn is_derived(&self) -> bool {
+        self.0.contains('~')
+    }
+
     /// Whether this is the stand-in for an id not yet assigned (a record added without one).
     pub fn is_unassigned(&self) -> bool {
         self.0.is_empty()

@@ -5,12 +5,14 @@
 //! language. Records are validated where they are built (see `import` and
 //! `exec`), so a value of these types is always within its range.
 
+pub mod bench;
 mod date;
 pub mod derive;
 pub mod fields;
 mod id;
 mod kind;
 
+pub use bench::{ClaimBenchmark, Comparator, ResultSetup};
 pub use date::Date;
 pub use derive::{Derived, EvidenceFacts, Status, derive};
 pub use id::{Id, IdError};
@@ -85,6 +87,18 @@ pub struct Claim {
     pub tags: Vec<String>,
     /// When the claim was first made.
     pub created: Option<Date>,
+    /// The fields of a benchmark claim (SPEC 8.1); `None` for any other
+    /// claim. Encoded after the fields above, and only when present, so a
+    /// claim stored before section 8 reads as it was (`store/mod.rs`).
+    #[serde(skip)]
+    pub bench: Option<Box<ClaimBenchmark>>,
+}
+
+impl Claim {
+    /// The benchmark fields, created empty when a member first sets one.
+    pub fn bench_mut(&mut self) -> &mut ClaimBenchmark {
+        self.bench.get_or_insert_with(Box::default)
+    }
 }
 
 /// One source bearing on one claim.
@@ -106,6 +120,18 @@ pub struct Evidence {
     pub note: Option<String>,
     /// The benchmark result it rests on.
     pub result: Option<Id>,
+    /// For evidence derived from a result (SPEC 8.3): the result's value
+    /// less the claim's, in the claim's unit. `None` for recorded evidence.
+    /// Encoded only when present (`store/mod.rs`).
+    #[serde(skip)]
+    pub gap: Option<f64>,
+}
+
+impl Evidence {
+    /// Whether the engine derived this evidence from a benchmark result.
+    pub fn is_derived(&self) -> bool {
+        self.id.is_derived()
+    }
 }
 
 /// One benchmark measurement.
@@ -129,6 +155,22 @@ pub struct BenchResult {
     pub source: Option<Id>,
     /// A remark.
     pub note: Option<String>,
+    /// The setup fields of SPEC 8.1 (split, harness, shots, attempts,
+    /// stderr, cites); `None` when none is given. Encoded only when present.
+    #[serde(skip)]
+    pub setup: Option<Box<ResultSetup>>,
+}
+
+impl BenchResult {
+    /// The setup fields, created empty when a member first sets one.
+    pub fn setup_mut(&mut self) -> &mut ResultSetup {
+        self.setup.get_or_insert_with(Box::default)
+    }
+
+    /// The result this one re-reports, if any.
+    pub fn cites(&self) -> Option<&Id> {
+        self.setup.as_deref().and_then(|s| s.cites.as_ref())
+    }
 }
 
 /// Any record.
@@ -187,6 +229,7 @@ impl Record {
                 subject: None,
                 tags: Vec::new(),
                 created: None,
+                bench: None,
             }),
             Kind::Evidence => Record::Evidence(Evidence {
                 id: Id::unassigned(),
@@ -197,6 +240,7 @@ impl Record {
                 date: None,
                 note: None,
                 result: None,
+                gap: None,
             }),
             Kind::Result => Record::Result(BenchResult {
                 id: Id::unassigned(),
@@ -208,6 +252,7 @@ impl Record {
                 date: None,
                 source: None,
                 note: None,
+                setup: None,
             }),
         }
     }
@@ -241,6 +286,7 @@ impl Record {
                 .source
                 .iter()
                 .map(|s| ("source", s, Kind::Source))
+                .chain(r.cites().map(|c| ("cites", c, Kind::Result)))
                 .collect(),
         }
     }

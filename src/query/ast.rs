@@ -34,13 +34,43 @@ pub enum StatementKind {
     /// `count claims where … group by …`
     Count(Count),
     /// `show ID`
-    Show(Spanned<String>),
+    Show(Spanned<Arg<String>>),
     /// `explain ID`
-    Explain(Spanned<String>),
+    Explain(Spanned<Arg<String>>),
     /// `add claim { … }`
     Add(Add),
     /// `retract ID`
-    Retract(Spanned<String>),
+    Retract(Spanned<Arg<String>>),
+}
+
+impl StatementKind {
+    /// Whether the statement changes the database (`add`, `retract`):
+    /// such statements run one at a time, every other statement reads.
+    pub fn writes(&self) -> bool {
+        matches!(self, StatementKind::Add(_) | StatementKind::Retract(_))
+    }
+}
+
+/// A part of a statement that is either written in it or left to a
+/// parameter, `$name`, whose value the caller binds when the statement runs
+/// (SPEC 4.2): an id, the date of `as of`, the text after `~`, a limit.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg<T> {
+    /// Written in the statement.
+    Written(T),
+    /// `$name`: the name, without the `$`.
+    Param(String),
+}
+
+impl<T> Arg<T> {
+    /// The value written in the statement; `Err` with the parameter's name
+    /// for one still to be bound.
+    pub fn written(&self) -> Result<&T, &str> {
+        match self {
+            Arg::Written(value) => Ok(value),
+            Arg::Param(name) => Err(name),
+        }
+    }
 }
 
 /// `collection [as of DATE] [where expr] [group by …] [order by …] [limit n [offset m]] [select …]`
@@ -49,7 +79,7 @@ pub struct Query {
     /// Which collection (the kind of its records).
     pub collection: Spanned<Kind>,
     /// `as of DATE`, as written (`YYYY-MM-DD`, already validated).
-    pub as_of: Option<Spanned<crate::model::Date>>,
+    pub as_of: Option<Spanned<Arg<crate::model::Date>>>,
     /// `where …`
     pub filter: Option<Expr>,
     /// `group by F1, F2, …` (empty: no groups).
@@ -57,9 +87,9 @@ pub struct Query {
     /// `order by …`
     pub order_by: Vec<OrderKey>,
     /// `limit n`
-    pub limit: Option<Spanned<u64>>,
+    pub limit: Option<Spanned<Arg<u64>>>,
     /// `offset m` (only after `limit`)
-    pub offset: Option<Spanned<u64>>,
+    pub offset: Option<Spanned<Arg<u64>>>,
     /// `select …`: fields, and aggregates when there are groups.
     pub select: Vec<Item>,
 }
@@ -70,7 +100,7 @@ pub struct Count {
     /// Which collection.
     pub collection: Spanned<Kind>,
     /// `as of DATE`
-    pub as_of: Option<Spanned<crate::model::Date>>,
+    pub as_of: Option<Spanned<Arg<crate::model::Date>>>,
     /// `where …`
     pub filter: Option<Expr>,
     /// `group by F1, F2, …` (empty: one row, the count).
@@ -78,9 +108,9 @@ pub struct Count {
     /// `order by …` over the rows.
     pub order_by: Vec<OrderKey>,
     /// `limit n`
-    pub limit: Option<Spanned<u64>>,
+    pub limit: Option<Spanned<Arg<u64>>>,
     /// `offset m` (only after `limit`)
-    pub offset: Option<Spanned<u64>>,
+    pub offset: Option<Spanned<Arg<u64>>>,
 }
 
 /// What `select` and `order by` name: a field, or an aggregate over a group.
@@ -233,7 +263,7 @@ pub enum Expr {
         /// The field.
         field: Field,
         /// The text to look for.
-        needle: Spanned<String>,
+        needle: Spanned<Arg<String>>,
     },
     /// `field has value`: list membership.
     Has {
@@ -317,4 +347,8 @@ pub enum Literal {
     Bool(bool),
     /// `[a, b]` (record literals only).
     List(Vec<Spanned<Literal>>),
+    /// `$name`, a value the caller binds (SPEC 4.2); the name without the
+    /// `$`. Binding replaces it with a literal of the type expected where it
+    /// stands, so the executor never meets one.
+    Param(String),
 }

@@ -5,7 +5,7 @@
 //! comparing).
 
 use super::ast::{
-    Add, Aggregate, CompareOp, Count, Expr, Field, Item, Literal, OrderKey, Quantifier, Query,
+    Add, Aggregate, Arg, CompareOp, Count, Expr, Field, Item, Literal, OrderKey, Quantifier, Query,
     Spanned, Statement, StatementKind,
 };
 use std::fmt::{self, Display, Formatter, Write as _};
@@ -66,8 +66,8 @@ fn write_tail(
     f: &mut Formatter<'_>,
     group_by: &[Field],
     order_by: &[OrderKey],
-    limit: &Option<Spanned<u64>>,
-    offset: &Option<Spanned<u64>>,
+    limit: &Option<Spanned<Arg<u64>>>,
+    offset: &Option<Spanned<Arg<u64>>>,
 ) -> fmt::Result {
     if !group_by.is_empty() {
         f.write_str(" group by ")?;
@@ -189,7 +189,10 @@ impl Display for Expr {
             }
             Expr::Contains { field, needle } => {
                 write!(f, "{field} ~ ")?;
-                write_string(f, &needle.node)
+                match &needle.node {
+                    Arg::Written(text) => write_string(f, text),
+                    Arg::Param(name) => write!(f, "${name}"),
+                }
             }
             Expr::Has { field, value } => write!(f, "{field} has {}", value.node),
             Expr::IsNull { field, negated } => {
@@ -239,6 +242,7 @@ impl Display for Literal {
                 write_list(f, values.iter().map(|v| &v.node))?;
                 f.write_char(']')
             }
+            Literal::Param(name) => write!(f, "${name}"),
         }
     }
 }
@@ -289,12 +293,25 @@ fn write_number(f: &mut Formatter<'_>, n: f64) -> fmt::Result {
     }
 }
 
-/// An id, bare when it reads back as one, quoted otherwise.
-struct IdText<'a>(&'a str);
+/// A written part of a statement as written; a parameter as `$name`.
+impl<T: Display> Display for Arg<T> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Arg::Written(value) => value.fmt(f),
+            Arg::Param(name) => write!(f, "${name}"),
+        }
+    }
+}
+
+/// An id, bare when it reads back as one, quoted otherwise; or `$name`.
+struct IdText<'a>(&'a Arg<String>);
 
 impl Display for IdText<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let s = self.0;
+        let s = match self.0 {
+            Arg::Written(id) => id,
+            Arg::Param(name) => return write!(f, "${name}"),
+        };
         let bare = s.starts_with(|c: char| c.is_ascii_alphanumeric())
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_.:/-".contains(c))

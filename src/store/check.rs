@@ -119,6 +119,12 @@ impl Store {
                             report.problem(format!("claim {} has no derived values", c.id))
                         }
                     }
+                    // SPEC 8: the derived evidence equals a recomputation.
+                    if c.bench.is_some() {
+                        for problem in self.derived_evidence_problems(c)? {
+                            report.problem(problem);
+                        }
+                    }
                 }
             }
             report.checked.push(format!(

@@ -8,7 +8,12 @@ use serde::de::DeserializeOwned;
 
 /// The on-disk format version, written on creation and checked on open.
 /// Bump it on any change to keys, blocks or encoded values.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
+
+/// The earlier format this build upgrades in place on open (SPEC 5):
+/// version 6, before SPEC section 8. Its records read unchanged (the new
+/// fields are an optional tail); only the benchmark indexes are built.
+pub const UPGRADABLE_FROM: u32 = 6;
 
 /// Largest value the decoder accepts. A record is at most a few 64 KiB
 /// strings; a log part or block is bounded by the writer well below this.
@@ -39,6 +44,18 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreE
             source: Some(Box::new(e)),
         }),
     }
+}
+
+/// Decodes a value at the start of `bytes`, returning it and the number of
+/// bytes it took: for records whose optional tail (SPEC 8 fields) follows.
+pub fn decode_prefix<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: &str,
+) -> Result<(T, usize), StoreError> {
+    bincode::serde::decode_from_slice(bytes, config()).map_err(|e| StoreError::Damaged {
+        what: format!("{what}: {e}"),
+        source: Some(Box::new(e)),
+    })
 }
 
 /// Appends an unsigned LEB128 varint.

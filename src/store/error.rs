@@ -70,6 +70,13 @@ pub enum StoreError {
     /// [`Interrupt::interrupt`](super::Interrupt::interrupt).
     #[error("interrupted")]
     Interrupted,
+    /// A write was started on a thread that is still reading the same
+    /// database (a row sink or a [`Database::records`](crate::Database::records)
+    /// walk that writes): the write would wait for that reader forever.
+    #[error(
+        "a write cannot start while the same thread is still reading this database (finish the query or the records walk first)"
+    )]
+    WriteWhileReading,
     /// One or more changes were refused; nothing was written.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rejected(Vec<Rejection>),

@@ -4,6 +4,7 @@
 use super::facts::{self, EvidencePayload};
 use super::keys::{self, IndexId};
 use super::{StoreError, codec};
+use crate::model::bench::BenchKey;
 use crate::model::fields::{self, FieldValue};
 use crate::model::{Derived, Record};
 
@@ -63,10 +64,27 @@ pub(crate) fn index_entries(
     if index.written_with_derived() || index.field().0 != record.kind() {
         return Ok(Vec::new());
     }
+    // The benchmark indexes (SPEC 8.2) are on a key, not a field.
+    let id = record.id().as_str();
+    match (index, record) {
+        (IndexId::ClaimBench, Record::Claim(c)) => {
+            return Ok(BenchKey::of_claim(c)
+                .map(|key| (keys::string_index_key(&key.joined(), id), Vec::new()))
+                .into_iter()
+                .collect());
+        }
+        (IndexId::ResultBench, Record::Result(r)) => {
+            let key = BenchKey::of_result(r);
+            return Ok(vec![(
+                keys::string_index_key(&key.joined(), id),
+                encoded.to_vec(),
+            )]);
+        }
+        _ => {}
+    }
     let Some(&(_, get)) = FIELD_READERS.iter().find(|(i, _)| *i == index) else {
         return Ok(Vec::new());
     };
-    let id = record.id().as_str();
     let keys: Vec<Vec<u8>> = match get(record) {
         FieldValue::Text(text) => vec![keys::string_index_key(text, id)],
         FieldValue::Date(day) => vec![keys::date_index_key(day, id)],

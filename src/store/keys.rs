@@ -78,11 +78,20 @@ pub enum IndexId {
     ResultSource,
     /// result.date.
     ResultDate,
+    /// result.cites: which results re-report a result (SPEC 8.1).
+    ResultCites,
+    /// Benchmark claims by model, benchmark and metric, ignoring ASCII case
+    /// (see [`BenchKey::joined`](crate::model::bench::BenchKey::joined)):
+    /// the claims a result bears on (SPEC 8.2).
+    ClaimBench,
+    /// Results by the same key; payload: the result record, so a claim's
+    /// candidates are read from one run of entries.
+    ResultBench,
 }
 
 impl IndexId {
     /// Every index.
-    pub const ALL: [IndexId; 14] = [
+    pub const ALL: [IndexId; 17] = [
         IndexId::ClaimSubject,
         IndexId::ClaimTags,
         IndexId::ClaimCreated,
@@ -97,6 +106,9 @@ impl IndexId {
         IndexId::ResultBenchmark,
         IndexId::ResultSource,
         IndexId::ResultDate,
+        IndexId::ResultCites,
+        IndexId::ClaimBench,
+        IndexId::ResultBench,
     ];
 
     /// The kind of record the index points at and the field it indexes.
@@ -116,6 +128,10 @@ impl IndexId {
             IndexId::ResultBenchmark => (Kind::Result, "benchmark"),
             IndexId::ResultSource => (Kind::Result, "source"),
             IndexId::ResultDate => (Kind::Result, "date"),
+            IndexId::ResultCites => (Kind::Result, "cites"),
+            // Not a field: no query names these, so the planner never picks them.
+            IndexId::ClaimBench => (Kind::Claim, "model, benchmark, metric"),
+            IndexId::ResultBench => (Kind::Result, "model, benchmark, metric"),
         }
     }
 
@@ -164,6 +180,9 @@ impl IndexId {
                     | IndexId::EvidenceSource
                     | IndexId::EvidenceResult
                     | IndexId::ClaimTags
+                    | IndexId::ResultCites
+                    | IndexId::ClaimBench
+                    | IndexId::ResultBench
             )
     }
 

@@ -9,11 +9,13 @@
 //! index in [`indexes`]; [`write`](mod@write) applies changes atomically and keeps
 //! everything derived up to date; [`check`] recomputes it all and compares.
 
+mod bench;
 mod blocks;
 mod check;
 pub(crate) mod codec;
 mod error;
 mod facts;
+mod gate;
 mod indexes;
 mod keys;
 mod ranges;
@@ -27,13 +29,18 @@ pub(crate) use keys::IndexId;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
 pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
 
-use crate::model::{BenchResult, Claim, Derived, Evidence, Kind, Record, Source, Status};
+use crate::model::{
+    BenchResult, Claim, ClaimBenchmark, Derived, Evidence, Kind, Record, ResultSetup, Source,
+    Status,
+};
 use blocks::Cursor;
 use keys::MapId;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+pub(crate) use gate::Shared as Reading;
 
 /// Counts kept up to date on every write so `count` never scans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -89,29 +96,50 @@ fn read_write_mark(path: &Path) -> Option<u64> {
 /// Entries per value of an index: (encoded value, count), in value order.
 pub type GroupCounts = Vec<(Vec<u8>, u64)>;
 
-/// An open store.
+/// An open store. A statement runs on its own copy
+/// ([`Store::for_statement`]), which shares everything but the interrupt.
+#[derive(Clone)]
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
-    /// One writer at a time; readers never wait for it.
-    writer: Mutex<()>,
-    /// Set to stop the reading statement in progress (Ctrl-C in the shell).
-    interrupt: Arc<AtomicBool>,
+    /// One writer at a time, from its first read to its last write.
+    writer: Arc<Mutex<()>>,
+    /// Statements shared, a write's phases exclusive (see [`gate`]).
+    gate: Arc<gate::Gate>,
+    /// The interrupt of the statement this copy runs.
+    interrupt: Interrupt,
+    /// The format version this open upgraded the store from, if it did.
+    upgraded_from: Option<u32>,
 }
 
-/// Stops the reading statement in progress on a
-/// [`Database`](crate::Database), from another thread or a signal handler.
-/// Writes are never stopped half way.
-#[derive(Clone, Debug)]
+/// Stops one statement (or one script: the call it is handed to), from
+/// another thread or a signal handler: it fails with "interrupted" at its
+/// next row, or while it waits for a write to finish. Make one per
+/// statement with [`Interrupt::new`]; it stops that statement and no other,
+/// and nothing clears it. Writes are never stopped half way.
+#[derive(Clone, Debug, Default)]
 pub struct Interrupt(Arc<AtomicBool>);
 
 impl Interrupt {
-    /// Asks the statement in progress to stop; it fails with
-    /// [`StoreError::Interrupted`] at its next row.
+    /// A new interrupt, not yet fired.
+    pub fn new() -> Interrupt {
+        Interrupt::default()
+    }
+
+    /// Asks the statement to stop.
     pub fn interrupt(&self) {
         self.0.store(true, Ordering::Relaxed);
     }
+
+    /// Whether [`Interrupt::interrupt`] was called.
+    pub fn is_interrupted(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
+
+/// The store's writer lock, held by one write from its first read (what it
+/// replaces, what it validates against) to its last write.
+pub(crate) struct WriterLock<'s>(#[allow(dead_code)] std::sync::MutexGuard<'s, ()>);
 
 impl Store {
     /// Opens the store at `path`, creating it when `create` is set and it
@@ -129,6 +157,7 @@ impl Store {
         // and a database of another version must be left exactly as it is.
         if let Some(found) = read_format_file(path)
             && found != codec::FORMAT_VERSION
+            && found != codec::UPGRADABLE_FROM
         {
             return Err(StoreError::Version {
                 path: shown,
@@ -160,11 +189,13 @@ impl Store {
                 }
                 other => StoreError::from(other),
             })?;
-        let store = Store {
+        let mut store = Store {
             db,
             path: path.to_path_buf(),
-            writer: Mutex::new(()),
-            interrupt: Arc::default(),
+            writer: Arc::default(),
+            gate: Arc::default(),
+            interrupt: Interrupt::new(),
+            upgraded_from: None,
         };
         store.check_no_lost_writes()?;
         match store.db.get(keys::META_VERSION)? {
@@ -172,7 +203,9 @@ impl Store {
                 let found = <[u8; 4]>::try_from(v.as_ref())
                     .map(u32::from_be_bytes)
                     .map_err(|_| StoreError::NotEvident(shown.clone()))?;
-                if found != codec::FORMAT_VERSION {
+                if found == codec::UPGRADABLE_FROM {
+                    store.upgraded_from = Some(found);
+                } else if found != codec::FORMAT_VERSION {
                     return Err(StoreError::Version {
                         path: shown,
                         found,
@@ -197,6 +230,17 @@ impl Store {
             None => return Err(StoreError::NotEvident(shown)),
         }
         store.recover()?;
+        if store.upgraded_from.is_some() {
+            store.upgrade()?;
+            std::fs::write(
+                path.join(FORMAT_FILE),
+                format!("evident format {}\n", codec::FORMAT_VERSION),
+            )
+            .map_err(|source| StoreError::Io {
+                path: path.join(FORMAT_FILE),
+                source,
+            })?;
+        }
         Ok(store)
     }
 
@@ -234,24 +278,42 @@ impl Store {
             })
     }
 
-    /// A handle that stops the reading statement in progress.
-    pub fn interrupt_handle(&self) -> Interrupt {
-        Interrupt(self.interrupt.clone())
+    /// This store for one statement, stopped by `interrupt` alone.
+    pub(crate) fn for_statement(&self, interrupt: &Interrupt) -> Store {
+        Store {
+            interrupt: interrupt.clone(),
+            ..self.clone()
+        }
     }
 
-    /// Forgets an interrupt that came between statements.
-    pub fn clear_interrupt(&self) {
-        self.interrupt.store(false, Ordering::Relaxed);
+    /// Holds the gate shared for a reading statement: no write's phases run
+    /// until it is dropped (see [`gate`]). Waits for a write that runs or
+    /// waits; this store's interrupt stops the wait.
+    pub(crate) fn reading(&self) -> Result<gate::Shared<'_>, StoreError> {
+        self.gate.shared(&self.interrupt)
+    }
+
+    /// Holds the writer lock: no other write starts until it is dropped.
+    pub(crate) fn lock_writer(&self) -> Result<WriterLock<'_>, StoreError> {
+        self.writer
+            .lock()
+            .map(WriterLock)
+            .map_err(|_| StoreError::Poisoned)
     }
 
     /// Fails if the statement in progress was asked to stop; read loops
     /// call it once per row or entry.
     pub(crate) fn check_interrupt(&self) -> Result<(), StoreError> {
-        if self.interrupt.load(Ordering::Relaxed) {
+        if self.interrupt.is_interrupted() {
             Err(StoreError::Interrupted)
         } else {
             Ok(())
         }
+    }
+
+    /// The format version this open upgraded the store from, if it did.
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.upgraded_from
     }
 
     /// Where the store lives.
@@ -396,7 +458,7 @@ impl Store {
         let indexes: &[IndexId] = match kind {
             Kind::Claim => &[IndexId::EvidenceClaim],
             Kind::Source => &[IndexId::EvidenceSource, IndexId::ResultSource],
-            Kind::Result => &[IndexId::EvidenceResult],
+            Kind::Result => &[IndexId::EvidenceResult, IndexId::ResultCites],
             Kind::Evidence => &[],
         };
         let prefix = keys::string_value(id);
@@ -616,23 +678,63 @@ impl Store {
     }
 }
 
-/// Decodes a stored record of a known kind.
+/// Decodes a stored record of a known kind. The fields of SPEC section 8
+/// (a claim's benchmark fields, a result's setup, derived evidence's gap)
+/// follow the record's other fields only when present, so a record written
+/// before they existed decodes unchanged (see [`encode_record`]).
 pub(crate) fn decode_record(kind: Kind, bytes: &[u8]) -> Result<Record, StoreError> {
+    fn with_tail<T: serde::de::DeserializeOwned, X: serde::de::DeserializeOwned>(
+        bytes: &[u8],
+        what: &str,
+    ) -> Result<(T, Option<X>), StoreError> {
+        let (record, used) = codec::decode_prefix::<T>(bytes, what)?;
+        let tail = &bytes[used..];
+        let extra = if tail.is_empty() {
+            None
+        } else {
+            Some(codec::decode::<X>(tail, what)?)
+        };
+        Ok((record, extra))
+    }
     Ok(match kind {
         Kind::Source => Record::Source(codec::decode::<Source>(bytes, "source record")?),
-        Kind::Claim => Record::Claim(codec::decode::<Claim>(bytes, "claim record")?),
-        Kind::Evidence => Record::Evidence(codec::decode::<Evidence>(bytes, "evidence record")?),
-        Kind::Result => Record::Result(codec::decode::<BenchResult>(bytes, "result record")?),
+        Kind::Claim => {
+            let (mut claim, bench) = with_tail::<Claim, ClaimBenchmark>(bytes, "claim record")?;
+            claim.bench = bench.map(Box::new);
+            Record::Claim(claim)
+        }
+        Kind::Evidence => {
+            let (mut evidence, gap) = with_tail::<Evidence, f64>(bytes, "evidence record")?;
+            evidence.gap = gap;
+            Record::Evidence(evidence)
+        }
+        Kind::Result => {
+            let (mut result, setup) =
+                with_tail::<BenchResult, ResultSetup>(bytes, "result record")?;
+            result.setup = setup.map(Box::new);
+            Record::Result(result)
+        }
     })
 }
 
-/// Encodes a record (without its kind: the map says it).
+/// Encodes a record (without its kind: the map says it): its fields of
+/// SPEC section 1, then, only when present, those of section 8.
 pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, StoreError> {
+    fn with_tail<T: serde::Serialize, X: serde::Serialize>(
+        record: &T,
+        extra: Option<&X>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let mut bytes = codec::encode(record)?;
+        if let Some(extra) = extra {
+            bytes.extend(codec::encode(extra)?);
+        }
+        Ok(bytes)
+    }
     match record {
         Record::Source(r) => codec::encode(r),
-        Record::Claim(r) => codec::encode(r),
-        Record::Evidence(r) => codec::encode(r),
-        Record::Result(r) => codec::encode(r),
+        Record::Claim(r) => with_tail(r, r.bench.as_deref()),
+        Record::Evidence(r) => with_tail(r, r.gap.as_ref()),
+        Record::Result(r) => with_tail(r, r.setup.as_deref()),
     }
 }
 

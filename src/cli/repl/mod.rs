@@ -28,9 +28,9 @@ mod validate;
 
 use super::{EXIT_ERROR, format_duration, run};
 use complete::CatalogCache;
-use evident::Database;
 use evident::query::ast::StatementKind;
 use evident::render::{Format, TableStyle};
+use evident::{Database, Params};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::{CmdKind, Highlighter};
@@ -277,7 +277,7 @@ impl<'db> Session<'db> {
         let started = Instant::now();
         let (db, format) = (self.db, self.format);
         let ok = self.results_to(out, &mut |out, style| {
-            run::run_script_styled(db, script, format, style, out, err)
+            run::run_script_styled(db, script, &Params::new(), format, style, out, err)
         });
         let elapsed = started.elapsed();
         if self.timer {
@@ -452,8 +452,7 @@ fn run_editor(session: &mut Session, colors: bool) -> ExitCode {
     // While a statement runs the terminal is not in raw mode, so Ctrl-C is a
     // signal: it stops the statement, not the shell. (While a line is being
     // edited, rustyline reads Ctrl-C as a key and abandons the input.)
-    let interrupt = session.db.interrupt_handle();
-    if let Err(e) = ctrlc::set_handler(move || interrupt.interrupt()) {
+    if let Err(e) = super::stop::on_ctrl_c() {
         eprintln!("note: Ctrl-C will end the shell ({e})");
     }
     let mut keeper = HistoryKeeper::new();
@@ -627,6 +626,7 @@ mod tests {
         assert!(!run::run_script(
             &db,
             "claims where staus = verified",
+            &Params::new(),
             Format::Jsonl,
             &mut Vec::new(),
             &mut expected

@@ -4,10 +4,11 @@ use super::expected::{Thing, Tok, Want, expected_err, show_word, toks};
 use super::expr::{expr, field, field_as};
 use super::lexical::{backtrack, close, expect_keyword, keyword, name, punct, span_of};
 use super::literal::{date_only, int};
+use super::param::or_param;
 use super::{Ctx, In, PResult};
 use crate::model::{Date, Kind};
 use crate::query::ast::{
-    Aggregate, AggregateFn, Count, Expr, Field, Item, OrderKey, Query, Spanned,
+    Aggregate, AggregateFn, Arg, Count, Expr, Field, Item, OrderKey, Query, Spanned,
 };
 use crate::query::error::{ParseError, ParseErrorKind};
 use crate::query::vocabulary::{COLLECTIONS, KINDS};
@@ -86,8 +87,8 @@ struct TailFollow {
 struct Tail {
     group_by: Vec<Field>,
     order_by: Vec<OrderKey>,
-    limit: Option<Spanned<u64>>,
-    offset: Option<Spanned<u64>>,
+    limit: Option<Spanned<Arg<u64>>>,
+    offset: Option<Spanned<Arg<u64>>>,
 }
 
 /// `[ group ] [ "order" "by" key { "," key } ] [ "limit" INT [ "offset" INT ] ]`,
@@ -127,11 +128,11 @@ fn tail<'a>(
 
     let (mut limit, mut offset) = (None, None);
     if let Ok((rest, _)) = keyword("limit")(i) {
-        let (rest, n) = cut(|i| int(i, "limit")).parse(rest)?;
+        let (rest, n) = cut(|i| or_param(i, |i| int(i, "limit"))).parse(rest)?;
         limit = Some(n);
         (i, follow) = (rest, after.limit);
         if let Ok((rest, _)) = keyword("offset")(i) {
-            let (rest, n) = cut(|i| int(i, "offset")).parse(rest)?;
+            let (rest, n) = cut(|i| or_param(i, |i| int(i, "offset"))).parse(rest)?;
             offset = Some(n);
             (i, follow) = (rest, after.offset);
         }
@@ -282,7 +283,7 @@ pub(super) fn field_list<'a>(mut i: In<'a>, mut after: &'static str) -> PResult<
 /// The clauses a query and a count share, `[ "as" "of" DATE ] [ "where" expr ]`.
 pub(super) struct Common {
     /// The date of `as of`.
-    pub(super) as_of: Option<Spanned<Date>>,
+    pub(super) as_of: Option<Spanned<Arg<Date>>>,
     /// The condition of `where`.
     pub(super) filter: Option<Expr>,
 }
@@ -314,9 +315,9 @@ pub(super) fn common_clauses<'a>(
 }
 
 /// `"of" DATE` after `as`, committed.
-pub(super) fn as_of_date(i: In) -> PResult<Spanned<Date>> {
+pub(super) fn as_of_date(i: In) -> PResult<Spanned<Arg<Date>>> {
     let (i, _) = cut(expect_keyword("of", "as")).parse(i)?;
-    cut(|i| date_only(i, "of")).parse(i)
+    cut(|i| or_param(i, |i| date_only(i, "of"))).parse(i)
 }
 
 /// ```text

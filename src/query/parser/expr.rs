@@ -7,6 +7,7 @@ use super::lexical::{
     name_here, punct, span_of,
 };
 use super::literal::{bare_id, other_quoted, quote_help, quoted, string, value};
+use super::param::or_param;
 use super::{Ctx, In, MAX_CONDITIONS, MAX_DEPTH, PResult};
 use crate::query::ast::{CompareOp, Expr, Field, Literal, Quantifier, Span, Spanned};
 use crate::query::error::{ParseError, ParseErrorKind};
@@ -243,7 +244,7 @@ fn comparison<'a>(rest: In<'a>, field: &Field) -> PResult<'a, Expr> {
 fn contains<'a>(rest: In<'a>, field: &Field) -> PResult<'a, Expr> {
     let (rest, _) = punct('~')(rest)?;
     let (rest, needle) = cut(|i| {
-        string(i).map_err(|e| match e {
+        or_param(i, string).map_err(|e| match e {
             Err::Error(_) => {
                 let mut e =
                     expected_err(i, Some("a quoted string"), &[Thing("a string")], Some("~"));

@@ -4,9 +4,10 @@ use super::expected::{Thing, Tok, Want, expected_err, show_word};
 use super::lexical::{
     backtrack, blank, is_alnum, is_digit, is_hex, is_letter, name, punct, span_of,
 };
+use super::param::{or_param, param};
 use super::{In, PResult};
 use crate::model::{Date, Id, MAX_STRING_BYTES};
-use crate::query::ast::{Literal, Spanned};
+use crate::query::ast::{Arg, Literal, Spanned};
 use crate::query::error::{ParseError, ParseErrorKind};
 use crate::query::vocabulary::{AFTER_CONDITION, is_reserved};
 use crate::suggest::did_you_mean;
@@ -26,7 +27,7 @@ pub(super) const VALUE: &[Want] = &[
 ];
 
 /// ```text
-/// value = STRING | NUMBER | DATE | "true" | "false" | NAME
+/// value = STRING | NUMBER | DATE | "true" | "false" | NAME | PARAM
 /// ```
 ///
 /// DATE is tried before NUMBER: `2024-01-31` is a date, not 2024 minus
@@ -34,6 +35,16 @@ pub(super) const VALUE: &[Want] = &[
 pub(super) fn value<'a>(i: In<'a>, after: &str) -> PResult<'a, Spanned<Literal>> {
     let i = blank(i);
     let s = *i.fragment();
+    if s.starts_with('$') {
+        let (rest, p) = param(i)?;
+        return Ok((
+            rest,
+            Spanned {
+                node: Literal::Param(p.node),
+                span: p.span,
+            },
+        ));
+    }
     if s.starts_with('"') {
         let (rest, text) = string(i)?;
         return Ok((
@@ -626,14 +637,42 @@ pub(super) fn escape(i: In) -> PResult<char> {
 }
 
 /// ```text
-/// ID = STRING | BARE_ID
+/// ID = STRING | BARE_ID | PARAM
 /// ```
-pub(super) fn id<'a>(i: In<'a>, after: &'static str) -> PResult<'a, Spanned<String>> {
+pub(super) fn id<'a>(i: In<'a>, after: &'static str) -> PResult<'a, Spanned<Arg<String>>> {
+    or_param(i, |i| written_id(i, after))
+}
+
+/// An ID written in the statement.
+fn written_id<'a>(i: In<'a>, after: &'static str) -> PResult<'a, Spanned<String>> {
     let i = blank(i);
     let (rest, id) = if i.fragment().starts_with('"') {
         string(i)?
     } else {
         match bare_id(i) {
+            // `C~R`, the id of derived evidence (SPEC 8.3), bare.
+            Ok((rest, text)) if rest.fragment().starts_with('~') => {
+                match bare_id(nom::Input::take_from(&rest, 1)) {
+                    Ok((after, result)) => {
+                        let len = text.fragment().len() + 1 + result.fragment().len();
+                        let whole = nom::Input::take(&i, len);
+                        (
+                            after,
+                            Spanned {
+                                node: whole.fragment().to_string(),
+                                span: span_of(&whole),
+                            },
+                        )
+                    }
+                    Err(_) => (
+                        rest,
+                        Spanned {
+                            node: text.fragment().to_string(),
+                            span: span_of(&text),
+                        },
+                    ),
+                }
+            }
             Ok((rest, text)) => (
                 rest,
                 Spanned {
@@ -648,7 +687,8 @@ pub(super) fn id<'a>(i: In<'a>, after: &'static str) -> PResult<'a, Spanned<Stri
             }
         }
     };
-    if let Err(why) = Id::new(&id.node) {
+    // `Id::stored` also takes the id of derived evidence, `C~R`.
+    if let Err(why) = Id::stored(&id.node) {
         let e = ParseError::new(
             ParseErrorKind::InvalidId,
             format!("invalid id: {why}"),

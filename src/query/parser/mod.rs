@@ -31,9 +31,10 @@ mod expected;
 mod expr;
 mod lexical;
 mod literal;
+mod param;
 mod record;
 
-use super::ast::{Add, Spanned, Statement, StatementKind};
+use super::ast::{Add, Arg, Spanned, Statement, StatementKind};
 use super::error::{ParseError, ParseErrorKind};
 use super::vocabulary::STATEMENT_WORDS;
 use crate::model::Kind;
@@ -329,7 +330,7 @@ fn clause_help(form: Form, word: &str, follow: &[Want]) -> Option<String> {
 /// ```text
 /// show = "show" ID
 /// ```
-fn show(i: In) -> PResult<Spanned<String>> {
+fn show(i: In) -> PResult<Spanned<Arg<String>>> {
     let (i, _) = keyword("show")(i)?;
     cut(|i| id(i, "show")).parse(i)
 }
@@ -337,7 +338,7 @@ fn show(i: In) -> PResult<Spanned<String>> {
 /// ```text
 /// explain = "explain" ID
 /// ```
-fn explain(i: In) -> PResult<Spanned<String>> {
+fn explain(i: In) -> PResult<Spanned<Arg<String>>> {
     let (i, _) = keyword("explain")(i)?;
     cut(|i| id(i, "explain")).parse(i)
 }
@@ -345,7 +346,7 @@ fn explain(i: In) -> PResult<Spanned<String>> {
 /// ```text
 /// retract = "retract" ID
 /// ```
-fn retract(i: In) -> PResult<Spanned<String>> {
+fn retract(i: In) -> PResult<Spanned<Arg<String>>> {
     let (i, _) = keyword("retract")(i)?;
     cut(|i| id(i, "retract")).parse(i)
 }

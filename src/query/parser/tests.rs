@@ -58,8 +58,14 @@ fn query_with_every_clause() {
     assert_eq!(q.order_by.len(), 2);
     assert!(q.order_by[0].descending);
     assert!(!q.order_by[1].descending);
-    assert_eq!(q.limit.as_ref().map(|l| l.node), Some(10));
-    assert_eq!(q.offset.as_ref().map(|l| l.node), Some(5));
+    assert_eq!(
+        q.limit.as_ref().map(|l| l.node.clone()),
+        Some(Arg::Written(10))
+    );
+    assert_eq!(
+        q.offset.as_ref().map(|l| l.node.clone()),
+        Some(Arg::Written(5))
+    );
     assert_eq!(
         q.select.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
         ["id", "text"]
@@ -115,7 +121,10 @@ fn groups_and_aggregates() {
     assert_eq!(c.group_by.len(), 1);
     assert_eq!(c.order_by[0].item.to_string(), "count");
     assert!(c.order_by[0].descending);
-    assert_eq!(c.limit.as_ref().map(|l| l.node), Some(5));
+    assert_eq!(
+        c.limit.as_ref().map(|l| l.node.clone()),
+        Some(Arg::Written(5))
+    );
 
     let src = "results GROUP BY model, source.kind ORDER BY AVG(value) DESC, model \
                LIMIT 3 OFFSET 1 SELECT model, Count, max( source.reliability ), sum(value)";
@@ -181,7 +190,7 @@ fn show_explain_retract_take_ids() {
                 else {
                     panic!("{src}")
                 };
-                assert_eq!(got.node, id, "{src}");
+                assert_eq!(got.node, Arg::Written(id.to_owned()), "{src}");
             }
             Err(e) => assert_eq!(id, "", "{src}: {e}"),
         }
@@ -283,7 +292,7 @@ fn every_condition_form() {
         Expr::In { negated: true, .. }
     ));
     assert!(
-        matches!(filter("claims where text ~ \"gpu\""), Expr::Contains { ref needle, .. } if needle.node == "gpu")
+        matches!(filter("claims where text ~ \"gpu\""), Expr::Contains { ref needle, .. } if needle.node == Arg::Written("gpu".to_owned()))
     );
     assert!(matches!(
         filter("sources where affiliations has SpaceX"),
@@ -899,5 +908,69 @@ fn the_quoted_value_a_help_suggests_reads_back_as_the_text() {
             }
             other => panic!("{src}: {other:?}"),
         }
+    }
+}
+
+#[test]
+fn parameters_stand_for_values_ids_dates_strings_and_whole_numbers() {
+    let src = "claims as of $day where subject = $who and text ~ $needle and tags has $t \
+               and id in ($a, \"b\") limit $n offset $m";
+    let s = parse_statement(src).expect("parses");
+    assert_eq!(
+        s.to_string(),
+        "claims as of $day where subject = $who and text ~ $needle and tags has $t and id in ($a, \"b\") limit $n offset $m"
+    );
+    let StatementKind::Query(q) = &s.kind else {
+        panic!("a query: {s:?}")
+    };
+    assert_eq!(
+        q.as_of.as_ref().map(|d| d.node.clone()),
+        Some(Arg::Param("day".into()))
+    );
+    let at = src.find("$day").expect("in the text");
+    assert_eq!(q.as_of.as_ref().map(|d| d.span.clone()), Some(at..at + 4));
+    assert_eq!(
+        q.limit.as_ref().map(|d| d.node.clone()),
+        Some(Arg::Param("n".into()))
+    );
+    for (text, shown) in [
+        ("show $id", "show $id"),
+        ("explain $Claim_2", "explain $Claim_2"),
+        ("retract $x", "retract $x"),
+        (
+            "count claims where confidence >= $c limit $n",
+            "count claims where confidence >= $c limit $n",
+        ),
+        (
+            "add claim {id: $id, tags: [$t, \"x\"]}",
+            "add claim { id: $id, tags: [$t, \"x\"] }",
+        ),
+    ] {
+        let s = parse_statement(text).expect(text);
+        assert_eq!(s.to_string(), shown);
+        let again = parse_statement(&s.to_string()).expect("reparses");
+        assert_eq!(
+            crate::query::strip_spans(&again),
+            crate::query::strip_spans(&s),
+            "{text}"
+        );
+    }
+    // Names are case-sensitive and kept as written.
+    let s = parse_statement("claims where subject = $Who").expect("parses");
+    assert!(s.to_string().ends_with("$Who"), "{s}");
+}
+
+#[test]
+fn a_dollar_without_a_name_is_an_error_at_the_dollar() {
+    for src in [
+        "claims where subject = $",
+        "claims where subject = $1",
+        "show $ x",
+        "claims limit $",
+    ] {
+        let e = parse_statement(src).unwrap_err();
+        assert_eq!(e.message, "expected a parameter name after \"$\"", "{src}");
+        let at = src.find('$').expect("has $");
+        assert_eq!(e.span, at..at + 1, "{src}");
     }
 }

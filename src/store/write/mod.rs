@@ -30,6 +30,7 @@
 
 mod apply;
 mod arena;
+mod bench;
 mod changeset;
 mod interner;
 mod log;
@@ -112,9 +113,34 @@ impl Store {
     /// A write that changes anything empties the change set once what it
     /// writes is sorted, before writing it, freeing a large import's memory;
     /// a refused set ([`StoreError::Rejected`]) is left as it was.
+    // Every write of the crate reads first and so takes the writer lock
+    // itself (`write_locked`); this is for a write that reads nothing first.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn write(&self, action: &str, changes: &mut ChangeSet) -> Result<WriteSummary, StoreError> {
-        let _writer = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
-        self.apply(action, changes, Mode::Normal, None)
+        let writer = self.lock_writer()?;
+        self.write_locked(&writer, action, changes)
+    }
+
+    /// [`Store::write`] for a caller that holds the writer lock already,
+    /// because what it read before the write must still hold when it writes
+    /// (`add` reporting a status change, an import choosing free ids).
+    pub(crate) fn write_locked(
+        &self,
+        _writer: &super::WriterLock<'_>,
+        action: &str,
+        changes: &mut ChangeSet,
+    ) -> Result<WriteSummary, StoreError> {
+        // SPEC 8.3: the derived evidence the write changes joins it.
+        let duplicates = changes.sort();
+        if !duplicates.is_empty() {
+            return Err(self.refused_with(changes, duplicates)?);
+        }
+        let derived = self.add_derived_evidence(changes)?;
+        let mut summary = self
+            .apply(action, changes, Mode::Normal, None)
+            .map_err(|e| bench::only_given_refusals(e))?;
+        bench::uncount_derived(&mut summary, derived);
+        Ok(summary)
     }
 
     fn apply(
@@ -210,6 +236,11 @@ impl Store {
         let from_runs = first.is_merged() || second.is_merged();
         let mut sorted = in_order(Box::new(MergeTwo::new(first, second)), from_runs);
 
+        // Everything before only read (other writes wait for the writer
+        // lock); from here on the maps change: statements wait until the
+        // write has finished, and a write waits for the statements that
+        // started before it.
+        let _exclusive = self.gate.exclusive()?;
         if mode == Mode::Normal {
             // Phase 1: the marker and the before-images, before any data.
             sink.put(

@@ -146,6 +146,10 @@ impl Store {
                 }
             }
         }
+        // SPEC 8.1: `cites` never chains.
+        if more {
+            self.validate_cites(changes, refused)?;
+        }
         Ok(())
     }
 }
