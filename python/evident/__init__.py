@@ -16,6 +16,7 @@ import datetime
 import gzip
 import io
 import json
+import math
 import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
@@ -105,6 +106,8 @@ class ImportReport:
 def _bindable(name: str, value: Any) -> Any:
     """A keyword parameter as a typed JSON value (never as text spliced into
     the statement)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TypeError(f"parameter {name!r}: {value} is not a number evident can store")
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, datetime.datetime):
@@ -135,23 +138,6 @@ def _record_json(record: Any, number: int) -> str:
         )
 
     return json.dumps(record, default=plain, ensure_ascii=False)
-
-
-def _quote(text: str) -> str:
-    r"""`text` as a string of the query language (escapes \" \\ \n \t \u{hex})."""
-    escaped = []
-    for char in text:
-        if char in '"\\':
-            escaped.append("\\" + char)
-        elif char == "\n":
-            escaped.append("\\n")
-        elif char == "\t":
-            escaped.append("\\t")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            escaped.append(f"\\u{{{ord(char):x}}}")
-        else:
-            escaped.append(char)
-    return '"' + "".join(escaped) + '"'
 
 
 class Database:
@@ -223,7 +209,7 @@ class Database:
         its weight)."""
         if not isinstance(claim_id, str):
             raise TypeError(f"a claim id must be a str, not {type(claim_id).__name__}")
-        result = self.query(f"explain {_quote(claim_id)}")
+        result = self.query("explain $id", id=claim_id)
         return result[0]
 
     # -- data in and out ------------------------------------------------

@@ -6,13 +6,15 @@
 //! Every call that runs a statement, an import, an export or a check runs
 //! it on a worker thread while the calling thread waits without the GIL
 //! and looks for signals every [`SIGNAL_POLL`]: Ctrl-C stops the statement
-//! (through the database's interrupt) and raises `KeyboardInterrupt`, and
+//! (through the call's own `Interrupt`) and raises `KeyboardInterrupt`, and
 //! the database stays usable.
 
 mod columns;
 
 use columns::Column;
-use evident::{Error, ImportOptions, ImportReport, Output, RowSink, StoreError, Value};
+use evident::{
+    Error, ImportOptions, ImportReport, Interrupt, Output, Params, RowSink, StoreError, Value,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use std::io::{BufReader, BufWriter, Write};
@@ -89,17 +91,16 @@ impl Database {
         params: Option<&str>,
     ) -> PyResult<Vec<Statement>> {
         let db = self.database(py)?;
-        if params.is_some() {
-            // Binding waits for the engine's `Params` (parameters in the
-            // language); until then a parameter is refused, never spliced in
-            // as text.
-            return Err(raise(
-                py,
-                "QueryError",
-                "parameters ($name) are not supported by this version of evident yet",
-                None,
-            ));
-        }
+        let params = match params {
+            None => Params::new(),
+            Some(json) => match serde_json::from_str(json) {
+                Ok(map) => Params::from_json(map),
+                Err(e) => {
+                    let message = format!("the parameters are not a JSON object: {e}");
+                    return Err(raise(py, "QueryError", &message, None));
+                }
+            },
+        };
         if one {
             match evident::query::parse_script(script) {
                 Err(e) => return Err(to_py_error(py, &Error::Parse(e), Some(script))),
@@ -113,9 +114,10 @@ impl Database {
                 Ok(_) => {}
             }
         }
-        let outcome = run_interruptibly(py, Some(&stopper(&db)), || {
+        let interrupt = Interrupt::new();
+        let outcome = run_interruptibly(py, Some(&|| interrupt.interrupt()), || {
             let mut gathered = Gather::default();
-            db.run_each_streaming(script, &mut gathered)
+            db.run_each_streaming_with(script, &params, &interrupt, &mut gathered)
                 .map(|()| gathered.done)
         })?;
         outcome
@@ -133,7 +135,8 @@ impl Database {
         skip_invalid: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let db = self.database(py)?;
-        let outcome = run_interruptibly(py, Some(&stopper(&db)), || {
+        // An import is a write, never stopped half way: Ctrl-C waits for it.
+        let outcome = run_interruptibly(py, None, || {
             let file = std::fs::File::open(path).map_err(|e| Error::Io {
                 doing: "read the import",
                 path: Some(path.into()),
@@ -160,7 +163,7 @@ impl Database {
         skip_invalid: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let db = self.database(py)?;
-        let outcome = run_interruptibly(py, Some(&stopper(&db)), || {
+        let outcome = run_interruptibly(py, None, || {
             db.import_jsonl_with(name, data, ImportOptions { skip_invalid }, &mut |_| {})
         })?;
         report_to_py(py, outcome.map_err(|e| to_py_error(py, &e, None))?)
@@ -170,14 +173,15 @@ impl Database {
     /// it); returns how many.
     fn export_file(&self, py: Python<'_>, path: &str) -> PyResult<u64> {
         let db = self.database(py)?;
-        let outcome = run_interruptibly(py, Some(&stopper(&db)), || {
+        let interrupt = Interrupt::new();
+        let outcome = run_interruptibly(py, Some(&|| interrupt.interrupt()), || {
             let io = |e| Error::Io {
                 doing: "write the export",
                 path: Some(path.into()),
                 source: e,
             };
             let mut out = BufWriter::new(std::fs::File::create(path).map_err(io)?);
-            let n = db.export_jsonl(&mut out)?;
+            let n = db.export_jsonl_with(&mut out, &interrupt)?;
             out.flush().map_err(io)?;
             Ok(n)
         })?;
@@ -187,9 +191,10 @@ impl Database {
     /// The export as bytes, for a file object.
     fn export_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let db = self.database(py)?;
-        let outcome = run_interruptibly(py, Some(&stopper(&db)), || {
+        let interrupt = Interrupt::new();
+        let outcome = run_interruptibly(py, Some(&|| interrupt.interrupt()), || {
             let mut out = Vec::new();
-            db.export_jsonl(&mut out).map(|_| out)
+            db.export_jsonl_with(&mut out, &interrupt).map(|_| out)
         })?;
         let bytes = outcome.map_err(|e| to_py_error(py, &e, None))?;
         Ok(PyBytes::new(py, &bytes))
@@ -198,7 +203,10 @@ impl Database {
     /// Verifies the database: `(checked, problems)`, one line each.
     fn check(&self, py: Python<'_>) -> PyResult<(Vec<String>, Vec<String>)> {
         let db = self.database(py)?;
-        let outcome = run_interruptibly(py, Some(&stopper(&db)), || db.check())?;
+        let interrupt = Interrupt::new();
+        let outcome = run_interruptibly(py, Some(&|| interrupt.interrupt()), || {
+            db.check_with(&interrupt)
+        })?;
         let report = outcome.map_err(|e| to_py_error(py, &e, None))?;
         Ok((report.checked, report.problems))
     }
@@ -248,12 +256,10 @@ fn run_interruptibly<T: Send>(
             if let Err(signal) = py.check_signals() {
                 raised.get_or_insert(signal);
             }
-            if raised.is_some() {
-                // Again on every round: the engine forgets an interrupt
-                // when the next statement of a script starts.
-                if let Some(stop) = stop {
-                    stop();
-                }
+            if raised.is_some()
+                && let Some(stop) = stop
+            {
+                stop();
             }
         }
         let out = py.detach(|| worker.join());
@@ -268,12 +274,6 @@ fn run_interruptibly<T: Send>(
             )),
         }
     })
-}
-
-/// What stops the running statement of `db` on Ctrl-C.
-fn stopper(db: &evident::Database) -> impl Fn() + use<> {
-    let interrupt = db.interrupt_handle();
-    move || interrupt.interrupt()
 }
 
 /// Whether a worker has ended, waited for with a timeout.
