@@ -44,7 +44,7 @@ mod store;
 
 pub use error::Error;
 pub use exec::{Output, QueryError, RowSink, Value};
-pub use import::{ImportError, ImportOptions, ImportReport};
+pub use import::{ImportError, ImportFormat, ImportOptions, ImportReport};
 pub use params::{ParamValue, Params};
 #[doc(hidden)]
 pub use store::LogEntry;
@@ -142,6 +142,20 @@ impl Database {
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, Error> {
         import::import(&self.store, file, reader, options, progress)
+    }
+
+    /// Imports files of another format (`evident import --from`) as one
+    /// atomic import, as [`Database::import_jsonl_with`] does: `label` names
+    /// it in messages, `progress` is given the bytes read so far.
+    pub fn import_files_with(
+        &self,
+        format: &ImportFormat,
+        label: &str,
+        paths: &[std::path::PathBuf],
+        options: ImportOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, Error> {
+        import::import_converted(&self.store, format, label, paths, options, progress)
     }
 
     /// Runs one statement.

@@ -88,18 +88,11 @@ fn recent_day(rng: &mut Rng) -> usize {
     ((DAYS as f64) * rng.unit().sqrt()) as usize
 }
 
-/// `YYYY-MM-DD` for a day offset from 2015-01-01 (Howard Hinnant's civil_from_days).
+/// `YYYY-MM-DD` for a day offset from 2015-01-01.
 pub fn date(day: usize) -> String {
-    let z = EPOCH_2015 + day as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    evident::model::Date::from_unix_days(EPOCH_2015 + day as i64)
+        .map(|d| d.to_string())
+        .unwrap_or_default()
 }
 
 const PREFIX: [&str; 26] = [

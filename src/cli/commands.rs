@@ -3,7 +3,7 @@
 use super::run::{self, Paging, default_format, pager_from_env, run_script};
 use super::{EXIT_ERROR, files, repl};
 use evident::render::Format;
-use evident::{Database, ImportOptions};
+use evident::{Database, ImportFormat, ImportOptions};
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
@@ -122,7 +122,61 @@ pub fn repl(db_path: &Path, format: Option<&str>) -> ExitCode {
     }
 }
 
-pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) -> ExitCode {
+/// The format `--from` (with `--type` and `--makers`) names; `None` for
+/// JSON Lines. An error is a bad command line.
+pub fn import_format(
+    from: &str,
+    kind: Option<&str>,
+    makers: Option<std::path::PathBuf>,
+) -> Result<Option<ImportFormat>, String> {
+    if makers.is_some() && from != "epoch" {
+        return Err("--makers goes with --from epoch".into());
+    }
+    if kind.is_some() && from != "csv" {
+        return Err("--type goes with --from csv".into());
+    }
+    Ok(match from {
+        "jsonl" => None,
+        "epoch" => Some(ImportFormat::Epoch { makers }),
+        "eee" => Some(ImportFormat::Eee),
+        "csv" => {
+            let kind = kind
+                .and_then(evident::model::Kind::from_name)
+                .ok_or("--from csv needs --type KIND: the kind of record each row is (source, claim, evidence or result)")?;
+            Some(ImportFormat::Csv(kind))
+        }
+        other => {
+            return Err(format!(
+                "unknown import format \"{other}\": --from takes {}",
+                ImportFormat::NAMES.join(", ")
+            ));
+        }
+    })
+}
+
+/// The bytes under a path: a file's size, or a directory's files' sizes.
+fn size_under(path: &Path) -> u64 {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0),
+        Ok(m) => m.len(),
+        Err(_) => 0,
+    }
+}
+
+pub fn import(
+    db_path: &Path,
+    files: &[std::path::PathBuf],
+    skip_invalid: bool,
+    format: Option<&ImportFormat>,
+) -> ExitCode {
     // Check the files exist before creating a database for them.
     for path in files {
         if let Err(e) = File::open(path) {
@@ -159,21 +213,38 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
     }
     let mut ok = true;
     let mut imported_any = false;
-    for path in files {
-        let name = path.display().to_string();
-        let reader = match files::open_input(path) {
-            Ok(r) => r,
-            Err(e) => return fail(format!("{name}: {e}")),
-        };
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        let bar = progress_bar(size, &name, path.extension().is_some_and(|e| e == "gz"));
+    // Each file is one import, but the files of a format that shares
+    // records between them (Epoch, Every Eval Ever) are one together.
+    let units: Vec<&[std::path::PathBuf]> = match format {
+        Some(f) if f.is_one_import() => vec![files],
+        _ => files.chunks(1).collect(),
+    };
+    for unit in units {
+        let name = unit
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let size = unit.iter().map(|p| size_under(p)).sum();
+        let compressed = format.is_none()
+            && unit
+                .iter()
+                .any(|p| p.extension().is_some_and(|e| e == "gz"));
+        let bar = progress_bar(size, &name, compressed);
         let started = Instant::now();
-        let result = db.import_jsonl_with(
-            &name,
-            reader,
-            ImportOptions { skip_invalid },
-            &mut |bytes| bar.set_position(bytes),
-        );
+        let options = ImportOptions { skip_invalid };
+        let result = match (format, unit) {
+            (Some(format), _) => db.import_files_with(format, &name, unit, options, &mut |bytes| {
+                bar.set_position(bytes)
+            }),
+            (None, [path]) => match files::open_input(path) {
+                Ok(reader) => db.import_jsonl_with(&name, reader, options, &mut |bytes| {
+                    bar.set_position(bytes)
+                }),
+                Err(e) => return fail(format!("{name}: {e}")),
+            },
+            (None, _) => return fail("internal: one JSON Lines file at a time"),
+        };
         bar.finish_and_clear();
         match result {
             Ok(report) => {

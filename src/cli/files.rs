@@ -31,10 +31,7 @@ pub fn write_import_report(
     elapsed: Duration,
 ) {
     for p in &report.skipped {
-        let _ = match &p.field {
-            Some(field) => writeln!(err, "{name}:{}: {field}: {}", p.line, p.reason),
-            None => writeln!(err, "{name}:{}: {}", p.line, p.reason),
-        };
+        let _ = writeln!(err, "{}", p.located(name));
     }
     if report.skipped_total > report.skipped.len() {
         let _ = writeln!(

@@ -55,14 +55,25 @@ pub enum Command {
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(evident::render::Format::NAMES))]
         format: Option<String>,
     },
-    /// Import JSON Lines files (.gz too), atomically
+    /// Import JSON Lines files (.gz too), or other formats with --from, atomically
     Import {
-        /// Files to import
+        /// Files to import (a directory too with --from epoch or eee)
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Import the valid lines and report the others instead of importing nothing
         #[arg(long)]
         skip_invalid: bool,
+        /// The files' format: jsonl, epoch (Epoch AI's benchmark CSVs), eee (Every Eval Ever), csv
+        #[arg(long, value_name = "FORMAT", default_value = "jsonl",
+              value_parser = clap::builder::PossibleValuesParser::new(evident::ImportFormat::NAMES))]
+        from: String,
+        /// With --from csv: the kind of record each row is (source, claim, evidence, result)
+        #[arg(long = "type", value_name = "KIND",
+              value_parser = clap::builder::PossibleValuesParser::new(["source", "claim", "evidence", "result"]))]
+        kind: Option<String>,
+        /// With --from epoch: a maker table to use instead of the shipped data/epoch-makers.csv
+        #[arg(long, value_name = "FILE")]
+        makers: Option<PathBuf>,
     },
     /// Write every record as JSON Lines
     Export {
@@ -128,7 +139,16 @@ pub fn main() -> ExitCode {
         Command::Import {
             files,
             skip_invalid,
-        } => commands::import(&db_path, &files, skip_invalid),
+            from,
+            kind,
+            makers,
+        } => match commands::import_format(&from, kind.as_deref(), makers) {
+            Ok(format) => commands::import(&db_path, &files, skip_invalid, format.as_ref()),
+            Err(message) => {
+                eprintln!("{message}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Export { output } => commands::export(&db_path, output.as_deref()),
         Command::Check => commands::check(&db_path),
         Command::Demo => commands::demo(),

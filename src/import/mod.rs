@@ -1,10 +1,18 @@
 //! JSON Lines import (SPEC section 3): reading lines (two parse workers,
 //! progress, over-long lines), assigning missing ids, and writing it all as
 //! one atomic change. Turning one line into a [`Record`] is `validate`'s job,
-//! which `add` shares.
+//! which `add` shares. The other formats (`converted`: Epoch AI's CSVs, Every
+//! Eval Ever, plain CSV) build records' members and share the validation and
+//! the atomic write.
 
+mod converted;
+mod csv;
+mod eee;
+mod epoch;
 mod validate;
 
+pub use converted::ImportFormat;
+pub(crate) use converted::import_converted;
 pub use validate::{parse_line, record_from_fields};
 
 use crate::model::{ByKind, Id, Record};
@@ -20,6 +28,9 @@ const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 /// One problem with one input line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
+    /// The file, when an import reads several (an Epoch directory); `None`:
+    /// the import's own file.
+    pub file: Option<String>,
     /// 1-based line number.
     pub line: u64,
     /// The field at fault, if any.
@@ -53,13 +64,7 @@ pub enum ImportError {
 }
 
 fn render_problems(file: &str, problems: &[Problem], total: usize) -> String {
-    let mut lines: Vec<String> = problems
-        .iter()
-        .map(|p| match &p.field {
-            Some(field) => format!("{file}:{}: {field}: {}", p.line, p.reason),
-            None => format!("{file}:{}: {}", p.line, p.reason),
-        })
-        .collect();
+    let mut lines: Vec<String> = problems.iter().map(|p| p.located(file)).collect();
     if total > problems.len() {
         lines.push(format!("… and {} more problems", total - problems.len()));
     }
@@ -68,6 +73,17 @@ fn render_problems(file: &str, problems: &[Problem], total: usize) -> String {
         if total == 1 { "" } else { "s" }
     ));
     lines.join("\n")
+}
+
+impl Problem {
+    /// `FILE:LINE: field: reason`, `file` naming the import's own file.
+    pub fn located(&self, file: &str) -> String {
+        let file = self.file.as_deref().unwrap_or(file);
+        match &self.field {
+            Some(field) => format!("{file}:{}: {field}: {}", self.line, self.reason),
+            None => format!("{file}:{}: {}", self.line, self.reason),
+        }
+    }
 }
 
 /// What an import did.
@@ -99,7 +115,6 @@ pub fn import(
     options: ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, crate::Error> {
-    let mut report = ImportReport::default();
     let mut read = ByKind::<u64>::default();
     let mut problems = ProblemList::default();
     let mut changes = ChangeSet::new();
@@ -131,6 +146,7 @@ pub fn import(
                         invalid_ids.extend(id);
                         for (field, reason) in errs {
                             problems.add(Problem {
+                                file: None,
                                 line,
                                 field,
                                 reason,
@@ -191,6 +207,7 @@ pub fn import(
                 bytes_read += n as u64;
                 if buf.len() > MAX_LINE_BYTES {
                     problems.add(Problem {
+                        file: None,
                         line: line_no,
                         field: None,
                         reason: format!("line longer than {MAX_LINE_BYTES} bytes"),
@@ -232,7 +249,64 @@ pub fn import(
         Ok(())
     })?;
     progress(bytes_read);
-    report.read = read.into_array();
+    let pending = Pending {
+        read,
+        changes,
+        locations: lines_of_changes,
+        without_id: without_id
+            .into_iter()
+            .map(|(line, record)| (u32::try_from(line).unwrap_or(u32::MAX), record))
+            .collect(),
+        invalid_ids,
+        problems,
+    };
+    write_pending(store, file, pending, options, &|line| {
+        (None, u64::from(line))
+    })
+}
+
+/// An import read and validated, not yet written.
+struct Pending {
+    read: ByKind<u64>,
+    changes: ChangeSet,
+    /// Where each change came from, by position: a number `locate` turns
+    /// into a file and line (as u32, saturating: a 4M-line import holds 16
+    /// MiB less while it writes).
+    locations: Vec<u32>,
+    /// Records without an id, with their location: they get one once every
+    /// id in the import is known.
+    without_id: Vec<(u32, Record)>,
+    /// The ids of invalid records: a reference to one is not a problem of
+    /// its own (the record it names is reported already).
+    invalid_ids: HashSet<String>,
+    problems: ProblemList,
+}
+
+/// Where a location of [`Pending::locations`] is: the file (`None`: the
+/// import's own) and the line.
+type Locate<'a> = &'a dyn Fn(u32) -> (Option<String>, u64);
+
+/// Assigns missing ids and writes a read import atomically: nothing when
+/// anything is invalid, unless `skip_invalid`.
+fn write_pending(
+    store: &Store,
+    file: &str,
+    pending: Pending,
+    options: ImportOptions,
+    locate: Locate<'_>,
+) -> Result<ImportReport, crate::Error> {
+    let Pending {
+        read,
+        mut changes,
+        locations: mut lines_of_changes,
+        mut without_id,
+        invalid_ids,
+        mut problems,
+    } = pending;
+    let mut report = ImportReport {
+        read: read.into_array(),
+        ..ImportReport::default()
+    };
     // From here the import reads the store (free ids, refusals) and then
     // writes: one write at a time, so what it read still holds.
     let writer = store.lock_writer()?;
@@ -242,7 +316,7 @@ pub fn import(
             changes
                 .push(Change::Put(record))
                 .map_err(crate::Error::Store)?;
-            lines_of_changes.push(u32::try_from(line).unwrap_or(u32::MAX));
+            lines_of_changes.push(line);
         }
     }
     let action = format!("import {file}");
@@ -253,6 +327,7 @@ pub fn import(
             store,
             &mut changes,
             &lines_of_changes,
+            locate,
             &invalid_ids,
             &mut problems,
         )?;
@@ -270,6 +345,7 @@ pub fn import(
                     store,
                     &mut changes,
                     &lines_of_changes,
+                    locate,
                     &invalid_ids,
                     &mut problems,
                 )?;
@@ -277,7 +353,7 @@ pub fn import(
             }
             Err(StoreError::Rejected(rejections)) => {
                 let bad: Vec<u32> = rejections.iter().filter_map(|r| r.position).collect();
-                for p in rejection_problems(&rejections, &lines_of_changes) {
+                for p in rejection_problems(&rejections, &lines_of_changes, locate) {
                     problems.add(p);
                 }
                 if bad.is_empty() {
@@ -303,11 +379,12 @@ fn add_refusals(
     store: &Store,
     changes: &mut ChangeSet,
     lines: &[u32],
+    locate: Locate<'_>,
     invalid_ids: &HashSet<String>,
     problems: &mut ProblemList,
 ) -> Result<(), crate::Error> {
     store.refusals(changes, &mut |refused| {
-        for p in rejection_problems(std::slice::from_ref(&refused), lines) {
+        for p in rejection_problems(std::slice::from_ref(&refused), lines, locate) {
             if !names_invalid_line(&p, invalid_ids) {
                 problems.add(p);
             }
@@ -325,16 +402,20 @@ fn names_invalid_line(p: &Problem, invalid_ids: &HashSet<String>) -> bool {
         .is_some_and(|(_, target)| invalid_ids.contains(target))
 }
 
-fn rejection_problems(rejections: &[Rejection], lines: &[u32]) -> Vec<Problem> {
+fn rejection_problems(rejections: &[Rejection], lines: &[u32], locate: Locate<'_>) -> Vec<Problem> {
     rejections
         .iter()
-        .map(|r| Problem {
-            line: r
+        .map(|r| {
+            let (file, line) = r
                 .position
-                .and_then(|p| lines.get(p as usize).map(|&line| u64::from(line)))
-                .unwrap_or(0),
-            field: r.field.map(str::to_owned),
-            reason: r.reason.clone(),
+                .and_then(|p| lines.get(p as usize).map(|&at| locate(at)))
+                .unwrap_or((None, 0));
+            Problem {
+                file,
+                line,
+                field: r.field.map(str::to_owned),
+                reason: r.reason.clone(),
+            }
         })
         .collect()
 }
@@ -343,7 +424,7 @@ fn rejection_problems(rejections: &[Rejection], lines: &[u32]) -> Vec<Problem> {
 fn assign_ids(
     store: &Store,
     changes: &ChangeSet,
-    records: &mut [(u64, Record)],
+    records: &mut [(u32, Record)],
 ) -> Result<(), crate::Error> {
     let mut next = ByKind::from_array([1u64; 4]);
     let in_file = changes.ids();
@@ -399,7 +480,8 @@ impl ProblemList {
     }
 
     fn sorted(mut self) -> Vec<Problem> {
-        self.kept.sort_by_key(|p| p.line);
+        self.kept
+            .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         self.kept
     }
 }

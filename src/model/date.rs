@@ -41,6 +41,25 @@ impl Date {
         Date::from_ymd(digits(0..4)?, month, day)
     }
 
+    /// The day `days` after 1970-01-01 (UTC; Howard Hinnant's
+    /// civil_from_days), if it is in years 0000–9999.
+    pub fn from_unix_days(days: i64) -> Option<Date> {
+        let z = days.checked_add(719_468)?;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date::from_ymd(
+            u16::try_from(year).ok()?,
+            u8::try_from(month).ok()?,
+            u8::try_from(day).ok()?,
+        )
+    }
+
     /// The date as a number that orders like the date (`20240131`), used for
     /// order-preserving index keys.
     pub fn ordinal(self) -> u32 {
@@ -74,6 +93,16 @@ mod tests {
         assert_eq!(Date::parse("2024-1-01"), None);
         assert_eq!(Date::parse("2024-01-00"), None);
         assert_eq!(Date::parse("+024-01-01"), None);
+    }
+
+    #[test]
+    fn days_since_1970() {
+        let day = |n| Date::from_unix_days(n).map(|d| d.to_string());
+        assert_eq!(day(0).as_deref(), Some("1970-01-01"));
+        assert_eq!(day(16_436).as_deref(), Some("2015-01-01"));
+        assert_eq!(day(-1).as_deref(), Some("1969-12-31"));
+        assert_eq!(day(i64::MAX), None);
+        assert_eq!(day(-800_000), None);
     }
 
     #[test]
