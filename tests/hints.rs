@@ -54,6 +54,38 @@ fn names_every_stored_spelling_up_to_three() {
 }
 
 #[test]
+fn a_count_of_nothing_gets_the_same_note() {
+    let data = claim("c1", "donald trump") + &claim("c2", "joe biden");
+    let (_tmp, db) = database(&data);
+    let expected = [
+        "no claim has subject \"Donald Trump\"; did you mean \"donald trump\"? (values are case-sensitive)",
+    ];
+    let count = db
+        .query("count claims where subject = \"Donald Trump\"")
+        .expect("runs");
+    assert_eq!(count.rows, [[evident::Value::Integer(0)]]);
+    assert_eq!(count.notes, expected);
+    // Groups of nothing, on a count or a query.
+    assert_eq!(
+        notes(
+            &db,
+            "count claims where subject = \"Donald Trump\" group by status"
+        ),
+        expected
+    );
+    assert_eq!(
+        notes(
+            &db,
+            "claims where subject = \"Donald Trump\" group by status select status, count"
+        ),
+        expected
+    );
+    // Something counted, or spelt as stored: no note.
+    assert!(notes(&db, "count claims where subject = \"donald trump\"").is_empty());
+    assert!(notes(&db, "count claims where subject = \"Joe Biden\" or id = c1").is_empty());
+}
+
+#[test]
 fn odd_values_give_no_note_and_no_panic() {
     let long = "x".repeat(300);
     let data = claim("c1", "a\u{0}b") + &claim("c2", "é Z") + &claim("c3", &long);

@@ -690,12 +690,23 @@ fn judged_ratio(r: &Row) -> Option<f64> {
     }
 }
 
+/// The most a workload's judged ratio may be: SQLite's time, or half of it
+/// for the groups that one pass over the rows answers (issue #20: the
+/// groups read only their fields, on two threads).
+fn ratio_goal(r: &Row) -> f64 {
+    match r.name.as_str() {
+        "mteb-group-metric" | "mteb-group-avg" => 0.5,
+        _ => 1.0,
+    }
+}
+
 fn goals(r: &Row) -> String {
     if r.evident.error.is_some() {
         return "✗ evident failed".into();
     }
     let e = r.evident.median();
-    let ratio_ok = judged_ratio(r).map(|x| x <= 1.0);
+    let goal = ratio_goal(r);
+    let ratio_ok = judged_ratio(r).map(|x| x <= goal);
     let peak = |limit_mib: u64| {
         if e.is_none() {
             None
@@ -716,7 +727,7 @@ fn goals(r: &Row) -> String {
             mark(peak(256))
         ),
         Kind::Query => format!(
-            "{} ratio ≤ 1.0, {} peak ≤ 256 MiB",
+            "{} ratio ≤ {goal:.1}, {} peak ≤ 256 MiB",
             mark(ratio_ok),
             mark(peak(256))
         ),

@@ -8,6 +8,7 @@ use super::eval::{Ctx, order_values};
 use super::group::{GroupSpec, from_counts, run_groups};
 use super::output::{Output, Value};
 use super::plan::{Access, Plan};
+use super::query::case_notes;
 use crate::model::{Kind, Status};
 use crate::query::ast::Count;
 use crate::store::IndexId;
@@ -38,7 +39,11 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
             },
             report: None,
             message: None,
-            notes: Vec::new(),
+            notes: if n == 0 {
+                case_notes(store, kind, c.filter.as_ref())?
+            } else {
+                Vec::new()
+            },
         });
     }
     let spec = GroupSpec::new(
@@ -48,7 +53,7 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
         optional(&c.limit)?,
         optional(&c.offset)?,
     );
-    Ok(match plan {
+    let mut output = match plan {
         Plan::StatusCounts => from_counts(&spec, status_counts(store)?),
         Plan::GroupCounts(index) => from_counts(&spec, value_counts(store, kind, index)?),
         Plan::Groups(access) | Plan::Rows(access) => {
@@ -56,7 +61,11 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
         }
         // Any other plan: every row read and checked is still right.
         _ => run_groups(store, kind, as_of, c.filter.as_ref(), &Access::Scan, &spec)?,
-    })
+    };
+    if output.rows.is_empty() {
+        output.notes = case_notes(store, kind, c.filter.as_ref())?;
+    }
+    Ok(output)
 }
 
 /// The number of rows `access` reads that pass the filter.

@@ -14,10 +14,11 @@
 
 use super::access::{Part, RowVisitor, each_record, passes};
 use super::eval::Ctx;
+use crate::model::fields::FieldValue;
 use crate::model::{Derived, Kind, Record};
 use crate::query::ast::Expr;
 use crate::store::Deal;
-use crate::store::{RecordScan, Store};
+use crate::store::{Projection, RecordScan, Store};
 
 /// What two threads share, in turns.
 #[derive(Clone, Copy)]
@@ -259,4 +260,39 @@ pub(super) fn in_turns(
 /// panicked): the statement cannot know the rest of its rows.
 fn second_thread_ended() -> crate::Error {
     crate::Error::Internal("the second reading thread ended early".into())
+}
+
+/// Folds the fields `projection` picks of every record of its kind into
+/// states that `start` makes, for work whose order does not matter (groups):
+/// two threads each fold every other block into a state of their own, so no
+/// row is handed over and nothing waits. The states come back in turn
+/// order; one state when the records fill a single block (read here, in id
+/// order).
+///
+/// Measured (the 1.29M MTEB results, `count results group by metric`, on
+/// a busy machine in one benchmark run): whole records handed over in
+/// turns 0.95× SQLite's time, projected and folded here 0.49–0.63×; on an
+/// idle one each thread's half is ~110 ms of CPU time against SQLite's
+/// ~370 ms for the whole.
+pub(super) fn fold_projected<T: Send>(
+    store: &Store,
+    projection: &Projection,
+    start: &(dyn Fn() -> T + Sync),
+    each: &(dyn Fn(&mut T, &[FieldValue<'_>]) + Sync),
+) -> Result<Vec<T>, crate::Error> {
+    let fold = |deal: Deal| -> Result<T, crate::Error> {
+        let mut state = start();
+        store.scan_projected(projection, deal, &mut |row| each(&mut state, row))?;
+        Ok(state)
+    };
+    if !store.records_span_blocks(projection.kind())? {
+        return Ok(vec![fold(Deal::ALL)?]);
+    }
+    std::thread::scope(|scope| {
+        let theirs = scope.spawn(|| fold(Deal { turn: 1, of: 2 }));
+        let mine = fold(Deal { turn: 0, of: 2 });
+        // Joined before returning, however this thread ended.
+        let theirs = theirs.join().map_err(|_| second_thread_ended());
+        Ok(vec![mine?, theirs??])
+    })
 }

@@ -183,7 +183,7 @@ fn run_grouped(store: &Store, q: &Query, plan: Plan) -> Result<Output, crate::Er
         optional(&q.limit)?,
         optional(&q.offset)?,
     );
-    Ok(match plan {
+    let mut output = match plan {
         Plan::StatusCounts => from_counts(&spec, status_counts(store)?),
         Plan::GroupCounts(index) => from_counts(&spec, value_counts(store, kind, index)?),
         Plan::Groups(access) | Plan::Rows(access) => run_groups(
@@ -203,7 +203,11 @@ fn run_grouped(store: &Store, q: &Query, plan: Plan) -> Result<Output, crate::Er
             &Access::Scan,
             &spec,
         )?,
-    })
+    };
+    if output.rows.is_empty() {
+        output.notes = case_notes(store, kind, q.filter.as_ref())?;
+    }
+    Ok(output)
 }
 
 /// `claims … order by confidence [desc] limit N`: walks the confidence
@@ -255,7 +259,7 @@ const MAX_VARIANTS: usize = 3;
 /// "donald trump"?`. Values are case-sensitive, and 0 rows with no word is
 /// how a newcomer's first query fails. Costs a few index lookups per letter
 /// (see [`Store::case_variants`]); never a scan.
-fn case_notes(
+pub(super) fn case_notes(
     store: &Store,
     kind: Kind,
     filter: Option<&Expr>,

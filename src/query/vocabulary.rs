@@ -41,16 +41,13 @@ pub const STATEMENT_WORDS: &[&str] = &[
 
 /// The clauses that may follow the collection of a query, in the order they
 /// must be written (`limit` may be followed by `offset`, which is not listed
-/// because it never follows the collection directly).
-///
-/// These are the shell's completions; the parser accepts `group by` on a
-/// query and `order by` and `limit` on a count too (SPEC 4.1), which
-/// the shell does not offer yet.
-pub const QUERY_CLAUSES: &[&str] = &["as of", "where", "order by", "limit", "select"];
+/// because it never follows the collection directly). The shell's
+/// completions.
+pub const QUERY_CLAUSES: &[&str] = &["as of", "where", "group by", "order by", "limit", "select"];
 
 /// The clauses that may follow the collection of a count, in order (the
 /// shell's completions; see [`QUERY_CLAUSES`]).
-pub const COUNT_CLAUSES: &[&str] = &["as of", "where", "group by"];
+pub const COUNT_CLAUSES: &[&str] = &["as of", "where", "group by", "order by", "limit"];
 
 /// The aggregates over a group's records, in `select` and `order by`:
 /// `count`, `avg(value)`. `avg`, `min`, `max` and `sum` are aggregates only

@@ -19,11 +19,14 @@ pub const UPGRADABLE_FROM: u32 = 6;
 /// strings; a log part or block is bounded by the writer well below this.
 pub(super) const DECODE_LIMIT: usize = 16 * 1024 * 1024;
 
-fn config() -> bincode::config::Configuration<
+/// The codec's bincode configuration.
+pub(super) type Config = bincode::config::Configuration<
     bincode::config::LittleEndian,
     bincode::config::Varint,
     bincode::config::Limit<DECODE_LIMIT>,
-> {
+>;
+
+pub(super) fn config() -> Config {
     bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
 

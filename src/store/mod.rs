@@ -18,6 +18,7 @@ mod facts;
 mod gate;
 mod indexes;
 mod keys;
+mod projection;
 mod ranges;
 mod write;
 
@@ -26,6 +27,7 @@ pub use check::CheckReport;
 pub use error::{Rejection, StoreError};
 pub use facts::{EvidenceFact, FactWalker, SourceCache, derive_claim};
 pub(crate) use keys::IndexId;
+pub(crate) use projection::Projection;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
 pub use write::{Change, ChangeSet, LogEntry, WriteSummary};
 

@@ -119,8 +119,8 @@ impl<'db> CatalogCache<'db> {
 // The words of the language are the parser's own, so completion offers
 // exactly what the parser reads.
 use evident::query::vocabulary::{
-    BOOLEANS, COLLECTIONS, COMPARISONS, COUNT_CLAUSES, KINDS, QUANTIFIERS, QUERY_CLAUSES,
-    STATEMENT_WORDS, is_one_of, is_reserved,
+    AGGREGATES, BOOLEANS, COLLECTIONS, COMPARISONS, COUNT_CLAUSES, KINDS, QUANTIFIERS,
+    QUERY_CLAUSES, STATEMENT_WORDS, is_one_of, is_reserved,
 };
 
 /// What may come next, as the state machine sees it.
@@ -169,6 +169,12 @@ enum Expect {
     AfterQuantifier,
     /// A field to order by, select or group by.
     FieldIn(Clause),
+    /// The field of an aggregate (`avg(`) in `order by` or `select`.
+    AggregateOf(Clause),
+    /// `)` after an aggregate's field.
+    AggregateClose(Clause),
+    /// `,` or the next clause, after a `group by` field.
+    AfterGroupField,
     /// `asc`, `desc`, `,` or the next clause, after an `order by` key.
     AfterOrderKey,
     /// `,` or the next clause after `asc`/`desc`.
@@ -216,6 +222,8 @@ struct Walker {
     kind: Option<Kind>,
     /// Whether the statement is a `count`.
     count: bool,
+    /// Whether it has a `group by` (so `order by` and `select` take aggregates).
+    grouped: bool,
     /// The collection each open parenthesis of the condition ranges over.
     scopes: Vec<Kind>,
     /// Keys already given in a record literal.
@@ -228,6 +236,7 @@ impl Walker {
             expect: Expect::Statement,
             kind: None,
             count: false,
+            grouped: false,
             scopes: Vec::new(),
             keys: Vec::new(),
         }
@@ -253,10 +262,10 @@ impl Walker {
                 Expect::Condition
             }
             "as" => Expect::Of,
-            "order" if !self.count => Expect::By(Clause::Order),
-            "group" if self.count => Expect::By(Clause::Group),
-            "limit" if !self.count => Expect::Number(Clause::Limit),
-            "offset" if !self.count => Expect::Number(Clause::Offset),
+            "order" => Expect::By(Clause::Order),
+            "group" => Expect::By(Clause::Group),
+            "limit" => Expect::Number(Clause::Limit),
+            "offset" => Expect::Number(Clause::Offset),
             "select" if !self.count => Expect::FieldIn(Clause::Select),
             _ => return false,
         };
@@ -318,7 +327,10 @@ impl Walker {
             }
             (Expect::Of, Some("of"), _) => Expect::Date,
             (Expect::Date, _, _) if is_value => Expect::Clauses,
-            (Expect::By(clause), Some("by"), _) => Expect::FieldIn(clause),
+            (Expect::By(clause), Some("by"), _) => {
+                self.grouped |= clause == Clause::Group;
+                Expect::FieldIn(clause)
+            }
             (Expect::Condition, Some("not"), _) => Expect::Condition,
             (Expect::Condition, Some(w), _) if is_one_of(QUANTIFIERS, w) => {
                 Expect::QuantifiedEvidence
@@ -370,7 +382,13 @@ impl Walker {
             }
             (Expect::FieldIn(Clause::Select), Some(_), _) => Expect::AfterSelected,
             (Expect::AfterSelected, _, ",") => Expect::FieldIn(Clause::Select),
-            (Expect::FieldIn(Clause::Group), Some(_), _) => Expect::Nothing,
+            (Expect::FieldIn(Clause::Group), Some(_), _) => Expect::AfterGroupField,
+            (Expect::AfterGroupField, _, ",") => Expect::FieldIn(Clause::Group),
+            (Expect::AfterOrderKey, _, "(") => Expect::AggregateOf(Clause::Order),
+            (Expect::AfterSelected, _, "(") => Expect::AggregateOf(Clause::Select),
+            (Expect::AggregateOf(clause), Some(_), _) => Expect::AggregateClose(clause),
+            (Expect::AggregateClose(Clause::Order), _, ")") => Expect::AfterOrderKey,
+            (Expect::AggregateClose(_), _, ")") => Expect::AfterSelected,
             (Expect::Number(Clause::Limit), _, _) if is_value => Expect::AfterLimit,
             (Expect::Number(_), _, _) if is_value => Expect::AfterOffset,
             _ => Expect::Nothing,
@@ -481,7 +499,7 @@ pub fn complete(line: &str, pos: usize, catalog: &Catalog) -> (usize, Vec<String
     let walker = walk(before, &tokens, start);
     let partial = &before[start..];
     let (start, partial, candidates) = match &walker.expect {
-        Expect::Condition | Expect::FieldIn(_) => {
+        Expect::Condition | Expect::FieldIn(_) | Expect::AggregateOf(_) => {
             // `source.ki`: the fields of what `source` names, from after the dot.
             let (path, last) = match partial.rfind('.') {
                 Some(dot) => (&partial[..dot], &partial[dot + 1..]),
@@ -503,6 +521,20 @@ pub fn complete(line: &str, pos: usize, catalog: &Catalog) -> (usize, Vec<String
                 if matches!(kind, Kind::Claim | Kind::Source) {
                     names.extend(QUANTIFIERS.iter().map(|q| (*q).to_owned()));
                 }
+            }
+            let keys_or_items = matches!(
+                walker.expect,
+                Expect::FieldIn(Clause::Order | Clause::Select)
+            );
+            if path.is_empty() && walker.grouped && keys_or_items {
+                // `count`, then `avg(` and the others, which take a field.
+                names.extend(AGGREGATES.iter().map(|a| {
+                    if *a == "count" {
+                        (*a).to_owned()
+                    } else {
+                        format!("{a}(")
+                    }
+                }));
             }
             (start + partial.len() - last.len(), last, names)
         }
@@ -539,10 +571,19 @@ fn resolve(kind: Kind, path: &str) -> Option<(Kind, &'static FieldDef)> {
 /// Keywords and operators that may come next.
 fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
     let top = walker.scopes.is_empty();
+    // The clauses that may follow a condition (those of `clauses`), a
+    // `group by`, an `order by` key, `limit n`: each list's tail.
     let clauses: &[&str] = if walker.count {
-        &["group by"]
+        &["group by", "order by", "limit"]
     } else {
-        &["order by", "limit", "select"]
+        &["group by", "order by", "limit", "select"]
+    };
+    let after = |clause: &str| -> Vec<&str> {
+        let from = clauses
+            .iter()
+            .position(|c| *c == clause)
+            .unwrap_or(clauses.len());
+        clauses[from..].to_vec()
     };
     let words: Vec<&str> = match expect {
         Expect::Statement => STATEMENT_WORDS.to_vec(),
@@ -574,10 +615,11 @@ fn keywords(expect: &Expect, walker: &Walker) -> Vec<String> {
             }
             words
         }
-        Expect::AfterOrderKey => vec!["asc", "desc", "limit", "select"],
-        Expect::AfterDirection => vec!["limit", "select"],
-        Expect::AfterLimit => vec!["offset", "select"],
-        Expect::AfterOffset => vec!["select"],
+        Expect::AfterGroupField => after("order by"),
+        Expect::AfterOrderKey => [vec!["asc", "desc"], after("limit")].concat(),
+        Expect::AfterDirection => after("limit"),
+        Expect::AfterLimit => [vec!["offset"], after("select")].concat(),
+        Expect::AfterOffset => after("select"),
         Expect::RecordKey => {
             let kind = walker.kind.unwrap_or(Kind::Claim);
             fields::fields(kind)
@@ -798,17 +840,96 @@ mod tests {
         assert_eq!(at_end("count s"), (6, words(&["sources"])));
         assert_eq!(
             at_end("count claims "),
-            (13, words(&["as of", "where", "group by"]))
+            (
+                13,
+                words(&["as of", "where", "group by", "order by", "limit"])
+            )
         );
         assert_eq!(at_end("count claims g"), (13, words(&["group by"])));
         assert_eq!(at_end("count sources group by k"), (23, words(&["kind"])));
     }
 
     #[test]
+    fn groups_and_the_clauses_after_them() {
+        // `group by` after a query's collection or condition, as after a count's.
+        assert_eq!(at_end("claims g"), (7, words(&["group by"])));
+        assert_eq!(
+            at_end("claims where status = contested "),
+            (
+                32,
+                words(&["and", "or", "group by", "order by", "limit", "select"])
+            )
+        );
+        assert_eq!(
+            at_end("count claims where status = contested "),
+            (38, words(&["and", "or", "group by", "order by", "limit"]))
+        );
+        // After a group field: another, or the clauses that may follow.
+        assert_eq!(
+            at_end("count claims group by subject "),
+            (30, words(&["order by", "limit"]))
+        );
+        assert_eq!(
+            at_end("results group by model "),
+            (23, words(&["order by", "limit", "select"]))
+        );
+        assert_eq!(
+            at_end("count claims group by subject, st"),
+            (31, words(&["status"]))
+        );
+        // A count orders and limits its groups, and never selects.
+        assert_eq!(
+            at_end("count claims group by subject order by count "),
+            (45, words(&["asc", "desc", "limit"]))
+        );
+        assert_eq!(
+            at_end("count claims group by subject order by count desc "),
+            (50, words(&["limit"]))
+        );
+        assert_eq!(
+            at_end("count claims group by subject order by count desc limit 5 "),
+            (58, words(&["offset"]))
+        );
+        assert_eq!(
+            at_end("count claims where status = contested group by subject order by c"),
+            (64, words(&["created", "confidence", "count"]))
+        );
+        // Aggregates in a grouped query's `order by` and `select`, fields in them.
+        assert_eq!(
+            at_end("results group by model select model, a"),
+            (37, words(&["avg("]))
+        );
+        assert_eq!(
+            at_end("results group by model select model, avg(va"),
+            (41, words(&["value"]))
+        );
+        assert_eq!(
+            at_end("results group by model order by avg(value) "),
+            (43, words(&["asc", "desc", "limit", "select"]))
+        );
+        assert_eq!(
+            at_end("results group by model select max(value), "),
+            (42, {
+                let mut names: Vec<String> = fields::fields(Kind::Result)
+                    .iter()
+                    .map(|f| f.name.to_owned())
+                    .collect();
+                names.extend(words(&["count", "avg(", "min(", "max(", "sum("]));
+                names
+            })
+        );
+        // Without groups, no aggregate.
+        assert_eq!(at_end("results select a"), (15, vec![]));
+    }
+
+    #[test]
     fn clauses_after_the_collection() {
         assert_eq!(
             at_end("claims "),
-            (7, words(&["as of", "where", "order by", "limit", "select"]))
+            (
+                7,
+                words(&["as of", "where", "group by", "order by", "limit", "select"])
+            )
         );
         assert_eq!(at_end("claims w"), (7, words(&["where"])));
         assert_eq!(at_end("claims as "), (10, words(&["of"])));
@@ -1006,7 +1127,10 @@ mod tests {
         // After a value: connectives and the next clauses.
         assert_eq!(
             at_end("claims where status = verified "),
-            (31, words(&["and", "or", "order by", "limit", "select"]))
+            (
+                31,
+                words(&["and", "or", "group by", "order by", "limit", "select"])
+            )
         );
         assert_eq!(
             at_end("claims where (status = verified "),

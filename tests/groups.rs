@@ -1,0 +1,117 @@
+//! Groups over a whole kind, which read only their fields from each record
+//! and share the blocks between two threads, give what the general pass
+//! (record by record, in id order) gives, and what is counted here.
+
+use evident::{Database, Value};
+use std::collections::BTreeMap;
+
+const MODELS: [&str; 7] = ["alpha", "beta", "gamma", "delta", "épsilon", "zeta", "eta"];
+const METRICS: [&str; 3] = ["score", "accuracy", "f1"];
+
+/// Enough results to fill many record blocks, so that both threads read
+/// some: every value a multiple of 1/4, so every sum is exact.
+fn results() -> Vec<(
+    String,
+    &'static str,
+    &'static str,
+    f64,
+    Option<&'static str>,
+)> {
+    (0..4000u32)
+        .map(|i| {
+            let model = MODELS[(i / 97) as usize % MODELS.len()];
+            let metric = METRICS[(i * 7 % 11) as usize % METRICS.len()];
+            let value = f64::from(i * 37 % 400) / 4.0;
+            let unit = (i % 5 != 0).then_some("%");
+            (format!("r{i:05}"), model, metric, value, unit)
+        })
+        .collect()
+}
+
+fn database() -> (tempfile::TempDir, Database) {
+    let lines: String = results()
+        .iter()
+        .map(|(id, model, metric, value, unit)| {
+            let unit = unit.map_or(String::new(), |u| format!(",\"unit\":\"{u}\""));
+            format!(
+                "{{\"type\":\"result\",\"id\":\"{id}\",\"model\":\"{model}\",\"benchmark\":\"bench {}\",\"value\":{value},\"metric\":\"{metric}\"{unit},\"note\":\"{}\"}}\n",
+                id.len() % 3,
+                "a long note that makes the records fill blocks ".repeat(3)
+            )
+        })
+        .collect();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = Database::open(tmp.path().join("db")).expect("opens");
+    db.import_jsonl(lines.as_bytes()).expect("imports");
+    (tmp, db)
+}
+
+fn rows(db: &Database, statement: &str) -> Vec<Vec<Value>> {
+    db.query(statement).expect(statement).rows
+}
+
+#[test]
+fn whole_kind_groups_agree_with_the_general_pass() {
+    let (_tmp, db) = database();
+    // `where value >= 0` holds for every result but sends the statement
+    // through the general pass, record by record.
+    for (grouped, general) in [
+        (
+            "count results group by metric",
+            "count results where value >= 0 group by metric",
+        ),
+        (
+            "results group by model select model, count, avg(value), min(value), max(value), sum(value), min(metric), max(metric)",
+            "results where value >= 0 group by model select model, count, avg(value), min(value), max(value), sum(value), min(metric), max(metric)",
+        ),
+        (
+            "results group by model, metric order by count desc limit 5 select model, metric, count",
+            "results where value >= 0 group by model, metric order by count desc limit 5 select model, metric, count",
+        ),
+        (
+            "count results group by unit",
+            "count results where value >= 0 group by unit",
+        ),
+        (
+            "results group by value order by value desc limit 3 select value, count",
+            "results where value >= 0 group by value order by value desc limit 3 select value, count",
+        ),
+    ] {
+        assert_eq!(rows(&db, grouped), rows(&db, general), "{grouped}");
+    }
+}
+
+#[test]
+fn whole_kind_groups_count_and_sum_what_is_stored() {
+    let (_tmp, db) = database();
+    let mut expected: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
+    for (_, model, _, value, _) in results() {
+        let e = expected.entry(model).or_default();
+        e.0 += 1;
+        e.1 += value;
+    }
+    let got = rows(
+        &db,
+        "results group by model select model, count, sum(value)",
+    );
+    let expected: Vec<Vec<Value>> = expected
+        .into_iter()
+        .map(|(model, (n, sum))| {
+            vec![
+                Value::String(model.to_owned()),
+                Value::Integer(n),
+                Value::Number(sum),
+            ]
+        })
+        .collect();
+    assert_eq!(got, expected);
+    // Absent units are a group of their own, last.
+    let units = rows(&db, "count results group by unit");
+    assert_eq!(
+        units,
+        [
+            vec![Value::String("%".into()), Value::Integer(3200)],
+            vec![Value::Null, Value::Integer(800)],
+        ]
+    );
+}
