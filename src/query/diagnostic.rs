@@ -39,13 +39,8 @@ pub fn render(source: &str, span: Range<usize>, message: &str, help: Option<&str
     let line_end = source[start..]
         .find('\n')
         .map_or(source.len(), |p| start + p);
-    let line_no = source.as_bytes()[..line_start]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1;
+    let (line_no, column) = line_column(source, start..end);
     let line = &source[line_start..line_end];
-    let column = line[..start - line_start].chars().count() + 1;
 
     let before: Vec<char> = line[..start - line_start].chars().collect();
     let inside: Vec<char> = line[start - line_start..end.min(line_end) - line_start]
@@ -103,6 +98,20 @@ pub fn render(source: &str, span: Range<usize>, message: &str, help: Option<&str
         let _ = write!(out, "\n{pad}= help: {help}");
     }
     out
+}
+
+/// The 1-based line and column (in characters) where `span` starts, as
+/// [`render`] shows them: for programs that report an error's position
+/// themselves (the Python package's `e.line`, `e.column`).
+pub fn line_column(source: &str, span: Range<usize>) -> (usize, usize) {
+    let (start, _) = clamp(source, span);
+    let line_start = source[..start].rfind('\n').map_or(0, |p| p + 1);
+    let line = source.as_bytes()[..line_start]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1;
+    (line, source[line_start..start].chars().count() + 1)
 }
 
 /// Clamps a span to `source` and to character boundaries; moves a span at
