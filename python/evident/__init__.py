@@ -158,6 +158,13 @@ class Database:
         return self._path
 
     @property
+    def holder(self) -> Optional[str]:
+        """Where the process holding the database answers (an ``evident
+        serve`` or an open ``evident repl``), when this ``Database`` works
+        through it; ``None`` when the database is open in this process."""
+        return self._native.holder
+
+    @property
     def closed(self) -> bool:
         return self._native.closed
 

@@ -197,6 +197,27 @@ impl Column {
         }
     }
 
+    /// A text column whose every value is a date (`YYYY-MM-DD`) becomes a
+    /// date column; any other is left as it is. For rows that came through
+    /// a holder, where dates travel as JSON text.
+    pub fn dates_from_text(&mut self) {
+        let Column::String { offsets, .. } = &*self else {
+            return;
+        };
+        let len = offsets.len() - 1;
+        let mut dates = Typed::starting_after_nulls(0);
+        for i in 0..len {
+            match self.str_at(i) {
+                None => dates.push(None),
+                Some(text) => match evident::model::Date::parse(text) {
+                    Some(date) => dates.push(Some(days_since_epoch(date.ordinal()))),
+                    None => return,
+                },
+            }
+        }
+        *self = Column::Date(dates);
+    }
+
     /// The values back as the engine's, for a column turning `Mixed`.
     fn values(&self) -> Vec<Value> {
         (0..self.len()).map(|i| self.value(i)).collect()

@@ -13,7 +13,8 @@ mod columns;
 
 use columns::Column;
 use evident::{
-    Error, ImportOptions, ImportReport, Interrupt, Output, Params, RowSink, StoreError, Value,
+    Connection, Error, ImportOptions, ImportReport, Interrupt, Output, Params, RowSink, StoreError,
+    Value,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -32,7 +33,7 @@ struct Database {
     /// `None` once closed. An `Arc` so that a statement running on a worker
     /// thread keeps the database alive until it ends, even if another
     /// thread closes it meanwhile.
-    inner: RwLock<Option<Arc<evident::Database>>>,
+    inner: RwLock<Option<Arc<Connection>>>,
     path: String,
 }
 
@@ -44,9 +45,9 @@ impl Database {
     fn new(py: Python<'_>, path: String, create: bool) -> PyResult<Database> {
         let opened = run_interruptibly(py, None, || {
             if create {
-                evident::Database::open(&path)
+                Connection::open(&path)
             } else {
-                evident::Database::open_existing(&path)
+                Connection::open_existing(&path)
             }
         })?;
         let db = opened.map_err(|e| to_py_error(py, &e, None))?;
@@ -60,6 +61,14 @@ impl Database {
     #[getter]
     fn path(&self) -> &str {
         &self.path
+    }
+
+    /// Where the process that holds the database answers, when this one
+    /// reaches it through that process; `None` when it is open here.
+    #[getter]
+    fn holder(&self) -> Option<String> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        inner.as_ref().and_then(|db| db.holder())
     }
 
     /// Whether `close()` was called.
@@ -116,7 +125,10 @@ impl Database {
         }
         let interrupt = Interrupt::new();
         let outcome = run_interruptibly(py, Some(&|| interrupt.interrupt()), || {
-            let mut gathered = Gather::default();
+            let mut gathered = Gather {
+                dates_as_text: db.holder().is_some(),
+                ..Gather::default()
+            };
             db.run_each_streaming_with(script, &params, &interrupt, &mut gathered)
                 .map(|()| gathered.done)
         })?;
@@ -203,17 +215,16 @@ impl Database {
     /// Verifies the database: `(checked, problems)`, one line each.
     fn check(&self, py: Python<'_>) -> PyResult<(Vec<String>, Vec<String>)> {
         let db = self.database(py)?;
-        let interrupt = Interrupt::new();
-        let outcome = run_interruptibly(py, Some(&|| interrupt.interrupt()), || {
-            db.check_with(&interrupt)
-        })?;
+        // A check is stopped only by the end of the call on the holder's
+        // side; here it runs to its end.
+        let outcome = run_interruptibly(py, None, || db.check())?;
         let report = outcome.map_err(|e| to_py_error(py, &e, None))?;
         Ok((report.checked, report.problems))
     }
 }
 
 impl Database {
-    fn database(&self, py: Python<'_>) -> PyResult<Arc<evident::Database>> {
+    fn database(&self, py: Python<'_>) -> PyResult<Arc<Connection>> {
         let inner = match self.inner.read() {
             Ok(inner) => inner,
             Err(poisoned) => poisoned.into_inner(),
@@ -310,6 +321,10 @@ impl Drop for FinishOnDrop<'_> {
 struct Gather {
     current: Option<Gathered>,
     done: Vec<Gathered>,
+    /// The rows come from a holder, as JSON: a date field's column is text
+    /// and is turned back into dates, so that rows are the same whichever
+    /// process opened the database.
+    dates_as_text: bool,
 }
 
 struct Gathered {
@@ -359,8 +374,24 @@ impl RowSink for Gather {
             gathered.push(&row);
         }
         gathered.output = output;
+        if self.dates_as_text {
+            for (name, column) in gathered.names.iter().zip(&mut gathered.columns) {
+                if is_date_field(name) {
+                    column.dates_from_text();
+                }
+            }
+        }
         self.done.push(gathered);
     }
+}
+
+/// Whether `name` is a date field of some collection (`created`, `date`,
+/// `published`, …).
+fn is_date_field(name: &str) -> bool {
+    evident::model::Kind::ALL.iter().any(|&kind| {
+        evident::model::fields::field(kind, name)
+            .is_some_and(|f| f.ty == evident::model::fields::FieldType::Date)
+    })
 }
 
 /// One statement's output: its rows by column, and what it says to people.
@@ -453,6 +484,10 @@ fn report_to_py(py: Python<'_>, report: ImportReport) -> PyResult<Bound<'_, PyDi
     Ok(dict)
 }
 
+/// Where a statement error is: line, column (1-based, in characters) and
+/// the help, for `e.line`, `e.column`, `e.help`.
+type Position = (usize, usize, Option<String>);
+
 /// The package's exception for an engine error: `QueryError` for a
 /// statement that does not parse or cannot run (with `line`, `column` and
 /// `help`), `DataError` for data refused (an invalid import, a write the
@@ -478,19 +513,42 @@ fn to_py_error(py: Python<'_>, error: &Error, script: Option<&str>) -> PyErr {
         Error::Import(_) | Error::NoFreeId(_) | Error::Store(StoreError::Rejected(_)) => {
             ("DataError", None)
         }
+        Error::Holder(said) => holder_error_class(said),
         _ => ("DatabaseError", None),
     };
     raise(py, class, &message, position)
 }
 
+/// The class and position of an error the holder of the database sent: the
+/// protocol (SPEC 10) carries only the command line's message, so they are
+/// read back from its shape — a statement error has `--> line L, column C`
+/// under its `error:` line, an import that imported nothing ends with
+/// `nothing was imported (…)`.
+fn holder_error_class(message: &str) -> (&'static str, Option<Position>) {
+    if message.starts_with("error: ") {
+        let position = message.lines().find_map(|line| {
+            let rest = line.trim_start().strip_prefix("--> line ")?;
+            let (line_no, column) = rest.split_once(", column ")?;
+            Some((line_no.parse().ok()?, column.trim().parse().ok()?))
+        });
+        let help = message
+            .lines()
+            .find_map(|line| line.trim_start().strip_prefix("= help: "))
+            .map(str::to_owned);
+        if let Some((line, column)) = position {
+            return ("QueryError", Some((line, column, help)));
+        }
+        return ("QueryError", None);
+    }
+    if message.contains(": nothing was imported (") {
+        return ("DataError", None);
+    }
+    ("DatabaseError", None)
+}
+
 /// An instance of `evident.errors.CLASS`; a plain `RuntimeError` with the
 /// same message if that module cannot be imported (a broken install).
-fn raise(
-    py: Python<'_>,
-    class: &str,
-    message: &str,
-    position: Option<(usize, usize, Option<String>)>,
-) -> PyErr {
+fn raise(py: Python<'_>, class: &str, message: &str, position: Option<Position>) -> PyErr {
     let built = (|| -> PyResult<PyErr> {
         let class = py.import("evident.errors")?.getattr(class)?;
         let (line, column, help) = match position {
@@ -501,6 +559,29 @@ fn raise(
         Ok(PyErr::from_value(error))
     })();
     built.unwrap_or_else(|_| pyo3::exceptions::PyRuntimeError::new_err(message.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holder_error_class;
+
+    #[test]
+    fn a_holders_message_gives_the_class_and_position_back() {
+        let statement = "error: unknown field \"staus\"\n  --> line 2, column 14\n  |\n2 | claims where staus = x\n  |              ^^^^^\n  = help: did you mean \"status\"?";
+        assert_eq!(
+            holder_error_class(statement),
+            (
+                "QueryError",
+                Some((2, 14, Some("did you mean \"status\"?".into())))
+            )
+        );
+        let import = "f.jsonl:2: text: missing (required)\nf.jsonl: nothing was imported (1 invalid line; --skip-invalid imports the rest)";
+        assert_eq!(holder_error_class(import), ("DataError", None));
+        assert_eq!(
+            holder_error_class("the database at x is in use"),
+            ("DatabaseError", None)
+        );
+    }
 }
 
 #[pymodule]

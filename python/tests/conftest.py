@@ -54,9 +54,14 @@ def seed() -> Path:
 
 
 @pytest.fixture(scope="session")
-def cli():
+def evident_bin() -> Path:
+    return _evident_bin()
+
+
+@pytest.fixture(scope="session")
+def cli(evident_bin):
     """Runs the evident command; returns the CompletedProcess."""
-    binary = _evident_bin()
+    binary = evident_bin
 
     def run(*args, input=None, check=True):
         done = subprocess.run(
