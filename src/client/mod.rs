@@ -530,19 +530,8 @@ impl Remote {
         wire::import_report_from(&json).ok_or_else(|| self.garbled())
     }
 
-    fn export(
-        &self,
-        path: &str,
-        out: &mut dyn Write,
-        interrupt: &Interrupt,
-    ) -> Result<u64, Error> {
-        let mut answer = self.request(
-            "GET",
-            path,
-            Body::Empty,
-            interrupt,
-            Some(ANSWER_TIMEOUT),
-        )?;
+    fn export(&self, path: &str, out: &mut dyn Write, interrupt: &Interrupt) -> Result<u64, Error> {
+        let mut answer = self.request("GET", path, Body::Empty, interrupt, Some(ANSWER_TIMEOUT))?;
         if answer.status != 200 {
             return Err(self.refused(answer));
         }

@@ -114,9 +114,7 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
         check_filter(filter)?;
     }
     let window = SeqWindow {
-        after_seq: since
-            .map(|t| store.last_seq_at_or_before(t))
-            .transpose()?,
+        after_seq: since.map(|t| store.last_seq_at_or_before(t)).transpose()?,
         through_seq: match until {
             Some(t) => store.last_seq_at_or_before(t)?,
             None => u64::MAX,

@@ -120,8 +120,7 @@ impl<'db> CatalogCache<'db> {
 // exactly what the parser reads.
 use evident::query::vocabulary::{
     AGGREGATES, BOOLEANS, CHANGES_CLAUSES, COLLECTIONS, COMPARISONS, COUNT_CLAUSES, KINDS,
-    QUANTIFIERS,
-    QUERY_CLAUSES, STATEMENT_WORDS, is_one_of, is_reserved,
+    QUANTIFIERS, QUERY_CLAUSES, STATEMENT_WORDS, is_one_of, is_reserved,
 };
 
 /// What may come next, as the state machine sees it.
