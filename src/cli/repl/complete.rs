@@ -910,12 +910,12 @@ mod tests {
         );
         assert_eq!(
             at_end("count claims where status = contested group by subject order by c"),
-            (64, words(&["created", "confidence", "count"]))
+            (64, words(&["created", "comparator", "confidence", "count"]))
         );
         // Aggregates in a grouped query's `order by` and `select`, fields in them.
         assert_eq!(
             at_end("results group by model select model, a"),
-            (37, words(&["avg("]))
+            (37, words(&["attempts", "avg("]))
         );
         assert_eq!(
             at_end("results group by model select model, avg(va"),
@@ -999,7 +999,7 @@ mod tests {
             at_end("sources where a"),
             (14, words(&["affiliations", "any", "all"]))
         );
-        assert_eq!(at_end("results where a"), (14, vec![]));
+        assert_eq!(at_end("results where a"), (14, words(&["attempts"])));
     }
 
     #[test]
@@ -1206,9 +1206,30 @@ mod tests {
             at_end("add claim {tags: [deal, c"),
             (24, words(&["compute"]))
         );
-        // Derived fields cannot be written.
+        // Derived fields cannot be written; the benchmark-claim fields of
+        // SPEC 8.1 can.
         let (_, keys) = at_end("add claim {");
-        assert_eq!(keys, words(&["id", "text", "subject", "tags", "created"]));
+        assert_eq!(
+            keys,
+            words(&[
+                "id",
+                "text",
+                "subject",
+                "tags",
+                "created",
+                "model",
+                "benchmark",
+                "metric",
+                "comparator",
+                "value",
+                "unit",
+                "tolerance",
+                "split",
+                "harness",
+                "shots",
+                "attempts"
+            ])
+        );
     }
 
     #[test]
