@@ -937,7 +937,7 @@ mod tests {
             })
         );
         // Without groups, no aggregate.
-        assert_eq!(at_end("results select a"), (15, vec![]));
+        assert_eq!(at_end("results select a"), (15, words(&["attempts"])));
     }
 
     #[test]
