@@ -527,7 +527,10 @@ def main(argv):
     sources = {k: v for k, v in recs.items() if kind_of[k] == "source"}
     if args.lint:
         lint(recs, kind_of, sources, args.file)
-    claims = {k: v for k, v in recs.items() if kind_of[k] == "claim"}
+    # SPEC 2: in an as-of view a claim created after the day is not
+    # visible, and neither is its evidence (it is never looked up below).
+    claims = {k: v for k, v in recs.items() if kind_of[k] == "claim"
+              and (as_of is None or v.get("created") is None or v["created"] <= as_of)}
     by_claim = collections.defaultdict(list)
     for k, e in recs.items():
         if kind_of[k] != "evidence":
