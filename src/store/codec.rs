@@ -35,6 +35,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreE
             "{what}: trailing bytes after the value"
         ))),
         Err(e) => Err(StoreError::Damaged {
+            path: None,
             what: format!("{what}: {e}"),
             source: Some(Box::new(e)),
         }),

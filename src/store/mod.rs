@@ -14,6 +14,8 @@ mod check;
 pub(crate) mod codec;
 mod error;
 mod facts;
+mod files;
+mod guard;
 mod indexes;
 mod keys;
 mod ranges;
@@ -91,7 +93,7 @@ pub type GroupCounts = Vec<(Vec<u8>, u64)>;
 
 /// An open store.
 pub struct Store {
-    db: sled::Db,
+    db: guard::Tree,
     path: PathBuf,
     /// One writer at a time; readers never wait for it.
     writer: Mutex<()>,
@@ -118,12 +120,21 @@ impl Store {
     /// does not exist. An interrupted write found on open is rolled back.
     pub fn open(path: &Path, create: bool) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
-        let exists = path.join("db").exists();
-        if !exists && !create {
-            return Err(StoreError::Missing(shown));
-        }
         if path.exists() && !path.is_dir() {
             return Err(StoreError::NotEvident(shown));
+        }
+        let exists = path.join("db").exists() || files::being_created(path);
+        if !exists && files::has_store_files(path) {
+            // evident's or sled's files without sled's main one.
+            return Err(StoreError::damaged(
+                "its main file `db` is missing (the other files are there); \
+                 restore the directory from a backup"
+                    .into(),
+            )
+            .located(path));
+        }
+        if !exists && !create {
+            return Err(StoreError::Missing(shown));
         }
         // Read before sled opens the files: opening rewrites parts of them,
         // and a database of another version must be left exactly as it is.
@@ -145,23 +156,27 @@ impl Store {
             // A non-empty directory that sled did not make: not ours to fill.
             return Err(StoreError::NotEvident(shown));
         }
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .mode(sled::Mode::HighThroughput)
-            // Every write flushes when it commits, so sled's background
-            // flusher has nothing to do; without it a one-shot query starts
-            // one thread fewer and exits without waiting for it (~3 ms).
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::InUse(shown.clone())
-                }
-                other => StoreError::from(other),
-            })?;
+        if exists {
+            files::remove_unfinished_snapshots(path)?;
+        }
+        let opened = guard::catching(|| {
+            sled::Config::new()
+                .path(path)
+                .cache_capacity(CACHE_BYTES)
+                .mode(sled::Mode::HighThroughput)
+                // Every write flushes when it commits, so sled's background
+                // flusher has nothing to do; without it a one-shot query starts
+                // one thread fewer and exits without waiting for it (~3 ms).
+                .flush_every_ms(None)
+                .open()
+        });
+        let db = match opened {
+            Ok(Ok(db)) => db,
+            Ok(Err(e)) => return Err(StoreError::from_sled(e, path)),
+            Err(panic) => return Err(guard::panicked(path, &panic)),
+        };
         let store = Store {
-            db,
+            db: guard::Tree::new(db, path),
             path: path.to_path_buf(),
             writer: Mutex::new(()),
             interrupt: Arc::default(),
@@ -180,7 +195,7 @@ impl Store {
                     });
                 }
             }
-            None if store.db.is_empty() => {
+            None if store.db.is_empty()? => {
                 store
                     .db
                     .insert(keys::META_VERSION, &codec::FORMAT_VERSION.to_be_bytes())?;
@@ -189,10 +204,7 @@ impl Store {
                     path.join(FORMAT_FILE),
                     format!("evident format {}\n", codec::FORMAT_VERSION),
                 )
-                .map_err(|source| StoreError::Io {
-                    path: path.join(FORMAT_FILE),
-                    source,
-                })?;
+                .map_err(|e| StoreError::from_io(e, path))?;
             }
             None => return Err(StoreError::NotEvident(shown)),
         }
@@ -228,10 +240,7 @@ impl Store {
         bytes.extend_from_slice(&(next_seq - 1).to_be_bytes());
         std::fs::write(&staged, &bytes)
             .and_then(|()| std::fs::rename(&staged, self.path.join(WRITE_MARK)))
-            .map_err(|source| StoreError::Io {
-                path: self.path.join(WRITE_MARK),
-                source,
-            })
+            .map_err(|e| StoreError::from_io(e, &self.path))
     }
 
     /// A handle that stops the reading statement in progress.
@@ -259,8 +268,8 @@ impl Store {
         &self.path
     }
 
-    /// The sled tree (for the block readers of this crate).
-    pub(crate) fn tree(&self) -> &sled::Tree {
+    /// The guarded sled tree (for the block readers of this crate).
+    pub(crate) fn tree(&self) -> &guard::Tree {
         &self.db
     }
 
