@@ -627,7 +627,9 @@ impl<'t> BatchSink<'t> {
             tree,
             batch: sled::Batch::default(),
             bytes: 0,
-            limit: 256 * 1024,
+            // Small in unit tests, so that their writes take many batches
+            // and a crash can be injected between any two.
+            limit: if cfg!(test) { 4 * 1024 } else { 256 * 1024 },
             undo: None,
         }
     }
@@ -669,6 +671,8 @@ impl<'t> BatchSink<'t> {
             if let Some(undo) = &mut self.undo {
                 undo.seal(&mut self.batch);
             }
+            #[cfg(test)]
+            crash::before_batch()?;
             self.tree.apply_batch(std::mem::take(&mut self.batch))?;
             self.bytes = 0;
         }
@@ -691,6 +695,41 @@ impl<'t> BatchSink<'t> {
         }
         self.put(keys::META_PENDING.to_vec(), None)?;
         self.flush()
+    }
+}
+
+/// A crash injected between batches, for the unit tests of recovery.
+#[cfg(test)]
+pub mod crash {
+    use super::StoreError;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Batches this thread may still apply; `None`: no limit.
+        static BATCHES_LEFT: Cell<Option<u64>> = const { Cell::new(None) };
+        static APPLIED: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Lets `n` more batches through (`None`: all), then fails every one.
+    pub fn allow(n: Option<u64>) {
+        BATCHES_LEFT.with(|b| b.set(n));
+        APPLIED.with(|a| a.set(0));
+    }
+
+    /// Batches applied since the last [`allow`].
+    pub fn applied() -> u64 {
+        APPLIED.with(Cell::get)
+    }
+
+    pub(super) fn before_batch() -> Result<(), StoreError> {
+        match BATCHES_LEFT.with(Cell::get) {
+            Some(0) => Err(StoreError::damaged("a crash injected by a test".into())),
+            left => {
+                BATCHES_LEFT.with(|b| b.set(left.map(|n| n - 1)));
+                APPLIED.with(|a| a.set(a.get() + 1));
+                Ok(())
+            }
+        }
     }
 }
 

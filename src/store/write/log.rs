@@ -215,3 +215,115 @@ pub(super) fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Database;
+    use crate::store::blocks::crash;
+    use std::path::Path;
+
+    fn data(claims: usize, revised: bool) -> String {
+        let mut out = String::new();
+        if !revised {
+            for s in 0..20 {
+                out += &format!(
+                    r#"{{"type":"source","id":"s{s}","title":"source {s}","kind":"k{}","reliability":0.{}}}"#,
+                    s % 3,
+                    s % 9 + 1
+                );
+                out.push('\n');
+            }
+        }
+        for c in 0..claims {
+            let subject = if revised { format!("R{}", c % 5) } else { format!("S{}", c % 7) };
+            out += &format!(
+                r#"{{"type":"claim","id":"c{c}","text":"claim {c} {revised}","subject":"{subject}","tags":["t{}"]}}"#,
+                c % 3
+            );
+            out.push('\n');
+            out += &format!(
+                r#"{{"type":"evidence","id":"e{c}-{revised}","claim":"c{c}","source":"s{}","stance":"{}"}}"#,
+                c % 20,
+                if c % 3 == 0 { "refutes" } else { "supports" }
+            );
+            out.push('\n');
+        }
+        out
+    }
+
+    fn export(path: &Path) -> String {
+        let db = Database::open_existing(path).expect("opens");
+        let report = db.check().expect("checks");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let mut out = Vec::new();
+        db.export_jsonl(&mut out).expect("exports");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("lists").flatten() {
+            if entry.file_type().expect("type").is_dir() {
+                copy(&entry.path(), &to.join(entry.file_name()));
+            } else {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copies");
+            }
+        }
+    }
+
+    /// A write crashed after each of its batches in turn, then its undoing
+    /// crashed after each of its own batches, again and again: every time
+    /// the database ends as before the write (or after it, had it
+    /// finished), and passes `check`. The undo log makes the rollback put
+    /// back recorded values, so a rollback of a rollback changes nothing.
+    #[test]
+    fn a_crash_anywhere_in_a_write_or_its_undoing_leaves_before_or_after() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let template = dir.path().join("template");
+        {
+            let db = Database::open(&template).expect("opens");
+            db.import_jsonl(data(150, false).as_bytes()).expect("imports");
+        }
+        let before = export(&template);
+        let update = data(100, true);
+        let after = {
+            let path = dir.path().join("after");
+            copy(&template, &path);
+            let db = Database::open_existing(&path).expect("opens");
+            crash::allow(None);
+            db.import_jsonl(update.as_bytes()).expect("imports");
+            let batches = crash::applied();
+            drop(db);
+            assert!(batches > 10, "{batches} batches: too few to test much");
+            (export(&path), batches)
+        };
+        let (after, batches) = after;
+        assert_ne!(before, after);
+        for crash_at in 0..batches {
+            let path = dir.path().join(format!("crash{crash_at}"));
+            copy(&template, &path);
+            {
+                let db = Database::open_existing(&path).expect("opens");
+                crash::allow(Some(crash_at));
+                assert!(db.import_jsonl(update.as_bytes()).is_err());
+            }
+            // Three undoings crash, after fewer batches each time (the
+            // last before its first); then one runs to the end.
+            for limit in [Some(crash_at % 7 + 2), Some(1), Some(0), None] {
+                crash::allow(limit);
+                let opened = Database::open_existing(&path);
+                crash::allow(None);
+                match opened {
+                    Ok(_) => break,
+                    Err(e) => assert!(limit.is_some(), "{e}"),
+                }
+            }
+            let now = export(&path);
+            assert!(
+                now == before,
+                "a crash after batch {crash_at} of {batches} was not undone exactly"
+            );
+            std::fs::remove_dir_all(&path).expect("removes");
+        }
+    }
+}
