@@ -136,8 +136,12 @@ fn update(path: &std::path::Path, claims: usize) {
     for c in 0..claims / 2 {
         writeln!(out, r#"{{"type":"claim","id":"c{c}","text":"Claim {c}, revised","subject":"q{}","tags":["u{}"]}}"#, c % 31, c % 7)
             .expect("write");
-        writeln!(out, r#"{{"type":"claim","id":"d{c}","text":"New claim {c}","subject":"q{}"}}"#, c % 29)
-            .expect("write");
+        writeln!(
+            out,
+            r#"{{"type":"claim","id":"d{c}","text":"New claim {c}","subject":"q{}"}}"#,
+            c % 29
+        )
+        .expect("write");
         writeln!(
             out,
             r#"{{"type":"evidence","id":"f{c}","claim":"d{c}","source":"s{}","stance":"supports"}}"#,

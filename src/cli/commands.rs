@@ -61,9 +61,9 @@ pub fn query(
         }
     };
     let opening = Instant::now();
-    let db = match Database::open_existing(db_path) {
-        Ok(db) => db,
-        Err(e) => return fail(e),
+    let (db, _copy) = match open_to_read(db_path) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let opened = opening.elapsed();
     let format = default_format(format);
@@ -194,8 +194,13 @@ pub fn import(db_path: &Path, files: &[std::path::PathBuf], skip_invalid: bool) 
         // sled writes its recovery snapshot only when a database is opened,
         // so the first process after a large import would replay the whole
         // import's log (~80 ms for 1.29M results). Pay that here, once.
-        let _ = Database::open_existing(db_path);
-        ExitCode::SUCCESS
+        // Its error is the user's to know: the next command would meet it.
+        match Database::open_existing(db_path) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => fail(format!(
+                "the import finished, but reopening the database failed: {e}"
+            )),
+        }
     } else {
         ExitCode::from(EXIT_ERROR)
     }
@@ -223,9 +228,9 @@ fn progress_bar(size: u64, name: &str, compressed: bool) -> indicatif::ProgressB
 }
 
 pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
-    let db = match Database::open_existing(db_path) {
-        Ok(db) => db,
-        Err(e) => return fail(e),
+    let (db, _copy) = match open_to_read(db_path) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let result = match output {
         Some(path) => files::export_to_file(&db, path),
@@ -250,9 +255,9 @@ pub fn export(db_path: &Path, output: Option<&Path>) -> ExitCode {
 }
 
 pub fn check(db_path: &Path) -> ExitCode {
-    let db = match Database::open_existing(db_path) {
-        Ok(db) => db,
-        Err(e) => return fail(e),
+    let (db, _copy) = match open_to_read(db_path) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     match db.check() {
         Ok(report) => {
@@ -275,6 +280,53 @@ pub fn check(db_path: &Path) -> ExitCode {
             }
         }
         Err(e) => fail(e),
+    }
+}
+
+/// A copy of a database made to read it, removed when dropped.
+struct ScratchCopy(std::path::PathBuf);
+
+impl Drop for ScratchCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Opens an existing database for a command that only reads. Where it
+/// cannot be opened in place for want of write access or space (sled
+/// writes whenever it opens a database), it reads a copy made in the
+/// temporary directory instead, saying so on standard error.
+fn open_to_read(db_path: &Path) -> Result<(Database, Option<ScratchCopy>), ExitCode> {
+    let e = match Database::open_existing(db_path) {
+        Ok(db) => return Ok((db, None)),
+        Err(evident::Error::Store(e)) if e.wants_a_copy() => e,
+        Err(e) => return Err(fail(e)),
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let scratch = std::env::temp_dir().join(format!(
+        "evident-copy-{}-{nanos}",
+        std::process::id()
+    ));
+    let copy = ScratchCopy(scratch.clone());
+    match Database::open_copy(db_path, &scratch) {
+        Ok(db) => {
+            eprintln!(
+                "note: {e}\nnote: reading a copy of it made in {} instead, removed afterwards \
+                 (set TMPDIR to make it elsewhere)",
+                scratch.display()
+            );
+            Ok((db, Some(copy)))
+        }
+        Err(copy_failed) => {
+            drop(copy);
+            Err(fail(format!(
+                "{e}\n(reading a copy in {} failed too: {copy_failed}; set TMPDIR to a \
+                 directory with room for a copy)",
+                std::env::temp_dir().display()
+            )))
+        }
     }
 }
 

@@ -87,3 +87,40 @@ pub fn remove_unfinished_snapshots(path: &Path) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Copies the database at `from` into the new directory `to`, holding
+/// sled's lock on it meanwhile (shared: no writer can start), so the copy
+/// is of a database at rest. Fails with "in use" if a process holds it.
+pub fn copy_at_rest(from: &Path, to: &Path) -> Result<(), StoreError> {
+    let db = File::open(from.join("db")).map_err(|e| StoreError::from_io(e, from))?;
+    match db.try_lock_shared() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            return Err(StoreError::InUse(from.display().to_string()));
+        }
+        Err(TryLockError::Error(e)) => return Err(StoreError::from_io(e, from)),
+    }
+    copy_dir(from, to)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir(to).map_err(|e| StoreError::from_io(e, to))?;
+    for entry in std::fs::read_dir(from).map_err(|e| StoreError::from_io(e, from))? {
+        let entry = entry.map_err(|e| StoreError::from_io(e, from))?;
+        let target = to.join(entry.file_name());
+        let is_dir = entry
+            .file_type()
+            .map_err(|e| StoreError::from_io(e, from))?
+            .is_dir();
+        if is_dir {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            // Copied by content, not with `fs::copy`, which would keep a
+            // read-only original's permissions and leave the copy unopenable.
+            let mut source = File::open(entry.path()).map_err(|e| StoreError::from_io(e, from))?;
+            let mut copy = File::create(&target).map_err(|e| StoreError::from_io(e, to))?;
+            std::io::copy(&mut source, &mut copy).map_err(|e| StoreError::from_io(e, to))?;
+        }
+    }
+    Ok(())
+}

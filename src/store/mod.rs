@@ -212,6 +212,18 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens a copy of the store at `path`, made in the new directory
+    /// `scratch`: for reading a database that cannot be opened where it is
+    /// (read-only media, a full disk). A write interrupted in the original
+    /// is undone in the copy; the original is not touched.
+    pub fn open_copy(path: &Path, scratch: &Path) -> Result<Store, StoreError> {
+        if !path.join("db").exists() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        files::copy_at_rest(path, scratch)?;
+        Store::open(scratch, false)
+    }
+
     /// sled treats a damaged log segment as the torn end of its log and
     /// quietly opens what came before it — possibly an empty database. The
     /// write mark, a file beside sled's, remembers the last write that

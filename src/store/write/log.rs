@@ -5,8 +5,8 @@ use crate::store::blocks::{BatchSink, BlockBuilder, Mutation};
 use crate::store::codec::{get_varint, put_varint};
 use crate::store::guard::Tree;
 use crate::store::{Store, StoreError, codec, keys};
-use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The header of one logged write (part 0 of its log entry).
@@ -235,7 +235,11 @@ mod tests {
             }
         }
         for c in 0..claims {
-            let subject = if revised { format!("R{}", c % 5) } else { format!("S{}", c % 7) };
+            let subject = if revised {
+                format!("R{}", c % 5)
+            } else {
+                format!("S{}", c % 7)
+            };
             out += &format!(
                 r#"{{"type":"claim","id":"c{c}","text":"claim {c} {revised}","subject":"{subject}","tags":["t{}"]}}"#,
                 c % 3
@@ -282,7 +286,8 @@ mod tests {
         let template = dir.path().join("template");
         {
             let db = Database::open(&template).expect("opens");
-            db.import_jsonl(data(150, false).as_bytes()).expect("imports");
+            db.import_jsonl(data(150, false).as_bytes())
+                .expect("imports");
         }
         let before = export(&template);
         let update = data(100, true);

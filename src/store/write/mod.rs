@@ -178,8 +178,7 @@ impl Store {
         // dropped, so a large import's records are not held while sled grows.
         let (first, second) = std::thread::scope(|scope| {
             let (stored, keep) = (&stored, &keep);
-            let second =
-                scope.spawn(move || self.sort_share(changes, stored, keep, Share::Second));
+            let second = scope.spawn(move || self.sort_share(changes, stored, keep, Share::Second));
             let first = self.sort_share(changes, stored, keep, Share::First);
             let second = second
                 .join()
