@@ -305,10 +305,7 @@ fn open_to_read(db_path: &Path) -> Result<(Database, Option<ScratchCopy>), ExitC
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    let scratch = std::env::temp_dir().join(format!(
-        "evident-copy-{}-{nanos}",
-        std::process::id()
-    ));
+    let scratch = std::env::temp_dir().join(format!("evident-copy-{}-{nanos}", std::process::id()));
     let copy = ScratchCopy(scratch.clone());
     match Database::open_copy(db_path, &scratch) {
         Ok(db) => {
