@@ -275,10 +275,9 @@ fn damaged(what: &str) -> StoreError {
 
 /// The block that would hold `key`: the one with the greatest first key ≤ `key`.
 fn block_holding(tree: &Tree, map: MapId, key: &[u8]) -> Result<Option<(IVec, IVec)>, StoreError> {
-    Ok(tree
-        .range(map.prefix().to_vec()..=map.block_key(key))
+    tree.range(map.prefix().to_vec()..=map.block_key(key))
         .next_back()
-        .transpose()?)
+        .transpose()
 }
 
 /// Looks up one key.

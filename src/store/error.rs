@@ -68,6 +68,13 @@ pub enum StoreError {
     /// A write holds more than the store's 32-bit positions can number.
     #[error("the write is too large: {0}")]
     TooLarge(&'static str),
+    /// A write to a copy of a database made only to read it.
+    #[error(
+        "the database at {0} could only be read from a copy (see the note above), and a \
+         change to the copy would be lost, so nothing was changed; give evident write \
+         access or free space there, then try again"
+    )]
+    CopyForReading(String),
     /// sled reported another I/O problem.
     #[error("could not read or write the database at {path}: {reason}")]
     Sled {

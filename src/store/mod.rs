@@ -99,6 +99,10 @@ pub struct Store {
     writer: Mutex<()>,
     /// Set to stop the reading statement in progress (Ctrl-C in the shell).
     interrupt: Arc<AtomicBool>,
+    /// For a copy made to read a database that cannot be opened in place
+    /// ([`Store::open_copy`]): the original's path. Writes are refused,
+    /// since they would be lost with the copy.
+    copy_of: Option<String>,
 }
 
 /// Stops the reading statement in progress on a
@@ -180,6 +184,7 @@ impl Store {
             path: path.to_path_buf(),
             writer: Mutex::new(()),
             interrupt: Arc::default(),
+            copy_of: None,
         };
         store.check_no_lost_writes()?;
         match store.db.get(keys::META_VERSION)? {
@@ -221,7 +226,17 @@ impl Store {
             return Err(StoreError::Missing(path.display().to_string()));
         }
         files::copy_at_rest(path, scratch)?;
-        Store::open(scratch, false)
+        let mut store = Store::open(scratch, false)?;
+        store.copy_of = Some(path.display().to_string());
+        Ok(store)
+    }
+
+    /// Refuses a write to a copy made only to read (see [`Store::open_copy`]).
+    pub(crate) fn check_writable(&self) -> Result<(), StoreError> {
+        match &self.copy_of {
+            Some(original) => Err(StoreError::CopyForReading(original.clone())),
+            None => Ok(()),
+        }
     }
 
     /// sled treats a damaged log segment as the torn end of its log and

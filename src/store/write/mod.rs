@@ -109,6 +109,7 @@ impl Store {
     /// writes is sorted, before writing it, freeing a large import's memory;
     /// a refused set ([`StoreError::Rejected`]) is left as it was.
     pub fn write(&self, action: &str, changes: &mut ChangeSet) -> Result<WriteSummary, StoreError> {
+        self.check_writable()?;
         let _writer = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
         self.apply(action, changes)
     }
