@@ -2,6 +2,9 @@
 //! state before the import or the state after it, never half, and pass
 //! `check`. 12 rounds by default; set EVIDENT_KILLS for more (the README uses 25).
 
+mod common;
+
+use common::{copy_dir, kill_after};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -152,20 +155,6 @@ fn update(path: &std::path::Path, claims: usize) {
     out.flush().expect("flush");
 }
 
-/// Copies a database directory (sled's files are plain files).
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("lists") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copies");
-        }
-    }
-}
-
 /// What tells the state before the update from the state after it: the
 /// counts of claims and evidence, and an index-served count.
 fn state(db: &std::path::Path) -> (u64, u64, u64) {
@@ -189,15 +178,7 @@ fn state(db: &std::path::Path) -> (u64, u64, u64) {
 /// Runs `evident … query "count claims"` — which first undoes the
 /// interrupted write — and kills it after `delay` (it may finish first).
 fn kill_recovery(db: &std::path::Path, delay: Duration) {
-    let mut child = evident(db)
-        .args(["query", "count claims"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    std::thread::sleep(delay);
-    let _ = child.kill();
-    let _ = child.wait();
+    kill_after(evident(db).args(["query", "count claims"]), delay);
 }
 
 /// Kill -9 during an import that replaces records, then kill -9 the

@@ -8,6 +8,9 @@
 //! tmpfs, switching to an unprivileged user: both need root) are skipped
 //! with a message saying so; CI runs as root and runs them all.
 
+mod common;
+
+use common::{copy_dir, kill_after};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -73,18 +76,6 @@ fn dataset(path: &Path, claims: usize, tag: &str) {
 
 fn export(db: &Path) -> String {
     stdout(&ok(evident(db).arg("export")))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("lists").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copies");
-        }
-    }
 }
 
 fn is_root() -> bool {
@@ -460,18 +451,6 @@ fn a_read_only_copy_reads_and_refuses_writes_clearly() {
     if !mounted {
         chmod(&db, "u+w");
     }
-}
-
-/// Kills a command after `delay`.
-fn kill_after(cmd: &mut Command, delay: Duration) {
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    std::thread::sleep(delay);
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// kill -9 during an export, during `check`, and during the first open
