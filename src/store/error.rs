@@ -126,7 +126,8 @@ impl StoreError {
     }
 
     /// The same error, naming the database at `at` if it is a "damaged"
-    /// error that does not name one yet.
+    /// error that does not name one yet (or a full disk met by a write's
+    /// temporary files, which are in the database's directory).
     pub(crate) fn located(self, at: &Path) -> StoreError {
         match self {
             StoreError::Damaged {
@@ -138,6 +139,11 @@ impl StoreError {
                 what,
                 source,
             },
+            StoreError::TempFile(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+                StoreError::DiskFull {
+                    path: at.display().to_string(),
+                }
+            }
             other => other,
         }
     }

@@ -112,6 +112,7 @@ impl Store {
         self.check_writable()?;
         let _writer = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
         self.apply(action, changes)
+            .map_err(|e| e.located(&self.path))
     }
 
     fn apply(&self, action: &str, changes: &mut ChangeSet) -> Result<WriteSummary, StoreError> {
