@@ -251,9 +251,12 @@ impl Store {
         let next = self.next_seq()?;
         if next <= finished {
             return Err(StoreError::damaged(format!(
-                "the store ends before write {finished}, which had finished (its log was cut short); \
-                 restore it from a backup or an export"
-            )));
+                "the store ends before write {finished}, which had finished: its log was cut \
+                 short, or the mark {WRITE_MARK} is damaged; restore the database from a backup \
+                 or an export (if only the mark is damaged, removing {} opens the store as it is)",
+                self.path.join(WRITE_MARK).display()
+            ))
+            .located(&self.path));
         }
         Ok(())
     }
