@@ -152,6 +152,18 @@ impl Database {
             .map_err(|e| client::name_the_holder(path.as_ref(), e))
     }
 
+    /// Opens a copy of the database at `path`, made in `scratch` (a
+    /// directory that must not exist yet), for reading a database that
+    /// cannot be opened where it is: sled writes whenever it opens a
+    /// database, so read-only media and a full disk stop even reads (see
+    /// [`StoreError::wants_a_copy`]). Writes change only the copy; the
+    /// caller removes `scratch` when done.
+    pub fn open_copy(path: impl AsRef<Path>, scratch: impl AsRef<Path>) -> Result<Database, Error> {
+        Ok(Database {
+            store: store::Store::open_copy(path.as_ref(), scratch.as_ref())?,
+        })
+    }
+
     /// Imports JSON Lines atomically (SPEC section 3): all or nothing.
     pub fn import_jsonl(&self, reader: impl BufRead) -> Result<ImportReport, Error> {
         self.import_jsonl_with("<input>", reader, ImportOptions::default(), &mut |_| {})

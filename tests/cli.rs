@@ -323,7 +323,10 @@ fn a_store_that_lost_finished_writes_is_refused() {
     for args in [&["check"][..], &["query", "count claims"]] {
         let out = evident(&db, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert_contains(&out.stderr, "the database is damaged");
+        assert_contains(
+            &out.stderr,
+            &format!("the database at {} is damaged", db.display()),
+        );
         assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
     }
 }

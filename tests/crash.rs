@@ -2,6 +2,9 @@
 //! state before the import or the state after it, never half, and pass
 //! `check`. 12 rounds by default; set EVIDENT_KILLS for more (the README uses 25).
 
+mod common;
+
+use common::{copy_dir, kill_after};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -126,4 +129,162 @@ fn kill_nine_never_leaves_half_an_import() {
         }
     }
     eprintln!("{kills} kills: {before} left the database as before, {after} as after");
+}
+
+/// A second import for the nested rounds: it replaces half the claims of
+/// `synthetic` (new text, new subjects, so their index entries move) and
+/// adds as many new claims with their evidence.
+fn update(path: &std::path::Path, claims: usize) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    for c in 0..claims / 2 {
+        writeln!(out, r#"{{"type":"claim","id":"c{c}","text":"Claim {c}, revised","subject":"q{}","tags":["u{}"]}}"#, c % 31, c % 7)
+            .expect("write");
+        writeln!(
+            out,
+            r#"{{"type":"claim","id":"d{c}","text":"New claim {c}","subject":"q{}"}}"#,
+            c % 29
+        )
+        .expect("write");
+        writeln!(
+            out,
+            r#"{{"type":"evidence","id":"f{c}","claim":"d{c}","source":"s{}","stance":"supports"}}"#,
+            c % 200
+        )
+        .expect("write");
+    }
+    out.flush().expect("flush");
+}
+
+/// What tells the state before the update from the state after it: the
+/// counts of claims and evidence, and an index-served count.
+fn state(db: &std::path::Path) -> (u64, u64, u64) {
+    let subject = {
+        let out = evident(db)
+            .args([
+                "query",
+                r#"count claims where subject = "q3""#,
+                "--format",
+                "jsonl",
+            ])
+            .output()
+            .expect("runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let value: serde_json::Value = serde_json::from_str(text.trim()).expect("json");
+        value["count"].as_u64().expect("a count")
+    };
+    (count(db, "claims"), count(db, "evidence"), subject)
+}
+
+/// Runs `evident … query "count claims"` — which first undoes the
+/// interrupted write — and kills it after `delay` (it may finish first).
+fn kill_recovery(db: &std::path::Path, delay: Duration) {
+    kill_after(evident(db).args(["query", "count claims"]), delay);
+}
+
+/// Kill -9 during an import that replaces records, then kill -9 the
+/// commands that undo it, three to five times in a row, each at a random
+/// moment of the undoing: the database must end exactly as before the
+/// import or after it, and pass `check` (finding C1 of the reliability
+/// probe: a killed rollback used to leave stray index entries for good).
+/// 8 rounds by default; EVIDENT_KILLS sets how many.
+#[test]
+fn kill_nine_during_recovery_too_never_leaves_a_trace() {
+    let rounds: usize = std::env::var("EVIDENT_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(8);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dir.path().join("base.jsonl");
+    let changes = dir.path().join("update.jsonl");
+    synthetic(&base, 20_000);
+    update(&changes, 20_000);
+    let template = dir.path().join("template.db");
+    let ok = |cmd: &mut Command| {
+        let out = cmd.stderr(Stdio::piped()).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(evident(&template).arg("import").arg(&base));
+    let before = state(&template);
+
+    // How long the import and a whole undo of it take here.
+    let probe = dir.path().join("probe.db");
+    copy_dir(&template, &probe);
+    let started = Instant::now();
+    ok(evident(&probe).arg("import").arg(&changes));
+    let import_time = started.elapsed();
+    let after = state(&probe);
+    assert_ne!(before, after);
+    let interrupted = dir.path().join("interrupted.db");
+    copy_dir(&template, &interrupted);
+    let mut child = evident(&interrupted)
+        .arg("import")
+        .arg(&changes)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    std::thread::sleep(import_time.mul_f64(0.9));
+    let _ = child.kill();
+    let _ = child.wait();
+    let started = Instant::now();
+    ok(evident(&interrupted).args(["query", "count claims"]));
+    let undo_time = started.elapsed().max(Duration::from_millis(50));
+    eprintln!("an import takes {import_time:?}, a whole undo {undo_time:?}");
+
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |below: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % below
+    };
+    let (mut as_before, mut as_after, mut nested_kills) = (0, 0, 0);
+    for round in 0..rounds {
+        let db = dir.path().join(format!("nested{round}.db"));
+        copy_dir(&template, &db);
+        let import_kill = import_time.mul_f64(0.2 + next(1000) as f64 / 1000.0 * 0.9);
+        let mut child = evident(&db)
+            .arg("import")
+            .arg(&changes)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawns");
+        std::thread::sleep(import_kill);
+        let _ = child.kill();
+        let _ = child.wait();
+        // Three to five recoveries killed in a row, each at its own moment.
+        let levels = 3 + next(3);
+        let mut moments = Vec::new();
+        for _ in 0..levels {
+            let delay = undo_time.mul_f64(next(1000) as f64 / 1000.0 * 1.1);
+            kill_recovery(&db, delay);
+            moments.push(delay);
+            nested_kills += 1;
+        }
+        let check = evident(&db).arg("check").output().expect("runs");
+        assert!(
+            check.status.success(),
+            "round {round}: check failed after an import killed at {import_kill:?} and \
+             recoveries killed at {moments:?}:\n{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let now = state(&db);
+        assert!(
+            now == before || now == after,
+            "round {round}: {now:?} is neither the state before {before:?} nor after {after:?} \
+             (import killed at {import_kill:?}, recoveries at {moments:?})"
+        );
+        if now == before {
+            as_before += 1;
+        } else {
+            as_after += 1;
+        }
+        let _ = std::fs::remove_dir_all(&db);
+    }
+    eprintln!(
+        "{rounds} rounds, {nested_kills} recoveries killed: {as_before} ended as before, {as_after} as after"
+    );
 }

@@ -63,9 +63,9 @@ pub fn query(
         }
     };
     let opening = Instant::now();
-    let db = match Connection::open_existing(db_path) {
-        Ok(db) => db,
-        Err(e) => return fail(e),
+    let (db, _copy) = match open_to_read(db_path) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let opened = opening.elapsed();
     let format = default_format(format);
@@ -335,16 +335,21 @@ pub fn import(
     if created && !imported_any {
         let _ = std::fs::remove_dir_all(db_path);
     }
-    if ok && local {
-        // sled writes its recovery snapshot only when a database is opened,
-        // so the first process after a large import would replay the whole
-        // import's log (~80 ms for 1.29M results). Pay that here, once.
-        let _ = Database::open_existing(db_path);
+    if !ok {
+        return ExitCode::from(EXIT_ERROR);
     }
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_ERROR)
+    if !local {
+        return ExitCode::SUCCESS;
+    }
+    // sled writes its recovery snapshot only when a database is opened,
+    // so the first process after a large import would replay the whole
+    // import's log (~80 ms for 1.29M results). Pay that here, once.
+    // Its error is the user's to know: the next command would meet it.
+    match Database::open_existing(db_path) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => fail(format!(
+            "the import finished, but reopening the database failed: {e}"
+        )),
     }
 }
 
@@ -372,9 +377,9 @@ fn progress_bar(size: u64, name: &str, compressed: bool) -> indicatif::ProgressB
 /// `evident export [-o FILE] [--history]`: the records as JSON Lines, or
 /// with `history` every recorded write (SPEC 9).
 pub fn export(db_path: &Path, output: Option<&Path>, history: bool) -> ExitCode {
-    let db = match Connection::open_existing(db_path) {
-        Ok(db) => db,
-        Err(e) => return fail(e),
+    let (db, _copy) = match open_to_read(db_path) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let write = |out: &mut dyn Write| match history {
         true => db.export_history_jsonl(out),
@@ -410,9 +415,9 @@ pub fn export(db_path: &Path, output: Option<&Path>, history: bool) -> ExitCode 
 }
 
 pub fn check(db_path: &Path) -> ExitCode {
-    let db = match Connection::open_existing(db_path) {
-        Ok(db) => db,
-        Err(e) => return fail(e),
+    let (db, _copy) = match open_to_read(db_path) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     match db.check() {
         Ok(report) => {
@@ -435,6 +440,51 @@ pub fn check(db_path: &Path) -> ExitCode {
             }
         }
         Err(e) => fail(e),
+    }
+}
+
+/// A copy of a database made to read it, removed when dropped.
+struct ScratchCopy(std::path::PathBuf);
+
+impl Drop for ScratchCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Opens an existing database for a command that only reads. Where it
+/// cannot be opened in place for want of write access or space (sled
+/// writes whenever it opens a database), it reads a copy made in the
+/// temporary directory instead, saying so on standard error.
+fn open_to_read(db_path: &Path) -> Result<(Connection, Option<ScratchCopy>), ExitCode> {
+    let e = match Connection::open_existing(db_path) {
+        Ok(db) => return Ok((db, None)),
+        Err(evident::Error::Store(e)) if e.wants_a_copy() => e,
+        Err(e) => return Err(fail(e)),
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let scratch = std::env::temp_dir().join(format!("evident-copy-{}-{nanos}", std::process::id()));
+    let copy = ScratchCopy(scratch.clone());
+    match Database::open_copy(db_path, &scratch) {
+        Ok(db) => {
+            let db = Connection::local(db);
+            eprintln!(
+                "note: {e}\nnote: reading a copy of it made in {} instead, removed afterwards \
+                 (set TMPDIR to make it elsewhere)",
+                scratch.display()
+            );
+            Ok((db, Some(copy)))
+        }
+        Err(copy_failed) => {
+            drop(copy);
+            Err(fail(format!(
+                "{e}\n(reading a copy in {} failed too: {copy_failed}; set TMPDIR to a \
+                 directory with room for a copy)",
+                std::env::temp_dir().display()
+            )))
+        }
     }
 }
 

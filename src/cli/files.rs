@@ -96,16 +96,17 @@ pub fn export_to_file(db: &Connection, path: &Path) -> Result<u64, String> {
         let file = File::create(path).map_err(in_path)?;
         return write_export(db, path, file);
     }
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
+    let partial = partial_path(path);
     let in_partial = |e: io::Error| format!("{}: {e}", partial.display());
-    // A leftover of an interrupted export goes; a new one is made afresh
-    // (never by following a link someone left under that name).
-    match std::fs::remove_file(&partial) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(in_partial(e)),
-        _ => {}
-    }
+    remove_stale_partials(path);
+    // Ctrl-C takes the half-written file with it (kill -9 cannot: the next
+    // export into the directory removes what it left).
+    let leftover = partial.clone();
+    let _ = ctrlc::set_handler(move || {
+        let _ = std::fs::remove_file(&leftover);
+        eprintln!("interrupted: nothing was exported");
+        std::process::exit(130);
+    });
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -120,6 +121,62 @@ pub fn export_to_file(db: &Connection, path: &Path) -> Result<u64, String> {
         let _ = std::fs::remove_file(&partial);
     }
     written
+}
+
+/// What an export's temporary files are called: hidden, beside the target
+/// (so the rename is on one file system), named after the process.
+const PARTIAL_TAG: &str = ".evident-export-";
+
+/// The temporary file an export to `path` writes before renaming it:
+/// `.NAME.evident-export-PID.partial` in the same directory.
+fn partial_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(
+        ".{name}{PARTIAL_TAG}{}.partial",
+        std::process::id()
+    ))
+}
+
+/// Removes what killed exports left in the directory of `path`: temporary
+/// files of processes that no longer run (where `/proc` tells), and any
+/// earlier one for this very target, and the `.partial` files of earlier
+/// evident versions for it.
+fn remove_stale_partials(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+    let mut old_style = path.as_os_str().to_owned();
+    old_style.push(".partial");
+    let _ = std::fs::remove_file(PathBuf::from(old_style));
+    let can_tell = Path::new("/proc/self").exists();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file
+            .strip_suffix(".partial")
+            .and_then(|f| f.strip_prefix('.'))
+        else {
+            continue;
+        };
+        let Some((target, pid)) = rest.rsplit_once(PARTIAL_TAG) else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let gone = can_tell && !Path::new("/proc").join(pid.to_string()).exists();
+        if gone || (!can_tell && target == name) || pid == std::process::id() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes every record to `file`, gzipped when `path` ends in `.gz`.

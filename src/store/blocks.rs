@@ -29,7 +29,9 @@
 
 use super::StoreError;
 use super::codec::{get_varint, put_varint};
-use super::keys::MapId;
+use super::guard::{Iter, Tree};
+use super::keys::{self, MapId};
+use super::write::UndoLog;
 use sled::IVec;
 use std::ops::Bound;
 
@@ -272,24 +274,19 @@ fn damaged(what: &str) -> StoreError {
 }
 
 /// The block that would hold `key`: the one with the greatest first key ≤ `key`.
-fn block_holding(
-    tree: &sled::Tree,
-    map: MapId,
-    key: &[u8],
-) -> Result<Option<(IVec, IVec)>, StoreError> {
-    Ok(tree
-        .range(map.prefix().to_vec()..=map.block_key(key))
+fn block_holding(tree: &Tree, map: MapId, key: &[u8]) -> Result<Option<(IVec, IVec)>, StoreError> {
+    tree.range(map.prefix().to_vec()..=map.block_key(key))
         .next_back()
-        .transpose()?)
+        .transpose()
 }
 
 /// Looks up one key.
-pub fn get(tree: &sled::Tree, map: MapId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+pub fn get(tree: &Tree, map: MapId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
     let Some((_, block)) = block_holding(tree, map, key)? else {
         return Ok(None);
     };
-    let mut reader = BlockReader::new(block)?;
-    while reader.advance()? {
+    let mut reader = BlockReader::new(block).map_err(|e| tree.locate(e))?;
+    while reader.advance().map_err(|e| tree.locate(e))? {
         match reader.key().cmp(key) {
             std::cmp::Ordering::Less => continue,
             std::cmp::Ordering::Equal => return Ok(Some(reader.value().to_vec())),
@@ -308,7 +305,7 @@ pub fn get(tree: &sled::Tree, map: MapId, key: &[u8]) -> Result<Option<Vec<u8>>,
 /// block's entries up to the key are in range by definition (the next
 /// block starts after it): a sparse walk over ids reads one node per id.
 pub struct Cursor {
-    tree: sled::Tree,
+    tree: Tree,
     map: MapId,
     current: Option<BlockReader>,
     /// The sled key of `current` (where the blocks after it start).
@@ -317,7 +314,7 @@ pub struct Cursor {
     sure_through: Option<Vec<u8>>,
     end: BlockEnd,
     /// The blocks after `current`, opened when first needed.
-    following: Option<sled::Iter>,
+    following: Option<Iter>,
     /// The block after `current`, read to learn where `current` ends.
     lookahead: Option<(IVec, IVec)>,
     start: Vec<u8>,
@@ -363,7 +360,7 @@ enum BlockEnd {
 
 impl Cursor {
     /// A cursor over the entries with key ≥ `start`.
-    pub fn new(tree: &sled::Tree, map: MapId, start: &[u8]) -> Result<Cursor, StoreError> {
+    pub fn new(tree: &Tree, map: MapId, start: &[u8]) -> Result<Cursor, StoreError> {
         let mut cursor = Cursor {
             start: start.to_vec(),
             ..Cursor::dealt(tree, map, Deal::ALL)
@@ -375,7 +372,7 @@ impl Cursor {
     /// A cursor over the blocks of the whole map dealt to it: it steps over
     /// the others reading only their keys (where the blocks it reads end),
     /// never unpacking them.
-    pub fn dealt(tree: &sled::Tree, map: MapId, deal: Deal) -> Cursor {
+    pub fn dealt(tree: &Tree, map: MapId, deal: Deal) -> Cursor {
         Cursor {
             tree: tree.clone(),
             map,
@@ -399,7 +396,7 @@ impl Cursor {
     }
 
     /// A cursor over the whole map.
-    pub fn all(tree: &sled::Tree, map: MapId) -> Result<Cursor, StoreError> {
+    pub fn all(tree: &Tree, map: MapId) -> Result<Cursor, StoreError> {
         Cursor::new(tree, map, &[])
     }
 
@@ -506,13 +503,11 @@ impl Cursor {
 
     /// Makes `block` current, reading it with the last block's reader.
     fn open(&mut self, block: IVec) -> Result<(), StoreError> {
-        match &mut self.current {
+        let opened = match &mut self.current {
             Some(reader) => reader.read(block),
-            None => {
-                self.current = Some(BlockReader::new(block)?);
-                Ok(())
-            }
-        }
+            None => BlockReader::new(block).map(|reader| self.current = Some(reader)),
+        };
+        opened.map_err(|e| self.tree.locate(e))
     }
 
     /// Moves to the next entry in key order; `false` at the end of the map.
@@ -526,7 +521,7 @@ impl Cursor {
                 self.ended = true;
                 return Ok(false);
             };
-            if !reader.advance()? {
+            if !reader.advance().map_err(|e| self.tree.locate(e))? {
                 // Not cleared: `next_block` reads on from this block's key.
                 if self.next_block()? {
                     continue;
@@ -579,7 +574,7 @@ pub type EntryVisitor<'v> = dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError> 
 /// `false`. Each block is decoded whole (blocks are small), honouring the
 /// range rule.
 pub fn scan_reverse(
-    tree: &sled::Tree,
+    tree: &Tree,
     map: MapId,
     visit: &mut EntryVisitor<'_>,
 ) -> Result<(), StoreError> {
@@ -606,32 +601,53 @@ pub fn scan_reverse(
 
 /// Collects sled writes into batches of bounded size. Each batch is applied
 /// atomically; a crash keeps a prefix of the batches.
+///
+/// A write's sink ([`BatchSink::undoable`]) also keeps, in each batch, the
+/// before-image of every key that batch changes for the first time in the
+/// write (see [`UndoLog`]), so that whatever prefix of batches a crash
+/// keeps can be undone exactly.
 pub struct BatchSink<'t> {
-    tree: &'t sled::Tree,
+    tree: &'t Tree,
     batch: sled::Batch,
     bytes: usize,
     /// Batches are applied once they hold this many bytes.
     limit: usize,
+    undo: Option<UndoLog>,
 }
 
 impl<'t> BatchSink<'t> {
     /// A sink writing to `tree`.
-    pub fn new(tree: &'t sled::Tree) -> BatchSink<'t> {
+    pub fn new(tree: &'t Tree) -> BatchSink<'t> {
         BatchSink {
             tree,
             batch: sled::Batch::default(),
             bytes: 0,
-            limit: 256 * 1024,
+            // Small in unit tests, so that their writes take many batches
+            // and a crash can be injected between any two.
+            limit: if cfg!(test) { 4 * 1024 } else { 256 * 1024 },
+            undo: None,
+        }
+    }
+
+    /// A sink for write number `seq`, keeping before-images to undo it.
+    pub fn undoable(tree: &'t Tree, seq: u64) -> BatchSink<'t> {
+        BatchSink {
+            undo: Some(UndoLog::new(seq)),
+            ..BatchSink::new(tree)
         }
     }
 
     /// Adds a write (`None` removes the key).
-    pub fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+    pub fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<(), StoreError> {
+        if let Some(undo) = &mut self.undo {
+            self.bytes += undo.note(self.tree, &key)?;
+        }
         self.bytes += key.len() + value.as_ref().map_or(0, Vec::len) + 16;
         match value {
             Some(v) => self.batch.insert(key, v),
             None => self.batch.remove(key),
         }
+        Ok(())
     }
 
     /// Applies the batch if it is large enough. Call only where a crash
@@ -647,10 +663,68 @@ impl<'t> BatchSink<'t> {
     /// Applies whatever has been collected.
     pub fn flush(&mut self) -> Result<(), StoreError> {
         if self.bytes > 0 {
+            if let Some(undo) = &mut self.undo {
+                undo.seal(&mut self.batch);
+            }
+            #[cfg(test)]
+            crash::before_batch()?;
             self.tree.apply_batch(std::mem::take(&mut self.batch))?;
             self.bytes = 0;
         }
         Ok(())
+    }
+
+    /// Ends the write: applies what is collected, then, in one batch,
+    /// `last` (counters, the log header), the removal of the undo entries
+    /// and of the pending marker. From then on the write is done.
+    pub fn commit(&mut self, last: Vec<Mutation>) -> Result<(), StoreError> {
+        self.flush()?;
+        let undo = self.undo.take();
+        for (key, value) in last {
+            self.put(key, value)?;
+        }
+        if let Some(undo) = undo {
+            for key in undo.keys() {
+                self.put(key, None)?;
+            }
+        }
+        self.put(keys::META_PENDING.to_vec(), None)?;
+        self.flush()
+    }
+}
+
+/// A crash injected between batches, for the unit tests of recovery.
+#[cfg(test)]
+pub mod crash {
+    use super::StoreError;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Batches this thread may still apply; `None`: no limit.
+        static BATCHES_LEFT: Cell<Option<u64>> = const { Cell::new(None) };
+        static APPLIED: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Lets `n` more batches through (`None`: all), then fails every one.
+    pub fn allow(n: Option<u64>) {
+        BATCHES_LEFT.with(|b| b.set(n));
+        APPLIED.with(|a| a.set(0));
+    }
+
+    /// Batches applied since the last [`allow`].
+    pub fn applied() -> u64 {
+        APPLIED.with(Cell::get)
+    }
+
+    pub(super) fn before_batch() -> Result<(), StoreError> {
+        match BATCHES_LEFT.with(Cell::get) {
+            Some(0) => Err(StoreError::damaged("a crash injected by a test".into())),
+            left => {
+                BATCHES_LEFT.with(|b| b.set(left.map(|n| n - 1)));
+                APPLIED.with(|a| a.set(a.get() + 1));
+                Ok(())
+            }
+        }
     }
 }
 
@@ -665,7 +739,7 @@ pub type Mutation = (Vec<u8>, Option<Vec<u8>>);
 /// memory stays bounded however many mutations fall into one block — as
 /// when a bulk import fills an empty map.
 pub fn apply(
-    tree: &sled::Tree,
+    tree: &Tree,
     map: MapId,
     mutations: impl IntoIterator<Item = Result<Mutation, StoreError>>,
     sink: &mut BatchSink<'_>,
@@ -720,7 +794,7 @@ pub fn apply(
                         old_key_taken = true;
                     }
                     _ => {
-                        sink.put(map.block_key(&first_key), Some(block));
+                        sink.put(map.block_key(&first_key), Some(block))?;
                         sink.flush_if_full()?;
                     }
                 }
@@ -771,7 +845,7 @@ pub fn apply(
         }
         emit(&mut builder, sink)?;
         if let Some(old_key) = &old_key {
-            sink.put(map.block_key(old_key), under_old_key.take());
+            sink.put(map.block_key(old_key), under_old_key.take())?;
         }
         sink.flush_if_full()?;
     }
@@ -782,13 +856,14 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
+    use std::path::Path;
 
     const MAP: MapId = MapId::Derived;
 
     /// Stores blocks as given (first key, entries), entries past a block's
     /// range included, as an interrupted rewrite leaves them; returns what
     /// the range rule says the map holds.
-    fn store_blocks(tree: &sled::Tree, blocks: &[(u8, Vec<u8>)]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    fn store_blocks(tree: &Tree, blocks: &[(u8, Vec<u8>)]) -> BTreeMap<Vec<u8>, Vec<u8>> {
         let mut firsts: Vec<u8> = blocks.iter().map(|(f, _)| *f).collect();
         firsts.sort_unstable();
         firsts.dedup();
@@ -808,7 +883,7 @@ mod tests {
                 }
             }
             let (key, block) = builder.finish().expect("not empty");
-            tree.insert(MAP.block_key(&key), block).expect("inserts");
+            tree.insert(&MAP.block_key(&key), &block).expect("inserts");
         }
         model
     }
@@ -868,7 +943,10 @@ mod tests {
             mut seeks in proptest::collection::vec(0u8..45, 0..8),
         ) {
             let blocks: Vec<(u8, Vec<u8>)> = blocks.into_iter().collect();
-            let db = sled::Config::new().temporary(true).open().expect("opens");
+            let db = Tree::new(
+                sled::Config::new().temporary(true).open().expect("opens"),
+                Path::new("test"),
+            );
             let model = store_blocks(&db, &blocks);
             for start in starts {
                 let mut cursor = Cursor::new(&db, MAP, &[start]).expect("cursor");

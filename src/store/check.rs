@@ -20,8 +20,29 @@ const MAX_PROBLEMS: usize = 50;
 
 impl CheckReport {
     fn problem(&mut self, text: String) {
-        if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(text);
+        match self.problems.len() {
+            n if n < MAX_PROBLEMS => self.problems.push(text),
+            MAX_PROBLEMS => self
+                .problems
+                .push("more problems, not listed (the first ones above may explain them)".into()),
+            _ => {}
+        }
+    }
+
+    /// Notes, as a problem, damage that stopped the check of `part`; an
+    /// interrupt stops the whole check.
+    fn unless_unreadable(
+        &mut self,
+        part: &str,
+        checked: Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match checked {
+            Ok(()) => Ok(()),
+            Err(StoreError::Interrupted) => Err(StoreError::Interrupted),
+            Err(e) => {
+                self.problem(format!("{part} could not all be read: {e}"));
+                Ok(())
+            }
         }
     }
 }
@@ -29,14 +50,58 @@ impl CheckReport {
 impl Store {
     /// Verifies the format version, record encodings, references, every
     /// index, the materialised derived values and the counters.
+    ///
+    /// Damage that stops one part (a block that does not decode, sled
+    /// failing on a damaged file) is reported as a problem of that part,
+    /// and the other parts are still checked: the report lists everything
+    /// found. Only an interrupt stops it.
     pub fn check(&self) -> Result<CheckReport, StoreError> {
         let mut report = CheckReport::default();
         report
             .checked
             .push(format!("format version {}", codec::FORMAT_VERSION));
-        if self.tree().get(keys::META_PENDING)?.is_some() {
-            report.problem("an interrupted write was not rolled back".into());
+        let pending = self.tree().get(keys::META_PENDING).map(|p| {
+            if p.is_some() {
+                report.problem("an interrupted write was not rolled back".into());
+            }
+        });
+        report.unless_unreadable("the log", pending)?;
+        let records = self.check_records(&mut report);
+        report.unless_unreadable("the records", records)?;
+        for index in IndexId::ALL {
+            let checked = self.check_index(index, &mut report);
+            let (kind, field) = index.field();
+            report.unless_unreadable(
+                &format!("the index on {}.{field}", kind.collection()),
+                checked,
+            )?;
         }
+        let counters = self.counters().and_then(|stored| {
+            let actual = count_records(self)?;
+            if stored == actual {
+                report.checked.push("record and status counters".into());
+            } else {
+                report.problem(format!(
+                    "the stored counters (records by kind {:?}, claims by status {:?}) differ \
+                     from the actual counts ({:?} and {:?})",
+                    stored.records, stored.statuses, actual.records, actual.statuses
+                ));
+            }
+            Ok(())
+        });
+        report.unless_unreadable("the counters", counters)?;
+        let mut history_problems = Vec::new();
+        let history = self
+            .check_history(&mut |p| history_problems.push(p))
+            .map(|checked| report.checked.push(checked));
+        history_problems.into_iter().for_each(|p| report.problem(p));
+        report.unless_unreadable("the status log", history)?;
+        Ok(report)
+    }
+
+    /// Every record of every kind: decoding, order, references, and each
+    /// claim's stored derived values.
+    fn check_records(&self, report: &mut CheckReport) -> Result<(), StoreError> {
         let mut sources = SourceCache::default();
         // Claims come in id order: one walk each over their evidence and
         // their stored derived values.
@@ -137,27 +202,13 @@ impl Store {
                 }
             ));
         }
-        self.check_indexes(&mut report)?;
-        let stored = self.counters()?;
-        let actual = count_records(self)?;
-        if stored == actual {
-            report.checked.push("record and status counters".into());
-        } else {
-            report.problem(format!(
-                "counters {stored:?} differ from the actual counts {actual:?}"
-            ));
-        }
-        let mut history_problems = Vec::new();
-        let checked = self.check_history(&mut |p| history_problems.push(p))?;
-        report.checked.push(checked);
-        history_problems.into_iter().for_each(|p| report.problem(p));
-        Ok(report)
+        Ok(())
     }
 
-    /// Rebuilds every index from the records in memory-bounded passes (one
-    /// index at a time) and compares it with the stored one.
-    fn check_indexes(&self, report: &mut CheckReport) -> Result<(), StoreError> {
-        for index in IndexId::ALL {
+    /// Rebuilds an index from the records in a memory-bounded pass and
+    /// compares it with the stored one.
+    fn check_index(&self, index: IndexId, report: &mut CheckReport) -> Result<(), StoreError> {
+        {
             let kind = index.field().0;
             let mut expected: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
             if index.written_with_derived() {

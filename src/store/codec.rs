@@ -43,6 +43,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreE
             "{what}: trailing bytes after the value"
         ))),
         Err(e) => Err(StoreError::Damaged {
+            path: None,
             what: format!("{what}: {e}"),
             source: Some(Box::new(e)),
         }),
@@ -56,6 +57,7 @@ pub fn decode_prefix<T: DeserializeOwned>(
     what: &str,
 ) -> Result<(T, usize), StoreError> {
     bincode::serde::decode_from_slice(bytes, config()).map_err(|e| StoreError::Damaged {
+        path: None,
         what: format!("{what}: {e}"),
         source: Some(Box::new(e)),
     })

@@ -8,6 +8,7 @@
 //! | `M` name                              | metadata (format version, counters, pending write) |
 //! | `B` map-id first-logical-key          | a block of a [`blocks`](super::blocks) map |
 //! | `L` seq:u64 part:u32                  | a part of write number `seq` in the log |
+//! | `U` seq:u64 n:u32                     | before-images of the keys write `seq` changed, while it runs |
 //!
 //! Logical keys inside maps are order-preserving encodings (big-endian,
 //! strings escaped and terminated) so a byte-wise range scan is a range of
@@ -19,6 +20,9 @@ use crate::model::{Date, Kind, Status};
 pub const BLOCK: u8 = b'B';
 /// First byte of log keys.
 pub const LOG: u8 = b'L';
+/// First byte of undo keys: the before-images a running write keeps so
+/// that a crash can be undone (see `write::log`).
+pub const UNDO: u8 = b'U';
 
 /// The metadata key holding the format version.
 pub const META_VERSION: &[u8] = b"Mversion";
@@ -276,6 +280,27 @@ pub fn log_part(key: &[u8]) -> Option<u32> {
     let rest = key.strip_prefix(&[LOG])?;
     let (_, part) = rest.split_first_chunk::<8>()?;
     Some(u32::from_be_bytes(part.try_into().ok()?))
+}
+
+/// The key of undo entry `n` of write `seq`.
+pub fn undo_key(seq: u64, n: u32) -> Vec<u8> {
+    let mut key = Vec::with_capacity(13);
+    key.push(UNDO);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key.extend_from_slice(&n.to_be_bytes());
+    key
+}
+
+/// The keys of every undo entry of write `seq`: `undo_key(seq, 0)..` this.
+pub fn undo_end(seq: u64) -> Vec<u8> {
+    undo_key(seq.saturating_add(1), 0)
+}
+
+/// Whether a rollback puts `key` back as it was before the write: every key
+/// a write changes except the undo entries themselves and the pending
+/// marker, which the rollback clears last.
+pub fn restored_by_rollback(key: &[u8]) -> bool {
+    key.first() != Some(&UNDO) && key != META_PENDING
 }
 
 /// The seq of a log key if it is the key of an entry's header (part 0;

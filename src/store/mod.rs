@@ -15,7 +15,9 @@ mod check;
 pub(crate) mod codec;
 mod error;
 mod facts;
+mod files;
 mod gate;
+mod guard;
 mod history;
 mod indexes;
 mod keys;
@@ -105,7 +107,7 @@ pub type GroupCounts = Vec<(Vec<u8>, u64)>;
 /// ([`Store::for_statement`]), which shares everything but the interrupt.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
+    db: guard::Tree,
     path: PathBuf,
     /// One writer at a time, from its first read to its last write.
     writer: Arc<Mutex<()>>,
@@ -119,6 +121,10 @@ pub struct Store {
     clock: Arc<std::sync::atomic::AtomicU64>,
     /// The format version this open upgraded the store from, if it did.
     upgraded_from: Option<u32>,
+    /// For a copy made to read a database that cannot be opened in place
+    /// ([`Store::open_copy`]): the original's path. Writes are refused,
+    /// since they would be lost with the copy.
+    copy_of: Option<String>,
 }
 
 /// Stops one statement (or one script: the call it is handed to), from
@@ -155,12 +161,21 @@ impl Store {
     /// does not exist. An interrupted write found on open is rolled back.
     pub fn open(path: &Path, create: bool) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
-        let exists = path.join("db").exists();
-        if !exists && !create {
-            return Err(StoreError::Missing(shown));
-        }
         if path.exists() && !path.is_dir() {
             return Err(StoreError::NotEvident(shown));
+        }
+        let exists = path.join("db").exists() || files::being_created(path);
+        if !exists && files::has_store_files(path) {
+            // evident's or sled's files without sled's main one.
+            return Err(StoreError::damaged(
+                "its main file `db` is missing (the other files are there); \
+                 restore the directory from a backup"
+                    .into(),
+            )
+            .located(path));
+        }
+        if !exists && !create {
+            return Err(StoreError::Missing(shown));
         }
         // Read before sled opens the files: opening rewrites parts of them,
         // and a database of another version must be left exactly as it is.
@@ -183,29 +198,34 @@ impl Store {
             // A non-empty directory that sled did not make: not ours to fill.
             return Err(StoreError::NotEvident(shown));
         }
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .mode(sled::Mode::HighThroughput)
-            // Every write flushes when it commits, so sled's background
-            // flusher has nothing to do; without it a one-shot query starts
-            // one thread fewer and exits without waiting for it (~3 ms).
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::InUse(shown.clone())
-                }
-                other => StoreError::from(other),
-            })?;
+        if exists {
+            files::remove_unfinished_snapshots(path)?;
+        }
+        let opened = guard::catching(|| {
+            sled::Config::new()
+                .path(path)
+                .cache_capacity(CACHE_BYTES)
+                .mode(sled::Mode::HighThroughput)
+                // Every write flushes when it commits, so sled's background
+                // flusher has nothing to do; without it a one-shot query starts
+                // one thread fewer and exits without waiting for it (~3 ms).
+                .flush_every_ms(None)
+                .open()
+        });
+        let db = match opened {
+            Ok(Ok(db)) => db,
+            Ok(Err(e)) => return Err(StoreError::from_sled(e, path)),
+            Err(panic) => return Err(guard::panicked(path, &panic)),
+        };
         let mut store = Store {
-            db,
+            db: guard::Tree::new(db, path),
             path: path.to_path_buf(),
             writer: Arc::default(),
             gate: Arc::default(),
             interrupt: Interrupt::new(),
             clock: Arc::default(),
             upgraded_from: None,
+            copy_of: None,
         };
         store.check_no_lost_writes()?;
         match store.db.get(keys::META_VERSION)? {
@@ -223,7 +243,7 @@ impl Store {
                     });
                 }
             }
-            None if store.db.is_empty() => {
+            None if store.db.is_empty()? => {
                 store
                     .db
                     .insert(keys::META_VERSION, &codec::FORMAT_VERSION.to_be_bytes())?;
@@ -232,10 +252,7 @@ impl Store {
                     path.join(FORMAT_FILE),
                     format!("evident format {}\n", codec::FORMAT_VERSION),
                 )
-                .map_err(|source| StoreError::Io {
-                    path: path.join(FORMAT_FILE),
-                    source,
-                })?;
+                .map_err(|e| StoreError::from_io(e, path))?;
             }
             None => return Err(StoreError::NotEvident(shown)),
         }
@@ -269,6 +286,28 @@ impl Store {
         })
     }
 
+    /// Opens a copy of the store at `path`, made in the new directory
+    /// `scratch`: for reading a database that cannot be opened where it is
+    /// (read-only media, a full disk). A write interrupted in the original
+    /// is undone in the copy; the original is not touched.
+    pub fn open_copy(path: &Path, scratch: &Path) -> Result<Store, StoreError> {
+        if !path.join("db").exists() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        files::copy_at_rest(path, scratch)?;
+        let mut store = Store::open(scratch, false)?;
+        store.copy_of = Some(path.display().to_string());
+        Ok(store)
+    }
+
+    /// Refuses a write to a copy made only to read (see [`Store::open_copy`]).
+    pub(crate) fn check_writable(&self) -> Result<(), StoreError> {
+        match &self.copy_of {
+            Some(original) => Err(StoreError::CopyForReading(original.clone())),
+            None => Ok(()),
+        }
+    }
+
     /// sled treats a damaged log segment as the torn end of its log and
     /// quietly opens what came before it — possibly an empty database. The
     /// write mark, a file beside sled's, remembers the last write that
@@ -281,9 +320,12 @@ impl Store {
         let next = self.next_seq()?;
         if next <= finished {
             return Err(StoreError::damaged(format!(
-                "the store ends before write {finished}, which had finished (its log was cut short); \
-                 restore it from a backup or an export"
-            )));
+                "the store ends before write {finished}, which had finished: its log was cut \
+                 short, or the mark {WRITE_MARK} is damaged; restore the database from a backup \
+                 or an export (if only the mark is damaged, removing {} opens the store as it is)",
+                self.path.join(WRITE_MARK).display()
+            ))
+            .located(&self.path));
         }
         Ok(())
     }
@@ -297,10 +339,7 @@ impl Store {
         bytes.extend_from_slice(&(next_seq - 1).to_be_bytes());
         std::fs::write(&staged, &bytes)
             .and_then(|()| std::fs::rename(&staged, self.path.join(WRITE_MARK)))
-            .map_err(|source| StoreError::Io {
-                path: self.path.join(WRITE_MARK),
-                source,
-            })
+            .map_err(|e| StoreError::from_io(e, &self.path))
     }
 
     /// This store for one statement, stopped by `interrupt` alone.
@@ -349,8 +388,8 @@ impl Store {
         &self.path
     }
 
-    /// The sled tree (for the block readers of this crate).
-    pub(crate) fn tree(&self) -> &sled::Tree {
+    /// The guarded sled tree (for the block readers of this crate).
+    pub(crate) fn tree(&self) -> &guard::Tree {
         &self.db
     }
 

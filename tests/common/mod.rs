@@ -1,7 +1,15 @@
-//! Helpers the engine-level test binaries share (each `tests/*.rs` is its
-//! own crate; this module is included by `mod common;`).
+//! Helpers the test binaries share (each `tests/*.rs` is its own crate;
+//! this module is included by `mod common;`): databases for the engine
+//! tests, and copying and killing for the tests that damage databases
+//! (`crash.rs`, `faults.rs`).
+
+// Each test binary uses some of these, never all.
+#![allow(dead_code)]
 
 use evident::{Database, Error, ImportOptions};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// A fresh database in a temporary directory (kept alive by the guard).
 pub fn temp_db() -> (tempfile::TempDir, Database) {
@@ -25,4 +33,30 @@ pub fn export_string(db: &Database) -> String {
     let mut out = Vec::new();
     db.export_jsonl(&mut out).expect("exports");
     String::from_utf8(out).expect("utf-8")
+}
+
+/// Copies a database directory (sled's files are plain files).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("lists").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copies");
+        }
+    }
+}
+
+/// Runs a command and kills it (SIGKILL) after `delay`, if it is still
+/// running then.
+pub fn kill_after(cmd: &mut Command, delay: Duration) {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
 }

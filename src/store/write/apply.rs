@@ -3,9 +3,9 @@
 
 use super::changeset::{ChangeRef, ChangeSet, kind_tag};
 use super::sorter::{Mutations, Sorted, Sorter, read_ahead};
-use super::{Mode, StoredVersions, kept};
+use super::{StoredVersions, kept};
 use crate::model::Kind;
-use crate::store::blocks::{self, BatchSink, Cursor, Mutation};
+use crate::store::blocks::{self, BatchSink, Mutation};
 use crate::store::indexes::index_entries;
 use crate::store::keys::{self, IndexId, MapId};
 use crate::store::{Store, StoreError, decode_record};
@@ -144,7 +144,6 @@ impl Store {
         changes: &ChangeSet,
         stored: &StoredVersions,
         keep: &[u32],
-        mode: Mode,
         share: Share,
     ) -> Result<(Sorted, HashMap<IndexId, GroupDeltas>), StoreError> {
         let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
@@ -159,17 +158,15 @@ impl Store {
             let c = changes.at(i);
             let old = stored.of(i);
             if share == Share::First {
-                if mode == Mode::Normal {
-                    before_image.clear();
-                    match old {
-                        Some((k, bytes)) => {
-                            before_image.push(kind_tag(k));
-                            before_image.extend_from_slice(bytes);
-                        }
-                        None => before_image.push(0),
+                before_image.clear();
+                match old {
+                    Some((k, bytes)) => {
+                        before_image.push(kind_tag(k));
+                        before_image.extend_from_slice(bytes);
                     }
-                    sorter.push(&sort_key(LOG_SORT_BYTE, c.id), Some(&before_image))?;
+                    None => before_image.push(0),
                 }
+                sorter.push(&sort_key(LOG_SORT_BYTE, c.id), Some(&before_image))?;
                 push_record_mutations(&mut sorter, c, old)?;
             }
             let in_share = |kind: Kind| indexes.iter().any(|i| i.field().0 == kind);
@@ -208,7 +205,6 @@ impl Store {
         &self,
         sorted: &mut InOrder,
         mut group_deltas: HashMap<IndexId, GroupDeltas>,
-        mode: Mode,
         sink: &mut BatchSink<'_>,
     ) -> Result<(), StoreError> {
         let tree = self.tree();
@@ -226,7 +222,7 @@ impl Store {
                 && let Some(deltas) = group_deltas.remove(&index)
                 && index.has_group_counts()
             {
-                let counts = self.group_count_mutations(index, deltas, mode)?;
+                let counts = self.group_count_mutations(index, deltas)?;
                 blocks::apply(tree, MapId::GroupCounts(index), counts, sink)?;
                 sink.flush()?;
             }
@@ -236,50 +232,27 @@ impl Store {
     }
 
     /// The new group counts of `index` for the values a write touched (its
-    /// index mutations already applied): a count per value, removed at zero.
-    ///
-    /// A normal write adds its deltas to the stored counts, which match the
-    /// index before it. A rollback cannot: the interrupted write may have
-    /// stopped before or after its counts were written, and deltas are not
-    /// idempotent. It counts the index entries of each value instead.
+    /// index mutations already applied): a count per value, removed at
+    /// zero. The stored counts match the index before the write (a crash
+    /// in between is undone wholly), so the write's deltas are added.
     pub(super) fn group_count_mutations(
         &self,
         index: IndexId,
         deltas: GroupDeltas,
-        mode: Mode,
     ) -> Result<Vec<Result<Mutation, StoreError>>, StoreError> {
         let map = MapId::GroupCounts(index);
-        let mut entries: Option<Cursor> = None;
         let mut out = Vec::new();
         let mut deltas: Vec<(Vec<u8>, i64)> = deltas.into_iter().collect();
         deltas.sort_unstable();
         for (value, delta) in deltas {
-            let new = match mode {
-                Mode::Normal if delta == 0 => continue,
-                Mode::Normal => {
-                    let current = match blocks::get(self.tree(), map, &value)? {
-                        Some(bytes) => decode_group_count(&bytes)?,
-                        None => 0,
-                    };
-                    current.saturating_add_signed(delta)
-                }
-                Mode::Rollback => {
-                    // Values come in order: one cursor moves forward through them.
-                    let cursor = match &mut entries {
-                        Some(c) => c,
-                        None => {
-                            entries.insert(Cursor::new(self.tree(), MapId::Index(index), &value)?)
-                        }
-                    };
-                    let mut n = 0u64;
-                    let mut more = cursor.seek(&value)?;
-                    while more && cursor.key().starts_with(&value) {
-                        n += 1;
-                        more = cursor.advance()?;
-                    }
-                    n
-                }
+            if delta == 0 {
+                continue;
+            }
+            let current = match blocks::get(self.tree(), map, &value)? {
+                Some(bytes) => decode_group_count(&bytes)?,
+                None => 0,
             };
+            let new = current.saturating_add_signed(delta);
             out.push(Ok((value, (new > 0).then(|| new.to_be_bytes().to_vec()))));
         }
         Ok(out)

@@ -9,7 +9,9 @@
 //! leaves (what is stored, overlaid with the change set) and only what
 //! differs from what is stored is added.
 
+use super::apply::{SORT_BUDGET, in_order, sort_key};
 use super::changeset::{Change, ChangeRef, ChangeSet};
+use super::sorter::Sorter;
 use crate::model::bench::{self, BenchKey};
 use crate::model::{BenchResult, Claim, Evidence, Id, Kind, Record};
 use crate::store::bench::MapWalker;
@@ -433,28 +435,31 @@ pub(super) fn uncount_derived(summary: &mut super::WriteSummary, derived: Derive
 
 impl Store {
     /// The part of the format 6 upgrade ([`Store::upgrade`]) that SPEC
-    /// section 8 needs: records read as they are, so only the indexes it
-    /// added are built — every result re-applied through the write machinery
-    /// in rollback mode (which rewrites each record's index entries, counts
-    /// no change and logs nothing), in bounded batches. Idempotent.
+    /// section 8 needs. Records read as they are; of the indexes section 8
+    /// added, only results by (model, benchmark, metric) can have entries in
+    /// a format-6 store (no claim had benchmark fields and no result cited
+    /// one), so those are built from one scan of the results, sorted in
+    /// bounded memory. Idempotent: a crash part way leaves format 6, and
+    /// building again writes the same entries.
     pub(crate) fn build_benchmark_indexes(&self) -> Result<(), StoreError> {
-        const BATCH: usize = 100_000;
-        let _writer = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        let _writer = self.lock_writer()?;
+        let index = IndexId::ResultBench;
+        let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
         let mut scan = self.scan(Kind::Result)?;
-        loop {
-            let mut changes = ChangeSet::new();
-            while changes.len() < BATCH {
-                match scan.next_record()? {
-                    Some((record, _)) => changes.push(Change::Put(record))?,
-                    None => break,
-                }
+        while let Some((record, _)) = scan.next_record()? {
+            let encoded = crate::store::encode_record(&record)?;
+            for (key, payload) in crate::store::indexes::index_entries(index, &record, &encoded)? {
+                sorter.push(&sort_key(MapId::Index(index).byte(), &key), Some(&payload))?;
             }
-            if changes.len() == 0 {
-                break;
-            }
-            let seq = self.next_seq()?;
-            self.apply("upgrade", &mut changes, super::Mode::Rollback, Some(seq))?;
         }
-        Ok(())
+        let sorted = sorter.into_sorted()?;
+        let from_runs = sorted.is_merged();
+        let mut sink = crate::store::blocks::BatchSink::new(self.tree());
+        self.apply_sorted(
+            &mut in_order(Box::new(sorted), from_runs),
+            HashMap::new(),
+            &mut sink,
+        )?;
+        sink.flush()
     }
 }

@@ -5,19 +5,19 @@
 //! after. Two maps hold the same entries: by write (`seq ‖ id`, read by
 //! `changes` for a window of writes and by a rollback) and by record
 //! (`id ‖ seq`, read by `history`). They are ordinary map entries in the
-//! write's atomic unit: a rollback deletes the entries of the write it
-//! undoes ([`Store::undo_history`]).
+//! write's atomic unit, written through its undoable batches: a rollback
+//! takes them away with everything else the write changed.
 //!
 //! Recorded times live in the log headers ([`LogEntry`](super::LogEntry)):
 //! a write's seq orders it exactly as its time does, since times strictly
 //! increase (see [`Store::next_recorded_ms`]).
 
+use super::LogEntry;
 use super::apply::{SORT_BUDGET, in_order, sort_key};
 use super::changeset::tag_kind;
 use super::sorter::Sorter;
-use super::{LogEntry, Mode};
 use crate::model::{Derived, Kind, Record, Status};
-use crate::store::blocks::{BatchSink, BlockReader, Cursor};
+use crate::store::blocks::{BatchSink, BlockReader};
 use crate::store::keys::{self, MapId};
 use crate::store::{Store, StoreError, codec, decode_record};
 use serde::{Deserialize, Serialize};
@@ -69,18 +69,17 @@ pub struct HistoryEntry {
     pub text: Option<String>,
 }
 
-/// The status-log entries one write makes, sorted in bounded memory, or
-/// nothing (a rollback writes none: it deletes the undone write's).
+/// The status-log entries one write makes, sorted in bounded memory.
 pub(super) struct HistoryWriter {
     seq: u64,
-    sorter: Option<Sorter>,
+    sorter: Sorter,
 }
 
 impl HistoryWriter {
-    pub(super) fn new(store: &Store, seq: u64, mode: Mode) -> HistoryWriter {
+    pub(super) fn new(store: &Store, seq: u64) -> HistoryWriter {
         HistoryWriter {
             seq,
-            sorter: (mode == Mode::Normal).then(|| Sorter::new(&store.path, SORT_BUDGET)),
+            sorter: Sorter::new(&store.path, SORT_BUDGET),
         }
     }
 
@@ -138,9 +137,7 @@ impl HistoryWriter {
     }
 
     fn push(&mut self, id: &str, entry: &HistoryEntry) -> Result<(), StoreError> {
-        let Some(sorter) = &mut self.sorter else {
-            return Ok(());
-        };
+        let sorter = &mut self.sorter;
         let by_write = keys::history_by_write_key(self.seq, id);
         sorter.push(
             &sort_key(MapId::HistoryByWrite.byte(), &by_write),
@@ -157,18 +154,13 @@ impl HistoryWriter {
         )
     }
 
-    /// Writes the entries (by write, then by record), or, in a rollback,
-    /// deletes those of the write being undone.
+    /// Writes the entries (by write, then by record).
     pub(super) fn finish(self, store: &Store, sink: &mut BatchSink<'_>) -> Result<(), StoreError> {
-        let Some(sorter) = self.sorter else {
-            return store.undo_history(self.seq, sink);
-        };
-        let sorted = sorter.into_sorted()?;
+        let sorted = self.sorter.into_sorted()?;
         let from_runs = sorted.is_merged();
         store.apply_sorted(
             &mut in_order(Box::new(sorted), from_runs),
             HashMap::new(),
-            Mode::Normal,
             sink,
         )
     }
@@ -214,47 +206,6 @@ impl Store {
             .get(keys::log_key(seq, 0))?
             .map(|v| codec::decode(&v, "log entry"))
             .transpose()
-    }
-
-    /// Deletes every status-log entry of write `seq` (a rollback: the write
-    /// never happened). Idempotent, like every step of a rollback; entries
-    /// by record are written after those by write, so finding none by
-    /// write means there are none by record.
-    pub(in crate::store) fn undo_history(
-        &self,
-        seq: u64,
-        sink: &mut BatchSink<'_>,
-    ) -> Result<(), StoreError> {
-        let mut by_write = Vec::new();
-        let mut by_id = Vec::new();
-        let mut cursor = Cursor::new(self.tree(), MapId::HistoryByWrite, &keys::seq_prefix(seq))?;
-        let mut more = cursor.seek(&keys::seq_prefix(seq))?;
-        while more {
-            match keys::split_history_by_write_key(cursor.key()) {
-                Some((s, id)) if s == seq => {
-                    let id = std::str::from_utf8(id)
-                        .map_err(|_| StoreError::damaged("a status-log key".into()))?;
-                    by_id.push(keys::history_by_id_key(id, seq));
-                    by_write.push(cursor.key().to_vec());
-                }
-                _ => break,
-            }
-            more = cursor.advance()?;
-        }
-        by_id.sort_unstable();
-        for (map, keys) in [
-            (MapId::HistoryByWrite, by_write),
-            (MapId::HistoryById, by_id),
-        ] {
-            crate::store::blocks::apply(
-                self.tree(),
-                map,
-                keys.into_iter().map(|k| Ok((k, None))),
-                sink,
-            )?;
-            sink.flush()?;
-        }
-        Ok(())
     }
 
     /// The record `id` as write `seq` found it (its before-image in the
@@ -310,53 +261,5 @@ impl Store {
                 return Err(missing());
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::store::keys;
-
-    /// A write interrupted after its status-log entries were written (the
-    /// pending marker still set) is rolled back whole: its records, derived
-    /// values and status-log entries go, and `check` finds the status log
-    /// in step with the records.
-    #[test]
-    fn a_rollback_removes_the_interrupted_writes_status_log() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("db");
-        let db = crate::Database::open(&path).expect("opens");
-        db.import_jsonl(
-            &b"{\"type\":\"source\",\"id\":\"s1\",\"title\":\"s\",\"reliability\":0.9}\n\
-               {\"type\":\"claim\",\"id\":\"c1\",\"text\":\"c\"}\n"[..],
-        )
-        .expect("imports");
-        let store = db.store();
-        let counters_before = store
-            .tree()
-            .get(keys::META_COUNTERS)
-            .expect("reads")
-            .expect("counters");
-        db.query("add evidence {id: e1, claim: c1, source: s1, stance: supports}")
-            .expect("adds");
-        let seq = store.last_seq().expect("seq");
-        assert_eq!(store.history("c1").expect("history").len(), 2);
-        // As a crash before phase 5 leaves it: the marker set, no header,
-        // the counters of before.
-        let tree = store.tree();
-        tree.insert(keys::META_COUNTERS, counters_before)
-            .expect("counters");
-        tree.insert(keys::META_PENDING, &seq.to_be_bytes())
-            .expect("marks");
-        tree.remove(keys::log_key(seq, 0))
-            .expect("removes the header");
-        tree.insert(keys::META_NEXT_SEQ, &seq.to_be_bytes())
-            .expect("next seq");
-        store.recover().expect("rolls back");
-        assert!(store.history("e1").expect("history").is_empty());
-        let c1 = store.history("c1").expect("history");
-        assert_eq!(c1.len(), 1, "{c1:?}");
-        let report = store.check().expect("checks");
-        assert!(report.problems.is_empty(), "{:?}", report.problems);
     }
 }

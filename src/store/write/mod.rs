@@ -19,10 +19,12 @@
 //! import does not hold its records while sled grows. Phase 4 sorts its
 //! entries the same way.
 //!
-//! Each phase is written in bounded batches. A crash before phase 5 leaves
-//! the marker; on the next open [`Store::recover`] replays the before-images
-//! through this same machinery (every step is idempotent), so a write is
-//! either wholly there or wholly absent.
+//! Each phase is written in bounded batches, and each batch carries the
+//! before-image of every key it changes for the first time in the write
+//! (the undo log, [`UndoLog`]). A crash before phase 5 leaves the marker;
+//! on the next open [`Store::recover`] puts the before-images back — which
+//! reads nothing else, so a recovery killed half way and run again ends the
+//! same — so a write is either wholly there or wholly absent.
 //!
 //! The phases are here; each has its own file: [`changeset`] (what a write
 //! holds), [`validate`] (refusals), [`apply`] (sorting and writing the maps,
@@ -43,6 +45,7 @@ pub(crate) use apply::decode_group_count;
 pub use changeset::{Change, ChangeSet};
 pub use history::{HistoryAction, HistoryEntry, Verdict};
 pub use log::LogEntry;
+pub(crate) use log::UndoLog;
 
 use super::blocks::{BatchSink, BlockBuilder, Cursor};
 use super::keys::{self, MapId};
@@ -69,13 +72,6 @@ pub struct WriteSummary {
     pub retracted: [u64; 4],
     /// Puts identical to what was stored (nothing written).
     pub unchanged: u64,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Normal,
-    /// Re-applying before-images after a crash: no validation, no counters.
-    Rollback,
 }
 
 /// The stored version of every changed id that has one, found before
@@ -133,6 +129,7 @@ impl Store {
         action: &str,
         changes: &mut ChangeSet,
     ) -> Result<WriteSummary, StoreError> {
+        self.check_writable()?;
         // SPEC 8.3: the derived evidence the write changes joins it.
         let duplicates = changes.sort();
         if !duplicates.is_empty() {
@@ -140,25 +137,20 @@ impl Store {
         }
         let derived = self.add_derived_evidence(changes)?;
         let mut summary = self
-            .apply(action, changes, Mode::Normal, None)
-            .map_err(bench::only_given_refusals)?;
+            .apply(action, changes)
+            .map_err(bench::only_given_refusals)
+            .map_err(|e| e.located(&self.path))?;
         bench::uncount_derived(&mut summary, derived);
         Ok(summary)
     }
 
-    fn apply(
-        &self,
-        action: &str,
-        changes: &mut ChangeSet,
-        mode: Mode,
-        rollback_seq: Option<u64>,
-    ) -> Result<WriteSummary, StoreError> {
+    fn apply(&self, action: &str, changes: &mut ChangeSet) -> Result<WriteSummary, StoreError> {
         let mut problems = changes.sort();
         let change_set = changes;
         let changes = &*change_set;
         let stored = self.stored_versions(changes)?;
         let mut summary = WriteSummary::default();
-        // Drop puts identical to what is stored (but a rollback re-applies everything).
+        // Drop puts identical to what is stored.
         // Positions as u32 (a change set holds fewer than 2^32): 4M changes
         // then keep 16 MiB less through the whole write.
         let mut keep: Vec<u32> = Vec::with_capacity(changes.len());
@@ -170,7 +162,7 @@ impl Store {
                 (None, None) => true,
                 _ => false,
             };
-            if identical && mode == Mode::Normal {
+            if identical {
                 summary.unchanged += 1;
                 continue;
             }
@@ -187,44 +179,38 @@ impl Store {
         let (validated, affected) = std::thread::scope(|scope| {
             let affected = scope.spawn(|| self.affected_claims(changes, &keep, &stored));
             let mut refused = Vec::new();
-            let validated = match mode {
-                Mode::Normal => self
-                    .validate(changes, &stored, &mut |r| {
-                        refused.push(r);
-                        refused.len() < MAX_REJECTIONS
-                    })
-                    .map(|()| refused),
-                Mode::Rollback => Ok(refused),
-            };
+            let validated = self
+                .validate(changes, &stored, &mut |r| {
+                    refused.push(r);
+                    refused.len() < MAX_REJECTIONS
+                })
+                .map(|()| refused);
             let affected = affected
                 .join()
                 .unwrap_or_else(|_| Err(StoreError::ThreadFailed("finding the affected claims")));
             (validated, affected)
         });
         problems.extend(validated?);
-        if mode == Mode::Normal && !problems.is_empty() {
+        if !problems.is_empty() {
             problems.sort_by_key(|p| p.position);
             return Err(StoreError::Rejected(problems));
         }
-        if keep.is_empty() && mode == Mode::Normal {
+        if keep.is_empty() {
             return Ok(summary);
         }
         let affected = affected?;
 
         let tree = self.tree();
-        let mut sink = BatchSink::new(tree);
-        let seq = match rollback_seq {
-            Some(seq) => seq,
-            None => self.next_seq()?,
-        };
+        let seq = self.next_seq()?;
+        // Every batch from here on keeps the before-images that undo it.
+        let mut sink = BatchSink::undoable(tree, seq);
         // Everything phases 1–3 write, sorted (in bounded memory) by map,
         // then key, on both cores (see `Share`). The changes are then
         // dropped, so a large import's records are not held while sled grows.
         let (first, second) = std::thread::scope(|scope| {
             let (stored, keep) = (&stored, &keep);
-            let second =
-                scope.spawn(move || self.sort_share(changes, stored, keep, mode, Share::Second));
-            let first = self.sort_share(changes, stored, keep, mode, Share::First);
+            let second = scope.spawn(move || self.sort_share(changes, stored, keep, Share::Second));
+            let first = self.sort_share(changes, stored, keep, Share::First);
             let second = second
                 .join()
                 .unwrap_or_else(|_| Err(StoreError::ThreadFailed("sorting the index entries")));
@@ -233,11 +219,8 @@ impl Store {
         let ((first, mut group_deltas), (second, more_deltas)) = (first?, second?);
         // The status log's own-write rows of records without derived
         // values, noted before the changes go (claims' come with phase 4).
-        let recorded_ms = match mode {
-            Mode::Normal => self.next_recorded_ms(seq)?,
-            Mode::Rollback => 0,
-        };
-        let mut history = HistoryWriter::new(self, seq, mode);
+        let recorded_ms = self.next_recorded_ms(seq)?;
+        let mut history = HistoryWriter::new(self, seq);
         for i in kept(&keep) {
             let (put, old) = (changes.at(i).put, stored.of(i));
             let (kind, action) = match (put, old) {
@@ -263,76 +246,62 @@ impl Store {
         // write has finished, and a write waits for the statements that
         // started before it.
         let _exclusive = self.gate.exclusive()?;
-        if mode == Mode::Normal {
-            // Phase 1: the marker and the before-images, before any data.
-            sink.put(
-                keys::META_PENDING.to_vec(),
-                Some(seq.to_be_bytes().to_vec()),
-            );
-            let mut part = 1u32;
-            let mut builder = BlockBuilder::default();
-            for entry in SortedMap::new(&mut sorted, LOG_SORT_BYTE) {
-                let (id, before) = entry?;
-                builder.push(&id, before.as_deref().unwrap_or_default());
-                if builder.is_full() {
-                    write_log_part(&mut sink, seq, &mut part, &mut builder)?;
-                }
+        // Phase 1: the marker and the before-images, before any data.
+        sink.put(
+            keys::META_PENDING.to_vec(),
+            Some(seq.to_be_bytes().to_vec()),
+        )?;
+        let mut part = 1u32;
+        let mut builder = BlockBuilder::default();
+        for entry in SortedMap::new(&mut sorted, LOG_SORT_BYTE) {
+            let (id, before) = entry?;
+            builder.push(&id, before.as_deref().unwrap_or_default());
+            if builder.is_full() {
+                write_log_part(&mut sink, seq, &mut part, &mut builder)?;
             }
-            write_log_part(&mut sink, seq, &mut part, &mut builder)?;
-            sink.flush()?;
         }
+        write_log_part(&mut sink, seq, &mut part, &mut builder)?;
+        sink.flush()?;
 
         // Phases 2 and 3: the records, then the secondary indexes.
-        self.apply_sorted(&mut sorted, group_deltas, mode, &mut sink)?;
+        self.apply_sorted(&mut sorted, group_deltas, &mut sink)?;
         // Closes the runs, which frees their disk space.
         drop(sorted);
 
         // Phase 4: derived values of every affected claim.
-        let status_delta = self.rederive(&affected, mode, &mut sink, &mut history)?;
-        // Phase 4, last: the status log (a rollback deletes the undone write's).
+        let status_delta = self.rederive(&affected, &mut sink, &mut history)?;
+        // Phase 4, last: the status log (a rollback removes it with the rest).
         history.finish(self, &mut sink)?;
 
-        // Phase 5: counters, log header, marker cleared — one batch.
+        // Phase 5: counters, log header, undo log and marker cleared — one batch.
         sink.flush()?;
         let mut counters = self.counters()?;
-        if mode == Mode::Normal {
-            for (k, count) in counters.records.iter_mut().enumerate() {
-                *count = (*count + summary.added[k]).saturating_sub(summary.retracted[k]);
-            }
-            for (count, delta) in counters.statuses.iter_mut().zip(status_delta) {
-                *count = count.checked_add_signed(delta).unwrap_or(0);
-            }
-            sink.put(
+        for (k, count) in counters.records.iter_mut().enumerate() {
+            *count = (*count + summary.added[k]).saturating_sub(summary.retracted[k]);
+        }
+        for (count, delta) in counters.statuses.iter_mut().zip(status_delta) {
+            *count = count.checked_add_signed(delta).unwrap_or(0);
+        }
+        let header = LogEntry {
+            seq,
+            recorded_ms,
+            action: action.to_owned(),
+            changes: changed,
+        };
+        sink.commit(vec![
+            (
                 keys::META_COUNTERS.to_vec(),
                 Some(codec::encode(&counters)?),
-            );
-            let header = LogEntry {
-                seq,
-                recorded_ms,
-                action: action.to_owned(),
-                changes: changed,
-            };
-            sink.put(keys::log_key(seq, 0), Some(codec::encode(&header)?));
-            sink.put(
+            ),
+            (keys::log_key(seq, 0), Some(codec::encode(&header)?)),
+            (
                 keys::META_NEXT_SEQ.to_vec(),
                 Some((seq + 1).to_be_bytes().to_vec()),
-            );
-            summary.seq = Some(seq);
-        } else {
-            // The interrupted write never happened: forget its log entry.
-            for key in tree
-                .range(keys::log_key(seq, 0)..keys::log_key(seq + 1, 0))
-                .keys()
-            {
-                sink.put(key?.to_vec(), None);
-            }
-        }
-        sink.put(keys::META_PENDING.to_vec(), None);
-        sink.flush()?;
+            ),
+        ])?;
+        summary.seq = Some(seq);
         self.flush()?;
-        if mode == Mode::Normal {
-            self.set_write_mark(seq + 1)?;
-        }
+        self.set_write_mark(seq + 1)?;
         Ok(summary)
     }
 
@@ -340,11 +309,10 @@ impl Store {
     /// once in id order.
     fn stored_versions(&self, changes: &ChangeSet) -> Result<StoredVersions, StoreError> {
         let counters = self.counters()?;
-        // Empty maps are skipped; a rollback must look everywhere.
-        let rolling_back = self.tree().get(keys::META_PENDING)?.is_some();
+        // Empty maps are skipped.
         let mut cursors: Vec<(Kind, Option<Cursor>)> = Kind::EXPORT_ORDER
             .into_iter()
-            .filter(|k| rolling_back || counters.of_kind(*k) > 0)
+            .filter(|k| counters.of_kind(*k) > 0)
             .map(|k| (k, None))
             .collect();
         let mut out = StoredVersions::default();

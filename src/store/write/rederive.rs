@@ -6,7 +6,7 @@ use super::changeset::ChangeSet;
 use super::history::HistoryWriter;
 use super::interner::Interner;
 use super::sorter::Sorter;
-use super::{Mode, StoredVersions, kept};
+use super::{StoredVersions, kept};
 use crate::model::{Kind, Record};
 use crate::store::blocks::{BatchSink, Cursor};
 use crate::store::facts::{self, SourceCache};
@@ -121,13 +121,9 @@ impl Store {
     /// too when the claim record changed). Returns the change in the number
     /// of claims of each status.
     ///
-    /// The derived map is written before the indexes: a crash in between
-    /// leaves a stored value that differs from a recomputation, which the
-    /// rollback rewrites with every index entry that holds it.
     pub(super) fn rederive(
         &self,
         claims: &AffectedClaims,
-        mode: Mode,
         sink: &mut BatchSink<'_>,
         history: &mut HistoryWriter,
     ) -> Result<[i64; 4], StoreError> {
@@ -232,7 +228,6 @@ impl Store {
         self.apply_sorted(
             &mut in_order(Box::new(sorted), from_runs),
             group_deltas,
-            mode,
             sink,
         )?;
         Ok(delta)
