@@ -37,11 +37,38 @@ struct Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        if self.broken.get().is_some()
-            && let Some(db) = self.db.take()
-        {
+        let Some(db) = self.db.take() else {
+            return;
+        };
+        if self.broken.get().is_some() {
             // Dropping flushes through the state sled panicked in.
             std::mem::forget(db);
+            return;
+        }
+        drop(db);
+        wait_for_the_lock(&self.path);
+    }
+}
+
+/// Waits (at most a second) until sled's lock on the database's files is
+/// released. sled's background threads can keep its files open a moment
+/// after the last handle is dropped, and the lock with them; a database
+/// closed here must be free to open at once — by this process again (a
+/// test, Python's `close()` then the command line) or by the next command.
+fn wait_for_the_lock(path: &Path) {
+    let Ok(file) = std::fs::File::open(path.join("db")) else {
+        return;
+    };
+    for _ in 0..200 {
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = file.unlock();
+                return;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::Error(_)) => return,
         }
     }
 }
