@@ -41,18 +41,13 @@ impl Date {
         Date::from_ymd(digits(0..4)?, month, day)
     }
 
-    /// The day `days` after 1970-01-01 (UTC; Howard Hinnant's
-    /// civil_from_days), if it is in years 0000–9999.
+    /// The day `days` after 1970-01-01 (UTC), if it is in years 0000–9999.
     pub fn from_unix_days(days: i64) -> Option<Date> {
-        let z = days.checked_add(719_468)?;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        // Far beyond the years a Date holds; keeps the arithmetic in range.
+        if days.unsigned_abs() > 1 << 40 {
+            return None;
+        }
+        let (year, month, day) = super::time::civil_from_days(days);
         Date::from_ymd(
             u16::try_from(year).ok()?,
             u8::try_from(month).ok()?,
