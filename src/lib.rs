@@ -315,9 +315,7 @@ impl Database {
         out: &mut dyn std::io::Write,
         interrupt: &Interrupt,
     ) -> Result<u64, Error> {
-        let store = self.store.for_statement(interrupt);
-        let _reading = store.reading()?;
-        exec::export_history(&store, out)
+        self.reading(interrupt, |store| exec::export_history(store, out))
     }
 
     /// Writes every record as JSON Lines; returns how many. The export is
@@ -332,9 +330,7 @@ impl Database {
         out: &mut dyn std::io::Write,
         interrupt: &Interrupt,
     ) -> Result<u64, Error> {
-        let store = self.store.for_statement(interrupt);
-        let _reading = store.reading()?;
-        export::export(&store, out)
+        self.reading(interrupt, |store| export::export(store, out))
     }
 
     /// Verifies the database (indexes, references, derived values,
@@ -345,9 +341,19 @@ impl Database {
 
     /// [`Database::check`], stopped by `interrupt`.
     pub fn check_with(&self, interrupt: &Interrupt) -> Result<CheckReport, Error> {
+        self.reading(interrupt, |store| Ok(store.check()?))
+    }
+
+    /// Runs `read` as one reading statement stopped by `interrupt`, on one
+    /// consistent state: writes wait until it has finished.
+    fn reading<T>(
+        &self,
+        interrupt: &Interrupt,
+        read: impl FnOnce(&store::Store) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let store = self.store.for_statement(interrupt);
         let _reading = store.reading()?;
-        Ok(store.check()?)
+        read(&store)
     }
 
     /// Where the database lives.

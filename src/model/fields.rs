@@ -118,6 +118,10 @@ impl<'r> FieldValue<'r> {
         id.map_or(FieldValue::Absent, |id| FieldValue::Text(id.as_str()))
     }
 
+    fn opt_count(count: Option<u32>) -> Self {
+        count.map_or(FieldValue::Absent, |n| FieldValue::Integer(i64::from(n)))
+    }
+
     fn opt_date(date: Option<Date>) -> Self {
         date.map_or(FieldValue::Absent, FieldValue::Date)
     }
@@ -571,11 +575,7 @@ const CLAIM_FIELDS: &[FieldDef] = &[
         FieldType::Number,
         on!(
             Claim,
-            |x| x
-                .bench
-                .as_ref()
-                .and_then(|b| b.shots)
-                .map_or(FieldValue::Absent, |n| FieldValue::Integer(i64::from(n))),
+            |x| FieldValue::opt_count(x.bench.as_ref().and_then(|b| b.shots)),
             |x, v, f| x.bench_mut().shots = f.whole_number(v, 0),
         ),
     )),
@@ -584,11 +584,7 @@ const CLAIM_FIELDS: &[FieldDef] = &[
         FieldType::Number,
         on!(
             Claim,
-            |x| x
-                .bench
-                .as_ref()
-                .and_then(|b| b.attempts)
-                .map_or(FieldValue::Absent, |n| FieldValue::Integer(i64::from(n))),
+            |x| FieldValue::opt_count(x.bench.as_ref().and_then(|b| b.attempts)),
             |x, v, f| x.bench_mut().attempts = f.whole_number(v, 1),
         ),
     )),
@@ -839,11 +835,7 @@ const RESULT_FIELDS: &[FieldDef] = &[
         FieldType::Number,
         on!(
             Result,
-            |x| x
-                .setup
-                .as_ref()
-                .and_then(|b| b.shots)
-                .map_or(FieldValue::Absent, |n| FieldValue::Integer(i64::from(n))),
+            |x| FieldValue::opt_count(x.setup.as_ref().and_then(|b| b.shots)),
             |x, v, f| x.setup_mut().shots = f.whole_number(v, 0),
         ),
     )),
@@ -852,11 +844,7 @@ const RESULT_FIELDS: &[FieldDef] = &[
         FieldType::Number,
         on!(
             Result,
-            |x| x
-                .setup
-                .as_ref()
-                .and_then(|b| b.attempts)
-                .map_or(FieldValue::Absent, |n| FieldValue::Integer(i64::from(n))),
+            |x| FieldValue::opt_count(x.setup.as_ref().and_then(|b| b.attempts)),
             |x, v, f| x.setup_mut().attempts = f.whole_number(v, 1),
         ),
     )),

@@ -257,8 +257,8 @@ impl Store {
             None => return Err(StoreError::NotEvident(shown)),
         }
         store.recover()?;
-        if let Some(from) = store.upgraded_from {
-            store.upgrade(from)?;
+        if store.upgraded_from.is_some() {
+            store.upgrade()?;
         }
         Ok(store)
     }
@@ -268,8 +268,7 @@ impl Store {
     /// baseline of section 9, then the version, last — each step is
     /// idempotent, so a crash part way leaves the old version and the next
     /// open does it all again.
-    fn upgrade(&self, from: u32) -> Result<(), StoreError> {
-        debug_assert_eq!(from, codec::UPGRADABLE_FROM);
+    fn upgrade(&self) -> Result<(), StoreError> {
         self.build_benchmark_indexes()?;
         self.write_history_baseline()?;
         self.db
