@@ -501,6 +501,128 @@ fn kill_nine_during_export_check_and_the_first_open() {
     assert_eq!(text.lines().count(), before.lines().count() + 6);
 }
 
+/// An export stopped part way (finding C5d), with the signal landing while
+/// it writes: SIGTERM (or Ctrl-C) leaves no file at all, and what a kill -9
+/// leaves is removed by the next export into the same directory, whatever
+/// its target. The export is caught mid-write by watching for its
+/// temporary file, so every round stops one that has begun.
+#[test]
+fn an_export_stopped_mid_write_leaves_no_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data.jsonl");
+    dataset(&data, 150_000, "x");
+    let db = dir.path().join("x.db");
+    ok(evident(&db).arg("import").arg(&data));
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).expect("mkdir");
+    let names = || -> Vec<String> {
+        std::fs::read_dir(&out)
+            .expect("lists")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let mut stopped = 0;
+    for (round, signal) in ["TERM", "INT", "KILL", "TERM", "KILL"]
+        .into_iter()
+        .enumerate()
+    {
+        // gzip makes the export slow enough to be caught while it writes.
+        let target = out.join(format!("round{round}.jsonl.gz"));
+        let mut child = evident(&db)
+            .arg("export")
+            .arg("-o")
+            .arg(&target)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawns");
+        let started = std::time::Instant::now();
+        while names().is_empty() && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let running = child.try_wait().expect("polls").is_none();
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let status = child.wait().expect("waits");
+        if !running || target.exists() {
+            // It finished first: nothing was stopped this round.
+            let _ = std::fs::remove_file(&target);
+            continue;
+        }
+        stopped += 1;
+        assert!(!status.success(), "round {round}: the export ended well");
+        if signal != "KILL" {
+            assert_eq!(names(), Vec::<String>::new(), "round {round}: SIG{signal}");
+        }
+        // Any later export into the directory removes what was left.
+        let done = out.join("done.jsonl");
+        ok(evident(&db).arg("export").arg("-o").arg(&done));
+        assert_eq!(names(), vec!["done.jsonl".to_owned()], "round {round}");
+        std::fs::remove_file(&done).expect("removes");
+    }
+    assert!(
+        stopped >= 3,
+        "only {stopped} of 5 exports were caught writing"
+    );
+}
+
+/// The moment of the creation race (finding C5c) staged by hand, since it
+/// lasts microseconds: sled has made its `blobs` directory but not yet its
+/// main file `db`, which then appears locked by the process creating it.
+/// An import that arrives in between says "in use" (or imports, once the
+/// other is done), never "not an evident database".
+#[test]
+fn an_import_meeting_a_half_created_database_says_in_use() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data.jsonl");
+    dataset(&data, 100, "h");
+    // The creator: a database held open, whose locked main file is moved
+    // into the half-made directory (a rename keeps the lock).
+    let held = dir.path().join("held.db");
+    ok(evident(&held).arg("import").arg(&data));
+    let mut holder = evident(&held)
+        .arg("serve")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("evident serve starts");
+    let mut said = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stderr.as_mut().expect("stderr")),
+        &mut said,
+    )
+    .expect("reads");
+    assert!(said.starts_with("serving "), "evident serve said: {said}");
+    let race = dir.path().join("race.db");
+    std::fs::create_dir_all(race.join("blobs")).expect("mkdir");
+    let arriving = evident(&race)
+        .arg("import")
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::rename(held.join("db"), race.join("db")).expect("renames");
+    let out = arriving.wait_with_output().expect("waits");
+    std::fs::rename(race.join("db"), held.join("db")).expect("renames back");
+    let message = stderr(&out);
+    assert!(!message.contains("not an evident database"), "{message}");
+    assert!(
+        out.status.success() || message.contains("in use"),
+        "{message}"
+    );
+    let _ = holder.kill();
+    let _ = holder.wait();
+    ok(evident(&held).arg("check"));
+}
+
 /// Two imports creating the same database at once: one wins; the other
 /// says the database is in use (or, if it came second, imports too), never
 /// that it is "not an evident database" (finding C5c).
