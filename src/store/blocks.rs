@@ -19,7 +19,7 @@
 //! memory, so smaller blocks mean fewer bytes read and held. Index blocks
 //! stay plain — their front-coded keys shrink little, and index-driven plans
 //! read many of them for few rows (packing them slowed such queries) —
-//! except those holding rows, which are mostly records.
+//! except those carrying records (rows, or the benchmark index's results).
 //!
 //! **Range rule.** A block owns the keys from its first key up to (not
 //! including) the next block's first key; entries past that are ignored.
@@ -72,7 +72,7 @@ impl Default for BlockBuilder {
 
 impl BlockBuilder {
     /// A builder for the blocks of `map`: packed for records, derived
-    /// values and the indexes holding rows, plain for other indexes;
+    /// values and the indexes carrying records, plain for other indexes;
     /// larger for records.
     pub fn for_map(map: MapId) -> BlockBuilder {
         BlockBuilder {
@@ -82,7 +82,7 @@ impl BlockBuilder {
             },
             pack: match map {
                 MapId::Records(_) | MapId::Derived => true,
-                MapId::Index(index) => index.holds_rows(),
+                MapId::Index(index) => index.carries_records(),
                 MapId::GroupCounts(_) | MapId::HistoryByWrite | MapId::HistoryById => false,
             },
             ..BlockBuilder::default()

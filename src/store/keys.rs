@@ -172,6 +172,13 @@ impl IndexId {
         self.holds_claim_rows() || self.holds_result_rows()
     }
 
+    /// Whether the index's entries carry records — its rows, or the result
+    /// records of [`IndexId::ResultBench`] — so its blocks are stored
+    /// packed, as the record maps are.
+    pub fn carries_records(self) -> bool {
+        self.holds_rows() || self == IndexId::ResultBench
+    }
+
     /// Whether the index is written with the derived values (the fourth
     /// phase of a write) rather than from the records alone.
     pub fn written_with_derived(self) -> bool {

@@ -165,6 +165,12 @@ impl Store {
         changes: &mut ChangeSet,
     ) -> Result<DerivedChanges, StoreError> {
         let has_bench_claims = self.has_bench_claims()?;
+        // Without a benchmark claim, stored or written, there is nothing to
+        // derive: decided from the written claims alone, so an import of
+        // results into such a database decodes none of them here.
+        if !has_bench_claims && !writes_bench_claims(changes)? {
+            return Ok(DerivedChanges::default());
+        }
         // Positions of the results written (and replaced), by key.
         let mut result_keys: HashMap<BenchKey, Vec<(usize, bool)>> = HashMap::new();
         let mut claims: BTreeSet<String> = BTreeSet::new();
@@ -230,9 +236,6 @@ impl Store {
                 }
                 _ => {}
             }
-        }
-        if !has_bench_claims && written_claims.is_empty() {
-            return Ok(DerivedChanges::default());
         }
         // The keys some benchmark claim has, stored or written.
         let mut sorted_keys: Vec<&BenchKey> = result_keys.keys().collect();
@@ -462,4 +465,18 @@ impl Store {
         )?;
         sink.flush()
     }
+}
+
+/// Whether `changes` puts a benchmark claim (one with a model and a
+/// benchmark, so it has a key).
+fn writes_bench_claims(changes: &ChangeSet) -> Result<bool, StoreError> {
+    for i in 0..changes.len() {
+        if let Some((Kind::Claim, bytes)) = changes.at(i).put
+            && let Record::Claim(claim) = decode_record(Kind::Claim, bytes)?
+            && BenchKey::of_claim(&claim).is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -26,25 +26,41 @@ pub struct LogEntry {
 ///
 /// Every key the write changes (through its [`BatchSink`]) is read just
 /// before its first change, and its value then — or its absence — goes
-/// into an undo entry (`U seq n`) in the same atomic batch as the change.
-/// Whatever prefix of the write's batches a crash keeps, the undo entries
-/// hold the value before the write of every key it changed, and only of
-/// those. Undoing is putting those values back: it derives nothing from
-/// what is stored, so a rollback killed at any point and run again, any
-/// number of times, ends in the same state, the one before the write. It
-/// covers every map and every key a write touches, whatever it is for.
+/// into the undo log in the same atomic batch as the change. Whatever
+/// prefix of the write's batches a crash keeps, the undo log holds the
+/// value before the write of every key it changed, and only of those.
+/// Undoing is putting those values back: it derives nothing from what is
+/// stored, so a rollback killed at any point and run again, any number of
+/// times, ends in the same state, the one before the write. It covers every
+/// map and every key a write touches, whatever it is for.
 ///
-/// An entry: `count:varint { key_len:varint key (0 | 1 value_len:varint value) }`.
+/// The log is one stream of images, `{ key_len:varint key (0 | 1
+/// value_len:varint value) }`, cut into chunks of at most
+/// [`UNDO_CHUNK_BYTES`] stored as `U seq n` with the top bit of `n` set;
+/// each batch's chunks end on an image boundary, so the chunks a crash
+/// keeps hold whole images. (An earlier evident stored whole entries,
+/// `count:varint` then images, numbered from 0; recovery reads both.)
 pub(crate) struct UndoLog {
     seq: u64,
     /// The keys whose before-images are logged.
     logged: HashSet<Vec<u8>>,
-    /// The images for the batch being collected, and how many.
+    /// The images for the batch being collected.
     images: Vec<u8>,
-    count: u64,
-    /// The number of the next entry.
-    next: u32,
+    /// How many chunks are written.
+    chunks: u32,
 }
+
+/// The most bytes of the undo stream one sled value holds. sled 0.34 keeps
+/// a node of up to 17 values in its log only while the node is under a
+/// quarter of a segment (128 KiB); a larger one goes to a file in `blobs/`,
+/// which sled does not delete when a short-lived process ends before the
+/// segment that replaced it is closed (sled issue #786). The undo log is
+/// written and removed by every write, so chunks this small keep its nodes
+/// out of `blobs/`, where they would pile up by the gigabyte.
+const UNDO_CHUNK_BYTES: usize = 4 * 1024;
+
+/// The bit that marks a chunk's number in its key (see [`UndoLog`]).
+const CHUNK_BIT: u32 = 1 << 31;
 
 impl UndoLog {
     pub(crate) fn new(seq: u64) -> UndoLog {
@@ -52,8 +68,7 @@ impl UndoLog {
             seq,
             logged: HashSet::new(),
             images: Vec::new(),
-            count: 0,
-            next: 0,
+            chunks: 0,
         }
     }
 
@@ -75,62 +90,123 @@ impl UndoLog {
                 self.images.extend_from_slice(&value);
             }
         }
-        self.count += 1;
         self.logged.insert(key.to_vec());
         Ok(self.images.len() - start)
     }
 
-    /// Adds the images collected to `batch`, the batch that changes their
-    /// keys. The write's first batch always gets an entry (empty or not),
-    /// so a pending marker without one is a write of an older evident.
+    /// Adds the images collected, in chunks, to `batch`, the batch that
+    /// changes their keys. The write's first batch always gets a chunk
+    /// (empty or not), so a pending marker without one is a write of an
+    /// evident that kept no undo log.
     pub(crate) fn seal(&mut self, batch: &mut sled::Batch) {
-        if self.count == 0 && self.next > 0 {
+        if self.images.is_empty() && self.chunks > 0 {
             return;
         }
-        let mut entry = Vec::with_capacity(self.images.len() + 10);
-        put_varint(&mut entry, self.count);
-        entry.append(&mut self.images);
-        batch.insert(keys::undo_key(self.seq, self.next), entry);
-        self.count = 0;
-        self.next += 1;
+        let images = std::mem::take(&mut self.images);
+        let mut pieces = images.chunks(UNDO_CHUNK_BYTES).peekable();
+        if pieces.peek().is_none() {
+            batch.insert(self.chunk_key(self.chunks), Vec::new());
+            self.chunks += 1;
+        }
+        for piece in pieces {
+            batch.insert(self.chunk_key(self.chunks), piece.to_vec());
+            self.chunks += 1;
+        }
     }
 
-    /// The keys of the entries written so far.
+    fn chunk_key(&self, n: u32) -> Vec<u8> {
+        keys::undo_key(self.seq, CHUNK_BIT | n)
+    }
+
+    /// The keys of the chunks written so far.
     pub(crate) fn keys(&self) -> impl Iterator<Item = Vec<u8>> + '_ {
-        (0..self.next).map(|n| keys::undo_key(self.seq, n))
+        (0..self.chunks).map(|n| self.chunk_key(n))
     }
 }
 
-/// The (key, value before the write) pairs of one undo entry.
-fn decode_undo(entry: &[u8]) -> Result<Vec<Mutation>, StoreError> {
-    let damaged = || StoreError::damaged("the undo log of an interrupted write".into());
-    let mut pos = 0;
-    let bytes = |pos: &mut usize| -> Result<Vec<u8>, StoreError> {
-        let len = get_varint(entry, pos)
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n <= entry.len() - *pos)
-            .ok_or_else(damaged)?;
-        let out = entry[*pos..*pos + len].to_vec();
+fn damaged_undo() -> StoreError {
+    StoreError::damaged("the undo log of an interrupted write".into())
+}
+
+/// The image that starts at `pos` in `bytes`, and where the next starts;
+/// `None` where `bytes` ends first.
+fn next_image(bytes: &[u8], pos: usize) -> Result<Option<(Mutation, usize)>, StoreError> {
+    let mut pos = pos;
+    let take = |pos: &mut usize| -> Option<Vec<u8>> {
+        let len = usize::try_from(get_varint(bytes, pos)?).ok()?;
+        let out = bytes.get(*pos..pos.checked_add(len)?)?.to_vec();
         *pos += len;
-        Ok(out)
+        Some(out)
     };
-    let count = get_varint(entry, &mut pos).ok_or_else(damaged)?;
+    let Some(key) = take(&mut pos) else {
+        return Ok(None);
+    };
+    let Some(&tag) = bytes.get(pos) else {
+        return Ok(None);
+    };
+    pos += 1;
+    let before = match tag {
+        0 => None,
+        1 => match take(&mut pos) {
+            Some(value) => Some(value),
+            None => return Ok(None),
+        },
+        _ => return Err(damaged_undo()),
+    };
+    Ok(Some(((key, before), pos)))
+}
+
+/// The (key, value before the write) pairs of one whole entry, as an
+/// earlier evident wrote them.
+fn decode_undo(entry: &[u8]) -> Result<Vec<Mutation>, StoreError> {
+    let mut pos = 0;
+    let count = get_varint(entry, &mut pos).ok_or_else(damaged_undo)?;
     let mut out = Vec::new();
     for _ in 0..count {
-        let key = bytes(&mut pos)?;
-        let tag = *entry.get(pos).ok_or_else(damaged)?;
-        pos += 1;
-        let before = match tag {
-            0 => None,
-            1 => Some(bytes(&mut pos)?),
-            _ => return Err(damaged()),
-        };
-        out.push((key, before));
+        let (image, next) = next_image(entry, pos)?.ok_or_else(damaged_undo)?;
+        out.push(image);
+        pos = next;
     }
     if pos != entry.len() {
-        return Err(damaged());
+        return Err(damaged_undo());
     }
     Ok(out)
+}
+
+/// The undo stream read chunk by chunk, holding only the part of an image
+/// that a chunk's end cut.
+#[derive(Default)]
+struct UndoStream {
+    cut: Vec<u8>,
+}
+
+impl UndoStream {
+    /// The whole images that `chunk` completes.
+    fn read(&mut self, chunk: &[u8]) -> Result<Vec<Mutation>, StoreError> {
+        self.cut.extend_from_slice(chunk);
+        let mut pos = 0;
+        let mut out = Vec::new();
+        while let Some((image, next)) = next_image(&self.cut, pos)? {
+            out.push(image);
+            pos = next;
+        }
+        self.cut.drain(..pos);
+        Ok(out)
+    }
+
+    /// Every batch ends on an image boundary, so the stream does too.
+    fn finish(self) -> Result<(), StoreError> {
+        match self.cut.is_empty() {
+            true => Ok(()),
+            false => Err(damaged_undo()),
+        }
+    }
+}
+
+/// Whether an undo key is a chunk of the stream (not a whole entry).
+fn is_chunk(key: &[u8]) -> bool {
+    key.last_chunk::<4>()
+        .is_some_and(|n| u32::from_be_bytes(*n) & CHUNK_BIT != 0)
 }
 
 impl Store {
@@ -150,14 +226,20 @@ impl Store {
         let undo = keys::undo_key(seq, 0)..keys::undo_end(seq);
         let mut sink = BatchSink::new(tree);
         let mut entries = Vec::new();
+        let mut stream = UndoStream::default();
         for entry in tree.range(undo.clone()) {
             let (key, entry) = entry?;
-            for (key, before) in decode_undo(&entry).map_err(|e| tree.locate(e))? {
+            let images = match is_chunk(&key) {
+                true => stream.read(&entry),
+                false => decode_undo(&entry),
+            };
+            for (key, before) in images.map_err(|e| tree.locate(e))? {
                 sink.put(key, before)?;
                 sink.flush_if_full()?;
             }
             entries.push(key.to_vec());
         }
+        stream.finish().map_err(|e| tree.locate(e))?;
         if entries.is_empty() {
             return Err(StoreError::damaged(format!(
                 "write {seq} was interrupted, and was made by an earlier evident that kept \
@@ -275,6 +357,66 @@ mod tests {
         }
     }
 
+    /// Every undo chunk a crashed write left is within the size that keeps
+    /// sled's nodes out of `blobs/`.
+    fn undo_chunks_are_small(path: &Path) {
+        let tree = sled::Config::new().path(path).open().expect("sled opens");
+        for item in tree.scan_prefix([crate::store::keys::UNDO]) {
+            let (key, value) = item.expect("reads");
+            assert!(super::is_chunk(&key), "{key:?} is not a chunk");
+            assert!(
+                value.len() <= super::UNDO_CHUNK_BYTES,
+                "{} bytes",
+                value.len()
+            );
+        }
+    }
+
+    /// An interrupted write of an earlier evident, whose undo log is whole
+    /// entries numbered from 0, is still undone.
+    #[test]
+    fn an_undo_entry_of_an_earlier_evident_is_undone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db");
+        {
+            let db = Database::open(&path).expect("opens");
+            db.import_jsonl(data(5, false).as_bytes()).expect("imports");
+        }
+        let before = export(&path);
+        {
+            let tree = sled::Config::new().path(&path).open().expect("sled opens");
+            let seq = 99u64;
+            // The entry puts back a key the "write" changed and removes
+            // one it added: `count` then the two images.
+            let changed = tree
+                .scan_prefix([crate::store::keys::BLOCK])
+                .next()
+                .expect("a block")
+                .expect("reads");
+            let added = b"Bzzz-added".to_vec();
+            let mut entry = Vec::new();
+            crate::store::codec::put_varint(&mut entry, 2);
+            crate::store::codec::put_varint(&mut entry, changed.0.len() as u64);
+            entry.extend_from_slice(&changed.0);
+            entry.push(1);
+            crate::store::codec::put_varint(&mut entry, changed.1.len() as u64);
+            entry.extend_from_slice(&changed.1);
+            crate::store::codec::put_varint(&mut entry, added.len() as u64);
+            entry.extend_from_slice(&added);
+            entry.push(0);
+            tree.insert(crate::store::keys::undo_key(seq, 0), entry)
+                .expect("writes");
+            tree.insert(changed.0.clone(), b"garbage".to_vec())
+                .expect("writes");
+            tree.insert(added, b"more garbage".to_vec())
+                .expect("writes");
+            tree.insert(crate::store::keys::META_PENDING, &seq.to_be_bytes())
+                .expect("writes");
+            tree.flush().expect("flushes");
+        }
+        assert_eq!(export(&path), before);
+    }
+
     /// A write crashed after each of its batches in turn, then its undoing
     /// crashed after each of its own batches, again and again: every time
     /// the database ends as before the write (or after it, had it
@@ -312,6 +454,7 @@ mod tests {
                 crash::allow(Some(crash_at));
                 assert!(db.import_jsonl(update.as_bytes()).is_err());
             }
+            undo_chunks_are_small(&path);
             // Three undoings crash, after fewer batches each time (the
             // last before its first); then one runs to the end.
             for limit in [Some(crash_at % 7 + 2), Some(1), Some(0), None] {
