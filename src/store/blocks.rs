@@ -530,8 +530,12 @@ impl Cursor {
                 self.ended = true;
                 return Ok(false);
             }
-            if !self.start.is_empty() && reader.key() < self.start.as_slice() {
-                continue;
+            if !self.start.is_empty() {
+                if reader.key() < self.start.as_slice() {
+                    continue;
+                }
+                // Every later entry is past it too: no more comparing.
+                self.start.clear();
             }
             let sure = self
                 .sure_through

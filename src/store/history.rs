@@ -186,20 +186,29 @@ impl Store {
             if seq > window.through_seq {
                 break;
             }
-            let entry: HistoryEntry = codec::decode(cursor.value(), "status log")?;
-            if entry.kind == Kind::Claim {
+            // Only claims' entries count; the others are not decoded past
+            // their action and kind.
+            let (_, kind): (HistoryAction, Kind) =
+                codec::decode_prefix(cursor.value(), "status log")?.0;
+            if kind == Kind::Claim {
+                let entry: HistoryEntry = codec::decode(cursor.value(), "status log")?;
                 let status_changed = entry.before.map(|v| v.0) != entry.after.map(|v| v.0);
-                let slot = seen.entry(id.to_vec()).or_insert_with(|| StatusChange {
-                    id: String::new(),
-                    before: entry.before,
-                    after: entry.before,
-                    changed_seq: 0,
-                    text: None,
-                });
-                slot.after = entry.after;
-                slot.text = entry.text;
-                if status_changed {
-                    slot.changed_seq = seq;
+                if !seen.contains_key(id) {
+                    let first = StatusChange {
+                        id: String::new(),
+                        before: entry.before,
+                        after: entry.before,
+                        changed_seq: 0,
+                        text: None,
+                    };
+                    seen.insert(id.to_vec(), first);
+                }
+                if let Some(slot) = seen.get_mut(id) {
+                    slot.after = entry.after;
+                    slot.text = entry.text;
+                    if status_changed {
+                        slot.changed_seq = seq;
+                    }
                 }
             }
             more = cursor.advance()?;
