@@ -192,6 +192,8 @@ pub fn generate(results: &Path, count: usize, seed: u64, out: &Path) -> Res<Clai
             "metric": r.metric,
         });
         let (comparator, value) = match rng.unit() {
+            // Exact claims (no tolerance) copy the value, digits and all.
+            _ if tolerance.is_none() && rng.chance(0.55) => ("=", r.value),
             u if u < 0.55 => ("=", round6(r.value + sign * rng.unit() * 0.8 * tol)),
             u if u < 0.80 => (
                 "=",
