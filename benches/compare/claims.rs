@@ -367,34 +367,6 @@ fn same_side(s: &Side) -> Side {
     }
 }
 
-fn versus_row(name: &str, kind: Kind, versus: &'static str) -> Row {
-    Row {
-        name: name.to_string(),
-        kind,
-        evident: Side::default(),
-        sqlite: Side::default(),
-        rows: None,
-        note: None,
-        versus: Some(versus),
-    }
-}
-
-/// Imports `files` into a fresh evident database, untimed; an error if it fails.
-fn evident_import(db: &Path, files: &[&Path]) -> Res<()> {
-    remove_db(db)?;
-    let mut cmd = evident_cmd(db);
-    cmd.arg("import").args(files);
-    let m = measure(&mut cmd)?;
-    if !m.status.success() {
-        return fail(format!(
-            "evident import into {} failed: {}",
-            db.display(),
-            String::from_utf8_lossy(&m.stderr)
-        ));
-    }
-    Ok(())
-}
-
 /// Issue #15's workloads, when selected and the MTEB file is there.
 pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -> Res<()> {
     if !wanted(opts) {
@@ -436,7 +408,6 @@ pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -
     } else if !(opts.reuse && ds.evident_db.join("db").exists() && ds.sqlite_db.exists()) {
         eprintln!("  importing results and claims (untimed)");
         evident_import(&ds.evident_db, &both)?;
-        remove_db(&ds.sqlite_db)?;
         sqlite_import(&ds.sqlite_db, &both)?;
     }
     found.notes.push(statuses(&ds.evident_db, &set, lines));
@@ -480,20 +451,6 @@ pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -
             scale.update, set.claims, prefix_set.claims
         ));
         found.rows.push(row);
-    }
-    Ok(())
-}
-
-/// The SQLite sub-mode importing `files` into `db`; an error if it fails.
-fn sqlite_import(db: &Path, files: &[&Path]) -> Res<()> {
-    let mut cmd = self_cmd()?;
-    cmd.arg("--sqlite-import").arg(db).args(files);
-    let m = measure(&mut cmd)?;
-    if !m.status.success() {
-        return fail(format!(
-            "SQLite import of the benchmark claims failed (a bug in this benchmark): {}",
-            String::from_utf8_lossy(&m.stderr)
-        ));
     }
     Ok(())
 }

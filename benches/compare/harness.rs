@@ -811,6 +811,53 @@ fn import(ds: &mut Dataset, runs: usize) -> Res<Row> {
     Ok(row)
 }
 
+/// A row whose right-hand side is not the SQLite sub-mode.
+fn versus_row(name: &str, kind: Kind, versus: &'static str) -> Row {
+    Row {
+        name: name.to_string(),
+        kind,
+        evident: Side::default(),
+        sqlite: Side::default(),
+        rows: None,
+        note: None,
+        versus: Some(versus),
+    }
+}
+
+/// Imports `files` into a fresh evident database, untimed (the data of
+/// workloads that time something else); an error if it fails.
+fn evident_import(db: &Path, files: &[&Path]) -> Res<()> {
+    remove_db(db)?;
+    let mut cmd = evident_cmd(db);
+    cmd.arg("import").args(files);
+    let m = measure(&mut cmd)?;
+    if !m.status.success() {
+        return fail(format!(
+            "evident import into {} failed: {}",
+            db.display(),
+            String::from_utf8_lossy(&m.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// The SQLite sub-mode importing `files` into a fresh `db`, untimed; an
+/// error (a bug in this benchmark) if it fails.
+fn sqlite_import(db: &Path, files: &[&Path]) -> Res<()> {
+    remove_db(db)?;
+    let mut cmd = self_cmd()?;
+    cmd.arg("--sqlite-import").arg(db).args(files);
+    let m = measure(&mut cmd)?;
+    if !m.status.success() {
+        return fail(format!(
+            "the SQLite import into {} failed (a bug in this benchmark): {}",
+            db.display(),
+            String::from_utf8_lossy(&m.stderr)
+        ));
+    }
+    Ok(())
+}
+
 /// Imports a data set (timed, if selected; or reused with `--reuse`)
 /// and runs its queries, adding their rows and its disk sizes.
 fn run_dataset(

@@ -151,18 +151,6 @@ fn found_id(out: &[u8], id: &str) -> bool {
     String::from_utf8_lossy(out).contains(&quoted)
 }
 
-fn versus_row(name: &str, kind: Kind, versus: &'static str) -> Row {
-    Row {
-        name: name.to_string(),
-        kind,
-        evident: Side::default(),
-        sqlite: Side::default(),
-        rows: None,
-        note: None,
-        versus: Some(versus),
-    }
-}
-
 /// Runs each client's commands one after another, the clients at once;
 /// the wall time until the last finishes. Every command must succeed and
 /// print its id.
@@ -223,23 +211,8 @@ pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -
         let sqlite_db = work.join(format!("held-{tag}.sqlite"));
         if !(opts.reuse && db.join("db").exists() && sqlite_db.exists()) {
             eprintln!("  importing the MTEB file for the holder and for sqlite3 (untimed)");
-            remove_db(&db)?;
-            let mut cmd = evident_cmd(&db);
-            cmd.arg("import").arg(&results);
-            let m = measure(&mut cmd)?;
-            if !m.status.success() {
-                return fail(format!(
-                    "evident import into {} failed: {}",
-                    db.display(),
-                    String::from_utf8_lossy(&m.stderr)
-                ));
-            }
-            remove_db(&sqlite_db)?;
-            let mut cmd = self_cmd()?;
-            cmd.arg("--sqlite-import").arg(&sqlite_db).arg(&results);
-            if !measure(&mut cmd)?.status.success() {
-                return fail("the SQLite import for the held workloads failed");
-            }
+            evident_import(&db, &[&results])?;
+            sqlite_import(&sqlite_db, &[&results])?;
             // WAL (persistent in the file), so that readers in other
             // processes do not block one another (the comparison).
             let conn = rusqlite::Connection::open(&sqlite_db)?;

@@ -200,7 +200,9 @@ pub fn as_of_status_sql(date: &str) -> String {
                 GROUP BY claim)
              SELECT status, count(*) AS count FROM (
                 SELECT {status} AS status
-                FROM claims LEFT JOIN d ON d.claim = claims.id)
+                FROM claims LEFT JOIN d ON d.claim = claims.id
+                -- a claim created after D is not in the view (SPEC 2)
+                WHERE claims.created IS NULL OR claims.created <= '{date}')
              GROUP BY status ORDER BY status",
         evidence = weighted_evidence(&format!("WHERE coalesce(e.date, s.published) <= '{date}'")),
         status = status_case("coalesce(d.i_s, 0)", "coalesce(d.i_r, 0)"),
