@@ -224,6 +224,14 @@ impl Side {
         }
     }
 
+    /// Whether this side was not run at all (its program is missing),
+    /// rather than failed: its `error` then starts with `skipped`.
+    fn skipped(&self) -> bool {
+        self.error
+            .as_deref()
+            .is_some_and(|e| e.starts_with(SKIPPED))
+    }
+
     fn median(&self) -> Option<Duration> {
         median_of(&self.times).filter(|_| self.error.is_none())
     }
@@ -267,6 +275,9 @@ impl Side {
         }
     }
 }
+
+/// How a side that was not run begins its `error`.
+const SKIPPED: &str = "skipped";
 
 fn median_of(times: &[Duration]) -> Option<Duration> {
     let mut t = times.to_vec();
@@ -1021,10 +1032,19 @@ fn write_workload_row(s: &mut String, r: &Row) {
     // Imports and batches have no statement time; nor has a side that
     // does not report one (a client of a holder, the `sqlite3` shell).
     let fmt_query = |d: Option<Duration>, side: &Side| {
-        if matches!(r.kind, Kind::Import | Kind::Batch)
+        if side.skipped() {
+            "skipped".to_string()
+        } else if matches!(r.kind, Kind::Import | Kind::Batch)
             || (side.query_times.is_empty() && side.error.is_none())
         {
             "–".to_string()
+        } else {
+            fmt_time(d)
+        }
+    };
+    let fmt_process = |d: Option<Duration>, side: &Side| {
+        if side.skipped() {
+            "skipped".to_string()
         } else {
             fmt_time(d)
         }
@@ -1046,8 +1066,8 @@ fn write_workload_row(s: &mut String, r: &Row) {
         fmt_query(eq, &r.evident),
         fmt_query(sq, &r.sqlite),
         fmt_ratio(ratio(eq, sq), query_judged),
-        fmt_time(e),
-        fmt_time(q),
+        fmt_process(e, &r.evident),
+        fmt_process(q, &r.sqlite),
         fmt_ratio(ratio(e, q), !query_judged),
         if e.is_some() {
             fmt_kib(r.evident.peak_kib)

@@ -294,7 +294,7 @@ fn held_point(
     row.rows = evident_out.as_ref().map(|o| usize::from(found_id(o, id)));
     match shell {
         Err(why) => {
-            row.sqlite.error = Some(format!("skipped: {why}"));
+            row.sqlite.error = Some(format!("{SKIPPED}: {why}"));
             row.note = Some(format!("sqlite3 side skipped: {why}"));
         }
         Ok(_) => {
@@ -355,7 +355,7 @@ fn held_clients(
         }
     }
     if let Err(why) = shell {
-        row.sqlite.error = Some(format!("skipped: {why}"));
+        row.sqlite.error = Some(format!("{SKIPPED}: {why}"));
         row.note = Some(format!("sqlite3 side skipped: {why}"));
     }
     row.rows = Some(CLIENT_COUNT * per_client);
