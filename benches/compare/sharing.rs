@@ -13,11 +13,12 @@
 
 use super::synth::Rng;
 use super::*;
-use std::process::Child;
+use std::process::{Child, Output};
 use std::sync::mpsc;
 
 const POINT: &str = "held-point";
 const CLIENTS: &str = "held-4-clients";
+const CLIENTS_ONESHOT: &str = "held-4-clients-oneshot";
 const IMPORT: &str = "held-import";
 
 /// Client processes in `held-4-clients`.
@@ -151,30 +152,54 @@ fn found_id(out: &[u8], id: &str) -> bool {
     String::from_utf8_lossy(out).contains(&quoted)
 }
 
-/// Runs each client's commands one after another, the clients at once;
-/// the wall time until the last finishes. Every command must succeed and
-/// print its id.
-fn run_clients(clients: Vec<Vec<(Command, String)>>) -> Result<Duration, String> {
+/// One client process and the ids it looks up.
+struct Job {
+    cmd: Command,
+    ids: Vec<String>,
+}
+
+/// Whether a job's output has one row per id it looked up (`"id":"…"` is
+/// how both evident's JSON Lines and `sqlite3 -json` write one), its first
+/// and its last among them.
+fn check_job(ids: &[String], out: &Output) -> Result<(), String> {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows = text.matches("\"id\":\"").count();
+    let ends = [ids.first(), ids.last()]
+        .into_iter()
+        .flatten()
+        .all(|id| text.contains(&format!("\"{id}\"")));
+    if out.status.success() && rows == ids.len() && ends {
+        return Ok(());
+    }
+    Err(format!(
+        "{} lookup(s) from {} gave {rows} row(s) ({}): {}",
+        ids.len(),
+        ids.first().map_or("", String::as_str),
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    ))
+}
+
+/// Runs each client's jobs one after another, the clients at once; the
+/// wall time until the last finishes. The outputs are checked after the
+/// clock stops.
+fn run_clients(clients: Vec<Vec<Job>>) -> Result<Duration, String> {
     let start = Instant::now();
-    thread::scope(|scope| {
+    let outputs = thread::scope(|scope| {
         let handles: Vec<_> = clients
             .into_iter()
-            .map(|cmds| {
-                scope.spawn(move || -> Result<(), String> {
-                    for (mut cmd, id) in cmds {
-                        let out = cmd
-                            .stdin(Stdio::null())
-                            .output()
-                            .map_err(|e| format!("could not run: {e}"))?;
-                        if !out.status.success() || !found_id(&out.stdout, &id) {
-                            return Err(format!(
-                                "lookup of {id} failed ({}): {}",
-                                out.status,
-                                String::from_utf8_lossy(&out.stderr).trim()
-                            ));
-                        }
-                    }
-                    Ok(())
+            .map(|jobs| {
+                scope.spawn(move || -> Result<Vec<(Vec<String>, Output)>, String> {
+                    jobs.into_iter()
+                        .map(|mut job| {
+                            let out = job
+                                .cmd
+                                .stdin(Stdio::null())
+                                .output()
+                                .map_err(|e| format!("could not run: {e}"))?;
+                            Ok((job.ids, out))
+                        })
+                        .collect()
                 })
             })
             .collect();
@@ -184,14 +209,18 @@ fn run_clients(clients: Vec<Vec<(Command, String)>>) -> Result<Duration, String>
                 h.join()
                     .unwrap_or_else(|_| Err("client thread panicked".into()))
             })
-            .collect::<Result<Vec<()>, String>>()
+            .collect::<Result<Vec<_>, String>>()
     })?;
-    Ok(start.elapsed())
+    let elapsed = start.elapsed();
+    for (ids, out) in outputs.iter().flatten() {
+        check_job(ids, out)?;
+    }
+    Ok(elapsed)
 }
 
 /// Issue #17's workloads, when selected and the MTEB file is there.
 pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -> Res<()> {
-    let wanted = [POINT, CLIENTS, IMPORT].map(|n| opts.selected(n));
+    let wanted = [POINT, CLIENTS, CLIENTS_ONESHOT, IMPORT].map(|n| opts.selected(n));
     if !wanted.iter().any(|&w| w) {
         return Ok(());
     }
@@ -205,8 +234,8 @@ pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -
     }
     let (results, lines, _) = prepared_mteb(found, &src, work, small)?;
     let tag = if small { "small" } else { "full" };
-    let [point, clients, import] = wanted;
-    if point || clients {
+    let [point, clients, oneshot, import] = wanted;
+    if point || clients || oneshot {
         let db = work.join(format!("held-{tag}.evident"));
         let sqlite_db = work.join(format!("held-{tag}.sqlite"));
         if !(opts.reuse && db.join("db").exists() && sqlite_db.exists()) {
@@ -239,17 +268,30 @@ pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -
                 .rows
                 .push(held_point(&db, &sqlite_db, &shell, small, opts.runs));
         }
-        if clients {
-            eprintln!("  {CLIENTS}");
-            let per_client = if small { 10 } else { 50 };
-            found.rows.push(held_clients(
-                &db, &sqlite_db, &shell, lines, per_client, opts.runs,
-            ));
-            found.notes.push(format!(
-                "{CLIENTS}: {CLIENT_COUNT} clients × {per_client} point lookups each, one process \
-                 per lookup, the same random ids on both sides; times are for all {} lookups",
-                CLIENT_COUNT * per_client
-            ));
+        let held = Held {
+            db: &db,
+            sqlite_db: &sqlite_db,
+            shell: &shell,
+            work,
+            lines,
+            runs: opts.runs,
+        };
+        for (wanted, mode) in [
+            (clients, ClientMode::Script),
+            (oneshot, ClientMode::ProcessPerLookup),
+        ] {
+            if wanted {
+                let per_client = mode.lookups(small);
+                eprintln!("  {}", mode.name());
+                found.rows.push(held_clients(&held, mode, per_client)?);
+                found.notes.push(format!(
+                    "{}: {CLIENT_COUNT} clients × {per_client} point lookups each, {}, the same \
+                     random ids on both sides; times are for all {} lookups",
+                    mode.name(),
+                    mode.how(),
+                    CLIENT_COUNT * per_client
+                ));
+            }
         }
         drop(holder);
         drop(keeper);
@@ -311,55 +353,148 @@ fn held_point(
     row
 }
 
-fn held_clients(
-    db: &Path,
-    sqlite_db: &Path,
-    shell: &Result<PathBuf, String>,
+/// How the four clients of `held-4-clients*` send their lookups.
+#[derive(Clone, Copy)]
+enum ClientMode {
+    /// Each client one process running all its lookups as one script
+    /// (`evident query --file`, `sqlite3 FILE ".read FILE"`).
+    Script,
+    /// Each lookup its own process, a client's one after another.
+    ProcessPerLookup,
+}
+
+impl ClientMode {
+    fn name(self) -> &'static str {
+        match self {
+            ClientMode::Script => CLIENTS,
+            ClientMode::ProcessPerLookup => CLIENTS_ONESHOT,
+        }
+    }
+    fn how(self) -> &'static str {
+        match self {
+            ClientMode::Script => "one process per client running them as one script",
+            ClientMode::ProcessPerLookup => "one process per lookup",
+        }
+    }
+    fn lookups(self, small: bool) -> usize {
+        match (self, small) {
+            (ClientMode::Script, false) => 1_000,
+            (ClientMode::Script, true) => 100,
+            (ClientMode::ProcessPerLookup, false) => 50,
+            (ClientMode::ProcessPerLookup, true) => 10,
+        }
+    }
+}
+
+/// The held database and its SQLite twin, for the client workloads.
+struct Held<'a> {
+    db: &'a Path,
+    sqlite_db: &'a Path,
+    shell: &'a Result<PathBuf, String>,
+    work: &'a Path,
     lines: usize,
-    per_client: usize,
     runs: usize,
-) -> Row {
+}
+
+/// Each client's jobs on one side: `one` makes the command of a single
+/// lookup, `script` that of client N's whole script file.
+fn jobs(
+    ids: &[Vec<String>],
+    mode: ClientMode,
+    one: &dyn Fn(&str) -> Command,
+    script: &dyn Fn(usize) -> Command,
+) -> Vec<Vec<Job>> {
+    ids.iter()
+        .enumerate()
+        .map(|(client, ids)| match mode {
+            ClientMode::ProcessPerLookup => ids
+                .iter()
+                .map(|id| Job {
+                    cmd: one(id),
+                    ids: vec![id.clone()],
+                })
+                .collect(),
+            ClientMode::Script => vec![Job {
+                cmd: script(client),
+                ids: ids.clone(),
+            }],
+        })
+        .collect()
+}
+
+fn held_clients(held: &Held<'_>, mode: ClientMode, per_client: usize) -> Res<Row> {
     let mut rng = Rng::new(0x17);
     // Result ids run mteb:1 … mteb:(lines − 1), after the source line.
+    let last = held.lines.saturating_sub(1).max(1);
     let ids: Vec<Vec<String>> = (0..CLIENT_COUNT)
         .map(|_| {
             (0..per_client)
-                .map(|_| format!("mteb:{}", 1 + rng.below(lines.saturating_sub(1).max(1))))
+                .map(|_| format!("mteb:{}", 1 + rng.below(last)))
                 .collect()
         })
         .collect();
-    let mut row = versus_row(CLIENTS, Kind::Batch, "4 sqlite3 shells, WAL");
-    let clients = |cmd: &dyn Fn(&str) -> Command| -> Vec<Vec<(Command, String)>> {
-        ids.iter()
-            .map(|c| c.iter().map(|id| (cmd(id), id.clone())).collect())
-            .collect()
+    // The script files, written before any timing.
+    let script_path =
+        |client: usize, ext: &str| held.work.join(format!("held-client-{client}.{ext}"));
+    if let ClientMode::Script = mode {
+        for (client, ids) in ids.iter().enumerate() {
+            let evident: Vec<String> = ids.iter().map(|id| point_query(id)).collect();
+            fs::write(script_path(client, "evq"), evident.join(";\n") + "\n")?;
+            let sql: String = ids.iter().map(|id| point_sql(id) + ";\n").collect();
+            fs::write(script_path(client, "sql"), sql)?;
+        }
+    }
+    let versus = match mode {
+        ClientMode::Script => "4 sqlite3 shells, WAL",
+        ClientMode::ProcessPerLookup => "sqlite3 shells, WAL",
     };
-    for _ in 0..runs {
+    let mut row = versus_row(mode.name(), Kind::Batch, versus);
+    for _ in 0..held.runs {
         if row.evident.error.is_none() {
-            match run_clients(clients(&|id| evident_point(db, id))) {
+            let evident = jobs(&ids, mode, &|id| evident_point(held.db, id), &|client| {
+                let mut cmd = evident_cmd(held.db);
+                cmd.arg("query")
+                    .arg("--file")
+                    .arg(script_path(client, "evq"))
+                    .args(["--format", "jsonl"]);
+                cmd
+            });
+            match run_clients(evident) {
                 Ok(t) => row.evident.times.push(t),
                 Err(e) => {
-                    eprintln!("  {CLIENTS}: evident: {e}");
+                    eprintln!("  {}: evident: {e}", mode.name());
                     row.evident.error = Some(e);
                 }
             }
         }
-        if let (Ok(shell), None) = (shell, &row.sqlite.error) {
-            match run_clients(clients(&|id| shell_point(shell, sqlite_db, id))) {
+        if let (Ok(shell), None) = (held.shell, &row.sqlite.error) {
+            let sqlite = jobs(
+                &ids,
+                mode,
+                &|id| shell_point(shell, held.sqlite_db, id),
+                &|client| {
+                    let mut cmd = Command::new(shell);
+                    cmd.args(["-json", "-cmd", ".timeout 5000"])
+                        .arg(held.sqlite_db)
+                        .arg(format!(".read '{}'", script_path(client, "sql").display()));
+                    cmd
+                },
+            );
+            match run_clients(sqlite) {
                 Ok(t) => row.sqlite.times.push(t),
                 Err(e) => {
-                    eprintln!("  {CLIENTS}: sqlite3: {e}");
+                    eprintln!("  {}: sqlite3: {e}", mode.name());
                     row.sqlite.error = Some(e);
                 }
             }
         }
     }
-    if let Err(why) = shell {
+    if let Err(why) = held.shell {
         row.sqlite.error = Some(format!("{SKIPPED}: {why}"));
         row.note = Some(format!("sqlite3 side skipped: {why}"));
     }
     row.rows = Some(CLIENT_COUNT * per_client);
-    row
+    Ok(row)
 }
 
 /// Per run: a holder on a fresh database and the import sent through it,
@@ -374,20 +509,30 @@ fn held_import(work: &Path, tag: &str, results: &Path, runs: usize) -> Res<Row> 
     local.arg("import").arg(results);
     for run in 0..runs {
         eprintln!("  {IMPORT} run {}/{runs}", run + 1);
-        if row.evident.error.is_none() {
-            remove_db(&held_db)?;
-            match Holder::start(&held_db) {
-                Ok(holder) => {
-                    row.evident
-                        .record("evident import through the holder", measure(&mut through));
-                    drop(holder);
+        // Which goes first alternates, so drift in the machine's load (and
+        // the page cache) falls on both sides alike.
+        let order = if run % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for held in order {
+            if !held {
+                remove_db(&local_db)?;
+                row.sqlite
+                    .record("evident import, local", measure(&mut local));
+            } else if row.evident.error.is_none() {
+                remove_db(&held_db)?;
+                match Holder::start(&held_db) {
+                    Ok(holder) => {
+                        row.evident
+                            .record("evident import through the holder", measure(&mut through));
+                        drop(holder);
+                    }
+                    Err(e) => row.evident.error = Some(e.to_string()),
                 }
-                Err(e) => row.evident.error = Some(e.to_string()),
             }
         }
-        remove_db(&local_db)?;
-        row.sqlite
-            .record("evident import, local", measure(&mut local));
     }
     remove_db(&held_db)?;
     remove_db(&local_db)?;
