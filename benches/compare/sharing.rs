@@ -4,10 +4,11 @@
 //!
 //! - `held-point`: one `evident query` point lookup through the holder
 //!   against the `sqlite3` shell doing the same lookup (goal ≤ 1.0×).
-//! - `held-4-clients`: four client threads each running point lookups one
-//!   process after another, through the holder, against four doing it with
-//!   `sqlite3` on the same file in WAL mode (total time ≤ 1.0×, i.e.
-//!   throughput ≥ 1.0×).
+//! - `held-4-clients`: four client processes at once, each running a
+//!   script of point lookups through the holder, against four `sqlite3`
+//!   shells running the same lookups on the file in WAL mode (total time
+//!   ≤ 1.0×, i.e. throughput ≥ 1.0×); `held-4-clients-oneshot`: the same
+//!   with one process per lookup.
 //! - `held-import`: importing the MTEB file through a holder of a fresh
 //!   database against the same import run locally (goal ≤ 1.1×).
 
