@@ -33,7 +33,10 @@ pub const SCHEMA: &str = "
             refute REAL NOT NULL DEFAULT 0,
             independent_support REAL NOT NULL DEFAULT 0,
             independent_refute REAL NOT NULL DEFAULT 0,
-            evidence_count INTEGER NOT NULL DEFAULT 0
+            evidence_count INTEGER NOT NULL DEFAULT 0,
+            -- benchmark claims (SPEC 8.1), NULL on other claims
+            model TEXT, benchmark TEXT, metric TEXT, comparator TEXT, value REAL, unit TEXT,
+            tolerance REAL, split TEXT, harness TEXT, shots INTEGER, attempts INTEGER
         ) WITHOUT ROWID;
         CREATE TABLE evidence (
             id TEXT NOT NULL UNIQUE,
@@ -44,6 +47,9 @@ pub const SCHEMA: &str = "
             date TEXT,
             note TEXT,
             result TEXT,
+            -- evidence derived from a result (SPEC 8.3), stored by the import
+            derived INTEGER NOT NULL DEFAULT 0,
+            gap REAL,
             PRIMARY KEY (claim, id)
         ) WITHOUT ROWID;
         CREATE TABLE results (
@@ -55,7 +61,8 @@ pub const SCHEMA: &str = "
             unit TEXT,
             date TEXT,
             source TEXT,
-            note TEXT
+            note TEXT,
+            split TEXT, harness TEXT, shots INTEGER, attempts INTEGER, stderr REAL, cites TEXT
         ) WITHOUT ROWID;";
 
 /// Built after the rows are in (faster than maintaining them row by row).
@@ -67,6 +74,60 @@ pub const INDEXES: &str = "
         CREATE INDEX evidence_source ON evidence(source);
         CREATE INDEX evidence_result ON evidence(result);
         CREATE INDEX sources_kind ON sources(kind);";
+
+/// Built, with the derived evidence, only when the file has benchmark
+/// claims: the lookup of results by (model, benchmark, metric) ignoring
+/// ASCII case (SPEC 8.2), as evident keeps benchmark claims by that triple;
+/// and derived evidence by stance, as `evidence where derived and stance
+/// = refutes` asks.
+pub const BENCH_INDEXES: &str = "
+        CREATE INDEX results_triple ON results(lower(model), lower(benchmark), lower(metric));
+        CREATE INDEX evidence_derived ON evidence(stance, id) WHERE derived;";
+
+/// The derived evidence of SPEC 8.2–8.3, computed in SQL and stored before
+/// the claims' derived columns (which then count it like any evidence).
+/// Candidates: the results with the claim's (model, benchmark, metric)
+/// ignoring ASCII case; steps 1–5 are the `WHERE`; step 6 (one source, one
+/// voice: latest date, dated over undated, smaller id) is the window; the
+/// stance is computed in 64-bit floats in the order SPEC 8.3 gives.
+pub const DERIVE_EVIDENCE: &str = "
+        INSERT INTO evidence (id, claim, source, stance, strength, date, result, derived, gap)
+        SELECT claim || '~' || result, claim, source,
+               CASE WHEN (comparator = '=' AND abs(g) <= t)
+                      OR (comparator = '>=' AND g >= -t)
+                      OR (comparator = '<=' AND g <= t)
+                    THEN 'supports' ELSE 'refutes' END,
+               1.0, date, result, 1, g
+        FROM (
+            SELECT claim, result, source, date, comparator,
+                   CASE conv WHEN 1 THEN value WHEN 2 THEN value * 100.0 ELSE value / 100.0 END
+                       - claimed AS g,
+                   max(tolerance, 2.0 * CASE conv WHEN 1 THEN stderr WHEN 2 THEN stderr * 100.0
+                                                  ELSE stderr / 100.0 END) AS t,
+                   row_number() OVER (PARTITION BY claim, source
+                                      ORDER BY date IS NULL, date DESC, result) AS voice
+            FROM (
+                SELECT c.id AS claim, r.id AS result, r.source AS source, r.date AS date,
+                       c.comparator AS comparator, c.value AS claimed, c.tolerance AS tolerance,
+                       r.value AS value, coalesce(r.stderr, 0.0) AS stderr,
+                       CASE WHEN (c.unit IS NULL AND r.unit IS NULL) OR lower(c.unit) = lower(r.unit) THEN 1
+                            WHEN lower(c.unit) = '%' AND lower(r.unit) = 'fraction' THEN 2
+                            WHEN lower(c.unit) = 'fraction' AND lower(r.unit) = '%' THEN 3
+                       END AS conv
+                FROM claims c
+                JOIN results r ON lower(r.model) = lower(c.model)
+                              AND lower(r.benchmark) = lower(c.benchmark)
+                              AND lower(r.metric) = lower(c.metric)
+                WHERE c.model IS NOT NULL
+                  AND r.source IS NOT NULL
+                  AND r.cites IS NULL
+                  AND (c.split IS NULL OR lower(r.split) = lower(c.split))
+                  AND (c.harness IS NULL OR lower(r.harness) = lower(c.harness))
+                  AND (c.shots IS NULL OR r.shots = c.shots)
+                  AND (c.attempts IS NULL OR r.attempts = c.attempts)
+                  AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.claim = c.id AND e.result = r.id))
+            WHERE conv IS NOT NULL)
+        WHERE voice = 1";
 
 /// Built after the derived columns are computed.
 pub const DERIVED_INDEXES: &str = "
@@ -139,7 +200,9 @@ pub fn as_of_status_sql(date: &str) -> String {
                 GROUP BY claim)
              SELECT status, count(*) AS count FROM (
                 SELECT {status} AS status
-                FROM claims LEFT JOIN d ON d.claim = claims.id)
+                FROM claims LEFT JOIN d ON d.claim = claims.id
+                -- a claim created after D is not in the view (SPEC 2)
+                WHERE claims.created IS NULL OR claims.created <= '{date}')
              GROUP BY status ORDER BY status",
         evidence = weighted_evidence(&format!("WHERE coalesce(e.date, s.published) <= '{date}'")),
         status = status_case("coalesce(d.i_s, 0)", "coalesce(d.i_r, 0)"),
@@ -216,6 +279,15 @@ struct Line {
     value: Option<f64>,
     metric: Option<String>,
     unit: Option<String>,
+    // benchmark claims and results (SPEC 8.1)
+    comparator: Option<String>,
+    tolerance: Option<f64>,
+    split: Option<String>,
+    harness: Option<String>,
+    shots: Option<f64>,
+    attempts: Option<f64>,
+    stderr: Option<f64>,
+    cites: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -295,6 +367,14 @@ fn only_fields(l: &Line, allowed: &[&str]) -> Result<(), String> {
         ("value", l.value.is_some()),
         ("metric", l.metric.is_some()),
         ("unit", l.unit.is_some()),
+        ("comparator", l.comparator.is_some()),
+        ("tolerance", l.tolerance.is_some()),
+        ("split", l.split.is_some()),
+        ("harness", l.harness.is_some()),
+        ("shots", l.shots.is_some()),
+        ("attempts", l.attempts.is_some()),
+        ("stderr", l.stderr.is_some()),
+        ("cites", l.cites.is_some()),
     ];
     match present.iter().find(|(n, set)| *set && !allowed.contains(n)) {
         Some((n, _)) => Err(format!("{n}: unknown field for a {}", l.record)),
@@ -362,12 +442,49 @@ fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
                 .map_err(sql)?;
         }
         "claim" => {
-            only_fields(&l, &["text", "subject", "tags", "created"])?;
+            only_fields(
+                &l,
+                &[
+                    "text",
+                    "subject",
+                    "tags",
+                    "created",
+                    "model",
+                    "benchmark",
+                    "metric",
+                    "comparator",
+                    "value",
+                    "unit",
+                    "tolerance",
+                    "split",
+                    "harness",
+                    "shots",
+                    "attempts",
+                ],
+            )?;
             let text = l.text.as_deref().ok_or("text: missing")?;
             let tags = serde_json::to_string(l.tags.as_deref().unwrap_or(&[]))
                 .map_err(|e| format!("tags: {e}"))?;
+            let bench = bench_claim(&l)?;
             ins.claim
-                .execute(params![id, text, l.subject, tags, l.created])
+                .execute(params![
+                    id,
+                    text,
+                    l.subject,
+                    tags,
+                    l.created,
+                    l.model,
+                    l.benchmark,
+                    l.metric.as_deref().or(bench.as_ref().map(|_| "score")),
+                    bench.as_ref().map(|b| b.comparator),
+                    l.value,
+                    l.unit,
+                    bench.as_ref().map(|b| b.tolerance),
+                    l.split,
+                    l.harness,
+                    count_field("shots", l.shots, 0)?,
+                    count_field("attempts", l.attempts, 1)?,
+                ])
                 .map_err(sql)?;
         }
         "evidence" => {
@@ -407,15 +524,38 @@ fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
                     "date",
                     "source",
                     "note",
+                    "split",
+                    "harness",
+                    "shots",
+                    "attempts",
+                    "stderr",
+                    "cites",
                 ],
             )?;
             let model = l.model.as_deref().ok_or("model: missing")?;
             let benchmark = l.benchmark.as_deref().ok_or("benchmark: missing")?;
             let value = l.value.ok_or("value: missing")?;
             let metric = l.metric.as_deref().unwrap_or("score");
+            if l.stderr.is_some_and(|s| s < 0.0) {
+                return Err("stderr: must be ≥ 0".into());
+            }
             ins.result
                 .execute(params![
-                    id, model, benchmark, value, metric, l.unit, l.date, l.source, l.note
+                    id,
+                    model,
+                    benchmark,
+                    value,
+                    metric,
+                    l.unit,
+                    l.date,
+                    l.source,
+                    l.note,
+                    l.split,
+                    l.harness,
+                    count_field("shots", l.shots, 0)?,
+                    count_field("attempts", l.attempts, 1)?,
+                    l.stderr,
+                    l.cites
                 ])
                 .map_err(sql)?;
         }
@@ -424,9 +564,72 @@ fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
     Ok(())
 }
 
+/// The stored fields of a benchmark claim (SPEC 8.1) that have defaults.
+struct BenchClaim {
+    comparator: &'static str,
+    tolerance: f64,
+}
+
+/// A claim's benchmark fields checked, with their defaults; `None` for a
+/// claim that has none of them.
+fn bench_claim(l: &Line) -> Result<Option<BenchClaim>, String> {
+    let any = l.model.is_some()
+        || l.benchmark.is_some()
+        || l.metric.is_some()
+        || l.comparator.is_some()
+        || l.value.is_some()
+        || l.unit.is_some()
+        || l.tolerance.is_some()
+        || l.split.is_some()
+        || l.harness.is_some()
+        || l.shots.is_some()
+        || l.attempts.is_some();
+    if !any {
+        return Ok(None);
+    }
+    for (name, missing) in [
+        ("model", l.model.is_none()),
+        ("benchmark", l.benchmark.is_none()),
+        ("value", l.value.is_none()),
+        ("subject", l.subject.is_none()),
+    ] {
+        if missing {
+            return Err(format!("{name}: missing on a benchmark claim"));
+        }
+    }
+    let comparator = match l.comparator.as_deref() {
+        None | Some("=") => "=",
+        Some(">=") => ">=",
+        Some("<=") => "<=",
+        Some(other) => return Err(format!("comparator: must be =, >= or <=, not {other:?}")),
+    };
+    let unit = l.unit.as_deref().map(str::to_ascii_lowercase);
+    let tolerance = match (l.tolerance, unit.as_deref()) {
+        (Some(t), _) if t >= 0.0 => t,
+        (Some(t), _) => return Err(format!("tolerance: {t} is below 0")),
+        (None, Some("%")) => 2.0,
+        (None, Some("fraction")) => 0.02,
+        (None, _) => 0.0,
+    };
+    Ok(Some(BenchClaim {
+        comparator,
+        tolerance,
+    }))
+}
+
+/// An integer field (`shots` ≥ 0, `attempts` ≥ 1) given as a number
+/// without a fraction.
+fn count_field(name: &str, v: Option<f64>, least: i64) -> Result<Option<i64>, String> {
+    match v {
+        None => Ok(None),
+        Some(x) if x.fract() == 0.0 && x >= least as f64 && x < 1e15 => Ok(Some(x as i64)),
+        Some(x) => Err(format!("{name}: {x} is not a whole number ≥ {least}")),
+    }
+}
+
 /// Reference and cross-kind uniqueness checks, run once over the stored
 /// rows (references may point forward, so they cannot be checked per line).
-const INTEGRITY: [(&str, &str); 10] = [
+const INTEGRITY: [(&str, &str); 12] = [
     (
         "evidence.claim: no such claim",
         "SELECT e.id FROM evidence e WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim)",
@@ -442,6 +645,14 @@ const INTEGRITY: [(&str, &str); 10] = [
     (
         "result.source: no such source",
         "SELECT r.id FROM results r WHERE r.source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = r.source)",
+    ),
+    (
+        "result.cites: no such result",
+        "SELECT r.id FROM results r WHERE r.cites IS NOT NULL AND NOT EXISTS (SELECT 1 FROM results c WHERE c.id = r.cites)",
+    ),
+    (
+        "result.cites: the cited result cites another",
+        "SELECT r.id FROM results r JOIN results c ON c.id = r.cites WHERE c.cites IS NOT NULL",
     ),
     (
         "id: used by a claim and a source",
@@ -494,13 +705,14 @@ pub fn import_main(args: &[String]) -> Res<()> {
                     "INSERT OR REPLACE INTO sources VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?,
                 claim: tx.prepare(
-                    "INSERT OR REPLACE INTO claims (id, text, subject, tags, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT OR REPLACE INTO claims (id, text, subject, tags, created, model, benchmark, metric, comparator, value, unit, tolerance, split, harness, shots, attempts)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 )?,
                 evidence: tx.prepare(
                     "INSERT OR REPLACE INTO evidence (id, claim, source, stance, strength, date, note, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?,
                 result: tx.prepare(
-                    "INSERT OR REPLACE INTO results VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT OR REPLACE INTO results VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 )?,
             };
         for file in files {
@@ -552,6 +764,18 @@ pub fn import_main(args: &[String]) -> Res<()> {
     phase("checked references and ids");
     tx.execute_batch(INDEXES)?;
     phase("indexed");
+    let bench_claims: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM claims WHERE model IS NOT NULL)",
+        [],
+        |r| r.get(0),
+    )?;
+    if bench_claims {
+        tx.execute_batch(BENCH_INDEXES)?;
+        let derived = tx.execute(DERIVE_EVIDENCE, [])?;
+        phase(&format!(
+            "derived {derived} pieces of evidence from results"
+        ));
+    }
     tx.execute(&derive_sql(), [])?;
     phase("derived");
     tx.execute_batch(DERIVED_INDEXES)?;
