@@ -5,7 +5,7 @@ use super::output::Value;
 use crate::model::fields::{self, Access, EvidenceValue, FieldType, FieldValue};
 use crate::model::{Date, Derived, Evidence, Kind, Record, Stance};
 use crate::query::ast::{CompareOp, Expr, Literal, Quantifier};
-use crate::store::{FactWalker, SourceCache, Store, StoreError};
+use crate::store::{ClaimsInOrder, FactWalker, SourceCache, Store, StoreError};
 use memchr::memmem::Finder;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -24,6 +24,10 @@ pub struct Ctx<'s> {
     records: HashMap<String, Option<Arc<Record>>>,
     derived: HashMap<String, Derived>,
     facts: FactWalker<'s>,
+    /// The claims of evidence rows, read with a cursor that moves forward
+    /// while their ids ascend (evidence in id order mostly names claims in
+    /// id order: derived evidence always does), and the last id read.
+    claims: Option<(ClaimsInOrder, String)>,
 }
 
 impl<'s> Ctx<'s> {
@@ -35,7 +39,29 @@ impl<'s> Ctx<'s> {
             records: HashMap::new(),
             derived: HashMap::new(),
             facts: FactWalker::new(store),
+            claims: None,
         }
+    }
+
+    /// The claim `id`, cached; read from the block of the last one read when
+    /// ids ascend, instead of a lookup (and a block unpacked) each.
+    fn claim(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
+        if let Some(r) = self.records.get(id) {
+            return Ok(r.clone());
+        }
+        let (mut reader, mut last) = match self.claims.take() {
+            Some((reader, last)) if last.as_str() <= id => (reader, last),
+            _ => (self.store.claims_in_order()?, String::new()),
+        };
+        let found = reader.get(id)?.map(Arc::new);
+        last.clear();
+        last.push_str(id);
+        self.claims = Some((reader, last));
+        if self.records.len() > CACHE_LIMIT {
+            self.records.clear();
+        }
+        self.records.insert(id.to_owned(), found.clone());
+        Ok(found)
     }
 
     /// A record by id, cached.
@@ -99,7 +125,7 @@ impl<'s> Ctx<'s> {
         &mut self,
         e: &Evidence,
     ) -> Result<(Option<f64>, Option<bool>), StoreError> {
-        let claim = self.record(e.claim.as_str())?;
+        let claim = self.claim(e.claim.as_str())?;
         let subject = match claim.as_deref() {
             Some(Record::Claim(c)) => c.subject.as_deref(),
             _ => None,

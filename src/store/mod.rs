@@ -30,7 +30,7 @@ pub(crate) use blocks::Deal;
 pub use check::CheckReport;
 pub use error::{Rejection, StoreError};
 pub use facts::{EvidenceFact, FactWalker, SourceCache, derive_claim};
-pub use history::SeqWindow;
+pub use history::{ClaimsInOrder, SeqWindow};
 pub(crate) use keys::IndexId;
 pub(crate) use projection::Projection;
 pub(crate) use ranges::{IndexRange, IndexValue, KeyRange, RangeOp};
