@@ -170,18 +170,23 @@ impl Read for Polled {
     }
 }
 
-/// Sends one request and reads the answer's head. `head_timeout`: how long
+/// Sends one request (on `connected`, or a new connection) and reads the
+/// answer's head. `head_timeout`: how long
 /// the holder may take to begin its answer once the request is sent (`None`
 /// for work that answers only when done, as an import).
 pub fn request(
     endpoint: &Endpoint,
+    connected: Option<Stream>,
     method: &str,
     target: &str,
     body: Body,
     interrupt: &Interrupt,
     head_timeout: Option<Duration>,
 ) -> Result<Answer, Failure> {
-    let mut stream = endpoint.connect().map_err(Failure::Lost)?;
+    let mut stream = match connected {
+        Some(stream) => stream,
+        None => endpoint.connect().map_err(Failure::Lost)?,
+    };
     stream
         .set_write_timeout(Some(ANSWER_TIMEOUT))
         .map_err(Failure::Lost)?;

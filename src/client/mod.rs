@@ -46,7 +46,15 @@ struct Remote {
     /// The database's directory as the user named it, for messages.
     db: PathBuf,
     endpoint: Endpoint,
+    /// The connection that found the holder, kept for the first request
+    /// (a one-shot command then connects once, and the holder starts one
+    /// thread, not two); used only while fresh, well within the holder's
+    /// wait for a request.
+    spare: std::sync::Mutex<Option<(http::Stream, Instant)>>,
 }
+
+/// How long the connection that found the holder may wait for a request.
+const SPARE_FRESH: Duration = Duration::from_secs(1);
 
 impl Connection {
     /// Reaches the process holding the database at `path` if there is one,
@@ -69,6 +77,7 @@ impl Connection {
                 address: address.to_owned(),
                 token: token.to_owned(),
             },
+            None,
         )
     }
 
@@ -79,9 +88,14 @@ impl Connection {
         }
     }
 
-    fn remote(db: PathBuf, endpoint: Endpoint) -> Connection {
+    fn remote(db: PathBuf, endpoint: Endpoint, spare: Option<http::Stream>) -> Connection {
+        let spare = std::sync::Mutex::new(spare.map(|stream| (stream, Instant::now())));
         Connection {
-            inner: Inner::Remote(Remote { db, endpoint }),
+            inner: Inner::Remote(Remote {
+                db,
+                endpoint,
+                spare,
+            }),
         }
     }
 
@@ -93,8 +107,8 @@ impl Connection {
                 let endpoint = Endpoint::Unix(socket.clone());
                 // A socket nobody listens on (its holder was killed) refuses
                 // at once; the lock decides below.
-                if endpoint.connect().is_ok() {
-                    return Ok(Connection::remote(path.to_owned(), endpoint));
+                if let Ok(stream) = endpoint.connect() {
+                    return Ok(Connection::remote(path.to_owned(), endpoint, Some(stream)));
                 }
             }
             let opened = Database::open_here(path, create);
@@ -335,8 +349,16 @@ impl Remote {
         interrupt: &Interrupt,
         head_timeout: Option<Duration>,
     ) -> Result<Answer, Error> {
+        let spare = self
+            .spare
+            .lock()
+            .ok()
+            .and_then(|mut spare| spare.take())
+            .filter(|(_, made)| made.elapsed() < SPARE_FRESH)
+            .map(|(stream, _)| stream);
         http::request(
             &self.endpoint,
+            spare,
             method,
             target,
             body,

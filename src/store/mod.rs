@@ -418,6 +418,12 @@ impl Store {
         }
     }
 
+    /// Whether a record of `kind` has this id (its block read, the record
+    /// not decoded).
+    pub fn has_of_kind(&self, kind: Kind, id: &str) -> Result<bool, StoreError> {
+        Ok(blocks::get(self.tree(), MapId::Records(kind), id.as_bytes())?.is_some())
+    }
+
     /// A claim's materialised derived values.
     pub fn derived(&self, claim: &str) -> Result<Option<Derived>, StoreError> {
         match blocks::get(self.tree(), MapId::Derived, claim.as_bytes())? {

@@ -87,7 +87,12 @@ impl Store {
                         None => match kinds.get(target_bytes) {
                             Some(k) => *k,
                             None => {
-                                let k = self.get(target.as_str())?.map(|r| r.kind());
+                                // Looked up as the kind the field wants
+                                // first: one lookup, nothing decoded.
+                                let k = match self.has_of_kind(want, target.as_str())? {
+                                    true => Some(want),
+                                    false => self.get(target.as_str())?.map(|r| r.kind()),
+                                };
                                 kinds.insert(target_bytes.to_vec(), k);
                                 k
                             }
