@@ -102,28 +102,48 @@ impl Drop for Holder {
     }
 }
 
-/// A database holding the seed fixture, made once and copied for each use
-/// (copying the directory of a closed database is a whole database).
-fn seed_db(dir: &Path, name: &str) -> PathBuf {
-    static TEMPLATE: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
-    let (_, template) = TEMPLATE.get_or_init(|| {
+/// A database of `data` imported by `evident import` (with the tests'
+/// clock), made once per data set and copied for each use: copying the
+/// directory of a closed database is a whole database.
+struct Template {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Template {
+    fn import(data: &Path) -> Template {
         let dir = tempfile::tempdir().expect("temp dir");
-        let seed = dir.path().join("seed.jsonl");
-        std::fs::write(&seed, SEED).expect("writes");
         let db = dir.path().join("template");
-        let out = evident(&db, &["import", seed.to_str().expect("utf-8")]);
+        let out = evident(&db, &["import", data.to_str().expect("utf-8")]);
         assert!(out.status.success(), "{}", text(&out.stderr));
-        (dir, db)
-    });
-    let db = dir.join(name);
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(template)
-        .arg(&db)
-        .status()
-        .expect("cp runs");
-    assert!(status.success());
-    db
+        Template { _dir: dir, db }
+    }
+
+    /// A fresh copy in `dir`, named `name`.
+    fn copy(&self, dir: &Path, name: &str) -> PathBuf {
+        let db = dir.join(name);
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(&self.db)
+            .arg(&db)
+            .status()
+            .expect("cp runs");
+        assert!(status.success());
+        db
+    }
+}
+
+/// A database holding the seed fixture.
+fn seed_db(dir: &Path, name: &str) -> PathBuf {
+    static TEMPLATE: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let seed = dir.path().join("seed.jsonl");
+            std::fs::write(&seed, SEED).expect("writes");
+            Template::import(&seed)
+        })
+        .copy(dir, name)
 }
 
 /// A copy of the seed database, and `evident serve` holding it.
@@ -180,38 +200,131 @@ fn healthy(socket: &Path) -> bool {
     status_of(&answer) == 200 && answer.contains(r#"{"evident":""#)
 }
 
-#[test]
-fn golden_queries_through_a_holder_print_the_same_bytes() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut files: Vec<PathBuf> = std::fs::read_dir("fixtures/queries")
+/// The `.evq` files of a golden directory, in order.
+fn golden_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("the golden directory")
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "evq"))
         .collect();
     files.sort();
-    assert!(files.len() >= 10, "found only {} golden files", files.len());
+    files
+}
+
+/// Whether a script has a statement that writes (`add`, `retract`): it
+/// needs a database of its own, or the next script would see its write.
+fn script_writes(file: &Path) -> bool {
+    let script = std::fs::read_to_string(file).expect("reads the script");
+    evident::query::statements(&script).any(|s| s.is_ok_and(|s| s.kind.writes()))
+}
+
+/// Each golden query file's arguments, once per output format.
+fn golden_runs(files: &[PathBuf]) -> Vec<(&Path, [&str; 5])> {
+    files
+        .iter()
+        .flat_map(|file| {
+            let script = file.to_str().expect("utf-8");
+            ["jsonl", "table", "csv"].map(|format| {
+                (
+                    file.as_path(),
+                    ["query", "--file", script, "--format", format],
+                )
+            })
+        })
+        .collect()
+}
+
+/// The runs whose output through the holder differs from their own.
+fn differences(runs: &[(&Path, [&str; 5])], alone: &[Output], through: &[Output]) -> Vec<String> {
     let mut differences = Vec::new();
-    for (i, file) in files.iter().enumerate() {
-        let script = file.to_str().expect("utf-8");
-        for format in ["jsonl", "table", "csv"] {
-            let args = ["query", "--file", script, "--format", format];
-            // Fresh databases each time: some scripts write.
-            let alone = evident(&seed_db(dir.path(), &format!("alone-{i}-{format}")), &args);
-            let held = seed_db(dir.path(), &format!("held-{i}-{format}"));
-            let holder = Holder::start(&held, &[]);
-            let through = evident(&held, &args);
-            holder.stop();
-            if outcome(&alone) != outcome(&through) {
-                differences.push(format!(
-                    "{script} --format {format}:\n--- alone\n{:?}\n--- through the holder\n{:?}",
-                    outcome(&alone),
-                    outcome(&through)
-                ));
-            }
+    for (((_, args), alone), through) in runs.iter().zip(alone).zip(through) {
+        if outcome(alone) != outcome(through) {
+            differences.push(format!(
+                "evident {}:\n--- alone\n{:?}\n--- through the holder\n{:?}",
+                args.join(" "),
+                outcome(alone),
+                outcome(through)
+            ));
         }
     }
+    differences
+}
+
+#[test]
+fn golden_queries_through_a_holder_print_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = golden_files("fixtures/queries");
+    assert!(files.len() >= 10, "found only {} golden files", files.len());
+    let runs = golden_runs(&files);
+    let (mut alone, mut through) = (Vec::new(), Vec::new());
+    for (i, (_, args)) in runs.iter().enumerate() {
+        // Fresh databases each time: some scripts write.
+        alone.push(evident(&seed_db(dir.path(), &format!("alone-{i}")), args));
+        let held = seed_db(dir.path(), &format!("held-{i}"));
+        let holder = Holder::start(&held, &[]);
+        through.push(evident(&held, args));
+        holder.stop();
+    }
+    let differences = differences(&runs, &alone, &through);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// LIAR2 (`../shared/data/liar2.jsonl`, as `tests/golden.rs` uses it)
+/// imported once; every LIAR2 golden file runs on its own first, then
+/// through one holder, and must print the same bytes with the same status.
+#[test]
+fn liar2_golden_queries_through_a_holder_print_the_same_bytes() {
+    let liar2 = Path::new("../shared/data/liar2.jsonl");
+    if !liar2.exists() {
+        eprintln!("skipping: ../shared/data/liar2.jsonl is not beside the repository");
+        return;
+    }
+    let files = golden_files("fixtures/queries/liar2");
+    assert!(files.len() >= 5, "found only {} golden files", files.len());
+    let runs = golden_runs(&files);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = Template::import(liar2);
+    // Scripts that only read share one database; one that writes gets a
+    // fresh copy (and, below, a holder of its own).
+    let shared_db = |side: &str| template.copy(dir.path(), side);
+    let own_db = |side: &str, i: usize| template.copy(dir.path(), &format!("{side}-{i}"));
+
+    let alone_db = shared_db("alone");
+    let alone: Vec<Output> = (runs.iter().enumerate())
+        .map(|(i, (file, args))| match script_writes(file) {
+            true => evident(&own_db("alone", i), args),
+            false => evident(&alone_db, args),
+        })
+        .collect();
+
+    let held_db = shared_db("held");
+    let holder = Holder::start(&held_db, &[]);
+    let through: Vec<Output> = (runs.iter().enumerate())
+        .map(|(i, (file, args))| match script_writes(file) {
+            true => {
+                let db = own_db("held", i);
+                let own_holder = Holder::start(&db, &[]);
+                let out = evident(&db, args);
+                own_holder.stop();
+                out
+            }
+            false => evident(&held_db, args),
+        })
+        .collect();
+    assert!(healthy(&holder.socket), "the holder served them all");
+    holder.stop();
+
+    let differences = differences(&runs, &alone, &through);
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    // The files did run: each prints rows or an error.
+    for (out, (_, args)) in through.iter().zip(&runs) {
+        assert!(
+            !out.stdout.is_empty() || !out.stderr.is_empty(),
+            "evident {} printed nothing",
+            args.join(" ")
+        );
+    }
 }
 
 #[test]
