@@ -981,3 +981,85 @@ fn a_client_that_stops_stops_its_own_statement_and_no_other() {
     assert_counted(&out, 60026);
     holder.stop();
 }
+
+/// A client that asks for every row and then reads them a trickle at a
+/// time (1 KiB every 100 ms: each of the holder's sends makes progress
+/// well within its own time limit) must not hold a write back for longer
+/// than the holder's stall limit (SPEC 10): its statement ends with an
+/// error saying why, and the write goes on.
+#[test]
+fn a_slow_reader_holds_a_write_back_no_longer_than_the_stall_limit() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let bulk = dir.path().join("bulk.jsonl");
+    std::fs::write(&bulk, claims(20_000)).expect("writes");
+    let out = evident(&db, &["import", bulk.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let one = dir.path().join("one.jsonl");
+    std::fs::write(
+        &one,
+        "{\"type\":\"claim\",\"id\":\"c:late\",\"text\":\"t\",\"subject\":\"S\"}\n",
+    )
+    .expect("writes");
+    let holder = Holder::start(&db, &[]);
+
+    let mut slow = UnixStream::connect(&holder.socket).expect("connects");
+    let script = "claims";
+    let request = format!(
+        "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
+        script.len()
+    );
+    slow.write_all(request.as_bytes()).expect("sends");
+    let hurry = std::sync::Arc::new(AtomicBool::new(false));
+    let reader = {
+        let hurry = std::sync::Arc::clone(&hurry);
+        std::thread::spawn(move || {
+            let mut answer = Vec::new();
+            let mut piece = [0u8; 1024];
+            loop {
+                match slow.read(&mut piece) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => answer.extend_from_slice(&piece[..n]),
+                }
+                if !hurry.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            text(&answer)
+        })
+    };
+    // The statement has begun and filled the socket's buffers.
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    let mut import = start_import(&db, &one);
+    let limit = evident::serve::STALL_LIMIT + Duration::from_secs(20);
+    let finished = loop {
+        if let Ok(Some(status)) = import.try_wait() {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = import.kill();
+            let _ = import.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    hurry.store(true, Ordering::SeqCst);
+    let waited = started.elapsed();
+    assert!(
+        finished.is_some_and(|s| s.success()),
+        "the import waited {waited:?} for a slow reader and was stopped ({finished:?})"
+    );
+    let answer = reader.join().expect("the reader");
+    let rows = answer.matches("{\"row\":").count();
+    assert!(rows < 20_026, "the slow reader got every row ({rows})");
+    assert!(
+        answer.contains("{\"error\":{\"message\":\"the client read its rows too slowly"),
+        "no error saying why: …{}",
+        &answer[answer.len().saturating_sub(300)..]
+    );
+    let out = evident(&db, &["query", "count claims"]);
+    assert_counted(&out, 20_027);
+    holder.stop();
+}
