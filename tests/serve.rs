@@ -336,6 +336,14 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
         "{\"type\":\"claim\",\"id\":\"c:new\",\"text\":\"t\",\"subject\":\"S\"}\n{\"type\":\"claim\",\"id\":\"c:bad\"}\n",
     )
     .expect("writes");
+    // The same lines gzip-compressed: the holder takes them as they are.
+    let gz = dir.path().join("more.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(&std::fs::read(&good).expect("reads"))
+        .expect("compresses");
+    std::fs::write(&gz, encoder.finish().expect("compresses")).expect("writes");
+    let gz = gz.to_str().expect("utf-8");
     let good = good.to_str().expect("utf-8");
     let csv = dir.path().join("results.csv");
     std::fs::write(
@@ -344,7 +352,7 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
     )
     .expect("writes");
     let csv = csv.to_str().expect("utf-8");
-    let commands: [&[&str]; 11] = [
+    let commands: [&[&str]; 13] = [
         &["import", "--from", "csv", "--type", "result", csv],
         &[
             "import",
@@ -373,8 +381,10 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
             "--param",
             "nobody=x",
         ],
+        &["import", gz],
         &["import", good],
         &["import", good, "--skip-invalid"],
+        &["import", gz, "--skip-invalid"],
         &["import", "/no/such/file.jsonl"],
         &["export"],
         &["check"],
@@ -400,6 +410,23 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let alone = evident(&alone_db, &["export"]);
     assert_eq!(std::fs::read(&export).expect("reads"), alone.stdout);
+    // `POST /v1/import` takes a gzip body as it is (SPEC 10): the command
+    // line sends what it reads, so this asks the holder directly.
+    let gzip_body = std::fs::read(gz).expect("reads");
+    let mut request = format!(
+        "POST /v1/import?skip_invalid=true HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+        gzip_body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&gzip_body);
+    let answer = raw(&holder.socket, &request);
+    assert_eq!(status_of(&answer), 200, "{answer}");
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let report: serde_json::Value = serde_json::from_str(body).expect("JSON");
+    // One good claim (already there from the commands above), one skipped.
+    assert_eq!(report["report"]["read"][1], 1, "{answer}");
+    assert_eq!(report["report"]["written"]["unchanged"], 1, "{answer}");
+    assert_eq!(report["report"]["skipped_total"], 1, "{answer}");
     holder.stop();
 }
 
@@ -1061,5 +1088,59 @@ fn a_slow_reader_holds_a_write_back_no_longer_than_the_stall_limit() {
     );
     let out = evident(&db, &["query", "count claims"]);
     assert_counted(&out, 20_027);
+    holder.stop();
+}
+
+/// Ctrl-C in a one-shot `evident query` that runs through the holder ends
+/// it as it ends one on its own (the signal's default: no handler, no
+/// output); its connection closing stops its statement on the holder, and
+/// nothing else: another client's import goes on and the holder serves.
+#[test]
+fn ctrl_c_in_a_client_stops_nothing_else_on_the_holder() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let bulk = dir.path().join("bulk.jsonl");
+    std::fs::write(&bulk, claims(60_000)).expect("writes");
+    let holder = Holder::start(&db, &[]);
+    // Its write makes the queries wait for it: long enough to be stopped.
+    let import = start_import(&db, &bulk);
+    let mut stopped = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) && stopped < 3 {
+        let query = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--db")
+            .arg(&db)
+            .args(["query", "count claims where text ~ \"number\""])
+            .env("PAGER", "")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        std::thread::sleep(Duration::from_millis(150));
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(query.id().to_string())
+            .status();
+        let out = query.wait_with_output().expect("the query ends");
+        if out.status.signal() == Some(2) {
+            assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+            stopped += 1;
+        } else {
+            // Too quick to stop: it had its answer already.
+            assert!(out.status.success(), "{:?}", outcome(&out));
+        }
+    }
+    assert!(stopped > 0, "no query was caught running");
+    let out = import.wait_with_output().expect("the import ends");
+    assert!(
+        out.status.success(),
+        "the import is no one's to stop: {}",
+        text(&out.stderr)
+    );
+    assert!(healthy(&holder.socket));
+    let out = evident(&db, &["query", "count claims"]);
+    assert_counted(&out, 60_026);
     holder.stop();
 }
