@@ -808,35 +808,33 @@ fn a_holder_that_does_not_answer_is_named() {
     holder.stop();
 }
 
-#[test]
-fn a_second_process_queries_while_the_shell_is_open() {
-    let available = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        eprintln!("note: tmux is not installed (package `tmux`); skipping the terminal test");
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = seed_db(dir.path(), "db");
-    let socket = format!("evident-serve-test-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(args)
+/// `evident repl` at a terminal: a tmux session of its own.
+struct Shell {
+    server: String,
+}
+
+impl Shell {
+    /// Starts the shell on `db` (its history in `dir`); `None`, with a
+    /// note, where tmux is not installed.
+    fn start(db: &Path, dir: &Path, name: &str) -> Option<Shell> {
+        let available = Command::new("tmux")
+            .arg("-V")
             .output()
-            .expect("tmux runs")
-    };
-    let command = format!(
-        "env XDG_DATA_HOME='{}' TERM=xterm-256color '{}' --db '{}' repl",
-        dir.path().display(),
-        env!("CARGO_BIN_EXE_evident"),
-        db.display()
-    );
-    assert!(
-        tmux(&[
+            .is_ok_and(|o| o.status.success());
+        if !available {
+            eprintln!("note: tmux is not installed (package `tmux`); skipping the terminal test");
+            return None;
+        }
+        let shell = Shell {
+            server: format!("evident-serve-{name}-{}", std::process::id()),
+        };
+        let command = format!(
+            "env XDG_DATA_HOME='{}' TERM=xterm-256color '{}' --db '{}' repl",
+            dir.display(),
+            env!("CARGO_BIN_EXE_evident"),
+            db.display()
+        );
+        let started = shell.tmux(&[
             "new-session",
             "-d",
             "-s",
@@ -845,16 +843,32 @@ fn a_second_process_queries_while_the_shell_is_open() {
             "120",
             "-y",
             "40",
-            &command
-        ])
-        .status
-        .success()
-    );
-    let screen = || text(&tmux(&["capture-pane", "-t", "repl", "-p"]).stdout);
-    let wait_for = |what: &str, ok: &dyn Fn(&str) -> bool| {
+            &command,
+        ]);
+        assert!(started.status.success(), "{}", text(&started.stderr));
+        shell.wait_for("prompt", |s| s.contains("evident>"));
+        Some(shell)
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.server)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    /// Types `keys` as they are, then presses `key` (`Enter`, `Tab`).
+    fn type_then(&self, keys: &str, key: &str) {
+        let _ = self.tmux(&["send-keys", "-t", "repl", "-l", keys]);
+        let _ = self.tmux(&["send-keys", "-t", "repl", key]);
+    }
+
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let started = Instant::now();
         loop {
-            let shown = screen();
+            let shown = text(&self.tmux(&["capture-pane", "-t", "repl", "-p"]).stdout);
             if ok(&shown) {
                 return shown;
             }
@@ -864,8 +878,22 @@ fn a_second_process_queries_while_the_shell_is_open() {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+#[test]
+fn a_second_process_queries_while_the_shell_is_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let Some(shell) = Shell::start(&db, dir.path(), "second") else {
+        return;
     };
-    wait_for("prompt", &|s| s.contains("evident>"));
     // The shell holds the database; another process queries and writes through it.
     let out = evident(&db, &["query", "count claims"]);
     assert_counted(&out, 26);
@@ -874,16 +902,14 @@ fn a_second_process_queries_while_the_shell_is_open() {
     let out = evident(&db, &["import", more.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     // The shell sees what the other process wrote.
-    let _ = tmux(&["send-keys", "-t", "repl", "-l", "count claims"]);
-    let _ = tmux(&["send-keys", "-t", "repl", "Enter"]);
-    wait_for("the new count", &|s| s.contains("29"));
-    let _ = tmux(&["send-keys", "-t", "repl", "-l", ".quit"]);
-    let _ = tmux(&["send-keys", "-t", "repl", "Enter"]);
+    shell.type_then("count claims", "Enter");
+    shell.wait_for("the new count", |s| s.contains("29"));
+    shell.type_then(".quit", "Enter");
     let started = Instant::now();
     while db.join("evident.sock").exists() && started.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = tmux(&["kill-server"]);
+    drop(shell);
     assert!(
         !db.join("evident.sock").exists(),
         "the shell removes its socket when it ends"
@@ -891,6 +917,33 @@ fn a_second_process_queries_while_the_shell_is_open() {
     // On its own again.
     let out = evident(&db, &["query", "count claims"]);
     assert_counted(&out, 29);
+}
+
+/// The shell as a client of a holder, at a terminal: Tab completes values
+/// and ids from the holder's database, and statements run there.
+#[test]
+fn the_shell_as_a_client_completes_from_the_holder() {
+    let (dir, db, holder) = serving_seed();
+    let Some(shell) = Shell::start(&db, dir.path(), "client") else {
+        return;
+    };
+    shell.type_then("claims where subject = \"Curs", "Tab");
+    shell.wait_for("the value completed", |s| {
+        s.contains("evident> claims where subject = \"Cursor\"")
+    });
+    shell.type_then(" select id", "Enter");
+    shell.wait_for("the rows", |s| s.contains("c:cursor-"));
+    shell.type_then("explain c:spacex-model-swe", "Tab");
+    shell.wait_for("the id completed", |s| {
+        s.contains("evident> explain c:spacex-model-swebench-74")
+    });
+    shell.type_then("", "Enter");
+    shell.wait_for("the explanation", |s| s.contains("unresolved"));
+    shell.type_then(".quit", "Enter");
+    drop(shell);
+    // The shell was a client: the holder serves on.
+    assert!(healthy(&holder.socket));
+    holder.stop();
 }
 
 /// Runs `evident repl` with `input` piped in.
