@@ -102,28 +102,48 @@ impl Drop for Holder {
     }
 }
 
-/// A database holding the seed fixture, made once and copied for each use
-/// (copying the directory of a closed database is a whole database).
-fn seed_db(dir: &Path, name: &str) -> PathBuf {
-    static TEMPLATE: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
-    let (_, template) = TEMPLATE.get_or_init(|| {
+/// A database of `data` imported by `evident import` (with the tests'
+/// clock), made once per data set and copied for each use: copying the
+/// directory of a closed database is a whole database.
+struct Template {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Template {
+    fn import(data: &Path) -> Template {
         let dir = tempfile::tempdir().expect("temp dir");
-        let seed = dir.path().join("seed.jsonl");
-        std::fs::write(&seed, SEED).expect("writes");
         let db = dir.path().join("template");
-        let out = evident(&db, &["import", seed.to_str().expect("utf-8")]);
+        let out = evident(&db, &["import", data.to_str().expect("utf-8")]);
         assert!(out.status.success(), "{}", text(&out.stderr));
-        (dir, db)
-    });
-    let db = dir.join(name);
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(template)
-        .arg(&db)
-        .status()
-        .expect("cp runs");
-    assert!(status.success());
-    db
+        Template { _dir: dir, db }
+    }
+
+    /// A fresh copy in `dir`, named `name`.
+    fn copy(&self, dir: &Path, name: &str) -> PathBuf {
+        let db = dir.join(name);
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(&self.db)
+            .arg(&db)
+            .status()
+            .expect("cp runs");
+        assert!(status.success());
+        db
+    }
+}
+
+/// A database holding the seed fixture.
+fn seed_db(dir: &Path, name: &str) -> PathBuf {
+    static TEMPLATE: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let seed = dir.path().join("seed.jsonl");
+            std::fs::write(&seed, SEED).expect("writes");
+            Template::import(&seed)
+        })
+        .copy(dir, name)
 }
 
 /// A copy of the seed database, and `evident serve` holding it.
@@ -180,38 +200,131 @@ fn healthy(socket: &Path) -> bool {
     status_of(&answer) == 200 && answer.contains(r#"{"evident":""#)
 }
 
-#[test]
-fn golden_queries_through_a_holder_print_the_same_bytes() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut files: Vec<PathBuf> = std::fs::read_dir("fixtures/queries")
+/// The `.evq` files of a golden directory, in order.
+fn golden_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("the golden directory")
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "evq"))
         .collect();
     files.sort();
-    assert!(files.len() >= 10, "found only {} golden files", files.len());
+    files
+}
+
+/// Whether a script has a statement that writes (`add`, `retract`): it
+/// needs a database of its own, or the next script would see its write.
+fn script_writes(file: &Path) -> bool {
+    let script = std::fs::read_to_string(file).expect("reads the script");
+    evident::query::statements(&script).any(|s| s.is_ok_and(|s| s.kind.writes()))
+}
+
+/// Each golden query file's arguments, once per output format.
+fn golden_runs(files: &[PathBuf]) -> Vec<(&Path, [&str; 5])> {
+    files
+        .iter()
+        .flat_map(|file| {
+            let script = file.to_str().expect("utf-8");
+            ["jsonl", "table", "csv"].map(|format| {
+                (
+                    file.as_path(),
+                    ["query", "--file", script, "--format", format],
+                )
+            })
+        })
+        .collect()
+}
+
+/// The runs whose output through the holder differs from their own.
+fn differences(runs: &[(&Path, [&str; 5])], alone: &[Output], through: &[Output]) -> Vec<String> {
     let mut differences = Vec::new();
-    for (i, file) in files.iter().enumerate() {
-        let script = file.to_str().expect("utf-8");
-        for format in ["jsonl", "table", "csv"] {
-            let args = ["query", "--file", script, "--format", format];
-            // Fresh databases each time: some scripts write.
-            let alone = evident(&seed_db(dir.path(), &format!("alone-{i}-{format}")), &args);
-            let held = seed_db(dir.path(), &format!("held-{i}-{format}"));
-            let holder = Holder::start(&held, &[]);
-            let through = evident(&held, &args);
-            holder.stop();
-            if outcome(&alone) != outcome(&through) {
-                differences.push(format!(
-                    "{script} --format {format}:\n--- alone\n{:?}\n--- through the holder\n{:?}",
-                    outcome(&alone),
-                    outcome(&through)
-                ));
-            }
+    for (((_, args), alone), through) in runs.iter().zip(alone).zip(through) {
+        if outcome(alone) != outcome(through) {
+            differences.push(format!(
+                "evident {}:\n--- alone\n{:?}\n--- through the holder\n{:?}",
+                args.join(" "),
+                outcome(alone),
+                outcome(through)
+            ));
         }
     }
+    differences
+}
+
+#[test]
+fn golden_queries_through_a_holder_print_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = golden_files("fixtures/queries");
+    assert!(files.len() >= 10, "found only {} golden files", files.len());
+    let runs = golden_runs(&files);
+    let (mut alone, mut through) = (Vec::new(), Vec::new());
+    for (i, (_, args)) in runs.iter().enumerate() {
+        // Fresh databases each time: some scripts write.
+        alone.push(evident(&seed_db(dir.path(), &format!("alone-{i}")), args));
+        let held = seed_db(dir.path(), &format!("held-{i}"));
+        let holder = Holder::start(&held, &[]);
+        through.push(evident(&held, args));
+        holder.stop();
+    }
+    let differences = differences(&runs, &alone, &through);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// LIAR2 (`../shared/data/liar2.jsonl`, as `tests/golden.rs` uses it)
+/// imported once; every LIAR2 golden file runs on its own first, then
+/// through one holder, and must print the same bytes with the same status.
+#[test]
+fn liar2_golden_queries_through_a_holder_print_the_same_bytes() {
+    let liar2 = Path::new("../shared/data/liar2.jsonl");
+    if !liar2.exists() {
+        eprintln!("skipping: ../shared/data/liar2.jsonl is not beside the repository");
+        return;
+    }
+    let files = golden_files("fixtures/queries/liar2");
+    assert!(files.len() >= 5, "found only {} golden files", files.len());
+    let runs = golden_runs(&files);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = Template::import(liar2);
+    // Scripts that only read share one database; one that writes gets a
+    // fresh copy (and, below, a holder of its own).
+    let shared_db = |side: &str| template.copy(dir.path(), side);
+    let own_db = |side: &str, i: usize| template.copy(dir.path(), &format!("{side}-{i}"));
+
+    let alone_db = shared_db("alone");
+    let alone: Vec<Output> = (runs.iter().enumerate())
+        .map(|(i, (file, args))| match script_writes(file) {
+            true => evident(&own_db("alone", i), args),
+            false => evident(&alone_db, args),
+        })
+        .collect();
+
+    let held_db = shared_db("held");
+    let holder = Holder::start(&held_db, &[]);
+    let through: Vec<Output> = (runs.iter().enumerate())
+        .map(|(i, (file, args))| match script_writes(file) {
+            true => {
+                let db = own_db("held", i);
+                let own_holder = Holder::start(&db, &[]);
+                let out = evident(&db, args);
+                own_holder.stop();
+                out
+            }
+            false => evident(&held_db, args),
+        })
+        .collect();
+    assert!(healthy(&holder.socket), "the holder served them all");
+    holder.stop();
+
+    let differences = differences(&runs, &alone, &through);
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    // The files did run: each prints rows or an error.
+    for (out, (_, args)) in through.iter().zip(&runs) {
+        assert!(
+            !out.stdout.is_empty() || !out.stderr.is_empty(),
+            "evident {} printed nothing",
+            args.join(" ")
+        );
+    }
 }
 
 #[test]
@@ -223,6 +336,14 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
         "{\"type\":\"claim\",\"id\":\"c:new\",\"text\":\"t\",\"subject\":\"S\"}\n{\"type\":\"claim\",\"id\":\"c:bad\"}\n",
     )
     .expect("writes");
+    // The same lines gzip-compressed: the holder takes them as they are.
+    let gz = dir.path().join("more.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(&std::fs::read(&good).expect("reads"))
+        .expect("compresses");
+    std::fs::write(&gz, encoder.finish().expect("compresses")).expect("writes");
+    let gz = gz.to_str().expect("utf-8");
     let good = good.to_str().expect("utf-8");
     let csv = dir.path().join("results.csv");
     std::fs::write(
@@ -231,7 +352,7 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
     )
     .expect("writes");
     let csv = csv.to_str().expect("utf-8");
-    let commands: [&[&str]; 11] = [
+    let commands: [&[&str]; 13] = [
         &["import", "--from", "csv", "--type", "result", csv],
         &[
             "import",
@@ -260,8 +381,10 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
             "--param",
             "nobody=x",
         ],
+        &["import", gz],
         &["import", good],
         &["import", good, "--skip-invalid"],
+        &["import", gz, "--skip-invalid"],
         &["import", "/no/such/file.jsonl"],
         &["export"],
         &["check"],
@@ -287,6 +410,23 @@ fn import_export_and_check_through_a_holder_match_their_own_runs() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let alone = evident(&alone_db, &["export"]);
     assert_eq!(std::fs::read(&export).expect("reads"), alone.stdout);
+    // `POST /v1/import` takes a gzip body as it is (SPEC 10): the command
+    // line sends what it reads, so this asks the holder directly.
+    let gzip_body = std::fs::read(gz).expect("reads");
+    let mut request = format!(
+        "POST /v1/import?skip_invalid=true HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+        gzip_body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&gzip_body);
+    let answer = raw(&holder.socket, &request);
+    assert_eq!(status_of(&answer), 200, "{answer}");
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let report: serde_json::Value = serde_json::from_str(body).expect("JSON");
+    // One good claim (already there from the commands above), one skipped.
+    assert_eq!(report["report"]["read"][1], 1, "{answer}");
+    assert_eq!(report["report"]["written"]["unchanged"], 1, "{answer}");
+    assert_eq!(report["report"]["skipped_total"], 1, "{answer}");
     holder.stop();
 }
 
@@ -668,35 +808,33 @@ fn a_holder_that_does_not_answer_is_named() {
     holder.stop();
 }
 
-#[test]
-fn a_second_process_queries_while_the_shell_is_open() {
-    let available = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        eprintln!("note: tmux is not installed (package `tmux`); skipping the terminal test");
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = seed_db(dir.path(), "db");
-    let socket = format!("evident-serve-test-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(args)
+/// `evident repl` at a terminal: a tmux session of its own.
+struct Shell {
+    server: String,
+}
+
+impl Shell {
+    /// Starts the shell on `db` (its history in `dir`); `None`, with a
+    /// note, where tmux is not installed.
+    fn start(db: &Path, dir: &Path, name: &str) -> Option<Shell> {
+        let available = Command::new("tmux")
+            .arg("-V")
             .output()
-            .expect("tmux runs")
-    };
-    let command = format!(
-        "env XDG_DATA_HOME='{}' TERM=xterm-256color '{}' --db '{}' repl",
-        dir.path().display(),
-        env!("CARGO_BIN_EXE_evident"),
-        db.display()
-    );
-    assert!(
-        tmux(&[
+            .is_ok_and(|o| o.status.success());
+        if !available {
+            eprintln!("note: tmux is not installed (package `tmux`); skipping the terminal test");
+            return None;
+        }
+        let shell = Shell {
+            server: format!("evident-serve-{name}-{}", std::process::id()),
+        };
+        let command = format!(
+            "env XDG_DATA_HOME='{}' TERM=xterm-256color '{}' --db '{}' repl",
+            dir.display(),
+            env!("CARGO_BIN_EXE_evident"),
+            db.display()
+        );
+        let started = shell.tmux(&[
             "new-session",
             "-d",
             "-s",
@@ -705,16 +843,32 @@ fn a_second_process_queries_while_the_shell_is_open() {
             "120",
             "-y",
             "40",
-            &command
-        ])
-        .status
-        .success()
-    );
-    let screen = || text(&tmux(&["capture-pane", "-t", "repl", "-p"]).stdout);
-    let wait_for = |what: &str, ok: &dyn Fn(&str) -> bool| {
+            &command,
+        ]);
+        assert!(started.status.success(), "{}", text(&started.stderr));
+        shell.wait_for("prompt", |s| s.contains("evident>"));
+        Some(shell)
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.server)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    /// Types `keys` as they are, then presses `key` (`Enter`, `Tab`).
+    fn type_then(&self, keys: &str, key: &str) {
+        let _ = self.tmux(&["send-keys", "-t", "repl", "-l", keys]);
+        let _ = self.tmux(&["send-keys", "-t", "repl", key]);
+    }
+
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let started = Instant::now();
         loop {
-            let shown = screen();
+            let shown = text(&self.tmux(&["capture-pane", "-t", "repl", "-p"]).stdout);
             if ok(&shown) {
                 return shown;
             }
@@ -724,8 +878,22 @@ fn a_second_process_queries_while_the_shell_is_open() {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+#[test]
+fn a_second_process_queries_while_the_shell_is_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let Some(shell) = Shell::start(&db, dir.path(), "second") else {
+        return;
     };
-    wait_for("prompt", &|s| s.contains("evident>"));
     // The shell holds the database; another process queries and writes through it.
     let out = evident(&db, &["query", "count claims"]);
     assert_counted(&out, 26);
@@ -734,16 +902,14 @@ fn a_second_process_queries_while_the_shell_is_open() {
     let out = evident(&db, &["import", more.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     // The shell sees what the other process wrote.
-    let _ = tmux(&["send-keys", "-t", "repl", "-l", "count claims"]);
-    let _ = tmux(&["send-keys", "-t", "repl", "Enter"]);
-    wait_for("the new count", &|s| s.contains("29"));
-    let _ = tmux(&["send-keys", "-t", "repl", "-l", ".quit"]);
-    let _ = tmux(&["send-keys", "-t", "repl", "Enter"]);
+    shell.type_then("count claims", "Enter");
+    shell.wait_for("the new count", |s| s.contains("29"));
+    shell.type_then(".quit", "Enter");
     let started = Instant::now();
     while db.join("evident.sock").exists() && started.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = tmux(&["kill-server"]);
+    drop(shell);
     assert!(
         !db.join("evident.sock").exists(),
         "the shell removes its socket when it ends"
@@ -751,6 +917,33 @@ fn a_second_process_queries_while_the_shell_is_open() {
     // On its own again.
     let out = evident(&db, &["query", "count claims"]);
     assert_counted(&out, 29);
+}
+
+/// The shell as a client of a holder, at a terminal: Tab completes values
+/// and ids from the holder's database, and statements run there.
+#[test]
+fn the_shell_as_a_client_completes_from_the_holder() {
+    let (dir, db, holder) = serving_seed();
+    let Some(shell) = Shell::start(&db, dir.path(), "client") else {
+        return;
+    };
+    shell.type_then("claims where subject = \"Curs", "Tab");
+    shell.wait_for("the value completed", |s| {
+        s.contains("evident> claims where subject = \"Cursor\"")
+    });
+    shell.type_then(" select id", "Enter");
+    shell.wait_for("the rows", |s| s.contains("c:cursor-"));
+    shell.type_then("explain c:spacex-model-swe", "Tab");
+    shell.wait_for("the id completed", |s| {
+        s.contains("evident> explain c:spacex-model-swebench-74")
+    });
+    shell.type_then("", "Enter");
+    shell.wait_for("the explanation", |s| s.contains("unresolved"));
+    shell.type_then(".quit", "Enter");
+    drop(shell);
+    // The shell was a client: the holder serves on.
+    assert!(healthy(&holder.socket));
+    holder.stop();
 }
 
 /// Runs `evident repl` with `input` piped in.
@@ -818,42 +1011,25 @@ fn a_holder_that_serves_nothing_is_named_with_what_to_do() {
     assert_counted(&out, 26);
 }
 
-#[test]
-fn a_client_that_stops_stops_its_own_statement_and_no_other() {
+/// The seed database with a holder, and another client's import of 60,000
+/// claims through it, whose write makes statements wait: long enough to be
+/// stopped. `attempt` starts a statement and stops it, saying whether it
+/// was caught running; it is tried until three are (or one is not after
+/// some were: the write is over). Then the import must have succeeded (it
+/// is no one's to stop) and the holder must serve on.
+fn while_an_import_writes(mut attempt: impl FnMut(&Path, &Holder) -> bool) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = seed_db(dir.path(), "db");
     let bulk = dir.path().join("bulk.jsonl");
     std::fs::write(&bulk, claims(60_000)).expect("writes");
     let holder = Holder::start(&db, &[]);
-    // Another client's import: its write makes statements wait for it.
     let import = start_import(&db, &bulk);
-    let script = "count claims where text ~ \"number\"";
-    let request = format!(
-        "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
-        script.len()
-    );
-    let mut interrupted = 0;
+    let mut caught = 0;
     let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(120) {
-        // Sends a query, then shuts its side at once, as the command line
-        // does on Ctrl-C: the holder stops that statement.
-        let mut stream = UnixStream::connect(&holder.socket).expect("connects");
-        stream.write_all(request.as_bytes()).expect("sends");
-        std::thread::sleep(Duration::from_millis(100));
-        let _ = stream.shutdown(std::net::Shutdown::Write);
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
-        assert_eq!(status_of(&answer), 200, "{answer}");
-        if answer.contains("{\"error\":{\"message\":\"interrupted\"}}") {
-            interrupted += 1;
-        } else {
-            assert!(answer.contains("\"done\""), "{answer}");
-            // Too quick to stop: the write had not begun, or had ended.
-            if interrupted > 0 {
-                break;
-            }
-        }
-        if interrupted >= 3 {
+    while started.elapsed() < Duration::from_secs(120) && caught < 3 {
+        if attempt(&db, &holder) {
+            caught += 1;
+        } else if caught > 0 {
             break;
         }
     }
@@ -863,8 +1039,147 @@ fn a_client_that_stops_stops_its_own_statement_and_no_other() {
         "the import is no one's to stop: {}",
         text(&out.stderr)
     );
-    assert!(interrupted > 0, "no query was caught waiting for the write");
+    assert!(caught > 0, "no statement was caught waiting for the write");
+    assert!(healthy(&holder.socket));
     let out = evident(&db, &["query", "count claims"]);
-    assert_counted(&out, 60026);
+    assert_counted(&out, 60_026);
     holder.stop();
+}
+
+#[test]
+fn a_client_that_stops_stops_its_own_statement_and_no_other() {
+    let script = "count claims where text ~ \"number\"";
+    let request = format!(
+        "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
+        script.len()
+    );
+    while_an_import_writes(|_, holder| {
+        // Sends a query, then shuts its side at once, as the command line
+        // does on Ctrl-C: the holder stops that statement.
+        let mut stream = UnixStream::connect(&holder.socket).expect("connects");
+        stream.write_all(request.as_bytes()).expect("sends");
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert_eq!(status_of(&answer), 200, "{answer}");
+        let stopped = answer.contains("{\"error\":{\"message\":\"interrupted\"}}");
+        // Or too quick to stop: the write had not begun, or had ended.
+        assert!(stopped || answer.contains("\"done\""), "{answer}");
+        stopped
+    });
+}
+
+/// A client that asks for every row and then reads them a trickle at a
+/// time (1 KiB every 100 ms: each of the holder's sends makes progress
+/// well within its own time limit) must not hold a write back for longer
+/// than the holder's stall limit (SPEC 10): its statement ends with an
+/// error saying why, and the write goes on.
+#[test]
+fn a_slow_reader_holds_a_write_back_no_longer_than_the_stall_limit() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let bulk = dir.path().join("bulk.jsonl");
+    std::fs::write(&bulk, claims(20_000)).expect("writes");
+    let out = evident(&db, &["import", bulk.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let one = dir.path().join("one.jsonl");
+    std::fs::write(
+        &one,
+        "{\"type\":\"claim\",\"id\":\"c:late\",\"text\":\"t\",\"subject\":\"S\"}\n",
+    )
+    .expect("writes");
+    let holder = Holder::start(&db, &[]);
+
+    let mut slow = UnixStream::connect(&holder.socket).expect("connects");
+    let script = "claims";
+    let request = format!(
+        "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
+        script.len()
+    );
+    slow.write_all(request.as_bytes()).expect("sends");
+    let hurry = std::sync::Arc::new(AtomicBool::new(false));
+    let reader = {
+        let hurry = std::sync::Arc::clone(&hurry);
+        std::thread::spawn(move || {
+            let mut answer = Vec::new();
+            let mut piece = [0u8; 1024];
+            loop {
+                match slow.read(&mut piece) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => answer.extend_from_slice(&piece[..n]),
+                }
+                if !hurry.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            text(&answer)
+        })
+    };
+    // The statement has begun and filled the socket's buffers.
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    let mut import = start_import(&db, &one);
+    let limit = evident::serve::STALL_LIMIT + Duration::from_secs(20);
+    let finished = loop {
+        if let Ok(Some(status)) = import.try_wait() {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = import.kill();
+            let _ = import.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    hurry.store(true, Ordering::SeqCst);
+    let waited = started.elapsed();
+    assert!(
+        finished.is_some_and(|s| s.success()),
+        "the import waited {waited:?} for a slow reader and was stopped ({finished:?})"
+    );
+    let answer = reader.join().expect("the reader");
+    let rows = answer.matches("{\"row\":").count();
+    assert!(rows < 20_026, "the slow reader got every row ({rows})");
+    assert!(
+        answer.contains("{\"error\":{\"message\":\"the client read its rows too slowly"),
+        "no error saying why: …{}",
+        &answer[answer.len().saturating_sub(300)..]
+    );
+    let out = evident(&db, &["query", "count claims"]);
+    assert_counted(&out, 20_027);
+    holder.stop();
+}
+
+/// Ctrl-C in a one-shot `evident query` that runs through the holder ends
+/// it as it ends one on its own (the signal's default: no handler, no
+/// output); its connection closing stops its statement on the holder, and
+/// nothing else: another client's import goes on and the holder serves.
+#[test]
+fn ctrl_c_in_a_client_stops_nothing_else_on_the_holder() {
+    use std::os::unix::process::ExitStatusExt;
+    while_an_import_writes(|db, _| {
+        let query = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--db")
+            .arg(db)
+            .args(["query", "count claims where text ~ \"number\""])
+            .env("PAGER", "")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        std::thread::sleep(Duration::from_millis(150));
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(query.id().to_string())
+            .status();
+        let out = query.wait_with_output().expect("the query ends");
+        let stopped = out.status.signal() == Some(2);
+        // Or too quick to stop: it had its answer already.
+        assert!(stopped || out.status.success(), "{:?}", outcome(&out));
+        assert!(!stopped || out.stdout.is_empty(), "{}", text(&out.stdout));
+        stopped
+    });
 }

@@ -46,6 +46,12 @@ impl Conn {
             }
         }
     }
+    fn set_write_timeout(&self, write: Duration) -> io::Result<()> {
+        match self {
+            Conn::Unix(s) => s.set_write_timeout(Some(write)),
+            Conn::Tcp(s) => s.set_write_timeout(Some(write)),
+        }
+    }
     pub fn shutdown(&self) {
         let _ = match self {
             Conn::Unix(s) => s.shutdown(Shutdown::Both),
@@ -449,9 +455,38 @@ pub fn continue_if_expected(conn: &mut Conn, request: &Request) -> io::Result<()
 pub struct Chunked {
     conn: Conn,
     buf: Vec<u8>,
+    /// How long sends have waited for the client so far.
+    stalled: Duration,
+    /// How long they may wait in all, while the statement runs.
+    stall_limit: Option<Duration>,
+    /// What a send that hit the stall limit had left to send: the rest of
+    /// a chunk, sent first once the limit is lifted.
+    unsent: Vec<u8>,
 }
 
 const CHUNK: usize = 64 * 1024;
+
+/// The error of a send that hit the stall limit.
+#[derive(Debug)]
+struct TooSlow;
+
+impl std::fmt::Display for TooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the client read its rows too slowly: the holder waited {} s in all for it to take them, while writes waited for its statement; read faster, or ask for fewer rows",
+            super::STALL_LIMIT.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for TooSlow {}
+
+/// Whether a write to a [`Chunked`] failed because the client took its
+/// answer too slowly; the error's text says so.
+pub fn is_too_slow(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<TooSlow>())
+}
 
 impl Chunked {
     /// Writes the head of a 200 answer of `content_type`.
@@ -464,25 +499,72 @@ impl Chunked {
         Ok(Chunked {
             conn,
             buf: Vec::with_capacity(CHUNK),
+            stalled: Duration::ZERO,
+            stall_limit: Some(super::STALL_LIMIT),
+            unsent: Vec::new(),
         })
+    }
+
+    /// Lifts the stall limit once the statement has ended (and holds no
+    /// write back): what is left goes with each send's own time limit.
+    pub fn lift_stall_limit(&mut self) -> io::Result<()> {
+        self.stall_limit = None;
+        self.conn.set_write_timeout(IDLE_TIMEOUT)?;
+        let unsent = std::mem::take(&mut self.unsent);
+        self.conn.write_all(&unsent)
+    }
+
+    /// Sends `bytes`, counting the time the client keeps them waiting;
+    /// past the stall limit, keeps the rest and fails with [`TooSlow`].
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut at = 0;
+        while at < bytes.len() {
+            // Whether a send that times out has met the stall limit (rather
+            // than its own, shorter, idle limit).
+            let mut at_the_limit = false;
+            if let Some(limit) = self.stall_limit {
+                let left = limit.saturating_sub(self.stalled);
+                if left.is_zero() {
+                    self.unsent = bytes[at..].to_vec();
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, TooSlow));
+                }
+                at_the_limit = left <= IDLE_TIMEOUT;
+                self.conn.set_write_timeout(left.min(IDLE_TIMEOUT))?;
+            }
+            let started = Instant::now();
+            let sent = self.conn.write(&bytes[at..]);
+            self.stalled += started.elapsed();
+            match sent {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => at += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if timed_out(&e) && at_the_limit => {
+                    // The loop's head fails with `TooSlow`.
+                    self.stalled = self.stall_limit.unwrap_or(self.stalled);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     fn emit(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let size = format!("{:x}\r\n", self.buf.len());
-        self.buf.extend_from_slice(b"\r\n");
-        self.conn.write_all(size.as_bytes())?;
-        self.conn.write_all(&self.buf)?;
+        let mut chunk = format!("{:x}\r\n", self.buf.len()).into_bytes();
+        chunk.extend_from_slice(&self.buf);
+        chunk.extend_from_slice(b"\r\n");
         self.buf.clear();
-        Ok(())
+        self.send(&chunk)
     }
 
-    /// Writes what is buffered and the last chunk.
+    /// Writes what is buffered and the last chunk, once the statement has
+    /// ended (so with no stall limit).
     pub fn finish(mut self) -> io::Result<()> {
+        self.lift_stall_limit()?;
         self.emit()?;
-        self.conn.write_all(b"0\r\n\r\n")?;
+        self.send(b"0\r\n\r\n")?;
         self.conn.flush()
     }
 }

@@ -28,6 +28,11 @@ use std::time::{Duration, Instant};
 
 /// The most connections served at once; more are answered 503 at once.
 pub const MAX_CONNECTIONS: usize = 256;
+/// How long in all a streamed answer (a query's rows, an export) may wait
+/// for its client to take it: its statement holds back every write
+/// meanwhile (SPEC 10), so a client reading slower than that loses its
+/// statement, with an error saying why.
+pub const STALL_LIMIT: Duration = Duration::from_secs(30);
 /// The largest script `POST /v1/query` takes.
 pub const MAX_SCRIPT: u64 = 16 * 1024 * 1024;
 

@@ -162,8 +162,15 @@ fn query(
         .db
         .run_each_streaming_with(&script, &params, &running.interrupt, &mut sink);
     watcher.finish();
-    if let Some(e) = sink.failed {
-        return Err(e);
+    match sink.failed {
+        // Its statement is over: the client may take the rest, and why.
+        Some(e) if http::is_too_slow(&e) => {
+            sink.out.lift_stall_limit()?;
+            sink.out.write_all(&wire::error_line(&e.to_string()))?;
+            return sink.out.finish();
+        }
+        Some(e) => return Err(e),
+        None => {}
     }
     if let Err(e) = result {
         sink.out.write_all(&wire::error_line(&e.render(&script)))?;
@@ -187,8 +194,11 @@ impl LineSink {
         if self.failed.is_some() {
             return Err(io::ErrorKind::BrokenPipe.into());
         }
-        self.out.write_all(bytes).inspect_err(|e| {
-            self.failed = Some(io::Error::new(e.kind(), e.to_string()));
+        // The statement gets a copy; the first error is kept for `query`.
+        self.out.write_all(bytes).map_err(|e| {
+            let copy = io::Error::new(e.kind(), e.to_string());
+            self.failed = Some(e);
+            copy
         })
     }
 }
