@@ -585,16 +585,18 @@ fn an_import_meeting_a_half_created_database_says_in_use() {
     // into the half-made directory (a rename keeps the lock).
     let held = dir.path().join("held.db");
     ok(evident(&held).arg("import").arg(&data));
-    let mut holder = evident(&held)
-        .arg("serve")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("evident serve starts");
+    let mut holder = Killed(
+        evident(&held)
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("evident serve starts"),
+    );
     let mut said = String::new();
     std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(holder.stderr.as_mut().expect("stderr")),
+        &mut std::io::BufReader::new(holder.0.stderr.as_mut().expect("stderr")),
         &mut said,
     )
     .expect("reads");
@@ -618,9 +620,18 @@ fn an_import_meeting_a_half_created_database_says_in_use() {
         out.status.success() || message.contains("in use"),
         "{message}"
     );
-    let _ = holder.kill();
-    let _ = holder.wait();
+    drop(holder);
     ok(evident(&held).arg("check"));
+}
+
+/// A child process killed when dropped, even when a test fails first.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Writes that rewrite much of a database leave nothing in sled's
