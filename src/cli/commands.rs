@@ -259,11 +259,19 @@ pub fn import(
     // it (every file refused, or Ctrl-C): an empty database of a failed
     // import is only clutter, and a large import's can be 100s of MB. One
     // that existed before is never removed.
-    let created = !db_path.exists();
+    let missing = !db_path.exists();
     let db = match Connection::open(db_path) {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    // Another process may have created it at the same moment, and filled
+    // it before this one got in: only a database held here and empty when
+    // opened is this import's to remove.
+    let created = missing
+        && db.holder().is_none()
+        && db
+            .counters()
+            .is_ok_and(|c| c.records.iter().all(|&n| n == 0));
     // Set once a file is imported: the database then holds something.
     let kept = Arc::new(AtomicBool::new(false));
     if created {
@@ -331,10 +339,12 @@ pub fn import(
         }
     }
     let local = db.holder().is_none();
-    drop(db);
     if created && !imported_any {
+        // Removed while still held here, so no other process has opened it
+        // since (one waiting for it finds no database, and makes its own).
         let _ = std::fs::remove_dir_all(db_path);
     }
+    drop(db);
     if !ok {
         return ExitCode::from(EXIT_ERROR);
     }
