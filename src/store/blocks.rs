@@ -78,6 +78,11 @@ impl BlockBuilder {
         BlockBuilder {
             target: match map {
                 MapId::Records(_) => RECORD_BLOCK_BYTES,
+                // Result records, read in runs (a model's rows, a key's
+                // candidates): as many blocks as the records' own, not 4×.
+                MapId::Index(index) if index.carries_records() && !index.holds_claim_rows() => {
+                    RECORD_BLOCK_BYTES
+                }
                 _ => TARGET_BLOCK_BYTES,
             },
             pack: match map {
