@@ -55,7 +55,18 @@ pub struct BlockBuilder {
     last_key: Vec<u8>,
     /// Whether to try LZ4 on finished blocks.
     pack: bool,
+    /// For a packed block: the raw size at which it is full after all, so
+    /// that what is stored stays within [`STORED_BLOCK_BYTES`] (worked out
+    /// once per block, when it reaches that size raw).
+    packed_limit: Option<usize>,
 }
+
+/// The most a packed block should take stored. sled 0.34 splits a node at
+/// 17 values and moves a node over 128 KiB into a file of `blobs/`, which
+/// it does not delete when a short-lived process replaces the node (see
+/// `write::log`); 17 blocks of this size stay under that. Records that
+/// compress well fill [`RECORD_BLOCK_BYTES`] raw long before.
+pub const STORED_BLOCK_BYTES: usize = 7000;
 
 impl Default for BlockBuilder {
     fn default() -> BlockBuilder {
@@ -66,6 +77,7 @@ impl Default for BlockBuilder {
             first_key: Vec::new(),
             last_key: Vec::new(),
             pack: false,
+            packed_limit: None,
         }
     }
 }
@@ -113,11 +125,28 @@ impl BlockBuilder {
         self.last_key.clear();
         self.last_key.extend_from_slice(key);
         self.count += 1;
+        self.limit_packed_size();
     }
 
     /// Whether the block has reached its target size.
     pub fn is_full(&self) -> bool {
-        self.body.len() >= self.target
+        self.body.len() >= self.packed_limit.unwrap_or(self.target)
+    }
+
+    /// For a packed block that reached [`STORED_BLOCK_BYTES`] raw: how large
+    /// it may grow raw, at the ratio it compresses so far, to stay within
+    /// that size stored.
+    fn limit_packed_size(&mut self) {
+        if !self.pack || self.packed_limit.is_some() || self.body.len() < STORED_BLOCK_BYTES {
+            return;
+        }
+        let packed = lz4_flex::compress(&self.body).len().max(1);
+        let limit = self.body.len() as u128 * STORED_BLOCK_BYTES as u128 / packed as u128;
+        self.packed_limit = Some(
+            usize::try_from(limit)
+                .unwrap_or(usize::MAX)
+                .min(self.target),
+        );
     }
 
     /// Returns (first key, encoded block) and resets the builder.
@@ -129,6 +158,7 @@ impl BlockBuilder {
         put_varint(&mut entries, self.count);
         entries.append(&mut self.body);
         self.count = 0;
+        self.packed_limit = None;
         self.last_key.clear();
         let packed = if self.pack {
             lz4_flex::compress(&entries)
@@ -868,6 +898,53 @@ mod tests {
     use std::path::Path;
 
     const MAP: MapId = MapId::Derived;
+
+    /// Blocks of records that hardly compress are cut small enough that 17
+    /// of them make a node under sled's 128 KiB; records that compress well
+    /// still fill the record size raw.
+    #[test]
+    fn packed_blocks_stay_within_their_stored_size() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut noise = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect()
+        };
+        for compressible in [false, true] {
+            let mut builder = BlockBuilder::for_map(MapId::Records(crate::model::Kind::Claim));
+            let mut blocks = Vec::new();
+            for i in 0..2000u32 {
+                let value = match compressible {
+                    true => format!("the claim number {} of the same text", i % 7).into_bytes(),
+                    false => noise(300),
+                };
+                builder.push(format!("c{i:06}").as_bytes(), &value);
+                if builder.is_full() {
+                    blocks.extend(builder.finish().map(|(_, block)| block));
+                }
+            }
+            assert!(blocks.len() > 2, "{} blocks", blocks.len());
+            for block in &blocks {
+                // One entry past the limit at most.
+                assert!(
+                    block.len() <= STORED_BLOCK_BYTES + 400,
+                    "{} bytes stored",
+                    block.len()
+                );
+                if compressible {
+                    let mut pos = 1;
+                    let raw = get_varint(block, &mut pos).expect("a packed block's size");
+                    assert_eq!(block[0], PACKED);
+                    assert!(raw as usize >= RECORD_BLOCK_BYTES, "{raw} bytes raw");
+                }
+            }
+        }
+    }
 
     /// Stores blocks as given (first key, entries), entries past a block's
     /// range included, as an interrupted rewrite leaves them; returns what
