@@ -97,15 +97,7 @@ fn kill_nine_never_leaves_half_an_import() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let delay = full.mul_f64((seed % 1000) as f64 / 1000.0 * 1.2);
-        let mut child = evident(&db)
-            .arg("import")
-            .arg(&big)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawns");
-        std::thread::sleep(delay);
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
+        kill_after(evident(&db).arg("import").arg(&big), delay);
         std::thread::sleep(Duration::from_millis(20));
 
         let check = evident(&db).arg("check").output().expect("runs");
@@ -220,15 +212,10 @@ fn kill_nine_during_recovery_too_never_leaves_a_trace() {
     assert_ne!(before, after);
     let interrupted = dir.path().join("interrupted.db");
     copy_dir(&template, &interrupted);
-    let mut child = evident(&interrupted)
-        .arg("import")
-        .arg(&changes)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    std::thread::sleep(import_time.mul_f64(0.9));
-    let _ = child.kill();
-    let _ = child.wait();
+    kill_after(
+        evident(&interrupted).arg("import").arg(&changes),
+        import_time.mul_f64(0.9),
+    );
     let started = Instant::now();
     ok(evident(&interrupted).args(["query", "count claims"]));
     let undo_time = started.elapsed().max(Duration::from_millis(50));
@@ -246,15 +233,7 @@ fn kill_nine_during_recovery_too_never_leaves_a_trace() {
         let db = dir.path().join(format!("nested{round}.db"));
         copy_dir(&template, &db);
         let import_kill = import_time.mul_f64(0.2 + next(1000) as f64 / 1000.0 * 0.9);
-        let mut child = evident(&db)
-            .arg("import")
-            .arg(&changes)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawns");
-        std::thread::sleep(import_kill);
-        let _ = child.kill();
-        let _ = child.wait();
+        kill_after(evident(&db).arg("import").arg(&changes), import_kill);
         // Three to five recoveries killed in a row, each at its own moment.
         let levels = 3 + next(3);
         let mut moments = Vec::new();

@@ -5,9 +5,10 @@
 //! The terminal test needs tmux (Debian/Ubuntu package `tmux`; `.ci/run`
 //! installs it). Without it the test prints a note and passes.
 
-use std::io::Write;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// How long to wait for the screen to show something.
@@ -349,23 +350,14 @@ fn ctrl_c_stops_the_running_statement_and_the_next_ones_run() {
 
 /// Runs `evident --db DB repl` with `input` on standard input.
 fn run_piped(db: &Path, input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("--db")
-        .arg(db)
-        .arg("repl")
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("evident starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("writes the input");
-    child.wait_with_output().expect("evident ends")
+    common::with_input(
+        Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--db")
+            .arg(db)
+            .arg("repl")
+            .env_remove("NO_COLOR"),
+        input,
+    )
 }
 
 #[test]

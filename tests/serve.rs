@@ -3,6 +3,8 @@
 //! exactly what it prints on its own, and the holder must survive hostile
 //! and dying clients.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -948,23 +950,14 @@ fn the_shell_as_a_client_completes_from_the_holder() {
 
 /// Runs `evident repl` with `input` piped in.
 fn repl_piped(db: &Path, input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("--db")
-        .arg(db)
-        .arg("repl")
-        .env("PAGER", "")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("writes");
-    child.wait_with_output().expect("ends")
+    common::with_input(
+        Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--db")
+            .arg(db)
+            .arg("repl")
+            .env("PAGER", ""),
+        input,
+    )
 }
 
 #[test]

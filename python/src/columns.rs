@@ -96,21 +96,10 @@ impl<T: Copy + Default> Typed<T> {
     }
 }
 
-/// Days from 1970-01-01 to a date given as `yyyymmdd` (Howard Hinnant's
-/// `days_from_civil`).
-fn days_since_epoch(ordinal: u32) -> i32 {
-    let (year, month, day) = (
-        (ordinal / 10_000) as i32,
-        (ordinal / 100 % 100) as i32,
-        (ordinal % 100) as i32,
-    );
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+/// Days from 1970-01-01 to `date`, as Arrow's date32 holds them.
+fn days_since_epoch(date: evident::model::Date) -> i32 {
+    // Years 0000–9999 are within ±3.7M days.
+    date.unix_days() as i32
 }
 
 impl Column {
@@ -139,7 +128,7 @@ impl Column {
             (Column::Bool(t), Value::Bool(b)) => t.push(Some(*b)),
             (Column::Integer(t), Value::Integer(n)) => t.push(Some(*n)),
             (Column::Number(t), Value::Number(x)) => t.push(Some(*x)),
-            (Column::Date(t), Value::Date(d)) => t.push(Some(days_since_epoch(d.ordinal()))),
+            (Column::Date(t), Value::Date(d)) => t.push(Some(days_since_epoch(*d))),
             (
                 Column::String {
                     offsets,
@@ -210,7 +199,7 @@ impl Column {
             match self.str_at(i) {
                 None => dates.push(None),
                 Some(text) => match evident::model::Date::parse(text) {
-                    Some(date) => dates.push(Some(days_since_epoch(date.ordinal()))),
+                    Some(date) => dates.push(Some(days_since_epoch(date))),
                     None => return,
                 },
             }
@@ -355,33 +344,17 @@ fn le_bytes<'py, T, const N: usize>(
     Ok(bytes.into_any())
 }
 
-/// The inverse of [`days_since_epoch`] (Hinnant's `civil_from_days`).
-fn civil_from_days(days: i32) -> (i32, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i32::from(month <= 2);
-    (year, month, day)
-}
-
 fn date_from_days(days: i32) -> Option<evident::model::Date> {
-    let (year, month, day) = civil_from_days(days);
-    evident::model::Date::from_ymd(u16::try_from(year).ok()?, month as u8, day as u8)
+    evident::model::Date::from_unix_days(i64::from(days))
 }
 
 fn py_date_from_days(py: Python<'_>, days: i32) -> PyResult<Bound<'_, PyDate>> {
-    let (year, month, day) = civil_from_days(days);
-    PyDate::new(py, year, month as u8, day as u8)
+    let Some((year, month, day)) = date_from_days(days).map(|d| d.ymd()) else {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "{days} days from 1970-01-01 is not a date in years 0000-9999"
+        )));
+    };
+    PyDate::new(py, i32::from(year), month, day)
 }
 
 /// One engine value as Python: the `json` format's value, but dates as
@@ -393,7 +366,7 @@ fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny
         Value::Integer(n) => n.into_pyobject(py)?.into_any(),
         Value::Number(x) => x.into_pyobject(py)?.into_any(),
         Value::String(s) => s.into_pyobject(py)?.into_any(),
-        Value::Date(d) => py_date_from_days(py, days_since_epoch(d.ordinal()))?.into_any(),
+        Value::Date(d) => py_date_from_days(py, days_since_epoch(*d))?.into_any(),
         Value::List(items) => {
             let list = PyList::empty(py);
             for item in items {
@@ -417,12 +390,13 @@ mod tests {
 
     #[test]
     fn days_round_trip_over_the_calendar() {
-        assert_eq!(days_since_epoch(19700101), 0);
-        assert_eq!(days_since_epoch(20000301), 11_017);
-        assert_eq!(days_since_epoch(19691231), -1);
+        let date = |text| evident::model::Date::parse(text).expect("a date");
+        assert_eq!(days_since_epoch(date("1970-01-01")), 0);
+        assert_eq!(days_since_epoch(date("2000-03-01")), 11_017);
+        assert_eq!(days_since_epoch(date("1969-12-31")), -1);
         for days in [-719_468, -1, 0, 59, 11_016, 20_000, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_since_epoch(y as u32 * 10_000 + m * 100 + d), days);
+            let back = date_from_days(days).expect("in range");
+            assert_eq!(days_since_epoch(back), days);
         }
     }
 }

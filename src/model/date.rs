@@ -55,6 +55,21 @@ impl Date {
         )
     }
 
+    /// Days from 1970-01-01 (UTC) to this date; [`Date::from_unix_days`]
+    /// turns them back.
+    pub fn unix_days(self) -> i64 {
+        super::time::days_from_civil(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        )
+    }
+
+    /// The year, month and day.
+    pub fn ymd(self) -> (u16, u8, u8) {
+        (self.year, self.month, self.day)
+    }
+
     /// The date as a number that orders like the date (`20240131`), used for
     /// order-preserving index keys.
     pub fn ordinal(self) -> u32 {
@@ -97,6 +112,13 @@ mod tests {
         assert_eq!(day(16_436).as_deref(), Some("2015-01-01"));
         assert_eq!(day(-1).as_deref(), Some("1969-12-31"));
         assert_eq!(day(i64::MAX), None);
+        let days = |text| Date::parse(text).map(Date::unix_days);
+        assert_eq!(days("1970-01-01"), Some(0));
+        assert_eq!(days("2000-03-01"), Some(11_017));
+        assert_eq!(days("1969-12-31"), Some(-1));
+        for n in [-719_468, -1, 0, 59, 11_016, 20_000, 2_932_896] {
+            assert_eq!(Date::from_unix_days(n).map(Date::unix_days), Some(n));
+        }
         assert_eq!(day(-800_000), None);
     }
 

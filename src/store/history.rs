@@ -193,21 +193,23 @@ impl Store {
             if kind == Kind::Claim {
                 let entry: HistoryEntry = codec::decode(cursor.value(), "status log")?;
                 let status_changed = entry.before.map(|v| v.0) != entry.after.map(|v| v.0);
-                if !seen.contains_key(id) {
-                    let first = StatusChange {
-                        id: String::new(),
-                        before: entry.before,
-                        after: entry.before,
-                        changed_seq: 0,
-                        text: None,
-                    };
-                    seen.insert(id.to_vec(), first);
-                }
-                if let Some(slot) = seen.get_mut(id) {
-                    slot.after = entry.after;
-                    slot.text = entry.text;
-                    if status_changed {
-                        slot.changed_seq = seq;
+                match seen.get_mut(id) {
+                    Some(slot) => {
+                        slot.after = entry.after;
+                        slot.text = entry.text;
+                        if status_changed {
+                            slot.changed_seq = seq;
+                        }
+                    }
+                    None => {
+                        let first = StatusChange {
+                            id: String::new(),
+                            before: entry.before,
+                            after: entry.after,
+                            changed_seq: if status_changed { seq } else { 0 },
+                            text: entry.text,
+                        };
+                        seen.insert(id.to_vec(), first);
                     }
                 }
             }

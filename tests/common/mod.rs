@@ -60,3 +60,16 @@ pub fn kill_after(cmd: &mut Command, delay: Duration) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Runs `cmd` with `input` on its standard input, and its output captured.
+pub fn with_input(cmd: &mut Command, input: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), input.as_bytes())
+        .expect("writes the input");
+    child.wait_with_output().expect("ends")
+}

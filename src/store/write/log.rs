@@ -103,11 +103,10 @@ impl UndoLog {
             return;
         }
         let images = std::mem::take(&mut self.images);
-        let mut pieces = images.chunks(UNDO_CHUNK_BYTES).peekable();
-        if pieces.peek().is_none() {
-            batch.insert(self.chunk_key(self.chunks), Vec::new());
-            self.chunks += 1;
-        }
+        let pieces: Vec<&[u8]> = match images.is_empty() {
+            true => vec![&[]],
+            false => images.chunks(UNDO_CHUNK_BYTES).collect(),
+        };
         for piece in pieces {
             batch.insert(self.chunk_key(self.chunks), piece.to_vec());
             self.chunks += 1;
