@@ -1,5 +1,7 @@
 //! The real binary: exit codes, where output goes, and what a read never does.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -703,7 +705,15 @@ fn an_import_stopped_by_ctrl_c_removes_only_a_database_it_created() {
         return;
     }
     let (_seed_dir, seeded_db) = seeded();
-    for (db, created) in [(dir.path().join("new.db"), true), (seeded_db, false)] {
+    let mut cases = vec![(dir.path().join("new.db"), true)];
+    // Into a database that existed, Ctrl-C ends the import by the signal's
+    // default action, which an ignored SIGINT does not have.
+    if common::sigint_ignored() {
+        eprintln!("note: SIGINT is ignored here; skipping Ctrl-C into a database that existed");
+    } else {
+        cases.push((seeded_db, false));
+    }
+    for (db, created) in cases {
         // The import waits on a pipe nobody writes: it is surely under way
         // when Ctrl-C comes.
         let writer = {

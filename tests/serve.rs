@@ -1187,6 +1187,10 @@ fn a_slow_reader_holds_a_write_back_no_longer_than_the_stall_limit() {
 #[test]
 fn ctrl_c_in_a_client_stops_nothing_else_on_the_holder() {
     use std::os::unix::process::ExitStatusExt;
+    if common::sigint_ignored() {
+        eprintln!("note: SIGINT is ignored here, so Ctrl-C cannot end a client; skipping");
+        return;
+    }
     while_an_import_writes(|db, _| {
         let query = Command::new(env!("CARGO_BIN_EXE_evident"))
             .arg("--db")

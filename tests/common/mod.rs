@@ -73,3 +73,18 @@ pub fn with_input(cmd: &mut Command, input: &str) -> std::process::Output {
         .expect("writes the input");
     child.wait_with_output().expect("ends")
 }
+
+/// Whether this process ignores SIGINT, as every child it starts then does
+/// (a non-interactive shell starts background commands so: `.ci/run &`).
+/// A child whose Ctrl-C ends it by the signal's default action cannot be
+/// stopped by one then, and a test of that has nothing to test.
+pub fn sigint_ignored() -> bool {
+    // `SigIgn:` is a hexadecimal mask; SIGINT (2) is its second bit.
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("SigIgn:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| mask & (1 << 1) != 0)
+    })
+}
