@@ -2,7 +2,7 @@
 //! leftovers that would make it fail, and a directory another process is
 //! creating this very moment.
 
-use super::StoreError;
+use super::{FORMAT_FILE, StoreError};
 use std::fs::{File, TryLockError};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -11,31 +11,60 @@ use std::time::{Duration, Instant};
 /// database to make sled's main file.
 const CREATION_WAIT: Duration = Duration::from_secs(2);
 
-/// Files sled (or evident) makes in a database directory besides `db`.
-const STORE_FILES: [&str; 3] = ["conf", "blobs", "evident-format"];
-
-/// Whether the directory holds a store's files (other than `db`).
-pub fn has_store_files(path: &Path) -> bool {
-    STORE_FILES.iter().any(|f| path.join(f).exists()) || !snapshots(path, |_| true).is_empty()
+/// What an open finds at a database's path, before sled opens it.
+#[derive(Debug, PartialEq)]
+pub enum Found {
+    /// sled's main file `db` is there (or came while the open waited for
+    /// another process creating it, whose lock the open then meets).
+    Database,
+    /// Nothing, or an empty directory: a database may be created there.
+    Nothing,
+    /// Other files of a store (and perhaps others) without its main file.
+    MainFileMissing,
+    /// Only files no store makes: not a database, and not ours to fill.
+    Foreign,
 }
 
-/// Whether another process is creating the database at `path`: sled's
-/// first files are there but not yet its main file. Waits a moment for
-/// that file, so the open that follows meets the other process's lock and
-/// says "in use", rather than taking the half-made directory for something
-/// that is not a database.
-pub fn being_created(path: &Path) -> bool {
-    if !path.join("blobs").exists() || path.join("evident-format").exists() {
-        return false;
+/// Looks at the directory once, and decides from that one look: a second
+/// look may see what another process creating the database made since,
+/// and take a half-made directory for a damaged or a foreign one.
+///
+/// sled makes `conf`, `blobs/` and `db` in some order as it creates a
+/// database, and evident writes `evident-format` after; so a directory of
+/// only sled's files without `db` is being created, or was left so by a
+/// creation that died. The open waits a moment for `db`, so that it meets
+/// the creating process's lock and says "in use".
+pub fn found(path: &Path) -> Found {
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Found::Nothing,
+        // Unreadable: nothing an open could use.
+        Err(_) => return Found::Foreign,
+    };
+    let names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.iter().any(|n| n == "db") {
+        return Found::Database;
     }
-    let started = Instant::now();
-    while started.elapsed() < CREATION_WAIT {
-        if path.join("db").exists() {
-            return true;
+    if names.is_empty() {
+        return Found::Nothing;
+    }
+    let sleds = |n: &str| n == "conf" || n == "blobs" || n.starts_with("snap.");
+    if !names.iter().any(|n| sleds(n) || n == FORMAT_FILE) {
+        return Found::Foreign;
+    }
+    if names.iter().all(|n| sleds(n)) {
+        let started = Instant::now();
+        while started.elapsed() < CREATION_WAIT {
+            if path.join("db").exists() {
+                return Found::Database;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
-    false
+    Found::MainFileMissing
 }
 
 /// The names in `path` of sled's snapshot files that pass `keep`.
@@ -123,4 +152,44 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_tells_each_directory_from_one_look() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let at = |name: &str, files: &[&str]| {
+            let path = dir.path().join(name);
+            std::fs::create_dir(&path).expect("mkdir");
+            for file in files {
+                std::fs::write(path.join(file), "").expect("writes");
+            }
+            path
+        };
+        assert_eq!(found(&dir.path().join("absent")), Found::Nothing);
+        assert_eq!(found(&at("empty", &[])), Found::Nothing);
+        assert_eq!(found(&at("whole", &["conf", "db"])), Found::Database);
+        assert_eq!(found(&at("foreign", &["notes.txt"])), Found::Foreign);
+        // evident writes its format file after sled made `db`: no wait.
+        let started = Instant::now();
+        assert_eq!(
+            found(&at("lost", &["conf", FORMAT_FILE])),
+            Found::MainFileMissing
+        );
+        assert!(started.elapsed() < CREATION_WAIT);
+        // sled's files alone: being created, if `db` comes in time…
+        let creating = at("creating", &["conf"]);
+        let db = creating.join("db");
+        let creator = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            std::fs::write(db, "").expect("writes");
+        });
+        assert_eq!(found(&creating), Found::Database);
+        creator.join().expect("the creator");
+        // … and damaged if it never does.
+        assert_eq!(found(&at("died", &["conf"])), Found::MainFileMissing);
+    }
 }

@@ -41,6 +41,7 @@ use crate::model::{
     Status,
 };
 use blocks::Cursor;
+use files::Found;
 use keys::MapId;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -164,9 +165,8 @@ impl Store {
         if path.exists() && !path.is_dir() {
             return Err(StoreError::NotEvident(shown));
         }
-        let exists = path.join("db").exists() || files::being_created(path);
-        if !exists && files::has_store_files(path) {
-            // evident's or sled's files without sled's main one.
+        let found = files::found(path);
+        if found == Found::MainFileMissing {
             return Err(StoreError::damaged(
                 "its main file `db` is missing (the other files are there); \
                  restore the directory from a backup"
@@ -174,8 +174,13 @@ impl Store {
             )
             .located(path));
         }
+        let exists = found == Found::Database;
         if !exists && !create {
             return Err(StoreError::Missing(shown));
+        }
+        if found == Found::Foreign {
+            // A non-empty directory that sled did not make: not ours to fill.
+            return Err(StoreError::NotEvident(shown));
         }
         // Read before sled opens the files: opening rewrites parts of them,
         // and a database of another version must be left exactly as it is.
@@ -188,15 +193,6 @@ impl Store {
                 found,
                 expected: codec::FORMAT_VERSION,
             });
-        }
-        if !exists
-            && path.is_dir()
-            && std::fs::read_dir(path)
-                .map(|mut d| d.next().is_some())
-                .unwrap_or(true)
-        {
-            // A non-empty directory that sled did not make: not ours to fill.
-            return Err(StoreError::NotEvident(shown));
         }
         if exists {
             files::remove_unfinished_snapshots(path)?;
