@@ -106,6 +106,9 @@ proptest! {
     fn the_status_log_replayed_equals_the_derived_values(writes in proptest::collection::vec(write(), 1..14)) {
         let (_dir, db) = seeded();
         let mut before = statuses(&db);
+        let initial = before.clone();
+        let start = db.log().expect("log").last().map(|e| e.recorded_ms).expect("a write");
+        let start = evident::model::time::format_time(start);
         for w in &writes {
             let last = db.log().expect("log").last().map(|e| e.recorded_ms).expect("a write");
             // Refused writes (a retraction with referrers, a reference to
@@ -121,22 +124,28 @@ proptest! {
                 prop_assert_eq!(&row["confidence"], confidence);
             }
             let since = evident::model::time::format_time(last);
-            let changed: Vec<String> = rows(&db, &format!("changes since {since}"))
-                .iter()
-                .map(|r| r["id"].as_str().expect("id").to_owned())
-                .collect();
+            let changed_ids = |since: &str| -> Vec<String> {
+                rows(&db, &format!("changes since {since}"))
+                    .iter()
+                    .map(|r| r["id"].as_str().expect("id").to_owned())
+                    .collect()
+            };
             let status = |m: &std::collections::BTreeMap<String, (Value, Value)>, id: &str| {
                 m.get(id).map(|v| v.0.clone()).unwrap_or(Value::Null)
             };
-            let expected: Vec<String> = before
-                .keys()
-                .chain(after.keys())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .filter(|id| status(&before, id) != status(&after, id))
-                .cloned()
-                .collect();
-            prop_assert_eq!(changed, expected, "after {:?}", w);
+            let differing = |from: &std::collections::BTreeMap<String, (Value, Value)>| -> Vec<String> {
+                from.keys()
+                    .chain(after.keys())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .filter(|id| status(from, id) != status(&after, id))
+                    .cloned()
+                    .collect()
+            };
+            prop_assert_eq!(changed_ids(&since), differing(&before), "after {:?}", w);
+            // And over every write so far: a claim whose status went and
+            // came back is no change.
+            prop_assert_eq!(changed_ids(&start), differing(&initial), "since the start, after {:?}", w);
             before = after;
         }
     }

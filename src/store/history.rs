@@ -39,6 +39,19 @@ pub struct StatusChange {
     pub text: Option<String>,
 }
 
+/// The head of every status-log entry: a [`HistoryEntry`] up to its text.
+type HeadOfEntry = (HistoryAction, Kind, Option<Verdict>, Option<Verdict>);
+
+/// One claim's entry in a window of the status log; `id` and `text` (still
+/// encoded) are ranges of a buffer the window's entries share.
+struct ClaimEntry {
+    id: std::ops::Range<usize>,
+    text: std::ops::Range<usize>,
+    seq: u64,
+    before: Option<Verdict>,
+    after: Option<Verdict>,
+}
+
 /// A window of writes: those after `after_seq`, up to `through_seq`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeqWindow {
@@ -173,60 +186,65 @@ impl Store {
     /// differs from their status after those up to `window.through_seq`,
     /// in id order. Reads only the status log of the window's writes.
     pub fn status_changes(&self, window: SeqWindow) -> Result<Vec<StatusChange>, StoreError> {
+        let damaged = || StoreError::damaged("a status-log key".into());
         let first = window.after_seq.map_or(0, |s| s + 1);
         let start = keys::seq_prefix(first);
         let mut cursor = Cursor::new(self.tree(), MapId::HistoryByWrite, &start)?;
         let mut more = cursor.seek(&start)?;
-        // Per claim: status before the window, after the last entry so far,
-        // and the last write that changed the status.
-        let mut seen: HashMap<Vec<u8>, StatusChange> = HashMap::new();
+        // The claims' entries in log order (by write, then id), their ids
+        // and encoded texts copied into one buffer: a window of a day's
+        // import holds tens of thousands, and an allocation or a hash each
+        // was most of the time. Texts are decoded for the rows alone.
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut entries: Vec<ClaimEntry> = Vec::new();
         while more {
-            let (seq, id) = keys::split_history_by_write_key(cursor.key())
-                .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
+            let (seq, id) = keys::split_history_by_write_key(cursor.key()).ok_or_else(damaged)?;
             if seq > window.through_seq {
                 break;
             }
-            // Only claims' entries count; the others are not decoded past
-            // their action and kind.
-            let (_, kind): (HistoryAction, Kind) =
-                codec::decode_prefix(cursor.value(), "status log")?.0;
+            // Every entry's head; the other kinds' end there.
+            let ((_, kind, before, after), head): (HeadOfEntry, usize) =
+                codec::decode_prefix(cursor.value(), "status log")?;
             if kind == Kind::Claim {
-                let entry: HistoryEntry = codec::decode(cursor.value(), "status log")?;
-                let status_changed = entry.before.map(|v| v.0) != entry.after.map(|v| v.0);
-                match seen.get_mut(id) {
-                    Some(slot) => {
-                        slot.after = entry.after;
-                        slot.text = entry.text;
-                        if status_changed {
-                            slot.changed_seq = seq;
-                        }
-                    }
-                    None => {
-                        let first = StatusChange {
-                            id: String::new(),
-                            before: entry.before,
-                            after: entry.after,
-                            changed_seq: if status_changed { seq } else { 0 },
-                            text: entry.text,
-                        };
-                        seen.insert(id.to_vec(), first);
-                    }
-                }
+                let text = cursor.value().get(head..).ok_or_else(damaged)?;
+                let id_at = bytes.len();
+                bytes.extend_from_slice(id);
+                bytes.extend_from_slice(text);
+                entries.push(ClaimEntry {
+                    id: id_at..id_at + id.len(),
+                    text: id_at + id.len()..bytes.len(),
+                    seq,
+                    before,
+                    after,
+                });
             }
             more = cursor.advance()?;
         }
-        let mut out: Vec<StatusChange> = seen
-            .into_iter()
-            .filter(|(_, c)| c.before.map(|v| v.0) != c.after.map(|v| v.0))
-            .map(|(id, change)| {
-                Ok(StatusChange {
-                    id: String::from_utf8(id)
-                        .map_err(|_| StoreError::damaged("a status-log key".into()))?,
-                    ..change
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        // By id, each claim's entries staying in log order (a stable sort;
+        // one write's entries are in id order already, and cost one pass).
+        entries.sort_by(|a, b| bytes[a.id.clone()].cmp(&bytes[b.id.clone()]));
+        let mut out = Vec::new();
+        for group in entries.chunk_by(|a, b| bytes[a.id.clone()] == bytes[b.id.clone()]) {
+            let (Some(first), Some(last)) = (group.first(), group.last()) else {
+                continue;
+            };
+            let status = |v: Option<Verdict>| v.map(|v| v.0);
+            if status(first.before) == status(last.after) {
+                continue;
+            }
+            let changed_seq = group
+                .iter()
+                .rev()
+                .find(|e| status(e.before) != status(e.after))
+                .map_or(0, |e| e.seq);
+            out.push(StatusChange {
+                id: String::from_utf8(bytes[first.id.clone()].to_vec()).map_err(|_| damaged())?,
+                before: first.before,
+                after: last.after,
+                changed_seq,
+                text: codec::decode(&bytes[last.text.clone()], "status log")?,
+            });
+        }
         Ok(out)
     }
 
