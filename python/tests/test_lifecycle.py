@@ -64,7 +64,17 @@ def big_db(tmp_path_factory):
     return path
 
 
-def test_keyboard_interrupt_stops_the_statement_and_keeps_the_database(big_db):
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own Ctrl-C handler, which a process started with SIGINT
+    ignored (a shell's background job: `.ci/run &`) does not install, and
+    without which `interrupt_main` does nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_keyboard_interrupt_stops_the_statement_and_keeps_the_database(big_db, ctrl_c_raises):
     with evident.open(big_db) as db:
         started = time.perf_counter()
         assert len(db.query("results")) == 300_000
