@@ -462,6 +462,9 @@ pub struct Chunked {
     /// What a send that hit the stall limit had left to send: the rest of
     /// a chunk, sent first once the limit is lifted.
     unsent: Vec<u8>,
+    /// The socket's write timeout, set only when it must change: a system
+    /// call per send was a tenth of a point query's time in the holder.
+    write_timeout: Duration,
 }
 
 const CHUNK: usize = 64 * 1024;
@@ -489,7 +492,9 @@ pub fn is_too_slow(e: &io::Error) -> bool {
 }
 
 impl Chunked {
-    /// Writes the head of a 200 answer of `content_type`.
+    /// Writes the head of a 200 answer of `content_type` on a connection
+    /// whose write timeout is [`IDLE_TIMEOUT`], as every request's is
+    /// before its route runs.
     pub fn start(mut conn: Conn, content_type: &str) -> io::Result<Chunked> {
         let head = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
@@ -502,14 +507,28 @@ impl Chunked {
             stalled: Duration::ZERO,
             stall_limit: Some(super::STALL_LIMIT),
             unsent: Vec::new(),
+            write_timeout: IDLE_TIMEOUT,
         })
+    }
+
+    /// Sets the socket's write timeout to `wanted`, unless it is that
+    /// already or longer by no more than a few milliseconds (a send may
+    /// then wait that much past the stall limit).
+    fn set_write_timeout(&mut self, wanted: Duration) -> io::Result<()> {
+        const SLACK: Duration = Duration::from_millis(5);
+        if wanted <= self.write_timeout && self.write_timeout - wanted <= SLACK {
+            return Ok(());
+        }
+        self.conn.set_write_timeout(wanted)?;
+        self.write_timeout = wanted;
+        Ok(())
     }
 
     /// Lifts the stall limit once the statement has ended (and holds no
     /// write back): what is left goes with each send's own time limit.
     pub fn lift_stall_limit(&mut self) -> io::Result<()> {
         self.stall_limit = None;
-        self.conn.set_write_timeout(IDLE_TIMEOUT)?;
+        self.set_write_timeout(IDLE_TIMEOUT)?;
         let unsent = std::mem::take(&mut self.unsent);
         self.conn.write_all(&unsent)
     }
@@ -529,7 +548,7 @@ impl Chunked {
                     return Err(io::Error::new(io::ErrorKind::TimedOut, TooSlow));
                 }
                 at_the_limit = left <= IDLE_TIMEOUT;
-                self.conn.set_write_timeout(left.min(IDLE_TIMEOUT))?;
+                self.set_write_timeout(left.min(IDLE_TIMEOUT))?;
             }
             let started = Instant::now();
             let sent = self.conn.write(&bytes[at..]);
@@ -549,12 +568,24 @@ impl Chunked {
     }
 
     fn emit(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
+        self.emit_ending(false)
+    }
+
+    /// Sends what is buffered as a chunk, followed by the last (empty)
+    /// chunk when `last`: one send, where a short answer took two.
+    fn emit_ending(&mut self, last: bool) -> io::Result<()> {
+        if self.buf.is_empty() && !last {
             return Ok(());
         }
-        let mut chunk = format!("{:x}\r\n", self.buf.len()).into_bytes();
-        chunk.extend_from_slice(&self.buf);
-        chunk.extend_from_slice(b"\r\n");
+        let mut chunk = Vec::with_capacity(self.buf.len() + 16);
+        if !self.buf.is_empty() {
+            chunk.extend_from_slice(format!("{:x}\r\n", self.buf.len()).as_bytes());
+            chunk.extend_from_slice(&self.buf);
+            chunk.extend_from_slice(b"\r\n");
+        }
+        if last {
+            chunk.extend_from_slice(b"0\r\n\r\n");
+        }
         self.buf.clear();
         self.send(&chunk)
     }
@@ -563,8 +594,7 @@ impl Chunked {
     /// ended (so with no stall limit).
     pub fn finish(mut self) -> io::Result<()> {
         self.lift_stall_limit()?;
-        self.emit()?;
-        self.send(b"0\r\n\r\n")?;
+        self.emit_ending(true)?;
         self.conn.flush()
     }
 }

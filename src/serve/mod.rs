@@ -2,7 +2,7 @@
 //! other processes (SPEC 10) over HTTP/1.1 on a Unix socket in the
 //! database directory, and on TCP with a token.
 //!
-//! One thread per connection, with std's sockets: statements run on
+//! One thread per connection (reused, see [`workers`]), with std's sockets: statements run on
 //! blocking threads anyway, and a holder serves a handful of clients, so an
 //! async runtime would buy nothing here and cost a minute of every cold
 //! build (see the commit that added this module). Every request is treated
@@ -11,6 +11,7 @@
 
 mod http;
 mod routes;
+mod workers;
 
 use crate::client::address;
 use crate::{Database, Error, Interrupt};
@@ -33,6 +34,8 @@ pub const MAX_CONNECTIONS: usize = 256;
 /// meanwhile (SPEC 10), so a client reading slower than that loses its
 /// statement, with an error saying why.
 pub const STALL_LIMIT: Duration = Duration::from_secs(30);
+/// The threads of every holder in this process.
+static WORKERS: workers::Workers = workers::Workers::new();
 /// The largest script `POST /v1/query` takes.
 pub const MAX_SCRIPT: u64 = 16 * 1024 * 1024;
 
@@ -294,13 +297,11 @@ fn accept_loop(shared: &Arc<Shared>, accept: impl Fn() -> io::Result<Conn>) {
             continue;
         }
         let serving = Arc::clone(shared);
-        let spawned = std::thread::Builder::new()
-            .name("evident-client".into())
-            .spawn(move || {
-                // Counted down however the request ends, a panic included.
-                let _active = Active(&serving.active);
-                serve_connection(&serving, conn);
-            });
+        let spawned = WORKERS.run(move || {
+            // Counted down however the request ends, a panic included.
+            let _active = Active(&serving.active);
+            serve_connection(&serving, conn);
+        });
         if spawned.is_err() {
             shared.active.fetch_sub(1, Ordering::SeqCst);
         }

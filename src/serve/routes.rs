@@ -250,24 +250,22 @@ impl Disconnect {
             let done = Arc::clone(&finished);
             let interrupt = interrupt.clone();
             let _ = conn.set_timeouts(Duration::from_millis(200), http::IDLE_TIMEOUT);
-            let _ = std::thread::Builder::new()
-                .name("evident-watch".into())
-                .spawn(move || {
-                    let mut buf = [0u8; 512];
-                    while !done.load(Ordering::SeqCst) {
-                        match conn.read(&mut buf) {
-                            // More bytes after the request: ignored.
-                            Ok(n) if n > 0 => {}
-                            Err(e) if timed_out(&e) || e.kind() == io::ErrorKind::Interrupted => {}
-                            _ => {
-                                if !done.load(Ordering::SeqCst) {
-                                    interrupt.interrupt();
-                                }
-                                return;
+            let _ = super::WORKERS.run(move || {
+                let mut buf = [0u8; 512];
+                while !done.load(Ordering::SeqCst) {
+                    match conn.read(&mut buf) {
+                        // More bytes after the request: ignored.
+                        Ok(n) if n > 0 => {}
+                        Err(e) if timed_out(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                        _ => {
+                            if !done.load(Ordering::SeqCst) {
+                                interrupt.interrupt();
                             }
+                            return;
                         }
                     }
-                });
+                }
+            });
         }
         Disconnect { finished }
     }
