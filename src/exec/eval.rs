@@ -24,10 +24,31 @@ pub struct Ctx<'s> {
     records: HashMap<String, Option<Arc<Record>>>,
     derived: HashMap<String, Derived>,
     facts: FactWalker<'s>,
-    /// The claims of evidence rows, read with a cursor that moves forward
-    /// while their ids ascend (evidence in id order mostly names claims in
-    /// id order: derived evidence always does), and the last id read.
-    claims: Option<(ClaimsInOrder, String)>,
+    /// The claims of evidence rows, read with one cursor (evidence in id
+    /// order names claims in about their order, so most are in the block
+    /// of the last one or the next), and the last one's subject.
+    claims: Option<ClaimsInOrder>,
+    last_subject: Option<(String, Option<String>)>,
+}
+
+/// The subject of the claim `id` (`None`: it has none, or is not stored),
+/// read with `claims` (made on first use); a claim's evidence comes
+/// together, so the last one's is kept in `last`. (The fields of a
+/// [`Ctx`], apart, so that its source cache can be borrowed beside.)
+fn claim_subject<'l>(
+    store: &Store,
+    claims: &mut Option<ClaimsInOrder>,
+    last: &'l mut Option<(String, Option<String>)>,
+    id: &str,
+) -> Result<Option<&'l str>, StoreError> {
+    if last.as_ref().is_none_or(|(last_id, _)| last_id != id) {
+        let reader = match claims {
+            Some(reader) => reader,
+            None => claims.insert(store.claims_in_order()?),
+        };
+        *last = Some((id.to_owned(), reader.subject(id)?));
+    }
+    Ok(last.as_ref().and_then(|(_, subject)| subject.as_deref()))
 }
 
 impl<'s> Ctx<'s> {
@@ -40,28 +61,8 @@ impl<'s> Ctx<'s> {
             derived: HashMap::new(),
             facts: FactWalker::new(store),
             claims: None,
+            last_subject: None,
         }
-    }
-
-    /// The claim `id`, cached; read from the block of the last one read when
-    /// ids ascend, instead of a lookup (and a block unpacked) each.
-    fn claim(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
-        if let Some(r) = self.records.get(id) {
-            return Ok(r.clone());
-        }
-        let (mut reader, mut last) = match self.claims.take() {
-            Some((reader, last)) if last.as_str() <= id => (reader, last),
-            _ => (self.store.claims_in_order()?, String::new()),
-        };
-        let found = reader.get(id)?.map(Arc::new);
-        last.clear();
-        last.push_str(id);
-        self.claims = Some((reader, last));
-        if self.records.len() > CACHE_LIMIT {
-            self.records.clear();
-        }
-        self.records.insert(id.to_owned(), found.clone());
-        Ok(found)
     }
 
     /// A record by id, cached.
@@ -125,11 +126,12 @@ impl<'s> Ctx<'s> {
         &mut self,
         e: &Evidence,
     ) -> Result<(Option<f64>, Option<bool>), StoreError> {
-        let claim = self.claim(e.claim.as_str())?;
-        let subject = match claim.as_deref() {
-            Some(Record::Claim(c)) => c.subject.as_deref(),
-            _ => None,
-        };
+        let subject = claim_subject(
+            self.store,
+            &mut self.claims,
+            &mut self.last_subject,
+            e.claim.as_str(),
+        )?;
         let source = self.sources.get(self.store, e.source.as_str())?;
         Ok((
             source.map(|s| e.strength * s.reliability),

@@ -207,6 +207,8 @@ pub struct BlockReader {
     bytes: Entries,
     pos: usize,
     remaining: u64,
+    /// Where the first entry starts, and how many there are.
+    first: (usize, u64),
     key: Vec<u8>,
     value: std::ops::Range<usize>,
 }
@@ -218,6 +220,7 @@ impl BlockReader {
             bytes: Entries::Unpacked(Vec::new(), 0),
             pos: 0,
             remaining: 0,
+            first: (0, 0),
             key: Vec::new(),
             value: 0..0,
         };
@@ -260,9 +263,17 @@ impl BlockReader {
         self.remaining =
             get_varint(&self.bytes, &mut pos).ok_or_else(|| damaged("block header"))?;
         self.pos = pos;
+        self.first = (pos, self.remaining);
         self.key.clear();
         self.value = 0..0;
         Ok(())
+    }
+
+    /// Goes back to before the block's first entry, without unpacking it again.
+    pub fn rewind(&mut self) {
+        (self.pos, self.remaining) = self.first;
+        self.key.clear();
+        self.value = 0..0;
     }
 
     /// Moves to the next entry; `false` at the end of the block.
@@ -330,6 +341,10 @@ pub fn get(tree: &Tree, map: MapId, key: &[u8]) -> Result<Option<Vec<u8>>, Store
     }
     Ok(None)
 }
+
+/// How many blocks ahead [`Cursor::seek`] looks for its target through the
+/// walk's iterator before it looks the target up.
+const DENSE_HOPS: usize = 2;
 
 /// Walks a map in key order from a starting key, honouring the range rule.
 ///
@@ -486,11 +501,79 @@ impl Cursor {
                     .as_deref()
                     .is_some_and(|through| target <= through),
             };
-        if !within {
+        if !within && !self.hop_to(target)? {
             self.position(target)?;
         }
         self.start = target.to_vec();
         self.advance()
+    }
+
+    /// Like [`Cursor::seek`], for a `target` that may be before the current
+    /// entry: in the current block, the block is read again from its start
+    /// without unpacking it; before it, the block holding it is looked up.
+    /// Ids read in an order close to ascending but not quite (evidence by
+    /// `CLAIM~RESULT` names claim `c:1` after `c:10`, since `~` sorts after
+    /// the digits) each cost a lookup and an unpacked block before.
+    pub fn seek_back(&mut self, target: &[u8]) -> Result<bool, StoreError> {
+        let in_current = self.current.is_some()
+            && self
+                .current_key
+                .as_ref()
+                .is_some_and(|key| self.map.block_first_key(key) <= target);
+        match &mut self.current {
+            Some(reader) if in_current => reader.rewind(),
+            _ => {
+                // No key says which block the reader holds: it is looked up.
+                self.current_key = None;
+                self.position(target)?;
+            }
+        }
+        self.ended = false;
+        self.start = target.to_vec();
+        self.advance()
+    }
+
+    /// Moves to the block holding `target` when it is one of the next
+    /// [`DENSE_HOPS`] blocks, through the walk's own iterator (whose next
+    /// block it has already read): a dense walk of ids (an index's matches,
+    /// the derived values of claims read in order) then costs one read per
+    /// block, where a lookup from the top and a read of the block after
+    /// cost two. Blocks hopped over are not unpacked. `false` if it is
+    /// further on, or the end of the current block is not known yet: a
+    /// sparse walk, whose cursor never learns it, looks each target up.
+    fn hop_to(&mut self, target: &[u8]) -> Result<bool, StoreError> {
+        let mut landed: Option<IVec> = None;
+        for _ in 0..DENSE_HOPS {
+            if !matches!(self.end, BlockEnd::At(_)) {
+                break;
+            }
+            let Some((key, block)) = self.lookahead.take() else {
+                break;
+            };
+            self.current_key = Some(key);
+            self.sure_through = None;
+            self.end = BlockEnd::Unknown;
+            self.walked += 1;
+            landed = Some(block);
+            self.read_end()?;
+            let within = match &self.end {
+                BlockEnd::At(end) => target < end.as_slice(),
+                BlockEnd::MapEnd => true,
+                BlockEnd::Unknown => false,
+            };
+            if within {
+                if let Some(block) = landed.take() {
+                    self.open(block)?;
+                }
+                return Ok(true);
+            }
+        }
+        if landed.is_some() {
+            // Somewhere past the blocks hopped over: the lookup decides. The
+            // reader still holds the block before them; no key says it does.
+            self.current_key = None;
+        }
+        Ok(false)
     }
 
     /// Reads the block after the current one (or the map's first block, if
@@ -1027,6 +1110,7 @@ mod tests {
             ),
             starts in proptest::collection::vec(0u8..45, 1..4),
             mut seeks in proptest::collection::vec(0u8..45, 0..8),
+            any_order in proptest::collection::vec(0u8..45, 0..16),
         ) {
             let blocks: Vec<(u8, Vec<u8>)> = blocks.into_iter().collect();
             let db = Tree::new(
@@ -1051,6 +1135,24 @@ mod tests {
                 let found = cursor.seek(&[target]).expect("seeks");
                 let expected = model.range(vec![target]..).next();
                 prop_assert_eq!(found, expected.is_some());
+                if let Some((k, v)) = expected {
+                    prop_assert_eq!(cursor.key(), k.as_slice());
+                    prop_assert_eq!(cursor.value(), v.as_slice());
+                }
+            }
+            // Targets in any order: back with `seek_back`, on with `seek`
+            // (which hops through the blocks after the current one).
+            let mut cursor = Cursor::all(&db, MAP).expect("cursor");
+            let mut last = None;
+            for target in any_order {
+                let found = match last {
+                    Some(last) if target < last => cursor.seek_back(&[target]),
+                    _ => cursor.seek(&[target]),
+                }
+                .expect("seeks");
+                last = Some(target);
+                let expected = model.range(vec![target]..).next();
+                prop_assert_eq!(found, expected.is_some(), "target {}", target);
                 if let Some((k, v)) = expected {
                     prop_assert_eq!(cursor.key(), k.as_slice());
                     prop_assert_eq!(cursor.value(), v.as_slice());

@@ -6,7 +6,8 @@
 use super::blocks::Cursor;
 use super::keys::{self, MapId};
 use super::write::{HistoryAction, HistoryEntry, Verdict};
-use super::{Store, StoreError, codec};
+use super::{Projection, Store, StoreError, codec};
+use crate::model::fields::FieldValue;
 use crate::model::{Kind, Record};
 use std::collections::HashMap;
 
@@ -463,22 +464,50 @@ impl Store {
     }
 }
 
-/// Claim records looked up in ascending id order with one forward-moving
-/// cursor and nothing else (no derived values): `changes` reads the few
-/// claims of its rows this way.
+/// Claim records looked up with one cursor and nothing else (no derived
+/// values), cheapest in ascending id order: `changes` reads the few claims
+/// of its rows this way, and queries the claims of evidence rows.
 pub struct ClaimsInOrder {
     cursor: Cursor,
+    /// The last id looked up.
+    last: Vec<u8>,
+    /// A claim's subject alone.
+    subject: Projection,
 }
 
 impl ClaimsInOrder {
-    /// The claim `id`, if stored; ids must come in ascending order.
-    pub fn get(&mut self, id: &str) -> Result<Option<Record>, StoreError> {
+    /// Whether the claim `id` is stored: the cursor is then on it.
+    fn find(&mut self, id: &str) -> Result<bool, StoreError> {
         let key = id.as_bytes();
-        if self.cursor.seek(key)? && self.cursor.key() == key {
-            super::decode_record(Kind::Claim, self.cursor.value()).map(Some)
-        } else {
-            Ok(None)
+        let found = match key < self.last.as_slice() {
+            true => self.cursor.seek_back(key)?,
+            false => self.cursor.seek(key)?,
+        };
+        self.last.clear();
+        self.last.extend_from_slice(key);
+        Ok(found && self.cursor.key() == key)
+    }
+
+    /// The claim `id`, if stored.
+    pub fn get(&mut self, id: &str) -> Result<Option<Record>, StoreError> {
+        match self.find(id)? {
+            true => super::decode_record(Kind::Claim, self.cursor.value()).map(Some),
+            false => Ok(None),
         }
+    }
+
+    /// The subject of the claim `id` (`None` if it has none, or is not
+    /// stored), read without decoding the rest of the claim.
+    pub fn subject(&mut self, id: &str) -> Result<Option<String>, StoreError> {
+        if !self.find(id)? {
+            return Ok(None);
+        }
+        let mut subject = [FieldValue::Absent];
+        self.subject.read(self.cursor.value(), &mut subject)?;
+        Ok(match subject {
+            [FieldValue::Text(s)] => Some(s.to_owned()),
+            _ => None,
+        })
     }
 }
 
@@ -487,6 +516,9 @@ impl Store {
     pub fn claims_in_order(&self) -> Result<ClaimsInOrder, StoreError> {
         Ok(ClaimsInOrder {
             cursor: Cursor::new(self.tree(), MapId::Records(Kind::Claim), &[])?,
+            last: Vec::new(),
+            subject: Projection::new(Kind::Claim, &["subject"])
+                .ok_or_else(|| StoreError::Encode("no projection of a claim's subject".into()))?,
         })
     }
 }

@@ -138,7 +138,11 @@ impl Projection {
     }
 
     /// The fields wanted, read from one stored record into `out`.
-    fn read<'b>(&self, bytes: &'b [u8], out: &mut [FieldValue<'b>]) -> Result<(), StoreError> {
+    pub(super) fn read<'b>(
+        &self,
+        bytes: &'b [u8],
+        out: &mut [FieldValue<'b>],
+    ) -> Result<(), StoreError> {
         let mut de = DecoderImpl::new(SliceReader::new(bytes), codec::config(), ());
         for ((_, shape), places) in layout(self.kind).iter().zip(&self.slots) {
             let value = read_field(&mut de, *shape, !places.is_empty())
