@@ -170,6 +170,10 @@ impl Read for Polled {
     }
 }
 
+/// A body sent with its request's head in one write (a statement's
+/// script, mostly); a larger one is sent after it, not copied.
+const SMALL_BODY: usize = 64 * 1024;
+
 /// Sends one request (on `connected`, or a new connection) and reads the
 /// answer's head. `head_timeout`: how long
 /// the holder may take to begin its answer once the request is sent (`None`
@@ -201,9 +205,16 @@ pub fn request(
                 "Content-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
                 bytes.len()
             ));
-            stream
-                .write_all(head.as_bytes())
-                .and_then(|()| stream.write_all(bytes))
+            if bytes.len() <= SMALL_BODY {
+                // One send: the holder reads the request at one wake-up.
+                let mut request = head.into_bytes();
+                request.extend_from_slice(bytes);
+                stream.write_all(&request)
+            } else {
+                stream
+                    .write_all(head.as_bytes())
+                    .and_then(|()| stream.write_all(bytes))
+            }
         }
         Body::Stream(reader, progress) => {
             head.push_str(
