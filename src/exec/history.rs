@@ -127,13 +127,18 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
     // The status log holds each row's text; the record is read only for a
     // filter on the claim's other stored fields (or where the log has none).
     let filter_reads_records = changes.filter.as_ref().is_some_and(reads_stored_fields);
-    let mut current = store.claims_in_order()?;
+    // Made when a row first needs its record: most need none.
+    let mut current = None;
     let mut times: HashMap<u64, Value> = HashMap::new();
     for change in store.status_changes(window)? {
         store.check_interrupt()?;
         let needs_record = filter_reads_records || change.text.is_none();
         let stored = match up_to_now && needs_record {
-            true => current.get(&change.id)?,
+            true => match &mut current {
+                Some(claims) => claims,
+                None => current.insert(store.claims_in_order()?),
+            }
+            .get(&change.id)?,
             false => None,
         };
         let record = match stored {
