@@ -179,6 +179,18 @@ fn raw(socket: &Path, request: &[u8]) -> String {
     text(&answer)
 }
 
+/// A connection to the holder's socket that has sent `POST /v1/query`
+/// with `script` and read nothing yet.
+fn post_query(socket: &Path, script: &str) -> UnixStream {
+    let mut stream = UnixStream::connect(socket).expect("connects");
+    let request = format!(
+        "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
+        script.len()
+    );
+    stream.write_all(request.as_bytes()).expect("sends");
+    stream
+}
+
 /// [`outcome`] without the import report's time, which differs from run
 /// to run (`… unchanged in 0.02 s (53 records/s)`).
 fn untimed(out: &Output) -> (String, String, Option<i32>) {
@@ -706,13 +718,10 @@ fn clients_that_die_mid_statement_leave_the_holder_serving() {
     let (_dir, db, holder) = serving_seed();
     for _ in 0..5 {
         // Reads the head of a big answer, then goes.
-        let mut stream = UnixStream::connect(&holder.socket).expect("connects");
-        let script = "evidence; claims; sources; evidence; claims";
-        let request = format!(
-            "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
-            script.len()
+        let mut stream = post_query(
+            &holder.socket,
+            "evidence; claims; sources; evidence; claims",
         );
-        stream.write_all(request.as_bytes()).expect("sends");
         let mut head = [0u8; 16];
         let _ = stream.read(&mut head);
         drop(stream);
@@ -1025,13 +1034,7 @@ fn while_an_import_writes(mut attempt: impl FnMut(&Path, &Holder) -> bool) {
     std::fs::write(&bulk, claims("bulk", 60_000)).expect("writes");
     let holder = Holder::start(&db, &[]);
 
-    let mut blocker = UnixStream::connect(&holder.socket).expect("connects");
-    let script = "claims";
-    let request = format!(
-        "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
-        script.len()
-    );
-    blocker.write_all(request.as_bytes()).expect("sends");
+    let mut blocker = post_query(&holder.socket, "claims");
     // Its first row has come: the statement runs and, taking no more,
     // fills the socket's buffers and stays.
     let mut first = [0u8; 512];
@@ -1076,16 +1079,10 @@ fn while_an_import_writes(mut attempt: impl FnMut(&Path, &Holder) -> bool) {
 
 #[test]
 fn a_client_that_stops_stops_its_own_statement_and_no_other() {
-    let script = "count claims where text ~ \"number\"";
-    let request = format!(
-        "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
-        script.len()
-    );
     while_an_import_writes(|_, holder| {
         // Sends a query, then shuts its side at once, as the command line
         // does on Ctrl-C: the holder stops that statement.
-        let mut stream = UnixStream::connect(&holder.socket).expect("connects");
-        stream.write_all(request.as_bytes()).expect("sends");
+        let mut stream = post_query(&holder.socket, "count claims where text ~ \"number\"");
         std::thread::sleep(Duration::from_millis(100));
         let _ = stream.shutdown(std::net::Shutdown::Write);
         let mut answer = String::new();
@@ -1120,13 +1117,7 @@ fn a_slow_reader_holds_a_write_back_no_longer_than_the_stall_limit() {
     .expect("writes");
     let holder = Holder::start(&db, &[]);
 
-    let mut slow = UnixStream::connect(&holder.socket).expect("connects");
-    let script = "claims";
-    let request = format!(
-        "POST /v1/query HTTP/1.1\r\nContent-Length: {}\r\n\r\n{script}",
-        script.len()
-    );
-    slow.write_all(request.as_bytes()).expect("sends");
+    let mut slow = post_query(&holder.socket, "claims");
     let hurry = std::sync::Arc::new(AtomicBool::new(false));
     let reader = {
         let hurry = std::sync::Arc::clone(&hurry);
