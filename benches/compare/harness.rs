@@ -838,30 +838,26 @@ fn versus_row(name: &str, kind: Kind, versus: &'static str) -> Row {
 /// Imports `files` into a fresh evident database, untimed (the data of
 /// workloads that time something else); an error if it fails.
 fn evident_import(db: &Path, files: &[&Path]) -> Res<()> {
-    remove_db(db)?;
     let mut cmd = evident_cmd(db);
     cmd.arg("import").args(files);
-    let m = measure(&mut cmd)?;
-    if !m.status.success() {
-        return fail(format!(
-            "evident import into {} failed: {}",
-            db.display(),
-            String::from_utf8_lossy(&m.stderr)
-        ));
-    }
-    Ok(())
+    import_untimed(db, &mut cmd, "evident import")
 }
 
 /// The SQLite sub-mode importing `files` into a fresh `db`, untimed; an
 /// error (a bug in this benchmark) if it fails.
 fn sqlite_import(db: &Path, files: &[&Path]) -> Res<()> {
-    remove_db(db)?;
     let mut cmd = self_cmd()?;
     cmd.arg("--sqlite-import").arg(db).args(files);
-    let m = measure(&mut cmd)?;
+    import_untimed(db, &mut cmd, "the SQLite import (a bug in this benchmark)")
+}
+
+/// Runs `cmd`, an import into `db`, after removing what `db` held.
+fn import_untimed(db: &Path, cmd: &mut Command, what: &str) -> Res<()> {
+    remove_db(db)?;
+    let m = measure(cmd)?;
     if !m.status.success() {
         return fail(format!(
-            "the SQLite import into {} failed (a bug in this benchmark): {}",
+            "{what} into {} failed: {}",
             db.display(),
             String::from_utf8_lossy(&m.stderr)
         ));

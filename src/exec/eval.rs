@@ -24,31 +24,35 @@ pub struct Ctx<'s> {
     records: HashMap<String, Option<Arc<Record>>>,
     derived: HashMap<String, Derived>,
     facts: FactWalker<'s>,
-    /// The claims of evidence rows, read with one cursor (evidence in id
-    /// order names claims in about their order, so most are in the block
-    /// of the last one or the next), and the last one's subject.
-    claims: Option<ClaimsInOrder>,
-    last_subject: Option<(String, Option<String>)>,
+    /// The subjects of the claims of evidence rows.
+    subjects: ClaimSubjects,
 }
 
-/// The subject of the claim `id` (`None`: it has none, or is not stored),
-/// read with `claims` (made on first use); a claim's evidence comes
-/// together, so the last one's is kept in `last`. (The fields of a
-/// [`Ctx`], apart, so that its source cache can be borrowed beside.)
-fn claim_subject<'l>(
-    store: &Store,
-    claims: &mut Option<ClaimsInOrder>,
-    last: &'l mut Option<(String, Option<String>)>,
-    id: &str,
-) -> Result<Option<&'l str>, StoreError> {
-    if last.as_ref().is_none_or(|(last_id, _)| last_id != id) {
-        let reader = match claims {
-            Some(reader) => reader,
-            None => claims.insert(store.claims_in_order()?),
-        };
-        *last = Some((id.to_owned(), reader.subject(id)?));
+/// Claims' subjects, read with one cursor made on first use (evidence in id
+/// order names claims in about their order, so most are in the block of
+/// the last one or the next); a claim's evidence comes together, so the
+/// last one's subject is kept.
+#[derive(Default)]
+struct ClaimSubjects {
+    reader: Option<ClaimsInOrder>,
+    last: Option<(String, Option<String>)>,
+}
+
+impl ClaimSubjects {
+    /// The subject of the claim `id` (`None`: it has none, or is not stored).
+    fn get(&mut self, store: &Store, id: &str) -> Result<Option<&str>, StoreError> {
+        if self.last.as_ref().is_none_or(|(last, _)| last != id) {
+            let reader = match &mut self.reader {
+                Some(reader) => reader,
+                None => self.reader.insert(store.claims_in_order()?),
+            };
+            self.last = Some((id.to_owned(), reader.subject(id)?));
+        }
+        Ok(self
+            .last
+            .as_ref()
+            .and_then(|(_, subject)| subject.as_deref()))
     }
-    Ok(last.as_ref().and_then(|(_, subject)| subject.as_deref()))
 }
 
 impl<'s> Ctx<'s> {
@@ -60,8 +64,7 @@ impl<'s> Ctx<'s> {
             records: HashMap::new(),
             derived: HashMap::new(),
             facts: FactWalker::new(store),
-            claims: None,
-            last_subject: None,
+            subjects: ClaimSubjects::default(),
         }
     }
 
@@ -126,12 +129,7 @@ impl<'s> Ctx<'s> {
         &mut self,
         e: &Evidence,
     ) -> Result<(Option<f64>, Option<bool>), StoreError> {
-        let subject = claim_subject(
-            self.store,
-            &mut self.claims,
-            &mut self.last_subject,
-            e.claim.as_str(),
-        )?;
+        let subject = self.subjects.get(self.store, e.claim.as_str())?;
         let source = self.sources.get(self.store, e.source.as_str())?;
         Ok((
             source.map(|s| e.strength * s.reliability),

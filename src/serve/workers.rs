@@ -98,21 +98,37 @@ mod tests {
     use std::sync::mpsc;
 
     #[test]
-    fn threads_are_reused_and_every_job_runs() {
+    fn every_job_runs_and_a_waiting_thread_takes_the_next() {
         static WORKERS: Workers = Workers::new();
+        // Many at once: every one runs, on however many threads.
         let (tx, rx) = mpsc::channel();
         for n in 0..200 {
             let tx = tx.clone();
             WORKERS
                 .run(move || {
-                    let _ = tx.send((n, std::thread::current().id()));
+                    let _ = tx.send(n);
                 })
                 .expect("runs");
         }
         drop(tx);
-        let done: Vec<_> = rx.iter().collect();
-        assert_eq!(done.len(), 200);
-        let threads: std::collections::HashSet<_> = done.iter().map(|(_, t)| *t).collect();
-        assert!(threads.len() < 200, "no thread was reused");
+        let mut done: Vec<i32> = rx.iter().collect();
+        done.sort_unstable();
+        assert_eq!(done, (0..200).collect::<Vec<_>>());
+        // One at a time, each once a thread waits: all on one thread.
+        static ONE_BY_ONE: Workers = Workers::new();
+        let mut threads = std::collections::HashSet::new();
+        for _ in 0..20 {
+            let (tx, rx) = mpsc::channel();
+            ONE_BY_ONE
+                .run(move || {
+                    let _ = tx.send(std::thread::current().id());
+                })
+                .expect("runs");
+            threads.insert(rx.recv().expect("the job ran"));
+            while ONE_BY_ONE.lock().idle == 0 {
+                std::thread::yield_now();
+            }
+        }
+        assert_eq!(threads.len(), 1, "a waiting thread was not reused");
     }
 }

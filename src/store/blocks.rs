@@ -542,19 +542,15 @@ impl Cursor {
     /// further on, or the end of the current block is not known yet: a
     /// sparse walk, whose cursor never learns it, looks each target up.
     fn hop_to(&mut self, target: &[u8]) -> Result<bool, StoreError> {
-        let mut landed: Option<IVec> = None;
+        let mut hopped = false;
         for _ in 0..DENSE_HOPS {
             if !matches!(self.end, BlockEnd::At(_)) {
                 break;
             }
-            let Some((key, block)) = self.lookahead.take() else {
+            let Some(block) = self.step_to_next()? else {
                 break;
             };
-            self.current_key = Some(key);
-            self.sure_through = None;
-            self.end = BlockEnd::Unknown;
-            self.walked += 1;
-            landed = Some(block);
+            hopped = true;
             self.read_end()?;
             let within = match &self.end {
                 BlockEnd::At(end) => target < end.as_slice(),
@@ -562,13 +558,11 @@ impl Cursor {
                 BlockEnd::Unknown => false,
             };
             if within {
-                if let Some(block) = landed.take() {
-                    self.open(block)?;
-                }
+                self.open(block)?;
                 return Ok(true);
             }
         }
-        if landed.is_some() {
+        if hopped {
             // Somewhere past the blocks hopped over: the lookup decides. The
             // reader still holds the block before them; no key says it does.
             self.current_key = None;
@@ -603,20 +597,28 @@ impl Cursor {
     }
 
     fn next_block(&mut self) -> Result<bool, StoreError> {
-        loop {
-            self.read_end()?;
-            let Some((key, block)) = self.lookahead.take() else {
-                return Ok(false);
-            };
-            self.current_key = Some(key);
-            self.sure_through = None;
-            self.end = BlockEnd::Unknown;
-            self.walked += 1;
+        while let Some(block) = self.step_to_next()? {
             if self.deal.takes(self.block_number()) {
                 self.open(block)?;
                 return Ok(true);
             }
         }
+        Ok(false)
+    }
+
+    /// Steps the walk onto the block after the current one and returns it,
+    /// unopened (the caller opens it, or steps over it); `None` past the
+    /// map's last block.
+    fn step_to_next(&mut self) -> Result<Option<IVec>, StoreError> {
+        self.read_end()?;
+        let Some((key, block)) = self.lookahead.take() else {
+            return Ok(None);
+        };
+        self.current_key = Some(key);
+        self.sure_through = None;
+        self.end = BlockEnd::Unknown;
+        self.walked += 1;
+        Ok(Some(block))
     }
 
     /// Makes `block` current, reading it with the last block's reader.

@@ -522,3 +522,36 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Status;
+
+    /// `status_changes` reads an entry's head as [`HeadOfEntry`] and its
+    /// text from where the head ends: both follow [`HistoryEntry`]'s fields.
+    #[test]
+    fn an_entrys_head_and_text_read_apart_as_the_whole_entry() {
+        let entry = HistoryEntry {
+            action: HistoryAction::Derive,
+            kind: Kind::Claim,
+            before: Some((Status::Unresolved, 0.5)),
+            after: Some((Status::Verified, 0.9)),
+            text: Some("a claim".into()),
+        };
+        let bytes = codec::encode(&entry).expect("encodes");
+        let ((action, kind, before, after), head): (HeadOfEntry, usize) =
+            codec::decode_prefix(&bytes, "status log").expect("decodes");
+        let text: Option<String> = codec::decode(&bytes[head..], "status log").expect("decodes");
+        assert_eq!(
+            HistoryEntry {
+                action,
+                kind,
+                before,
+                after,
+                text
+            },
+            entry
+        );
+    }
+}
