@@ -71,6 +71,12 @@ pub fn route(shared: &Shared, request: Request, mut reader: BufReader<Conn>, mut
     };
     // A client gone away is no error of the holder's.
     let _ = answered;
+    // The answer is whole: the client reading to the end sees it end now,
+    // and a statement's watcher, blocked reading a copy of this socket,
+    // wakes now. Closing alone waits for that copy, up to its 200 ms poll:
+    // a client reading to the end waited that long for each request, and
+    // each watcher held a worker thread as long.
+    reader.get_ref().shutdown();
 }
 
 /// Reads a whole (small) body, refusing one longer than `max`.
