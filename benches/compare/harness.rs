@@ -1153,8 +1153,12 @@ pub fn main(args: &[String]) -> Res<()> {
         rows, disks, notes, ..
     } = found;
 
-    // `mteb-table` reports in the notes, not as a row.
-    if rows.is_empty() && !opts.selected(TABLE_WORKLOAD) {
+    // `mteb-table` and `held-memory` report in the notes, not as rows.
+    if rows.is_empty()
+        && ![TABLE_WORKLOAD, sharing::MEMORY]
+            .iter()
+            .any(|w| opts.selected(w))
+    {
         return fail(format!("no workload matches --only {:?}", opts.only));
     }
     let text = report(&opts, &rows, &disks, &notes);

@@ -11,6 +11,9 @@
 //!   with one process per lookup.
 //! - `held-import`: importing the MTEB file through a holder of a fresh
 //!   database against the same import run locally (goal ≤ 1.1×).
+//! - `held-memory` (issue #21): a fresh holder's resident memory after
+//!   each of 20 full scans of the results and each 1,000 of 10,000 point
+//!   lookups sent to it (goal ≤ 512 MiB); a curve in the notes, no SQLite.
 
 use super::synth::Rng;
 use super::*;
@@ -21,13 +24,22 @@ const POINT: &str = "held-point";
 const CLIENTS: &str = "held-4-clients";
 const CLIENTS_ONESHOT: &str = "held-4-clients-oneshot";
 const IMPORT: &str = "held-import";
+pub(super) const MEMORY: &str = "held-memory";
+
+/// `held-memory`'s full scans, and its point lookups in scripts of
+/// [`MEMORY_LOOKUPS_PER_STEP`] (the issue's 20 scans and 10,000 lookups).
+const MEMORY_SCANS: usize = 20;
+const MEMORY_LOOKUP_STEPS: usize = 10;
+const MEMORY_LOOKUPS_PER_STEP: usize = 1_000;
+/// The goal for a holder's resident memory, in MiB.
+const MEMORY_GOAL_MIB: u64 = 512;
 
 /// Client processes in `held-4-clients`.
 const CLIENT_COUNT: usize = 4;
 
 /// `held-point` runs this many lookups per `--runs`: a few milliseconds
 /// each, so a median of three is at the mercy of one busy moment.
-const POINT_RUNS_PER_RUN: usize = 10;
+const POINT_RUNS_PER_RUN: usize = 40;
 
 /// How long a holder may take to say it serves.
 const HOLDER_START: Duration = Duration::from_secs(120);
@@ -221,7 +233,7 @@ fn run_clients(clients: Vec<Vec<Job>>) -> Result<Duration, String> {
 
 /// Issue #17's workloads, when selected and the MTEB file is there.
 pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -> Res<()> {
-    let wanted = [POINT, CLIENTS, CLIENTS_ONESHOT, IMPORT].map(|n| opts.selected(n));
+    let wanted = [POINT, CLIENTS, CLIENTS_ONESHOT, IMPORT, MEMORY].map(|n| opts.selected(n));
     if !wanted.iter().any(|&w| w) {
         return Ok(());
     }
@@ -235,8 +247,8 @@ pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -
     }
     let (results, lines, _) = prepared_mteb(found, &src, work, small)?;
     let tag = if small { "small" } else { "full" };
-    let [point, clients, oneshot, import] = wanted;
-    if point || clients || oneshot {
+    let [point, clients, oneshot, import, memory] = wanted;
+    if point || clients || oneshot || memory {
         let db = work.join(format!("held-{tag}.evident"));
         let sqlite_db = work.join(format!("held-{tag}.sqlite"));
         if !(opts.reuse && db.join("db").exists() && sqlite_db.exists()) {
@@ -296,6 +308,12 @@ pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -
         }
         drop(holder);
         drop(keeper);
+        if memory {
+            eprintln!("  {MEMORY}");
+            found
+                .notes
+                .push(held_memory(&db, work, lines, small, opts.runs)?);
+        }
     }
     if import {
         eprintln!("  {IMPORT}");
@@ -496,6 +514,111 @@ fn held_clients(held: &Held<'_>, mode: ClientMode, per_client: usize) -> Res<Row
     }
     row.rows = Some(CLIENT_COUNT * per_client);
     Ok(row)
+}
+
+/// A process's resident memory now (`VmRSS`), in KiB: the curve's points.
+fn vm_rss_kib(pid: u32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
+}
+
+/// `held-memory`: per run, a fresh holder of `db`, then [`MEMORY_SCANS`]
+/// full scans (`evident query results`, every row written to a pipe the
+/// harness drains) and [`MEMORY_LOOKUP_STEPS`] scripts of point lookups
+/// sent to it, its resident memory read after each. One line for the
+/// notes: the curve of the run with the highest peak.
+fn held_memory(db: &Path, work: &Path, lines: usize, small: bool, runs: usize) -> Res<String> {
+    let mut rng = Rng::new(0x21);
+    let last = lines.saturating_sub(1).max(1);
+    let scripts: Vec<PathBuf> = (0..MEMORY_LOOKUP_STEPS)
+        .map(|step| -> Res<PathBuf> {
+            let path = work.join(format!("held-memory-{step}.evq"));
+            let lookups: Vec<String> = (0..MEMORY_LOOKUPS_PER_STEP)
+                .map(|_| point_query(&format!("mteb:{}", 1 + rng.below(last))))
+                .collect();
+            fs::write(&path, lookups.join(";\n") + "\n")?;
+            Ok(path)
+        })
+        .collect::<Res<_>>()?;
+    let mib = |kib: Option<u64>| kib.map_or("?".into(), |k| format!("{}", k / 1024));
+    let mut worst: Option<(u64, String)> = None;
+    for run in 0..runs {
+        eprintln!("  {MEMORY} run {}/{runs}", run + 1);
+        let holder = Holder::start(db)?;
+        let pid = holder.child.id();
+        let start = vm_rss_kib(pid);
+        let mut after_scans = Vec::new();
+        for _ in 0..MEMORY_SCANS {
+            // The rows go to /dev/null: hundreds of MB per scan.
+            let out = evident_cmd(db)
+                .arg("query")
+                .arg("results")
+                .args(["--format", "jsonl"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .output()?;
+            if !out.status.success() {
+                return fail(format!(
+                    "{MEMORY}: a full scan through the holder failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            after_scans.push(vm_rss_kib(pid));
+        }
+        let mut after_lookups = Vec::new();
+        for script in &scripts {
+            let out = evident_cmd(db)
+                .arg("query")
+                .arg("--file")
+                .arg(script)
+                .args(["--format", "jsonl"])
+                .stdin(Stdio::null())
+                .output()?;
+            let rows = out.stdout.iter().filter(|&&b| b == b'\n').count();
+            if !out.status.success() || rows != MEMORY_LOOKUPS_PER_STEP {
+                return fail(format!(
+                    "{MEMORY}: {MEMORY_LOOKUPS_PER_STEP} lookups through the holder gave {rows} row(s): {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            after_lookups.push(vm_rss_kib(pid));
+        }
+        let peak = vm_hwm_kib(pid).unwrap_or(0);
+        drop(holder);
+        let curve = format!(
+            "at start {} MiB; after each full scan {}; after each {MEMORY_LOOKUPS_PER_STEP} \
+             lookups {}; peak {} MiB",
+            mib(start),
+            after_scans
+                .iter()
+                .map(|&k| mib(k))
+                .collect::<Vec<_>>()
+                .join(", "),
+            after_lookups
+                .iter()
+                .map(|&k| mib(k))
+                .collect::<Vec<_>>()
+                .join(", "),
+            mib(Some(peak)),
+        );
+        if worst.as_ref().is_none_or(|(p, _)| peak > *p) {
+            worst = Some((peak, curve));
+        }
+    }
+    let Some((peak, curve)) = worst else {
+        return Ok(format!("{MEMORY}: no run (--runs 0)"));
+    };
+    let verdict = if peak / 1024 <= MEMORY_GOAL_MIB {
+        "✓"
+    } else {
+        "✗"
+    };
+    Ok(format!(
+        "{MEMORY} ({}, holder resident memory in MiB, the run of {runs} with the highest peak): \
+         {curve} ({verdict} ≤ {MEMORY_GOAL_MIB} MiB)",
+        if small { "small" } else { "1.29M results" },
+    ))
 }
 
 /// Per run: a holder on a fresh database and the import sent through it,
