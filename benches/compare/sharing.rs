@@ -584,7 +584,12 @@ fn held_memory(db: &Path, work: &Path, lines: usize, small: bool, runs: usize) -
             }
             after_lookups.push(vm_rss_kib(pid));
         }
-        let peak = vm_hwm_kib(pid).unwrap_or(0);
+        let Some(peak) = vm_hwm_kib(pid) else {
+            // A peak of 0 would pass the goal unmeasured.
+            return fail(format!(
+                "{MEMORY}: could not read the holder's peak memory from /proc/{pid}/status"
+            ));
+        };
         drop(holder);
         let curve = format!(
             "at start {} MiB; after each full scan {}; after each {MEMORY_LOOKUPS_PER_STEP} \
