@@ -92,10 +92,13 @@ struct Measured {
     stderr: Vec<u8>,
 }
 
-/// Peak resident set size so far (`VmHWM`), in KiB.
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
+/// A memory figure of a process from `/proc/PID/status`, in KiB: `VmHWM`
+/// (peak resident set size so far) or `VmRSS` (resident now).
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
     line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
@@ -125,7 +128,7 @@ fn measure(cmd: &mut Command) -> io::Result<Measured> {
             let mut peak = None;
             let polling = Instant::now();
             while !done.load(Ordering::Relaxed) {
-                if let Some(v) = vm_hwm_kib(pid) {
+                if let Some(v) = status_kib(pid, "VmHWM") {
                     peak = Some(peak.map_or(v, |p: u64| p.max(v)));
                 }
                 // Often at first, so one-shot processes of a few
