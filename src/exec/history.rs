@@ -124,7 +124,7 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
     // Up to now, each claim is its stored record, read in id order like a
     // scan; up to an earlier write, the version that write left.
     let up_to_now = window.through_seq >= store.last_seq()?;
-    // The status log holds each row's text; the record is read only for a
+    // The status log holds most rows' text; the record is read only for a
     // filter on the claim's other stored fields (or where the log has none).
     let filter_reads_records = changes.filter.as_ref().is_some_and(reads_stored_fields);
     // Made when a row first needs its record: most need none.
@@ -156,13 +156,13 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
         };
         let [status_before, confidence_before] = verdict_values(change.before);
         let [status, confidence] = verdict_values(change.after);
-        let text = match (&change.text, &record) {
-            (Some(text), _) => Value::String(text.clone()),
+        let text = match (change.text, &record) {
+            (Some(text), _) => Value::String(text),
             (None, Some(Record::Claim(c))) => Value::String(c.text.clone()),
             _ => Value::Null,
         };
         let row = vec![
-            Value::String(change.id.clone()),
+            Value::String(change.id),
             text,
             status_before,
             status,
