@@ -2,10 +2,12 @@
 
 use super::*;
 
-// The workloads of issues #15 and #17, in files of their own beside this
-// one; as children of the harness they use its private helpers.
+// The workloads of issues #15, #17 and #21, in files of their own beside
+// this one; as children of the harness they use its private helpers.
 #[path = "claims.rs"]
 mod claims;
+#[path = "curves.rs"]
+mod curves;
 #[path = "sharing.rs"]
 mod sharing;
 
@@ -1152,6 +1154,8 @@ pub fn main(args: &[String]) -> Res<()> {
     run_synth(&opts, &work, small, &mut found)?;
     claims::run(&opts, &work, small, &mut found)?;
     sharing::run(&opts, &work, small, &mut found)?;
+    // Last, and only when `--only` names it: many minutes at full scale.
+    let curves = curves::run(&opts, &work, small, &mut found)?;
     let Found {
         rows, disks, notes, ..
     } = found;
@@ -1164,7 +1168,8 @@ pub fn main(args: &[String]) -> Res<()> {
     {
         return fail(format!("no workload matches --only {:?}", opts.only));
     }
-    let text = report(&opts, &rows, &disks, &notes);
+    let mut text = report(&opts, &rows, &disks, &notes);
+    text.push_str(&curves.unwrap_or_default());
     println!("{text}");
     let out = target_dir().join("bench-results.md");
     fs::write(&out, &text)?;
