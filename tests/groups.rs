@@ -115,3 +115,100 @@ fn whole_kind_groups_count_and_sum_what_is_stored() {
         ]
     );
 }
+
+/// Claims enough to fill many record blocks, each with dated and undated
+/// evidence from sources of different reliability, over two years.
+fn claims_database() -> (tempfile::TempDir, Database) {
+    let mut lines = String::new();
+    for s in 0..5u32 {
+        lines += &format!(
+            "{{\"type\":\"source\",\"id\":\"s{s}\",\"title\":\"source {s}\",\"reliability\":0.{}}}\n",
+            s * 2 + 1
+        );
+    }
+    for c in 0..3000u32 {
+        let subject = ["acme", "globex", "initech"][(c % 3) as usize];
+        lines += &format!(
+            "{{\"type\":\"claim\",\"id\":\"c{c:05}\",\"text\":\"claim {c}: {}\",\"subject\":\"{subject}\",\"created\":\"2020-0{}-01\"}}\n",
+            "words that make the records fill blocks ".repeat(4),
+            c % 9 + 1
+        );
+        for e in 0..(c % 4) {
+            let day = (c * 7 + e * 131) % 700;
+            let date = match (c + e) % 5 {
+                0 => String::new(),
+                _ => format!(
+                    ",\"date\":\"{}-{:02}-{:02}\"",
+                    2020 + day / 365,
+                    day % 365 / 31 % 12 + 1,
+                    day % 28 + 1
+                ),
+            };
+            lines += &format!(
+                "{{\"type\":\"evidence\",\"id\":\"e{c:05}-{e}\",\"claim\":\"c{c:05}\",\"source\":\"s{}\",\"stance\":\"{}\",\"strength\":0.{}{date}}}\n",
+                (c + e) % 5,
+                if (c * 3 + e) % 4 == 0 {
+                    "refutes"
+                } else {
+                    "supports"
+                },
+                (c + e) % 9 + 1
+            );
+        }
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = Database::open(tmp.path().join("db")).expect("opens");
+    db.import_jsonl(lines.as_bytes()).expect("imports");
+    (tmp, db)
+}
+
+/// Groups of evaluated rows (an `as of` view, a filter), which two threads
+/// fold block by block, each evaluating its own rows, count what the rows
+/// of the same statement without `group by` hold.
+#[test]
+fn groups_of_evaluated_rows_agree_with_the_rows() {
+    let (_tmp, db) = claims_database();
+    for (view, filter) in [
+        ("as of 2020-06-30", ""),
+        ("as of 2021-03-15", "where subject = \"acme\""),
+        ("", "where confidence > 0.2"),
+    ] {
+        let mut expected: BTreeMap<(String, String), (i64, f64, f64)> = BTreeMap::new();
+        for row in rows(
+            &db,
+            &format!("claims {view} {filter} select status, subject, confidence"),
+        ) {
+            let key = (format!("{:?}", row[0]), format!("{:?}", row[1]));
+            let confidence = match row[2] {
+                Value::Number(x) => x,
+                ref other => panic!("confidence {other:?}"),
+            };
+            let e = expected.entry(key).or_insert((0, f64::MAX, f64::MIN));
+            e.0 += 1;
+            e.1 = e.1.min(confidence);
+            e.2 = e.2.max(confidence);
+        }
+        assert!(
+            expected.len() >= 2,
+            "{view} {filter}: too few groups to tell"
+        );
+        let got: BTreeMap<(String, String), (i64, f64, f64)> = rows(
+            &db,
+            &format!(
+                "claims {view} {filter} group by status, subject select status, subject, count, min(confidence), max(confidence)"
+            ),
+        )
+        .into_iter()
+        .map(|r| match r.as_slice() {
+            [status, subject, Value::Integer(n), Value::Number(lo), Value::Number(hi)] => {
+                ((format!("{status:?}"), format!("{subject:?}")), (*n, *lo, *hi))
+            }
+            other => panic!("group row {other:?}"),
+        })
+        .collect();
+        assert_eq!(got, expected, "{view} {filter}");
+        let total: i64 = got.values().map(|g| g.0).sum();
+        let counted = rows(&db, &format!("count claims {view} {filter}"));
+        assert_eq!(counted, [vec![Value::Integer(total)]], "{view} {filter}");
+    }
+}

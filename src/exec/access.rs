@@ -4,7 +4,7 @@
 //! share (see [`super::parallel`]).
 
 use super::eval::{Ctx, may_contain_raw};
-use super::parallel::{Shared, in_turns};
+use super::parallel::{RowFolder, Shared, fold_rows, in_turns};
 use super::plan::{Access, SemiJoin, Sources};
 use super::{conjuncts, visible};
 use crate::model::fields;
@@ -74,6 +74,23 @@ pub(super) fn for_each_row(
         }),
         _ => in_turns(ctx, kind, filter, &keep, Shared::Parts(&parts), visit),
     }
+}
+
+/// Folds every row of a scan of `kind` that passes the filter, in the view
+/// of `as_of`, into states that `start` makes, on two threads when the
+/// records span blocks (see [`fold_rows`]): for work whose order does not
+/// matter. The states come back in no particular order.
+pub(super) fn fold_scan<T: Send>(
+    store: &Store,
+    kind: Kind,
+    as_of: Option<crate::model::Date>,
+    filter: Option<&Expr>,
+    start: &(dyn Fn() -> T + Sync),
+    each: &RowFolder<'_, T>,
+) -> Result<Vec<T>, crate::Error> {
+    let needles = stored_needles(kind, filter);
+    let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
+    fold_rows(store, kind, as_of, filter, &keep, start, each)
 }
 
 /// Where the rows come from, once the store has been read for the ids.

@@ -4,18 +4,19 @@
 //! paged and shaped. Counts already kept on write (see
 //! [`super::plan::plan_count`]) arrive as finished groups instead.
 
-use super::access::for_each_row;
+use super::access::{fold_scan, for_each_row};
 use super::columns::{RowColumns, row_values};
 use super::eval::{Ctx, order_values, output_value, path};
 use super::output::{Output, Value};
 use super::parallel::fold_projected;
 use super::plan::Access;
-use crate::model::Date;
 use crate::model::fields::FieldValue;
+use crate::model::{Date, Derived, Record};
 use crate::query::ast::{AggregateFn, Expr, Field, Item, OrderKey};
 use crate::store::{Projection, Store};
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash, Hasher};
 
@@ -297,6 +298,9 @@ fn layout(spec: &GroupSpec<'_>) -> Layout {
 /// Finished groups: each key's values and its aggregates' values.
 type Groups = Vec<(Vec<Value>, Vec<Value>)>;
 
+/// Groups while rows come: each key's accumulators.
+type GroupMap = HashMap<Vec<Hashed>, Vec<Acc>>;
+
 /// A group key's value in a hash map: equal exactly when `order by` finds
 /// them equal, so the groups are those of [`order_values`].
 struct Hashed(Value);
@@ -369,10 +373,6 @@ pub(super) fn run_groups(
     }
     let row_columns = RowColumns::new(kind, &columns);
     let fresh: Vec<Acc> = layout.wanted.iter().map(|w| Acc::new(w.function)).collect();
-    // Hashed, not ordered, while rows come: the groups are sorted once at
-    // the end (the ordered map's comparisons were a tenth of the pass).
-    let mut map: HashMap<Vec<Hashed>, Vec<Acc>> = HashMap::new();
-    let mut ctx = Ctx::new(store, as_of);
     let add = |accs: &mut Vec<Acc>, args: &[Value]| {
         for (acc, at) in accs.iter_mut().zip(&argument) {
             match at {
@@ -381,47 +381,88 @@ pub(super) fn run_groups(
             }
         }
     };
-    for_each_row(
-        &mut ctx,
-        kind,
-        access,
-        filter,
-        &mut |ctx, record, derived| {
-            let mut values = row_values(ctx, record, derived, &row_columns)?;
-            let args = values.split_off(keys_n.min(values.len()));
-            if !values.iter().any(|v| matches!(v, Value::List(_))) {
-                let key: Vec<Hashed> = values.into_iter().map(Hashed).collect();
-                add(map.entry(key).or_insert_with(|| fresh.clone()), &args);
-                return Ok(true);
+    // Hashed, not ordered, while rows come: the groups are sorted once at
+    // the end (the ordered map's comparisons were a tenth of the pass).
+    let fold = |map: &mut GroupMap,
+                ctx: &mut Ctx<'_>,
+                record: Record,
+                derived: Option<Derived>|
+     -> Result<(), crate::Error> {
+        let mut values = row_values(ctx, record, derived, &row_columns)?;
+        let args = values.split_off(keys_n.min(values.len()));
+        if !values.iter().any(|v| matches!(v, Value::List(_))) {
+            let key: Vec<Hashed> = values.into_iter().map(Hashed).collect();
+            add(map.entry(key).or_insert_with(|| fresh.clone()), &args);
+            return Ok(());
+        }
+        // A list groups by each distinct element; none is absent.
+        let mut keys: Vec<Vec<Value>> = vec![Vec::with_capacity(keys_n)];
+        for v in values {
+            match v {
+                Value::List(mut items) if !items.is_empty() => {
+                    items.sort_by(order_values);
+                    items.dedup();
+                    let mut next = Vec::with_capacity(keys.len() * items.len());
+                    for k in &keys {
+                        for item in &items {
+                            let mut k = k.clone();
+                            k.push(item.clone());
+                            next.push(k);
+                        }
+                    }
+                    keys = next;
+                }
+                Value::List(_) => keys.iter_mut().for_each(|k| k.push(Value::Null)),
+                v => keys.iter_mut().for_each(|k| k.push(v.clone())),
             }
-            // A list groups by each distinct element; none is absent.
-            let mut keys: Vec<Vec<Value>> = vec![Vec::with_capacity(keys_n)];
-            for v in values {
-                match v {
-                    Value::List(mut items) if !items.is_empty() => {
-                        items.sort_by(order_values);
-                        items.dedup();
-                        let mut next = Vec::with_capacity(keys.len() * items.len());
-                        for k in &keys {
-                            for item in &items {
-                                let mut k = k.clone();
-                                k.push(item.clone());
-                                next.push(k);
+        }
+        for k in keys {
+            let key: Vec<Hashed> = k.into_iter().map(Hashed).collect();
+            add(map.entry(key).or_insert_with(|| fresh.clone()), &args);
+        }
+        Ok(())
+    };
+    let map = match access {
+        // Every record, in no order that matters: each thread folds its own
+        // blocks into its own groups, evaluating its rows itself — in an
+        // `as of` view, each claim's derivation on the day is most of the
+        // work, which `for_each_row` would do on this thread alone.
+        Access::Scan => {
+            let mut maps =
+                fold_scan(store, kind, as_of, filter, &GroupMap::new, &fold)?.into_iter();
+            let mut map = maps.next().unwrap_or_default();
+            for other in maps {
+                for (key, accs) in other {
+                    match map.entry(key) {
+                        Entry::Occupied(mut mine) => {
+                            for (acc, theirs) in mine.get_mut().iter_mut().zip(&accs) {
+                                acc.merge(theirs);
                             }
                         }
-                        keys = next;
+                        Entry::Vacant(slot) => {
+                            slot.insert(accs);
+                        }
                     }
-                    Value::List(_) => keys.iter_mut().for_each(|k| k.push(Value::Null)),
-                    v => keys.iter_mut().for_each(|k| k.push(v.clone())),
                 }
             }
-            for k in keys {
-                let key: Vec<Hashed> = k.into_iter().map(Hashed).collect();
-                add(map.entry(key).or_insert_with(|| fresh.clone()), &args);
-            }
-            Ok(true)
-        },
-    )?;
+            map
+        }
+        _ => {
+            let mut map = GroupMap::new();
+            let mut ctx = Ctx::new(store, as_of);
+            for_each_row(
+                &mut ctx,
+                kind,
+                access,
+                filter,
+                &mut |ctx, record, derived| {
+                    fold(&mut map, ctx, record, derived)?;
+                    Ok(true)
+                },
+            )?;
+            map
+        }
+    };
     let groups = map
         .into_iter()
         .map(|(k, accs)| (k.into_iter().map(|h| h.0).collect(), accs))

@@ -15,7 +15,7 @@
 use super::access::{Part, RowVisitor, each_record, passes};
 use super::eval::Ctx;
 use crate::model::fields::FieldValue;
-use crate::model::{Derived, Kind, Record};
+use crate::model::{Date, Derived, Kind, Record};
 use crate::query::ast::Expr;
 use crate::store::Deal;
 use crate::store::{Projection, RecordScan, Store};
@@ -261,6 +261,51 @@ pub(super) fn in_turns(
 fn second_thread_ended() -> crate::Error {
     crate::Error::Internal("the second reading thread ended early".into())
 }
+
+/// Folds every record of `kind` that `keep` and the filter pass, in the
+/// view of `as_of`, into states that `start` makes, for work whose order
+/// does not matter (groups of evaluated rows): two threads each fold every
+/// other block, each with an evaluation context of its own, so what a row
+/// costs to evaluate — in an `as of` view, its claim's derivation from the
+/// evidence visible on the day — runs on both cores, where [`in_turns`]
+/// visits every row on this thread. The states come back in turn order;
+/// one state when the records fill a single block.
+pub(super) fn fold_rows<T: Send>(
+    store: &Store,
+    kind: Kind,
+    as_of: Option<Date>,
+    filter: Option<&Expr>,
+    keep: &(dyn Fn(&[u8]) -> bool + Sync),
+    start: &(dyn Fn() -> T + Sync),
+    each: &RowFolder<'_, T>,
+) -> Result<Vec<T>, crate::Error> {
+    let fold = |deal: Deal| -> Result<T, crate::Error> {
+        let mut ctx = Ctx::new(store, as_of);
+        let mut state = start();
+        let mut scan = store.scan_dealt(kind, deal)?;
+        while let Some((record, derived)) = scan.next_record_where(keep)? {
+            if passes(&mut ctx, &record, derived.as_ref(), filter)? {
+                each(&mut state, &mut ctx, record, derived)?;
+            }
+        }
+        Ok(state)
+    };
+    if !store.records_span_blocks(kind)? {
+        return Ok(vec![fold(Deal::ALL)?]);
+    }
+    std::thread::scope(|scope| {
+        let theirs = scope.spawn(|| fold(Deal { turn: 1, of: 2 }));
+        let mine = fold(Deal { turn: 0, of: 2 });
+        // Joined before returning, however this thread ended.
+        let theirs = theirs.join().map_err(|_| second_thread_ended());
+        Ok(vec![mine?, theirs??])
+    })
+}
+
+/// What [`fold_rows`] calls for each row: the thread's state, its context,
+/// the row's record and derived values.
+pub(super) type RowFolder<'f, T> =
+    dyn Fn(&mut T, &mut Ctx<'_>, Record, Option<Derived>) -> Result<(), crate::Error> + Sync + 'f;
 
 /// Folds the fields `projection` picks of every record of its kind into
 /// states that `start` makes, for work whose order does not matter (groups):
