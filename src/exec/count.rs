@@ -2,7 +2,7 @@
 //! counts when its plan says so (no record decoded), else by walking the
 //! rows its plan reads.
 
-use super::access::for_each_row;
+use super::access::{fold_scan, for_each_row};
 use super::bind::optional;
 use super::eval::{Ctx, order_values};
 use super::group::{GroupSpec, from_counts, run_groups};
@@ -70,8 +70,27 @@ pub fn run_count(store: &Store, c: &Count, plan: Plan) -> Result<Output, crate::
 
 /// The number of rows `access` reads that pass the filter.
 fn count_rows(store: &Store, c: &Count, access: &Access) -> Result<u64, crate::Error> {
+    let as_of = optional(&c.as_of)?;
+    if let Access::Scan = access {
+        // Each thread counts its own blocks: no row is handed over.
+        // `count results where benchmark ~ "retrieval"` over the curves'
+        // 1M results: 168–209 ms when the rows that passed crossed threads
+        // to be counted, 139–147 ms now (three runs each, alternating).
+        let counts = fold_scan(
+            store,
+            c.collection.node,
+            as_of,
+            c.filter.as_ref(),
+            &|| 0u64,
+            &|n, _, _, _| {
+                *n += 1;
+                Ok(())
+            },
+        )?;
+        return Ok(counts.into_iter().sum());
+    }
     let mut n = 0u64;
-    let mut ctx = Ctx::new(store, optional(&c.as_of)?);
+    let mut ctx = Ctx::new(store, as_of);
     for_each_row(
         &mut ctx,
         c.collection.node,

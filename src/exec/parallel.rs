@@ -290,16 +290,7 @@ pub(super) fn fold_rows<T: Send>(
         }
         Ok(state)
     };
-    if !store.records_span_blocks(kind)? {
-        return Ok(vec![fold(Deal::ALL)?]);
-    }
-    std::thread::scope(|scope| {
-        let theirs = scope.spawn(|| fold(Deal { turn: 1, of: 2 }));
-        let mine = fold(Deal { turn: 0, of: 2 });
-        // Joined before returning, however this thread ended.
-        let theirs = theirs.join().map_err(|_| second_thread_ended());
-        Ok(vec![mine?, theirs??])
-    })
+    fold_dealt(store.records_span_blocks(kind)?, &fold)
 }
 
 /// What [`fold_rows`] calls for each row: the thread's state, its context,
@@ -330,7 +321,17 @@ pub(super) fn fold_projected<T: Send>(
         store.scan_projected(projection, deal, &mut |row| each(&mut state, row))?;
         Ok(state)
     };
-    if !store.records_span_blocks(projection.kind())? {
+    fold_dealt(store.records_span_blocks(projection.kind())?, &fold)
+}
+
+/// Runs `fold` on every other block on each of two threads, when the
+/// records `span_blocks`; else once, here, on them all. The states come
+/// back in turn order.
+fn fold_dealt<T: Send>(
+    span_blocks: bool,
+    fold: &(dyn Fn(Deal) -> Result<T, crate::Error> + Sync),
+) -> Result<Vec<T>, crate::Error> {
+    if !span_blocks {
         return Ok(vec![fold(Deal::ALL)?]);
     }
     std::thread::scope(|scope| {
