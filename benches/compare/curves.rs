@@ -530,52 +530,23 @@ fn queries(g: &Generated) -> [QuerySpec; 5] {
 /// stored, for which SPEC 8.2 step 6 chose each source's latest result of
 /// all; in a view the choice is among the results visible on the day (an
 /// earlier result of the source, when its latest is later). So this derives
-/// the evidence again from the visible results, as `sqlite::DERIVE_EVIDENCE`
-/// does on import (the same steps and stance), adds the recorded evidence
-/// visible on the day, and judges the visible claims as SPEC 2 says.
+/// the evidence again from the visible results with the import's steps
+/// and stance (`sqlite::judged_candidates_sql`), adds the recorded
+/// evidence visible on the day, and judges the visible claims as SPEC 2
+/// says.
 fn as_of_bench_status_sql(day: &str) -> String {
+    let candidates = sqlite::judged_candidates_sql(&format!(
+        "AND (c.created IS NULL OR c.created <= '{day}')
+         AND r.date <= '{day}'
+         AND NOT EXISTS (
+             SELECT 1 FROM evidence e JOIN sources s ON s.id = e.source
+             WHERE e.claim = c.id AND e.result = r.id AND NOT e.derived
+               AND coalesce(e.date, s.published) <= '{day}')"
+    ));
     format!(
         "WITH derived AS (
-            SELECT claim || '~' || result AS id, claim, source, stance, 1.0 AS strength FROM (
-                SELECT claim, result, source,
-                       CASE WHEN (comparator = '=' AND abs(g) <= t)
-                              OR (comparator = '>=' AND g >= -t)
-                              OR (comparator = '<=' AND g <= t)
-                            THEN 'supports' ELSE 'refutes' END AS stance,
-                       row_number() OVER (PARTITION BY claim, source
-                                          ORDER BY date DESC, result) AS voice
-                FROM (
-                    SELECT claim, result, source, date, comparator,
-                           CASE conv WHEN 1 THEN value WHEN 2 THEN value * 100.0 ELSE value / 100.0 END
-                               - claimed AS g,
-                           max(tolerance, 2.0 * CASE conv WHEN 1 THEN stderr WHEN 2 THEN stderr * 100.0
-                                                          ELSE stderr / 100.0 END) AS t
-                    FROM (
-                        SELECT c.id AS claim, r.id AS result, r.source AS source, r.date AS date,
-                               c.comparator AS comparator, c.value AS claimed, c.tolerance AS tolerance,
-                               r.value AS value, coalesce(r.stderr, 0.0) AS stderr,
-                               CASE WHEN (c.unit IS NULL AND r.unit IS NULL) OR lower(c.unit) = lower(r.unit) THEN 1
-                                    WHEN lower(c.unit) = '%' AND lower(r.unit) = 'fraction' THEN 2
-                                    WHEN lower(c.unit) = 'fraction' AND lower(r.unit) = '%' THEN 3
-                               END AS conv
-                        FROM claims c
-                        JOIN results r ON lower(r.model) = lower(c.model)
-                                      AND lower(r.benchmark) = lower(c.benchmark)
-                                      AND lower(r.metric) = lower(c.metric)
-                        WHERE c.model IS NOT NULL
-                          AND (c.created IS NULL OR c.created <= '{day}')
-                          AND r.date <= '{day}'
-                          AND r.source IS NOT NULL
-                          AND r.cites IS NULL
-                          AND (c.split IS NULL OR lower(r.split) = lower(c.split))
-                          AND (c.harness IS NULL OR lower(r.harness) = lower(c.harness))
-                          AND (c.shots IS NULL OR r.shots = c.shots)
-                          AND (c.attempts IS NULL OR r.attempts = c.attempts)
-                          AND NOT EXISTS (
-                              SELECT 1 FROM evidence e JOIN sources s ON s.id = e.source
-                              WHERE e.claim = c.id AND e.result = r.id AND NOT e.derived
-                                AND coalesce(e.date, s.published) <= '{day}'))
-                    WHERE conv IS NOT NULL))
+            SELECT claim || '~' || result AS id, claim, source, stance, 1.0 AS strength
+            FROM ({candidates})
             WHERE voice = 1),
         recorded AS (
             SELECT e.id, e.claim, e.source, e.stance, e.strength

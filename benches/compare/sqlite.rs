@@ -84,28 +84,29 @@ pub const BENCH_INDEXES: &str = "
         CREATE INDEX results_triple ON results(lower(model), lower(benchmark), lower(metric));
         CREATE INDEX evidence_derived ON evidence(stance, id) WHERE derived;";
 
-/// The derived evidence of SPEC 8.2–8.3, computed in SQL and stored before
-/// the claims' derived columns (which then count it like any evidence).
-/// Candidates: the results with the claim's (model, benchmark, metric)
-/// ignoring ASCII case; steps 1–5 are the `WHERE`; step 6 (one source, one
-/// voice: latest date, dated over undated, smaller id) is the window; the
-/// stance is computed in 64-bit floats in the order SPEC 8.3 gives.
-pub const DERIVE_EVIDENCE: &str = "
-        INSERT INTO evidence (id, claim, source, stance, strength, date, result, derived, gap)
-        SELECT claim || '~' || result, claim, source,
+/// The judged candidates of SPEC 8.2–8.3: for each benchmark claim, the
+/// results with its (model, benchmark, metric) ignoring ASCII case; steps
+/// 1–5 are the `WHERE` (with `{visible}`, more conditions: the recorded
+/// evidence that excludes a result, and for a view its day); step 6 (one
+/// source, one voice: latest date, dated over undated, smaller id) is the
+/// window, kept where `voice = 1`; the stance is computed in 64-bit floats
+/// in the order SPEC 8.3 gives. Columns: claim, result, source, date,
+/// stance, g (the gap), voice.
+const JUDGED_CANDIDATES: &str = "
+        SELECT claim, result, source, date,
                CASE WHEN (comparator = '=' AND abs(g) <= t)
                       OR (comparator = '>=' AND g >= -t)
                       OR (comparator = '<=' AND g <= t)
-                    THEN 'supports' ELSE 'refutes' END,
-               1.0, date, result, 1, g
+                    THEN 'supports' ELSE 'refutes' END AS stance,
+               g,
+               row_number() OVER (PARTITION BY claim, source
+                                  ORDER BY date IS NULL, date DESC, result) AS voice
         FROM (
             SELECT claim, result, source, date, comparator,
                    CASE conv WHEN 1 THEN value WHEN 2 THEN value * 100.0 ELSE value / 100.0 END
                        - claimed AS g,
                    max(tolerance, 2.0 * CASE conv WHEN 1 THEN stderr WHEN 2 THEN stderr * 100.0
-                                                  ELSE stderr / 100.0 END) AS t,
-                   row_number() OVER (PARTITION BY claim, source
-                                      ORDER BY date IS NULL, date DESC, result) AS voice
+                                                  ELSE stderr / 100.0 END) AS t
             FROM (
                 SELECT c.id AS claim, r.id AS result, r.source AS source, r.date AS date,
                        c.comparator AS comparator, c.value AS claimed, c.tolerance AS tolerance,
@@ -125,9 +126,28 @@ pub const DERIVE_EVIDENCE: &str = "
                   AND (c.harness IS NULL OR lower(r.harness) = lower(c.harness))
                   AND (c.shots IS NULL OR r.shots = c.shots)
                   AND (c.attempts IS NULL OR r.attempts = c.attempts)
-                  AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.claim = c.id AND e.result = r.id))
-            WHERE conv IS NOT NULL)
-        WHERE voice = 1";
+                  {visible})
+            WHERE conv IS NOT NULL)";
+
+/// [`JUDGED_CANDIDATES`] with `visible`'s conditions.
+pub fn judged_candidates_sql(visible: &str) -> String {
+    JUDGED_CANDIDATES.replace("{visible}", visible)
+}
+
+/// The derived evidence of SPEC 8.2–8.3 (the judged candidates that are
+/// their source's voice, where no recorded evidence names the result),
+/// stored before the claims' derived columns (which then count it like
+/// any evidence).
+fn derive_evidence_sql() -> String {
+    format!(
+        "INSERT INTO evidence (id, claim, source, stance, strength, date, result, derived, gap)
+         SELECT claim || '~' || result, claim, source, stance, 1.0, date, result, 1, g
+         FROM ({}) WHERE voice = 1",
+        judged_candidates_sql(
+            "AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.claim = c.id AND e.result = r.id)"
+        )
+    )
+}
 
 /// Built after the derived columns are computed.
 pub const DERIVED_INDEXES: &str = "
@@ -771,7 +791,7 @@ pub fn import_main(args: &[String]) -> Res<()> {
     )?;
     if bench_claims {
         tx.execute_batch(BENCH_INDEXES)?;
-        let derived = tx.execute(DERIVE_EVIDENCE, [])?;
+        let derived = tx.execute(&derive_evidence_sql(), [])?;
         phase(&format!(
             "derived {derived} pieces of evidence from results"
         ));
