@@ -632,20 +632,24 @@ impl SegmentAccountant {
             }
         }
 
-        // evident's patch: a free segment already filled with `Corrupted`
-        // (by the open that freed it, if nothing wrote it since) is not
+        // evident's patch: a free segment whose first page is already
+        // `Corrupted` (blanked by an earlier open, and not written since:
+        // sled writes a segment from its start, header first) is not
         // written again. Upstream rewrites every free segment whole at
         // every open, so a read-only query of a database with many free
-        // segments wrote hundreds of megabytes. The file ends the same.
+        // segments wrote hundreds of megabytes. What a blank header
+        // guarantees is what matters: sled reuses free segments at run
+        // time without blanking them, and its log iterator refuses any
+        // message whose segment number is not the segment's current one.
         let corrupted = vec![MessageKind::Corrupted.into(); self.config.segment_size];
-        let mut found = vec![0_u8; self.config.segment_size];
+        let mut first_page = vec![0_u8; self.config.segment_size.min(4096)];
         for segment_base in to_free {
             self.free_segment(segment_base)?;
-            let already = matches!(
-                pread_exact_or_eof(&self.config.file, &mut found, segment_base),
-                Ok(n) if n == found.len()
-            ) && found == corrupted;
-            if already {
+            let blank = matches!(
+                pread_exact_or_eof(&self.config.file, &mut first_page, segment_base),
+                Ok(n) if n == first_page.len()
+            ) && first_page == corrupted[..first_page.len()];
+            if blank {
                 continue;
             }
             io_fail!(self.config, "zero garbage segment SA");
