@@ -507,14 +507,7 @@ fn queries(g: &Generated) -> [QuerySpec; 5] {
             sql: "SELECT count(*) AS count FROM results WHERE benchmark LIKE '%retrieval%'".into(),
             check: Check::Rows,
         },
-        QuerySpec {
-            name: group,
-            kind: Kind::Query,
-            evident: "count results group by metric".into(),
-            sql: "SELECT metric, count(*) AS count FROM results GROUP BY metric ORDER BY metric IS NULL, metric"
-                .into(),
-            check: Check::Rows,
-        },
+        group_by_metric(group),
         QuerySpec {
             name: asof,
             kind: Kind::Query,

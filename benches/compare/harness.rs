@@ -527,15 +527,7 @@ fn mteb_queries(point_id: &str, model: &str) -> Vec<QuerySpec> {
                     .into(),
                 check: Check::Rows,
             },
-            QuerySpec {
-                name: "mteb-group-metric",
-                kind: Kind::Query,
-                // `metric` has no index, so no kept counts: one pass over the rows.
-                evident: "count results group by metric".into(),
-                sql: "SELECT metric, count(*) AS count FROM results GROUP BY metric ORDER BY metric IS NULL, metric"
-                    .into(),
-                check: Check::Rows,
-            },
+            group_by_metric("mteb-group-metric"),
             QuerySpec {
                 name: "mteb-group-avg",
                 kind: Kind::Query,
@@ -545,6 +537,19 @@ fn mteb_queries(point_id: &str, model: &str) -> Vec<QuerySpec> {
                 check: Check::RowsNear,
             },
         ]
+}
+
+/// `count results group by metric`: `metric` has no index, so no kept
+/// counts — one pass over the rows.
+fn group_by_metric(name: &'static str) -> QuerySpec {
+    QuerySpec {
+        name,
+        kind: Kind::Query,
+        evident: "count results group by metric".into(),
+        sql: "SELECT metric, count(*) AS count FROM results GROUP BY metric ORDER BY metric IS NULL, metric"
+            .into(),
+        check: Check::Rows,
+    }
 }
 
 fn synth_queries(subject: &str) -> Vec<QuerySpec> {
