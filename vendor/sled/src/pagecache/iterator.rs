@@ -333,31 +333,32 @@ fn scan_segment_headers_and_tail(
         segments
     );
 
-    // scatter
-    let header_promises_res: Result<Vec<_>> = (0..segments)
-        .map({
-            // let config = config.clone();
-            move |idx| {
-                threadpool::spawn({
-                    let config = config.clone();
-                    move || fetch(idx, min, &config)
-                })
+    // evident's patch: the headers are read by at most four threads, each
+    // a contiguous run of segments, the caller taking the first run. The
+    // published sled sent one job per segment to its thread pool, waking
+    // every idle pool thread for each: on a database of 970 segments that
+    // was most of an open's time, for 20-byte reads the page cache mostly
+    // answers. Several threads still overlap the reads of a cold disk.
+    let threads = usize::try_from((segments / 128).clamp(1, 4)).unwrap_or(1);
+    let per_thread = (segments + threads as u64 - 1) / threads as u64;
+    let read_run = |run: u64| -> Vec<(LogOffset, SegmentHeader)> {
+        let first = run * per_thread;
+        let last = std::cmp::min(segments, first + per_thread);
+        (first..last).filter_map(|idx| fetch(idx, min, config)).collect()
+    };
+    let headers: Vec<(LogOffset, SegmentHeader)> = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..threads as u64)
+            .map(|run| scope.spawn(move || read_run(run)))
+            .collect();
+        let mut headers = read_run(0);
+        for other in others {
+            match other.join() {
+                Ok(run) => headers.extend(run),
+                Err(panic) => std::panic::resume_unwind(panic),
             }
-        })
-        .collect();
-
-    let header_promises = header_promises_res?;
-
-    // gather
-    let mut headers: Vec<(LogOffset, SegmentHeader)> = vec![];
-    for promise in header_promises {
-        let read_attempt =
-            promise.wait().expect("thread pool should not crash");
-
-        if let Some(completed_result) = read_attempt {
-            headers.push(completed_result);
         }
-    }
+        headers
+    });
 
     // find max stable LSN recorded in segment headers
     let mut ordering = BTreeMap::new();

@@ -311,7 +311,7 @@ fn advance_snapshot(
             trace!("bumping snapshot.stable_lsn to {}", bumped);
             (bumped, None)
         } else {
-            if let Some(BasedBuf { offset, .. }) = iter.segment_base {
+            if let Some(BasedBuf { offset, ref buf }) = iter.segment_base {
                 // either situation 3 or situation 4. we need to zero the
                 // tail of the segment after the recovered tip
                 let shred_len = config.segment_size
@@ -320,6 +320,20 @@ fn advance_snapshot(
                 let shred_zone = vec![MessageKind::Corrupted.into(); shred_len];
                 let shred_base =
                     offset + LogOffset::try_from(segment_progress).unwrap();
+
+                // evident's patch: the iterator holds the whole segment as
+                // it just read it; when its tail already holds exactly the
+                // bytes the shred would write (the last open shredded it
+                // and nothing was written since), the write and the fsync
+                // after it are skipped. Every open, a read-only query's
+                // too, wrote ~190 KB here and waited for the disk. Bytes
+                // read back are what any later fsync of the file keeps, so
+                // a tail that is not yet durable is still made so by the
+                // next write's sync, or shredded again after a power loss.
+                let progress = usize::try_from(segment_progress).unwrap();
+                let already_shredded = buf
+                    .get(progress..progress + shred_len)
+                    .map_or(false, |tail| tail == &shred_zone[..]);
 
                 #[cfg(feature = "testing")]
                 {
@@ -332,8 +346,10 @@ fn advance_snapshot(
                     shred_base,
                     shred_base + shred_len as LogOffset
                 );
-                pwrite_all(&config.file, &shred_zone, shred_base)?;
-                config.file.sync_all()?;
+                if !already_shredded {
+                    pwrite_all(&config.file, &shred_zone, shred_base)?;
+                    config.file.sync_all()?;
+                }
             }
             (iterated_lsn, iter.segment_base.map(|bb| bb.offset))
         };
