@@ -435,7 +435,17 @@ pub fn note_undated_evidence(
     day: crate::model::Date,
     output: &mut Output,
 ) -> Result<(), crate::Error> {
-    let n = store.undated_evidence()?;
+    let undated_sources = store.undated_sources()?;
+    let n: u64 = match undated_sources.is_empty() {
+        // Every piece of evidence has a date, its own or its source's.
+        true => 0,
+        // The statement has ended: both cores walk the evidence.
+        false => super::parallel::fold_dealt(true, &|deal| {
+            Ok(store.count_undated_evidence(&undated_sources, deal)?)
+        })?
+        .into_iter()
+        .sum(),
+    };
     if n > 0 {
         let (count, verb) = match n {
             1 => ("1 piece of evidence".to_owned(), "has"),

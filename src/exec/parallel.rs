@@ -327,7 +327,7 @@ pub(super) fn fold_projected<T: Send>(
 /// Runs `fold` on every other block on each of two threads, when the
 /// records `span_blocks`; else once, here, on them all. The states come
 /// back in turn order.
-fn fold_dealt<T: Send>(
+pub(super) fn fold_dealt<T: Send>(
     span_blocks: bool,
     fold: &(dyn Fn(Deal) -> Result<T, crate::Error> + Sync),
 ) -> Result<Vec<T>, crate::Error> {

@@ -50,6 +50,26 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreE
     }
 }
 
+/// Decodes a value that may borrow from `bytes` (a `&str` field), failing
+/// on trailing bytes like [`decode`]: for reads of millions of index
+/// entries, where allocating each string was most of the time.
+pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
+    bytes: &'a [u8],
+    what: &str,
+) -> Result<T, StoreError> {
+    match bincode::serde::borrow_decode_from_slice(bytes, config()) {
+        Ok((value, used)) if used == bytes.len() => Ok(value),
+        Ok(_) => Err(StoreError::damaged(format!(
+            "{what}: trailing bytes after the value"
+        ))),
+        Err(e) => Err(StoreError::Damaged {
+            path: None,
+            what: format!("{what}: {e}"),
+            source: Some(Box::new(e)),
+        }),
+    }
+}
+
 /// Decodes a value at the start of `bytes`, returning it and the number of
 /// bytes it took: for records whose optional tail (SPEC 8 fields) follows.
 pub fn decode_prefix<T: DeserializeOwned>(
