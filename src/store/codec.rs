@@ -37,17 +37,11 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 
 /// Decodes a value, failing on trailing bytes (a sign of damage).
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
-    match bincode::serde::decode_from_slice(bytes, config()) {
-        Ok((value, used)) if used == bytes.len() => Ok(value),
-        Ok(_) => Err(StoreError::damaged(format!(
-            "{what}: trailing bytes after the value"
-        ))),
-        Err(e) => Err(StoreError::Damaged {
-            path: None,
-            what: format!("{what}: {e}"),
-            source: Some(Box::new(e)),
-        }),
-    }
+    whole(
+        bincode::serde::decode_from_slice(bytes, config()),
+        bytes.len(),
+        what,
+    )
 }
 
 /// Decodes a value that may borrow from `bytes` (a `&str` field), failing
@@ -57,8 +51,21 @@ pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
     bytes: &'a [u8],
     what: &str,
 ) -> Result<T, StoreError> {
-    match bincode::serde::borrow_decode_from_slice(bytes, config()) {
-        Ok((value, used)) if used == bytes.len() => Ok(value),
+    whole(
+        bincode::serde::borrow_decode_from_slice(bytes, config()),
+        bytes.len(),
+        what,
+    )
+}
+
+/// A decoded value that took all `len` bytes, or the error saying why not.
+fn whole<T>(
+    decoded: Result<(T, usize), bincode::error::DecodeError>,
+    len: usize,
+    what: &str,
+) -> Result<T, StoreError> {
+    match decoded {
+        Ok((value, used)) if used == len => Ok(value),
         Ok(_) => Err(StoreError::damaged(format!(
             "{what}: trailing bytes after the value"
         ))),
