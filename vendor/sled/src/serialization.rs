@@ -517,11 +517,16 @@ impl Serialize for Snapshot {
     }
 
     fn deserialize(buf: &mut &[u8]) -> Result<Self> {
-        Ok(Snapshot {
-            stable_lsn: Serialize::deserialize(buf)?,
-            active_segment: Serialize::deserialize(buf)?,
-            pt: deserialize_sequence(buf)?,
-        })
+        let stable_lsn = Serialize::deserialize(buf)?;
+        let active_segment = Serialize::deserialize(buf)?;
+        // evident's patch: room for every page state at once (each takes
+        // at least 8 bytes here), instead of growing by copies; what is
+        // not filled is never touched.
+        let mut pt = Vec::with_capacity(buf.len() / 8);
+        for page_state in (ConsumeSequence { buf, _t: PhantomData, done: false }) {
+            pt.push(page_state?);
+        }
+        Ok(Snapshot { stable_lsn, active_segment, pt })
     }
 }
 

@@ -333,13 +333,15 @@ fn scan_segment_headers_and_tail(
         segments
     );
 
-    // evident's patch: the headers are read by at most four threads, each
-    // a contiguous run of segments, the caller taking the first run. The
-    // published sled sent one job per segment to its thread pool, waking
-    // every idle pool thread for each: on a database of 970 segments that
-    // was most of an open's time, for 20-byte reads the page cache mostly
-    // answers. Several threads still overlap the reads of a cold disk.
-    let threads = usize::try_from((segments / 128).clamp(1, 4)).unwrap_or(1);
+    // evident's patch: the headers are read by one thread per 512
+    // segments (at most four), each a contiguous run of segments, the
+    // caller taking the first run. The published sled sent one job per
+    // segment to its thread pool, waking every idle pool thread for each:
+    // on a database of 970 segments that was most of an open's time, for
+    // 20-byte reads the page cache mostly answers. Below 512 segments a
+    // thread costs more to start than it saves; above, several threads
+    // still overlap the reads of a cold disk.
+    let threads = usize::try_from((segments / 512).clamp(1, 4)).unwrap_or(1);
     let per_thread = (segments + threads as u64 - 1) / threads as u64;
     let read_run = |run: u64| -> Vec<(LogOffset, SegmentHeader)> {
         let first = run * per_thread;
