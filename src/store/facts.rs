@@ -70,6 +70,18 @@ pub struct SourceFacts {
 }
 
 impl SourceFacts {
+    /// What the derivation needs of a source record (`None`: another kind).
+    fn of(record: Record) -> Option<SourceFacts> {
+        match record {
+            Record::Source(s) => Some(SourceFacts {
+                reliability: s.reliability,
+                affiliations_lower: s.affiliations.iter().map(|a| a.to_lowercase()).collect(),
+                published: s.published,
+            }),
+            _ => None,
+        }
+    }
+
     /// Whether evidence from this source about `subject` is independent.
     pub fn independent_of(&self, subject: Option<&str>) -> bool {
         match subject {
@@ -102,19 +114,6 @@ const SINGLE_LOOKUPS: usize = 256;
 /// Sources read per miss after those.
 const WINDOW: usize = 64;
 
-impl SourceFacts {
-    fn of(record: Record) -> Option<SourceFacts> {
-        match record {
-            Record::Source(s) => Some(SourceFacts {
-                reliability: s.reliability,
-                affiliations_lower: s.affiliations.iter().map(|a| a.to_lowercase()).collect(),
-                published: s.published,
-            }),
-            _ => None,
-        }
-    }
-}
-
 impl SourceCache {
     /// The facts of a source, or `None` if it does not exist.
     pub fn get(&mut self, store: &Store, id: &str) -> Result<Option<&SourceFacts>, StoreError> {
@@ -122,8 +121,7 @@ impl SourceCache {
             self.misses += 1;
             if self.misses > SINGLE_LOOKUPS {
                 self.read_window(store, id)?;
-            }
-            if !self.sources.contains_key(id) {
+            } else {
                 let facts = store
                     .get_of_kind(Kind::Source, id)?
                     .and_then(SourceFacts::of);
@@ -133,12 +131,15 @@ impl SourceCache {
         Ok(self.sources.get(id).and_then(Option::as_ref))
     }
 
-    /// Caches the sources from `id` on (up to [`WINDOW`] of them); `id`
-    /// itself is left out when it is not stored.
+    /// Caches the sources from `id` on (up to [`WINDOW`] of them), and
+    /// `id` as missing when the first one the cursor finds is another.
     fn read_window(&mut self, store: &Store, id: &str) -> Result<(), StoreError> {
         let map = MapId::Records(Kind::Source);
         let mut cursor = blocks::Cursor::new(store.tree(), map, id.as_bytes())?;
         let mut more = cursor.seek(id.as_bytes())?;
+        if !more || cursor.key() != id.as_bytes() {
+            self.sources.insert(id.to_owned(), None);
+        }
         for _ in 0..WINDOW {
             if !more {
                 break;

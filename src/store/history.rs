@@ -51,19 +51,13 @@ type HeadOfEntry = (HistoryAction, Kind, Option<Verdict>, Option<Verdict>);
 /// little-endian bytes); `a_head_reads_as_the_codec_decodes_it` ties the
 /// two together for every variant.
 fn read_head(bytes: &[u8]) -> Option<(HeadOfEntry, usize)> {
-    const ACTIONS: [HistoryAction; 4] = [
-        HistoryAction::Add,
-        HistoryAction::Replace,
-        HistoryAction::Retract,
-        HistoryAction::Derive,
-    ];
     let mut at = 0;
     let mut byte = || {
         let b = *bytes.get(at)?;
         at += 1;
         Some(b)
     };
-    let action = *ACTIONS.get(usize::from(byte()?))?;
+    let action = *HistoryAction::ALL.get(usize::from(byte()?))?;
     let kind = *Kind::ALL.get(usize::from(byte()?))?;
     let mut verdict = || -> Option<Option<Verdict>> {
         match byte()? {
@@ -597,12 +591,7 @@ mod tests {
             .flat_map(|s| [0.0, 0.25, 1.0].map(|c| Some((s, c))))
             .chain([None]);
         let verdicts: Vec<Option<Verdict>> = verdicts.collect();
-        for action in [
-            HistoryAction::Add,
-            HistoryAction::Replace,
-            HistoryAction::Retract,
-            HistoryAction::Derive,
-        ] {
+        for action in HistoryAction::ALL {
             for kind in Kind::ALL {
                 for &before in &verdicts {
                     for &after in &verdicts {

@@ -37,6 +37,14 @@ pub enum HistoryAction {
 }
 
 impl HistoryAction {
+    /// Every action, in declaration order: a variant's index is its code.
+    pub const ALL: [HistoryAction; 4] = [
+        HistoryAction::Add,
+        HistoryAction::Replace,
+        HistoryAction::Retract,
+        HistoryAction::Derive,
+    ];
+
     /// The action as `history` shows it.
     pub fn name(self) -> &'static str {
         match self {
