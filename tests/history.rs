@@ -146,22 +146,25 @@ proptest! {
             // And over every write so far: a claim whose status went and
             // came back is no change.
             prop_assert_eq!(changed_ids(&start), differing(&initial), "since the start, after {:?}", w);
-            // Each of those rows: the values at both ends, and the claim's
-            // text as last written (a window of several writes, where the
-            // last write of a claim need not be the one that flipped it).
+            // Each row of both windows: the values at both ends, and the
+            // claim's text as last written (in a window of several writes,
+            // the last write of a claim need not be the one that flipped it;
+            // a window of one write is read straight from the log).
             let value = |m: &std::collections::BTreeMap<String, (Value, Value)>, id: &str| {
                 m.get(id).cloned().unwrap_or((Value::Null, Value::Null))
             };
-            for row in rows(&db, &format!("changes since {start}")) {
-                let id = row["id"].as_str().expect("id");
-                let (status_then, confidence_then) = value(&initial, id);
-                prop_assert_eq!(&row["status_before"], &status_then, "{} since the start", id);
-                prop_assert_eq!(&row["confidence_before"], &confidence_then, "{} since the start", id);
-                let (status_now, confidence_now) = value(&after, id);
-                prop_assert_eq!(&row["status"], &status_now, "{} since the start", id);
-                prop_assert_eq!(&row["confidence"], &confidence_now, "{} since the start", id);
-                if !status_now.is_null() {
-                    prop_assert_eq!(&row["text"], &Value::from(format!("claim {}", &id[1..])));
+            for (window_start, then) in [(&since, &before), (&start, &initial)] {
+                for row in rows(&db, &format!("changes since {window_start}")) {
+                    let id = row["id"].as_str().expect("id");
+                    let (status_then, confidence_then) = value(then, id);
+                    prop_assert_eq!(&row["status_before"], &status_then, "{} since {}", id, window_start);
+                    prop_assert_eq!(&row["confidence_before"], &confidence_then, "{} since {}", id, window_start);
+                    let (status_now, confidence_now) = value(&after, id);
+                    prop_assert_eq!(&row["status"], &status_now, "{} since {}", id, window_start);
+                    prop_assert_eq!(&row["confidence"], &confidence_now, "{} since {}", id, window_start);
+                    if !status_now.is_null() {
+                        prop_assert_eq!(&row["text"], &Value::from(format!("claim {}", &id[1..])));
+                    }
                 }
             }
             before = after;

@@ -130,7 +130,7 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
     // Made when a row first needs its record: most need none.
     let mut current = None;
     let mut times: HashMap<u64, Value> = HashMap::new();
-    for change in store.status_changes(window)? {
+    store.each_status_change(window, &mut |change| {
         store.check_interrupt()?;
         let needs_record = filter_reads_records || change.text.is_none();
         let stored = match up_to_now && needs_record {
@@ -177,7 +177,8 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
         if keep {
             rows.push(row);
         }
-    }
+        Ok(())
+    })?;
     Ok(Output {
         columns: CHANGES_COLUMNS.map(str::to_owned).to_vec(),
         rows,

@@ -78,7 +78,14 @@ fn read_head(bytes: &[u8]) -> Option<(HeadOfEntry, usize)> {
     Some(((action, kind, before, after), at))
 }
 
-/// One claim's entry in a window of the status log; `id` and `text` (still
+/// What `changes` reads of a claim's entry in the status log.
+struct ClaimHead {
+    seq: u64,
+    before: Option<Verdict>,
+    after: Option<Verdict>,
+}
+
+/// One claim's entry in a window of many writes; `id` and `text` (still
 /// encoded) are ranges of a buffer the window's entries share. Only an
 /// entry that flips the claim's status keeps its text (`None` otherwise):
 /// a day's import derives tens of thousands of claims and flips a few
@@ -86,9 +93,77 @@ fn read_head(bytes: &[u8]) -> Option<(HeadOfEntry, usize)> {
 struct ClaimEntry {
     id: std::ops::Range<usize>,
     text: Option<std::ops::Range<usize>>,
-    seq: u64,
-    before: Option<Verdict>,
-    after: Option<Verdict>,
+    head: ClaimHead,
+}
+
+/// The error of a status-log entry (its key or its head) that does not read.
+fn damaged_entry() -> StoreError {
+    StoreError::damaged("a status-log key".into())
+}
+
+/// The row of a claim whose entries in a window run from `first` to
+/// `last`; `text` is the last entry's, if it kept one.
+fn status_change(
+    id: &[u8],
+    first: &ClaimHead,
+    last: &ClaimHead,
+    changed_seq: u64,
+    text: Option<&[u8]>,
+) -> Result<StatusChange, StoreError> {
+    Ok(StatusChange {
+        id: std::str::from_utf8(id)
+            .map_err(|_| damaged_entry())?
+            .to_owned(),
+        before: first.before,
+        after: last.after,
+        changed_seq,
+        // The text after the window's last write of the claim, kept if that
+        // write flipped it; else (a claim written more than once in the
+        // window, and rare) `None`: the caller reads the record.
+        text: match text {
+            Some(text) => read_text(text)
+                .ok_or_else(damaged_entry)?
+                .map(str::to_owned),
+            None => None,
+        },
+    })
+}
+
+/// Reads an entry's text, the bytes after its head, as the codec wrote it:
+/// an option (a 0 or 1 byte), then a string (its length as a bincode
+/// varint — a byte below 251, or 251, 252 or 253 and two, four or eight
+/// little-endian bytes — then its UTF-8), and nothing after; `None` if the
+/// bytes are not that. By hand for the same reason as [`read_head`]: serde's
+/// visitors were most of a row's decoding. `a_text_reads_as_the_codec_decodes_it`
+/// ties the two together.
+fn read_text(bytes: &[u8]) -> Option<Option<&str>> {
+    let (&tag, rest) = bytes.split_first()?;
+    match tag {
+        0 if rest.is_empty() => return Some(None),
+        1 => {}
+        _ => return None,
+    }
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = match first {
+        0..=250 => (u64::from(first), rest),
+        251 => {
+            let (n, rest) = rest.split_first_chunk::<2>()?;
+            (u64::from(u16::from_le_bytes(*n)), rest)
+        }
+        252 => {
+            let (n, rest) = rest.split_first_chunk::<4>()?;
+            (u64::from(u32::from_le_bytes(*n)), rest)
+        }
+        253 => {
+            let (n, rest) = rest.split_first_chunk::<8>()?;
+            (u64::from_le_bytes(*n), rest)
+        }
+        _ => return None,
+    };
+    if usize::try_from(len).ok()? != rest.len() {
+        return None;
+    }
+    std::str::from_utf8(rest).ok().map(Some)
 }
 
 /// A verdict's status alone: what `changes` compares.
@@ -109,22 +184,37 @@ pub struct SeqWindow {
 impl Store {
     /// The last write recorded at or before `ms` (0 when none was; writes
     /// made before times were recorded, seq 0, are before every time).
-    /// Times increase with seqs, so this is a binary search of the headers.
+    /// Times increase with seqs, so this searches the headers: galloping
+    /// back from the newest write, since most windows start near it ("since
+    /// yesterday": two headers read of a month's, not five), then halving.
     pub fn last_seq_at_or_before(&self, ms: u64) -> Result<u64, StoreError> {
-        let (mut low, mut high) = (0u64, self.next_seq()?);
-        // Invariant: write `low` is at or before `ms` (0 stands for "none");
-        // write `high` and later are after it.
-        while high - low > 1 {
-            let mid = low + (high - low) / 2;
-            match self.log_header(mid)? {
-                Some(h) if h.recorded_ms <= ms => low = mid,
-                Some(_) => high = mid,
+        // Whether write `seq` (low < seq < high) was recorded at or before `ms`.
+        let at_or_before = |seq: u64, high: u64| -> Result<bool, StoreError> {
+            Ok(match self.log_header(seq)? {
+                Some(h) => h.recorded_ms <= ms,
                 // A seq with no header (rolled back, never reused): look at
                 // the next logged one instead.
-                None => match self.next_logged_seq(mid, high)? {
-                    Some((_, t)) if t <= ms => low = mid,
-                    _ => high = mid,
-                },
+                None => matches!(self.next_logged_seq(seq, high)?, Some((_, t)) if t <= ms),
+            })
+        };
+        // Invariant: write `low` is at or before `ms` (0 stands for "none");
+        // write `high` and later are after it.
+        let (mut low, mut high) = (0u64, self.next_seq()?);
+        let mut step = 1;
+        while high - low > 1 {
+            let probe = high.saturating_sub(step).max(low + 1);
+            if at_or_before(probe, high)? {
+                low = probe;
+                break;
+            }
+            high = probe;
+            step *= 2;
+        }
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            match at_or_before(mid, high)? {
+                true => low = mid,
+                false => high = mid,
             }
         }
         Ok(low)
@@ -226,82 +316,105 @@ impl Store {
         }
     }
 
-    /// The claims whose status after the writes up to `window.after_seq`
-    /// differs from their status after those up to `window.through_seq`,
-    /// in id order. Reads only the status log of the window's writes.
-    pub fn status_changes(&self, window: SeqWindow) -> Result<Vec<StatusChange>, StoreError> {
-        let damaged = || StoreError::damaged("a status-log key".into());
-        let first = window.after_seq.map_or(0, |s| s + 1);
-        let start = keys::seq_prefix(first);
-        let mut cursor = Cursor::new(self.tree(), MapId::HistoryByWrite, &start)?;
-        let mut more = cursor.seek(&start)?;
+    /// Hands `each` the claims whose status after the writes up to
+    /// `window.after_seq` differs from their status after those up to
+    /// `window.through_seq`, in id order. Reads only the status log of the
+    /// window's writes, and holds no change once handed over.
+    pub fn each_status_change(
+        &self,
+        window: SeqWindow,
+        each: &mut dyn FnMut(StatusChange) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // A window of one write (the usual "since yesterday's import") holds
+        // each claim once, in id order: its changes are its entries that
+        // flip a status, taken as the log is read. Collecting and sorting a
+        // day's tens of thousands of entries first was half of `changes`
+        // in a fresh process, most of it growing their buffers.
+        let last = window.through_seq.min(self.last_seq()?);
+        if window.after_seq.map_or(0, |s| s + 1) == last {
+            return self.each_claim_entry(window, &mut |head, id, text| {
+                if status_of(head.before) != status_of(head.after) {
+                    each(status_change(id, &head, &head, head.seq, Some(text))?)?;
+                }
+                Ok(())
+            });
+        }
         // The claims' entries in log order (by write, then id), their ids
-        // and encoded texts copied into one buffer: a window of a day's
-        // import holds tens of thousands, and an allocation or a hash each
-        // was most of the time. Texts are decoded for the rows alone.
+        // and encoded texts copied into one buffer: a window of many writes
+        // may hold tens of thousands, and an allocation or a hash each was
+        // most of the time. Texts are decoded for the rows alone.
         let mut bytes: Vec<u8> = Vec::new();
         let mut entries: Vec<ClaimEntry> = Vec::new();
-        while more {
-            let (seq, id) = keys::split_history_by_write_key(cursor.key()).ok_or_else(damaged)?;
-            if seq > window.through_seq {
-                break;
-            }
-            // Every entry's head; the other kinds' end there.
-            let ((_, kind, before, after), head) = read_head(cursor.value()).ok_or_else(damaged)?;
-            if kind == Kind::Claim {
-                let id_at = bytes.len();
-                bytes.extend_from_slice(id);
-                let text = match status_of(before) != status_of(after) {
-                    true => {
-                        let text = cursor.value().get(head..).ok_or_else(damaged)?;
-                        bytes.extend_from_slice(text);
-                        Some(id_at + id.len()..bytes.len())
-                    }
-                    false => None,
-                };
-                entries.push(ClaimEntry {
-                    id: id_at..id_at + id.len(),
-                    text,
-                    seq,
-                    before,
-                    after,
-                });
-            }
-            more = cursor.advance()?;
-        }
+        self.each_claim_entry(window, &mut |head, id, text| {
+            let id_at = bytes.len();
+            bytes.extend_from_slice(id);
+            let text = match status_of(head.before) != status_of(head.after) {
+                true => {
+                    bytes.extend_from_slice(text);
+                    Some(id_at + id.len()..bytes.len())
+                }
+                false => None,
+            };
+            entries.push(ClaimEntry {
+                id: id_at..id_at + id.len(),
+                text,
+                head,
+            });
+            Ok(())
+        })?;
         // By id, each claim's entries staying in log order (a stable sort;
         // one write's entries are in id order already, and cost one pass).
         entries.sort_by(|a, b| bytes[a.id.clone()].cmp(&bytes[b.id.clone()]));
-        let mut out = Vec::new();
         for group in entries.chunk_by(|a, b| bytes[a.id.clone()] == bytes[b.id.clone()]) {
             let (Some(first), Some(last)) = (group.first(), group.last()) else {
                 continue;
             };
-            if status_of(first.before) == status_of(last.after) {
+            if status_of(first.head.before) == status_of(last.head.after) {
                 continue;
             }
             let changed_seq = group
                 .iter()
                 .rev()
-                .find(|e| status_of(e.before) != status_of(e.after))
-                .map_or(0, |e| e.seq);
-            let id = std::str::from_utf8(&bytes[first.id.clone()]).map_err(|_| damaged())?;
-            // The text after the window's last write of the claim, kept if
-            // that write flipped it; else (a claim written more than once in
-            // the window, and rare) `None`, and the caller reads the record.
-            let text = match &last.text {
-                Some(text) => codec::decode(&bytes[text.clone()], "status log")?,
-                None => None,
-            };
-            out.push(StatusChange {
-                id: id.to_owned(),
-                before: first.before,
-                after: last.after,
+                .find(|e| status_of(e.head.before) != status_of(e.head.after))
+                .map_or(0, |e| e.head.seq);
+            let text = last.text.clone().map(|text| &bytes[text]);
+            each(status_change(
+                &bytes[first.id.clone()],
+                &first.head,
+                &last.head,
                 changed_seq,
                 text,
-            });
+            )?)?;
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Calls `each` with every claim's entry in the window's writes, in log
+    /// order (by write, then id): its head, its id, and its bytes from the
+    /// text on (still encoded). Other kinds' entries end at their head.
+    fn each_claim_entry(
+        &self,
+        window: SeqWindow,
+        each: &mut dyn FnMut(ClaimHead, &[u8], &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let start = keys::seq_prefix(window.after_seq.map_or(0, |s| s + 1));
+        let mut cursor = Cursor::new(self.tree(), MapId::HistoryByWrite, &start)?;
+        let mut more = cursor.seek(&start)?;
+        while more {
+            let (seq, id) =
+                keys::split_history_by_write_key(cursor.key()).ok_or_else(damaged_entry)?;
+            if seq > window.through_seq {
+                break;
+            }
+            let value = cursor.value();
+            let ((_, kind, before, after), text_at) = read_head(value).ok_or_else(damaged_entry)?;
+            if kind == Kind::Claim {
+                let text = value.get(text_at..).ok_or_else(damaged_entry)?;
+                each(ClaimHead { seq, before, after }, id, text)?;
+            }
+            more = cursor.advance()?;
+        }
+        Ok(())
     }
 
     /// Every status-log entry in write order, as (seq, record id, entry),
@@ -312,10 +425,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut cursor = Cursor::all(self.tree(), MapId::HistoryByWrite)?;
         while cursor.advance()? {
-            let (seq, id) = keys::split_history_by_write_key(cursor.key())
-                .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
-            let id = std::str::from_utf8(id)
-                .map_err(|_| StoreError::damaged("a status-log key".into()))?;
+            let (seq, id) =
+                keys::split_history_by_write_key(cursor.key()).ok_or_else(damaged_entry)?;
+            let id = std::str::from_utf8(id).map_err(|_| damaged_entry())?;
             each(seq, id, &codec::decode(cursor.value(), "status log")?)?;
         }
         Ok(())
@@ -382,8 +494,7 @@ impl Store {
             let key = cursor.key().to_vec();
             let id_end = key.len().saturating_sub(8);
             let prefix = key[..id_end].to_vec();
-            let id = keys::decode_string(&prefix)
-                .ok_or_else(|| StoreError::damaged("a status-log key".into()))?;
+            let id = keys::decode_string(&prefix).ok_or_else(damaged_entry)?;
             let mut kind = None;
             let mut state: Option<Option<Verdict>> = None;
             let mut exists = false;
@@ -617,7 +728,32 @@ mod tests {
         assert_eq!(read_head(&[0, 1, 2, 0]), None, "an option is 0 or 1");
     }
 
-    /// `status_changes` reads an entry's head as [`HeadOfEntry`] and its
+    /// `read_text` reads every text the codec writes as the codec does,
+    /// whatever the width of its length, and anything else as no text.
+    #[test]
+    fn a_text_reads_as_the_codec_decodes_it() {
+        let texts = [0, 1, 250, 251, 300, 65_535, 65_536, 70_000]
+            .map(|n| Some("é".repeat(n / 2) + &"a".repeat(n % 2)));
+        for text in texts.into_iter().chain([None]) {
+            let bytes = codec::encode(&text).expect("encodes");
+            let by_codec: Option<String> = codec::decode(&bytes, "status log").expect("decodes");
+            assert_eq!(
+                read_text(&bytes).map(|t| t.map(str::to_owned)),
+                Some(by_codec)
+            );
+            for cut in 0..bytes.len() {
+                assert_eq!(read_text(&bytes[..cut]), None, "cut at {cut}");
+            }
+            let mut longer = bytes.clone();
+            longer.push(b'a');
+            assert_eq!(read_text(&longer), None, "a byte after the text");
+        }
+        assert_eq!(read_text(&[2]), None, "an option is 0 or 1");
+        assert_eq!(read_text(&[1, 2, 0xC3, 0x28]), None, "not UTF-8");
+        assert_eq!(read_text(&[1, 254, 0]), None, "no 128-bit lengths");
+    }
+
+    /// `each_status_change` reads an entry's head as [`HeadOfEntry`] and its
     /// text from where the head ends: both follow [`HistoryEntry`]'s fields.
     #[test]
     fn an_entrys_head_and_text_read_apart_as_the_whole_entry() {
@@ -631,7 +767,7 @@ mod tests {
         let bytes = codec::encode(&entry).expect("encodes");
         let ((action, kind, before, after), head): (HeadOfEntry, usize) =
             codec::decode_prefix(&bytes, "status log").expect("decodes");
-        let text: Option<String> = codec::decode(&bytes[head..], "status log").expect("decodes");
+        let text = read_text(&bytes[head..]).expect("reads").map(str::to_owned);
         assert_eq!(
             HistoryEntry {
                 action,

@@ -71,9 +71,10 @@ pub struct HistoryEntry {
     pub before: Option<Verdict>,
     /// The same after the write.
     pub after: Option<Verdict>,
-    /// In the log by write only: a claim's text after the write, so that
-    /// `changes` gives its rows without reading a record each (`None`
-    /// in the log by record, and after a retract).
+    /// In the log by write only, and only where the write flips the
+    /// claim's status: its text after the write, so that `changes` gives
+    /// its rows without reading a record each (`None` otherwise, in the
+    /// log by record, and after a retract).
     pub text: Option<String>,
 }
 
@@ -132,6 +133,11 @@ impl HistoryWriter {
             (true, None, None) => return Ok(()),
         };
         let verdict = |d: Option<&Derived>| d.map(|d| (d.status, d.confidence));
+        // `changes` reads a text only from an entry that flips the claim's
+        // status (`Store::each_status_change`): a day's import derives tens of
+        // thousands of claims and flips a few thousand, and the others'
+        // texts were most of the bytes its window pages in.
+        let flips = before.map(|d| d.status) != after.map(|d| d.status);
         self.push(
             id,
             &HistoryEntry {
@@ -139,7 +145,7 @@ impl HistoryWriter {
                 kind: Kind::Claim,
                 before: verdict(before),
                 after: verdict(after),
-                text: text.map(str::to_owned),
+                text: text.filter(|_| flips).map(str::to_owned),
             },
         )
     }
