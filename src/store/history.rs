@@ -332,7 +332,7 @@ impl Store {
         // in a fresh process, most of it growing their buffers.
         let last = window.through_seq.min(self.last_seq()?);
         if window.after_seq.map_or(0, |s| s + 1) == last {
-            return self.each_claim_entry(window, &mut |head, id, text| {
+            return self.each_claim_entry(window, |head, id, text| {
                 if status_of(head.before) != status_of(head.after) {
                     each(status_change(id, &head, &head, head.seq, Some(text))?)?;
                 }
@@ -345,7 +345,7 @@ impl Store {
         // most of the time. Texts are decoded for the rows alone.
         let mut bytes: Vec<u8> = Vec::new();
         let mut entries: Vec<ClaimEntry> = Vec::new();
-        self.each_claim_entry(window, &mut |head, id, text| {
+        self.each_claim_entry(window, |head, id, text| {
             let id_at = bytes.len();
             bytes.extend_from_slice(id);
             let text = match status_of(head.before) != status_of(head.after) {
@@ -392,11 +392,10 @@ impl Store {
     /// Calls `each` with every claim's entry in the window's writes, in log
     /// order (by write, then id): its head, its id, and its bytes from the
     /// text on (still encoded). Other kinds' entries end at their head.
-    fn each_claim_entry(
-        &self,
-        window: SeqWindow,
-        each: &mut dyn FnMut(ClaimHead, &[u8], &[u8]) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+    fn each_claim_entry<F>(&self, window: SeqWindow, mut each: F) -> Result<(), StoreError>
+    where
+        F: FnMut(ClaimHead, &[u8], &[u8]) -> Result<(), StoreError>,
+    {
         let start = keys::seq_prefix(window.after_seq.map_or(0, |s| s + 1));
         let mut cursor = Cursor::new(self.tree(), MapId::HistoryByWrite, &start)?;
         let mut more = cursor.seek(&start)?;
