@@ -8,7 +8,12 @@ and the daily import with and without the status log.
 
 SYNTH.jsonl is the synthetic set `cargo bench --bench compare` generates
 (target/bench-compare/synth-full.jsonl); NEW_EVIDENT a build with the
-status log, OLD_EVIDENT one without (the commit before it). Each day
+status log, OLD_EVIDENT the same source built without it, the same way:
+
+    cargo build --release --features bench-without-status-log \
+        --target-dir target/without-status-log
+
+(its binary is target/without-status-log/release/evident). Each day
 touches 1% of the claims (a new piece of evidence each, random source,
 stance and strength), recorded at 06:00 UTC of that day (EVIDENT_CLOCK).
 Prints a markdown table. Not part of `cargo bench --bench compare` yet.

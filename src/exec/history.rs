@@ -3,7 +3,7 @@
 
 use super::QueryError;
 use super::eval::{compare, contains_ignoring_case, op_holds, output_value};
-use super::output::{Output, Value};
+use super::output::{Output, RowSink, Value, write_error};
 use crate::model::time::{format_time, parse_time};
 use crate::model::{Kind, Record, fields};
 use crate::query::ast::{Changes, Expr, Field, Literal, Span};
@@ -91,7 +91,13 @@ pub fn run_history(store: &Store, id: &str, span: &Span) -> Result<Output, crate
 /// `changes [since T1] [until T2] [where …]`: claims whose status after the
 /// writes recorded at or before T1 differs from their status after those
 /// at or before T2, in id order.
-pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Error> {
+/// Rows go to `stream` as they are found when there is one (the output
+/// then holds none), as a query's do.
+pub fn run_changes(
+    store: &Store,
+    changes: &Changes,
+    mut stream: Option<&mut dyn RowSink>,
+) -> Result<Output, crate::Error> {
     // Bound before the statement runs (`bind::bind_script`).
     let since = super::bind::optional(&changes.since)?;
     let until = super::bind::optional(&changes.until)?;
@@ -130,7 +136,11 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
     // Made when a row first needs its record: most need none.
     let mut current = None;
     let mut times: HashMap<u64, Value> = HashMap::new();
-    store.each_status_change(window, &mut |change| {
+    let columns = CHANGES_COLUMNS.map(str::to_owned).to_vec();
+    if let Some(sink) = stream.as_deref_mut() {
+        sink.begin(&columns).map_err(write_error)?;
+    }
+    store.each_status_change(window, &mut |change| -> Result<(), crate::Error> {
         store.check_interrupt()?;
         let needs_record = filter_reads_records || change.text.is_none();
         let stored = match up_to_now && needs_record {
@@ -175,12 +185,15 @@ pub fn run_changes(store: &Store, changes: &Changes) -> Result<Output, crate::Er
             None => true,
         };
         if keep {
-            rows.push(row);
+            match stream.as_deref_mut() {
+                Some(sink) => sink.row(&row).map_err(write_error)?,
+                None => rows.push(row),
+            }
         }
         Ok(())
     })?;
     Ok(Output {
-        columns: CHANGES_COLUMNS.map(str::to_owned).to_vec(),
+        columns,
         rows,
         ..Output::default()
     })

@@ -117,7 +117,7 @@ fn run_statement(
         StatementKind::Add(add) => run_add(store, add),
         StatementKind::Retract(id) => run_retract(store, bind::value_of(id)?, &id.span),
         StatementKind::History(id) => history::run_history(store, bind::value_of(id)?, &id.span),
-        StatementKind::Changes(c) => history::run_changes(store, c),
+        StatementKind::Changes(c) => history::run_changes(store, c, rows),
     }
 }
 

@@ -118,6 +118,11 @@ pub trait RowSink {
     fn done(&mut self, output: Output);
 }
 
+/// A failed write of streamed rows; it ends the statement.
+pub(super) fn write_error(e: std::io::Error) -> crate::Error {
+    crate::Error::io("write the output", e)
+}
+
 /// `json` format (SPEC 4.3): an array of row objects.
 impl Serialize for Output {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -7,17 +7,12 @@ use super::columns::{RowColumns, row_values};
 use super::count::{status_counts, value_counts};
 use super::eval::{Ctx, order_values, path};
 use super::group::{GroupSpec, from_counts, run_groups};
-use super::output::{Output, Value};
+use super::output::{Output, Value, write_error};
 use super::plan::{Access, Plan};
 use crate::model::{Kind, fields};
 use crate::query::ast::{CompareOp, Expr, Field, Literal, Query};
 use crate::store::{Store, decode_claim_row};
 use std::cmp::Ordering;
-
-/// A failed write of streamed rows; it ends the statement.
-fn write_error(e: std::io::Error) -> crate::Error {
-    crate::Error::io("write the output", e)
-}
 
 /// A row kept for output, with its sort keys.
 struct Kept {

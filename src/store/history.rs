@@ -320,11 +320,11 @@ impl Store {
     /// `window.after_seq` differs from their status after those up to
     /// `window.through_seq`, in id order. Reads only the status log of the
     /// window's writes, and holds no change once handed over.
-    pub fn each_status_change(
+    pub fn each_status_change<E: From<StoreError>>(
         &self,
         window: SeqWindow,
-        each: &mut dyn FnMut(StatusChange) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+        each: &mut dyn FnMut(StatusChange) -> Result<(), E>,
+    ) -> Result<(), E> {
         // A window of one write (the usual "since yesterday's import") holds
         // each claim once, in id order: its changes are its entries that
         // flip a status, taken as the log is read. Collecting and sorting a
@@ -360,7 +360,7 @@ impl Store {
                 text,
                 head,
             });
-            Ok(())
+            Ok::<(), StoreError>(())
         })?;
         // By id, each claim's entries staying in log order (a stable sort;
         // one write's entries are in id order already, and cost one pass).
@@ -392,9 +392,10 @@ impl Store {
     /// Calls `each` with every claim's entry in the window's writes, in log
     /// order (by write, then id): its head, its id, and its bytes from the
     /// text on (still encoded). Other kinds' entries end at their head.
-    fn each_claim_entry<F>(&self, window: SeqWindow, mut each: F) -> Result<(), StoreError>
+    fn each_claim_entry<F, E>(&self, window: SeqWindow, mut each: F) -> Result<(), E>
     where
-        F: FnMut(ClaimHead, &[u8], &[u8]) -> Result<(), StoreError>,
+        F: FnMut(ClaimHead, &[u8], &[u8]) -> Result<(), E>,
+        E: From<StoreError>,
     {
         let start = keys::seq_prefix(window.after_seq.map_or(0, |s| s + 1));
         let mut cursor = Cursor::new(self.tree(), MapId::HistoryByWrite, &start)?;
