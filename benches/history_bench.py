@@ -4,11 +4,11 @@
 against SQLite answering the same from a status-log table indexed on time,
 and the daily import with and without the status log.
 
-    python3 benches/history_bench.py SYNTH.jsonl NEW_EVIDENT OLD_EVIDENT [WORKDIR [SQLITE_DB]]
+    python3 benches/history_bench.py SYNTH.jsonl NEW_EVIDENT WITHOUT_EVIDENT [WORKDIR [SQLITE_DB]]
 
 SYNTH.jsonl is the synthetic set `cargo bench --bench compare` generates
 (target/bench-compare/synth-full.jsonl); NEW_EVIDENT a build with the
-status log, OLD_EVIDENT the same source built without it, the same way:
+status log, WITHOUT_EVIDENT the same source built without it, the same way:
 
     cargo build --release --features bench-without-status-log \
         --target-dir target/without-status-log
