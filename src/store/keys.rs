@@ -305,9 +305,13 @@ pub fn undo_end(seq: u64) -> Vec<u8> {
 
 /// Whether a rollback puts `key` back as it was before the write: every key
 /// a write changes except the undo entries themselves and the pending
-/// marker, which the rollback clears last.
+/// marker, which the rollback clears last, and the blocks of the status log
+/// by record, from which it takes the write's entries by their seq instead
+/// (`Store::remove_history_by_id`).
 pub fn restored_by_rollback(key: &[u8]) -> bool {
-    key.first() != Some(&UNDO) && key != META_PENDING
+    key.first() != Some(&UNDO)
+        && key != META_PENDING
+        && !key.starts_with(&MapId::HistoryById.prefix())
 }
 
 /// The seq of a log key if it is the key of an entry's header (part 0;

@@ -17,7 +17,7 @@ use super::apply::{SORT_BUDGET, in_order, sort_key};
 use super::changeset::tag_kind;
 use super::sorter::Sorter;
 use crate::model::{Derived, Kind, Record, Status};
-use crate::store::blocks::{BatchSink, BlockReader};
+use crate::store::blocks::{self, BatchSink, BlockReader, Cursor, Mutation};
 use crate::store::keys::{self, MapId};
 use crate::store::{Store, StoreError, codec, decode_record};
 use serde::{Deserialize, Serialize};
@@ -183,6 +183,46 @@ impl HistoryWriter {
         )
     }
 }
+
+impl Store {
+    /// Takes write `seq`'s entries out of the status log by record, for a
+    /// rollback of that write. They are found from its entries by write,
+    /// which are all written before the first by record and which the
+    /// rollback's before-images take away after this. The log by record
+    /// keeps no before-images: a write adds an entry there for every record
+    /// it touches, each in a block of its own, and their images were a
+    /// tenth of a daily import's time. Run again after a crash, it removes
+    /// what is left.
+    pub(in crate::store) fn remove_history_by_id(&self, seq: u64) -> Result<(), StoreError> {
+        let damaged = || StoreError::damaged("a status-log key".into());
+        let tree = self.tree();
+        let start = keys::seq_prefix(seq);
+        let mut cursor = Cursor::new(tree, MapId::HistoryByWrite, &start)?;
+        let mut more = cursor.seek(&start)?;
+        let mut sink = BatchSink::new(tree);
+        // In runs of bounded size, in key order: ids in byte order are
+        // keys by record in order, both for one seq.
+        let mut run: Vec<Mutation> = Vec::new();
+        while more {
+            let (entry_seq, id) =
+                keys::split_history_by_write_key(cursor.key()).ok_or_else(damaged)?;
+            if entry_seq != seq {
+                break;
+            }
+            let id = std::str::from_utf8(id).map_err(|_| damaged())?;
+            run.push((keys::history_by_id_key(id, seq), None));
+            if run.len() == REMOVAL_RUN {
+                blocks::apply(tree, MapId::HistoryById, run.drain(..).map(Ok), &mut sink)?;
+            }
+            more = cursor.advance()?;
+        }
+        blocks::apply(tree, MapId::HistoryById, run.into_iter().map(Ok), &mut sink)?;
+        sink.flush()
+    }
+}
+
+/// How many entries by record a rollback removes at a time.
+const REMOVAL_RUN: usize = 1 << 16;
 
 /// Milliseconds since the Unix epoch of `EVIDENT_CLOCK`, if set: a
 /// TIMESTAMP (`2026-12-05T09:30:00.000Z`) or DATE the clock reads instead

@@ -222,6 +222,7 @@ impl Store {
         let seq = <[u8; 8]>::try_from(seq.as_ref())
             .map(u64::from_be_bytes)
             .map_err(|_| StoreError::damaged("the pending-write marker".into()))?;
+        self.remove_history_by_id(seq)?;
         let undo = keys::undo_key(seq, 0)..keys::undo_end(seq);
         let mut sink = BatchSink::new(tree);
         let mut entries = Vec::new();
