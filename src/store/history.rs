@@ -97,7 +97,7 @@ struct ClaimEntry {
 }
 
 /// The error of a status-log entry (its key or its head) that does not read.
-fn damaged_entry() -> StoreError {
+pub(super) fn damaged_entry() -> StoreError {
     StoreError::damaged("a status-log key".into())
 }
 

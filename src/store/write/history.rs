@@ -18,6 +18,7 @@ use super::changeset::tag_kind;
 use super::sorter::Sorter;
 use crate::model::{Derived, Kind, Record, Status};
 use crate::store::blocks::{self, BatchSink, BlockReader, Cursor, Mutation};
+use crate::store::history::damaged_entry;
 use crate::store::keys::{self, MapId};
 use crate::store::{Store, StoreError, codec, decode_record};
 use serde::{Deserialize, Serialize};
@@ -194,7 +195,6 @@ impl Store {
     /// tenth of a daily import's time. Run again after a crash, it removes
     /// what is left.
     pub(in crate::store) fn remove_history_by_id(&self, seq: u64) -> Result<(), StoreError> {
-        let damaged = || StoreError::damaged("a status-log key".into());
         let tree = self.tree();
         let start = keys::seq_prefix(seq);
         let mut cursor = Cursor::new(tree, MapId::HistoryByWrite, &start)?;
@@ -205,11 +205,11 @@ impl Store {
         let mut run: Vec<Mutation> = Vec::new();
         while more {
             let (entry_seq, id) =
-                keys::split_history_by_write_key(cursor.key()).ok_or_else(damaged)?;
+                keys::split_history_by_write_key(cursor.key()).ok_or_else(damaged_entry)?;
             if entry_seq != seq {
                 break;
             }
-            let id = std::str::from_utf8(id).map_err(|_| damaged())?;
+            let id = std::str::from_utf8(id).map_err(|_| damaged_entry())?;
             run.push((keys::history_by_id_key(id, seq), None));
             if run.len() == REMOVAL_RUN {
                 blocks::apply(tree, MapId::HistoryById, run.drain(..).map(Ok), &mut sink)?;
