@@ -796,21 +796,23 @@ fn the_import_summary_says_one_claim_not_one_claims() {
 
 #[test]
 fn export_into_a_pipe_closed_early_ends_quietly() {
-    // `evident export | head -1`, as `query | head` ends.
+    // `evident export | head -1`, as `query | head` ends; the history too.
     let (_dir, db) = seeded();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("--db")
-        .arg(&db)
-        .arg("export")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("waits");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stderr), "");
+    for args in [&["export"][..], &["export", "--history"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("waits");
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), "", "{args:?}");
+    }
 }
 
 #[test]

@@ -424,8 +424,10 @@ pub fn export_history(store: &Store, out: &mut dyn std::io::Write) -> Result<u64
                 record.as_ref().map_or(Value::Null, record_value),
             ),
         ]);
+        // `io::Error::from` keeps a write's own error kind (a broken pipe
+        // ends `export --history | head` quietly, as `export | head` ends).
         let result = serde_json::to_writer(&mut *out, &line)
-            .map_err(std::io::Error::other)
+            .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n"));
         match result {
             Ok(()) => written += 1,
