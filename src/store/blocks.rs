@@ -25,7 +25,12 @@
 //! including) the next block's first key; entries past that are ignored.
 //! Writers rely on it: when a block is rewritten, its replacement chunks
 //! are written first and the chunk under the old key last, so a crash
-//! between two batches leaves every key readable from exactly one block.
+//! between two batches leaves every key the write added readable from one
+//! block at most, and the old block's own entries from one block as long
+//! as the rewrite makes two chunks. Past two, a crash after the second
+//! leaves the old entries past the third in no block until the undo log
+//! puts the old block back: every map keeps that before-image, the status
+//! log by record only for a block it splits (see [`apply`]).
 
 use super::StoreError;
 use super::codec::{get_varint, put_varint};
@@ -774,6 +779,15 @@ impl<'t> BatchSink<'t> {
         Ok(())
     }
 
+    /// Logs `key`'s before-image in the undo log even where its map keeps
+    /// none (see `blocks::apply`); nothing without an undo log.
+    pub fn keep_image(&mut self, key: &[u8]) -> Result<(), StoreError> {
+        if let Some(undo) = &mut self.undo {
+            self.bytes += undo.note_image(self.tree, key)?;
+        }
+        Ok(())
+    }
+
     /// Applies the batch if it is large enough. Call only where a crash
     /// between this batch and the next leaves the maps valid.
     pub fn flush_if_full(&mut self) -> Result<(), StoreError> {
@@ -918,7 +932,21 @@ pub fn apply(
                         old_key_taken = true;
                     }
                     _ => {
-                        sink.put(map.block_key(&first_key), Some(block))?;
+                        let key = map.block_key(&first_key);
+                        // A map whose blocks keep no before-images (the
+                        // status log by record: `keys::restored_by_rollback`)
+                        // keeps them for a group that splits. The range rule
+                        // holds at every crash for two chunks, not three: a
+                        // crash after the second would leave the old
+                        // block's entries past the third in no block.
+                        if let Some(old) = &old_key {
+                            let old = map.block_key(old);
+                            if !keys::restored_by_rollback(&old) {
+                                sink.keep_image(&old)?;
+                                sink.keep_image(&key)?;
+                            }
+                        }
+                        sink.put(key, Some(block))?;
                         sink.flush_if_full()?;
                     }
                 }

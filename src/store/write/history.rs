@@ -6,7 +6,9 @@
 //! `changes` for a window of writes and by a rollback) and by record
 //! (`id ‖ seq`, read by `history`). They are ordinary map entries in the
 //! write's atomic unit, written through its undoable batches: a rollback
-//! takes them away with everything else the write changed.
+//! takes them away with everything else the write changed — those by
+//! record by their seq, listed by those by write, since their blocks keep
+//! no before-images ([`Store::remove_history_by_id`]).
 //!
 //! Recorded times live in the log headers ([`LogEntry`](super::LogEntry)):
 //! a write's seq orders it exactly as its time does, since times strictly

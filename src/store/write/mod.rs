@@ -270,7 +270,8 @@ impl Store {
 
         // Phase 4: derived values of every affected claim.
         let status_delta = self.rederive(&affected, &mut sink, &mut history)?;
-        // Phase 4, last: the status log (a rollback removes it with the rest).
+        // Phase 4, last: the status log (a rollback removes it with the rest:
+        // by write from before-images, by record by its seq).
         history.finish(self, &mut sink)?;
 
         // Phase 5: counters, log header, undo log and marker cleared — one batch.
