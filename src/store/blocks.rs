@@ -921,36 +921,49 @@ pub fn apply(
         // and is written last; see the range rule.
         let mut under_old_key: Option<Vec<u8>> = None;
         let mut old_key_taken = false;
+        // A map whose blocks keep no before-images (the status log by
+        // record: `keys::restored_by_rollback`) keeps them for a rewrite
+        // with two chunks or more past the old key: the range rule holds at
+        // every crash for one, but a crash after the first of two would
+        // leave the old block's entries past the second in no block. So the
+        // first such chunk waits in `held` until the group ends or a second
+        // comes; from the second on, the old block's image and each chunk's
+        // (none: a rollback removes it) go with them.
+        let keeps_images = old_key
+            .as_ref()
+            .is_none_or(|old| keys::restored_by_rollback(&map.block_key(old)));
+        let mut held: Option<(Vec<u8>, Vec<u8>)> = None;
+        let mut imaged = false;
         let mut emit =
             |builder: &mut BlockBuilder, sink: &mut BatchSink<'_>| -> Result<(), StoreError> {
                 let Some((first_key, block)) = builder.finish() else {
                     return Ok(());
                 };
+                let key = map.block_key(&first_key);
                 match &old_key {
                     Some(old) if !old_key_taken && first_key >= *old => {
                         under_old_key = Some(block);
                         old_key_taken = true;
+                        return Ok(());
                     }
-                    _ => {
-                        let key = map.block_key(&first_key);
-                        // A map whose blocks keep no before-images (the
-                        // status log by record: `keys::restored_by_rollback`)
-                        // keeps them for a group that splits. The range rule
-                        // holds at every crash for two chunks, not three: a
-                        // crash after the second would leave the old
-                        // block's entries past the third in no block.
-                        if let Some(old) = &old_key {
-                            let old = map.block_key(old);
-                            if !keys::restored_by_rollback(&old) {
-                                sink.keep_image(&old)?;
-                                sink.keep_image(&key)?;
-                            }
+                    // Past the old key, in a map that keeps no images.
+                    Some(old) if !keeps_images && old_key_taken => {
+                        if !imaged {
+                            let Some(first) = held.take() else {
+                                held = Some((key, block));
+                                return Ok(());
+                            };
+                            imaged = true;
+                            sink.keep_image(&map.block_key(old))?;
+                            sink.keep_image(&first.0)?;
+                            sink.put(first.0, Some(first.1))?;
                         }
-                        sink.put(key, Some(block))?;
-                        sink.flush_if_full()?;
+                        sink.keep_image(&key)?;
                     }
+                    _ => {}
                 }
-                Ok(())
+                sink.put(key, Some(block))?;
+                sink.flush_if_full()
             };
 
         loop {
@@ -996,6 +1009,10 @@ pub fn apply(
             builder.push(&key, &value);
         }
         emit(&mut builder, sink)?;
+        // The one chunk past the old key, if only one came: no image needed.
+        if let Some((key, block)) = held.take() {
+            sink.put(key, Some(block))?;
+        }
         if let Some(old_key) = &old_key {
             sink.put(map.block_key(old_key), under_old_key.take())?;
         }
