@@ -30,7 +30,8 @@
 //! as the rewrite makes two chunks. Past two, a crash after the second
 //! leaves the old entries past the third in no block until the undo log
 //! puts the old block back: every map keeps that before-image, the status
-//! log by record only for a block it splits (see [`apply`]).
+//! log by record only for a rewrite that makes two chunks or more past the
+//! old key (see [`apply`]).
 
 use super::StoreError;
 use super::codec::{get_varint, put_varint};

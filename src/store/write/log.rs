@@ -33,9 +33,10 @@ pub struct LogEntry {
 /// stored, so a rollback killed at any point and run again, any number of
 /// times, ends in the same state, the one before the write. It covers every
 /// map and every key a write touches, whatever it is for, but one: a block
-/// of the status log by record gets an image only when the write splits it
-/// (`blocks::apply`); the rollback first takes the write's entries out of
-/// that map by their seq (`Store::remove_history_by_id`).
+/// of the status log by record gets an image only when the write cuts it
+/// into two chunks or more past its key (`blocks::apply`); the rollback
+/// first takes the write's entries out of that map by their seq
+/// (`Store::remove_history_by_id`).
 ///
 /// The log is one stream of images, `{ key_len:varint key (0 | 1
 /// value_len:varint value) }`, cut into chunks of at most
