@@ -119,17 +119,18 @@ pub fn run_changes(
     if let Some(filter) = &changes.filter {
         check_filter(filter)?;
     }
+    let last_seq = store.last_seq()?;
     let window = SeqWindow {
         after_seq: since.map(|t| store.last_seq_at_or_before(t)).transpose()?,
         through_seq: match until {
             Some(t) => store.last_seq_at_or_before(t)?,
-            None => u64::MAX,
+            None => last_seq,
         },
     };
     let mut rows = Vec::new();
     // Up to now, each claim is its stored record, read in id order like a
     // scan; up to an earlier write, the version that write left.
-    let up_to_now = window.through_seq >= store.last_seq()?;
+    let up_to_now = window.through_seq >= last_seq;
     // The status log holds most rows' text; the record is read only for a
     // filter on the claim's other stored fields (or where the log has none).
     let filter_reads_records = changes.filter.as_ref().is_some_and(reads_stored_fields);

@@ -27,11 +27,11 @@
 //! are written first and the chunk under the old key last, so a crash
 //! between two batches leaves every key the write added readable from one
 //! block at most, and the old block's own entries from one block as long
-//! as the rewrite makes two chunks. Past two, a crash after the second
-//! leaves the old entries past the third in no block until the undo log
-//! puts the old block back: every map keeps that before-image, the status
-//! log by record only for a rewrite that makes two chunks or more past the
-//! old key (see [`apply`]).
+//! as the rewrite makes at most one chunk past the old key. Past one, a
+//! crash after the first leaves the old entries past the second in no
+//! block until the undo log puts the old block back: every map keeps that
+//! before-image, the status log by record only for a rewrite that makes
+//! two chunks or more past the old key (see [`apply`]).
 
 use super::StoreError;
 use super::codec::{get_varint, put_varint};
@@ -930,9 +930,7 @@ pub fn apply(
         // first such chunk waits in `held` until the group ends or a second
         // comes; from the second on, the old block's image and each chunk's
         // (none: a rollback removes it) go with them.
-        let keeps_images = old_key
-            .as_ref()
-            .is_none_or(|old| keys::restored_by_rollback(&map.block_key(old)));
+        let keeps_images = keys::restored_by_rollback(&map.prefix());
         let mut held: Option<(Vec<u8>, Vec<u8>)> = None;
         let mut imaged = false;
         let mut emit =

@@ -98,7 +98,7 @@ struct ClaimEntry {
 
 /// The error of a status-log entry (its key or its head) that does not read.
 pub(super) fn damaged_entry() -> StoreError {
-    StoreError::damaged("a status-log key".into())
+    StoreError::damaged("a status-log entry".into())
 }
 
 /// The row of a claim whose entries in a window run from `first` to
@@ -121,49 +121,12 @@ fn status_change(
         // write flipped it; else (a claim written more than once in the
         // window, and rare) `None`: the caller reads the record.
         text: match text {
-            Some(text) => read_text(text)
-                .ok_or_else(damaged_entry)?
-                .map(str::to_owned),
+            Some(text) => {
+                codec::decode_borrowed::<Option<&str>>(text, "status log")?.map(str::to_owned)
+            }
             None => None,
         },
     })
-}
-
-/// Reads an entry's text, the bytes after its head, as the codec wrote it:
-/// an option (a 0 or 1 byte), then a string (its length as a bincode
-/// varint — a byte below 251, or 251, 252 or 253 and two, four or eight
-/// little-endian bytes — then its UTF-8), and nothing after; `None` if the
-/// bytes are not that. By hand for the same reason as [`read_head`]: serde's
-/// visitors were most of a row's decoding. `a_text_reads_as_the_codec_decodes_it`
-/// ties the two together.
-fn read_text(bytes: &[u8]) -> Option<Option<&str>> {
-    let (&tag, rest) = bytes.split_first()?;
-    match tag {
-        0 if rest.is_empty() => return Some(None),
-        1 => {}
-        _ => return None,
-    }
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = match first {
-        0..=250 => (u64::from(first), rest),
-        251 => {
-            let (n, rest) = rest.split_first_chunk::<2>()?;
-            (u64::from(u16::from_le_bytes(*n)), rest)
-        }
-        252 => {
-            let (n, rest) = rest.split_first_chunk::<4>()?;
-            (u64::from(u32::from_le_bytes(*n)), rest)
-        }
-        253 => {
-            let (n, rest) = rest.split_first_chunk::<8>()?;
-            (u64::from_le_bytes(*n), rest)
-        }
-        _ => return None,
-    };
-    if usize::try_from(len).ok()? != rest.len() {
-        return None;
-    }
-    std::str::from_utf8(rest).ok().map(Some)
 }
 
 /// A verdict's status alone: what `changes` compares.
@@ -330,8 +293,7 @@ impl Store {
         // flip a status, taken as the log is read. Collecting and sorting a
         // day's tens of thousands of entries first was half of `changes`
         // in a fresh process, most of it growing their buffers.
-        let last = window.through_seq.min(self.last_seq()?);
-        if window.after_seq.map_or(0, |s| s + 1) == last {
+        if window.after_seq.map_or(0, |s| s + 1) == window.through_seq {
             return self.each_claim_entry(window, |head, id, text| {
                 if status_of(head.before) != status_of(head.after) {
                     each(status_change(id, &head, &head, head.seq, Some(text))?)?;
@@ -728,31 +690,6 @@ mod tests {
         assert_eq!(read_head(&[0, 1, 2, 0]), None, "an option is 0 or 1");
     }
 
-    /// `read_text` reads every text the codec writes as the codec does,
-    /// whatever the width of its length, and anything else as no text.
-    #[test]
-    fn a_text_reads_as_the_codec_decodes_it() {
-        let texts = [0, 1, 250, 251, 300, 65_535, 65_536, 70_000]
-            .map(|n| Some("é".repeat(n / 2) + &"a".repeat(n % 2)));
-        for text in texts.into_iter().chain([None]) {
-            let bytes = codec::encode(&text).expect("encodes");
-            let by_codec: Option<String> = codec::decode(&bytes, "status log").expect("decodes");
-            assert_eq!(
-                read_text(&bytes).map(|t| t.map(str::to_owned)),
-                Some(by_codec)
-            );
-            for cut in 0..bytes.len() {
-                assert_eq!(read_text(&bytes[..cut]), None, "cut at {cut}");
-            }
-            let mut longer = bytes.clone();
-            longer.push(b'a');
-            assert_eq!(read_text(&longer), None, "a byte after the text");
-        }
-        assert_eq!(read_text(&[2]), None, "an option is 0 or 1");
-        assert_eq!(read_text(&[1, 2, 0xC3, 0x28]), None, "not UTF-8");
-        assert_eq!(read_text(&[1, 254, 0]), None, "no 128-bit lengths");
-    }
-
     /// `each_status_change` reads an entry's head as [`HeadOfEntry`] and its
     /// text from where the head ends: both follow [`HistoryEntry`]'s fields.
     #[test]
@@ -767,7 +704,7 @@ mod tests {
         let bytes = codec::encode(&entry).expect("encodes");
         let ((action, kind, before, after), head): (HeadOfEntry, usize) =
             codec::decode_prefix(&bytes, "status log").expect("decodes");
-        let text = read_text(&bytes[head..]).expect("reads").map(str::to_owned);
+        let text: Option<String> = codec::decode(&bytes[head..], "status log").expect("decodes");
         assert_eq!(
             HistoryEntry {
                 action,
