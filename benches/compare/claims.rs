@@ -5,8 +5,9 @@
 //!   evident against itself (goal ≤ 1.2×); `import-bench-claims-sqlite`
 //!   prints SQLite importing the same, derived evidence included, for context.
 //! - `bench-claims-update`: 1,000 new results that hit existing claims,
-//!   imported into the full database and into one of a 10% prefix with its
-//!   own claims (goal: the same time, ≤ 1.5×).
+//!   imported into the full database and into one twice its size (goal:
+//!   the same time, ≤ 1.5×); `bench-claims-update-prefix` prints the full
+//!   database against one of a 10% prefix with its own claims, for context.
 //! - `bench-claims-verified-selfreported`, `bench-claims-derived-refutes`:
 //!   two queries against SQLite reading its precomputed status and derived
 //!   evidence (goal ≤ 1.0×).
@@ -19,6 +20,7 @@ use serde::Deserialize;
 const IMPORT: &str = "import-bench-claims";
 const IMPORT_SQLITE: &str = "import-bench-claims-sqlite";
 const UPDATE: &str = "bench-claims-update";
+const UPDATE_PREFIX: &str = "bench-claims-update-prefix";
 
 /// How many claims and update results each scale generates.
 struct ClaimScale {
@@ -418,40 +420,133 @@ pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -
     // Last: the update changes statuses the queries read.
     if opts.selected(UPDATE) {
         eprintln!("  {UPDATE}");
-        let prefix = work.join(format!("mteb-{tag}-prefix.jsonl"));
-        let prefix_lines = write_prefix(&results, lines, &prefix)?;
-        let prefix_claims = work.join(format!("bench-claims-{tag}-prefix.jsonl"));
-        let prefix_set = generate(
-            &prefix,
-            scale.claims / PREFIX_SHARE,
-            0x15 + 1,
-            &prefix_claims,
+        time_updates(
+            &ds, &results, lines, &set, scale, work, tag, opts.runs, found,
         )?;
-        let prefix_db = work.join(format!("bench-claims-{tag}-prefix.evident"));
-        evident_import(&prefix_db, &[prefix.as_path(), prefix_claims.as_path()])?;
-        let mut row = versus_row(UPDATE, Kind::Import, "evident, 10% prefix");
-        for run in 0..opts.runs {
-            let full_file = work.join(format!("bench-update-{tag}-{run}.jsonl"));
-            let prefix_file = work.join(format!("bench-update-{tag}-prefix-{run}.jsonl"));
-            write_update(&set.targets, run, scale.update, &full_file)?;
-            write_update(&prefix_set.targets, run, scale.update, &prefix_file)?;
-            let mut full = evident_cmd(&ds.evident_db);
-            full.arg("import").arg(&full_file);
-            let mut part = evident_cmd(&prefix_db);
-            part.arg("import").arg(&prefix_file);
-            row.evident
-                .record("evident update (full)", measure(&mut full));
-            row.sqlite
-                .record("evident update (prefix)", measure(&mut part));
-        }
-        found.notes.push(format!(
-            "{UPDATE}: each run imports {} new dated results of a new source, each on the triple \
-             of an existing `=` claim, into the full database ({lines} lines + {} claims) and \
-             into a {PREFIX_SHARE}% prefix ({prefix_lines} lines + {} claims over it)",
-            scale.update, set.claims, prefix_set.claims
-        ));
-        found.rows.push(row);
     }
+    Ok(())
+}
+
+/// `bench-claims-update` and its context row. Each run imports the same
+/// kind of update into fresh copies of three databases: the full one, one
+/// twice its size and one of a 10% prefix with its own claims.
+///
+/// The twice-as-large database holds the full one's results and claims
+/// and a renamed copy of each (ids `ID.2`, models `MODEL~2`), so the same
+/// update file, on the full database's claims, hits the same claims in
+/// both: only the size differs. The prefix compares sizes too, but its
+/// 1,000 results land on 1,000 of its 10,000 claims, so most share a
+/// block with another (each block holds dozens), where in the full
+/// database nearly every one has a block of its own: it shows what an
+/// update gains when it is dense, for context.
+#[allow(clippy::too_many_arguments)]
+fn time_updates(
+    ds: &Dataset,
+    results: &Path,
+    lines: usize,
+    set: &ClaimSet,
+    scale: &ClaimScale,
+    work: &Path,
+    tag: &str,
+    runs: usize,
+    found: &mut Found,
+) -> Res<()> {
+    let prefix = work.join(format!("mteb-{tag}-prefix.jsonl"));
+    let prefix_lines = write_prefix(results, lines, &prefix)?;
+    let prefix_claims = work.join(format!("bench-claims-{tag}-prefix.jsonl"));
+    let prefix_set = generate(
+        &prefix,
+        scale.claims / PREFIX_SHARE,
+        0x15 + 1,
+        &prefix_claims,
+    )?;
+    let prefix_db = work.join(format!("bench-claims-{tag}-prefix.evident"));
+    evident_import(&prefix_db, &[prefix.as_path(), prefix_claims.as_path()])?;
+    let double_results = work.join(format!("mteb-{tag}-double.jsonl"));
+    let double_claims = work.join(format!("bench-claims-{tag}-double.jsonl"));
+    write_renamed_copy(results, &double_results)?;
+    write_renamed_copy(&ds.file, &double_claims)?;
+    let double_db = work.join(format!("bench-claims-{tag}-double.evident"));
+    evident_import(
+        &double_db,
+        &[
+            results,
+            double_results.as_path(),
+            ds.file.as_path(),
+            double_claims.as_path(),
+        ],
+    )?;
+    // Updated copies, so every run starts from the same databases.
+    let copy = |db: &Path| db.with_extension("updated.evident");
+    let mut sized = versus_row(UPDATE, Kind::Import, "evident, full database");
+    let mut dense = versus_row(UPDATE_PREFIX, Kind::Import, "evident, 10% prefix");
+    for run in 0..runs {
+        let full_file = work.join(format!("bench-update-{tag}-{run}.jsonl"));
+        let prefix_file = work.join(format!("bench-update-{tag}-prefix-{run}.jsonl"));
+        write_update(&set.targets, run, scale.update, &full_file)?;
+        write_update(&prefix_set.targets, run, scale.update, &prefix_file)?;
+        let timed = |db: &Path, file: &Path| -> Res<io::Result<Measured>> {
+            copy_database(db, &copy(db))?;
+            let mut cmd = evident_cmd(&copy(db));
+            cmd.arg("import").arg(file);
+            Ok(measure(&mut cmd))
+        };
+        let full = timed(&ds.evident_db, &full_file)?;
+        let double = timed(&double_db, &full_file)?;
+        let part = timed(&prefix_db, &prefix_file)?;
+        let full_again = match &full {
+            Ok(m) => Ok(m.clone()),
+            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+        };
+        sized
+            .evident
+            .record("evident update (twice the size)", double);
+        sized.sqlite.record("evident update (full)", full);
+        dense.evident.record("evident update (full)", full_again);
+        dense.sqlite.record("evident update (prefix)", part);
+    }
+    for db in [&ds.evident_db, &double_db, &prefix_db] {
+        remove_db(&copy(db))?;
+    }
+    let (claims, double_lines) = (set.claims, 2 * lines - 1);
+    found.notes.push(format!(
+        "{UPDATE}: each run imports {} new dated results of a new source, each on the triple of an \
+         existing `=` claim, into a fresh copy of the full database ({lines} lines + {claims} \
+         claims) and of one twice its size ({double_lines} lines + {} claims: a renamed copy of \
+         each result and claim added)",
+        scale.update,
+        2 * claims
+    ));
+    found.notes.push(format!(
+        "{UPDATE_PREFIX}: for context, the same kind of update into the full database and into a \
+         {PREFIX_SHARE}% prefix ({prefix_lines} lines + {} claims over it), where the {} \
+         results hit a tenth of the claims and share their blocks",
+        prefix_set.claims, scale.update
+    ));
+    found.rows.extend([sized, dense]);
+    Ok(())
+}
+
+/// Copies `from`'s lines to `to` with every id renamed `ID.2` and every
+/// model `MODEL~2` (lines without an id, like the MTEB source's, are left
+/// out): the same data again, under names of its own.
+fn write_renamed_copy(from: &Path, to: &Path) -> Res<()> {
+    let reader = BufReader::with_capacity(1 << 20, fs::File::open(from)?);
+    let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(to)?);
+    for line in reader.lines() {
+        let mut record: serde_json::Value = serde_json::from_str(&line?)?;
+        if record["type"] == "source" {
+            continue;
+        }
+        for (field, suffix) in [("id", ".2"), ("model", "~2")] {
+            if let Some(name) = record[field].as_str() {
+                record[field] = format!("{name}{suffix}").into();
+            }
+        }
+        serde_json::to_writer(&mut w, &record)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
     Ok(())
 }
 
