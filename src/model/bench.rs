@@ -178,6 +178,16 @@ impl BenchKey {
     pub fn of_result(result: &BenchResult) -> BenchKey {
         BenchKey::new(&result.model, &result.benchmark, &result.metric)
     }
+
+    /// Whether `result` has this key: [`BenchKey::of_result`] without
+    /// building one (a write compares every candidate it reads).
+    pub fn is_of_result(&self, result: &BenchResult) -> bool {
+        // Each part is lowercased already, so an ASCII-case-insensitive
+        // comparison is equality with the result's lowercased part.
+        self.model.eq_ignore_ascii_case(&result.model)
+            && self.benchmark.eq_ignore_ascii_case(&result.benchmark)
+            && self.metric.eq_ignore_ascii_case(&result.metric)
+    }
 }
 
 /// Why a candidate result does not count (SPEC 8.2), in the order the
@@ -491,6 +501,33 @@ mod tests {
             note: None,
             setup: None,
         }
+    }
+
+    /// The comparison a write makes of every candidate agrees with
+    /// building the result's key, whatever the case of either side.
+    #[test]
+    fn a_key_recognises_its_results_without_building_theirs() {
+        let mut r = result("r", 1.0, None, None);
+        for (model, benchmark, metric) in [
+            ("m", "b", "SCORE"),
+            ("M", "B", "score"),
+            ("m", "b", "scores"),
+            ("mm", "b", "score"),
+            ("m", "é", "score"),
+            ("m", "B ", "score"),
+        ] {
+            (r.model, r.benchmark, r.metric) = (model.into(), benchmark.into(), metric.into());
+            let key = BenchKey::new("M", "b", "Score");
+            assert_eq!(
+                key.is_of_result(&r),
+                key == BenchKey::of_result(&r),
+                "{model} {benchmark} {metric}"
+            );
+        }
+        let key = BenchKey::new("M", "b", "Score");
+        r.metric = "score".into();
+        (r.model, r.benchmark) = ("m".into(), "b".into());
+        assert!(key.is_of_result(&r));
     }
 
     #[test]

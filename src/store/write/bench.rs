@@ -37,6 +37,15 @@ pub(super) struct DerivedChanges {
     pub(super) retracted: u64,
 }
 
+impl DerivedChanges {
+    /// Counts `other`'s changes too.
+    fn add(&mut self, other: DerivedChanges) {
+        self.added += other.added;
+        self.replaced += other.replaced;
+        self.retracted += other.retracted;
+    }
+}
+
 /// The record a change set puts under an id: `Some(None)` for a retraction,
 /// `None` when the set does not touch it.
 fn changed(changes: &ChangeSet, id: &str) -> Result<Option<Option<Record>>, StoreError> {
@@ -266,12 +275,44 @@ impl Store {
         }
         drop(relevant);
         drop(result_keys);
+        // The affected claims in two halves of the id order, one per core:
+        // reading their candidates and judging them is most of the work.
+        let claims: Vec<String> = claims.into_iter().collect();
+        let (first, second) = claims.split_at(claims.len() / 2);
+        let (first, second) = std::thread::scope(|scope| {
+            let share = |claims| self.derive_share(changes, claims, &written_results, &evidence);
+            let second = scope.spawn(move || share(second));
+            let first = share(first);
+            let second = second
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::ThreadFailed("deriving benchmark evidence")));
+            (first, second)
+        });
+        let ((mut new_changes, mut out), (more_changes, more)) = (first?, second?);
+        new_changes.extend(more_changes);
+        out.add(more);
+        for change in new_changes {
+            changes.push(change)?;
+        }
+        Ok(out)
+    }
+
+    /// The derived evidence changes of `claims` (ascending ids), affected by
+    /// the write `changes`, with their counts: each share walks the maps it
+    /// reads once, in order.
+    fn derive_share(
+        &self,
+        changes: &ChangeSet,
+        claims: &[String],
+        written_results: &HashMap<BenchKey, Vec<BenchResult>>,
+        evidence: &EvidenceChanges,
+    ) -> Result<(Vec<Change>, DerivedChanges), StoreError> {
         // Each affected claim as the write leaves it, with its stored
         // evidence, read walking the claim map and the evidence index once.
         let mut claim_walker = MapWalker::new(self, MapId::Records(Kind::Claim));
         let mut facts_walker = FactWalker::new(self);
-        let mut affected: Vec<(String, Option<Claim>, Vec<EvidenceFact>)> = Vec::new();
-        for claim_id in &claims {
+        let mut affected: Vec<(Option<Claim>, Vec<EvidenceFact>)> = Vec::new();
+        for claim_id in claims {
             let claim = match changed(changes, claim_id)? {
                 Some(Some(Record::Claim(c))) => Some(c),
                 Some(_) => None,
@@ -284,13 +325,12 @@ impl Store {
                 },
             };
             let facts = facts_walker.facts_of(claim_id)?;
-            affected.push((claim_id.clone(), claim, facts));
+            affected.push((claim, facts));
         }
-        drop(claims);
         // The stored candidates of each key, walking the result index once.
         let mut claim_keys: Vec<BenchKey> = affected
             .iter()
-            .filter_map(|(_, c, _)| c.as_ref().and_then(BenchKey::of_claim))
+            .filter_map(|(c, _)| c.as_ref().and_then(BenchKey::of_claim))
             .collect();
         claim_keys.sort_by_cached_key(BenchKey::joined);
         claim_keys.dedup();
@@ -302,7 +342,7 @@ impl Store {
                 &crate::store::keys::string_value(&key.joined()),
                 &mut |_, value| {
                     if let Record::Result(r) = decode_record(Kind::Result, value)?
-                        && BenchKey::of_result(&r) == key
+                        && key.is_of_result(&r)
                         // Stored results this write replaces or retracts
                         // are replaced by what it writes.
                         && changes.find(r.id.as_str().as_bytes()).is_none()
@@ -316,15 +356,15 @@ impl Store {
         }
         let mut evidence_walker = MapWalker::new(self, MapId::Records(Kind::Evidence));
         let mut out = DerivedChanges::default();
-        let mut new_changes: BTreeMap<String, Change> = BTreeMap::new();
-        for (_, claim, facts) in &affected {
+        let mut new_changes: Vec<Change> = Vec::new();
+        for (claim, facts) in &affected {
             let expected = match claim {
                 Some(c) => self.expected_after_write(
                     c,
                     facts,
                     &stored_candidates,
-                    &written_results,
-                    &evidence,
+                    written_results,
+                    evidence,
                 )?,
                 None => Vec::new(),
             };
@@ -333,12 +373,20 @@ impl Store {
                 .map(|f| f.evidence.as_str())
                 .filter(|id| Id::split_derived(id).is_some())
                 .collect();
-            for e in &expected {
+            for id in &stored {
+                if !expected.iter().any(|e| e.id.as_str() == *id) {
+                    out.retracted += 1;
+                    let id = Id::stored(id)
+                        .map_err(|_| StoreError::damaged(format!("a derived evidence id {id}")))?;
+                    new_changes.push(Change::Retract(id));
+                }
+            }
+            for e in expected {
                 if stored.contains(&e.id.as_str()) {
                     let now = evidence_walker.get(e.id.as_str().as_bytes())?;
                     if let Some(bytes) = now
                         && let Record::Evidence(old) = decode_record(Kind::Evidence, &bytes)?
-                        && old == *e
+                        && old == e
                     {
                         continue;
                     }
@@ -346,21 +394,10 @@ impl Store {
                 } else {
                     out.added += 1;
                 }
-                new_changes.insert(e.id.to_string(), Change::Put(Record::Evidence(e.clone())));
-            }
-            for id in stored {
-                if !expected.iter().any(|e| e.id.as_str() == id) {
-                    out.retracted += 1;
-                    let id = Id::stored(id)
-                        .map_err(|_| StoreError::damaged(format!("a derived evidence id {id}")))?;
-                    new_changes.insert(id.to_string(), Change::Retract(id));
-                }
+                new_changes.push(Change::Put(Record::Evidence(e)));
             }
         }
-        for (_, change) in new_changes {
-            changes.push(change)?;
-        }
-        Ok(out)
+        Ok((new_changes, out))
     }
 
     /// The derived evidence `claim` has once the write is applied, from its
