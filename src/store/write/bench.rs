@@ -183,8 +183,9 @@ impl Store {
         // Positions of the results written (and replaced), by key.
         let mut result_keys: HashMap<BenchKey, Vec<(usize, bool)>> = HashMap::new();
         let mut claims: BTreeSet<String> = BTreeSet::new();
-        // Benchmark claims of this write by key.
-        let mut written_claims: HashMap<BenchKey, Vec<String>> = HashMap::new();
+        // Positions of the claims written: their keys matter only when the
+        // write has results too, and are decoded only then.
+        let mut written_claims: Vec<usize> = Vec::new();
         let mut evidence = EvidenceChanges::default();
         // What the write replaces or retracts matters only where benchmark
         // claims are stored (an import into an empty database skips it);
@@ -201,21 +202,21 @@ impl Store {
                     .touched
                     .insert(String::from_utf8_lossy(c.id).into_owned());
             }
-            match c.put.map(|(k, b)| decode_record(k, b)).transpose()? {
+            if let Some((Kind::Claim, _)) = c.put {
+                claims.insert(String::from_utf8_lossy(c.id).into_owned());
+                written_claims.push(i);
+            }
+            match c
+                .put
+                .filter(|(k, _)| *k != Kind::Claim)
+                .map(|(k, b)| decode_record(k, b))
+                .transpose()?
+            {
                 Some(Record::Result(r)) => {
                     result_keys
                         .entry(BenchKey::of_result(&r))
                         .or_default()
                         .push((i, true));
-                }
-                Some(Record::Claim(claim)) => {
-                    claims.insert(claim.id.to_string());
-                    if let Some(key) = BenchKey::of_claim(&claim) {
-                        written_claims
-                            .entry(key)
-                            .or_default()
-                            .push(claim.id.to_string());
-                    }
                 }
                 Some(Record::Evidence(e)) => {
                     if e.result.is_some() {
@@ -256,15 +257,20 @@ impl Store {
         } else {
             BTreeSet::new()
         };
-        relevant.extend(
-            result_keys
-                .keys()
-                .filter(|k| written_claims.contains_key(k)),
-        );
+        if !result_keys.is_empty() {
+            for i in written_claims {
+                if let Some((Kind::Claim, bytes)) = changes.at(i).put
+                    && let Record::Claim(claim) = decode_record(Kind::Claim, bytes)?
+                    && let Some((key, _)) =
+                        BenchKey::of_claim(&claim).and_then(|key| result_keys.get_key_value(&key))
+                {
+                    relevant.insert(key);
+                }
+            }
+        }
         let mut written_results: HashMap<BenchKey, Vec<BenchResult>> = HashMap::new();
         for key in &relevant {
             claims.extend(self.bench_claims(key)?);
-            claims.extend(written_claims.get(*key).into_iter().flatten().cloned());
             for &(i, put) in result_keys.get(*key).into_iter().flatten() {
                 if let (true, Some((Kind::Result, bytes))) = (put, changes.at(i).put)
                     && let Record::Result(r) = decode_record(Kind::Result, bytes)?
