@@ -543,16 +543,20 @@ fn a_reader_that_leaves_early_is_not_an_error() {
         &["export", "--history"],
     ] {
         let (_dir, db) = seeded();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+        // The reading end is closed before the child starts, so its first
+        // write meets the closed pipe (closed after spawning, a fast child
+        // sometimes finished writing first, and the test failed at random).
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let child = Command::new(env!("CARGO_BIN_EXE_evident"))
             .arg("--db")
             .arg(&db)
             .args(args)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(writer)
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawns");
-        drop(child.stdout.take());
         let out = child.wait_with_output().expect("waits");
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
         assert!(
