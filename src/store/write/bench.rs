@@ -11,6 +11,7 @@
 
 use super::apply::{SORT_BUDGET, in_order, sort_key};
 use super::changeset::{Change, ChangeRef, ChangeSet};
+use super::on_both_cores;
 use super::sorter::Sorter;
 use crate::model::bench::{self, BenchKey};
 use crate::model::{BenchResult, Claim, Evidence, Id, Kind, Record};
@@ -26,6 +27,25 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 struct EvidenceChanges {
     touched: std::collections::HashSet<String>,
     puts: HashMap<String, Vec<(Id, Option<Id>)>>,
+}
+
+/// A claim a write's derived evidence may change, as the write leaves it
+/// (`None`: retracted, or not a claim), with its stored evidence.
+struct AffectedClaim {
+    claim: Option<Claim>,
+    facts: Vec<EvidenceFact>,
+}
+
+/// What one core judges of a write's affected claims.
+struct JudgeShare<'a> {
+    /// Every affected claim, in id order.
+    affected: &'a [AffectedClaim],
+    /// This share's claims with a key, by number in `affected`, in key order.
+    keyed: &'a [(BenchKey, usize)],
+    /// This share's claims without one.
+    unkeyed: &'a [usize],
+    written_results: &'a HashMap<BenchKey, Vec<BenchResult>>,
+    evidence: &'a EvidenceChanges,
 }
 
 /// How many derived evidence records a write adds, replaces and retracts:
@@ -281,19 +301,49 @@ impl Store {
         }
         drop(relevant);
         drop(result_keys);
-        // The affected claims in two halves of the id order, one per core:
-        // reading their candidates and judging them is most of the work.
+        // Both stages run on both cores. First each affected claim as the
+        // write leaves it, with its stored evidence, in two halves of the id
+        // order (each walking the claim map and the evidence index once).
         let claims: Vec<String> = claims.into_iter().collect();
         let (first, second) = claims.split_at(claims.len() / 2);
-        let (first, second) = std::thread::scope(|scope| {
-            let share = |claims| self.derive_share(changes, claims, &written_results, &evidence);
-            let second = scope.spawn(move || share(second));
-            let first = share(first);
-            let second = second
-                .join()
-                .unwrap_or_else(|_| Err(StoreError::ThreadFailed("deriving benchmark evidence")));
-            (first, second)
-        });
+        let (first, second) = on_both_cores(
+            "reading the affected claims",
+            || self.read_affected(changes, first),
+            || self.read_affected(changes, second),
+        );
+        let mut affected = first?;
+        affected.extend(second?);
+        // Then their candidates and judgements, in two halves of the key
+        // order, so that each core walks half of the result index and reads
+        // each of its blocks alone.
+        let mut keyed: Vec<(BenchKey, usize)> = affected
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| Some((BenchKey::of_claim(a.claim.as_ref()?)?, i)))
+            .collect();
+        keyed.sort_by_cached_key(|(key, _)| key.joined());
+        // Claims without a key judge nothing, but may lose derived evidence.
+        let unkeyed: Vec<usize> = affected
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.claim.as_ref().and_then(BenchKey::of_claim).is_none())
+            .map(|(i, _)| i)
+            .collect();
+        let (first, second) = keyed.split_at(keyed.len() / 2);
+        let share = |keyed, unkeyed| JudgeShare {
+            affected: &affected,
+            keyed,
+            unkeyed,
+            written_results: &written_results,
+            evidence: &evidence,
+        };
+        let (first, second) = (share(first, &unkeyed), share(second, &[]));
+        let changes_now = &*changes;
+        let (first, second) = on_both_cores(
+            "deriving benchmark evidence",
+            || self.judge_share(changes_now, first),
+            || self.judge_share(changes_now, second),
+        );
         let ((mut new_changes, mut out), (more_changes, more)) = (first?, second?);
         new_changes.extend(more_changes);
         out.add(more);
@@ -303,21 +353,16 @@ impl Store {
         Ok(out)
     }
 
-    /// The derived evidence changes of `claims` (ascending ids), affected by
-    /// the write `changes`, with their counts: each share walks the maps it
-    /// reads once, in order.
-    fn derive_share(
+    /// Each of `claims` (ascending ids) as the write `changes` leaves it,
+    /// with its stored evidence.
+    fn read_affected(
         &self,
         changes: &ChangeSet,
         claims: &[String],
-        written_results: &HashMap<BenchKey, Vec<BenchResult>>,
-        evidence: &EvidenceChanges,
-    ) -> Result<(Vec<Change>, DerivedChanges), StoreError> {
-        // Each affected claim as the write leaves it, with its stored
-        // evidence, read walking the claim map and the evidence index once.
+    ) -> Result<Vec<AffectedClaim>, StoreError> {
         let mut claim_walker = MapWalker::new(self, MapId::Records(Kind::Claim));
         let mut facts_walker = FactWalker::new(self);
-        let mut affected: Vec<(Option<Claim>, Vec<EvidenceFact>)> = Vec::new();
+        let mut affected = Vec::with_capacity(claims.len());
         for claim_id in claims {
             let claim = match changed(changes, claim_id)? {
                 Some(Some(Record::Claim(c))) => Some(c),
@@ -331,18 +376,25 @@ impl Store {
                 },
             };
             let facts = facts_walker.facts_of(claim_id)?;
-            affected.push((claim, facts));
+            affected.push(AffectedClaim { claim, facts });
         }
+        Ok(affected)
+    }
+
+    /// The derived evidence changes of one share's claims, with their
+    /// counts.
+    fn judge_share(
+        &self,
+        changes: &ChangeSet,
+        share: JudgeShare<'_>,
+    ) -> Result<(Vec<Change>, DerivedChanges), StoreError> {
         // The stored candidates of each key, walking the result index once.
-        let mut claim_keys: Vec<BenchKey> = affected
-            .iter()
-            .filter_map(|(c, _)| c.as_ref().and_then(BenchKey::of_claim))
-            .collect();
-        claim_keys.sort_by_cached_key(BenchKey::joined);
-        claim_keys.dedup();
         let mut result_walker = MapWalker::new(self, MapId::Index(IndexId::ResultBench));
-        let mut stored_candidates: HashMap<BenchKey, Vec<BenchResult>> = HashMap::new();
-        for key in claim_keys {
+        let mut stored_candidates: HashMap<&BenchKey, Vec<BenchResult>> = HashMap::new();
+        for (key, _) in share.keyed {
+            if stored_candidates.contains_key(key) {
+                continue;
+            }
             let mut found = Vec::new();
             result_walker.each_with_prefix(
                 &crate::store::keys::string_value(&key.joined()),
@@ -360,17 +412,27 @@ impl Store {
             )?;
             stored_candidates.insert(key, found);
         }
+        // Judged in id order, so that stored derived evidence is read
+        // walking the evidence map once.
+        let mut in_id_order: Vec<usize> = share
+            .keyed
+            .iter()
+            .map(|&(_, i)| i)
+            .chain(share.unkeyed.iter().copied())
+            .collect();
+        in_id_order.sort_unstable();
         let mut evidence_walker = MapWalker::new(self, MapId::Records(Kind::Evidence));
         let mut out = DerivedChanges::default();
         let mut new_changes: Vec<Change> = Vec::new();
-        for (claim, facts) in &affected {
+        for i in in_id_order {
+            let AffectedClaim { claim, facts } = &share.affected[i];
             let expected = match claim {
                 Some(c) => self.expected_after_write(
                     c,
                     facts,
                     &stored_candidates,
-                    written_results,
-                    evidence,
+                    share.written_results,
+                    share.evidence,
                 )?,
                 None => Vec::new(),
             };
@@ -412,7 +474,7 @@ impl Store {
         &self,
         claim: &Claim,
         facts: &[EvidenceFact],
-        stored_candidates: &HashMap<BenchKey, Vec<BenchResult>>,
+        stored_candidates: &HashMap<&BenchKey, Vec<BenchResult>>,
         written_results: &HashMap<BenchKey, Vec<BenchResult>>,
         evidence: &EvidenceChanges,
     ) -> Result<Vec<Evidence>, StoreError> {

@@ -176,20 +176,18 @@ impl Store {
         }
         // Which claims to rederive is worked out on the other core while
         // the changes are validated: both only read.
-        let (validated, affected) = std::thread::scope(|scope| {
-            let affected = scope.spawn(|| self.affected_claims(changes, &keep, &stored));
-            let mut refused = Vec::new();
-            let validated = self
-                .validate(changes, &stored, &mut |r| {
+        let (validated, affected) = on_both_cores(
+            "finding the affected claims",
+            || {
+                let mut refused = Vec::new();
+                self.validate(changes, &stored, &mut |r| {
                     refused.push(r);
                     refused.len() < MAX_REJECTIONS
                 })
-                .map(|()| refused);
-            let affected = affected
-                .join()
-                .unwrap_or_else(|_| Err(StoreError::ThreadFailed("finding the affected claims")));
-            (validated, affected)
-        });
+                .map(|()| refused)
+            },
+            || self.affected_claims(changes, &keep, &stored),
+        );
         problems.extend(validated?);
         if !problems.is_empty() {
             problems.sort_by_key(|p| p.position);
@@ -207,15 +205,11 @@ impl Store {
         // Everything phases 1–3 write, sorted (in bounded memory) by map,
         // then key, on both cores (see `Share`). The changes are then
         // dropped, so a large import's records are not held while sled grows.
-        let (first, second) = std::thread::scope(|scope| {
-            let (stored, keep) = (&stored, &keep);
-            let second = scope.spawn(move || self.sort_share(changes, stored, keep, Share::Second));
-            let first = self.sort_share(changes, stored, keep, Share::First);
-            let second = second
-                .join()
-                .unwrap_or_else(|_| Err(StoreError::ThreadFailed("sorting the index entries")));
-            (first, second)
-        });
+        let (first, second) = on_both_cores(
+            "sorting the index entries",
+            || self.sort_share(changes, &stored, &keep, Share::First),
+            || self.sort_share(changes, &stored, &keep, Share::Second),
+        );
         let ((first, mut group_deltas), (second, more_deltas)) = (first?, second?);
         // The status log's own-write rows of records without derived
         // values, noted before the changes go (claims' come with phase 4).
@@ -333,6 +327,23 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Runs `first` on this core and `second` on the other at the same time:
+/// each stage of a write that only reads is shared this way.
+fn on_both_cores<A, B: Send>(
+    what: &'static str,
+    first: impl FnOnce() -> Result<A, StoreError>,
+    second: impl FnOnce() -> Result<B, StoreError> + Send,
+) -> (Result<A, StoreError>, Result<B, StoreError>) {
+    std::thread::scope(|scope| {
+        let second = scope.spawn(second);
+        let first = first();
+        let second = second
+            .join()
+            .unwrap_or_else(|_| Err(StoreError::ThreadFailed(what)));
+        (first, second)
+    })
 }
 
 /// The positions of the changes a write keeps, as indexes.
