@@ -31,7 +31,7 @@ struct EvidenceChanges {
 
 /// A claim a write's derived evidence may change, as the write leaves it
 /// (`None`: retracted, or not a claim), with its stored evidence.
-struct AffectedClaim {
+struct ClaimAfterWrite {
     claim: Option<Claim>,
     facts: Vec<EvidenceFact>,
 }
@@ -39,7 +39,7 @@ struct AffectedClaim {
 /// What one core judges of a write's affected claims.
 struct JudgeShare<'a> {
     /// Every affected claim, in id order.
-    affected: &'a [AffectedClaim],
+    affected: &'a [ClaimAfterWrite],
     /// This share's claims with a key, by number in `affected`, in key order.
     keyed: &'a [(BenchKey, usize)],
     /// This share's claims without one.
@@ -359,7 +359,7 @@ impl Store {
         &self,
         changes: &ChangeSet,
         claims: &[String],
-    ) -> Result<Vec<AffectedClaim>, StoreError> {
+    ) -> Result<Vec<ClaimAfterWrite>, StoreError> {
         let mut claim_walker = MapWalker::new(self, MapId::Records(Kind::Claim));
         let mut facts_walker = FactWalker::new(self);
         let mut affected = Vec::with_capacity(claims.len());
@@ -376,7 +376,7 @@ impl Store {
                 },
             };
             let facts = facts_walker.facts_of(claim_id)?;
-            affected.push(AffectedClaim { claim, facts });
+            affected.push(ClaimAfterWrite { claim, facts });
         }
         Ok(affected)
     }
@@ -425,7 +425,7 @@ impl Store {
         let mut out = DerivedChanges::default();
         let mut new_changes: Vec<Change> = Vec::new();
         for i in in_id_order {
-            let AffectedClaim { claim, facts } = &share.affected[i];
+            let ClaimAfterWrite { claim, facts } = &share.affected[i];
             let expected = match claim {
                 Some(c) => self.expected_after_write(
                     c,

@@ -17,7 +17,7 @@
 use super::LogEntry;
 use super::apply::{SORT_BUDGET, in_order, sort_key};
 use super::changeset::tag_kind;
-use super::sorter::Sorter;
+use super::sorter::{MergeTwo, Mutations, Sorter};
 use crate::model::{Derived, Kind, Record, Status};
 use crate::store::blocks::{self, BatchSink, BlockReader, Cursor, Mutation};
 use crate::store::history::damaged_entry;
@@ -85,6 +85,9 @@ pub struct HistoryEntry {
 pub(super) struct HistoryWriter {
     seq: u64,
     sorter: Sorter,
+    /// The entries of a writer [`HistoryWriter::fork`]ed off this one, for
+    /// another core, and joined back.
+    joined: Option<Sorter>,
 }
 
 impl HistoryWriter {
@@ -92,7 +95,20 @@ impl HistoryWriter {
         HistoryWriter {
             seq,
             sorter: Sorter::new(&store.path, SORT_BUDGET),
+            joined: None,
         }
+    }
+
+    /// A writer of the same write's entries for another core, to be
+    /// [`HistoryWriter::join`]ed back. Their records must differ.
+    pub(super) fn fork(&self, store: &Store) -> HistoryWriter {
+        HistoryWriter::new(store, self.seq)
+    }
+
+    /// Takes `fork`'s entries, written with this writer's at the end.
+    pub(super) fn join(&mut self, fork: HistoryWriter) {
+        debug_assert!(self.joined.is_none() && fork.joined.is_none());
+        self.joined = Some(fork.sorter);
     }
 
     /// Notes what the write does to a record of a kind with no derived
@@ -178,12 +194,16 @@ impl HistoryWriter {
     /// Writes the entries (by write, then by record).
     pub(super) fn finish(self, store: &Store, sink: &mut BatchSink<'_>) -> Result<(), StoreError> {
         let sorted = self.sorter.into_sorted()?;
-        let from_runs = sorted.is_merged();
-        store.apply_sorted(
-            &mut in_order(Box::new(sorted), from_runs),
-            HashMap::new(),
-            sink,
-        )
+        let mut from_runs = sorted.is_merged();
+        let sorted: Box<Mutations> = match self.joined {
+            Some(joined) => {
+                let joined = joined.into_sorted()?;
+                from_runs |= joined.is_merged();
+                Box::new(MergeTwo::new(sorted, joined))
+            }
+            None => Box::new(sorted),
+        };
+        store.apply_sorted(&mut in_order(sorted, from_runs), HashMap::new(), sink)
     }
 }
 

@@ -5,7 +5,8 @@ use super::apply::{GroupDeltas, SORT_BUDGET, count_entry, in_order, sort_key};
 use super::changeset::ChangeSet;
 use super::history::HistoryWriter;
 use super::interner::Interner;
-use super::sorter::Sorter;
+use super::on_both_cores;
+use super::sorter::{MergeTwo, Sorted, Sorter};
 use super::{StoredVersions, kept};
 use crate::model::{Kind, Record};
 use crate::store::blocks::{BatchSink, Cursor};
@@ -49,18 +50,32 @@ impl AffectedClaims {
         Ok(n)
     }
 
-    /// The claims in id order.
-    pub(super) fn in_order(&self) -> impl Iterator<Item = Result<AffectedClaim<'_>, StoreError>> {
-        self.ids.sorted_numbers().into_iter().map(|n| {
-            let id = std::str::from_utf8(self.ids.get(n))
-                .map_err(|_| StoreError::Encode("a claim id that is not UTF-8".into()))?;
-            Ok(AffectedClaim {
-                id,
-                record_changed: self.record_changed[n as usize],
-                old_subject: self.old_subjects.get(&n).map(|s| &**s),
-            })
+    /// The claims' numbers in id order, in two halves.
+    fn halves(&self) -> [Vec<u32>; 2] {
+        let mut first = self.ids.sorted_numbers();
+        let second = first.split_off(first.len() / 2);
+        [first, second]
+    }
+
+    /// Claim number `n`.
+    fn claim(&self, n: u32) -> Result<AffectedClaim<'_>, StoreError> {
+        let id = std::str::from_utf8(self.ids.get(n))
+            .map_err(|_| StoreError::Encode("a claim id that is not UTF-8".into()))?;
+        Ok(AffectedClaim {
+            id,
+            record_changed: self.record_changed[n as usize],
+            old_subject: self.old_subjects.get(&n).map(|s| &**s),
         })
     }
+}
+
+/// What one core's half of [`Store::rederive`] writes: the derived values
+/// and index entries sorted, the subject index's group counts, and the
+/// change in the number of claims of each status.
+struct RederivedShare {
+    sorted: Sorted,
+    subject_counts: GroupDeltas,
+    delta: [i64; 4],
 }
 
 impl Store {
@@ -115,18 +130,55 @@ impl Store {
         Ok(claims)
     }
 
-    /// Recomputes the derived values of `claims` (in id order) and writes
-    /// those that changed, with the index entries that hold them: status,
-    /// and the claim rows of the subject and confidence indexes (rewritten
-    /// too when the claim record changed). Returns the change in the number
-    /// of claims of each status.
-    ///
+    /// Recomputes the derived values of `claims` and writes those that
+    /// changed, with the index entries that hold them: status, and the
+    /// claim rows of the subject and confidence indexes (rewritten too when
+    /// the claim record changed). Returns the change in the number of
+    /// claims of each status. Each core takes half of the claims in id
+    /// order, with its own sorter and status-log entries.
     pub(super) fn rederive(
         &self,
         claims: &AffectedClaims,
         sink: &mut BatchSink<'_>,
         history: &mut HistoryWriter,
     ) -> Result<[i64; 4], StoreError> {
+        let [first, second] = claims.halves();
+        let mut second_history = history.fork(self);
+        let (first, second) = on_both_cores(
+            "rederiving the affected claims",
+            || self.rederive_share(claims, first, history),
+            || self.rederive_share(claims, second, &mut second_history),
+        );
+        let (first, second) = (first?, second?);
+        history.join(second_history);
+        let mut delta = first.delta;
+        for (d, more) in delta.iter_mut().zip(second.delta) {
+            *d += more;
+        }
+        let mut subject_counts = first.subject_counts;
+        for (value, more) in second.subject_counts {
+            *subject_counts.entry(value).or_default() += more;
+        }
+        let group_deltas = HashMap::from([(IndexId::ClaimSubject, subject_counts)]);
+        // The two halves' keys all name their claim: none is in both.
+        let from_runs = first.sorted.is_merged() || second.sorted.is_merged();
+        let sorted = MergeTwo::new(first.sorted, second.sorted);
+        self.apply_sorted(
+            &mut in_order(Box::new(sorted), from_runs),
+            group_deltas,
+            sink,
+        )?;
+        Ok(delta)
+    }
+
+    /// One core's half of [`Store::rederive`]: the claims numbered
+    /// `numbers`, in id order.
+    fn rederive_share(
+        &self,
+        claims: &AffectedClaims,
+        numbers: Vec<u32>,
+        history: &mut HistoryWriter,
+    ) -> Result<RederivedShare, StoreError> {
         let tree = self.tree();
         let mut delta = [0i64; 4];
         let mut sources = SourceCache::default();
@@ -138,8 +190,8 @@ impl Store {
         let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
         let mut subject_counts = GroupDeltas::new();
         let index_key = |index: IndexId, key: &[u8]| sort_key(MapId::Index(index).byte(), key);
-        for claim in claims.in_order() {
-            let claim = claim?;
+        for n in numbers {
+            let claim = claims.claim(n)?;
             let id = claim.id.as_bytes();
             let claim_map = MapId::Records(Kind::Claim);
             let cursor = match &mut claim_cursor {
@@ -222,14 +274,10 @@ impl Store {
                 }
             }
         }
-        let group_deltas = HashMap::from([(IndexId::ClaimSubject, subject_counts)]);
-        let sorted = sorter.into_sorted()?;
-        let from_runs = sorted.is_merged();
-        self.apply_sorted(
-            &mut in_order(Box::new(sorted), from_runs),
-            group_deltas,
-            sink,
-        )?;
-        Ok(delta)
+        Ok(RederivedShare {
+            sorted: sorter.into_sorted()?,
+            subject_counts,
+            delta,
+        })
     }
 }
