@@ -305,7 +305,11 @@ fn setup_mismatch(
 /// (not derived) evidence visible in the view, as (evidence id, result it
 /// names). Returns one judgement per candidate, in the candidates' order;
 /// an empty list for a claim that is not a benchmark claim.
-pub fn judge(claim: &Claim, candidates: &[BenchResult], recorded: &[(Id, Id)]) -> Vec<Judgement> {
+pub fn judge<R: std::borrow::Borrow<BenchResult>>(
+    claim: &Claim,
+    candidates: &[R],
+    recorded: &[(Id, Id)],
+) -> Vec<Judgement> {
     let Some(bench) = claim.bench.as_deref() else {
         return Vec::new();
     };
@@ -319,6 +323,7 @@ pub fn judge(claim: &Claim, candidates: &[BenchResult], recorded: &[(Id, Id)]) -
     let mut out: Vec<Judgement> = candidates
         .iter()
         .map(|r| {
+            let r: &BenchResult = r.borrow();
             let setup = r.setup.as_deref().cloned().unwrap_or_default();
             let conversion = unit_factor(bench.unit.as_deref(), r.unit.as_deref());
             let converted = conversion.map(|c| c.apply(r.value));

@@ -10,7 +10,7 @@
 //! differs from what is stored is added.
 
 use super::apply::{SORT_BUDGET, in_order, sort_key};
-use super::changeset::{Change, ChangeRef, ChangeSet};
+use super::changeset::{ChangeRef, ChangeSet};
 use super::on_both_cores;
 use super::sorter::Sorter;
 use crate::model::bench::{self, BenchKey};
@@ -33,15 +33,22 @@ struct EvidenceChanges {
 /// (`None`: retracted, or not a claim), with its stored evidence.
 struct ClaimAfterWrite {
     claim: Option<Claim>,
+    /// Its key, if it is a benchmark claim, and the key's prefix in the
+    /// result index (empty without a key).
+    key: Option<BenchKey>,
+    prefix: Vec<u8>,
     facts: Vec<EvidenceFact>,
 }
+
+/// A derived evidence change, its record encoded (`None`: retracted).
+type EncodedChange = (Id, Option<Vec<u8>>);
 
 /// What one core judges of a write's affected claims.
 struct JudgeShare<'a> {
     /// Every affected claim, in id order.
     affected: &'a [ClaimAfterWrite],
     /// This share's claims with a key, by number in `affected`, in key order.
-    keyed: &'a [(BenchKey, usize)],
+    keyed: &'a [usize],
     /// This share's claims without one.
     unkeyed: &'a [usize],
     written_results: &'a HashMap<BenchKey, Vec<BenchResult>>,
@@ -316,18 +323,13 @@ impl Store {
         // Then their candidates and judgements, in two halves of the key
         // order, so that each core walks half of the result index and reads
         // each of its blocks alone.
-        let mut keyed: Vec<(BenchKey, usize)> = affected
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| Some((BenchKey::of_claim(a.claim.as_ref()?)?, i)))
+        let mut keyed: Vec<usize> = (0..affected.len())
+            .filter(|&i| affected[i].key.is_some())
             .collect();
-        keyed.sort_by_cached_key(|(key, _)| key.joined());
+        keyed.sort_unstable_by(|&a, &b| affected[a].prefix.cmp(&affected[b].prefix));
         // Claims without a key judge nothing, but may lose derived evidence.
-        let unkeyed: Vec<usize> = affected
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.claim.as_ref().and_then(BenchKey::of_claim).is_none())
-            .map(|(i, _)| i)
+        let unkeyed: Vec<usize> = (0..affected.len())
+            .filter(|&i| affected[i].key.is_none())
             .collect();
         let (first, second) = keyed.split_at(keyed.len() / 2);
         let share = |keyed, unkeyed| JudgeShare {
@@ -347,8 +349,11 @@ impl Store {
         let ((mut new_changes, mut out), (more_changes, more)) = (first?, second?);
         new_changes.extend(more_changes);
         out.add(more);
-        for change in new_changes {
-            changes.push(change)?;
+        for (id, encoded) in new_changes {
+            changes.push_encoded(
+                id.as_str().as_bytes(),
+                encoded.as_deref().map(|e| (Kind::Evidence, e)),
+            )?;
         }
         Ok(out)
     }
@@ -376,29 +381,41 @@ impl Store {
                 },
             };
             let facts = facts_walker.facts_of(claim_id)?;
-            affected.push(ClaimAfterWrite { claim, facts });
+            let key = claim.as_ref().and_then(BenchKey::of_claim);
+            let prefix = key
+                .as_ref()
+                .map(|k| crate::store::keys::string_value(&k.joined()))
+                .unwrap_or_default();
+            affected.push(ClaimAfterWrite {
+                claim,
+                key,
+                prefix,
+                facts,
+            });
         }
         Ok(affected)
     }
 
-    /// The derived evidence changes of one share's claims, with their
-    /// counts.
+    /// The derived evidence changes of one share's claims, encoded on its
+    /// core, with their counts.
     fn judge_share(
         &self,
         changes: &ChangeSet,
         share: JudgeShare<'_>,
-    ) -> Result<(Vec<Change>, DerivedChanges), StoreError> {
-        // The stored candidates of each key, walking the result index once.
+    ) -> Result<(Vec<EncodedChange>, DerivedChanges), StoreError> {
+        // The stored candidates of each key, walking the result index once
+        // (the share's claims are in key order); by claim, which group.
         let mut result_walker = MapWalker::new(self, MapId::Index(IndexId::ResultBench));
-        let mut stored_candidates: HashMap<&BenchKey, Vec<BenchResult>> = HashMap::new();
-        for (key, _) in share.keyed {
-            if stored_candidates.contains_key(key) {
-                continue;
-            }
-            let mut found = Vec::new();
-            result_walker.each_with_prefix(
-                &crate::store::keys::string_value(&key.joined()),
-                &mut |_, value| {
+        let mut groups: Vec<Vec<BenchResult>> = Vec::new();
+        let mut in_id_order: Vec<(usize, Option<usize>)> = Vec::new();
+        for &i in share.keyed {
+            let claim = &share.affected[i];
+            let same_key = in_id_order
+                .last()
+                .is_some_and(|&(last, _)| share.affected[last].prefix == claim.prefix);
+            if !same_key && let Some(key) = &claim.key {
+                let mut found = Vec::new();
+                result_walker.each_with_prefix(&claim.prefix, &mut |_, value| {
                     if let Record::Result(r) = decode_record(Kind::Result, value)?
                         && key.is_of_result(&r)
                         // Stored results this write replaces or retracts
@@ -408,33 +425,32 @@ impl Store {
                         found.push(r);
                     }
                     Ok(())
-                },
-            )?;
-            stored_candidates.insert(key, found);
+                })?;
+                groups.push(found);
+            }
+            in_id_order.push((i, groups.len().checked_sub(1)));
         }
+        in_id_order.extend(share.unkeyed.iter().map(|&i| (i, None)));
         // Judged in id order, so that stored derived evidence is read
         // walking the evidence map once.
-        let mut in_id_order: Vec<usize> = share
-            .keyed
-            .iter()
-            .map(|&(_, i)| i)
-            .chain(share.unkeyed.iter().copied())
-            .collect();
         in_id_order.sort_unstable();
         let mut evidence_walker = MapWalker::new(self, MapId::Records(Kind::Evidence));
         let mut out = DerivedChanges::default();
-        let mut new_changes: Vec<Change> = Vec::new();
-        for i in in_id_order {
-            let ClaimAfterWrite { claim, facts } = &share.affected[i];
-            let expected = match claim {
-                Some(c) => self.expected_after_write(
+        let mut new_changes = Vec::new();
+        for (i, group) in in_id_order {
+            let ClaimAfterWrite {
+                claim, key, facts, ..
+            } = &share.affected[i];
+            let expected = match (claim, key, group) {
+                (Some(c), Some(key), Some(group)) => self.expected_after_write(
                     c,
                     facts,
-                    &stored_candidates,
-                    share.written_results,
+                    groups[group]
+                        .iter()
+                        .chain(share.written_results.get(key).into_iter().flatten()),
                     share.evidence,
                 )?,
-                None => Vec::new(),
+                _ => Vec::new(),
             };
             let stored: Vec<&str> = facts
                 .iter()
@@ -446,7 +462,7 @@ impl Store {
                     out.retracted += 1;
                     let id = Id::stored(id)
                         .map_err(|_| StoreError::damaged(format!("a derived evidence id {id}")))?;
-                    new_changes.push(Change::Retract(id));
+                    new_changes.push((id, None));
                 }
             }
             for e in expected {
@@ -462,7 +478,8 @@ impl Store {
                 } else {
                     out.added += 1;
                 }
-                new_changes.push(Change::Put(Record::Evidence(e)));
+                let id = e.id.clone();
+                new_changes.push((id, Some(crate::store::encode_record(&Record::Evidence(e))?)));
             }
         }
         Ok((new_changes, out))
@@ -470,24 +487,14 @@ impl Store {
 
     /// The derived evidence `claim` has once the write is applied, from its
     /// stored evidence `facts` and its key's stored and written candidates.
-    fn expected_after_write(
+    fn expected_after_write<'c>(
         &self,
         claim: &Claim,
         facts: &[EvidenceFact],
-        stored_candidates: &HashMap<&BenchKey, Vec<BenchResult>>,
-        written_results: &HashMap<BenchKey, Vec<BenchResult>>,
+        candidates: impl Iterator<Item = &'c BenchResult>,
         evidence: &EvidenceChanges,
     ) -> Result<Vec<Evidence>, StoreError> {
-        let Some(key) = BenchKey::of_claim(claim) else {
-            return Ok(Vec::new());
-        };
-        let mut candidates: Vec<BenchResult> = stored_candidates
-            .get(&key)
-            .into_iter()
-            .flatten()
-            .chain(written_results.get(&key).into_iter().flatten())
-            .cloned()
-            .collect();
+        let mut candidates: Vec<&BenchResult> = candidates.collect();
         candidates.sort_by(|a, b| a.id.cmp(&b.id));
         // The claim's recorded evidence naming a result, after the write:
         // what is stored and untouched, and what the write puts.

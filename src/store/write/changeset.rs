@@ -83,19 +83,28 @@ impl ChangeSet {
     /// Adds a change. Rejections name it by its position: the number of
     /// changes pushed before it.
     pub fn push(&mut self, change: Change) -> Result<(), StoreError> {
-        let position = u32::try_from(self.len())
-            .map_err(|_| StoreError::TooLarge("more than 4 billion changes in one write"))?;
         match change {
             Change::Put(record) => {
                 let bytes = encode_record(&record)?;
-                self.push_raw(
-                    position,
+                self.push_encoded(
                     record.id().as_str().as_bytes(),
                     Some((record.kind(), &bytes)),
-                );
+                )
             }
-            Change::Retract(id) => self.push_raw(position, id.as_str().as_bytes(), None),
+            Change::Retract(id) => self.push_encoded(id.as_str().as_bytes(), None),
         }
+    }
+
+    /// [`ChangeSet::push`] of a record encoded already (`None`: a
+    /// retraction of `id`).
+    pub(super) fn push_encoded(
+        &mut self,
+        id: &[u8],
+        put: Option<(Kind, &[u8])>,
+    ) -> Result<(), StoreError> {
+        let position = u32::try_from(self.len())
+            .map_err(|_| StoreError::TooLarge("more than 4 billion changes in one write"))?;
+        self.push_raw(position, id, put);
         self.fences.clear();
         Ok(())
     }
