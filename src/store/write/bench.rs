@@ -98,27 +98,22 @@ impl Store {
     /// Refuses a result that cites a result which itself cites one, cites
     /// itself, or cites one while another result cites it (SPEC 8.1),
     /// judged on the state the write leaves.
+    /// `citing` holds the write's results that cite one, with their
+    /// positions and the result each cites (found by [`Store::validate`],
+    /// which decodes every record once).
     pub(super) fn validate_cites(
         &self,
         changes: &ChangeSet,
+        citing: Vec<(u32, Id, BenchResult)>,
         refused: &mut dyn FnMut(Rejection) -> bool,
     ) -> Result<(), StoreError> {
-        // Results of this write that cite one (with their positions), and
-        // who cites whom among them: one decode per result.
-        let mut citing: Vec<(u32, Id, BenchResult)> = Vec::new();
+        // Who cites whom among them.
         let mut citing_in_write: HashMap<String, Vec<String>> = HashMap::new();
-        for i in 0..changes.len() {
-            let c = changes.at(i);
-            if let Some((Kind::Result, bytes)) = c.put
-                && let Record::Result(r) = decode_record(Kind::Result, bytes)?
-                && let Some(cited) = r.cites()
-            {
-                citing_in_write
-                    .entry(cited.to_string())
-                    .or_default()
-                    .push(r.id.to_string());
-                citing.push((c.position, cited.clone(), r));
-            }
+        for (_, cited, r) in &citing {
+            citing_in_write
+                .entry(cited.to_string())
+                .or_default()
+                .push(r.id.to_string());
         }
         for (position, cited, r) in &citing {
             let reject = |reason: String| Rejection {

@@ -3,7 +3,7 @@
 
 use super::StoredVersions;
 use super::changeset::{ChangeRef, ChangeSet};
-use crate::model::{Id, Kind};
+use crate::model::{BenchResult, Id, Kind, Record};
 use crate::store::{Rejection, Store, StoreError, decode_record};
 use std::collections::HashMap;
 
@@ -37,6 +37,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut more = true;
         let mut kinds: HashMap<Vec<u8>, Option<Kind>> = HashMap::new();
+        // Results that cite one, for the rule of SPEC 8.1 checked last.
+        let mut citing: Vec<(u32, Id, BenchResult)> = Vec::new();
         for i in 0..changes.len() {
             if !more {
                 break;
@@ -129,6 +131,11 @@ impl Store {
                         }
                     }
                 }
+                if let Record::Result(r) = record
+                    && let Some(cited) = r.cites().cloned()
+                {
+                    citing.push((c.position, cited, r));
+                }
             }
             if let (None, Some((kind, _))) = (c.put, old) {
                 let still_referring: Vec<String> = self
@@ -160,7 +167,7 @@ impl Store {
         }
         // SPEC 8.1: `cites` never chains.
         if more {
-            self.validate_cites(changes, refused)?;
+            self.validate_cites(changes, citing, refused)?;
         }
         Ok(())
     }
