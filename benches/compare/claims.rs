@@ -358,17 +358,6 @@ fn wanted(opts: &Options) -> bool {
         || claim_queries().iter().any(|q| opts.selected(q.name))
 }
 
-/// A copy of a side's figures for a second row (the output is not kept).
-fn same_side(s: &Side) -> Side {
-    Side {
-        times: s.times.clone(),
-        query_times: s.query_times.clone(),
-        peak_kib: s.peak_kib,
-        error: s.error.clone(),
-        first_output: None,
-    }
-}
-
 /// Issue #15's workloads, when selected and the MTEB file is there.
 pub(super) fn run(opts: &Options, work: &Path, small: bool, found: &mut Found) -> Res<()> {
     if !wanted(opts) {

@@ -765,6 +765,8 @@ fn ratio_goal(r: &Row) -> Option<f64> {
     match r.name.as_str() {
         "mteb-group-metric" | "mteb-group-avg" => Some(0.5),
         "import-bench-claims" => Some(1.2),
+        // Issue #21: both imports at most 0.7x both SQLite baselines.
+        "import-mteb" | "import-synth" | IMPORT_MTEB_SHELL => Some(0.7),
         "bench-claims-update" => Some(1.5),
         "bench-claims-update-prefix" => None,
         "held-import" => Some(1.1),
@@ -910,6 +912,110 @@ fn import_untimed(db: &Path, cmd: &mut Command, what: &str) -> Res<()> {
     Ok(())
 }
 
+fn same_side(s: &Side) -> Side {
+    Side {
+        times: s.times.clone(),
+        query_times: s.query_times.clone(),
+        peak_kib: s.peak_kib,
+        error: s.error.clone(),
+        first_output: None,
+    }
+}
+
+/// The second baseline of issue #21's import goal, beside `import-mteb`.
+const IMPORT_MTEB_SHELL: &str = "import-mteb-shell";
+
+/// `import-mteb-shell`: evident's MTEB import (`import-mteb`'s own
+/// measurements) against the `sqlite3` shell loading the same results the
+/// way a user would: the sub-mode's schema, `.import` of the results as
+/// CSV, then the same three indexes of results. `None` without the shell.
+fn shell_import(ds: &Dataset, evident: &Side, runs: usize) -> Res<Option<Row>> {
+    let shell = match sharing::sqlite3_shell() {
+        Ok(shell) => shell,
+        Err(e) => {
+            eprintln!("  {IMPORT_MTEB_SHELL} skipped: {e}");
+            return Ok(None);
+        }
+    };
+    let csv = ds.file.with_extension("csv");
+    let script = ds.file.with_extension("import.sql");
+    let db = ds.sqlite_db.with_extension("shell.sqlite");
+    write_results_csv(&ds.file, &csv)?;
+    fs::write(
+        &script,
+        format!(
+            "{}\n.import --csv --skip 1 '{}' results\n{}\n",
+            sqlite::SCHEMA,
+            csv.display(),
+            sqlite::RESULT_INDEXES
+        ),
+    )?;
+    let mut import = Command::new(&shell);
+    import
+        .arg("-bail")
+        .arg(&db)
+        .arg(format!(".read '{}'", script.display()));
+    let mut row = versus_row(IMPORT_MTEB_SHELL, Kind::Import, "sqlite3 shell, CSV");
+    row.evident = same_side(evident);
+    for run in 0..runs {
+        eprintln!("  {IMPORT_MTEB_SHELL} run {}/{runs}", run + 1);
+        remove_db(&db)?;
+        row.sqlite.record("sqlite3 .import", measure(&mut import));
+    }
+    remove_db(&db)?;
+    if let Some(e) = &row.sqlite.error {
+        return fail(format!(
+            "the sqlite3 shell's import failed (a bug in this benchmark): {e}"
+        ));
+    }
+    Ok(Some(row))
+}
+
+/// The results of a JSON Lines file as CSV, with a header, in the column
+/// order of the SQLite sub-mode's `results` table: strings quoted,
+/// numbers as the file writes them, absent fields empty.
+fn write_results_csv(jsonl: &Path, csv: &Path) -> Res<()> {
+    const COLUMNS: [&str; 15] = [
+        "id",
+        "model",
+        "benchmark",
+        "value",
+        "metric",
+        "unit",
+        "date",
+        "source",
+        "note",
+        "split",
+        "harness",
+        "shots",
+        "attempts",
+        "stderr",
+        "cites",
+    ];
+    let mut out = BufWriter::new(fs::File::create(csv)?);
+    writeln!(out, "{}", COLUMNS.join(","))?;
+    for line in BufReader::new(fs::File::open(jsonl)?).lines() {
+        let line = line?;
+        let record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&line)?;
+        if record.get("type").and_then(|t| t.as_str()) != Some("result") {
+            continue;
+        }
+        let fields: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| match record.get(*c) {
+                Some(serde_json::Value::String(text)) => {
+                    format!("\"{}\"", text.replace('"', "\"\""))
+                }
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            })
+            .collect();
+        writeln!(out, "{}", fields.join(","))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 /// Imports a data set (timed, if selected; or reused with `--reuse`)
 /// and runs its queries, adding their rows and its disk sizes.
 fn run_dataset(
@@ -931,7 +1037,13 @@ fn run_dataset(
         Some(import(&mut ds, if timed { opts.runs } else { 1 })?)
     };
     if let (true, Some(row)) = (timed, row) {
-        rows.push(row);
+        if ds.label == "mteb" {
+            let shell = shell_import(&ds, &row.evident, opts.runs)?;
+            rows.push(row);
+            rows.extend(shell);
+        } else {
+            rows.push(row);
+        }
         disks.push((
             ds.label.to_string(),
             ds.evident_ok.then(|| disk_bytes(&ds.evident_db)),

@@ -111,7 +111,7 @@ impl Drop for Holder {
 }
 
 /// The `sqlite3` shell, or why it cannot be used.
-fn sqlite3_shell() -> Result<PathBuf, String> {
+pub(super) fn sqlite3_shell() -> Result<PathBuf, String> {
     let path =
         std::env::var_os("SQLITE3_BIN").map_or_else(|| PathBuf::from("sqlite3"), PathBuf::from);
     match Command::new(&path).arg("-version").output() {

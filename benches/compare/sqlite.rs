@@ -65,11 +65,16 @@ pub const SCHEMA: &str = "
             split TEXT, harness TEXT, shots INTEGER, attempts INTEGER, stderr REAL, cites TEXT
         ) WITHOUT ROWID;";
 
-/// Built after the rows are in (faster than maintaining them row by row).
-pub const INDEXES: &str = "
+/// The results' indexes, built after the rows are in (faster than
+/// maintaining them row by row); the `sqlite3` shell's import builds the
+/// same (`import-mteb-shell`).
+pub const RESULT_INDEXES: &str = "
         CREATE INDEX results_model ON results(model);
         CREATE INDEX results_benchmark ON results(benchmark);
-        CREATE INDEX results_source ON results(source);
+        CREATE INDEX results_source ON results(source);";
+
+/// The other tables' indexes, built with [`RESULT_INDEXES`].
+pub const INDEXES: &str = "
         CREATE INDEX claims_subject ON claims(subject);
         CREATE INDEX evidence_source ON evidence(source);
         CREATE INDEX evidence_result ON evidence(result);
@@ -782,6 +787,7 @@ pub fn import_main(args: &[String]) -> Res<()> {
         return fail(format!("{} problem(s); nothing imported", errors.len()));
     }
     phase("checked references and ids");
+    tx.execute_batch(RESULT_INDEXES)?;
     tx.execute_batch(INDEXES)?;
     phase("indexed");
     let bench_claims: bool = tx.query_row(
