@@ -13,11 +13,13 @@
 //! 5. one batch with the counters and the log header that clears the marker.
 //!
 //! What phases 1–3 write is worked out in one pass over the changes (the
-//! log and records on one core, the index entries on the other) and sorted
-//! by a [`Sorter`](sorter::Sorter) in bounded memory, spilling runs to temporary files; the
-//! changes are dropped before anything is written, so a million-claim
-//! import does not hold its records while sled grows. Phase 4 sorts its
-//! entries the same way.
+//! log, the records and some indexes on one core, the other indexes on the
+//! other: see `apply::Share`) and sorted by a [`Sorter`](sorter::Sorter) in
+//! bounded memory, spilling runs to temporary files; the changes are
+//! dropped before anything is written, so a million-claim import does not
+//! hold its records while sled grows. Phase 4 sorts its entries the same
+//! way, each core taking half of the claims; so does the derived evidence
+//! of benchmark claims (`bench.rs`), worked out before phase 1.
 //!
 //! Each phase is written in bounded batches, and each batch carries the
 //! before-image of every key it changes for the first time in the write
