@@ -975,32 +975,16 @@ fn shell_import(ds: &Dataset, evident: &Side, runs: usize) -> Res<Option<Row>> {
 /// order of the SQLite sub-mode's `results` table: strings quoted,
 /// numbers as the file writes them, absent fields empty.
 fn write_results_csv(jsonl: &Path, csv: &Path) -> Res<()> {
-    const COLUMNS: [&str; 15] = [
-        "id",
-        "model",
-        "benchmark",
-        "value",
-        "metric",
-        "unit",
-        "date",
-        "source",
-        "note",
-        "split",
-        "harness",
-        "shots",
-        "attempts",
-        "stderr",
-        "cites",
-    ];
     let mut out = BufWriter::new(fs::File::create(csv)?);
-    writeln!(out, "{}", COLUMNS.join(","))?;
+    let columns = sqlite::RESULT_FIELDS;
+    writeln!(out, "{}", columns.join(","))?;
     for line in BufReader::new(fs::File::open(jsonl)?).lines() {
         let line = line?;
         let record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&line)?;
         if record.get("type").and_then(|t| t.as_str()) != Some("result") {
             continue;
         }
-        let fields: Vec<String> = COLUMNS
+        let fields: Vec<String> = columns
             .iter()
             .map(|c| match record.get(*c) {
                 Some(serde_json::Value::String(text)) => {

@@ -65,6 +65,25 @@ pub const SCHEMA: &str = "
             split TEXT, harness TEXT, shots INTEGER, attempts INTEGER, stderr REAL, cites TEXT
         ) WITHOUT ROWID;";
 
+/// The columns of `results`, in order: the fields a result line may have.
+pub const RESULT_FIELDS: [&str; 15] = [
+    "id",
+    "model",
+    "benchmark",
+    "value",
+    "metric",
+    "unit",
+    "date",
+    "source",
+    "note",
+    "split",
+    "harness",
+    "shots",
+    "attempts",
+    "stderr",
+    "cites",
+];
+
 /// The results' indexes, built after the rows are in (faster than
 /// maintaining them row by row); the `sqlite3` shell's import builds the
 /// same (`import-mteb-shell`).
@@ -538,25 +557,8 @@ fn store(ins: &mut Inserts<'_>, l: Line) -> Result<(), String> {
                 .map_err(sql)?;
         }
         "result" => {
-            only_fields(
-                &l,
-                &[
-                    "model",
-                    "benchmark",
-                    "value",
-                    "metric",
-                    "unit",
-                    "date",
-                    "source",
-                    "note",
-                    "split",
-                    "harness",
-                    "shots",
-                    "attempts",
-                    "stderr",
-                    "cites",
-                ],
-            )?;
+            // Every column but the id.
+            only_fields(&l, &RESULT_FIELDS[1..])?;
             let model = l.model.as_deref().ok_or("model: missing")?;
             let benchmark = l.benchmark.as_deref().ok_or("benchmark: missing")?;
             let value = l.value.ok_or("value: missing")?;

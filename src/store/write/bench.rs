@@ -33,11 +33,17 @@ struct EvidenceChanges {
 /// (`None`: retracted, or not a claim), with its stored evidence.
 struct ClaimAfterWrite {
     claim: Option<Claim>,
-    /// Its key, if it is a benchmark claim, and the key's prefix in the
-    /// result index (empty without a key).
-    key: Option<BenchKey>,
-    prefix: Vec<u8>,
+    /// Its key, if it is a benchmark claim, with the key's prefix in the
+    /// result index (what the claims are sorted by).
+    key: Option<(BenchKey, Vec<u8>)>,
     facts: Vec<EvidenceFact>,
+}
+
+impl ClaimAfterWrite {
+    /// The key's prefix in the result index (empty without a key).
+    fn prefix(&self) -> &[u8] {
+        self.key.as_ref().map_or(&[], |(_, prefix)| prefix)
+    }
 }
 
 /// A derived evidence change, its record encoded (`None`: retracted).
@@ -98,6 +104,7 @@ impl Store {
     /// Refuses a result that cites a result which itself cites one, cites
     /// itself, or cites one while another result cites it (SPEC 8.1),
     /// judged on the state the write leaves.
+    ///
     /// `citing` holds the write's results that cite one, with their
     /// positions and the result each cites (found by [`Store::validate`],
     /// which decodes every record once).
@@ -321,7 +328,7 @@ impl Store {
         let mut keyed: Vec<usize> = (0..affected.len())
             .filter(|&i| affected[i].key.is_some())
             .collect();
-        keyed.sort_unstable_by(|&a, &b| affected[a].prefix.cmp(&affected[b].prefix));
+        keyed.sort_unstable_by(|&a, &b| affected[a].prefix().cmp(affected[b].prefix()));
         // Claims without a key judge nothing, but may lose derived evidence.
         let unkeyed: Vec<usize> = (0..affected.len())
             .filter(|&i| affected[i].key.is_none())
@@ -376,17 +383,11 @@ impl Store {
                 },
             };
             let facts = facts_walker.facts_of(claim_id)?;
-            let key = claim.as_ref().and_then(BenchKey::of_claim);
-            let prefix = key
-                .as_ref()
-                .map(|k| crate::store::keys::string_value(&k.joined()))
-                .unwrap_or_default();
-            affected.push(ClaimAfterWrite {
-                claim,
-                key,
-                prefix,
-                facts,
+            let key = claim.as_ref().and_then(BenchKey::of_claim).map(|key| {
+                let prefix = crate::store::keys::string_value(&key.joined());
+                (key, prefix)
             });
+            affected.push(ClaimAfterWrite { claim, key, facts });
         }
         Ok(affected)
     }
@@ -407,10 +408,10 @@ impl Store {
             let claim = &share.affected[i];
             let same_key = in_id_order
                 .last()
-                .is_some_and(|&(last, _)| share.affected[last].prefix == claim.prefix);
-            if !same_key && let Some(key) = &claim.key {
+                .is_some_and(|&(last, _)| share.affected[last].prefix() == claim.prefix());
+            if !same_key && let Some((key, prefix)) = &claim.key {
                 let mut found = Vec::new();
-                result_walker.each_with_prefix(&claim.prefix, &mut |_, value| {
+                result_walker.each_with_prefix(prefix, &mut |_, value| {
                     if let Record::Result(r) = decode_record(Kind::Result, value)?
                         && key.is_of_result(&r)
                         // Stored results this write replaces or retracts
@@ -433,11 +434,9 @@ impl Store {
         let mut out = DerivedChanges::default();
         let mut new_changes = Vec::new();
         for (i, group) in in_id_order {
-            let ClaimAfterWrite {
-                claim, key, facts, ..
-            } = &share.affected[i];
+            let ClaimAfterWrite { claim, key, facts } = &share.affected[i];
             let expected = match (claim, key, group) {
-                (Some(c), Some(key), Some(group)) => self.expected_after_write(
+                (Some(c), Some((key, _)), Some(group)) => self.expected_after_write(
                     c,
                     facts,
                     groups[group]
