@@ -766,7 +766,7 @@ fn ratio_goal(r: &Row) -> Option<f64> {
         "mteb-group-metric" | "mteb-group-avg" => Some(0.5),
         "import-bench-claims" => Some(1.2),
         // Issue #21: both imports at most 0.7x both SQLite baselines.
-        "import-mteb" | "import-synth" | IMPORT_MTEB_SHELL => Some(0.7),
+        "import-mteb" | "import-synth" | "import-mteb-shell" | "import-synth-shell" => Some(0.7),
         "bench-claims-update" => Some(1.5),
         "bench-claims-update-prefix" => None,
         "held-import" => Some(1.1),
@@ -922,43 +922,68 @@ fn same_side(s: &Side) -> Side {
     }
 }
 
-/// The second baseline of issue #21's import goal, beside `import-mteb`.
-const IMPORT_MTEB_SHELL: &str = "import-mteb-shell";
+/// The second baseline of issue #21's import goals, beside `import-{label}`:
+/// `import-{label}-shell`.
+fn shell_row_name(label: &str) -> String {
+    format!("import-{label}-shell")
+}
 
-/// `import-mteb-shell`: evident's MTEB import (`import-mteb`'s own
-/// measurements) against the `sqlite3` shell loading the same results the
-/// way a user would: the sub-mode's schema, `.import` of the results as
-/// CSV, then the same three indexes of results. `None` without the shell.
+/// `import-{label}-shell`: evident's import of a data set (`import-{label}`'s
+/// own measurements) against the `sqlite3` shell loading the same records
+/// the way a user would: the sub-mode's schema, `.import` of each table as
+/// CSV, the sub-mode's indexes, the claims' derived columns (its `UPDATE`,
+/// with the shell's own noisy-or) and their indexes. The CSV files are
+/// exported from the sub-mode's database, untimed ([`sqlite::SHELL_TABLES`]).
+/// `None` without the shell.
 fn shell_import(ds: &Dataset, evident: &Side, runs: usize) -> Res<Option<Row>> {
+    let name = shell_row_name(ds.label);
     let shell = match sharing::sqlite3_shell() {
         Ok(shell) => shell,
         Err(e) => {
-            eprintln!("  {IMPORT_MTEB_SHELL} skipped: {e}");
+            eprintln!("  {name} skipped: {e}");
             return Ok(None);
         }
     };
-    let csv = ds.file.with_extension("csv");
-    let script = ds.file.with_extension("import.sql");
+    let mut script = format!("{}\n", sqlite::SCHEMA);
+    for (table, select) in sqlite::SHELL_TABLES {
+        let csv = ds.file.with_extension(format!("{table}.csv"));
+        let exported = Command::new(&shell)
+            .args(["-bail", "-csv", "-header"])
+            .arg(&ds.sqlite_db)
+            .arg(select)
+            .stdout(fs::File::create(&csv)?)
+            .status()?;
+        if !exported.success() {
+            return fail(format!(
+                "exporting {table} as CSV with the sqlite3 shell failed"
+            ));
+        }
+        if fs::metadata(&csv)?.len() > 0 {
+            script.push_str(&format!(
+                ".import --csv --skip 1 '{}' {table}\n",
+                csv.display()
+            ));
+        }
+    }
+    script.push_str(&format!(
+        "{}\n{}\n{};\n{}\n",
+        sqlite::RESULT_INDEXES,
+        sqlite::INDEXES,
+        sqlite::shell_derive_sql(),
+        sqlite::DERIVED_INDEXES
+    ));
+    let script_file = ds.file.with_extension("import.sql");
+    fs::write(&script_file, script)?;
     let db = ds.sqlite_db.with_extension("shell.sqlite");
-    write_results_csv(&ds.file, &csv)?;
-    fs::write(
-        &script,
-        format!(
-            "{}\n.import --csv --skip 1 '{}' results\n{}\n",
-            sqlite::SCHEMA,
-            csv.display(),
-            sqlite::RESULT_INDEXES
-        ),
-    )?;
     let mut import = Command::new(&shell);
     import
         .arg("-bail")
         .arg(&db)
-        .arg(format!(".read '{}'", script.display()));
-    let mut row = versus_row(IMPORT_MTEB_SHELL, Kind::Import, "sqlite3 shell, CSV");
+        .arg(format!(".read '{}'", script_file.display()));
+    let mut row = versus_row(&name, Kind::Import, "sqlite3 shell, CSV");
     row.evident = same_side(evident);
     for run in 0..runs {
-        eprintln!("  {IMPORT_MTEB_SHELL} run {}/{runs}", run + 1);
+        eprintln!("  {name} run {}/{runs}", run + 1);
         remove_db(&db)?;
         row.sqlite.record("sqlite3 .import", measure(&mut import));
     }
@@ -969,35 +994,6 @@ fn shell_import(ds: &Dataset, evident: &Side, runs: usize) -> Res<Option<Row>> {
         ));
     }
     Ok(Some(row))
-}
-
-/// The results of a JSON Lines file as CSV, with a header, in the column
-/// order of the SQLite sub-mode's `results` table: strings quoted,
-/// numbers as the file writes them, absent fields empty.
-fn write_results_csv(jsonl: &Path, csv: &Path) -> Res<()> {
-    let mut out = BufWriter::new(fs::File::create(csv)?);
-    let columns = sqlite::RESULT_FIELDS;
-    writeln!(out, "{}", columns.join(","))?;
-    for line in BufReader::new(fs::File::open(jsonl)?).lines() {
-        let line = line?;
-        let record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&line)?;
-        if record.get("type").and_then(|t| t.as_str()) != Some("result") {
-            continue;
-        }
-        let fields: Vec<String> = columns
-            .iter()
-            .map(|c| match record.get(*c) {
-                Some(serde_json::Value::String(text)) => {
-                    format!("\"{}\"", text.replace('"', "\"\""))
-                }
-                Some(serde_json::Value::Null) | None => String::new(),
-                Some(other) => other.to_string(),
-            })
-            .collect();
-        writeln!(out, "{}", fields.join(","))?;
-    }
-    out.flush()?;
-    Ok(())
 }
 
 /// Imports a data set (timed, if selected; or reused with `--reuse`)
@@ -1021,13 +1017,9 @@ fn run_dataset(
         Some(import(&mut ds, if timed { opts.runs } else { 1 })?)
     };
     if let (true, Some(row)) = (timed, row) {
-        if ds.label == "mteb" {
-            let shell = shell_import(&ds, &row.evident, opts.runs)?;
-            rows.push(row);
-            rows.extend(shell);
-        } else {
-            rows.push(row);
-        }
+        let shell = shell_import(&ds, &row.evident, opts.runs)?;
+        rows.push(row);
+        rows.extend(shell);
         disks.push((
             ds.label.to_string(),
             ds.evident_ok.then(|| disk_bytes(&ds.evident_db)),

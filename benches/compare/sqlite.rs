@@ -86,7 +86,7 @@ pub const RESULT_FIELDS: [&str; 15] = [
 
 /// The results' indexes, built after the rows are in (faster than
 /// maintaining them row by row); the `sqlite3` shell's import builds the
-/// same (`import-mteb-shell`).
+/// same (`import-*-shell`).
 pub const RESULT_INDEXES: &str = "
         CREATE INDEX results_model ON results(model);
         CREATE INDEX results_benchmark ON results(benchmark);
@@ -173,6 +173,24 @@ fn derive_evidence_sql() -> String {
     )
 }
 
+/// What the `sqlite3` shell's import (`import-*-shell`) loads into each
+/// table: the sub-mode's rows, exported as CSV, in the table's column
+/// order, NULL as an empty cell. A claim's derived columns are reset to
+/// their defaults (the shell's script derives them) and evidence derived
+/// from results is left out (neither data set has benchmark claims).
+pub const SHELL_TABLES: [(&str, &str); 4] = [
+    ("sources", "SELECT * FROM sources"),
+    (
+        "claims",
+        "SELECT id, text, subject, tags, created, 'unresolved', 0.5, 0.0, 0.0, 0.0, 0.0, 0,
+                model, benchmark, metric, comparator, value, unit, tolerance, split, harness,
+                shots, attempts
+         FROM claims",
+    ),
+    ("evidence", "SELECT * FROM evidence WHERE NOT derived"),
+    ("results", "SELECT * FROM results"),
+];
+
 /// Built after the derived columns are computed.
 pub const DERIVED_INDEXES: &str = "
         CREATE INDEX claims_status ON claims(status);
@@ -209,6 +227,25 @@ fn weighted_evidence(visible: &str) -> String {
 /// The derived claim columns of SPEC §2, computed in one pass over the
 /// evidence and stored, as evident materialises them on import.
 pub fn derive_sql() -> String {
+    derive_sql_with(|w| format!("noisy_or(id, {w})"))
+}
+
+/// [`derive_sql`] for the `sqlite3` shell, which has no `noisy_or`:
+/// `1 − Π(1 − w)` as `1 − exp(Σ ln(1 − w))`, a weight of 1 making it 1
+/// (SQLite's `ln(0)` is NULL). The shell sums in its own order, so the
+/// last bits may differ from evident's; the work is the same.
+pub fn shell_derive_sql() -> String {
+    derive_sql_with(|w| {
+        format!(
+            "CASE WHEN max({w}) >= 1.0 THEN 1.0 \
+             ELSE 1.0 - exp(coalesce(sum(ln(1.0 - ({w}))), 0.0)) END"
+        )
+    })
+}
+
+/// The claims' `UPDATE`, `noisy_or` giving the expression that combines
+/// the weights `w` of a claim's evidence.
+fn derive_sql_with(noisy_or: impl Fn(&str) -> String) -> String {
     format!(
         "UPDATE claims SET
                 support = d.s, refute = d.r,
@@ -218,14 +255,18 @@ pub fn derive_sql() -> String {
                 status = {status}
              FROM (
                 SELECT claim,
-                    noisy_or(id, CASE WHEN stance = 'supports' THEN w END) AS s,
-                    noisy_or(id, CASE WHEN stance = 'refutes' THEN w END) AS r,
-                    noisy_or(id, CASE WHEN stance = 'supports' AND ind THEN w END) AS i_s,
-                    noisy_or(id, CASE WHEN stance = 'refutes' AND ind THEN w END) AS i_r,
+                    {s} AS s,
+                    {r} AS r,
+                    {i_s} AS i_s,
+                    {i_r} AS i_r,
                     count(*) AS n
                 FROM ({evidence})
                 GROUP BY claim) AS d
              WHERE claims.id = d.claim",
+        s = noisy_or("CASE WHEN stance = 'supports' THEN w END"),
+        r = noisy_or("CASE WHEN stance = 'refutes' THEN w END"),
+        i_s = noisy_or("CASE WHEN stance = 'supports' AND ind THEN w END"),
+        i_r = noisy_or("CASE WHEN stance = 'refutes' AND ind THEN w END"),
         status = status_case("d.i_s", "d.i_r"),
         evidence = weighted_evidence(""),
     )
