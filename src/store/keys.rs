@@ -360,12 +360,15 @@ pub fn seq_prefix(seq: u64) -> [u8; 8] {
 /// any longer one it is a prefix of, and nothing can be confused with the id
 /// that follows.
 pub fn encode_string(out: &mut Vec<u8>, s: &str) {
-    for &b in s.as_bytes() {
-        out.push(b);
-        if b == 0 {
-            out.push(0xFF);
-        }
+    // Copied a stretch at a time between zero bytes (rare), not byte by
+    // byte: every index entry of a write is built through here.
+    let mut rest = s.as_bytes();
+    while let Some(zero) = memchr::memchr(0, rest) {
+        out.extend_from_slice(&rest[..=zero]);
+        out.push(0xFF);
+        rest = &rest[zero + 1..];
     }
+    out.extend_from_slice(rest);
     out.extend_from_slice(&[0, 0]);
 }
 

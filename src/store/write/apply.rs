@@ -15,15 +15,16 @@ use std::collections::HashMap;
 /// [`Sorter`] (maps' bytes start at 1, see [`MapId::byte`]).
 pub(super) const LOG_SORT_BYTE: u8 = 0;
 
-/// Pushes what a change does to the record maps: its record put in its
+/// Pushes what a change does to the record maps, each kind's to its own
+/// sorter in `records` (by [`Kind::ALL`]'s order): its record put in its
 /// kind's map, and the stored one removed from another kind's.
-pub(super) fn push_record_mutations(
-    sorter: &mut Sorter,
+fn push_record_mutations(
+    records: &mut [Sorter],
     change: ChangeRef<'_>,
     old: Option<(Kind, &[u8])>,
 ) -> Result<(), StoreError> {
     if let Some((kind, bytes)) = change.put {
-        sorter.push(
+        records[kind as usize].push(
             &sort_key(MapId::Records(kind).byte(), change.id),
             Some(bytes),
         )?;
@@ -31,9 +32,30 @@ pub(super) fn push_record_mutations(
     if let Some((old_kind, _)) = old
         && change.put.is_none_or(|(kind, _)| kind != old_kind)
     {
-        sorter.push(&sort_key(MapId::Records(old_kind).byte(), change.id), None)?;
+        records[old_kind as usize]
+            .push(&sort_key(MapId::Records(old_kind).byte(), change.id), None)?;
     }
     Ok(())
+}
+
+/// One core's share of what phases 1–3 write, sorted.
+pub(super) struct SortedShare {
+    /// The first share's log and record maps, each sorted on its own, in
+    /// map order: the changes come in id order, and so do these maps' keys,
+    /// which their sorters then neither sort nor merge.
+    pub(super) by_id: Vec<Sorted>,
+    /// The share's secondary indexes.
+    pub(super) indexes: Sorted,
+    /// How the number of entries per value changes, for the indexes
+    /// keeping group counts.
+    pub(super) group_deltas: HashMap<IndexId, GroupDeltas>,
+}
+
+impl SortedShare {
+    /// Whether any of its mutations are read from runs.
+    pub(super) fn reads_runs(&self) -> bool {
+        self.indexes.reads_runs() || self.by_id.iter().any(Sorted::reads_runs)
+    }
 }
 
 /// What a write's sorters give, as it applies them: mutations sorted by
@@ -51,10 +73,17 @@ pub(super) fn in_order(mutations: Box<Mutations>, from_runs: bool) -> InOrder {
     mutations.peekable()
 }
 
-/// Memory for each of a write's sorters (two at once in phases 1–3; one
-/// when rederiving). A sorter holds about 2.5× its budget while it sorts
-/// a run. Unit tests use a tiny one, so their writes go through runs.
+/// Memory for each of a write's sorters (in phases 1–3, one per core for
+/// the indexes; one per core when rederiving). A sorter holds about 2.5×
+/// its budget while it sorts a run.
+/// Unit tests use a tiny one, so their writes go through runs.
 pub(super) const SORT_BUDGET: usize = if cfg!(test) { 16 << 10 } else { 8 << 20 };
+
+/// Memory for a sorter whose keys come in order (the log's, each record
+/// map's): it sorts nothing and keeps one run file whatever its size, so
+/// its budget only sets how much it buffers between writes; a full budget
+/// each made a 4M-record import's peak 45 MiB larger.
+const BY_ID_SORT_BUDGET: usize = SORT_BUDGET / 8;
 
 /// Which core sorts a map's mutations in phases 1–3: the first takes the
 /// log, the records and some indexes, the second the other indexes — as
@@ -142,15 +171,19 @@ pub(super) fn count_entry(deltas: &mut GroupDeltas, index: IndexId, key: &[u8], 
 
 impl Store {
     /// One core's share of what phases 1–3 write, sorted: the mutations of
-    /// the changes kept to the maps in `share`; and how the number of
-    /// entries per value changes, for the indexes keeping group counts.
+    /// the changes kept to the maps in `share`.
     pub(super) fn sort_share(
         &self,
         changes: &ChangeSet,
         stored: &StoredVersions,
         keep: &[u32],
         share: Share,
-    ) -> Result<(Sorted, HashMap<IndexId, GroupDeltas>), StoreError> {
+    ) -> Result<SortedShare, StoreError> {
+        // The log's and the records' sorters see their keys in order: they
+        // only buffer what they write (see `BY_ID_SORT_BUDGET`).
+        let by_id_sorter = || Sorter::new(&self.path, BY_ID_SORT_BUDGET);
+        let mut log = by_id_sorter();
+        let mut records: Vec<Sorter> = Kind::ALL.iter().map(|_| by_id_sorter()).collect();
         let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
         let indexes: Vec<IndexId> = IndexId::ALL
             .into_iter()
@@ -171,8 +204,8 @@ impl Store {
                     }
                     None => before_image.push(0),
                 }
-                sorter.push(&sort_key(LOG_SORT_BYTE, c.id), Some(&before_image))?;
-                push_record_mutations(&mut sorter, c, old)?;
+                log.push(&sort_key(LOG_SORT_BYTE, c.id), Some(&before_image))?;
+                push_record_mutations(&mut records, c, old)?;
             }
             let in_share = |kind: Kind| indexes.iter().any(|i| i.field().0 == kind);
             let old = old
@@ -199,8 +232,16 @@ impl Store {
                 }
             }
         }
-        let group_deltas = indexes.into_iter().zip(deltas).collect();
-        Ok((sorter.into_sorted()?, group_deltas))
+        // `Kind::ALL` is the record maps' order.
+        let by_id = std::iter::once(log)
+            .chain(records)
+            .map(Sorter::into_sorted)
+            .collect::<Result<_, _>>()?;
+        Ok(SortedShare {
+            by_id,
+            indexes: sorter.into_sorted()?,
+            group_deltas: indexes.into_iter().zip(deltas).collect(),
+        })
     }
 
     /// Writes each map of a write's sorted mutations in turn, with the

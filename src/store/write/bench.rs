@@ -562,7 +562,7 @@ impl Store {
             }
         }
         let sorted = sorter.into_sorted()?;
-        let from_runs = sorted.is_merged();
+        let from_runs = sorted.reads_runs();
         let mut sink = crate::store::blocks::BatchSink::new(self.tree());
         self.apply_sorted(
             &mut in_order(Box::new(sorted), from_runs),

@@ -84,17 +84,34 @@ pub struct HistoryEntry {
 /// The status-log entries one write makes, sorted in bounded memory.
 pub(super) struct HistoryWriter {
     seq: u64,
-    sorter: Sorter,
+    sorters: MapSorters,
     /// The entries of a writer [`HistoryWriter::fork`]ed off this one, for
     /// another core, and joined back.
-    joined: Option<Sorter>,
+    joined: Option<MapSorters>,
+}
+
+/// A sorter for each of the two maps: the entries of a write that touches
+/// no claim (an import of results) come in id order, which is each map's
+/// key order, and their sorters then neither sort nor merge.
+struct MapSorters {
+    by_write: Sorter,
+    by_id: Sorter,
+}
+
+impl MapSorters {
+    fn new(store: &Store) -> MapSorters {
+        MapSorters {
+            by_write: Sorter::new(&store.path, SORT_BUDGET),
+            by_id: Sorter::new(&store.path, SORT_BUDGET),
+        }
+    }
 }
 
 impl HistoryWriter {
     pub(super) fn new(store: &Store, seq: u64) -> HistoryWriter {
         HistoryWriter {
             seq,
-            sorter: Sorter::new(&store.path, SORT_BUDGET),
+            sorters: MapSorters::new(store),
             joined: None,
         }
     }
@@ -108,7 +125,7 @@ impl HistoryWriter {
     /// Takes `fork`'s entries, written with this writer's at the end.
     pub(super) fn join(&mut self, fork: HistoryWriter) {
         debug_assert!(self.joined.is_none() && fork.joined.is_none());
-        self.joined = Some(fork.sorter);
+        self.joined = Some(fork.sorters);
     }
 
     /// Notes what the write does to a record of a kind with no derived
@@ -174,9 +191,8 @@ impl HistoryWriter {
         if cfg!(feature = "bench-without-status-log") {
             return Ok(());
         }
-        let sorter = &mut self.sorter;
         let by_write = keys::history_by_write_key(self.seq, id);
-        sorter.push(
+        self.sorters.by_write.push(
             &sort_key(MapId::HistoryByWrite.byte(), &by_write),
             Some(&codec::encode(entry)?),
         )?;
@@ -185,7 +201,7 @@ impl HistoryWriter {
             text: None,
             ..entry.clone()
         };
-        sorter.push(
+        self.sorters.by_id.push(
             &sort_key(MapId::HistoryById.byte(), &by_id),
             Some(&codec::encode(&without_text)?),
         )
@@ -193,16 +209,23 @@ impl HistoryWriter {
 
     /// Writes the entries (by write, then by record).
     pub(super) fn finish(self, store: &Store, sink: &mut BatchSink<'_>) -> Result<(), StoreError> {
-        let sorted = self.sorter.into_sorted()?;
-        let mut from_runs = sorted.is_merged();
-        let sorted: Box<Mutations> = match self.joined {
-            Some(joined) => {
-                let joined = joined.into_sorted()?;
-                from_runs |= joined.is_merged();
-                Box::new(MergeTwo::new(sorted, joined))
-            }
-            None => Box::new(sorted),
+        let mut from_runs = false;
+        let mut map = |own: Sorter, joined: Option<Sorter>| -> Result<Box<Mutations>, StoreError> {
+            let own = own.into_sorted()?;
+            from_runs |= own.reads_runs();
+            Ok(match joined {
+                Some(joined) => {
+                    let joined = joined.into_sorted()?;
+                    from_runs |= joined.reads_runs();
+                    Box::new(MergeTwo::new(own, joined))
+                }
+                None => Box::new(own),
+            })
         };
+        let (joined_by_write, joined_by_id) = self.joined.map(|j| (j.by_write, j.by_id)).unzip();
+        let by_write = map(self.sorters.by_write, joined_by_write)?;
+        let by_id = map(self.sorters.by_id, joined_by_id)?;
+        let sorted: Box<Mutations> = Box::new(by_write.chain(by_id));
         store.apply_sorted(&mut in_order(sorted, from_runs), HashMap::new(), sink)
     }
 }

@@ -14,12 +14,15 @@
 //!
 //! What phases 1–3 write is worked out in one pass over the changes (the
 //! log, the records and some indexes on one core, the other indexes on the
-//! other: see `apply::Share`) and sorted by a [`Sorter`](sorter::Sorter) in
-//! bounded memory, spilling runs to temporary files; the changes are
-//! dropped before anything is written, so a million-claim import does not
-//! hold its records while sled grows. Phase 4 sorts its entries the same
+//! other: see `apply::Share`) and sorted by [`Sorter`](sorter::Sorter)s in
+//! bounded memory, spilling runs to temporary files — the log and each
+//! record map by a sorter of their own, which finds their keys already in
+//! order (the changes are sorted by id) and only buffers them; the changes
+//! are dropped before anything is written, so a million-claim import does
+//! not hold its records while sled grows. Phase 4 sorts its entries the same
 //! way, each core taking half of the claims; so does the derived evidence
-//! of benchmark claims (`bench.rs`), worked out before phase 1.
+//! of benchmark claims (`bench.rs`), worked out before phase 1. Before
+//! any of it, the changes are validated in two halves, one per core.
 //!
 //! Each phase is written in bounded batches, and each batch carries the
 //! before-image of every key it changes for the first time in the write
@@ -176,21 +179,42 @@ impl Store {
             }
             keep.push(i as u32);
         }
-        // Which claims to rederive is worked out on the other core while
-        // the changes are validated: both only read.
-        let (validated, affected) = on_both_cores(
-            "finding the affected claims",
+        // The changes are validated in two halves, and which claims to
+        // rederive is worked out, at the same time: all three only read.
+        let validate_half = |range| {
+            let (mut refused, mut citing) = (Vec::new(), validate::Citing::new());
+            self.validate_range(changes, &stored, range, &mut citing, &mut |r| {
+                refused.push(r);
+                refused.len() < MAX_REJECTIONS
+            })
+            .map(|_| (refused, citing))
+        };
+        let half = changes.len() / 2;
+        let (first, second) = on_both_cores(
+            "validating",
             || {
-                let mut refused = Vec::new();
-                self.validate(changes, &stored, &mut |r| {
-                    refused.push(r);
-                    refused.len() < MAX_REJECTIONS
-                })
-                .map(|()| refused)
+                Ok(on_both_cores(
+                    "finding the affected claims",
+                    || validate_half(0..half),
+                    || self.affected_claims(changes, &keep, &stored),
+                ))
             },
-            || self.affected_claims(changes, &keep, &stored),
+            || validate_half(half..changes.len()),
         );
-        problems.extend(validated?);
+        let (first, affected) = first?;
+        let ((mut refused, mut citing), (more_refused, more_citing)) = (first?, second?);
+        // As if checked in one pass, which stops at the first refusals.
+        refused.extend(more_refused);
+        refused.truncate(MAX_REJECTIONS);
+        if refused.len() < MAX_REJECTIONS {
+            citing.extend(more_citing);
+            // SPEC 8.1: `cites` never chains.
+            self.validate_cites(changes, citing, &mut |r| {
+                refused.push(r);
+                refused.len() < MAX_REJECTIONS
+            })?;
+        }
+        problems.extend(refused);
         if !problems.is_empty() {
             problems.sort_by_key(|p| p.position);
             return Err(StoreError::Rejected(problems));
@@ -212,7 +236,7 @@ impl Store {
             || self.sort_share(changes, &stored, &keep, Share::First),
             || self.sort_share(changes, &stored, &keep, Share::Second),
         );
-        let ((first, mut group_deltas), (second, more_deltas)) = (first?, second?);
+        let (mut first, mut second) = (first?, second?);
         // The status log's own-write rows of records without derived
         // values, noted before the changes go (claims' come with phase 4).
         let recorded_ms = self.next_recorded_ms(seq)?;
@@ -229,13 +253,17 @@ impl Store {
                 history.own_write(changes.at(i).id, kind, action)?;
             }
         }
-        group_deltas.extend(more_deltas);
+        let mut group_deltas = std::mem::take(&mut first.group_deltas);
+        group_deltas.extend(std::mem::take(&mut second.group_deltas));
         let changed = keep.len() as u64;
         drop((keep, stored));
         *change_set = ChangeSet::default();
-        // The two shares hold different maps.
-        let from_runs = first.is_merged() || second.is_merged();
-        let mut sorted = in_order(Box::new(MergeTwo::new(first, second)), from_runs);
+        // The log and the record maps, in map order, then the indexes of
+        // both shares (which hold different maps) merged.
+        let from_runs = first.reads_runs() || second.reads_runs();
+        let mutations =
+            (first.by_id.into_iter().flatten()).chain(MergeTwo::new(first.indexes, second.indexes));
+        let mut sorted = in_order(Box::new(mutations), from_runs);
 
         // Everything before only read (other writes wait for the writer
         // lock); from here on the maps change: statements wait until the

@@ -161,7 +161,7 @@ impl Store {
         }
         let group_deltas = HashMap::from([(IndexId::ClaimSubject, subject_counts)]);
         // The two halves' keys all name their claim: none is in both.
-        let from_runs = first.sorted.is_merged() || second.sorted.is_merged();
+        let from_runs = first.sorted.reads_runs() || second.sorted.reads_runs();
         let sorted = MergeTwo::new(first.sorted, second.sorted);
         self.apply_sorted(
             &mut in_order(Box::new(sorted), from_runs),

@@ -11,6 +11,12 @@
 //! For one key the mutation pushed last wins (an entry removed and added
 //! again stays): within a run because ties sort in push order, across runs
 //! because a later run holds later pushes.
+//!
+//! Many of a write's maps are pushed already in key order — the log and
+//! the records, by id, as the change set is sorted by id. A sorter notices:
+//! while every key it is given is greater than the last, nothing is sorted
+//! and each spill extends one run, read back as it is, not merged (and
+//! holding one file, however small the budget).
 
 use crate::store::StoreError;
 use crate::store::blocks::Mutation;
@@ -33,6 +39,10 @@ pub(crate) struct Sorter {
     budget: usize,
     held: Held,
     runs: Vec<Run>,
+    /// Whether every key pushed so far is greater than the one before.
+    ascending: bool,
+    /// The last key of the last run spilled, while `ascending`.
+    last_spilled: Vec<u8>,
 }
 
 /// The mutations held in memory, in one buffer kept from run to run (a
@@ -60,6 +70,11 @@ impl Held {
     fn clear(&mut self) {
         self.bytes.clear();
         self.starts.clear();
+    }
+
+    /// The key pushed last, if any.
+    fn last_key(&self) -> Option<&[u8]> {
+        self.starts.last().map(|&start| self.entry(start).0)
     }
 
     fn entry(&self, start: usize) -> (&[u8], Option<&[u8]>) {
@@ -111,11 +126,21 @@ impl Sorter {
             budget,
             held: Held::default(),
             runs: Vec::new(),
+            ascending: true,
+            last_spilled: Vec::new(),
         }
     }
 
     /// Adds a mutation: `value` for `key`, or its removal.
     pub(crate) fn push(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
+        if self.ascending {
+            let last = match self.held.last_key() {
+                Some(last) => Some(last),
+                None if self.runs.is_empty() => None,
+                None => Some(self.last_spilled.as_slice()),
+            };
+            self.ascending = last.is_none_or(|last| last < key);
+        }
         self.held.push(key, value);
         if self.held.bytes.len() >= self.budget {
             self.spill()?;
@@ -123,14 +148,34 @@ impl Sorter {
         Ok(())
     }
 
-    /// Writes the held mutations out as a run, sorted, and frees them.
+    /// The held entries' starts in key order, the last pushed of a key
+    /// winning: as pushed while the keys ascend.
+    fn held_in_order(&self) -> Vec<usize> {
+        if self.ascending {
+            self.held.starts.clone()
+        } else {
+            self.held.sorted()
+        }
+    }
+
+    /// Writes the held mutations out as a run, sorted, and frees them;
+    /// while the keys ascend, at the end of the one run there is.
     fn spill(&mut self) -> Result<(), StoreError> {
+        let extend = self.ascending && !self.runs.is_empty();
+        if self.ascending
+            && let Some(last) = self.held.last_key()
+        {
+            self.last_spilled = last.to_vec();
+        }
+        let run = match extend.then(|| self.runs.pop()).flatten() {
+            Some(run) => run,
+            None => Run::create(&self.dir)?,
+        };
         let held = &self.held;
-        let run = Run::create(&self.dir)?;
         let file = run.file.as_ref().ok_or_else(truncated)?;
         let mut out = BufWriter::with_capacity(RUN_BUFFER_BYTES, file);
         let mut header = Vec::with_capacity(20);
-        for start in held.sorted() {
+        for start in self.held_in_order() {
             let (key, value) = held.entry(start);
             header.clear();
             put_varint(&mut header, key.len() as u64);
@@ -150,7 +195,7 @@ impl Sorter {
     /// The mutations in key order, the last pushed winning for a key.
     pub(crate) fn into_sorted(mut self) -> Result<Sorted, StoreError> {
         if self.runs.is_empty() {
-            let order = self.held.sorted();
+            let order = self.held_in_order();
             return Ok(Sorted(Source::Held {
                 held: std::mem::take(&mut self.held),
                 order: order.into_iter(),
@@ -158,6 +203,12 @@ impl Sorter {
         }
         if !self.held.starts.is_empty() {
             self.spill()?;
+        }
+        if self.ascending
+            && let Some(run) = self.runs.pop()
+        {
+            // One run, in order.
+            return Ok(Sorted(Source::Run(RunReader::open(run)?)));
         }
         let mut readers = Vec::with_capacity(self.runs.len());
         let mut heads = BinaryHeap::with_capacity(self.runs.len());
@@ -190,12 +241,14 @@ enum Source {
         readers: Vec<RunReader>,
         heads: Heads,
     },
+    /// The one run of ascending pushes.
+    Run(RunReader),
 }
 
 impl Sorted {
-    /// Whether the mutations are merged from runs (rather than held).
-    pub(crate) fn is_merged(&self) -> bool {
-        matches!(self.0, Source::Merged { .. })
+    /// Whether the mutations are read from runs (rather than held).
+    pub(crate) fn reads_runs(&self) -> bool {
+        matches!(self.0, Source::Merged { .. } | Source::Run(_))
     }
 
     fn next_mutation(&mut self) -> Result<Option<Mutation>, StoreError> {
@@ -223,6 +276,7 @@ impl Sorted {
                 }
                 Ok(Some((key, winner)))
             }
+            Source::Run(reader) => reader.next_entry(),
         }
     }
 }
@@ -407,20 +461,26 @@ impl RunReader {
 
     /// A varint; `None` at the end of the file.
     fn varint(&mut self) -> Result<Option<u64>, StoreError> {
-        let mut bytes = Vec::with_capacity(10);
+        let mut bytes = [0u8; 10];
+        let mut len = 0;
         loop {
             let mut byte = [0u8];
             match self.input.read(&mut byte).map_err(temp_error)? {
-                0 if bytes.is_empty() => return Ok(None),
+                0 if len == 0 => return Ok(None),
                 0 => return Err(truncated()),
-                _ => bytes.push(byte[0]),
+                _ => {
+                    bytes[len] = byte[0];
+                    len += 1;
+                }
             }
-            if byte[0] < 0x80 || bytes.len() == 10 {
+            if byte[0] < 0x80 || len == bytes.len() {
                 break;
             }
         }
         let mut pos = 0;
-        get_varint(&bytes, &mut pos).map(Some).ok_or_else(truncated)
+        get_varint(&bytes[..len], &mut pos)
+            .map(Some)
+            .ok_or_else(truncated)
     }
 
     fn bytes(&mut self, len: u64) -> Result<Vec<u8>, StoreError> {
@@ -477,6 +537,49 @@ mod tests {
         assert_eq!(from_runs, expected);
         assert_eq!(from_memory, expected);
         // Nothing is left in the directory.
+        assert_eq!(std::fs::read_dir(dir.path()).expect("lists").count(), 0);
+    }
+
+    /// Keys pushed in ascending order are spilled into one run, read back
+    /// as it is; a key out of order after some spills, or one pushed
+    /// twice, puts the sorter back to sorting and merging, with the same
+    /// result.
+    #[test]
+    fn ascending_pushes_are_read_in_turn() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ascending: Vec<Mutation> = (0..50_000u64)
+            .map(|i| {
+                (
+                    format!("k{i:06}").into_bytes(),
+                    (i % 5 != 0).then(|| vec![i as u8; 9]),
+                )
+            })
+            .collect();
+        let sorted_by = |pushes: &[Mutation]| {
+            let mut sorter = Sorter::new(dir.path(), 64 << 10);
+            for (key, value) in pushes {
+                sorter.push(key, value.as_deref()).expect("pushes");
+            }
+            let runs = sorter.runs.len();
+            let sorted = sorter.into_sorted().expect("sorts");
+            let in_turn = matches!(sorted.0, Source::Run(_));
+            let out: Vec<Mutation> = sorted.collect::<Result<_, _>>().expect("reads");
+            (runs, in_turn, out)
+        };
+        let (runs, in_turn, out) = sorted_by(&ascending);
+        assert_eq!(runs, 1);
+        assert!(in_turn);
+        assert_eq!(out, ascending);
+        for (late, value) in [("k000100", Some(vec![1])), ("k049999", None)] {
+            let mut pushes = ascending.clone();
+            pushes.push((late.as_bytes().to_vec(), value.clone()));
+            let (_, in_turn, out) = sorted_by(&pushes);
+            assert!(!in_turn, "{late}");
+            let mut expected: std::collections::BTreeMap<_, _> =
+                ascending.iter().cloned().collect();
+            expected.insert(late.as_bytes().to_vec(), value);
+            assert_eq!(out, expected.into_iter().collect::<Vec<_>>(), "{late}");
+        }
         assert_eq!(std::fs::read_dir(dir.path()).expect("lists").count(), 0);
     }
 }

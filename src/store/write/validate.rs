@@ -6,6 +6,11 @@ use super::changeset::{ChangeRef, ChangeSet};
 use crate::model::{BenchResult, Id, Kind, Record};
 use crate::store::{Rejection, Store, StoreError, decode_record};
 use std::collections::HashMap;
+use std::ops::Range;
+
+/// Results that cite one, with their change's position, for the rule of
+/// SPEC 8.1 checked once every change has been.
+pub(super) type Citing = Vec<(u32, Id, BenchResult)>;
 
 impl Store {
     /// Every change of `changes` that a write would refuse, handed to
@@ -35,23 +40,40 @@ impl Store {
         stored: &StoredVersions,
         refused: &mut dyn FnMut(Rejection) -> bool,
     ) -> Result<(), StoreError> {
+        let mut citing = Citing::new();
+        if self.validate_range(changes, stored, 0..changes.len(), &mut citing, refused)? {
+            self.validate_cites(changes, citing, refused)?;
+        }
+        Ok(())
+    }
+
+    /// [`Store::validate`] of the changes in `range` (a write checks two
+    /// halves on two cores), but for the rule on `cites`: the results that
+    /// cite one go to `citing`. Whether `refused` wants more.
+    pub(super) fn validate_range(
+        &self,
+        changes: &ChangeSet,
+        stored: &StoredVersions,
+        range: Range<usize>,
+        citing: &mut Citing,
+        refused: &mut dyn FnMut(Rejection) -> bool,
+    ) -> Result<bool, StoreError> {
         let mut more = true;
         let mut kinds: HashMap<Vec<u8>, Option<Kind>> = HashMap::new();
-        // Results that cite one, for the rule of SPEC 8.1 checked last.
-        let mut citing: Vec<(u32, Id, BenchResult)> = Vec::new();
-        for i in 0..changes.len() {
+        for i in range {
             if !more {
                 break;
             }
             let c = changes.at(i);
-            let id = String::from_utf8_lossy(c.id).into_owned();
+            // Borrowed, not copied, when UTF-8 (always, from an import).
+            let id = String::from_utf8_lossy(c.id);
             let position = Some(c.position);
             let old = stored.of(i);
             match (c.put, old) {
                 (Some((k, _)), Some((old, _))) if k != old => {
                     more &= refused(Rejection {
                         position,
-                        id: id.clone(),
+                        id: id.to_string(),
                         field: Some("id"),
                         reason: format!(
                             "already used by a {}; ids are unique across all kinds",
@@ -61,7 +83,7 @@ impl Store {
                 }
                 (None, None) => {
                     more &= refused(Rejection {
-                        id: id.clone(),
+                        id: id.to_string(),
                         position,
                         field: None,
                         reason: "no record has this id".into(),
@@ -87,7 +109,7 @@ impl Store {
                         Some(ChangeRef { put: None, .. }) => {
                             more &= refused(Rejection {
                                 position,
-                                id: id.clone(),
+                                id: id.to_string(),
                                 field: Some(field),
                                 reason: format!("names {target}, which this write retracts"),
                             });
@@ -112,7 +134,7 @@ impl Store {
                         Some(k) => {
                             more &= refused(Rejection {
                                 position,
-                                id: id.clone(),
+                                id: id.to_string(),
                                 field: Some(field),
                                 reason: format!(
                                     "{target} is a {}, not a {}",
@@ -124,7 +146,7 @@ impl Store {
                         None => {
                             more &= refused(Rejection {
                                 position,
-                                id: id.clone(),
+                                id: id.to_string(),
                                 field: Some(field),
                                 reason: format!("no {} has the id {target}", want.name()),
                             })
@@ -155,7 +177,7 @@ impl Store {
                 if !still_referring.is_empty() {
                     more &= refused(Rejection {
                         position,
-                        id: id.clone(),
+                        id: id.to_string(),
                         field: None,
                         reason: format!(
                             "is still referenced by {} (retract those first)",
@@ -165,11 +187,7 @@ impl Store {
                 }
             }
         }
-        // SPEC 8.1: `cites` never chains.
-        if more {
-            self.validate_cites(changes, citing, refused)?;
-        }
-        Ok(())
+        Ok(more)
     }
 }
 
