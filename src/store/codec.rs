@@ -58,6 +58,22 @@ pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
     )
 }
 
+/// Decodes the first fields of a value, which may borrow from `bytes`,
+/// ignoring the bytes after them: `T` lists the leading fields of the
+/// encoded type, in order.
+pub fn decode_borrowed_prefix<'a, T: serde::Deserialize<'a>>(
+    bytes: &'a [u8],
+    what: &str,
+) -> Result<T, StoreError> {
+    bincode::serde::borrow_decode_from_slice(bytes, config())
+        .map(|(value, _)| value)
+        .map_err(|e| StoreError::Damaged {
+            path: None,
+            what: format!("{what}: {e}"),
+            source: Some(Box::new(e)),
+        })
+}
+
 /// A decoded value that took all `len` bytes, or the error saying why not.
 fn whole<T>(
     decoded: Result<(T, usize), bincode::error::DecodeError>,

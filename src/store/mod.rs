@@ -790,6 +790,17 @@ pub(crate) fn decode_record(kind: Kind, bytes: &[u8]) -> Result<Record, StoreErr
     })
 }
 
+/// The claim an encoded evidence record bears on, read without decoding
+/// (or copying) the rest: [`Evidence`]'s first two fields.
+pub(crate) fn evidence_claim(bytes: &[u8]) -> Result<&str, StoreError> {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        _id: &'a str,
+        claim: &'a str,
+    }
+    codec::decode_borrowed_prefix::<Head<'_>>(bytes, "evidence record").map(|head| head.claim)
+}
+
 /// Encodes a record (without its kind: the map says it): its fields of
 /// SPEC section 1, then, only when present, those of section 8.
 pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, StoreError> {
@@ -947,5 +958,34 @@ impl Iterator for RecordScan<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_record().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The claim read from an encoded evidence record is the one the whole
+    /// decode gives, with or without the derived gap encoded after it; a
+    /// record cut short is an error, not a panic.
+    #[test]
+    fn evidence_claim_reads_the_claim_alone() {
+        for line in [
+            r#"{"type":"evidence","id":"e1","claim":"c-42","source":"s1","stance":"refutes","note":"n"}"#,
+            r#"{"type":"evidence","id":"e2","claim":"c7","source":"s2","stance":"supports","result":"r9"}"#,
+        ] {
+            let mut record = crate::import::parse_line(line).expect("parses");
+            if let Record::Evidence(e) = &mut record
+                && e.result.is_some()
+            {
+                e.gap = Some(-0.5);
+            }
+            let bytes = encode_record(&record).expect("encodes");
+            let Ok(Record::Evidence(whole)) = decode_record(Kind::Evidence, &bytes) else {
+                panic!("not evidence: {line}");
+            };
+            assert_eq!(evidence_claim(&bytes).expect("reads"), whole.claim.as_str());
+            assert!(evidence_claim(&bytes[..4]).is_err());
+        }
     }
 }

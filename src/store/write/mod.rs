@@ -58,7 +58,7 @@ use super::{Store, StoreError, codec};
 use crate::model::Kind;
 use apply::{LOG_SORT_BYTE, Share, SortedMap, in_order};
 use arena::{Address, ByteArena};
-use changeset::{kind_tag, tag_kind};
+use changeset::{IdIndex, kind_tag, tag_kind};
 use history::HistoryWriter;
 use log::write_log_part;
 use serde::{Deserialize, Serialize};
@@ -181,28 +181,29 @@ impl Store {
         }
         // The changes are validated in two halves, and which claims to
         // rederive is worked out, at the same time: all three only read.
-        let validate_half = |range| {
+        let validate_half = |ids: &IdIndex<'_>, range| {
             let (mut refused, mut citing) = (Vec::new(), validate::Citing::new());
-            self.validate_range(changes, &stored, range, &mut citing, &mut |r| {
+            self.validate_range(ids, &stored, range, &mut citing, &mut |r| {
                 refused.push(r);
                 refused.len() < MAX_REJECTIONS
             })
             .map(|_| (refused, citing))
         };
-        let half = changes.len() / 2;
-        let (first, second) = on_both_cores(
-            "validating",
+        let (validated, affected) = on_both_cores(
+            "finding the affected claims",
             || {
-                Ok(on_both_cores(
-                    "finding the affected claims",
-                    || validate_half(0..half),
-                    || self.affected_claims(changes, &keep, &stored),
-                ))
+                let ids = IdIndex::new(changes);
+                let half = changes.len() / 2;
+                let (first, second) = on_both_cores(
+                    "validating",
+                    || validate_half(&ids, 0..half),
+                    || validate_half(&ids, half..changes.len()),
+                );
+                Ok((first?, second?))
             },
-            || validate_half(half..changes.len()),
+            || self.affected_claims(changes, &keep, &stored),
         );
-        let (first, affected) = first?;
-        let ((mut refused, mut citing), (more_refused, more_citing)) = (first?, second?);
+        let ((mut refused, mut citing), (more_refused, more_citing)) = validated?;
         // As if checked in one pass, which stops at the first refusals.
         refused.extend(more_refused);
         refused.truncate(MAX_REJECTIONS);

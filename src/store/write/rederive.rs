@@ -13,7 +13,7 @@ use crate::store::blocks::{BatchSink, Cursor};
 use crate::store::facts::{self, SourceCache};
 use crate::store::indexes::entry_with_derived;
 use crate::store::keys::{self, IndexId, MapId};
-use crate::store::{Store, StoreError, codec, decode_record};
+use crate::store::{Store, StoreError, codec, decode_record, evidence_claim};
 use std::collections::HashMap;
 
 /// The claims whose derived values may change with a write, and what the
@@ -39,10 +39,10 @@ pub(super) struct AffectedClaim<'a> {
 
 impl AffectedClaims {
     /// Adds `id`, once; returns its number.
-    pub(super) fn add(&mut self, id: &str) -> Result<u32, StoreError> {
+    pub(super) fn add(&mut self, id: impl AsRef<[u8]>) -> Result<u32, StoreError> {
         let (n, new) = self
             .ids
-            .intern(id.as_bytes())
+            .intern(id.as_ref())
             .ok_or_else(|| StoreError::TooLarge("more than 4 billion claims"))?;
         if new {
             self.record_changed.push(false);
@@ -89,42 +89,47 @@ impl Store {
     ) -> Result<AffectedClaims, StoreError> {
         let mut claims = AffectedClaims::default();
         for i in kept(keep) {
-            let (put, stored) = (changes.at(i).put, stored.of(i));
-            // Benchmark results bear on no claim's derived values.
-            if [put, stored]
-                .iter()
-                .all(|r| matches!(r, None | Some((Kind::Result, _))))
-            {
-                continue;
-            }
-            let new = put.map(|(k, b)| decode_record(k, b)).transpose()?;
-            let old = stored.map(|(k, b)| decode_record(k, b)).transpose()?;
-            if let Some(Record::Claim(c)) = &old {
-                let n = claims.add(c.id.as_str())?;
-                claims.record_changed[n as usize] = true;
-                if let Some(subject) = c.subject.as_deref() {
-                    claims.old_subjects.insert(n, subject.into());
-                }
-            }
-            match &new {
-                Some(Record::Claim(c)) => {
-                    let n = claims.add(c.id.as_str())?;
+            let (change, stored) = (changes.at(i), stored.of(i));
+            let put = change.put;
+            // Only what bears on claims' derived values is decoded: an
+            // evidence record's claim, borrowed (3M of them in a large
+            // import, whose whole records were most of this pass); a
+            // stored claim's subject; a replaced source's weights. A put
+            // claim is its own id; a new source bears on no claim yet.
+            match put {
+                Some((Kind::Claim, _)) => {
+                    let n = claims.add(change.id)?;
                     claims.record_changed[n as usize] = true;
                 }
-                Some(Record::Evidence(e)) => _ = claims.add(e.claim.as_str())?,
+                Some((Kind::Evidence, bytes)) => _ = claims.add(evidence_claim(bytes)?)?,
                 _ => {}
             }
-            if let Some(Record::Evidence(e)) = &old {
-                claims.add(e.claim.as_str())?;
-            }
-            // A source's reliability or affiliations reach every claim it bears on.
-            if let (Some(Record::Source(o)), n) = (&old, &new) {
-                let same = matches!(n, Some(Record::Source(n)) if n.reliability == o.reliability && n.affiliations == o.affiliations);
-                if !same {
-                    for (claim, _) in self.claims_cited_by(o.id.as_str())? {
-                        claims.add(&claim)?;
+            match stored {
+                Some((Kind::Claim, bytes)) => {
+                    if let Record::Claim(c) = decode_record(Kind::Claim, bytes)? {
+                        let n = claims.add(c.id.as_str())?;
+                        claims.record_changed[n as usize] = true;
+                        if let Some(subject) = c.subject.as_deref() {
+                            claims.old_subjects.insert(n, subject.into());
+                        }
                     }
                 }
+                Some((Kind::Evidence, bytes)) => _ = claims.add(evidence_claim(bytes)?)?,
+                // A source's reliability or affiliations reach every claim
+                // it bears on.
+                Some((Kind::Source, bytes)) => {
+                    if let Record::Source(o) = decode_record(Kind::Source, bytes)? {
+                        let new = put.map(|(k, b)| decode_record(k, b)).transpose()?;
+                        let same = matches!(&new, Some(Record::Source(n))
+                            if n.reliability == o.reliability && n.affiliations == o.affiliations);
+                        if !same {
+                            for (claim, _) in self.claims_cited_by(o.id.as_str())? {
+                                claims.add(&claim)?;
+                            }
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         Ok(claims)

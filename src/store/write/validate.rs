@@ -2,7 +2,7 @@
 //! wrong, before anything is written.
 
 use super::StoredVersions;
-use super::changeset::{ChangeRef, ChangeSet};
+use super::changeset::{ChangeRef, ChangeSet, IdIndex};
 use crate::model::{BenchResult, Id, Kind, Record};
 use crate::store::{Rejection, Store, StoreError, decode_record};
 use std::collections::HashMap;
@@ -41,7 +41,8 @@ impl Store {
         refused: &mut dyn FnMut(Rejection) -> bool,
     ) -> Result<(), StoreError> {
         let mut citing = Citing::new();
-        if self.validate_range(changes, stored, 0..changes.len(), &mut citing, refused)? {
+        let ids = IdIndex::new(changes);
+        if self.validate_range(&ids, stored, 0..changes.len(), &mut citing, refused)? {
             self.validate_cites(changes, citing, refused)?;
         }
         Ok(())
@@ -52,13 +53,14 @@ impl Store {
     /// cite one go to `citing`. Whether `refused` wants more.
     pub(super) fn validate_range(
         &self,
-        changes: &ChangeSet,
+        ids: &IdIndex<'_>,
         stored: &StoredVersions,
         range: Range<usize>,
         citing: &mut Citing,
         refused: &mut dyn FnMut(Rejection) -> bool,
     ) -> Result<bool, StoreError> {
         let mut more = true;
+        let changes = ids.changes();
         let mut kinds: HashMap<Vec<u8>, Option<Kind>> = HashMap::new();
         for i in range {
             if !more {
@@ -102,7 +104,7 @@ impl Store {
                 let record = decode_record(kind, bytes)?;
                 for (field, target, want) in record.references() {
                     let target_bytes = target.as_str().as_bytes();
-                    let found = match changes.find(target_bytes) {
+                    let found = match ids.find(target_bytes) {
                         Some(ChangeRef {
                             put: Some((k, _)), ..
                         }) => Some(k),
@@ -163,7 +165,7 @@ impl Store {
                 let still_referring: Vec<String> = self
                     .referrers(&id, kind)?
                     .into_iter()
-                    .filter(|referrer| match changes.find(referrer.as_bytes()) {
+                    .filter(|referrer| match ids.find(referrer.as_bytes()) {
                         None => true,
                         Some(ChangeRef { put: None, .. }) => false,
                         Some(ChangeRef {
