@@ -59,6 +59,9 @@ struct JudgeShare<'a> {
     unkeyed: &'a [usize],
     written_results: &'a HashMap<BenchKey, Vec<BenchResult>>,
     evidence: &'a EvidenceChanges,
+    /// Whether the write replaces or retracts any stored result: if not,
+    /// no stored candidate needs looking up among the changes.
+    replaces_results: bool,
 }
 
 /// How many derived evidence records a write adds, replaces and retracts:
@@ -212,6 +215,7 @@ impl Store {
         // Positions of the results written (and replaced), by key.
         let mut result_keys: HashMap<BenchKey, Vec<(usize, bool)>> = HashMap::new();
         let mut claims: BTreeSet<String> = BTreeSet::new();
+        let mut replaces_results = false;
         // Positions of the claims written: their keys matter only when the
         // write has results too, and are decoded only then.
         let mut written_claims: Vec<usize> = Vec::new();
@@ -264,6 +268,7 @@ impl Store {
             };
             match decode_record(kind, bytes)? {
                 Record::Result(r) => {
+                    replaces_results = true;
                     result_keys
                         .entry(BenchKey::of_result(&r))
                         .or_default()
@@ -340,6 +345,7 @@ impl Store {
             unkeyed,
             written_results: &written_results,
             evidence: &evidence,
+            replaces_results,
         };
         let (first, second) = (share(first, &unkeyed), share(second, &[]));
         let changes_now = &*changes;
@@ -416,7 +422,8 @@ impl Store {
                         && key.is_of_result(&r)
                         // Stored results this write replaces or retracts
                         // are replaced by what it writes.
-                        && changes.find(r.id.as_str().as_bytes()).is_none()
+                        && !(share.replaces_results
+                            && changes.find(r.id.as_str().as_bytes()).is_some())
                     {
                         found.push(r);
                     }

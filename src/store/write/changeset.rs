@@ -277,12 +277,13 @@ impl ChangeSet {
     }
 }
 
-/// A hash index of a sorted change set's ids. Validation looks up the
-/// target of every reference — 6M in an import of 3M evidence — and each
-/// search of the fences and the arena missed the cache a dozen times (the
-/// lookups were most of that import's validation). Built for one
-/// validation and dropped before the write sorts what it writes: a
-/// 4M-change set's index takes ~40 MB, which would add to the write's peak.
+/// A hash index of a sorted change set's ids, for the targets of
+/// references. Validation looks up the target of every reference — 6M in
+/// an import of 3M evidence — and each search of the fences and the arena
+/// missed the cache a dozen times (the lookups were most of that import's
+/// validation). Evidence, which nothing names, is left out: the index of
+/// that import holds its 1M claims and 50k sources (~10 MB), and is built
+/// for one validation and dropped before the write sorts what it writes.
 pub(super) struct IdIndex<'c> {
     changes: &'c ChangeSet,
     /// Positions in `changes`, by their id's hash.
@@ -294,9 +295,13 @@ impl<'c> IdIndex<'c> {
     pub(super) fn new(changes: &'c ChangeSet) -> IdIndex<'c> {
         let hasher = RandomState::new();
         let id_hash = |i: u32| hasher.hash_one(changes.at(i as usize).id);
-        let mut positions = HashTable::with_capacity(changes.len());
         // A change set holds fewer than 2^32 changes (see `Store::apply`).
-        for i in 0..changes.len() as u32 {
+        let indexed = || {
+            (0..changes.len() as u32)
+                .filter(|&i| !matches!(changes.at(i as usize).put, Some((Kind::Evidence, _))))
+        };
+        let mut positions = HashTable::with_capacity(indexed().count());
+        for i in indexed() {
             positions.insert_unique(id_hash(i), i, |&j| id_hash(j));
         }
         IdIndex {
@@ -311,14 +316,16 @@ impl<'c> IdIndex<'c> {
         self.changes
     }
 
-    /// The change to `id`, as [`ChangeSet::find`] finds it.
+    /// The change to `id`, as [`ChangeSet::find`] finds it (which it asks
+    /// when `id` is not indexed: evidence, or no change at all).
     pub(super) fn find(&self, id: &[u8]) -> Option<ChangeRef<'c>> {
         let changes = self.changes;
-        self.positions
-            .find(self.hasher.hash_one(id), |&i| {
-                changes.at(i as usize).id == id
-            })
-            .map(|&i| changes.at(i as usize))
+        match self.positions.find(self.hasher.hash_one(id), |&i| {
+            changes.at(i as usize).id == id
+        }) {
+            Some(&i) => Some(changes.at(i as usize)),
+            None => changes.find(id),
+        }
     }
 }
 
@@ -337,16 +344,31 @@ mod tests {
     #[test]
     fn a_sorted_change_set_finds_every_id_and_nothing_else() {
         let mut changes = ChangeSet::new();
-        // Pushed out of order, with one id twice, over many fence strides.
-        let ids: Vec<String> = (0..1000).rev().map(|n| format!("c{n:04}")).collect();
+        // Pushed out of order, with one id twice, over many fence strides;
+        // evidence (which the hash index leaves out) and a retraction
+        // among them.
+        let mut ids: Vec<String> = (0..1000).rev().map(|n| format!("c{n:04}")).collect();
         for id in &ids {
             changes.push(claim(id)).expect("push");
         }
         changes.push(claim("c0500")).expect("push");
+        for n in 0..100 {
+            let json = format!(
+                r#"{{"type":"evidence","id":"e{n:03}","claim":"c0001","source":"s1","stance":"supports"}}"#
+            );
+            let record = crate::import::parse_line(&json).expect("parses");
+            changes.push(Change::Put(record)).expect("push");
+            ids.push(format!("e{n:03}"));
+        }
+        changes
+            .push(Change::Retract(Id::new("s9").expect("id")))
+            .expect("push");
+        ids.push("s9".into());
         let duplicates = changes.sort();
         assert_eq!(duplicates.len(), 1);
         assert_eq!(duplicates[0].position, Some(1000));
         let index = IdIndex::new(&changes);
+        assert_eq!(index.positions.len(), 1001, "claims and the retraction");
         for id in &ids {
             let found = changes.find(id.as_bytes()).expect(id);
             let indexed = index.find(id.as_bytes()).expect(id);
