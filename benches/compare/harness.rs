@@ -922,13 +922,8 @@ fn same_side(s: &Side) -> Side {
     }
 }
 
-/// The second baseline of issue #21's import goals, beside `import-{label}`:
-/// `import-{label}-shell`.
-fn shell_row_name(label: &str) -> String {
-    format!("import-{label}-shell")
-}
-
-/// `import-{label}-shell`: evident's import of a data set (`import-{label}`'s
+/// `import-{label}-shell`, the second baseline of issue #21's import goals
+/// beside `import-{label}`: evident's import of a data set (`import-{label}`'s
 /// own measurements) against the `sqlite3` shell loading the same records
 /// the way a user would: the sub-mode's schema, `.import` of each table as
 /// CSV, the sub-mode's indexes, the claims' derived columns (its `UPDATE`,
@@ -936,7 +931,7 @@ fn shell_row_name(label: &str) -> String {
 /// exported from the sub-mode's database, untimed ([`sqlite::SHELL_TABLES`]).
 /// `None` without the shell.
 fn shell_import(ds: &Dataset, evident: &Side, runs: usize) -> Res<Option<Row>> {
-    let name = shell_row_name(ds.label);
+    let name = format!("import-{}-shell", ds.label);
     let shell = match sharing::sqlite3_shell() {
         Ok(shell) => shell,
         Err(e) => {

@@ -67,11 +67,16 @@ pub fn decode_borrowed_prefix<'a, T: serde::Deserialize<'a>>(
 ) -> Result<T, StoreError> {
     bincode::serde::borrow_decode_from_slice(bytes, config())
         .map(|(value, _)| value)
-        .map_err(|e| StoreError::Damaged {
-            path: None,
-            what: format!("{what}: {e}"),
-            source: Some(Box::new(e)),
-        })
+        .map_err(|e| undecodable(what, e))
+}
+
+/// The error of bytes that do not decode as `what`.
+fn undecodable(what: &str, e: bincode::error::DecodeError) -> StoreError {
+    StoreError::Damaged {
+        path: None,
+        what: format!("{what}: {e}"),
+        source: Some(Box::new(e)),
+    }
 }
 
 /// A decoded value that took all `len` bytes, or the error saying why not.
@@ -85,11 +90,7 @@ fn whole<T>(
         Ok(_) => Err(StoreError::damaged(format!(
             "{what}: trailing bytes after the value"
         ))),
-        Err(e) => Err(StoreError::Damaged {
-            path: None,
-            what: format!("{what}: {e}"),
-            source: Some(Box::new(e)),
-        }),
+        Err(e) => Err(undecodable(what, e)),
     }
 }
 
@@ -99,11 +100,7 @@ pub fn decode_prefix<T: DeserializeOwned>(
     bytes: &[u8],
     what: &str,
 ) -> Result<(T, usize), StoreError> {
-    bincode::serde::decode_from_slice(bytes, config()).map_err(|e| StoreError::Damaged {
-        path: None,
-        what: format!("{what}: {e}"),
-        source: Some(Box::new(e)),
-    })
+    bincode::serde::decode_from_slice(bytes, config()).map_err(|e| undecodable(what, e))
 }
 
 /// Appends an unsigned LEB128 varint.

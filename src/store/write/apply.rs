@@ -40,10 +40,11 @@ fn push_record_mutations(
 
 /// One core's share of what phases 1–3 write, sorted.
 pub(super) struct SortedShare {
-    /// The first share's log and record maps, each sorted on its own, in
-    /// map order: the changes come in id order, and so do these maps' keys,
-    /// which their sorters then neither sort nor merge.
-    pub(super) by_id: Vec<Sorted>,
+    /// The log and the record maps, each sorted on its own, in map order
+    /// (the changes come in id order, and so do these maps' keys, which
+    /// their sorters then neither sort nor merge); `None` in the second
+    /// share, which writes none of them.
+    pub(super) by_id: Option<Vec<Sorted>>,
     /// The share's secondary indexes.
     pub(super) indexes: Sorted,
     /// How the number of entries per value changes, for the indexes
@@ -54,7 +55,7 @@ pub(super) struct SortedShare {
 impl SortedShare {
     /// Whether any of its mutations are read from runs.
     pub(super) fn reads_runs(&self) -> bool {
-        self.indexes.reads_runs() || self.by_id.iter().any(Sorted::reads_runs)
+        self.indexes.reads_runs() || self.by_id.iter().flatten().any(Sorted::reads_runs)
     }
 }
 
@@ -179,11 +180,14 @@ impl Store {
         keep: &[u32],
         share: Share,
     ) -> Result<SortedShare, StoreError> {
-        // The log's and the records' sorters see their keys in order: they
-        // only buffer what they write (see `BY_ID_SORT_BUDGET`).
+        // The log's and the records' sorters (the first share's) see their
+        // keys in order: they only buffer what they write (see
+        // `BY_ID_SORT_BUDGET`).
         let by_id_sorter = || Sorter::new(&self.path, BY_ID_SORT_BUDGET);
-        let mut log = by_id_sorter();
-        let mut records: Vec<Sorter> = Kind::ALL.iter().map(|_| by_id_sorter()).collect();
+        let mut by_id = (share == Share::First).then(|| {
+            let records: Vec<Sorter> = Kind::ALL.iter().map(|_| by_id_sorter()).collect();
+            (by_id_sorter(), records)
+        });
         let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
         let indexes: Vec<IndexId> = IndexId::ALL
             .into_iter()
@@ -195,7 +199,7 @@ impl Store {
         for i in kept(keep) {
             let c = changes.at(i);
             let old = stored.of(i);
-            if share == Share::First {
+            if let Some((log, records)) = &mut by_id {
                 before_image.clear();
                 match old {
                     Some((k, bytes)) => {
@@ -205,7 +209,7 @@ impl Store {
                     None => before_image.push(0),
                 }
                 log.push(&sort_key(LOG_SORT_BYTE, c.id), Some(&before_image))?;
-                push_record_mutations(&mut records, c, old)?;
+                push_record_mutations(records, c, old)?;
             }
             let in_share = |kind: Kind| indexes.iter().any(|i| i.field().0 == kind);
             let old = old
@@ -233,10 +237,14 @@ impl Store {
             }
         }
         // `Kind::ALL` is the record maps' order.
-        let by_id = std::iter::once(log)
-            .chain(records)
-            .map(Sorter::into_sorted)
-            .collect::<Result<_, _>>()?;
+        let by_id = by_id
+            .map(|(log, records)| {
+                std::iter::once(log)
+                    .chain(records)
+                    .map(Sorter::into_sorted)
+                    .collect::<Result<_, _>>()
+            })
+            .transpose()?;
         Ok(SortedShare {
             by_id,
             indexes: sorter.into_sorted()?,

@@ -58,7 +58,7 @@ use super::{Store, StoreError, codec};
 use crate::model::Kind;
 use apply::{LOG_SORT_BYTE, Share, SortedMap, in_order};
 use arena::{Address, ByteArena};
-use changeset::{IdIndex, kind_tag, tag_kind};
+use changeset::{kind_tag, tag_kind};
 use history::HistoryWriter;
 use log::write_log_part;
 use serde::{Deserialize, Serialize};
@@ -179,43 +179,14 @@ impl Store {
             }
             keep.push(i as u32);
         }
-        // The changes are validated in two halves, and which claims to
-        // rederive is worked out, at the same time: all three only read.
-        let validate_half = |ids: &IdIndex<'_>, range| {
-            let (mut refused, mut citing) = (Vec::new(), validate::Citing::new());
-            self.validate_range(ids, &stored, range, &mut citing, &mut |r| {
-                refused.push(r);
-                refused.len() < MAX_REJECTIONS
-            })
-            .map(|_| (refused, citing))
-        };
-        let (validated, affected) = on_both_cores(
+        // Which claims to rederive is worked out while the changes are
+        // validated (on both cores): all of it only reads.
+        let (refused, affected) = on_both_cores(
             "finding the affected claims",
-            || {
-                let ids = IdIndex::new(changes);
-                let half = changes.len() / 2;
-                let (first, second) = on_both_cores(
-                    "validating",
-                    || validate_half(&ids, 0..half),
-                    || validate_half(&ids, half..changes.len()),
-                );
-                Ok((first?, second?))
-            },
+            || self.write_refusals(changes, &stored),
             || self.affected_claims(changes, &keep, &stored),
         );
-        let ((mut refused, mut citing), (more_refused, more_citing)) = validated?;
-        // As if checked in one pass, which stops at the first refusals.
-        refused.extend(more_refused);
-        refused.truncate(MAX_REJECTIONS);
-        if refused.len() < MAX_REJECTIONS {
-            citing.extend(more_citing);
-            // SPEC 8.1: `cites` never chains.
-            self.validate_cites(changes, citing, &mut |r| {
-                refused.push(r);
-                refused.len() < MAX_REJECTIONS
-            })?;
-        }
-        problems.extend(refused);
+        problems.extend(refused?);
         if !problems.is_empty() {
             problems.sort_by_key(|p| p.position);
             return Err(StoreError::Rejected(problems));
@@ -259,11 +230,11 @@ impl Store {
         let changed = keep.len() as u64;
         drop((keep, stored));
         *change_set = ChangeSet::default();
-        // The log and the record maps, in map order, then the indexes of
-        // both shares (which hold different maps) merged.
+        // The log and the record maps (the first share's), in map order,
+        // then the indexes of both shares (which hold different maps) merged.
         let from_runs = first.reads_runs() || second.reads_runs();
-        let mutations =
-            (first.by_id.into_iter().flatten()).chain(MergeTwo::new(first.indexes, second.indexes));
+        let mutations = (first.by_id.into_iter().flatten().flatten())
+            .chain(MergeTwo::new(first.indexes, second.indexes));
         let mut sorted = in_order(Box::new(mutations), from_runs);
 
         // Everything before only read (other writes wait for the writer

@@ -1,8 +1,8 @@
 //! Phase 0: refusing a write whose kinds, references or retractions are
 //! wrong, before anything is written.
 
-use super::StoredVersions;
 use super::changeset::{ChangeRef, ChangeSet, IdIndex};
+use super::{MAX_REJECTIONS, StoredVersions, on_both_cores};
 use crate::model::{BenchResult, Id, Kind, Record};
 use crate::store::{Rejection, Store, StoreError, decode_record};
 use std::collections::HashMap;
@@ -10,7 +10,7 @@ use std::ops::Range;
 
 /// Results that cite one, with their change's position, for the rule of
 /// SPEC 8.1 checked once every change has been.
-pub(super) type Citing = Vec<(u32, Id, BenchResult)>;
+type Citing = Vec<(u32, Id, BenchResult)>;
 
 impl Store {
     /// Every change of `changes` that a write would refuse, handed to
@@ -33,7 +33,8 @@ impl Store {
     }
 
     /// Checks kinds, references and retractions, handing each refusal to
-    /// `refused` until it returns `false` (a write stops at its first 100).
+    /// `refused` until it returns `false` (a write stops at its first 100:
+    /// see [`Store::write_refusals`]).
     pub(super) fn validate(
         &self,
         changes: &ChangeSet,
@@ -48,10 +49,48 @@ impl Store {
         Ok(())
     }
 
-    /// [`Store::validate`] of the changes in `range` (a write checks two
-    /// halves on two cores), but for the rule on `cites`: the results that
-    /// cite one go to `citing`. Whether `refused` wants more.
-    pub(super) fn validate_range(
+    /// What a write refuses, as [`Store::validate`] finds it but for
+    /// stopping at the first [`MAX_REJECTIONS`] (in id order, as one pass
+    /// would): the changes checked in two halves, one per core, through
+    /// one [`IdIndex`] dropped before the write goes on.
+    pub(super) fn write_refusals(
+        &self,
+        changes: &ChangeSet,
+        stored: &StoredVersions,
+    ) -> Result<Vec<Rejection>, StoreError> {
+        let ids = IdIndex::new(changes);
+        let check = |range| {
+            let (mut refused, mut citing) = (Vec::new(), Citing::new());
+            self.validate_range(&ids, stored, range, &mut citing, &mut |r| {
+                refused.push(r);
+                refused.len() < MAX_REJECTIONS
+            })
+            .map(|_| (refused, citing))
+        };
+        let half = changes.len() / 2;
+        let (first, second) = on_both_cores(
+            "validating",
+            || check(0..half),
+            || check(half..changes.len()),
+        );
+        let ((mut refused, mut citing), (more_refused, more_citing)) = (first?, second?);
+        refused.extend(more_refused);
+        refused.truncate(MAX_REJECTIONS);
+        if refused.len() < MAX_REJECTIONS {
+            citing.extend(more_citing);
+            // SPEC 8.1: `cites` never chains.
+            self.validate_cites(changes, citing, &mut |r| {
+                refused.push(r);
+                refused.len() < MAX_REJECTIONS
+            })?;
+        }
+        Ok(refused)
+    }
+
+    /// [`Store::validate`] of the changes in `range`, but for the rule on
+    /// `cites`: the results that cite one go to `citing`. Whether
+    /// `refused` wants more.
+    fn validate_range(
         &self,
         ids: &IdIndex<'_>,
         stored: &StoredVersions,
