@@ -699,7 +699,17 @@ impl Serialize for PageState {
             ),
             len => PageState::Present {
                 base: Serialize::deserialize(buf)?,
-                frags: deserialize_bounded_sequence(buf, usize::from(len - 1))?,
+                // evident's patch: the fragments' vector made at its size
+                // (the count is exact); collected, it took room for four
+                // (160 bytes) for each of the many nodes with one.
+                frags: {
+                    let count = usize::from(len - 1);
+                    let mut frags = Vec::with_capacity(count);
+                    while frags.len() < count && !buf.is_empty() {
+                        frags.push(Serialize::deserialize(buf)?);
+                    }
+                    frags
+                },
             },
         })
     }

@@ -15,6 +15,9 @@ pub struct LogIter {
     pub max_lsn: Option<Lsn>,
     pub cur_lsn: Option<Lsn>,
     pub last_stage: bool,
+    /// evident's patch: a segment already read whole by an earlier
+    /// iterator over the same file, taken instead of reading it again.
+    pub preread: Option<BasedBuf>,
 }
 
 impl Iterator for LogIter {
@@ -248,11 +251,21 @@ impl LogIter {
 
         trace!("read segment header {:?}", segment_header);
 
-        let mut buf = vec![0; self.config.segment_size];
-        let size = pread_exact_or_eof(f, &mut buf, offset)?;
+        let buf = match self.preread.take() {
+            Some(preread) if preread.offset == offset => preread.buf,
+            kept => {
+                self.preread = kept;
+                let mut buf = vec![0; self.config.segment_size];
+                let size = pread_exact_or_eof(f, &mut buf, offset)?;
 
-        trace!("setting stored segment buffer length to {} after read", size);
-        buf.truncate(size);
+                trace!(
+                    "setting stored segment buffer length to {} after read",
+                    size
+                );
+                buf.truncate(size);
+                buf
+            }
+        };
 
         self.cur_lsn = Some(segment_header.lsn + SEG_HEADER_LEN as Lsn);
 
@@ -284,7 +297,7 @@ fn valid_entry_offset(lid: LogOffset, segment_len: usize) -> bool {
 fn scan_segment_headers_and_tail(
     min: Lsn,
     config: &RunningConfig,
-) -> Result<(BTreeMap<Lsn, LogOffset>, Lsn)> {
+) -> Result<(BTreeMap<Lsn, LogOffset>, Lsn, Option<BasedBuf>)> {
     fn fetch(
         idx: u64,
         min: Lsn,
@@ -388,14 +401,14 @@ fn scan_segment_headers_and_tail(
 
     // Check that the segments above max_header_stable_lsn
     // properly link their previous segment pointers.
-    let end_of_last_contiguous_message_in_unstable_tail =
+    let (end_of_last_contiguous_message_in_unstable_tail, tail) =
         check_contiguity_in_unstable_tail(
             max_header_stable_lsn,
             &ordering,
             config,
         )?;
 
-    Ok((ordering, end_of_last_contiguous_message_in_unstable_tail))
+    Ok((ordering, end_of_last_contiguous_message_in_unstable_tail, tail))
 }
 
 // This ensures that the last <# io buffers> segments on
@@ -407,7 +420,7 @@ fn check_contiguity_in_unstable_tail(
     max_header_stable_lsn: Lsn,
     ordering: &BTreeMap<Lsn, LogOffset>,
     config: &RunningConfig,
-) -> Result<Lsn> {
+) -> Result<(Lsn, Option<BasedBuf>)> {
     let segment_size = config.segment_size as Lsn;
 
     // -1..(2 *  segment_size) - 1 => 0
@@ -449,6 +462,7 @@ fn check_contiguity_in_unstable_tail(
         max_lsn: missing_item_in_tail,
         cur_lsn: None,
         last_stage: false,
+        preread: None,
     };
 
     // run the iterator to completion
@@ -463,7 +477,12 @@ fn check_contiguity_in_unstable_tail(
         end_of_last_message,
     );
 
-    Ok(end_of_last_message)
+    // evident's patch: the last segment the scan read whole (the log's
+    // tail) is handed to the iterator that recovery runs next over the
+    // same segments, rather than read again (512 KiB: an eighth of a
+    // one-shot query's page faults on the MTEB results' database).
+    // Nothing writes to the file in between.
+    Ok((end_of_last_message, iter.segment_base.take()))
 }
 
 /// Returns a log iterator, the max stable lsn,
@@ -477,7 +496,7 @@ pub fn raw_segment_iter_from(
     let segment_len = config.segment_size as Lsn;
     let normalized_lsn = lsn / segment_len * segment_len;
 
-    let (ordering, end_of_last_msg) =
+    let (ordering, end_of_last_msg, tail) =
         scan_segment_headers_and_tail(normalized_lsn, config)?;
 
     // find the last stable tip, to properly handle batch manifests.
@@ -516,5 +535,6 @@ pub fn raw_segment_iter_from(
         segment_base: None,
         segments,
         last_stage: true,
+        preread: tail,
     })
 }
