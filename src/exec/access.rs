@@ -59,7 +59,7 @@ pub(super) fn for_each_row(
         }
         Source::Scan => vec![Part::All],
         Source::Ids(ids) if ids.len() >= MIN_IDS_TO_SHARE => ids
-            .chunks((ids.len() / ID_PARTS).max(MIN_IDS_TO_SHARE / 2))
+            .chunks((ids.len() / ID_PARTS).clamp(MIN_IDS_TO_SHARE / 2, MAX_PART_IDS))
             .map(Part::Ids)
             .collect(),
         Source::Ids(ids) => vec![Part::Ids(ids)],
@@ -137,8 +137,12 @@ fn without_conjunct(filter: &Expr, skip: usize) -> Option<Expr> {
         .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
 }
 
-/// A list of ids is cut into about this many runs, read in turns.
+/// A list of ids is cut into about this many runs, read in turns…
 const ID_PARTS: usize = 16;
+
+/// …of at most this many ids: the visiting thread may hold one run's rows
+/// read ahead (see [`super::parallel::Shared::Parts`]).
+const MAX_PART_IDS: usize = 4096;
 
 /// Fewest ids worth a second thread (starting one costs tens of µs).
 const MIN_IDS_TO_SHARE: usize = 256;

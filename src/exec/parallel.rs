@@ -1,9 +1,9 @@
 //! Two threads reading one statement's rows in turns: this thread reads,
-//! filters and visits the even turns while a second reads and filters the
-//! odd ones and hands each over, in order, when its turn comes. Reading
+//! filters and visits its turns while a second reads and filters the
+//! others and hands each over, in order, when its turn comes. Reading
 //! sled's nodes and decoding records is most of a scan's work, so the
-//! second core takes half of it, while memory stays at a few thousand rows
-//! whatever the size of the result.
+//! second core takes about half of it, while memory stays at a few
+//! thousand rows whatever the size of the result.
 //!
 //! Measured (query time, `benchmark ~ "retrieval"` over the 1.29M MTEB
 //! results, 65cf674): ~700 ms serial, ~620 ms in two halves, ~510 ms in
@@ -19,11 +19,20 @@ use crate::model::{Date, Derived, Kind, Record};
 use crate::query::ast::Expr;
 use crate::store::Deal;
 use crate::store::{Projection, RecordScan, Store};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::mpsc::TryRecvError;
 
 /// What two threads share, in turns.
 #[derive(Clone, Copy)]
 pub(super) enum Shared<'a> {
-    /// A list of parts, in id order: this thread takes the even ones.
+    /// A list of parts, in id order, each read by the thread that claims it
+    /// first: the second thread claims the next whenever it is free, this
+    /// one a part when its turn comes unclaimed, and — when the part it
+    /// must visit next is still being read and parts are lists of ids — a
+    /// later part, read ahead and kept until its turn. This thread alone
+    /// visits rows, so when visiting costs (25,000 rows written out) it
+    /// reads fewer parts, where taking every other one left the second
+    /// thread idle for two fifths of the query.
     Parts(&'a [Part<'a>]),
     /// Every record, dealt a block at a time: however the ids are spread,
     /// neighbouring blocks hold about as many records, so the threads
@@ -33,8 +42,8 @@ pub(super) enum Shared<'a> {
 
 /// One thread's share: its turns, read one after another.
 enum Turns<'s, 'a> {
-    /// Every other part, from `next` on.
-    Parts { parts: &'a [Part<'a>], next: usize },
+    /// The parts this thread claims (see [`Shared::Parts`]).
+    Parts(ClaimedParts<'a>),
     /// Every other block (one per turn) of a scan over the records.
     Blocks(Box<DealtBlocks<'s>>),
 }
@@ -49,19 +58,41 @@ struct DealtBlocks<'s> {
     ended: bool,
 }
 
+/// A thread's parts of a [`Shared::Parts`].
+struct ClaimedParts<'a> {
+    parts: &'a [Part<'a>],
+    /// The number of the next part no thread has claimed, shared.
+    claims: &'a AtomicUsize,
+    /// The part [`Turns::takes`] claimed, to be read next.
+    claimed: Option<usize>,
+    /// A later part read ahead, and its rows that passed the filter.
+    ahead: Option<(usize, Vec<Row>)>,
+    /// Whether parts may be read ahead: lists of ids, each a bounded
+    /// number of rows (an index run may hold any number).
+    may_read_ahead: bool,
+}
+
+/// A row read: its record and derived values.
+type Row = (Record, Option<Derived>);
+
 impl<'s, 'a> Turns<'s, 'a> {
-    /// The share of thread `thread` (0 or 1).
+    /// The share of thread `thread` (0 or 1); parts are claimed from
+    /// `claims`.
     fn of(
         store: &'s Store,
         kind: Kind,
         shared: Shared<'a>,
         thread: u8,
+        claims: &'a AtomicUsize,
     ) -> Result<Self, crate::Error> {
         Ok(match shared {
-            Shared::Parts(parts) => Turns::Parts {
+            Shared::Parts(parts) => Turns::Parts(ClaimedParts {
                 parts,
-                next: usize::from(thread),
-            },
+                claims,
+                claimed: None,
+                ahead: None,
+                may_read_ahead: parts.iter().all(|p| matches!(p, Part::Ids(_))),
+            }),
             Shared::Blocks => Turns::Blocks(Box::new(DealtBlocks {
                 scan: store.scan_dealt(
                     kind,
@@ -77,7 +108,78 @@ impl<'s, 'a> Turns<'s, 'a> {
         })
     }
 
-    /// Reads the next turn, calling `each` with its rows whose stored bytes
+    /// Whether `turn` is past the last: there are as many turns as parts;
+    /// dealt blocks end when both threads' scans have.
+    fn past_last(&self, turn: usize) -> bool {
+        match self {
+            Turns::Parts(own) => turn >= own.parts.len(),
+            Turns::Blocks(_) => false,
+        }
+    }
+
+    /// The rows of `turn` if this thread read that part ahead.
+    fn read_ahead_for(&mut self, turn: usize) -> Option<Vec<Row>> {
+        match self {
+            Turns::Parts(own) => own
+                .ahead
+                .take_if(|(at, _)| *at == turn)
+                .map(|(_, rows)| rows),
+            Turns::Blocks(_) => None,
+        }
+    }
+
+    /// Whether the visiting thread reads `turn` itself, now (else it
+    /// receives that turn's rows from the second thread): its even turns
+    /// of dealt blocks; a part nobody has claimed, which it claims.
+    fn takes(&mut self, turn: usize) -> bool {
+        match self {
+            Turns::Parts(own) => {
+                let taken = own
+                    .claims
+                    .compare_exchange(turn, turn + 1, Relaxed, Relaxed)
+                    .is_ok();
+                own.claimed = taken.then_some(turn);
+                taken
+            }
+            Turns::Blocks(_) => turn.is_multiple_of(2),
+        }
+    }
+
+    /// While the visiting thread waits for the second's rows: claims the
+    /// next unclaimed part, if parts may be read ahead and none is held
+    /// yet, and reads into memory its rows that pass `keep` and the
+    /// filter; `false` if it read nothing.
+    fn read_ahead(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        kind: Kind,
+        keep: &dyn Fn(&[u8]) -> bool,
+        filter: Option<&Expr>,
+    ) -> Result<bool, crate::Error> {
+        let Turns::Parts(own) = self else {
+            return Ok(false);
+        };
+        if !own.may_read_ahead || own.ahead.is_some() || own.claims.load(Relaxed) >= own.parts.len()
+        {
+            return Ok(false);
+        }
+        let next = own.claims.fetch_add(1, Relaxed);
+        let Some(part) = own.parts.get(next) else {
+            return Ok(false);
+        };
+        let mut rows = Vec::new();
+        each_record(ctx.store, kind, part, keep, &mut |record, derived| {
+            if passes(ctx, &record, derived.as_ref(), filter)? {
+                rows.push((record, derived));
+            }
+            Ok(true)
+        })?;
+        own.ahead = Some((next, rows));
+        Ok(true)
+    }
+
+    /// Reads the next turn (the part [`Turns::takes`] claimed, else the
+    /// next part unclaimed), calling `each` with its rows whose stored bytes
     /// pass `keep` until it returns `false`; `false` when no turn is left
     /// (every later turn of this thread would be empty).
     fn read_next(
@@ -88,11 +190,14 @@ impl<'s, 'a> Turns<'s, 'a> {
         each: &mut dyn FnMut(Record, Option<Derived>) -> Result<bool, crate::Error>,
     ) -> Result<bool, crate::Error> {
         match self {
-            Turns::Parts { parts, next } => {
-                let Some(part) = parts.get(*next) else {
+            Turns::Parts(own) => {
+                let next = own
+                    .claimed
+                    .take()
+                    .unwrap_or_else(|| own.claims.fetch_add(1, Relaxed));
+                let Some(part) = own.parts.get(next) else {
                     return Ok(false);
                 };
-                *next += 2;
                 each_record(store, kind, part, keep, each)?;
                 Ok(true)
             }
@@ -138,7 +243,7 @@ impl<'s, 'a> Turns<'s, 'a> {
 /// the end of the turn; or that it has no turns left, or the error that
 /// stopped it.
 enum Found {
-    Rows(Vec<(Record, Option<Derived>)>),
+    Rows(Vec<Row>),
     EndOfTurn,
     NoTurnsLeft,
     Failed(crate::Error),
@@ -150,11 +255,12 @@ const BATCH_ROWS: usize = 512;
 const MESSAGES_AHEAD: usize = 32;
 
 /// Reads what is `shared` on two threads, in turns: this thread reads,
-/// filters and visits the even turns; another reads and filters the odd
-/// ones meanwhile, and hands each over in order when its turn comes.
-/// Reading sled's nodes and decoding records is most of the work, so the
-/// second core takes half of it, while memory stays at a few thousand rows
-/// whatever the size of the result.
+/// filters and visits its turns; another reads and filters the others
+/// meanwhile, and hands each over in order when its turn comes (see
+/// [`Shared`] for who takes which). Reading sled's nodes and decoding
+/// records is most of the work, so the second core takes about half of
+/// it, while memory stays at a few thousand rows whatever the size of the
+/// result.
 pub(super) fn in_turns(
     ctx: &mut Ctx<'_>,
     kind: Kind,
@@ -163,12 +269,12 @@ pub(super) fn in_turns(
     shared: Shared<'_>,
     visit: &mut RowVisitor<'_>,
 ) -> Result<(), crate::Error> {
-    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     let store = ctx.store;
     let as_of = ctx.as_of;
     let stop = AtomicBool::new(false);
-    let mut mine = Turns::of(store, kind, shared, 0)?;
-    let mut theirs = Turns::of(store, kind, shared, 1)?;
+    let claims = AtomicUsize::new(0);
+    let mut mine = Turns::of(store, kind, shared, 0, &claims)?;
+    let mut theirs = Turns::of(store, kind, shared, 1, &claims)?;
     std::thread::scope(|scope| {
         let (found, received) = std::sync::mpsc::sync_channel::<Found>(MESSAGES_AHEAD);
         let stop = &stop;
@@ -216,10 +322,18 @@ pub(super) fn in_turns(
             let (mut mine_left, mut theirs_left) = (true, true);
             let mut going = true;
             for turn in 0usize.. {
-                if !(going && (mine_left || theirs_left)) {
+                if !(going && (mine_left || theirs_left)) || mine.past_last(turn) {
                     break;
                 }
-                if turn % 2 == 0 {
+                if let Some(rows) = mine.read_ahead_for(turn) {
+                    for (record, derived) in rows {
+                        if going {
+                            going = visit(ctx, record, derived)?;
+                        }
+                    }
+                    continue;
+                }
+                if mine.takes(turn) {
                     if mine_left {
                         mine_left = mine.read_next(store, kind, keep, &mut |record, derived| {
                             going = !passes(ctx, &record, derived.as_ref(), filter)?
@@ -230,7 +344,16 @@ pub(super) fn in_turns(
                     continue;
                 }
                 while theirs_left && going {
-                    match received.recv() {
+                    let message = match received.try_recv() {
+                        Ok(message) => Ok(message),
+                        // Nothing yet: read a later part meanwhile, if one may be.
+                        Err(TryRecvError::Empty) if mine.read_ahead(ctx, kind, keep, filter)? => {
+                            continue;
+                        }
+                        Err(TryRecvError::Empty) => received.recv().map_err(|_| ()),
+                        Err(TryRecvError::Disconnected) => Err(()),
+                    };
+                    match message {
                         Ok(Found::Rows(rows)) => {
                             for (record, derived) in rows {
                                 if going {
