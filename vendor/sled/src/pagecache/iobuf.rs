@@ -513,6 +513,7 @@ impl IoBufs {
             segments,
             last_stage: false,
             preread: None,
+            map_segments: false,
         }
     }
 

@@ -1,8 +1,7 @@
 use std::{collections::BTreeMap, io};
 
 use super::{
-    pread_exact_or_eof, read_message, read_segment_header, BasedBuf, DiskPtr,
-    LogKind, LogOffset, LogRead, Lsn, SegmentHeader, SegmentNumber,
+    read_message, read_segment_header, BasedBuf, DiskPtr, FileBytes, LogKind, LogOffset, LogRead, Lsn, SegmentHeader, SegmentNumber,
     MAX_MSG_HEADER_LEN, SEG_HEADER_LEN,
 };
 use crate::*;
@@ -18,6 +17,10 @@ pub struct LogIter {
     /// evident's patch: a segment already read whole by an earlier
     /// iterator over the same file, taken instead of reading it again.
     pub preread: Option<BasedBuf>,
+    /// evident's patch: segments are mapped rather than read
+    /// (`FileBytes`). Only recovery's iterators map them: they run before
+    /// the segment accountant, which alone shortens the file, has started.
+    pub map_segments: bool,
 }
 
 impl Iterator for LogIter {
@@ -255,15 +258,12 @@ impl LogIter {
             Some(preread) if preread.offset == offset => preread.buf,
             kept => {
                 self.preread = kept;
-                let mut buf = vec![0; self.config.segment_size];
-                let size = pread_exact_or_eof(f, &mut buf, offset)?;
-
-                trace!(
-                    "setting stored segment buffer length to {} after read",
-                    size
-                );
-                buf.truncate(size);
-                buf
+                let size = self.config.segment_size;
+                if self.map_segments {
+                    FileBytes::of(f, offset, size)?
+                } else {
+                    FileBytes::read(f, offset, size)?
+                }
             }
         };
 
@@ -463,6 +463,7 @@ fn check_contiguity_in_unstable_tail(
         cur_lsn: None,
         last_stage: false,
         preread: None,
+        map_segments: true,
     };
 
     // run the iterator to completion
@@ -536,5 +537,6 @@ pub fn raw_segment_iter_from(
         segments,
         last_stage: true,
         preread: tail,
+        map_segments: true,
     })
 }

@@ -3,6 +3,7 @@
 #![allow(unsafe_code)]
 
 pub mod constants;
+mod file_bytes;
 pub mod logger;
 
 mod blob_io;
@@ -34,6 +35,7 @@ use parallel_io_unix::{pread_exact, pread_exact_or_eof, pwrite_all};
 #[cfg(all(windows, not(miri)))]
 use parallel_io_windows::{pread_exact, pread_exact_or_eof, pwrite_all};
 
+use self::file_bytes::FileBytes;
 use self::{
     blob_io::{gc_blobs, read_blob, remove_blob, write_blob},
     constants::{
@@ -90,7 +92,7 @@ pub struct BatchManifest(pub Lsn);
 /// batching many reads over a file segment.
 #[derive(Debug)]
 pub struct BasedBuf {
-    pub buf: Vec<u8>,
+    pub buf: FileBytes,
     pub offset: LogOffset,
 }
 

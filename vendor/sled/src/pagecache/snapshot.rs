@@ -5,8 +5,8 @@ use crate::*;
 
 use super::{
     arr_to_u32, gc_blobs, pwrite_all, raw_segment_iter_from, u32_to_arr,
-    u64_to_arr, BasedBuf, DiskPtr, LogIter, LogKind, LogOffset, Lsn,
-    MessageKind,
+    u64_to_arr, BasedBuf, DiskPtr, FileBytes, LogIter, LogKind, LogOffset,
+    Lsn, MessageKind,
 };
 
 /// A snapshot of the state required to quickly restart
@@ -317,7 +317,7 @@ fn advance_snapshot(
                 let shred_len = config.segment_size
                     - usize::try_from(segment_progress).unwrap()
                     - 1;
-                let shred_zone = vec![MessageKind::Corrupted.into(); shred_len];
+                let shred_byte: u8 = MessageKind::Corrupted.into();
                 let shred_base =
                     offset + LogOffset::try_from(segment_progress).unwrap();
 
@@ -333,7 +333,7 @@ fn advance_snapshot(
                 let progress = usize::try_from(segment_progress).unwrap();
                 let already_shredded = buf
                     .get(progress..progress + shred_len)
-                    .map_or(false, |tail| tail == &shred_zone[..]);
+                    .map_or(false, |tail| tail.iter().all(|&b| b == shred_byte));
 
                 #[cfg(feature = "testing")]
                 {
@@ -347,6 +347,7 @@ fn advance_snapshot(
                     shred_base + shred_len as LogOffset
                 );
                 if !already_shredded {
+                    let shred_zone = vec![shred_byte; shred_len];
                     pwrite_all(&config.file, &shred_zone, shred_base)?;
                     config.file.sync_all()?;
                 }
@@ -481,10 +482,11 @@ fn read_snapshot(config: &RunningConfig) -> Result<Option<Snapshot>> {
     candidates.sort();
     let path = candidates.pop().unwrap();
 
-    let mut f = std::fs::OpenOptions::new().read(true).open(&path)?;
+    let f = std::fs::OpenOptions::new().read(true).open(&path)?;
 
-    let mut buf = vec![];
-    let _read = f.read_to_end(&mut buf)?;
+    // evident's patch: mapped rather than read into fresh memory
+    // (`FileBytes`); recovery reads it before anything can shorten it.
+    let buf = FileBytes::of(&f, 0, usize::MAX)?;
     let len = buf.len();
     if len <= 12 {
         warn!("empty/corrupt snapshot file found");
@@ -497,10 +499,10 @@ fn read_snapshot(config: &RunningConfig) -> Result<Option<Snapshot>> {
     let mut crc_expected_bytes = [0; 4];
     crc_expected_bytes.copy_from_slice(&buf[len - 4..]);
 
-    let _ = buf.split_off(len - 12);
+    let buf = &buf[..len - 12];
     let crc_expected: u32 = arr_to_u32(&crc_expected_bytes);
 
-    let crc_actual = crc32(&buf);
+    let crc_actual = crc32(buf);
 
     if crc_expected != crc_actual {
         warn!("corrupt snapshot file found, crc does not match expected");
@@ -508,13 +510,17 @@ fn read_snapshot(config: &RunningConfig) -> Result<Option<Snapshot>> {
     }
 
     #[cfg(feature = "zstd")]
-    let bytes = if config.use_compression {
+    let decompressed;
+    #[cfg(feature = "zstd")]
+    let bytes: &[u8] = if config.use_compression {
         use std::convert::TryInto;
 
         let len_expected: u64 =
             u64::from_le_bytes(len_expected_bytes.as_ref().try_into().unwrap());
 
-        decompress(&*buf, usize::try_from(len_expected).unwrap()).unwrap()
+        decompressed =
+            decompress(buf, usize::try_from(len_expected).unwrap()).unwrap();
+        &decompressed
     } else {
         buf
     };
@@ -522,7 +528,7 @@ fn read_snapshot(config: &RunningConfig) -> Result<Option<Snapshot>> {
     #[cfg(not(feature = "zstd"))]
     let bytes = buf;
 
-    Snapshot::deserialize(&mut bytes.as_slice()).map(Some)
+    Snapshot::deserialize(&mut &*bytes).map(Some)
 }
 
 fn write_snapshot(config: &RunningConfig, snapshot: &Snapshot) -> Result<()> {
