@@ -93,6 +93,21 @@ impl UndoLog {
             return Ok(0);
         }
         let before = tree.get(key)?;
+        Ok(self.log_image(key, before.as_deref()))
+    }
+
+    /// [`UndoLog::note`] for a key the caller knows the tree does not hold
+    /// (a block of a map that was empty when its writing began): nothing
+    /// is read.
+    pub(crate) fn note_absent(&mut self, key: &[u8]) -> usize {
+        if !keys::restored_by_rollback(key) || self.logged.contains(key) {
+            return 0;
+        }
+        self.log_image(key, None)
+    }
+
+    /// Logs `before` as `key`'s value before the write; its size.
+    fn log_image(&mut self, key: &[u8], before: Option<&[u8]>) -> usize {
         let start = self.images.len();
         put_varint(&mut self.images, key.len() as u64);
         self.images.extend_from_slice(key);
@@ -101,11 +116,11 @@ impl UndoLog {
             Some(value) => {
                 self.images.push(1);
                 put_varint(&mut self.images, value.len() as u64);
-                self.images.extend_from_slice(&value);
+                self.images.extend_from_slice(value);
             }
         }
         self.logged.insert(key.to_vec());
-        Ok(self.images.len() - start)
+        self.images.len() - start
     }
 
     /// Adds the images collected, in chunks, to `batch`, the batch that
