@@ -1170,6 +1170,63 @@ mod tests {
 
     const MAP: MapId = MapId::Derived;
 
+    fn temporary_tree() -> Tree {
+        Tree::new(
+            sled::Config::new().temporary(true).open().expect("opens"),
+            Path::new("test"),
+        )
+    }
+
+    /// Full batches go to the sink's thread one at a time and in order: a
+    /// key put in many batches ends with its last value, and a crash after
+    /// `n` batches leaves exactly what those `n` wrote.
+    #[test]
+    fn batches_applied_on_the_sink_thread_keep_their_order() {
+        let value = |round: u32| vec![u8::try_from(round % 251).expect("fits"); 600];
+        let write = |tree: &Tree, rounds: u32| -> Result<(), StoreError> {
+            let mut sink = BatchSink::new(tree);
+            for round in 0..rounds {
+                for key in 0u32..8 {
+                    sink.put(key.to_be_bytes().to_vec(), Some(value(round)))?;
+                }
+                sink.put(format!("round {round:03}").into_bytes(), Some(vec![1]))?;
+                sink.flush_if_full()?;
+            }
+            sink.flush()
+        };
+        let tree = temporary_tree();
+        write(&tree, 40).expect("writes");
+        for key in 0u32..8 {
+            let stored = tree.get(key.to_be_bytes()).expect("reads");
+            assert_eq!(stored.as_deref(), Some(&value(39)[..]));
+        }
+
+        let tree = temporary_tree();
+        crash::allow(Some(3));
+        let crashed = write(&tree, 40);
+        let applied = crash::applied();
+        crash::allow(None);
+        assert!(crashed.is_err(), "the fourth batch fails");
+        assert_eq!(applied, 3);
+        // Each batch holds whole rounds: the last round applied is the one
+        // whose values the keys hold, and no later round is there.
+        let rounds: Vec<u32> = tree
+            .range(b"round ".to_vec()..b"round~".to_vec())
+            .map(|item| {
+                let (key, _) = item.expect("reads");
+                std::str::from_utf8(&key[6..])
+                    .expect("utf-8")
+                    .parse()
+                    .expect("number")
+            })
+            .collect();
+        let last = *rounds.last().expect("some rounds applied");
+        assert_eq!(rounds, (0..=last).collect::<Vec<_>>());
+        assert!(last < 39);
+        let stored = tree.get(0u32.to_be_bytes()).expect("reads");
+        assert_eq!(stored.as_deref(), Some(&value(last)[..]));
+    }
+
     /// Blocks of records that hardly compress are cut small enough that 17
     /// of them make a node under sled's 128 KiB; records that compress well
     /// still fill the record size raw.
