@@ -325,9 +325,14 @@ pub fn log_header_seq(key: &[u8]) -> Option<u64> {
 /// The key of a status-log entry by write: `seq ‖ id`.
 pub fn history_by_write_key(seq: u64, id: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(8 + id.len());
-    key.extend_from_slice(&seq.to_be_bytes());
-    key.extend_from_slice(id.as_bytes());
+    push_history_by_write_key(&mut key, seq, id);
     key
+}
+
+/// Appends [`history_by_write_key`]`(seq, id)` to `out`.
+pub fn push_history_by_write_key(out: &mut Vec<u8>, seq: u64, id: &str) {
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(id.as_bytes());
 }
 
 /// Splits a status-log key by write into its seq and record id.
@@ -338,9 +343,15 @@ pub fn split_history_by_write_key(key: &[u8]) -> Option<(u64, &[u8])> {
 
 /// The key of a status-log entry by record: `encoded id ‖ seq`.
 pub fn history_by_id_key(id: &str, seq: u64) -> Vec<u8> {
-    let mut key = string_value(id);
-    key.extend_from_slice(&seq.to_be_bytes());
+    let mut key = Vec::with_capacity(id.len() + 10);
+    push_history_by_id_key(&mut key, id, seq);
     key
+}
+
+/// Appends [`history_by_id_key`]`(id, seq)` to `out`.
+pub fn push_history_by_id_key(out: &mut Vec<u8>, id: &str, seq: u64) {
+    encode_string(out, id);
+    out.extend_from_slice(&seq.to_be_bytes());
 }
 
 /// The seq of a status-log key by record whose id is encoded as `prefix`

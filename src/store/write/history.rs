@@ -15,7 +15,7 @@
 //! increase (see [`Store::next_recorded_ms`]).
 
 use super::LogEntry;
-use super::apply::{SORT_BUDGET, in_order, sort_key};
+use super::apply::{SORT_BUDGET, in_order};
 use super::changeset::tag_kind;
 use super::sorter::{MergeTwo, Mutations, Sorter};
 use crate::model::{Derived, Kind, Record, Status};
@@ -25,9 +25,10 @@ use crate::store::keys::{self, MapId};
 use crate::store::{Store, StoreError, codec, decode_record};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// What one write did to one record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum HistoryAction {
     /// Written where no record of that id was stored (new, or retracted before).
     Add,
@@ -88,6 +89,10 @@ pub(super) struct HistoryWriter {
     /// The entries of a writer [`HistoryWriter::fork`]ed off this one, for
     /// another core, and joined back.
     joined: Option<MapSorters>,
+    /// The entry of a record without derived values, encoded once per kind
+    /// and action: it holds nothing else (an import of 1.29M results wrote
+    /// as many, encoding each twice).
+    own_entries: HashMap<(Kind, HistoryAction), Vec<u8>>,
 }
 
 /// A sorter for each of the two maps: the entries of a write that touches
@@ -96,6 +101,8 @@ pub(super) struct HistoryWriter {
 struct MapSorters {
     by_write: Sorter,
     by_id: Sorter,
+    /// The key being pushed, kept from one entry to the next.
+    key: Vec<u8>,
 }
 
 impl MapSorters {
@@ -103,7 +110,32 @@ impl MapSorters {
         MapSorters {
             by_write: Sorter::new(&store.path, SORT_BUDGET),
             by_id: Sorter::new(&store.path, SORT_BUDGET),
+            key: Vec::new(),
         }
+    }
+
+    /// Pushes record `id`'s entry of write `seq` to both maps, encoded
+    /// with its text (`by_write`) and without (`by_id`).
+    fn push(
+        &mut self,
+        seq: u64,
+        id: &str,
+        by_write: &[u8],
+        by_id: &[u8],
+    ) -> Result<(), StoreError> {
+        // The history benchmark's build without the status log (Cargo.toml).
+        if cfg!(feature = "bench-without-status-log") {
+            return Ok(());
+        }
+        // Each key as `sort_key` makes it: the map's byte, then the key.
+        self.key.clear();
+        self.key.push(MapId::HistoryByWrite.byte());
+        keys::push_history_by_write_key(&mut self.key, seq, id);
+        self.by_write.push(&self.key, Some(by_write))?;
+        self.key.clear();
+        self.key.push(MapId::HistoryById.byte());
+        keys::push_history_by_id_key(&mut self.key, id, seq);
+        self.by_id.push(&self.key, Some(by_id))
     }
 }
 
@@ -113,6 +145,7 @@ impl HistoryWriter {
             seq,
             sorters: MapSorters::new(store),
             joined: None,
+            own_entries: HashMap::new(),
         }
     }
 
@@ -138,16 +171,17 @@ impl HistoryWriter {
     ) -> Result<(), StoreError> {
         let id = std::str::from_utf8(id)
             .map_err(|_| StoreError::Encode("a record id that is not UTF-8".into()))?;
-        self.push(
-            id,
-            &HistoryEntry {
+        let encoded = match self.own_entries.entry((kind, action)) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(slot) => slot.insert(codec::encode(&HistoryEntry {
                 action,
                 kind,
                 before: None,
                 after: None,
                 text: None,
-            },
-        )
+            })?),
+        };
+        self.sorters.push(self.seq, id, encoded, encoded)
     }
 
     /// Notes a claim the write rederived: its own write when
@@ -187,24 +221,20 @@ impl HistoryWriter {
     }
 
     fn push(&mut self, id: &str, entry: &HistoryEntry) -> Result<(), StoreError> {
-        // The history benchmark's build without the status log (Cargo.toml).
-        if cfg!(feature = "bench-without-status-log") {
-            return Ok(());
-        }
-        let by_write = keys::history_by_write_key(self.seq, id);
-        self.sorters.by_write.push(
-            &sort_key(MapId::HistoryByWrite.byte(), &by_write),
-            Some(&codec::encode(entry)?),
-        )?;
-        let by_id = keys::history_by_id_key(id, self.seq);
-        let without_text = HistoryEntry {
-            text: None,
-            ..entry.clone()
+        let by_write = codec::encode(entry)?;
+        // By record, the entry holds no text.
+        let by_id = match entry.text {
+            None => None,
+            Some(_) => Some(codec::encode(&HistoryEntry {
+                action: entry.action,
+                kind: entry.kind,
+                before: entry.before,
+                after: entry.after,
+                text: None,
+            })?),
         };
-        self.sorters.by_id.push(
-            &sort_key(MapId::HistoryById.byte(), &by_id),
-            Some(&codec::encode(&without_text)?),
-        )
+        let by_id = by_id.as_deref().unwrap_or(&by_write);
+        self.sorters.push(self.seq, id, &by_write, by_id)
     }
 
     /// Writes the entries (by write, then by record).
