@@ -117,9 +117,16 @@ impl Share {
 /// A mutation's key in a write's [`Sorter`]: the map's byte, then the key.
 pub(super) fn sort_key(map_byte: u8, key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + key.len());
-    out.push(map_byte);
+    start_sort_key(&mut out, map_byte);
     out.extend_from_slice(key);
     out
+}
+
+/// Makes `out` the start of a [`sort_key`] of the map `map_byte`, for the
+/// caller to append the map's key to (a buffer kept from key to key).
+pub(super) fn start_sort_key(out: &mut Vec<u8>, map_byte: u8) {
+    out.clear();
+    out.push(map_byte);
 }
 
 /// The next stretch of a write's sorted mutations: those of one map (or of

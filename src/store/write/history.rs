@@ -15,7 +15,7 @@
 //! increase (see [`Store::next_recorded_ms`]).
 
 use super::LogEntry;
-use super::apply::{SORT_BUDGET, in_order};
+use super::apply::{SORT_BUDGET, in_order, start_sort_key};
 use super::changeset::tag_kind;
 use super::sorter::{MergeTwo, Mutations, Sorter};
 use crate::model::{Derived, Kind, Record, Status};
@@ -127,13 +127,10 @@ impl MapSorters {
         if cfg!(feature = "bench-without-status-log") {
             return Ok(());
         }
-        // Each key as `sort_key` makes it: the map's byte, then the key.
-        self.key.clear();
-        self.key.push(MapId::HistoryByWrite.byte());
+        start_sort_key(&mut self.key, MapId::HistoryByWrite.byte());
         keys::push_history_by_write_key(&mut self.key, seq, id);
         self.by_write.push(&self.key, Some(by_write))?;
-        self.key.clear();
-        self.key.push(MapId::HistoryById.byte());
+        start_sort_key(&mut self.key, MapId::HistoryById.byte());
         keys::push_history_by_id_key(&mut self.key, id, seq);
         self.by_id.push(&self.key, Some(by_id))
     }

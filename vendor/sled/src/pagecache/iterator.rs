@@ -1,8 +1,9 @@
 use std::{collections::BTreeMap, io};
 
 use super::{
-    read_message, read_segment_header, BasedBuf, DiskPtr, FileBytes, LogKind, LogOffset, LogRead, Lsn, SegmentHeader, SegmentNumber,
-    MAX_MSG_HEADER_LEN, SEG_HEADER_LEN,
+    read_message, read_segment_header, BasedBuf, DiskPtr, FileBytes, LogKind,
+    LogOffset, LogRead, Lsn, SegmentHeader, SegmentNumber, MAX_MSG_HEADER_LEN,
+    SEG_HEADER_LEN,
 };
 use crate::*;
 
