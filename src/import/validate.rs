@@ -42,7 +42,12 @@ pub fn record_from_fields(
             .filter(|f| matches!(f.access, Access::Stored { .. }))
             .map(|f| f.name)
     };
-    for name in members.names() {
+    // The typed fast path knows without listing them.
+    let names = match members.only_settable(kind) {
+        true => Vec::new(),
+        false => members.names(),
+    };
+    for name in names {
         match fields::field(kind, &name) {
             Some(def) if def.derived => errors.push((
                 name,
@@ -78,6 +83,11 @@ pub trait Fields {
     fn names(&self) -> Vec<String>;
     /// Removes and returns a field's value.
     fn take(&mut self, name: &str) -> Option<Value>;
+    /// Whether every name present is a field of `kind` that may be set,
+    /// where that is known without listing the names; `false` otherwise.
+    fn only_settable(&self, _kind: Kind) -> bool {
+        false
+    }
 }
 
 impl Fields for Map<String, Value> {
@@ -111,6 +121,19 @@ static RAW_NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     names
 });
 
+/// For each kind (in [`Kind::ALL`] order), one bit per slot of [`RAW_NAMES`]
+/// naming a field of that kind that is not derived: a line giving only
+/// those lists no names for [`record_from_fields`] to check.
+static SETTABLE_SLOTS: LazyLock<[u64; 4]> = LazyLock::new(|| {
+    Kind::ALL.map(|kind| {
+        RAW_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| fields::field(kind, name).is_some_and(|def| !def.derived))
+            .fold(0, |mask, (slot, _)| mask | 1 << slot)
+    })
+});
+
 /// The typed line: a slot for every stored field name any kind has, so
 /// serde parses a line without building a map of names. A line with a name
 /// no kind has, a name given twice or no `type` fails it, and the slow path
@@ -132,8 +155,22 @@ impl Fields for RawLine {
     }
 
     fn take(&mut self, name: &str) -> Option<Value> {
-        let slot = RAW_NAMES.iter().position(|n| *n == name)?;
+        // Names come from the field tables, as the slots' do: the same
+        // string, found by address before it is compared byte by byte.
+        let slot = (RAW_NAMES.iter().position(|n| std::ptr::eq(*n, name)))
+            .or_else(|| RAW_NAMES.iter().position(|n| *n == name))?;
         self.values.get_mut(slot)?.take()
+    }
+
+    fn only_settable(&self, kind: Kind) -> bool {
+        let given = (self.values.iter().enumerate())
+            .filter(|(_, v)| v.is_some())
+            .fold(0u64, |mask, (slot, _)| mask | 1 << slot);
+        let settable = Kind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .map_or(0, |i| SETTABLE_SLOTS[i]);
+        given & !settable == 0
     }
 }
 

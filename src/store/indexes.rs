@@ -7,6 +7,7 @@ use super::{StoreError, codec};
 use crate::model::bench::BenchKey;
 use crate::model::fields::{self, FieldValue};
 use crate::model::{Derived, Record};
+use std::borrow::Cow;
 
 /// The entry (key, payload) a claim, with its derived values and its row
 /// (see [`encode_claim_row`](super::encode_claim_row)), has in an index
@@ -29,8 +30,9 @@ pub(crate) fn entry_with_derived<'r>(
     }
 }
 
-/// One index entry: its key and its payload.
-pub(crate) type IndexEntry = (Vec<u8>, Vec<u8>);
+/// One index entry: its key and its payload (the record itself, borrowed,
+/// in a covering index: a write sorts millions of them).
+pub(crate) type IndexEntry<'r> = (Vec<u8>, Cow<'r, [u8]>);
 
 /// Reads one field's value from a record (see [`fields::FieldDef::stored_get`]).
 type FieldReader = fn(&Record) -> FieldValue<'_>;
@@ -56,11 +58,11 @@ static FIELD_READERS: std::sync::LazyLock<Vec<(IndexId, FieldReader)>> =
 /// only the payloads are particular to an index: what the derivation reads
 /// (evidence by claim), the claim and stance (evidence by source), or the
 /// record itself (results by model, a covering index).
-pub(crate) fn index_entries(
+pub(crate) fn index_entries<'r>(
     index: IndexId,
     record: &Record,
-    encoded: &[u8],
-) -> Result<Vec<IndexEntry>, StoreError> {
+    encoded: &'r [u8],
+) -> Result<Vec<IndexEntry<'r>>, StoreError> {
     if index.written_with_derived() || index.field().0 != record.kind() {
         return Ok(Vec::new());
     }
@@ -69,7 +71,12 @@ pub(crate) fn index_entries(
     match (index, record) {
         (IndexId::ClaimBench, Record::Claim(c)) => {
             return Ok(BenchKey::of_claim(c)
-                .map(|key| (keys::string_index_key(&key.joined(), id), Vec::new()))
+                .map(|key| {
+                    (
+                        keys::string_index_key(&key.joined(), id),
+                        Cow::Borrowed(&[][..]),
+                    )
+                })
                 .into_iter()
                 .collect());
         }
@@ -77,7 +84,7 @@ pub(crate) fn index_entries(
             let key = BenchKey::of_result(r);
             return Ok(vec![(
                 keys::string_index_key(&key.joined(), id),
-                encoded.to_vec(),
+                Cow::Borrowed(encoded),
             )]);
         }
         _ => {}
@@ -100,21 +107,23 @@ pub(crate) fn index_entries(
         // No value, no entry; no index is on a number or a boolean field.
         _ => Vec::new(),
     };
-    let payload = match (index, record) {
-        (IndexId::EvidenceClaim, Record::Evidence(e)) => codec::encode(&EvidencePayload {
-            source: e.source.to_string(),
-            supports: e.stance == crate::model::Stance::Supports,
-            strength: e.strength,
-            date: e.date,
-        })?,
+    let payload: Cow<'r, [u8]> = match (index, record) {
+        (IndexId::EvidenceClaim, Record::Evidence(e)) => {
+            Cow::Owned(codec::encode(&EvidencePayload {
+                source: e.source.to_string(),
+                supports: e.stance == crate::model::Stance::Supports,
+                strength: e.strength,
+                date: e.date,
+            })?)
+        }
         (IndexId::EvidenceSource, Record::Evidence(e)) => {
-            codec::encode(&facts::SourceEvidencePayload {
+            Cow::Owned(codec::encode(&facts::SourceEvidencePayload {
                 claim: e.claim.to_string(),
                 supports: e.stance == crate::model::Stance::Supports,
-            })?
+            })?)
         }
-        (IndexId::ResultModel, _) => encoded.to_vec(),
-        _ => Vec::new(),
+        (IndexId::ResultModel, _) => Cow::Borrowed(encoded),
+        _ => Cow::Borrowed(&[]),
     };
     Ok(keys.into_iter().map(|key| (key, payload.clone())).collect())
 }

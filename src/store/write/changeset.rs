@@ -108,7 +108,6 @@ impl ChangeSet {
         let position = u32::try_from(self.len())
             .map_err(|_| StoreError::TooLarge("more than 4 billion changes in one write"))?;
         self.push_raw(position, id, put);
-        self.fences.clear();
         Ok(())
     }
 
@@ -141,6 +140,8 @@ impl ChangeSet {
                 .push(&[&[0], &position.to_be_bytes(), &id_len, id]),
         };
         self.starts.push(start);
+        // No longer sorted.
+        self.fences.clear();
     }
     /// Number of changes.
     pub fn len(&self) -> usize {
@@ -182,8 +183,13 @@ impl ChangeSet {
 
     /// Sorts by id (the offsets only: the arena is not copied), keeping
     /// the first of each id; returns the later ones found by this sort
-    /// (and keeps them: see [`ChangeSet::duplicates`]).
+    /// (and keeps them: see [`ChangeSet::duplicates`]). A set sorted
+    /// since its last push is left as it is (a write sorts its changes
+    /// before adding derived evidence and again after).
     pub(super) fn sort(&mut self) -> Vec<Rejection> {
+        if !self.fences.is_empty() {
+            return Vec::new();
+        }
         let arena = &self.arena;
         // Sort on the first 12 id bytes held inline (zero-padded, which
         // keeps their order), reading the arena only on ties: most

@@ -86,9 +86,9 @@ pub struct HistoryEntry {
 pub(super) struct HistoryWriter {
     seq: u64,
     sorters: MapSorters,
-    /// The entries of a writer [`HistoryWriter::fork`]ed off this one, for
-    /// another core, and joined back.
-    joined: Option<MapSorters>,
+    /// The entries of the writers [`HistoryWriter::fork`]ed off this one,
+    /// for other cores, and joined back.
+    joined: Vec<MapSorters>,
     /// The entry of a record without derived values, encoded once per kind
     /// and action: it holds nothing else (an import of 1.29M results wrote
     /// as many, encoding each twice).
@@ -141,7 +141,7 @@ impl HistoryWriter {
         HistoryWriter {
             seq,
             sorters: MapSorters::new(store),
-            joined: None,
+            joined: Vec::new(),
             own_entries: HashMap::new(),
         }
     }
@@ -154,8 +154,8 @@ impl HistoryWriter {
 
     /// Takes `fork`'s entries, written with this writer's at the end.
     pub(super) fn join(&mut self, fork: HistoryWriter) {
-        debug_assert!(self.joined.is_none() && fork.joined.is_none());
-        self.joined = Some(fork.sorters);
+        self.joined.push(fork.sorters);
+        self.joined.extend(fork.joined);
     }
 
     /// Notes what the write does to a record of a kind with no derived
@@ -237,19 +237,23 @@ impl HistoryWriter {
     /// Writes the entries (by write, then by record).
     pub(super) fn finish(self, store: &Store, sink: &mut BatchSink<'_>) -> Result<(), StoreError> {
         let mut from_runs = false;
-        let mut map = |own: Sorter, joined: Option<Sorter>| -> Result<Box<Mutations>, StoreError> {
+        // This writer's entries of one map merged with its forks'.
+        let mut map = |own: Sorter, joined: Vec<Sorter>| -> Result<Box<Mutations>, StoreError> {
             let own = own.into_sorted()?;
             from_runs |= own.reads_runs();
-            Ok(match joined {
-                Some(joined) => {
-                    let joined = joined.into_sorted()?;
-                    from_runs |= joined.reads_runs();
-                    Box::new(MergeTwo::new(own, joined))
-                }
-                None => Box::new(own),
-            })
+            let mut merged: Box<Mutations> = Box::new(own);
+            for joined in joined {
+                let joined = joined.into_sorted()?;
+                from_runs |= joined.reads_runs();
+                merged = Box::new(MergeTwo::new(merged, joined));
+            }
+            Ok(merged)
         };
-        let (joined_by_write, joined_by_id) = self.joined.map(|j| (j.by_write, j.by_id)).unzip();
+        let (joined_by_write, joined_by_id) = self
+            .joined
+            .into_iter()
+            .map(|j| (j.by_write, j.by_id))
+            .unzip();
         let by_write = map(self.sorters.by_write, joined_by_write)?;
         let by_id = map(self.sorters.by_id, joined_by_id)?;
         let sorted: Box<Mutations> = Box::new(by_write.chain(by_id));

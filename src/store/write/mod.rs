@@ -12,9 +12,8 @@
 //!    confidence indexes;
 //! 5. one batch with the counters and the log header that clears the marker.
 //!
-//! What phases 1–3 write is worked out in one pass over the changes (the
-//! log, the records and some indexes on one core, the other indexes on the
-//! other: see `apply::Share`) and sorted by [`Sorter`](sorter::Sorter)s in
+//! What phases 1–3 write is worked out in one pass over the changes (each
+//! core taking half of them, in id order) and sorted by [`Sorter`](sorter::Sorter)s in
 //! bounded memory, spilling runs to temporary files — the log and each
 //! record map by a sorter of their own, which finds their keys already in
 //! order (the changes are sorted by id) and only buffers them; the changes
@@ -56,7 +55,7 @@ use super::blocks::{BatchSink, BlockBuilder, Cursor};
 use super::keys::{self, MapId};
 use super::{Store, StoreError, codec};
 use crate::model::Kind;
-use apply::{LOG_SORT_BYTE, Share, SortedMap, in_order};
+use apply::{LOG_SORT_BYTE, SortedMap, in_order};
 use arena::{Address, ByteArena};
 use changeset::{kind_tag, tag_kind};
 use history::HistoryWriter;
@@ -201,40 +200,52 @@ impl Store {
         // Every batch from here on keeps the before-images that undo it.
         let mut sink = BatchSink::undoable(tree, seq);
         // Everything phases 1–3 write, sorted (in bounded memory) by map,
-        // then key, on both cores (see `Share`). The changes are then
-        // dropped, so a large import's records are not held while sled grows.
-        let (first, second) = on_both_cores(
-            "sorting the index entries",
-            || self.sort_share(changes, &stored, &keep, Share::First),
-            || self.sort_share(changes, &stored, &keep, Share::Second),
-        );
-        let (mut first, mut second) = (first?, second?);
-        // The status log's own-write rows of records without derived
-        // values, noted before the changes go (claims' come with phase 4).
+        // then key, and the status log's own-write rows of records without
+        // derived values (claims' come with phase 4): each core takes half
+        // of the changes, in id order. The changes are then dropped, so a
+        // large import's records are not held while sled grows.
         let recorded_ms = self.next_recorded_ms(seq)?;
         let mut history = HistoryWriter::new(self, seq);
-        for i in kept(&keep) {
-            let (put, old) = (changes.at(i).put, stored.of(i));
-            let (kind, action) = match (put, old) {
-                (Some((k, _)), None) => (k, HistoryAction::Add),
-                (Some((k, _)), Some(_)) => (k, HistoryAction::Replace),
-                (None, Some((k, _))) => (k, HistoryAction::Retract),
-                (None, None) => continue,
-            };
-            if kind != Kind::Claim {
-                history.own_write(changes.at(i).id, kind, action)?;
+        let mut second_history = history.fork(self);
+        let (first_half, second_half) = keep.split_at(keep.len() / 2);
+        let share = |half: &[u32], history: &mut HistoryWriter| {
+            let sorted = self.sort_share(changes, &stored, half)?;
+            for i in kept(half) {
+                let (put, old) = (changes.at(i).put, stored.of(i));
+                let (kind, action) = match (put, old) {
+                    (Some((k, _)), None) => (k, HistoryAction::Add),
+                    (Some((k, _)), Some(_)) => (k, HistoryAction::Replace),
+                    (None, Some((k, _))) => (k, HistoryAction::Retract),
+                    (None, None) => continue,
+                };
+                if kind != Kind::Claim {
+                    history.own_write(changes.at(i).id, kind, action)?;
+                }
+            }
+            Ok(sorted)
+        };
+        let (first, second) = on_both_cores(
+            "sorting what the write does",
+            || share(first_half, &mut history),
+            || share(second_half, &mut second_history),
+        );
+        let (mut first, mut second) = (first?, second?);
+        history.join(second_history);
+        let mut group_deltas = std::mem::take(&mut first.group_deltas);
+        for (index, deltas) in std::mem::take(&mut second.group_deltas) {
+            let sum = group_deltas.entry(index).or_default();
+            for (value, delta) in deltas {
+                *sum.entry(value).or_default() += delta;
             }
         }
-        let mut group_deltas = std::mem::take(&mut first.group_deltas);
-        group_deltas.extend(std::mem::take(&mut second.group_deltas));
         let changed = keep.len() as u64;
         drop((keep, stored));
         *change_set = ChangeSet::default();
-        // The log and the record maps (the first share's), in map order,
-        // then the indexes of both shares (which hold different maps) merged.
+        // The log and the record maps in map order, each the first half's
+        // keys then the second's; then the indexes of both halves merged.
         let from_runs = first.reads_runs() || second.reads_runs();
-        let mutations = (first.by_id.into_iter().flatten().flatten())
-            .chain(MergeTwo::new(first.indexes, second.indexes));
+        let by_id = (first.by_id.into_iter().zip(second.by_id)).flat_map(|(a, b)| a.chain(b));
+        let mutations = by_id.chain(MergeTwo::new(first.indexes, second.indexes));
         let mut sorted = in_order(Box::new(mutations), from_runs);
 
         // Everything before only read (other writes wait for the writer
