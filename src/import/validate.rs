@@ -318,6 +318,27 @@ mod tests {
         assert_eq!(raw.names(), ["title", "url", "unit"]);
     }
 
+    /// A line the fast path lets through unlisted gives only names the
+    /// slow path accepts: every slot alone, for every kind.
+    #[test]
+    fn settable_slots_are_what_the_name_check_accepts() {
+        for kind in Kind::ALL {
+            for (slot, name) in RAW_NAMES.iter().enumerate() {
+                let mut values = [const { None }; RAW_SLOTS];
+                values[slot] = Some(Value::Bool(true));
+                let raw = RawLine {
+                    ty: kind.name().to_owned(),
+                    values,
+                };
+                let accepted = fields::field(kind, name).is_some_and(|def| !def.derived);
+                assert_eq!(raw.only_settable(kind), accepted, "{name} of a {kind:?}");
+            }
+        }
+        let line = r#"{"type":"result","id":"r","value":1,"stance":"supports"}"#;
+        let raw: RawLine = serde_json::from_str(line).expect("known names");
+        assert!(!raw.only_settable(Kind::Result));
+    }
+
     #[test]
     fn an_array_line_is_still_read_by_position() {
         let errors = parse_line(r#"["claim", "c1"]"#).expect_err("no text");

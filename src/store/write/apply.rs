@@ -82,12 +82,6 @@ pub(super) fn in_order(mutations: Box<Mutations>, from_runs: bool) -> InOrder {
 /// Unit tests use a tiny one, so their writes go through runs.
 pub(super) const SORT_BUDGET: usize = if cfg!(test) { 16 << 10 } else { 8 << 20 };
 
-/// Memory for a sorter whose keys come in order (the log's, each record
-/// map's): it sorts nothing and keeps one run file whatever its size, so
-/// its budget only sets how much it buffers between writes; a full budget
-/// each made a 4M-record import's peak 45 MiB larger.
-const BY_ID_SORT_BUDGET: usize = SORT_BUDGET / 8;
-
 /// A mutation's key in a write's [`Sorter`]: the map's byte, then the key.
 pub(super) fn sort_key(map_byte: u8, key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + key.len());
@@ -164,8 +158,8 @@ impl Store {
         keep: &[u32],
     ) -> Result<SortedShare, StoreError> {
         // The log's and the records' sorters see their keys in order: they
-        // only buffer what they write (see `BY_ID_SORT_BUDGET`).
-        let by_id_sorter = || Sorter::new(&self.path, BY_ID_SORT_BUDGET);
+        // only buffer what they write (see `Sorter::push`).
+        let by_id_sorter = || Sorter::new(&self.path, SORT_BUDGET);
         let mut log = by_id_sorter();
         let mut records: Vec<Sorter> = Kind::ALL.iter().map(|_| by_id_sorter()).collect();
         let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
