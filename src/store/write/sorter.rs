@@ -518,7 +518,8 @@ impl RunReader {
             self.input.consume(len);
             return Ok(out);
         }
-        let mut out = Vec::with_capacity(len);
+        // Grown as bytes arrive: a damaged length asks for no memory.
+        let mut out = Vec::with_capacity(len.min(RUN_BUFFER_BYTES));
         let read = (&mut self.input)
             .take(len as u64)
             .read_to_end(&mut out)
