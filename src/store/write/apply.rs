@@ -26,15 +26,13 @@ fn push_record_mutations(
     key: &mut Vec<u8>,
 ) -> Result<(), StoreError> {
     if let Some((kind, bytes)) = change.put {
-        start_sort_key(key, MapId::Records(kind).byte());
-        key.extend_from_slice(change.id);
+        set_sort_key(key, MapId::Records(kind).byte(), change.id);
         records[kind as usize].push(key, Some(bytes))?;
     }
     if let Some((old_kind, _)) = old
         && change.put.is_none_or(|(kind, _)| kind != old_kind)
     {
-        start_sort_key(key, MapId::Records(old_kind).byte());
-        key.extend_from_slice(change.id);
+        set_sort_key(key, MapId::Records(old_kind).byte(), change.id);
         records[old_kind as usize].push(key, None)?;
     }
     Ok(())
@@ -85,9 +83,15 @@ pub(super) const SORT_BUDGET: usize = if cfg!(test) { 16 << 10 } else { 8 << 20 
 /// A mutation's key in a write's [`Sorter`]: the map's byte, then the key.
 pub(super) fn sort_key(map_byte: u8, key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + key.len());
-    start_sort_key(&mut out, map_byte);
-    out.extend_from_slice(key);
+    set_sort_key(&mut out, map_byte, key);
     out
+}
+
+/// Makes `out` the [`sort_key`] of `key` in the map `map_byte`: a buffer
+/// kept from key to key, where a write pushes millions.
+pub(super) fn set_sort_key(out: &mut Vec<u8>, map_byte: u8, key: &[u8]) {
+    start_sort_key(out, map_byte);
+    out.extend_from_slice(key);
 }
 
 /// Makes `out` the start of a [`sort_key`] of the map `map_byte`, for the
@@ -184,8 +188,7 @@ impl Store {
                 }
                 None => before_image.push(0),
             }
-            start_sort_key(&mut sort_key_buffer, LOG_SORT_BYTE);
-            sort_key_buffer.extend_from_slice(c.id);
+            set_sort_key(&mut sort_key_buffer, LOG_SORT_BYTE, c.id);
             log.push(&sort_key_buffer, Some(&before_image))?;
             push_record_mutations(&mut records, c, old, &mut sort_key_buffer)?;
             let old = old.map(|(k, b)| decode_record(k, b).map(|r| (r, b)));
@@ -202,8 +205,7 @@ impl Store {
                     for (key, payload) in index_entries(index, &record, encoded)? {
                         count_entry(deltas, index, &key, delta);
                         let payload = (delta > 0).then_some(&*payload);
-                        start_sort_key(&mut sort_key_buffer, MapId::Index(index).byte());
-                        sort_key_buffer.extend_from_slice(&key);
+                        set_sort_key(&mut sort_key_buffer, MapId::Index(index).byte(), &key);
                         sorter.push(&sort_key_buffer, payload)?;
                     }
                 }

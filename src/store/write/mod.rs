@@ -433,4 +433,33 @@ mod tests {
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
+
+    /// Each core works out half of a write's changes: the group counts of
+    /// a value both halves hold add up, and every record of either half
+    /// has its status-log row.
+    #[test]
+    fn both_halves_of_a_write_count_and_log_every_record() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = crate::Database::open(dir.path().join("db")).expect("opens");
+        let mut lines =
+            String::from(r#"{"type":"source","id":"s","title":"runs","kind":"leaderboard"}"#);
+        for r in 0..300 {
+            let model = ["m1", "m2"][r % 2];
+            lines += &format!(
+                "\n{{\"type\":\"result\",\"id\":\"r{r:03}\",\"model\":\"{model}\",\
+                 \"benchmark\":\"b\",\"value\":0.5,\"source\":\"s\"}}"
+            );
+        }
+        db.import_jsonl(lines.as_bytes()).expect("imports");
+        let report = db.store().check().expect("checks");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let rows = serde_json::to_value(db.query("count results group by model").expect("counts"))
+            .expect("json");
+        assert_eq!(rows[0]["count"], 150, "{rows}");
+        assert_eq!(rows[1]["count"], 150, "{rows}");
+        for id in ["r000", "r299", "s"] {
+            let writes = db.store().history(id).expect("history");
+            assert_eq!(writes.len(), 1, "{id}");
+        }
+    }
 }
