@@ -10,11 +10,22 @@
 //! private read-only mapping of the same bytes shares the pages the file
 //! already has in the page cache.
 //!
-//! A mapping reads the file as it is while it is held, so a file cut
-//! shorter under it would fault (SIGBUS) rather than return an error. Only
-//! recovery holds one, while the process holds the database's lock and
-//! before sled's own segment accounting, the one place that shortens the
-//! file, has started; the length mapped is the file's at that moment.
+//! Where `read` returns an error, touching a mapped page kills the process
+//! (SIGBUS), so only bytes that cannot fail that way are mapped:
+//!
+//! - a file cut shorter under a mapping faults. Only recovery holds one,
+//!   while the process holds the database's lock and before sled's own
+//!   segment accounting, the one place that shortens the file, has started;
+//!   the length mapped is the file's at that moment.
+//! - a hole (a range never written, as a write that met a full disk can
+//!   leave behind a later one) reads as zeros through `read`, but a mapped
+//!   page of it must be allocated first, and on a full tmpfs it cannot be:
+//!   a one-shot query on a full disk died of SIGBUS. A range with a hole is
+//!   read instead (`has_hole`).
+//!
+//! A disk that fails to read (EIO) faults a mapping too; that risk is the
+//! same one every database that maps its files takes, and a disk that fails
+//! to read fails the database either way.
 
 use std::convert::TryFrom;
 use std::fs::File;
@@ -28,8 +39,8 @@ pub enum FileBytes {
     /// Read into memory of the process.
     Read(Vec<u8>),
     /// Mapped from the file.
-    #[cfg(all(unix, not(miri)))]
-    Mapped(Mapping),
+    #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
+    Mapped(mapped::Mapping),
 }
 
 impl std::fmt::Debug for FileBytes {
@@ -44,7 +55,10 @@ impl Deref for FileBytes {
     fn deref(&self) -> &[u8] {
         match self {
             FileBytes::Read(bytes) => bytes,
-            #[cfg(all(unix, not(miri)))]
+            #[cfg(all(
+                any(target_os = "linux", target_os = "android"),
+                not(miri)
+            ))]
             FileBytes::Mapped(mapping) => mapping,
         }
     }
@@ -58,9 +72,10 @@ impl FileBytes {
         let available = usize::try_from(file_len.saturating_sub(offset))
             .unwrap_or(usize::MAX)
             .min(len);
-        #[cfg(all(unix, not(miri)))]
+        #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
         {
-            if let Some(mapping) = Mapping::of(file, offset, available) {
+            if let Some(mapping) = mapped::Mapping::of(file, offset, available)
+            {
                 return Ok(FileBytes::Mapped(mapping));
             }
         }
@@ -81,86 +96,114 @@ impl FileBytes {
     }
 }
 
-/// A private, read-only mapping of part of a file, unmapped when dropped.
-#[cfg(all(unix, not(miri)))]
-pub struct Mapping {
-    start: std::ptr::NonNull<u8>,
-    len: usize,
-}
+/// Mapping where it is known to be safe: Linux, whose `MAP_POPULATE` maps
+/// every page at once and whose `SEEK_HOLE` finds holes; elsewhere bytes are
+/// read.
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
+mod mapped {
+    use std::convert::TryFrom;
+    use std::fs::File;
+    use std::ops::Deref;
 
-// The mapping is read-only and owned by this value alone.
-#[cfg(all(unix, not(miri)))]
-unsafe impl Send for Mapping {}
-#[cfg(all(unix, not(miri)))]
-unsafe impl Sync for Mapping {}
+    use super::LogOffset;
 
-#[cfg(all(unix, not(miri)))]
-impl Mapping {
-    /// `len` bytes of `file` from `offset`, which the caller has checked
-    /// the file holds; `None` where they cannot be mapped (an empty range,
-    /// an offset off a page boundary, a file system that refuses), for the
-    /// caller to read them instead.
-    fn of(file: &File, offset: LogOffset, len: usize) -> Option<Self> {
+    /// A private, read-only mapping of part of a file, unmapped when
+    /// dropped.
+    pub struct Mapping {
+        start: std::ptr::NonNull<u8>,
+        len: usize,
+    }
+
+    // The mapping is read-only and owned by this value alone.
+    unsafe impl Send for Mapping {}
+    unsafe impl Sync for Mapping {}
+
+    impl Mapping {
+        /// `len` bytes of `file` from `offset`, which the caller has checked
+        /// the file holds; `None` where they cannot be mapped (an empty range,
+        /// an offset off a page boundary, a hole, a file system that refuses),
+        /// for the caller to read them instead.
+        pub(super) fn of(
+            file: &File,
+            offset: LogOffset,
+            len: usize,
+        ) -> Option<Self> {
+            use std::os::unix::io::AsRawFd;
+
+            // SAFETY: sysconf has no preconditions.
+            let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            let page_size = u64::try_from(page_size).ok().filter(|&p| p > 0)?;
+            if len == 0 || offset % page_size != 0 {
+                return None;
+            }
+            let file_offset = libc::off_t::try_from(offset).ok()?;
+            let end =
+                libc::off_t::try_from(len).ok()?.checked_add(file_offset)?;
+            if has_hole(file, file_offset, end) {
+                return None;
+            }
+            // Recovery reads every byte it maps, so the pages are mapped at
+            // once (MAP_POPULATE) rather than one fault at a time.
+            // SAFETY: a new mapping at an address of the kernel's choosing,
+            // of bytes the file holds (checked by the caller against its
+            // length, and for holes); nothing else refers to it.
+            let start = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ,
+                    libc::MAP_PRIVATE | libc::MAP_POPULATE,
+                    file.as_raw_fd(),
+                    file_offset,
+                )
+            };
+            if start == libc::MAP_FAILED {
+                return None;
+            }
+            let start = std::ptr::NonNull::new(start.cast::<u8>())?;
+            Some(Mapping { start, len })
+        }
+    }
+
+    /// Whether `file` has a hole between `start` and `end`, or cannot say.
+    /// `SEEK_HOLE` moves the file's cursor, which is put back (sled reads and
+    /// writes its files at positions, but nothing here should rely on that).
+    fn has_hole(file: &File, start: libc::off_t, end: libc::off_t) -> bool {
         use std::os::unix::io::AsRawFd;
 
-        // SAFETY: sysconf has no preconditions.
-        let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        let page_size = u64::try_from(page_size).ok().filter(|&p| p > 0)?;
-        if len == 0 || offset % page_size != 0 {
-            return None;
+        let fd = file.as_raw_fd();
+        // SAFETY: lseek on a descriptor this `File` owns; no memory involved.
+        unsafe {
+            let cursor = libc::lseek(fd, 0, libc::SEEK_CUR);
+            // The first hole at or after `start`; a file without one has its
+            // end there. A file system without the call answers for the whole
+            // file as data, and an error counts as a hole.
+            let hole = libc::lseek(fd, start, libc::SEEK_HOLE);
+            if cursor >= 0 {
+                libc::lseek(fd, cursor, libc::SEEK_SET);
+            }
+            hole < 0 || hole < end
         }
-        let file_offset = libc::off_t::try_from(offset).ok()?;
-        // SAFETY: a new mapping at an address of the kernel's choosing,
-        // of bytes the file holds (checked by the caller against its
-        // length); nothing else refers to it.
-        let start = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE | populate(),
-                file.as_raw_fd(),
-                file_offset,
-            )
-        };
-        if start == libc::MAP_FAILED {
-            return None;
+    }
+
+    impl Deref for Mapping {
+        type Target = [u8];
+
+        fn deref(&self) -> &[u8] {
+            // SAFETY: `len` readable bytes from `start` stay mapped until drop.
+            unsafe { std::slice::from_raw_parts(self.start.as_ptr(), self.len) }
         }
-        let start = std::ptr::NonNull::new(start.cast::<u8>())?;
-        Some(Mapping { start, len })
     }
-}
 
-/// Recovery reads every byte it maps, so the pages are mapped at once
-/// rather than one fault at a time.
-#[cfg(all(unix, not(miri)))]
-fn populate() -> libc::c_int {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        libc::MAP_POPULATE
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        0
-    }
-}
-
-#[cfg(all(unix, not(miri)))]
-impl Deref for Mapping {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        // SAFETY: `len` readable bytes from `start` stay mapped until drop.
-        unsafe { std::slice::from_raw_parts(self.start.as_ptr(), self.len) }
-    }
-}
-
-#[cfg(all(unix, not(miri)))]
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `Mapping::of`, unmapped once.
-        let _ = unsafe {
-            libc::munmap(self.start.as_ptr().cast::<libc::c_void>(), self.len)
-        };
+    impl Drop for Mapping {
+        fn drop(&mut self) {
+            // SAFETY: the mapping made in `Mapping::of`, unmapped once.
+            let _ = unsafe {
+                libc::munmap(
+                    self.start.as_ptr().cast::<libc::c_void>(),
+                    self.len,
+                )
+            };
+        }
     }
 }
