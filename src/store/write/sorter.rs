@@ -341,45 +341,76 @@ pub(crate) type Mutations = dyn Iterator<Item = Result<Mutation, StoreError>> + 
 const READ_AHEAD_BATCH: usize = 4096;
 const READ_AHEAD_BATCHES: usize = 4;
 
-/// What the reading thread of [`read_ahead`] hands over.
+/// What the reading thread of [`read_ahead`] hands over: a batch of
+/// mutations packed in one buffer, not one allocation each. The writer
+/// frees what it is handed, and memory one thread allocates and another
+/// frees takes the allocator's slow path (mimalloc: an atomic list the
+/// owner collects): a fifth of the allocator's time in a large import.
 enum Ahead {
-    Batch(Vec<Result<Mutation, StoreError>>),
+    Batch(Held),
+    Failed(StoreError),
     End,
 }
 
 /// `mutations` read on another thread a few batches ahead: merging runs
-/// (reading files, comparing keys) then overlaps writing the blocks.
+/// (reading files, comparing keys) then overlaps writing the blocks. Each
+/// batch's buffer goes back to the reading thread once read, so the same
+/// few are filled again.
 pub(crate) fn read_ahead(
     mutations: Box<Mutations>,
 ) -> impl Iterator<Item = Result<Mutation, StoreError>> {
     let (send, received) = std::sync::mpsc::sync_channel(READ_AHEAD_BATCHES);
+    let (give_back, given_back) = std::sync::mpsc::channel::<Held>();
     std::thread::spawn(move || {
         let mut mutations = mutations;
         loop {
-            let batch: Vec<_> = mutations.by_ref().take(READ_AHEAD_BATCH).collect();
-            let last = batch.len() < READ_AHEAD_BATCH;
+            let mut batch = given_back.try_recv().unwrap_or_default();
+            let mut failed = None;
+            for mutation in mutations.by_ref().take(READ_AHEAD_BATCH) {
+                match mutation {
+                    Ok((key, value)) => batch.push(&key, value.as_deref()),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            let last = failed.is_some() || batch.starts.len() < READ_AHEAD_BATCH;
             // A failed send: the writer stopped reading (it failed); so do we.
             if send.send(Ahead::Batch(batch)).is_err() {
                 return;
             }
             if last {
-                let _ = send.send(Ahead::End);
+                let _ = send.send(failed.map_or(Ahead::End, Ahead::Failed));
                 return;
             }
         }
     });
-    let mut batch = Vec::new().into_iter();
+    let mut batch = Held::default();
+    let mut next = 0;
     let mut ended = false;
     std::iter::from_fn(move || {
         loop {
-            if let Some(mutation) = batch.next() {
-                return Some(mutation);
+            if let Some(&start) = batch.starts.get(next) {
+                next += 1;
+                let (key, value) = batch.entry(start);
+                return Some(Ok((key.to_vec(), value.map(<[u8]>::to_vec))));
             }
             if ended {
                 return None;
             }
             match received.recv() {
-                Ok(Ahead::Batch(next)) => batch = next.into_iter(),
+                Ok(Ahead::Batch(full)) => {
+                    let mut read = std::mem::replace(&mut batch, full);
+                    read.clear();
+                    // Gone: the thread has ended, and so has the need.
+                    let _ = give_back.send(read);
+                    next = 0;
+                }
+                Ok(Ahead::Failed(e)) => {
+                    ended = true;
+                    return Some(Err(e));
+                }
                 Ok(Ahead::End) => ended = true,
                 // Gone without saying it ended: it panicked.
                 Err(_) => {
@@ -578,6 +609,42 @@ mod tests {
         assert_eq!(from_memory, expected);
         // Nothing is left in the directory.
         assert_eq!(std::fs::read_dir(dir.path()).expect("lists").count(), 0);
+    }
+
+    /// Read ahead in packed batches, mutations come back as they went in
+    /// (removals, empty values and all), over many batches and with the
+    /// batches' buffers reused; an error comes after the mutations before
+    /// it and ends them.
+    #[test]
+    fn read_ahead_hands_over_what_it_reads() {
+        let mutations: Vec<Mutation> = (0..3 * READ_AHEAD_BATCH as u64 + 17)
+            .map(|i| {
+                let value = match i % 3 {
+                    0 => None,
+                    1 => Some(Vec::new()),
+                    _ => Some(vec![i as u8; (i % 300) as usize]),
+                };
+                (format!("k{i:08}").into_bytes(), value)
+            })
+            .collect();
+        let given = mutations.clone().into_iter().map(Ok);
+        let read: Vec<Mutation> = read_ahead(Box::new(given))
+            .collect::<Result<_, _>>()
+            .expect("reads");
+        assert_eq!(read, mutations);
+
+        let failing = mutations
+            .clone()
+            .into_iter()
+            .take(READ_AHEAD_BATCH + 5)
+            .map(Ok);
+        let failing = failing
+            .chain(std::iter::once(Err(truncated())))
+            .chain(mutations.clone().into_iter().map(Ok));
+        let read: Vec<Result<Mutation, StoreError>> = read_ahead(Box::new(failing)).collect();
+        assert_eq!(read.len(), READ_AHEAD_BATCH + 6);
+        assert!(read[..READ_AHEAD_BATCH + 5].iter().all(Result::is_ok));
+        assert!(matches!(read.last(), Some(Err(StoreError::TempFile(_)))));
     }
 
     /// Keys pushed in ascending order are spilled into one run, read back
