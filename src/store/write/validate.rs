@@ -101,6 +101,9 @@ impl Store {
         let mut more = true;
         let changes = ids.changes();
         let mut kinds: HashMap<Vec<u8>, Option<Kind>> = HashMap::new();
+        // The last reference's target and its change: records name the
+        // same target in runs (every result of an import its one source).
+        let mut last_target: Option<(Vec<u8>, Option<ChangeRef<'_>>)> = None;
         for i in range {
             if !more {
                 break;
@@ -143,7 +146,15 @@ impl Store {
                 let record = decode_record(kind, bytes)?;
                 for (field, target, want) in record.references() {
                     let target_bytes = target.as_str().as_bytes();
-                    let found = match ids.find(target_bytes) {
+                    let change = match &last_target {
+                        Some((last, change)) if last.as_slice() == target_bytes => *change,
+                        _ => {
+                            let change = ids.find(target_bytes);
+                            last_target = Some((target_bytes.to_vec(), change));
+                            change
+                        }
+                    };
+                    let found = match change {
                         Some(ChangeRef {
                             put: Some((k, _)), ..
                         }) => Some(k),
