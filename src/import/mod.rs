@@ -15,7 +15,7 @@ pub use converted::ImportFormat;
 pub(crate) use converted::import_converted;
 pub use validate::{parse_line, record_from_fields};
 
-use crate::model::{ByKind, Id, Record};
+use crate::model::{ByKind, Id, Kind, Record};
 use crate::store::{Change, ChangeSet, Rejection, Store, StoreError, WriteSummary};
 use std::collections::HashSet;
 use std::io::BufRead;
@@ -132,6 +132,11 @@ pub fn import(
             for (line, outcome) in parsed {
                 match outcome {
                     Parsed::Skip => {}
+                    Parsed::Encoded(kind, bytes) => {
+                        read[kind] += 1;
+                        changes.push_encoded_record(kind, &bytes)?;
+                        lines_of_changes.push(u32::try_from(line).unwrap_or(u32::MAX));
+                    }
                     Parsed::Record(record) => {
                         read[record.kind()] += 1;
                         if record.id().is_unassigned() {
@@ -165,13 +170,13 @@ pub fn import(
         const IN_FLIGHT: usize = 2 * WORKERS;
         let workers: Vec<_> = (0..WORKERS)
             .map(|_| {
-                let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<Vec<(u64, Vec<u8>)>>(2);
+                let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<LineBatch>(2);
                 let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<(u64, Parsed)>>(2);
                 scope.spawn(move || {
                     for batch in batch_rx {
                         let parsed = batch
-                            .into_iter()
-                            .map(|(line, bytes)| (line, parse_bytes(&bytes)))
+                            .lines()
+                            .map(|(line, bytes)| (line, parse_bytes(bytes).encoded()))
                             .collect();
                         if done_tx.send(parsed).is_err() {
                             break;
@@ -191,11 +196,11 @@ pub fn import(
         let mut reader = reader;
         let mut line_no = 0u64;
         loop {
-            let mut batch = Vec::with_capacity(BATCH_LINES);
-            while batch.len() < BATCH_LINES {
-                let mut buf = Vec::new();
+            let mut batch = LineBatch::default();
+            while batch.ends.len() < BATCH_LINES {
+                let start = batch.bytes.len();
                 let n = std::io::Read::take(&mut reader, MAX_LINE_BYTES as u64 + 1)
-                    .read_until(b'\n', &mut buf)
+                    .read_until(b'\n', &mut batch.bytes)
                     .map_err(|error| ImportError::Read {
                         file: file.to_owned(),
                         error,
@@ -205,7 +210,8 @@ pub fn import(
                 }
                 line_no += 1;
                 bytes_read += n as u64;
-                if buf.len() > MAX_LINE_BYTES {
+                if n > MAX_LINE_BYTES {
+                    batch.bytes.truncate(start);
                     problems.add(Problem {
                         file: None,
                         line: line_no,
@@ -227,9 +233,9 @@ pub fn import(
                     }
                     continue;
                 }
-                batch.push((line_no, buf));
+                batch.ends.push((line_no, batch.bytes.len()));
             }
-            if batch.is_empty() {
+            if batch.ends.is_empty() {
                 break;
             }
             progress(bytes_read);
@@ -489,14 +495,56 @@ impl ProblemList {
 /// Lines handed to a parse worker at a time.
 const BATCH_LINES: usize = 2048;
 
+/// Lines read for a parse worker: their bytes back to back in one buffer,
+/// with each line's number and where it ends. One allocation a batch, where
+/// each line had its own (grown by copies as it was read, and freed by the
+/// worker: memory one thread allocates and another frees takes the
+/// allocator's slow path).
+#[derive(Default)]
+struct LineBatch {
+    bytes: Vec<u8>,
+    ends: Vec<(u64, usize)>,
+}
+
+impl LineBatch {
+    /// Each line, with its number.
+    fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|&(_, end)| end));
+        self.ends
+            .iter()
+            .zip(starts)
+            .map(|(&(line, end), start)| (line, &self.bytes[start..end]))
+    }
+}
+
 /// What one input line amounts to.
 enum Parsed {
     /// Blank or a `#` comment.
     Skip,
-    /// A valid record.
+    /// A valid record, encoded by the worker that parsed it: the thread
+    /// writing the change set then frees one buffer, not a record's every
+    /// string (made on the worker's thread).
+    Encoded(Kind, Vec<u8>),
+    /// A valid record without an id yet (or that did not encode: pushing
+    /// it says why).
     Record(Record),
     /// What is wrong with it: (field, reason), and its id if it has one.
     Problems(Vec<(Option<String>, String)>, Option<String>),
+}
+
+impl Parsed {
+    /// A record with its id, encoded; anything else as it is.
+    fn encoded(self) -> Parsed {
+        match self {
+            Parsed::Record(record) if !record.id().is_unassigned() => {
+                match crate::store::encode_record(&record) {
+                    Ok(bytes) => Parsed::Encoded(record.kind(), bytes),
+                    Err(_) => Parsed::Record(record),
+                }
+            }
+            other => other,
+        }
+    }
 }
 
 fn parse_bytes(bytes: &[u8]) -> Parsed {

@@ -98,6 +98,15 @@ impl ChangeSet {
         }
     }
 
+    /// [`ChangeSet::push`] of a record of `kind` encoded already (by an
+    /// import's parsing thread), its id read from the encoding.
+    pub fn push_encoded_record(&mut self, kind: Kind, record: &[u8]) -> Result<(), StoreError> {
+        let id = record_id(record).ok_or_else(|| {
+            StoreError::Encode("an encoded record that does not start with its id".into())
+        })?;
+        self.push_encoded(id, Some((kind, record)))
+    }
+
     /// [`ChangeSet::push`] of a record encoded already (`None`: a
     /// retraction of `id`).
     pub(super) fn push_encoded(
