@@ -142,6 +142,59 @@ fn reference_problems_are_reported_with_their_lines() {
     assert_eq!(report.skipped_total, 3);
 }
 
+/// The lines of a JSON Lines file as the import reads them, a batch at a
+/// time into one buffer: an over-long line is reported by its number and
+/// skipped whole, whatever follows it keeps its own number; CRLF endings,
+/// blank and comment lines and a last line without a newline are read as
+/// lines; batches (2,048 lines) end anywhere.
+#[test]
+fn lines_are_numbered_across_batches_and_over_long_lines() {
+    let (_dir, db) = temp_db();
+    let mut text = String::from("# claims\r\n\r\n");
+    for n in 0..3000 {
+        text.push_str(&format!(
+            "{{\"type\":\"claim\",\"id\":\"c{n}\",\"text\":\"t{n}\"}}\r\n"
+        ));
+    }
+    // Line 3003: longer than the 4 MiB limit, skipped whole.
+    text.push_str(&format!(
+        "{{\"type\":\"claim\",\"id\":\"long\",\"text\":\"{}\"}}\n",
+        "x".repeat(4 << 20)
+    ));
+    text.push_str("{\"type\":\"claim\",\"id\":\"c3000\",\"text\":\"bad\",\"status\":1}\n");
+    text.push_str("{\"type\":\"claim\",\"id\":\"last\",\"text\":\"no newline\"}");
+    let err = db
+        .import_jsonl_with(
+            "big.jsonl",
+            text.as_bytes(),
+            ImportOptions::default(),
+            &mut |_| {},
+        )
+        .expect_err("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains("big.jsonl:3003: line longer than 4194304 bytes"),
+        "{message}"
+    );
+    assert!(message.contains("big.jsonl:3004: status"), "{message}");
+    assert_eq!(export_string(&db), "");
+
+    let report = db
+        .import_jsonl_with(
+            "big.jsonl",
+            text.as_bytes(),
+            ImportOptions { skip_invalid: true },
+            &mut |_| {},
+        )
+        .expect("imports the rest");
+    assert_eq!(report.written.added, [0, 3001, 0, 0]);
+    assert_eq!(report.skipped_total, 2);
+    let exported = export_string(&db);
+    assert!(exported.contains(r#"{"type":"claim","id":"c2999","text":"t2999"}"#));
+    assert!(exported.contains(r#"{"type":"claim","id":"last","text":"no newline"}"#));
+    assert!(!exported.contains(r#""id":"long""#));
+}
+
 #[test]
 fn forward_references_and_assigned_ids() {
     let (_dir, db) = temp_db();
