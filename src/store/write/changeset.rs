@@ -301,7 +301,7 @@ impl ChangeSet {
 /// for one validation and dropped before the write sorts what it writes.
 ///
 /// It is built only once [`LOOKUPS_BEFORE_INDEX`] lookups have missed the
-/// caller's memory of the last one: 1.29M results that all name one
+/// caller's memory of the last change found: 1.29M results that all name one
 /// source make one lookup per core, and building the index for them was
 /// ~80 ms of that import on one core. Until then, and for ids it leaves
 /// out, the change set is searched.

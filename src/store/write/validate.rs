@@ -101,9 +101,10 @@ impl Store {
         let mut more = true;
         let changes = ids.changes();
         let mut kinds: HashMap<Vec<u8>, Option<Kind>> = HashMap::new();
-        // The last reference's target and its change: records name the
-        // same target in runs (every result of an import its one source).
-        let mut last_target: Option<(Vec<u8>, Option<ChangeRef<'_>>)> = None;
+        // The change the last reference named, found in the change set:
+        // records name the same target in runs (every result of an import
+        // its one source). Its id is the target, so nothing is copied.
+        let mut last_found: Option<ChangeRef<'_>> = None;
         for i in range {
             if !more {
                 break;
@@ -146,13 +147,11 @@ impl Store {
                 let record = decode_record(kind, bytes)?;
                 for (field, target, want) in record.references() {
                     let target_bytes = target.as_str().as_bytes();
-                    let change = match &last_target {
-                        Some((last, change)) if last.as_slice() == target_bytes => *change,
-                        _ => {
-                            let change = ids.find(target_bytes);
-                            last_target = Some((target_bytes.to_vec(), change));
-                            change
-                        }
+                    let change = match last_found {
+                        Some(last) if last.id == target_bytes => Some(last),
+                        _ => ids
+                            .find(target_bytes)
+                            .inspect(|&found| last_found = Some(found)),
                     };
                     let found = match change {
                         Some(ChangeRef {
