@@ -232,11 +232,7 @@ impl Store {
                 let mut cursor = Cursor::all(self.tree(), MapId::Records(kind))?;
                 while cursor.advance()? {
                     if let Ok(record) = decode_record(kind, cursor.value()) {
-                        expected.extend(
-                            index_entries(index, &record, cursor.value())?
-                                .into_iter()
-                                .map(|(key, payload)| (key, payload.into_owned())),
-                        );
+                        expected.extend(index_entries(index, &record, cursor.value())?);
                     }
                 }
             }

@@ -30,10 +30,6 @@ pub(crate) fn entry_with_derived<'r>(
     }
 }
 
-/// One index entry: its key and its payload (the record itself, borrowed,
-/// in a covering index: a write sorts millions of them).
-pub(crate) type IndexEntry<'r> = (Vec<u8>, Cow<'r, [u8]>);
-
 /// Reads one field's value from a record (see [`fields::FieldDef::stored_get`]).
 type FieldReader = fn(&Record) -> FieldValue<'_>;
 
@@ -54,60 +50,69 @@ static FIELD_READERS: std::sync::LazyLock<Vec<(IndexId, FieldReader)>> =
 
 /// The entries a record, stored as `encoded`, contributes to an index
 /// (none to those written with the derived values, see
-/// [`entry_with_derived`]). The indexed value comes from the field table;
-/// only the payloads are particular to an index: what the derivation reads
-/// (evidence by claim), the claim and stance (evidence by source), or the
-/// record itself (results by model, a covering index).
-pub(crate) fn index_entries<'r>(
+/// [`entry_with_derived`]), as (key, payload): for checking and rebuilding
+/// an index, where a copy each costs nothing. Writes use
+/// [`visit_index_entries`].
+pub(crate) fn index_entries(
     index: IndexId,
     record: &Record,
-    encoded: &'r [u8],
-) -> Result<Vec<IndexEntry<'r>>, StoreError> {
+    encoded: &[u8],
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    let mut entries = Vec::new();
+    visit_index_entries(
+        index,
+        record,
+        encoded,
+        &mut Vec::new(),
+        &mut |key, payload| {
+            entries.push((key.to_vec(), payload.to_vec()));
+            Ok(())
+        },
+    )?;
+    Ok(entries)
+}
+
+/// Calls `visit` with each entry a record, stored as `encoded`,
+/// contributes to an index: its key, appended to what `key` held on the
+/// call (the caller's prefix, kept for every entry), and its payload. The
+/// indexed value comes from the field table; only the payloads are
+/// particular to an index: what the derivation reads (evidence by claim),
+/// the claim and stance (evidence by source), or the record itself
+/// (results by model and by benchmark key: covering indexes). Nothing is
+/// allocated for a key: a write builds millions, each in the one buffer.
+pub(crate) fn visit_index_entries(
+    index: IndexId,
+    record: &Record,
+    encoded: &[u8],
+    key: &mut Vec<u8>,
+    visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     if index.written_with_derived() || index.field().0 != record.kind() {
-        return Ok(Vec::new());
+        return Ok(());
     }
+    let prefix = key.len();
+    let id = record.id().as_str().as_bytes();
     // The benchmark indexes (SPEC 8.2) are on a key, not a field.
-    let id = record.id().as_str();
     match (index, record) {
         (IndexId::ClaimBench, Record::Claim(c)) => {
-            return Ok(BenchKey::of_claim(c)
-                .map(|key| {
-                    (
-                        keys::string_index_key(&key.joined(), id),
-                        Cow::Borrowed(&[][..]),
-                    )
-                })
-                .into_iter()
-                .collect());
+            let Some(bench) = BenchKey::of_claim(c) else {
+                return Ok(());
+            };
+            keys::encode_bench_key(key, [&bench.model, &bench.benchmark, &bench.metric]);
+            key.extend_from_slice(id);
+            return visit(key, &[]);
         }
         (IndexId::ResultBench, Record::Result(r)) => {
-            let key = BenchKey::of_result(r);
-            return Ok(vec![(
-                keys::string_index_key(&key.joined(), id),
-                Cow::Borrowed(encoded),
-            )]);
+            keys::encode_bench_key(key, [&r.model, &r.benchmark, &r.metric]);
+            key.extend_from_slice(id);
+            return visit(key, encoded);
         }
         _ => {}
     }
     let Some(&(_, get)) = FIELD_READERS.iter().find(|(i, _)| *i == index) else {
-        return Ok(Vec::new());
+        return Ok(());
     };
-    let keys: Vec<Vec<u8>> = match get(record) {
-        FieldValue::Text(text) => vec![keys::string_index_key(text, id)],
-        FieldValue::Date(day) => vec![keys::date_index_key(day, id)],
-        FieldValue::List(items) => {
-            let mut items: Vec<&String> = items.iter().collect();
-            items.sort();
-            items.dedup();
-            items
-                .into_iter()
-                .map(|item| keys::string_index_key(item, id))
-                .collect()
-        }
-        // No value, no entry; no index is on a number or a boolean field.
-        _ => Vec::new(),
-    };
-    let payload: Cow<'r, [u8]> = match (index, record) {
+    let payload: Cow<'_, [u8]> = match (index, record) {
         (IndexId::EvidenceClaim, Record::Evidence(e)) => {
             Cow::Owned(codec::encode(&EvidencePayload {
                 source: e.source.to_string(),
@@ -125,5 +130,24 @@ pub(crate) fn index_entries<'r>(
         (IndexId::ResultModel, _) => Cow::Borrowed(encoded),
         _ => Cow::Borrowed(&[]),
     };
-    Ok(keys.into_iter().map(|key| (key, payload.clone())).collect())
+    let mut entry = |value: &dyn Fn(&mut Vec<u8>)| {
+        key.truncate(prefix);
+        value(key);
+        key.extend_from_slice(id);
+        visit(key, &payload)
+    };
+    match get(record) {
+        FieldValue::Text(text) => entry(&|key| keys::encode_string(key, text)),
+        FieldValue::Date(day) => entry(&|key| keys::encode_date(key, day)),
+        FieldValue::List(items) => {
+            let mut items: Vec<&String> = items.iter().collect();
+            items.sort();
+            items.dedup();
+            items
+                .into_iter()
+                .try_for_each(|item| entry(&|key| keys::encode_string(key, item)))
+        }
+        // No value, no entry; no index is on a number or a boolean field.
+        _ => Ok(()),
+    }
 }

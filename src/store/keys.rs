@@ -383,6 +383,34 @@ pub fn encode_string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&[0, 0]);
 }
 
+/// Appends [`encode_string`] of a benchmark key's
+/// [`joined`](crate::model::bench::BenchKey::joined) value, built from the
+/// three parts in place and lowercased as it goes: each result of a write
+/// has an index entry under it, and building the key's strings first was
+/// six allocations a result.
+pub fn encode_bench_key(out: &mut Vec<u8>, parts: [&str; 3]) {
+    for (n, part) in parts.into_iter().enumerate() {
+        if n > 0 {
+            // The joining NUL, escaped as `encode_string` escapes it.
+            out.extend_from_slice(&[0, 0xFF]);
+        }
+        let start = out.len();
+        out.extend_from_slice(part.as_bytes());
+        out[start..].make_ascii_lowercase();
+        if memchr::memchr(0, part.as_bytes()).is_some() {
+            // Rare: escape the part's own NULs the same way.
+            let lowered = out.split_off(start);
+            for byte in lowered {
+                out.push(byte);
+                if byte == 0 {
+                    out.push(0xFF);
+                }
+            }
+        }
+    }
+    out.extend_from_slice(&[0, 0]);
+}
+
 /// Appends an order-preserving encoding of a finite number (IEEE-754 bits
 /// with the sign flipped, negatives inverted), 8 bytes.
 pub fn encode_number(out: &mut Vec<u8>, n: f64) {
@@ -420,14 +448,6 @@ pub fn string_value(s: &str) -> Vec<u8> {
 pub fn string_index_key(value: &str, id: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(value.len() + id.len() + 2);
     encode_string(&mut key, value);
-    key.extend_from_slice(id.as_bytes());
-    key
-}
-
-/// The key of an index entry whose value is a date.
-pub fn date_index_key(value: Date, id: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(id.len() + 4);
-    encode_date(&mut key, value);
     key.extend_from_slice(id.as_bytes());
     key
 }
@@ -548,6 +568,27 @@ mod tests {
             split_index_key(IndexId::ClaimSubject, &key),
             Some((&key[..6], &b"c1"[..]))
         );
+    }
+
+    #[test]
+    fn bench_keys_are_built_as_their_joined_string_encodes() {
+        for parts in [
+            ["Org/Model-7B", "MMLU (test)", "Accuracy"],
+            ["", "", ""],
+            ["a\0B", "\0", "x\0\0y"],
+            ["Ünïcode Ä", "ß", "MAIN_score"],
+        ] {
+            let joined = crate::model::bench::BenchKey {
+                model: parts[0].to_ascii_lowercase(),
+                benchmark: parts[1].to_ascii_lowercase(),
+                metric: parts[2].to_ascii_lowercase(),
+            }
+            .joined();
+            let mut built = b"kept".to_vec();
+            encode_bench_key(&mut built, parts);
+            assert_eq!(&built[..4], b"kept");
+            assert_eq!(built[4..], string(&joined), "{parts:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::sorter::{Mutations, Sorted, Sorter, read_ahead};
 use super::{StoredVersions, kept};
 use crate::model::Kind;
 use crate::store::blocks::{self, BatchSink, Mutation};
-use crate::store::indexes::index_entries;
+use crate::store::indexes::visit_index_entries;
 use crate::store::keys::{self, IndexId, MapId};
 use crate::store::{Store, StoreError, decode_record};
 use std::collections::HashMap;
@@ -202,12 +202,13 @@ impl Store {
                     if index.field().0 != record.kind() {
                         continue;
                     }
-                    for (key, payload) in index_entries(index, &record, encoded)? {
-                        count_entry(deltas, index, &key, delta);
-                        let payload = (delta > 0).then_some(&*payload);
-                        set_sort_key(&mut sort_key_buffer, MapId::Index(index).byte(), &key);
-                        sorter.push(&sort_key_buffer, payload)?;
-                    }
+                    // Each key is built after its map's byte, in the buffer.
+                    start_sort_key(&mut sort_key_buffer, MapId::Index(index).byte());
+                    let mut push = |sort_key: &[u8], payload: &[u8]| {
+                        count_entry(deltas, index, &sort_key[1..], delta);
+                        sorter.push(sort_key, (delta > 0).then_some(payload))
+                    };
+                    visit_index_entries(index, &record, encoded, &mut sort_key_buffer, &mut push)?;
                 }
             }
         }
