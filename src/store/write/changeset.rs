@@ -77,6 +77,9 @@ pub(super) fn tag_kind(tag: u8) -> Option<Kind> {
         .copied()
 }
 
+/// Changes from which [`ChangeSet::sort`] uses both cores.
+const SORT_ON_BOTH_CORES: usize = 1 << 16;
+
 impl ChangeSet {
     /// An empty change set.
     pub fn new() -> ChangeSet {
@@ -217,7 +220,7 @@ impl ChangeSet {
             })
             .collect();
         let starts = &self.starts;
-        order.sort_unstable_by(|a, b| {
+        let compare = |a: &([u8; 12], u32), b: &([u8; 12], u32)| {
             a.0.cmp(&b.0).then_with(|| {
                 let (a, b) = (
                     Self::entry(arena, starts[a.1 as usize]),
@@ -225,24 +228,65 @@ impl ChangeSet {
                 );
                 a.id.cmp(b.id).then(a.position.cmp(&b.position))
             })
-        });
-        self.starts = order.into_iter().map(|(_, i)| starts[i as usize]).collect();
-        let mut duplicates = Vec::new();
-        let mut previous: Option<&[u8]> = None;
-        self.starts.retain(|&start| {
-            let c = Self::entry(arena, start);
-            let duplicate = previous == Some(c.id);
-            if duplicate {
-                duplicates.push(Rejection {
-                    id: String::from_utf8_lossy(c.id).into_owned(),
-                    position: Some(c.position),
-                    field: Some("id"),
-                    reason: "the same id is given more than once".into(),
-                });
+        };
+        let order = if order.len() < SORT_ON_BOTH_CORES {
+            order.sort_unstable_by(compare);
+            order
+        } else {
+            // Each half sorted on a core, then merged: the MTEB import's
+            // 1.29M changes took 115 ms on one.
+            let half = order.len() / 2;
+            let (first, second) = order.split_at_mut(half);
+            let sorted_second = std::thread::scope(|scope| {
+                let second = scope.spawn(|| second.sort_unstable_by(compare));
+                first.sort_unstable_by(compare);
+                second.join()
+            });
+            if let Err(panic) = sorted_second {
+                std::panic::resume_unwind(panic);
             }
-            previous = Some(c.id);
-            !duplicate
-        });
+            let (first, second) = order.split_at(half);
+            let mut merged = Vec::with_capacity(order.len());
+            let (mut i, mut j) = (0, 0);
+            while let (Some(x), Some(y)) = (first.get(i), second.get(j)) {
+                if compare(x, y).is_le() {
+                    merged.push(*x);
+                    i += 1;
+                } else {
+                    merged.push(*y);
+                    j += 1;
+                }
+            }
+            merged.extend_from_slice(&first[i..]);
+            merged.extend_from_slice(&second[j..]);
+            merged
+        };
+        // Later changes of an id dropped. Only ids alike in their first 12
+        // bytes can be one id, so the arena (in push order, not id order: a
+        // cache miss a change) is read only for those.
+        let mut duplicates = Vec::new();
+        let mut sorted_starts = Vec::with_capacity(order.len());
+        let mut kept: Option<([u8; 12], Address)> = None;
+        for (head, i) in order {
+            let start = starts[i as usize];
+            if let Some((kept_head, kept_start)) = kept
+                && kept_head == head
+            {
+                let c = Self::entry(arena, start);
+                if c.id == Self::entry(arena, kept_start).id {
+                    duplicates.push(Rejection {
+                        id: String::from_utf8_lossy(c.id).into_owned(),
+                        position: Some(c.position),
+                        field: Some("id"),
+                        reason: "the same id is given more than once".into(),
+                    });
+                    continue;
+                }
+            }
+            sorted_starts.push(start);
+            kept = Some((head, start));
+        }
+        self.starts = sorted_starts;
         self.fences = (0..self.len())
             .step_by(FENCE_STRIDE)
             .map(|i| self.at(i).id.into())
@@ -380,6 +424,41 @@ mod tests {
         match crate::import::parse_line(&json) {
             Ok(record) => Change::Put(record),
             Err(problems) => panic!("{json}: {problems:?}"),
+        }
+    }
+
+    #[test]
+    fn a_change_set_sorted_on_both_cores_is_in_id_order_with_later_duplicates_dropped() {
+        // Ids alike in their first 12 bytes (compared whole on a tie),
+        // pushed in a scrambled order, some twice: later pushes in either
+        // half of the push order, so duplicates meet across the halves.
+        let n = SORT_ON_BOTH_CORES + 1000;
+        let id = |k: usize| format!("claim-prefix-{k:06}");
+        let mut changes = ChangeSet::new();
+        for k in 0..n {
+            changes.push(claim(&id(k * 7919 % n))).expect("push");
+        }
+        let twice = [3, n / 2, n - 1];
+        for &k in &twice {
+            changes.push(claim(&id(k))).expect("push");
+        }
+        let duplicates = changes.sort();
+        let mut found: Vec<u64> = duplicates
+            .iter()
+            .filter_map(|d| d.position)
+            .map(u64::from)
+            .collect();
+        found.sort_unstable();
+        let later: Vec<u64> = (n..n + twice.len()).map(|p| p as u64).collect();
+        assert_eq!(found, later);
+        assert_eq!(changes.len(), n);
+        for k in 0..n {
+            let change = changes.at(k);
+            assert_eq!(change.id, id(k).as_bytes());
+            assert!(
+                (change.position as usize) < n,
+                "the first push of an id is kept"
+            );
         }
     }
 

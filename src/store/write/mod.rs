@@ -233,10 +233,7 @@ impl Store {
         history.join(second_history);
         let mut group_deltas = std::mem::take(&mut first.group_deltas);
         for (index, deltas) in std::mem::take(&mut second.group_deltas) {
-            let sum = group_deltas.entry(index).or_default();
-            for (value, delta) in deltas {
-                *sum.entry(value).or_default() += delta;
-            }
+            group_deltas.entry(index).or_default().add(deltas);
         }
         let changed = keep.len() as u64;
         drop((keep, stored));

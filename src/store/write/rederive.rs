@@ -1,7 +1,7 @@
 //! Phase 4: the claims a write affects and their derived values, with the
 //! status, confidence and subject indexes written beside them.
 
-use super::apply::{GroupDeltas, SORT_BUDGET, count_entry, in_order, sort_key};
+use super::apply::{GroupDeltas, SORT_BUDGET, in_order, sort_key};
 use super::changeset::ChangeSet;
 use super::history::HistoryWriter;
 use super::interner::Interner;
@@ -161,9 +161,7 @@ impl Store {
             *d += more;
         }
         let mut subject_counts = first.subject_counts;
-        for (value, more) in second.subject_counts {
-            *subject_counts.entry(value).or_default() += more;
-        }
+        subject_counts.add(second.subject_counts);
         let group_deltas = HashMap::from([(IndexId::ClaimSubject, subject_counts)]);
         // The two halves' keys all name their claim: none is in both.
         let from_runs = first.sorted.reads_runs() || second.sorted.reads_runs();
@@ -193,7 +191,7 @@ impl Store {
         // The derived values and the three indexes made with them, sorted
         // in bounded memory (a million claims' rows would not fit).
         let mut sorter = Sorter::new(&self.path, SORT_BUDGET);
-        let mut subject_counts = GroupDeltas::new();
+        let mut subject_counts = GroupDeltas::default();
         let index_key = |index: IndexId, key: &[u8]| sort_key(MapId::Index(index).byte(), key);
         for n in numbers {
             let claim = claims.claim(n)?;
@@ -260,7 +258,7 @@ impl Store {
             if let Some(subject) = claim.old_subject {
                 let key = keys::string_index_key(subject, claim.id);
                 sorter.push(&index_key(IndexId::ClaimSubject, &key), None)?;
-                count_entry(&mut subject_counts, IndexId::ClaimSubject, &key, -1);
+                subject_counts.count(IndexId::ClaimSubject, &key, -1);
             }
             if let (Some((record, bytes)), Some(new), Some(derived)) = (&stored, &new, &new_encoded)
             {
@@ -272,7 +270,7 @@ impl Store {
                 ] {
                     if let Some((key, payload)) = entry_with_derived(index, record, new, &row) {
                         if index == IndexId::ClaimSubject && claim.record_changed {
-                            count_entry(&mut subject_counts, index, &key, 1);
+                            subject_counts.count(index, &key, 1);
                         }
                         sorter.push(&index_key(index, &key), Some(payload))?;
                     }
