@@ -205,7 +205,9 @@ pub(crate) fn fact_of(e: &crate::model::Evidence) -> EvidenceFact {
     }
 }
 
-/// What [`MapWalker::each_with_prefix`] calls with each entry (key, value).
+/// What [`MapWalker::each_with_prefix`] and
+/// [`visit_index_entries`](super::indexes::visit_index_entries) call with
+/// each entry (key, value).
 pub(crate) type EntryVisitor<'v> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'v;
 
 /// Reads one map at keys visited in ascending order with one cursor (as

@@ -1,6 +1,7 @@
 //! What each record contributes to each secondary index: the entries
 //! written from the records alone, and those written with the derived values.
 
+use super::bench::EntryVisitor;
 use super::facts::{self, EvidencePayload};
 use super::keys::{self, IndexId};
 use super::{StoreError, codec};
@@ -48,6 +49,9 @@ static FIELD_READERS: std::sync::LazyLock<Vec<(IndexId, FieldReader)>> =
             .collect()
     });
 
+/// One index entry: its key and its payload.
+pub(crate) type IndexEntry = (Vec<u8>, Vec<u8>);
+
 /// The entries a record, stored as `encoded`, contributes to an index
 /// (none to those written with the derived values, see
 /// [`entry_with_derived`]), as (key, payload): for checking and rebuilding
@@ -57,7 +61,7 @@ pub(crate) fn index_entries(
     index: IndexId,
     record: &Record,
     encoded: &[u8],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+) -> Result<Vec<IndexEntry>, StoreError> {
     let mut entries = Vec::new();
     visit_index_entries(
         index,
@@ -85,7 +89,7 @@ pub(crate) fn visit_index_entries(
     record: &Record,
     encoded: &[u8],
     key: &mut Vec<u8>,
-    visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+    visit: &mut EntryVisitor<'_>,
 ) -> Result<(), StoreError> {
     if index.written_with_derived() || index.field().0 != record.kind() {
         return Ok(());
