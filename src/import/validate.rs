@@ -140,17 +140,21 @@ static SETTABLE_SLOTS: LazyLock<[u64; 4]> = LazyLock::new(|| {
 /// then says what is wrong.
 struct RawLine {
     ty: String,
-    /// By position in [`RAW_NAMES`]; `None` when absent or `null`.
-    values: [Option<Value>; RAW_SLOTS],
+    /// The values given (absent and `null` ones left out), with their
+    /// position in [`RAW_NAMES`], in the line's order. A line gives a few
+    /// of the 40 names: an array of a slot each made a 1.3 KB value that
+    /// the parse copied each time it moved it (a tenth of parsing).
+    values: Vec<(u8, Value)>,
 }
 
 impl Fields for RawLine {
     fn names(&self) -> Vec<String> {
-        RAW_NAMES
-            .iter()
-            .zip(&self.values)
-            .filter(|(_, v)| v.is_some())
-            .map(|(name, _)| (*name).to_owned())
+        let mut slots: Vec<u8> = self.values.iter().map(|&(slot, _)| slot).collect();
+        slots.sort_unstable();
+        slots
+            .into_iter()
+            .filter_map(|slot| RAW_NAMES.get(usize::from(slot)))
+            .map(|name| (*name).to_owned())
             .collect()
     }
 
@@ -159,13 +163,15 @@ impl Fields for RawLine {
         // string, found by address before it is compared byte by byte.
         let slot = (RAW_NAMES.iter().position(|n| std::ptr::eq(*n, name)))
             .or_else(|| RAW_NAMES.iter().position(|n| *n == name))?;
-        self.values.get_mut(slot)?.take()
+        let at = self
+            .values
+            .iter()
+            .position(|&(s, _)| usize::from(s) == slot)?;
+        Some(self.values.swap_remove(at).1)
     }
 
     fn only_settable(&self, kind: Kind) -> bool {
-        let given = (self.values.iter().enumerate())
-            .filter(|(_, v)| v.is_some())
-            .fold(0u64, |mask, (slot, _)| mask | 1 << slot);
+        let given = (self.values.iter()).fold(0u64, |mask, &(slot, _)| mask | 1 << slot);
         let settable = Kind::ALL
             .iter()
             .position(|k| *k == kind)
@@ -193,7 +199,7 @@ impl<'de> Visitor<'de> for RawLineVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawLine, A::Error> {
         let mut ty = None;
-        let mut values = [const { None }; RAW_SLOTS];
+        let mut values = Vec::with_capacity(12);
         // One bit per slot: a name given twice goes to the slow path.
         let mut seen = 0u64;
         while let Some(key) = map.next_key_seed(KeySeed)? {
@@ -205,7 +211,10 @@ impl<'de> Visitor<'de> for RawLineVisitor {
                 }
                 Key::Slot(i) => {
                     seen |= 1 << i;
-                    values[i] = map.next_value::<Option<Value>>()?;
+                    if let Some(value) = map.next_value::<Option<Value>>()? {
+                        // A slot's number is below RAW_SLOTS (≤ 64).
+                        values.push((i as u8, value));
+                    }
                 }
             }
         }
@@ -221,10 +230,11 @@ impl<'de> Visitor<'de> for RawLineVisitor {
         let ty = seq
             .next_element::<String>()?
             .ok_or_else(|| de::Error::invalid_length(0, &self))?;
-        let mut values = [const { None }; RAW_SLOTS];
-        for slot in values.iter_mut().take(RAW_NAMES.len()) {
+        let mut values = Vec::new();
+        for slot in 0..RAW_NAMES.len().min(RAW_SLOTS) {
             match seq.next_element::<Option<Value>>()? {
-                Some(value) => *slot = value,
+                Some(Some(value)) => values.push((slot as u8, value)),
+                Some(None) => {}
                 None => break,
             }
         }
@@ -324,11 +334,9 @@ mod tests {
     fn settable_slots_are_what_the_name_check_accepts() {
         for kind in Kind::ALL {
             for (slot, name) in RAW_NAMES.iter().enumerate() {
-                let mut values = [const { None }; RAW_SLOTS];
-                values[slot] = Some(Value::Bool(true));
                 let raw = RawLine {
                     ty: kind.name().to_owned(),
-                    values,
+                    values: vec![(slot as u8, Value::Bool(true))],
                 };
                 let accepted = fields::field(kind, name).is_some_and(|def| !def.derived);
                 assert_eq!(raw.only_settable(kind), accepted, "{name} of a {kind:?}");
