@@ -313,7 +313,7 @@ pub(super) fn write_log_part(
     part: &mut u32,
     builder: &mut BlockBuilder,
 ) -> Result<(), StoreError> {
-    if let Some((_, block)) = builder.finish() {
+    while let Some((_, block)) = builder.finish() {
         sink.put(keys::log_key(seq, *part), Some(block))?;
         *part += 1;
         sink.flush_if_full()?;
