@@ -12,7 +12,7 @@ const SEED: &str = include_str!("../fixtures/seed.jsonl");
 const DATA: &str = "../shared/data";
 
 mod common;
-use common::{export_string, import_str, temp_db};
+use common::{export_string, import_str, import_str_with, temp_db};
 
 #[test]
 fn seed_fixture_matches_the_independent_oracle() {
@@ -130,13 +130,7 @@ fn reference_problems_are_reported_with_their_lines() {
     );
     assert_eq!(export_string(&db), "");
 
-    let report = db
-        .import_jsonl_with(
-            "test.jsonl",
-            text.as_bytes(),
-            ImportOptions { skip_invalid: true },
-            &mut |_| {},
-        )
+    let report = import_str_with(&db, text, ImportOptions { skip_invalid: true })
         .expect("skip-invalid imports the rest");
     assert_eq!(report.written.added, [1, 1, 0, 0]);
     assert_eq!(report.skipped_total, 3);
@@ -163,29 +157,15 @@ fn lines_are_numbered_across_batches_and_over_long_lines() {
     ));
     text.push_str("{\"type\":\"claim\",\"id\":\"c3000\",\"text\":\"bad\",\"status\":1}\n");
     text.push_str("{\"type\":\"claim\",\"id\":\"last\",\"text\":\"no newline\"}");
-    let err = db
-        .import_jsonl_with(
-            "big.jsonl",
-            text.as_bytes(),
-            ImportOptions::default(),
-            &mut |_| {},
-        )
-        .expect_err("refused");
-    let message = err.to_string();
+    let message = import_str(&db, &text).expect_err("refused").to_string();
     assert!(
-        message.contains("big.jsonl:3003: line longer than 4194304 bytes"),
+        message.contains("test.jsonl:3003: line longer than 4194304 bytes"),
         "{message}"
     );
-    assert!(message.contains("big.jsonl:3004: status"), "{message}");
+    assert!(message.contains("test.jsonl:3004: status"), "{message}");
     assert_eq!(export_string(&db), "");
 
-    let report = db
-        .import_jsonl_with(
-            "big.jsonl",
-            text.as_bytes(),
-            ImportOptions { skip_invalid: true },
-            &mut |_| {},
-        )
+    let report = import_str_with(&db, &text, ImportOptions { skip_invalid: true })
         .expect("imports the rest");
     assert_eq!(report.written.added, [0, 3001, 0, 0]);
     assert_eq!(report.skipped_total, 2);

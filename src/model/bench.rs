@@ -159,7 +159,9 @@ impl BenchKey {
 
     /// The key as one string, the value of the benchmark indexes: the three
     /// parts joined by NUL. (A part holding a NUL could make two keys
-    /// alike; readers compare the parts again, so that costs nothing.)
+    /// alike; readers compare the parts again, so that costs nothing.) The
+    /// indexes encode it from the parts without building it
+    /// ([`encode_bench_key`](crate::store::keys::encode_bench_key)).
     pub fn joined(&self) -> String {
         format!("{}\0{}\0{}", self.model, self.benchmark, self.metric)
     }

@@ -15,7 +15,7 @@ impl Store {
     /// The results whose model, benchmark and metric equal `key` ignoring
     /// ASCII case, in id order.
     pub fn bench_candidates(&self, key: &BenchKey) -> Result<Vec<BenchResult>, StoreError> {
-        let prefix = keys::string_value(&key.joined());
+        let prefix = keys::bench_key_value(key);
         let mut cursor = self.index_cursor(IndexId::ResultBench, &prefix)?;
         let mut out = Vec::new();
         while cursor.advance()? && cursor.key().starts_with(&prefix) {
@@ -30,7 +30,7 @@ impl Store {
 
     /// The ids of the benchmark claims whose key is `key`, in id order.
     pub fn bench_claims(&self, key: &BenchKey) -> Result<Vec<String>, StoreError> {
-        let prefix = keys::string_value(&key.joined());
+        let prefix = keys::bench_key_value(key);
         let mut cursor = self.index_cursor(IndexId::ClaimBench, &prefix)?;
         let mut out = Vec::new();
         while cursor.advance()? && cursor.key().starts_with(&prefix) {
@@ -50,7 +50,7 @@ impl Store {
         let mut cursor: Option<super::blocks::Cursor> = None;
         let mut out = Vec::new();
         for key in keys {
-            let prefix = keys::string_value(&key.joined());
+            let prefix = keys::bench_key_value(key);
             let cursor = match &mut cursor {
                 Some(c) => c,
                 None => cursor.insert(self.index_cursor(IndexId::ClaimBench, &prefix)?),

@@ -211,9 +211,7 @@ impl BlockBuilder {
         };
         Some((std::mem::take(&mut self.first_key), block))
     }
-}
 
-impl BlockBuilder {
     /// Finishes the first half of `entries` (a block's count and entries,
     /// unpacked) as a block and keeps the second half pushed; `None` if
     /// they do not read back (they always should), leaving the builder

@@ -411,6 +411,15 @@ pub fn encode_bench_key(out: &mut Vec<u8>, parts: [&str; 3]) {
     out.extend_from_slice(&[0, 0]);
 }
 
+/// A benchmark key's value in the benchmark indexes, as
+/// [`encode_bench_key`] writes it: the prefix of its entries.
+pub fn bench_key_value(key: &crate::model::bench::BenchKey) -> Vec<u8> {
+    let parts = [key.model.as_str(), &key.benchmark, &key.metric];
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 2).sum());
+    encode_bench_key(&mut out, parts);
+    out
+}
+
 /// Appends an order-preserving encoding of a finite number (IEEE-754 bits
 /// with the sign flipped, negatives inverted), 8 bytes.
 pub fn encode_number(out: &mut Vec<u8>, n: f64) {

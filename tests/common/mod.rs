@@ -20,12 +20,16 @@ pub fn temp_db() -> (tempfile::TempDir, Database) {
 
 /// Imports JSON Lines text, named `test.jsonl` in messages.
 pub fn import_str(db: &Database, text: &str) -> Result<evident::ImportReport, Error> {
-    db.import_jsonl_with(
-        "test.jsonl",
-        text.as_bytes(),
-        ImportOptions::default(),
-        &mut |_| {},
-    )
+    import_str_with(db, text, ImportOptions::default())
+}
+
+/// [`import_str`] with `options`.
+pub fn import_str_with(
+    db: &Database,
+    text: &str,
+    options: ImportOptions,
+) -> Result<evident::ImportReport, Error> {
+    db.import_jsonl_with("test.jsonl", text.as_bytes(), options, &mut |_| {})
 }
 
 /// The database's JSON Lines export.

@@ -283,7 +283,8 @@ impl Store {
         }
         // The keys some benchmark claim has, stored or written.
         let mut sorted_keys: Vec<&BenchKey> = result_keys.keys().collect();
-        sorted_keys.sort_by_cached_key(|k| k.joined());
+        // In index order (the encoding keeps the strings' order).
+        sorted_keys.sort_by_cached_key(|k| crate::store::keys::bench_key_value(k));
         let mut relevant: BTreeSet<&BenchKey> = if has_bench_claims {
             self.keys_with_bench_claims(sorted_keys)?
                 .into_iter()
@@ -390,7 +391,7 @@ impl Store {
             };
             let facts = facts_walker.facts_of(claim_id)?;
             let key = claim.as_ref().and_then(BenchKey::of_claim).map(|key| {
-                let prefix = crate::store::keys::string_value(&key.joined());
+                let prefix = crate::store::keys::bench_key_value(&key);
                 (key, prefix)
             });
             affected.push(ClaimAfterWrite { claim, key, facts });
