@@ -22,6 +22,15 @@
 //!   page of it must be allocated first, and on a full tmpfs it cannot be:
 //!   a one-shot query on a full disk died of SIGBUS. A range with a hole is
 //!   read instead (`has_hole`).
+//! - on tmpfs, finding a hole (`SEEK_HOLE`) walks the file's pages from the
+//!   offset to the first hole, usually the file's end: checking every
+//!   segment of the log walked the rest of the file once per segment, and a
+//!   snapshot replaying the 400-600 segments of a large import's log spent
+//!   0.2-0.5 s in those walks (growing with the square of the log's length;
+//!   elsewhere the call reads an extent tree, about a microsecond). There
+//!   only bytes near the file's end are mapped (`TMPFS_MAPPED_TAIL`): what a
+//!   one-shot query's recovery reads, the log's last segment and the small
+//!   snapshot file; the rest is read.
 //!
 //! A disk that fails to read (EIO) faults a mapping too; that risk is the
 //! same one every database that maps its files takes, and a disk that fails
@@ -74,7 +83,8 @@ impl FileBytes {
             .min(len);
         #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
         {
-            if let Some(mapping) = mapped::Mapping::of(file, offset, available)
+            if let Some(mapping) =
+                mapped::Mapping::of(file, offset, available, file_len)
             {
                 return Ok(FileBytes::Mapped(mapping));
             }
@@ -127,6 +137,7 @@ mod mapped {
             file: &File,
             offset: LogOffset,
             len: usize,
+            file_len: u64,
         ) -> Option<Self> {
             use std::os::unix::io::AsRawFd;
 
@@ -134,6 +145,11 @@ mod mapped {
             let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
             let page_size = u64::try_from(page_size).ok().filter(|&p| p > 0)?;
             if len == 0 || offset % page_size != 0 {
+                return None;
+            }
+            if file_len.saturating_sub(offset) > TMPFS_MAPPED_TAIL
+                && on_tmpfs(file)
+            {
                 return None;
             }
             let file_offset = libc::off_t::try_from(offset).ok()?;
@@ -162,6 +178,31 @@ mod mapped {
             }
             let start = std::ptr::NonNull::new(start.cast::<u8>())?;
             Some(Mapping { start, len })
+        }
+    }
+
+    /// On tmpfs, how far from the file's end bytes may start and still be
+    /// mapped: `SEEK_HOLE` then walks at most this much (a segment is
+    /// 512 KiB).
+    const TMPFS_MAPPED_TAIL: u64 = 4 << 20;
+
+    /// Whether `file` is on tmpfs, or cannot say (then it is read, as sled
+    /// always did).
+    fn on_tmpfs(file: &File) -> bool {
+        use std::os::unix::io::AsRawFd;
+
+        let mut stats = std::mem::MaybeUninit::<libc::statfs>::uninit();
+        // SAFETY: fstatfs fills the buffer it is given for a descriptor this
+        // `File` owns; it is read only when the call succeeded.
+        unsafe {
+            if libc::fstatfs(file.as_raw_fd(), stats.as_mut_ptr()) != 0 {
+                return true;
+            }
+            // The field's and the constant's types differ between targets.
+            #[allow(clippy::unnecessary_cast)]
+            let tmpfs = stats.assume_init().f_type as i64
+                == libc::TMPFS_MAGIC as i64;
+            tmpfs
         }
     }
 
