@@ -24,9 +24,9 @@
 //!   read instead (`has_hole`).
 //! - on tmpfs, finding a hole (`SEEK_HOLE`) walks the file's pages from the
 //!   offset to the first hole, usually the file's end: checking every
-//!   segment of the log walked the rest of the file once per segment, and a
-//!   snapshot replaying the 400-600 segments of a large import's log spent
-//!   0.2-0.5 s in those walks (growing with the square of the log's length;
+//!   segment of the log walked the rest of the file once per segment, and
+//!   the open that replays a large import's log (200-600 segments) spent
+//!   0.1-0.5 s in those walks (growing with the square of the log's length;
 //!   elsewhere the call reads an extent tree, about a microsecond). There
 //!   only bytes near the file's end are mapped (`TMPFS_MAPPED_TAIL`): what a
 //!   one-shot query's recovery reads, the log's last segment and the small
