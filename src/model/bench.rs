@@ -137,7 +137,8 @@ pub fn complete_claim(claim: &mut Claim, errors: &mut Vec<(String, String)>) {
 }
 
 /// The key that pairs benchmark claims with results (SPEC 8.2): model,
-/// benchmark and metric, ignoring ASCII case.
+/// benchmark and metric, ignoring ASCII case. Its value in the benchmark
+/// indexes is the store's `keys::bench_key_value`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BenchKey {
     /// Lowercased model.
@@ -155,15 +156,6 @@ impl BenchKey {
             benchmark: benchmark.to_ascii_lowercase(),
             metric: metric.to_ascii_lowercase(),
         }
-    }
-
-    /// The key as one string, the value of the benchmark indexes: the three
-    /// parts joined by NUL. (A part holding a NUL could make two keys
-    /// alike; readers compare the parts again, so that costs nothing.) The
-    /// indexes encode it from the parts without building it
-    /// ([`encode_bench_key`](crate::store::keys::encode_bench_key)).
-    pub fn joined(&self) -> String {
-        format!("{}\0{}\0{}", self.model, self.benchmark, self.metric)
     }
 
     /// A benchmark claim's key; `None` for any other claim.

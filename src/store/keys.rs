@@ -383,11 +383,12 @@ pub fn encode_string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&[0, 0]);
 }
 
-/// Appends [`encode_string`] of a benchmark key's
-/// [`joined`](crate::model::bench::BenchKey::joined) value, built from the
-/// three parts in place and lowercased as it goes: each result of a write
-/// has an index entry under it, and building the key's strings first was
-/// six allocations a result.
+/// Appends a benchmark key's value in the benchmark indexes: the
+/// [`encode_string`] of its three parts, lowercased in ASCII and joined by
+/// NUL, built in place (each result of a write has an index entry under
+/// it, and building the joined string first was six allocations a result).
+/// A part holding a NUL could make two keys alike; readers compare the
+/// parts again, so that costs nothing.
 pub fn encode_bench_key(out: &mut Vec<u8>, parts: [&str; 3]) {
     for (n, part) in parts.into_iter().enumerate() {
         if n > 0 {
@@ -587,12 +588,7 @@ mod tests {
             ["a\0B", "\0", "x\0\0y"],
             ["Ünïcode Ä", "ß", "MAIN_score"],
         ] {
-            let joined = crate::model::bench::BenchKey {
-                model: parts[0].to_ascii_lowercase(),
-                benchmark: parts[1].to_ascii_lowercase(),
-                metric: parts[2].to_ascii_lowercase(),
-            }
-            .joined();
+            let joined = parts.map(str::to_ascii_lowercase).join("\0");
             let mut built = b"kept".to_vec();
             encode_bench_key(&mut built, parts);
             assert_eq!(&built[..4], b"kept");
