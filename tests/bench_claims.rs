@@ -247,6 +247,23 @@ fn every_write_keeps_the_derived_evidence_current() {
     // Derived evidence cannot be retracted; retracting its result removes it.
     let err = db.query("retract c1~r2").expect_err("derived").to_string();
     assert!(err.contains("change or retract result r2"), "{err}");
+    // Nor does it have a history: it is never exported, with the history
+    // either, and a write records no rows of it.
+    let err = db
+        .query("history \"c1~r2\"")
+        .expect_err("derived")
+        .to_string();
+    assert!(
+        err.contains("cannot trace the history of c1~r2") && err.contains("result r2"),
+        "{err}"
+    );
+    let mut history = Vec::new();
+    db.export_history_jsonl(&mut history).expect("exports");
+    let history = String::from_utf8(history).expect("UTF-8");
+    assert!(
+        history.contains("\"id\":\"r2\"") && !history.contains('~'),
+        "{history}"
+    );
     run(&db, "retract r2");
     assert_eq!(derived(&db)[0].0, "c1~r1");
     assert_consistent(&db);

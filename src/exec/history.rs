@@ -5,7 +5,7 @@ use super::QueryError;
 use super::eval::{compare, contains_ignoring_case, op_holds, output_value};
 use super::output::{Output, RowSink, Value, write_error};
 use crate::model::time::{format_time, parse_time};
-use crate::model::{Kind, Record, fields};
+use crate::model::{Id, Kind, Record, fields};
 use crate::query::ast::{Changes, Expr, Field, Literal, Span};
 use crate::store::{HistoryAction, SeqWindow, Store, Verdict};
 use std::cmp::Ordering;
@@ -58,6 +58,9 @@ fn verdict_values(v: Option<Verdict>) -> [Value; 2] {
 
 /// `history ID`: one row per recorded write of the record, oldest first.
 pub fn run_history(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error> {
+    if let Some(why) = crate::model::bench::derived_refusal(id, "trace the history of") {
+        return Err(QueryError::at(span, why, None).into());
+    }
     let writes = store.history(id)?;
     if writes.is_empty() {
         return Err(QueryError::at(span, format!("no record has the id \"{id}\""), None).into());
@@ -404,12 +407,17 @@ fn matches(expr: &Expr, row: &[Value], record: Option<&Record>) -> bool {
 /// made, as JSON Lines `{"recorded", "action", "id", "record"}` (`record`
 /// as `export` writes it, `null` after a retract; `recorded` `null` for
 /// writes made before times were recorded). Derive rows are left out: they
-/// follow from the writes. Returns how many lines.
+/// follow from the writes; so is derived evidence, never exported (SPEC
+/// 8.3), whose rows only databases written before this build hold.
+/// Returns how many lines.
 pub fn export_history(store: &Store, out: &mut dyn std::io::Write) -> Result<u64, crate::Error> {
     let mut written = 0u64;
     let mut failed: Option<crate::Error> = None;
     store.each_status_log_entry(&mut |seq, id, entry| {
-        if entry.action == HistoryAction::Derive || failed.is_some() {
+        if entry.action == HistoryAction::Derive
+            || Id::split_derived(id).is_some()
+            || failed.is_some()
+        {
             return Ok(());
         }
         let record = match entry.action {

@@ -446,7 +446,7 @@ pub fn derived_evidence(claim: &Id, judgement: &Judgement) -> Option<Evidence> {
 /// Why a statement cannot change or trace derived evidence `id` (SPEC 8.3:
 /// `retract` and `history` of `C~R` are errors that name the result to
 /// change instead); `None` for any other id. `doing` is the statement's
-/// verb ("retract", "history of").
+/// verb ("retract", "trace the history of").
 pub fn derived_refusal(id: &str, doing: &str) -> Option<String> {
     let (claim, result) = Id::split_derived(id)?;
     Some(format!(

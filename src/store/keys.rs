@@ -92,8 +92,7 @@ pub enum IndexId {
     /// result.cites: which results re-report a result (SPEC 8.1).
     ResultCites,
     /// Benchmark claims by model, benchmark and metric, ignoring ASCII case
-    /// (see [`BenchKey::joined`](crate::model::bench::BenchKey::joined)):
-    /// the claims a result bears on (SPEC 8.2).
+    /// (see [`encode_bench_key`]): the claims a result bears on (SPEC 8.2).
     ClaimBench,
     /// Results by the same key; payload: the result record, so a claim's
     /// candidates are read from one run of entries.

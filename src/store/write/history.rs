@@ -18,7 +18,7 @@ use super::LogEntry;
 use super::apply::{SORT_BUDGET, in_order, start_sort_key};
 use super::changeset::tag_kind;
 use super::sorter::{MergeTwo, Mutations, Sorter};
-use crate::model::{Derived, Kind, Record, Status};
+use crate::model::{Derived, Id, Kind, Record, Status};
 use crate::store::blocks::{self, BatchSink, BlockReader, Cursor, Mutation};
 use crate::store::history::damaged_entry;
 use crate::store::keys::{self, MapId};
@@ -159,7 +159,10 @@ impl HistoryWriter {
     }
 
     /// Notes what the write does to a record of a kind with no derived
-    /// values (claims go through [`HistoryWriter::claim`]).
+    /// values (claims go through [`HistoryWriter::claim`]). Derived
+    /// evidence has no history (SPEC 8.3: `history C~R` is an error, and
+    /// it is never exported): its rows were never read, and a hundred
+    /// thousand benchmark claims wrote as many of each.
     pub(super) fn own_write(
         &mut self,
         id: &[u8],
@@ -168,6 +171,9 @@ impl HistoryWriter {
     ) -> Result<(), StoreError> {
         let id = std::str::from_utf8(id)
             .map_err(|_| StoreError::Encode("a record id that is not UTF-8".into()))?;
+        if Id::split_derived(id).is_some() {
+            return Ok(());
+        }
         let encoded = match self.own_entries.entry((kind, action)) {
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(slot) => slot.insert(codec::encode(&HistoryEntry {

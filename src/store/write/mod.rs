@@ -459,4 +459,31 @@ mod tests {
             assert_eq!(writes.len(), 1, "{id}");
         }
     }
+
+    /// Derived evidence has no history: a write that derives it records
+    /// rows of the claim and the result only, and `check` finds the status
+    /// log whole without them.
+    #[test]
+    fn derived_evidence_gets_no_status_log_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = crate::Database::open(dir.path().join("db")).expect("opens");
+        let lines = r#"{"type":"source","id":"s","title":"board","kind":"leaderboard"}
+{"type":"result","id":"r1","model":"M","benchmark":"B","value":0.5,"source":"s"}
+{"type":"claim","id":"c1","text":"M scores 0.5","subject":"Mk","model":"M","benchmark":"B","value":0.5}"#;
+        db.import_jsonl(lines.as_bytes()).expect("imports");
+        let derived =
+            serde_json::to_value(db.query("evidence select id").expect("query")).expect("json");
+        assert_eq!(derived[0]["id"], "c1~r1", "{derived}");
+        assert!(db.store().history("c1~r1").expect("history").is_empty());
+        for id in ["c1", "r1", "s"] {
+            assert_eq!(db.store().history(id).expect("history").len(), 1, "{id}");
+        }
+        let report = db.store().check().expect("checks");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert!(
+            (report.checked.iter()).any(|line| line.contains("status log (3 entries)")),
+            "{:?}",
+            report.checked
+        );
+    }
 }
