@@ -213,10 +213,11 @@ fn every_write_keeps_the_derived_evidence_current() {
         rows(&db, "claims as of 2025-02-15 select status, evidence_count")[0],
         serde_json::json!({"status":"verified","evidence_count":1})
     );
+    // Its evidence is the view's own: c1~r1, stored nowhere (today's is
+    // c1~r2, not visible then).
     assert_eq!(
-        rows(&db, "evidence as of 2025-02-15 where derived select id").len(),
-        0,
-        "c1~r1 is not stored, only c1~r2, which is not visible then"
+        rows(&db, "evidence as of 2025-02-15 where derived select id"),
+        [serde_json::json!({"id": "c1~r1"})]
     );
     // Changing the claim's value flips the stance.
     run(
@@ -634,4 +635,119 @@ fn epoch_data_matches_the_oracle_to_the_last_bit() {
         "only {derived_count} pieces of derived evidence"
     );
     assert_engine_matches_oracle(&db, &["2023-06-30", "2024-06-30"]);
+}
+
+/// SPEC 2 and 8.3: an `as of` view derives its own evidence from the
+/// results it sees, and that evidence is the view's everywhere — in the
+/// `evidence` collection, its counts and groups, and quantifiers — not
+/// today's derived evidence filtered by date. Today `r-new` supersedes
+/// `r-old` (same source, later date); on 2026-04-15 only `r-old` is
+/// visible, so the view holds `k~r-old`, which is stored nowhere.
+#[test]
+fn an_as_of_view_has_its_own_derived_evidence() {
+    let (_dir, db) = temp_db();
+    import_str(
+        &db,
+        r#"{"type":"source","id":"s1","title":"one","reliability":0.8}
+{"type":"claim","id":"k","text":"M scores 70% on B","subject":"Z","model":"M","benchmark":"B","value":70,"unit":"%"}
+{"type":"result","id":"r-old","model":"M","benchmark":"B","value":70,"unit":"%","source":"s1","date":"2026-04-01"}
+{"type":"result","id":"r-new","model":"M","benchmark":"B","value":90,"unit":"%","source":"s1","date":"2026-05-01"}
+{"type":"evidence","id":"e1","claim":"k","source":"s1","stance":"supports","date":"2026-03-01"}
+{"type":"evidence","id":"z1","claim":"k","source":"s1","stance":"refutes","date":"2026-04-10"}"#,
+    )
+    .expect("imports");
+    let ids = |q: &str| -> Vec<String> {
+        rows(&db, q)
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    assert_eq!(ids("evidence select id"), ["e1", "k~r-new", "z1"]);
+    let day = "as of 2026-04-15";
+    assert_eq!(
+        ids(&format!("evidence {day} select id")),
+        ["e1", "k~r-old", "z1"]
+    );
+    assert_eq!(
+        ids(&format!("evidence {day} where derived select id")),
+        ["k~r-old"]
+    );
+    assert_eq!(
+        ids(&format!("evidence {day} where claim = k limit 2 select id")),
+        ["e1", "k~r-old"]
+    );
+    let claim = &rows(&db, &format!("claims {day} select evidence_count"))[0];
+    assert_eq!(claim["evidence_count"], 3);
+    assert_eq!(rows(&db, &format!("count evidence {day}"))[0]["count"], 3);
+    assert_eq!(
+        rows(&db, &format!("count evidence {day} group by stance")),
+        [
+            serde_json::json!({"stance": "refutes", "count": 1}),
+            serde_json::json!({"stance": "supports", "count": 2}),
+        ]
+    );
+    // Quantifiers see the view's derived evidence: k~r-old's gap is 0,
+    // k~r-new's (today's) 20.
+    assert_eq!(
+        ids(&format!(
+            "claims {day} where any evidence (gap = 0) select id"
+        )),
+        ["k"]
+    );
+    assert!(
+        ids(&format!(
+            "claims {day} where any evidence (gap > 10) select id"
+        ))
+        .is_empty()
+    );
+    assert_eq!(ids("claims where any evidence (gap > 10) select id"), ["k"]);
+}
+
+/// SPEC 2: the note of an `as of` statement counts recorded evidence
+/// without an effective date; derived evidence of undated results is not
+/// recorded evidence, and an `as of` view derives its own.
+#[test]
+fn the_as_of_note_counts_recorded_evidence_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    let file = dir.path().join("undated.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"type":"source","id":"s1","title":"one"}
+{"type":"claim","id":"k","text":"M scores 70% on B","subject":"Z","model":"M","benchmark":"B","value":70,"unit":"%"}
+{"type":"result","id":"r1","model":"M","benchmark":"B","value":70,"unit":"%","source":"s1"}
+"#,
+    )
+    .expect("writes");
+    let evident = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    assert!(
+        evident(&["import", file.to_str().expect("UTF-8")])
+            .status
+            .success()
+    );
+    let out = evident(&["query", "count evidence; count claims as of 2025-01-01"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"count\":1}\n{\"count\":1}\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "no recorded evidence, no note"
+    );
+    // One undated piece recorded by hand is noted.
+    let out = evident(&[
+        "query",
+        "add evidence {id: e1, claim: k, source: s1, stance: refutes}; count claims as of 2025-01-01",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 piece of evidence has no date"), "{err}");
 }

@@ -264,6 +264,75 @@ fn import_reports_every_bad_line_and_exits_1() {
     assert_contains(&out.stderr, "2 invalid lines skipped");
 }
 
+/// SPEC 3: each file named is one import. A bad one imports nothing and
+/// the command fails, but the files after it are still imported. Its
+/// summary counts lines, not problems (a line may have several), and a
+/// value refused for its type is not refused again for what it holds.
+#[test]
+fn each_file_is_an_import_of_its_own() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"type\":\"claim\",\"id\":5,\"text\":7}\n{\"type\":null,\"id\":\"c2\",\"text\":\"x\"}\n",
+    )
+    .expect("writes");
+    // A byte-order mark, as Windows editors write, starts the good file.
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(
+        &good,
+        "\u{feff}{\"type\":\"claim\",\"id\":\"c3\",\"text\":\"y\"}\n",
+    )
+    .expect("writes");
+    let (bad, good) = (bad.to_str().expect("utf-8"), good.to_str().expect("utf-8"));
+    let out = evident(&db, &["import", bad, good]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 5, "{stderr}");
+    assert!(
+        lines[0].ends_with("bad.jsonl:1: id: must be a string, not a number"),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].ends_with("bad.jsonl:1: text: must be a string, not a number"),
+        "{stderr}"
+    );
+    assert!(
+        lines[2]
+            .ends_with("bad.jsonl:2: type: missing (expected source, claim, evidence or result)"),
+        "{stderr}"
+    );
+    assert!(
+        lines[3]
+            .ends_with("nothing was imported (2 invalid lines; --skip-invalid imports the rest)"),
+        "{stderr}"
+    );
+    assert!(
+        lines[4].contains("good.jsonl: 1 claim read; 1 added"),
+        "{stderr}"
+    );
+    let out = evident(&db, &["query", "claims select id"]);
+    assert_eq!(text(&out.stdout), "{\"id\":\"c3\"}\n");
+}
+
+/// SPEC 1: a source's kind is any lowercase word. One no source has yet
+/// matches nothing (it is not an error); a misspelt status, from a closed
+/// set, is.
+#[test]
+fn an_unconventional_kind_matches_nothing_and_a_bad_status_is_an_error() {
+    let (_dir, db) = seeded();
+    let out = evident(&db, &["query", "count sources where kind = podcast"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "{\"count\":0}\n");
+    let out = evident(&db, &["query", "count claims where status = verifed"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_contains(&out.stderr, "did you mean \"verified\"?");
+    let out = evident(&db, &["query", "claims where id = 2024-01-01"]);
+    assert_contains(&out.stderr, "\"id\" is an id, but 2024-01-01 is a date");
+}
+
 #[test]
 fn database_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}

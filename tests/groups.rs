@@ -72,6 +72,15 @@ fn whole_kind_groups_agree_with_the_general_pass() {
             "count results group by unit",
             "count results where value >= 0 group by unit",
         ),
+        // Kept counts hold no other aggregate: ordering by one reads rows.
+        (
+            "count results group by model order by avg(value) desc",
+            "count results where value >= 0 group by model order by avg(value) desc",
+        ),
+        (
+            "count results group by model order by max(value), count",
+            "count results where value >= 0 group by model order by max(value), count",
+        ),
         (
             "results group by value order by value desc limit 3 select value, count",
             "results where value >= 0 group by value order by value desc limit 3 select value, count",
@@ -211,4 +220,21 @@ fn groups_of_evaluated_rows_agree_with_the_rows() {
         let counted = rows(&db, &format!("count claims {view} {filter}"));
         assert_eq!(counted, [vec![Value::Integer(total)]], "{view} {filter}");
     }
+}
+
+/// `limit 0` gives no row, whichever way the rows are read.
+#[test]
+fn limit_0_gives_no_row() {
+    let (_tmp, db) = database();
+    for statement in [
+        "results limit 0",
+        "results where model = alpha limit 0",
+        "results where value >= 0 limit 0 offset 3",
+        "results order by value limit 0",
+        "count results limit 0",
+        "count results group by model limit 0",
+    ] {
+        assert!(rows(&db, statement).is_empty(), "{statement}");
+    }
+    assert_eq!(rows(&db, "results limit 1").len(), 1);
 }

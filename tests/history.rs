@@ -230,12 +230,12 @@ fn exported_history_holds_every_write() {
 /// SPEC 5 and 9: a database of format 6 (no status log) is upgraded in
 /// place when opened; its records' writes from before show `recorded`
 /// `null`, first, and new writes follow with their times.
-#[test]
-fn a_format_6_database_is_upgraded_with_unrecorded_times_first() {
+/// A copy of the format-6 fixture (a database made before the status log)
+/// at `dir/db`.
+fn format_6_copy(dir: &std::path::Path) -> std::path::PathBuf {
     use std::io::Read;
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/format6");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_dir = dir.path().join("db");
+    let db_dir = dir.join("db");
     std::fs::create_dir_all(db_dir.join("blobs")).expect("mkdir");
     for entry in std::fs::read_dir(&fixture).expect("fixture") {
         let path = entry.expect("entry").path();
@@ -258,6 +258,13 @@ fn a_format_6_database_is_upgraded_with_unrecorded_times_first() {
             }
         }
     }
+    db_dir
+}
+
+#[test]
+fn a_format_6_database_is_upgraded_with_unrecorded_times_first() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_dir = format_6_copy(dir.path());
     let db = Database::open(&db_dir).expect("opens and upgrades");
     assert_eq!(db.upgraded_from(), Some(6));
     let format = std::fs::read_to_string(db_dir.join("evident-format")).expect("format file");
@@ -281,4 +288,31 @@ fn a_format_6_database_is_upgraded_with_unrecorded_times_first() {
     drop(db);
     let again = Database::open(&db_dir).expect("opens");
     assert_eq!(again.upgraded_from(), None);
+}
+
+/// SPEC 5: whichever command opens a database of an earlier format
+/// upgrades it saying so on standard error, once.
+#[test]
+fn every_command_says_it_upgraded_a_database() {
+    for command in [&["query", "count claims"][..], &["export"], &["check"]] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_dir = format_6_copy(dir.path());
+        let run = || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_evident"))
+                .arg("--db")
+                .arg(&db_dir)
+                .args(command)
+                .output()
+                .expect("runs")
+        };
+        let first = run();
+        assert!(first.status.success(), "{command:?}: {first:?}");
+        let said = String::from_utf8_lossy(&first.stderr);
+        assert!(
+            said.contains("from format 6 to the current format"),
+            "{command:?}: {said}"
+        );
+        let again = String::from_utf8_lossy(&run().stderr).into_owned();
+        assert!(!again.contains("upgraded"), "{command:?}: {again}");
+    }
 }

@@ -264,6 +264,7 @@ pub fn import(
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    say_if_upgraded(&db, db_path);
     // Another process may have created it at the same moment, and filled
     // it before this one got in: only a database held here and empty when
     // opened is this import's to remove.
@@ -331,10 +332,11 @@ pub fn import(
                 kept.store(true, Ordering::SeqCst);
                 files::write_import_report(&mut io::stderr(), &name, &report, started.elapsed())
             }
+            // Each file is an import of its own (SPEC 3): the next is
+            // still imported.
             Err(e) => {
                 eprintln!("{e}");
                 ok = false;
-                break;
             }
         }
     }
@@ -470,7 +472,10 @@ impl Drop for ScratchCopy {
 /// temporary directory instead, saying so on standard error.
 fn open_to_read(db_path: &Path) -> Result<(Connection, Option<ScratchCopy>), ExitCode> {
     let e = match Connection::open_existing(db_path) {
-        Ok(db) => return Ok((db, None)),
+        Ok(db) => {
+            say_if_upgraded(&db, db_path);
+            return Ok((db, None));
+        }
         Err(evident::Error::Store(e)) if e.wants_a_copy() => e,
         Err(e) => return Err(fail(e)),
     };

@@ -33,11 +33,17 @@ pub fn write_import_report(
     for p in &report.skipped {
         let _ = writeln!(err, "{}", p.located(name));
     }
-    if report.skipped_total > report.skipped.len() {
+    // The problems shown are of the first lines (a line may have several).
+    let mut shown: Vec<(Option<&str>, u64)> = (report.skipped.iter())
+        .map(|p| (p.file.as_deref(), p.line))
+        .collect();
+    shown.dedup();
+    if report.skipped_total > shown.len() {
+        let more = report.skipped_total - shown.len();
         let _ = writeln!(
             err,
-            "… and {} more skipped",
-            report.skipped_total - report.skipped.len()
+            "… and {more} more line{} skipped",
+            if more == 1 { "" } else { "s" }
         );
     }
     let read: Vec<String> = report

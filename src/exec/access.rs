@@ -29,6 +29,14 @@ pub(super) fn for_each_row(
     visit: &mut RowVisitor<'_>,
 ) -> Result<(), crate::Error> {
     let store = ctx.store;
+    if let Some(day) = ctx.as_of
+        && kind == Kind::Evidence
+        && store.has_bench_claims()?
+    {
+        let needles = stored_needles(kind, filter);
+        let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
+        return each_evidence_in_view(ctx, day, filter, &keep, visit);
+    }
     // The ids a semi-join or an index range lists are read now, not when planning.
     let listed;
     let residual;
@@ -90,7 +98,82 @@ pub(super) fn fold_scan<T: Send>(
 ) -> Result<Vec<T>, crate::Error> {
     let needles = stored_needles(kind, filter);
     let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
+    if let Some(day) = as_of
+        && kind == Kind::Evidence
+        && store.has_bench_claims()?
+    {
+        let mut ctx = Ctx::new(store, as_of);
+        let mut state = start();
+        each_evidence_in_view(&mut ctx, day, filter, &keep, &mut |ctx, record, derived| {
+            each(&mut state, ctx, record, derived)?;
+            Ok(true)
+        })?;
+        return Ok(vec![state]);
+    }
     fold_rows(store, kind, as_of, filter, &keep, start, each)
+}
+
+/// The evidence of an `as of` view of a database with benchmark claims
+/// (SPEC 2, 8.3), in id order: the recorded evidence visible on the day,
+/// and in place of today's derived evidence the view's own (its benchmark
+/// claims judged on the results visible that day), each passing `filter`.
+/// From a scan, on this thread: the view's derived evidence is worked out
+/// first, and no index lists it.
+fn each_evidence_in_view(
+    ctx: &mut Ctx<'_>,
+    day: crate::model::Date,
+    filter: Option<&Expr>,
+    keep: &dyn Fn(&[u8]) -> bool,
+    visit: &mut RowVisitor<'_>,
+) -> Result<(), crate::Error> {
+    let store = ctx.store;
+    let mut derived = store.view_derived_evidence(day)?.into_iter().peekable();
+    let mut more = true;
+    each_record(
+        store,
+        Kind::Evidence,
+        &Part::All,
+        keep,
+        &mut |record, values| {
+            // Today's derived evidence: the view has its own.
+            if record.id().is_derived() {
+                return Ok(true);
+            }
+            more = hand_over(ctx, &mut derived, Some(record.id().as_str()), filter, visit)?;
+            if !more || !passes(ctx, &record, values.as_ref(), filter)? {
+                return Ok(more);
+            }
+            more = visit(ctx, record, values)?;
+            Ok(more)
+        },
+    )?;
+    if more {
+        hand_over(ctx, &mut derived, None, filter, visit)?;
+    }
+    Ok(())
+}
+
+/// Hands `visit` the view's derived evidence with ids before `until` (all
+/// that is left for `None`) that passes `filter`; `false` once `visit` has
+/// had enough. It is in the view by construction: only the filter is asked.
+fn hand_over(
+    ctx: &mut Ctx<'_>,
+    derived: &mut std::iter::Peekable<std::vec::IntoIter<crate::model::Evidence>>,
+    until: Option<&str>,
+    filter: Option<&Expr>,
+    visit: &mut RowVisitor<'_>,
+) -> Result<bool, crate::Error> {
+    while let Some(e) = derived.next_if(|e| until.is_none_or(|u| e.id.as_str() < u)) {
+        let record = Record::Evidence(e);
+        let wanted = match filter {
+            Some(f) => ctx.matches(&record, None, f)?,
+            None => true,
+        };
+        if wanted && !visit(ctx, record, None)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Where the rows come from, once the store has been read for the ids.

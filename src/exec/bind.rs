@@ -249,8 +249,8 @@ impl Binder<'_> {
                     return Err(QueryError::at(
                         &lit.span,
                         format!(
-                            "\"{field}\" is a {}, but parameter ${name} is {}, {}",
-                            ty.name(),
+                            "\"{field}\" is {}, but parameter ${name} is {}, {}",
+                            ty.with_article(),
                             literal_text(&bound),
                             literal_type(&bound)
                         ),

@@ -8,7 +8,6 @@ use crate::model::{Date, Kind};
 use crate::query::ast::{
     Aggregate, AggregateFn, CompareOp, Count, Expr, Field, Item, Literal, OrderKey, Query, Spanned,
 };
-use crate::store::Store;
 use crate::suggest::did_you_mean;
 
 /// Deepest expression the checker and evaluator walk (the parser limits
@@ -48,9 +47,9 @@ pub fn resolve(kind: Kind, field: &Field) -> Result<(Kind, &'static FieldDef), Q
                 return Err(QueryError::at(
                     &name.span,
                     format!(
-                        "\"{}\" is a {}, not a reference to another record, so nothing follows its dot",
+                        "\"{}\" is {}, not a reference to another record, so nothing follows its dot",
                         name.node,
-                        def.ty.name()
+                        def.ty.with_article()
                     ),
                     None,
                 ));
@@ -61,10 +60,10 @@ pub fn resolve(kind: Kind, field: &Field) -> Result<(Kind, &'static FieldDef), Q
 }
 
 /// Checks a query's filter, groups, order and selection against its collection.
-pub fn check_query(store: &Store, q: &Query) -> Result<(), QueryError> {
+pub fn check_query(q: &Query) -> Result<(), QueryError> {
     let kind = q.collection.node;
     if let Some(expr) = &q.filter {
-        check_expr(store, kind, expr, false, 0)?;
+        check_expr(kind, expr, false, 0)?;
     }
     if !q.group_by.is_empty() {
         return check_groups(kind, &q.group_by, &q.order_by, &q.select);
@@ -87,10 +86,10 @@ pub fn check_query(store: &Store, q: &Query) -> Result<(), QueryError> {
 }
 
 /// Checks a count's filter, groups and order against its collection.
-pub fn check_count(store: &Store, c: &Count) -> Result<(), QueryError> {
+pub fn check_count(c: &Count) -> Result<(), QueryError> {
     let kind = c.collection.node;
     if let Some(expr) = &c.filter {
-        check_expr(store, kind, expr, false, 0)?;
+        check_expr(kind, expr, false, 0)?;
     }
     if !c.group_by.is_empty() {
         return check_groups(kind, &c.group_by, &c.order_by, &[]);
@@ -231,7 +230,6 @@ fn check_aggregate(kind: Kind, a: &Aggregate) -> Result<(), QueryError> {
 }
 
 fn check_expr(
-    store: &Store,
     kind: Kind,
     expr: &Expr,
     in_quantifier: bool,
@@ -246,10 +244,10 @@ fn check_expr(
     }
     match expr {
         Expr::Or(a, b) | Expr::And(a, b) => {
-            check_expr(store, kind, a, in_quantifier, depth + 1)?;
-            check_expr(store, kind, b, in_quantifier, depth + 1)
+            check_expr(kind, a, in_quantifier, depth + 1)?;
+            check_expr(kind, b, in_quantifier, depth + 1)
         }
-        Expr::Not(a, _) => check_expr(store, kind, a, in_quantifier, depth + 1),
+        Expr::Not(a, _) => check_expr(kind, a, in_quantifier, depth + 1),
         Expr::Compare { field, op, value } => {
             let (owner, def) = resolve(kind, field)?;
             if def.ty == FieldType::List {
@@ -269,7 +267,7 @@ fn check_expr(
                     None,
                 ));
             }
-            check_value(store, owner, def, field, value)
+            check_value(owner, def, field, value)
         }
         Expr::In { field, values, .. } => {
             let (owner, def) = resolve(kind, field)?;
@@ -282,7 +280,7 @@ fn check_expr(
             }
             values
                 .iter()
-                .try_for_each(|v| check_value(store, owner, def, field, v))
+                .try_for_each(|v| check_value(owner, def, field, v))
         }
         Expr::Contains { field, .. } => {
             let (_, def) = resolve(kind, field)?;
@@ -291,9 +289,9 @@ fn check_expr(
                 other => Err(QueryError::at(
                     &field.span,
                     format!(
-                        "`~` searches text, but \"{}\" is a {}",
+                        "`~` searches text, but \"{}\" is {}",
                         def.name,
-                        other.name()
+                        other.with_article()
                     ),
                     None,
                 )),
@@ -306,9 +304,9 @@ fn check_expr(
                 return Err(QueryError::at(
                     &field.span,
                     format!(
-                        "`has` tests list membership, but \"{}\" is a {}",
+                        "`has` tests list membership, but \"{}\" is {}",
                         def.name,
-                        def.ty.name()
+                        def.ty.with_article()
                     ),
                     help,
                 ));
@@ -331,9 +329,9 @@ fn check_expr(
                 Err(QueryError::at(
                     &field.span,
                     format!(
-                        "\"{}\" is a {}, not a boolean: compare it with a value",
+                        "\"{}\" is {}, not a boolean: compare it with a value",
                         def.name,
-                        def.ty.name()
+                        def.ty.with_article()
                     ),
                     Some(format!("for example `{} = ...`", field_text(field))),
                 ))
@@ -355,7 +353,7 @@ fn check_expr(
                 ));
             }
             match condition {
-                Some(c) => check_expr(store, Kind::Evidence, c, true, depth + 1),
+                Some(c) => check_expr(Kind::Evidence, c, true, depth + 1),
                 None => Ok(()),
             }
         }
@@ -396,7 +394,6 @@ pub(super) fn value_fits(ty: FieldType, value: &Literal) -> bool {
 }
 
 fn check_value(
-    store: &Store,
     owner: Kind,
     def: &FieldDef,
     field: &Field,
@@ -406,36 +403,43 @@ fn check_value(
         return Err(QueryError::at(
             &value.span,
             format!(
-                "\"{}\" is a {}, but {} is {}",
+                "\"{}\" is {}, but {} is {}",
                 field_text(field),
-                def.ty.name(),
+                def.ty.with_article(),
                 literal_text(&value.node),
                 literal_type(&value.node)
             ),
             type_hint(def.ty),
         ));
     }
+    // A value outside a closed set (a status, a stance, a comparator) can
+    // only be a mistake. A source's kind is any lowercase word (SPEC 1),
+    // its known values only the conventional ones: another matches what it
+    // matches, and a query that finds nothing says so (`case_notes`).
     if let Literal::String(s) = &value.node
         && !def.known_values.is_empty()
         && !def.known_values.contains(&s.as_str())
+        && !is_open(owner, def)
     {
-        let closed = matches!(def.name, "status" | "stance");
-        let exists_in_db = !closed && owner == Kind::Source && kind_in_use(store, s);
-        if !exists_in_db {
-            let help = did_you_mean(s, def.known_values.iter().copied())
-                .map(|v| format!("did you mean \"{v}\"?"));
-            return Err(QueryError::at(
-                &value.span,
-                format!(
-                    "\"{s}\" is not a known value of \"{}\" (known: {})",
-                    def.name,
-                    def.known_values.join(", ")
-                ),
-                help,
-            ));
-        }
+        let help = did_you_mean(s, def.known_values.iter().copied())
+            .map(|v| format!("did you mean \"{v}\"?"));
+        return Err(QueryError::at(
+            &value.span,
+            format!(
+                "\"{s}\" is not a known value of \"{}\" (known: {})",
+                def.name,
+                def.known_values.join(", ")
+            ),
+            help,
+        ));
     }
     Ok(())
+}
+
+/// Whether a field's known values are conventional ones, any other value
+/// being valid too: a source's kind.
+pub(super) fn is_open(owner: Kind, def: &FieldDef) -> bool {
+    owner == Kind::Source && def.name == "kind"
 }
 
 pub(super) fn literal_text(lit: &Literal) -> String {
@@ -462,12 +466,4 @@ pub(super) fn type_hint(ty: FieldType) -> Option<String> {
         }
         .to_owned(),
     )
-}
-
-/// Whether some source in the database has this (unconventional) kind.
-fn kind_in_use(store: &Store, kind: &str) -> bool {
-    // A failed read only loses a hint.
-    store
-        .has_string_value(Kind::Source, "kind", kind)
-        .unwrap_or(false)
 }

@@ -304,7 +304,16 @@ impl<'s> Ctx<'s> {
         match record {
             Record::Claim(c) => {
                 let needs_record = condition.is_some_and(needs_full_evidence);
+                // A benchmark claim's derived evidence in an `as of` view is
+                // the view's own (SPEC 2): judged on the results visible that
+                // day, in place of today's.
+                let view_day = self.as_of.filter(|_| c.bench.is_some());
                 for fact in self.facts.facts_of(c.id.as_str())? {
+                    if view_day.is_some()
+                        && crate::model::Id::split_derived(&fact.evidence).is_some()
+                    {
+                        continue;
+                    }
                     let evidence = if needs_record {
                         match self.store.get_of_kind(Kind::Evidence, &fact.evidence)? {
                             Some(Record::Evidence(e)) => e,
@@ -334,6 +343,15 @@ impl<'s> Ctx<'s> {
                     if self.evidence_visible(&evidence)? {
                         out.push(Record::Evidence(evidence));
                     }
+                }
+                if let Some(day) = view_day {
+                    let judged = self.store.judge_claim(c, Some(day))?;
+                    out.extend(
+                        (judged.iter())
+                            .filter_map(|j| crate::model::bench::derived_evidence(&c.id, j))
+                            .map(Record::Evidence),
+                    );
+                    out.sort_by(|a, b| a.id().as_str().cmp(b.id().as_str()));
                 }
             }
             Record::Source(s) => {

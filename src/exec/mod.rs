@@ -105,11 +105,11 @@ fn run_statement(
 ) -> Result<Output, crate::Error> {
     match &statement.kind {
         StatementKind::Query(q) => {
-            check_types::check_query(store, q)?;
+            check_types::check_query(q)?;
             query::run_query(store, q, plan::plan_query(q), rows)
         }
         StatementKind::Count(c) => {
-            check_types::check_count(store, c)?;
+            check_types::check_count(c)?;
             count::run_count(store, c, plan::plan_count(c))
         }
         StatementKind::Show(id) => report::show(store, bind::value_of(id)?, &id.span),

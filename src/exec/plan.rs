@@ -136,7 +136,8 @@ pub(crate) fn plan_count(c: &Count) -> Plan {
                 return Plan::CountEntries(range);
             }
         }
-        ([group], None) if !as_of => {
+        // Kept counts hold no other aggregate to order by.
+        ([group], None) if !as_of && orders_by_count_at_most(c) => {
             if let Some(plan) = group_counts(kind, group) {
                 return plan;
             }
@@ -149,6 +150,14 @@ pub(crate) fn plan_count(c: &Count) -> Plan {
     } else {
         Plan::Groups(access)
     }
+}
+
+/// Whether a count's `order by` names only group fields and `count`.
+fn orders_by_count_at_most(c: &Count) -> bool {
+    c.order_by.iter().all(|key| match &key.item {
+        Item::Field(_) => true,
+        Item::Aggregate(a) => a.function == AggregateFn::Count,
+    })
 }
 
 /// `count … group by F` from counts kept per value: the status counters,
@@ -841,6 +850,16 @@ mod tests {
                 "count claims group by status order by count desc",
                 Plan::StatusCounts,
                 "the status counters answer an ordered count too",
+            ),
+            (
+                "count claims group by status order by avg(confidence) desc",
+                GROUP_SCAN,
+                "an aggregate in a count's order by needs the rows",
+            ),
+            (
+                "count results group by model order by max(value) desc, count",
+                GROUP_SCAN,
+                "so does one beside count",
             ),
             (
                 "count results group by metric",

@@ -107,7 +107,8 @@ pub fn run_query(
             q.filter.as_ref(),
             &mut |ctx, record, derived| {
                 seen += 1;
-                if seen > offset {
+                // `limit 0` wants no row, not the first one read.
+                if seen > offset && wanted.is_none_or(|w| seen <= w) {
                     let row = row_values(ctx, record, derived, &row_columns)?;
                     match stream.as_deref_mut() {
                         Some(sink) => sink.row(&row).map_err(write_error)?,

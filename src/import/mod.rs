@@ -44,7 +44,7 @@ pub struct Problem {
 #[non_exhaustive]
 pub enum ImportError {
     /// Lines were invalid.
-    #[error("{}", render_problems(.file, .problems, *.total))]
+    #[error("{}", render_problems(.file, .problems, *.total, *.lines))]
     Invalid {
         /// The file's name as given.
         file: String,
@@ -52,6 +52,8 @@ pub enum ImportError {
         problems: Vec<Problem>,
         /// How many there were in all.
         total: usize,
+        /// How many lines they were on.
+        lines: usize,
     },
     /// Reading failed.
     #[error("{file}: {error}")]
@@ -63,16 +65,16 @@ pub enum ImportError {
     },
 }
 
-fn render_problems(file: &str, problems: &[Problem], total: usize) -> String {
-    let mut lines: Vec<String> = problems.iter().map(|p| p.located(file)).collect();
+fn render_problems(file: &str, problems: &[Problem], total: usize, lines: usize) -> String {
+    let mut text: Vec<String> = problems.iter().map(|p| p.located(file)).collect();
     if total > problems.len() {
-        lines.push(format!("… and {} more problems", total - problems.len()));
+        text.push(format!("… and {} more problems", total - problems.len()));
     }
-    lines.push(format!(
-        "{file}: nothing was imported ({total} invalid line{}; --skip-invalid imports the rest)",
-        if total == 1 { "" } else { "s" }
+    text.push(format!(
+        "{file}: nothing was imported ({lines} invalid line{}; --skip-invalid imports the rest)",
+        if lines == 1 { "" } else { "s" }
     ));
-    lines.join("\n")
+    text.join("\n")
 }
 
 impl Problem {
@@ -372,7 +374,7 @@ fn write_pending(
             Err(e) => return Err(e.into()),
         }
     }
-    report.skipped_total = problems.total;
+    report.skipped_total = problems.lines;
     report.skipped = problems.sorted();
     Ok(report)
 }
@@ -457,6 +459,11 @@ fn assign_ids(
 struct ProblemList {
     kept: Vec<Problem>,
     total: usize,
+    /// Lines with a problem: a line's problems come one after another (a
+    /// line's fields, then the store's refusals of a record, by record),
+    /// so a new line is one unlike the last problem's.
+    lines: usize,
+    last_line: Option<(Option<String>, u64)>,
 }
 
 impl ProblemList {
@@ -464,6 +471,7 @@ impl ProblemList {
         ImportError::Invalid {
             file: file.to_owned(),
             total: self.total,
+            lines: self.lines,
             problems: self.sorted(),
         }
         .into()
@@ -473,6 +481,11 @@ impl ProblemList {
     /// order, not line order.
     fn add(&mut self, p: Problem) {
         self.total += 1;
+        let line = (p.file.clone(), p.line);
+        if self.last_line.as_ref() != Some(&line) {
+            self.lines += 1;
+            self.last_line = Some(line);
+        }
         if self.kept.len() < MAX_REPORTED {
             self.kept.push(p);
         } else if let Some(last) = self
@@ -551,7 +564,9 @@ fn parse_bytes(bytes: &[u8]) -> Parsed {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Parsed::Problems(vec![(None, "not valid UTF-8".into())], None);
     };
-    let trimmed = text.trim();
+    // A byte-order mark (which Windows editors put at the start of a
+    // UTF-8 file) is not part of the line.
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Parsed::Skip;
     }

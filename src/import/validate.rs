@@ -290,11 +290,12 @@ fn parse_kind(value: Option<Value>) -> Result<Kind, Vec<(Option<String>, String)
                 format!("unknown type \"{t}\"{hint} (expected source, claim, evidence or result)"),
             )]
         }),
-        Some(_) => Err(vec![(Some("type".into()), "must be a string".into())]),
-        None => Err(vec![(
+        // `null` is the same as absent (SPEC 3).
+        Some(Value::Null) | None => Err(vec![(
             Some("type".into()),
             "missing (expected source, claim, evidence or result)".into(),
         )]),
+        Some(_) => Err(vec![(Some("type".into()), "must be a string".into())]),
     }
 }
 

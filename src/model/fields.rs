@@ -55,6 +55,15 @@ impl FieldType {
             FieldType::Ref(_) | FieldType::Id => "id",
         }
     }
+
+    /// The name with its article, as a message says it: "a date", "an id".
+    pub fn with_article(self) -> String {
+        let name = self.name();
+        match name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            true => format!("an {name}"),
+            false => format!("a {name}"),
+        }
+    }
 }
 
 /// What a missing (or `null`) member means when a record is built.
@@ -944,9 +953,19 @@ impl<'e> MemberReader<'e> {
         }
     }
 
+    /// A string, or `None` where [`Self::string`] refused it: a value
+    /// checked further is then not refused a second time.
+    fn accepted_string(&mut self, value: Value) -> Option<String> {
+        let before = self.errors.len();
+        let s = self.string(value);
+        (self.errors.len() == before).then_some(s)
+    }
+
     /// One lowercase word (a source's kind).
     pub fn word(&mut self, value: Value) -> String {
-        let s = self.string(value);
+        let Some(s) = self.accepted_string(value) else {
+            return String::new();
+        };
         if s.is_empty()
             || !s
                 .chars()
@@ -961,7 +980,7 @@ impl<'e> MemberReader<'e> {
 
     /// A valid id.
     pub fn id(&mut self, value: Value) -> Option<Id> {
-        let s = self.string(value);
+        let s = self.accepted_string(value)?;
         match Id::new(&s) {
             Ok(id) => Some(id),
             Err(e) => {

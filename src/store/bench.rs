@@ -146,6 +146,30 @@ impl Store {
         Ok(facts)
     }
 
+    /// The derived evidence of the `as of day` view (SPEC 2, 8.3): every
+    /// benchmark claim visible that day judged on the results visible
+    /// that day, in id order. Today's stored derived evidence may lack some
+    /// of it (a result superseded since by a later one of its source).
+    pub fn view_derived_evidence(
+        &self,
+        day: Date,
+    ) -> Result<Vec<crate::model::Evidence>, StoreError> {
+        let mut out = Vec::new();
+        let mut scan = self.scan(Kind::Claim)?;
+        while let Some((record, _)) = scan.next_record()? {
+            self.check_interrupt()?;
+            if let Record::Claim(claim) = record
+                && claim.bench.is_some()
+                && claim.created.is_none_or(|created| created <= day)
+            {
+                let judged = self.judge_claim(&claim, Some(day))?;
+                out.extend((judged.iter()).filter_map(|j| bench::derived_evidence(&claim.id, j)));
+            }
+        }
+        out.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        Ok(out)
+    }
+
     /// The derived evidence a claim should have now, in id order.
     pub fn expected_derived_evidence(
         &self,

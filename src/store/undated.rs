@@ -3,9 +3,9 @@
 
 use super::blocks::Cursor;
 use super::facts::EvidencePayloadRef;
-use super::keys::{IndexId, MapId};
+use super::keys::{self, IndexId, MapId};
 use super::{Deal, Store, StoreError, codec};
-use crate::model::{Kind, Record};
+use crate::model::{Id, Kind, Record};
 use std::collections::HashSet;
 
 impl Store {
@@ -24,10 +24,12 @@ impl Store {
         Ok(undated)
     }
 
-    /// Of the evidence in the blocks of `deal`, how many pieces have no
-    /// date of their own and one of `undated_sources` (see
+    /// Of the recorded evidence in the blocks of `deal`, how many pieces
+    /// have no date of their own and one of `undated_sources` (see
     /// [`Store::undated_sources`]). Reads the `evidence.claim` index: every
-    /// piece of evidence, with its date and source, and no record.
+    /// piece of evidence, with its date and source, and no record. Derived
+    /// evidence (SPEC 8.3) is not counted: SPEC 2 notes recorded evidence,
+    /// and an `as of` view derives its own from the results it sees.
     pub fn count_undated_evidence(
         &self,
         undated_sources: &HashSet<String>,
@@ -39,7 +41,12 @@ impl Store {
             self.check_interrupt()?;
             let fact: EvidencePayloadRef =
                 codec::decode_borrowed(cursor.value(), "evidence index entry")?;
-            if fact.date.is_none() && undated_sources.contains(fact.source) {
+            let derived = || {
+                keys::split_index_key(IndexId::EvidenceClaim, cursor.key())
+                    .and_then(|(_, id)| std::str::from_utf8(id).ok())
+                    .is_some_and(|id| Id::split_derived(id).is_some())
+            };
+            if fact.date.is_none() && undated_sources.contains(fact.source) && !derived() {
                 count += 1;
             }
         }
