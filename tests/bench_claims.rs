@@ -648,7 +648,7 @@ fn an_as_of_view_has_its_own_derived_evidence() {
     let (_dir, db) = temp_db();
     import_str(
         &db,
-        r#"{"type":"source","id":"s1","title":"one","reliability":0.8}
+        r#"{"type":"source","id":"s1","title":"one","reliability":0.8,"published":"2026-01-01"}
 {"type":"claim","id":"k","text":"M scores 70% on B","subject":"Z","model":"M","benchmark":"B","value":70,"unit":"%"}
 {"type":"result","id":"r-old","model":"M","benchmark":"B","value":70,"unit":"%","source":"s1","date":"2026-04-01"}
 {"type":"result","id":"r-new","model":"M","benchmark":"B","value":90,"unit":"%","source":"s1","date":"2026-05-01"}
@@ -701,6 +701,14 @@ fn an_as_of_view_has_its_own_derived_evidence() {
         .is_empty()
     );
     assert_eq!(ids("claims where any evidence (gap > 10) select id"), ["k"]);
+    // And so do a source's.
+    assert_eq!(
+        ids(&format!(
+            "sources {day} where any evidence (gap = 0) select id"
+        )),
+        ["s1"]
+    );
+    assert!(ids("sources where any evidence (gap = 0) select id").is_empty());
 }
 
 /// SPEC 2: the note of an `as of` statement counts recorded evidence

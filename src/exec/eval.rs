@@ -26,6 +26,9 @@ pub struct Ctx<'s> {
     facts: FactWalker<'s>,
     /// The subjects of the claims of evidence rows.
     subjects: ClaimSubjects,
+    /// The `as of` view's derived evidence ([`Store::view_derived_evidence`]),
+    /// worked out once, when a source's evidence in the view is asked for.
+    view_derived: Option<Vec<Evidence>>,
 }
 
 /// Claims' subjects, read with one cursor made on first use (evidence in id
@@ -65,6 +68,7 @@ impl<'s> Ctx<'s> {
             derived: HashMap::new(),
             facts: FactWalker::new(store),
             subjects: ClaimSubjects::default(),
+            view_derived: None,
         }
     }
 
@@ -355,13 +359,34 @@ impl<'s> Ctx<'s> {
                 }
             }
             Record::Source(s) => {
+                // In an `as of` view, derived evidence is the view's own.
+                let view_day = match self.as_of {
+                    Some(day) if self.store.has_bench_claims()? => Some(day),
+                    _ => None,
+                };
                 for id in self.store.referrers(s.id.as_str(), Kind::Source)? {
+                    if view_day.is_some() && crate::model::Id::split_derived(&id).is_some() {
+                        continue;
+                    }
                     if let Some(Record::Evidence(e)) =
                         self.store.get_of_kind(Kind::Evidence, &id)?
                         && self.evidence_visible(&e)?
                     {
                         out.push(Record::Evidence(e));
                     }
+                }
+                if let Some(day) = view_day {
+                    let view = match &mut self.view_derived {
+                        Some(view) => view,
+                        None => self
+                            .view_derived
+                            .insert(self.store.view_derived_evidence(day)?),
+                    };
+                    out.extend(
+                        (view.iter())
+                            .filter(|e| e.source == s.id)
+                            .map(|e| Record::Evidence(e.clone())),
+                    );
                 }
             }
             _ => {}
