@@ -11,7 +11,7 @@ use std::process::Command;
 const SEED: &str = include_str!("../fixtures/seed.jsonl");
 
 mod common;
-use common::{export_string, import_str, temp_db};
+use common::{evident, export_string, import_str, temp_db};
 
 fn rows(db: &Database, q: &str) -> Vec<Value> {
     match serde_json::to_value(db.query(q).unwrap_or_else(|e| panic!("{q}: {e}"))) {
@@ -612,17 +612,15 @@ fn generated_benchmark_claims_match_the_oracle_to_the_last_bit() {
 fn epoch_data_matches_the_oracle_to_the_last_bit() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("db");
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("--db")
-        .arg(&db_path)
-        .args([
+    let out = evident(
+        &db_path,
+        &[
             "import",
             "--from",
             "epoch",
             "../shared/data/epoch-benchmarks",
-        ])
-        .output()
-        .expect("runs");
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -727,14 +725,7 @@ fn the_as_of_note_counts_recorded_evidence_only() {
 "#,
     )
     .expect("writes");
-    let evident = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_evident"))
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .expect("runs")
-    };
+    let evident = |args: &[&str]| evident(&db, args);
     assert!(
         evident(&["import", file.to_str().expect("UTF-8")])
             .status

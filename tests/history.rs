@@ -4,6 +4,8 @@
 //! writes; `export --history` holds every write.
 
 use evident::Database;
+
+mod common;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -297,14 +299,7 @@ fn every_command_says_it_upgraded_a_database() {
     for command in [&["query", "count claims"][..], &["export"], &["check"]] {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_dir = format_6_copy(dir.path());
-        let run = || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_evident"))
-                .arg("--db")
-                .arg(&db_dir)
-                .args(command)
-                .output()
-                .expect("runs")
-        };
+        let run = || common::evident(&db_dir, command);
         let first = run();
         assert!(first.status.success(), "{command:?}: {first:?}");
         let said = String::from_utf8_lossy(&first.stderr);

@@ -11,6 +11,16 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// Runs the `evident` binary on the database at `db` and waits for it.
+pub fn evident(db: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
 /// A fresh database in a temporary directory (kept alive by the guard).
 pub fn temp_db() -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().expect("temp dir");
