@@ -1,18 +1,10 @@
 //! The real binary: exit codes, where output goes, and what a read never does.
 
 mod common;
+use common::evident;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
-
-fn evident(db: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("runs")
-}
 
 fn with_stdin(db: &std::path::Path, args: &[&str], input: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))

@@ -4,19 +4,11 @@
 //! must equal `fixtures/formats/F.out`. Run with `UPDATE_GOLDEN=1` to
 //! rewrite the `.out` files, then read the diff.
 
+mod common;
+use common::evident;
 use std::path::Path;
-use std::process::{Command, Output};
 
 const FORMATS: [&str; 7] = ["table", "json", "jsonl", "csv", "tsv", "markdown", "line"];
-
-fn evident(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("runs")
-}
 
 #[test]
 fn every_format_on_the_seed() {
