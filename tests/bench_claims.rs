@@ -699,6 +699,29 @@ fn an_as_of_view_has_its_own_derived_evidence() {
         .is_empty()
     );
     assert_eq!(ids("claims where any evidence (gap > 10) select id"), ["k"]);
+    // A statement naming ids or a claim judges only the claims it reaches,
+    // and still finds the view's own.
+    assert_eq!(
+        ids(&format!("evidence {day} where id = \"k~r-old\" select id")),
+        ["k~r-old"]
+    );
+    assert!(ids(&format!("evidence {day} where id = \"k~r-new\" select id")).is_empty());
+    assert_eq!(
+        ids(&format!(
+            "evidence {day} where id in (\"z1\", \"k~r-old\", e1) select id"
+        )),
+        ["e1", "k~r-old", "z1"]
+    );
+    assert_eq!(
+        ids(&format!("evidence {day} where claim = k select id")),
+        ["e1", "k~r-old", "z1"]
+    );
+    assert_eq!(
+        ids(&format!(
+            "evidence {day} where source = s1 and stance = supports select id"
+        )),
+        ["e1", "k~r-old"]
+    );
     // And so do a source's.
     assert_eq!(
         ids(&format!(

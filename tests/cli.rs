@@ -307,6 +307,46 @@ fn each_file_is_an_import_of_its_own() {
     );
     let out = evident(&db, &["query", "claims select id"]);
     assert_eq!(text(&out.stdout), "{\"id\":\"c3\"}\n");
+    // A path that cannot be read (a directory) fails alone too; a database
+    // the import created for nothing is removed.
+    let unreadable = dir.path().join("a-directory");
+    std::fs::create_dir(&unreadable).expect("mkdir");
+    let unreadable = unreadable.to_str().expect("utf-8");
+    let other = dir.path().join("other");
+    let out = evident(&other, &["import", unreadable, good]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_contains(&out.stderr, "good.jsonl: 1 claim read");
+    let fresh = dir.path().join("fresh");
+    assert_eq!(
+        evident(&fresh, &["import", unreadable]).status.code(),
+        Some(1)
+    );
+    assert!(!fresh.exists(), "nothing imported, nothing left");
+}
+
+/// A line the store refuses in two passes (its source, its citation),
+/// with another line's refusal between them, is one invalid line.
+#[test]
+fn invalid_lines_are_counted_once_each() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("cites.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"type\":\"source\",\"id\":\"s\",\"title\":\"t\"}\n",
+            "{\"type\":\"result\",\"id\":\"r00\",\"model\":\"M\",\"benchmark\":\"B\",\"value\":1,\"source\":\"s\"}\n",
+            "{\"type\":\"result\",\"id\":\"r0\",\"model\":\"M\",\"benchmark\":\"B\",\"value\":1,\"source\":\"s\",\"cites\":\"r00\"}\n",
+            "{\"type\":\"result\",\"id\":\"r1\",\"model\":\"M\",\"benchmark\":\"B\",\"value\":1,\"source\":\"nosrc\",\"cites\":\"r0\"}\n",
+            "{\"type\":\"result\",\"id\":\"r2\",\"model\":\"M\",\"benchmark\":\"B\",\"value\":1,\"source\":\"nosrc2\"}\n",
+        ),
+    )
+    .expect("writes");
+    let out = evident(
+        &dir.path().join("db"),
+        &["import", file.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_contains(&out.stderr, "nothing was imported (3 invalid lines;");
 }
 
 /// SPEC 1: a source's kind is any lowercase word. One no source has yet
@@ -323,6 +363,13 @@ fn an_unconventional_kind_matches_nothing_and_a_bad_status_is_an_error() {
     assert_contains(&out.stderr, "did you mean \"verified\"?");
     let out = evident(&db, &["query", "claims where id = 2024-01-01"]);
     assert_contains(&out.stderr, "\"id\" is an id, but 2024-01-01 is a date");
+    // A misspelt kind finds nothing, and says what was likely meant.
+    let out = evident(&db, &["query", "count sources where kind = blgo"]);
+    assert_eq!(text(&out.stdout), "{\"count\":0}\n");
+    assert_contains(
+        &out.stderr,
+        "no source has kind \"blgo\"; did you mean \"blog\"?",
+    );
 }
 
 #[test]

@@ -314,14 +314,17 @@ pub fn import(
         let started = Instant::now();
         let options = ImportOptions { skip_invalid };
         let result = match (format, unit) {
-            (Some(format), _) => db.import_files_with(format, &name, unit, options, &mut |bytes| {
-                bar.set_position(bytes)
-            }),
-            (None, [path]) => match files::open_input(path) {
-                Ok(reader) => db.import_jsonl_with(&name, reader, options, &mut |bytes| {
+            (Some(format), _) => db
+                .import_files_with(format, &name, unit, options, &mut |bytes| {
                     bar.set_position(bytes)
-                }),
-                Err(e) => return fail(format!("{name}: {e}")),
+                })
+                .map_err(|e| e.to_string()),
+            (None, [path]) => match files::open_input(path) {
+                Ok(reader) => db
+                    .import_jsonl_with(&name, reader, options, &mut |bytes| bar.set_position(bytes))
+                    .map_err(|e| e.to_string()),
+                // One that cannot be read (a directory) fails alone too.
+                Err(e) => Err(format!("{name}: {e}")),
             },
             (None, _) => return fail("internal: one JSON Lines file at a time"),
         };

@@ -8,7 +8,7 @@ use super::parallel::{RowFolder, Shared, fold_rows, in_turns};
 use super::plan::{Access, SemiJoin, Sources};
 use super::{conjuncts, visible};
 use crate::model::fields;
-use crate::model::{Derived, Kind, Record};
+use crate::model::{Derived, Id, Kind, Record};
 use crate::query::ast::Expr;
 use crate::store::IndexId;
 use crate::store::{KeyRange, Store, StoreError};
@@ -29,14 +29,12 @@ pub(super) fn for_each_row(
     visit: &mut RowVisitor<'_>,
 ) -> Result<(), crate::Error> {
     let store = ctx.store;
-    if let Some(day) = ctx.as_of
-        && kind == Kind::Evidence
-        && store.has_bench_claims()?
-    {
-        let needles = stored_needles(kind, filter);
-        let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
-        return each_evidence_in_view(ctx, day, filter, &keep, visit);
-    }
+    // Evidence in an `as of` view of a database with benchmark claims: its
+    // derived evidence is the view's own (see `each_evidence_in_view`).
+    let view_day = match ctx.as_of {
+        Some(day) if kind == Kind::Evidence && store.has_bench_claims()? => Some(day),
+        _ => None,
+    };
     // The ids a semi-join or an index range lists are read now, not when planning.
     let listed;
     let residual;
@@ -60,6 +58,19 @@ pub(super) fn for_each_row(
     };
     let needles = stored_needles(kind, filter);
     let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
+    if let Some(day) = view_day {
+        let ids = match &source {
+            Source::Ids(ids) => Some(*ids),
+            _ => None,
+        };
+        let claims = claims_reached(access);
+        let view = View {
+            day,
+            ids,
+            claims: claims.as_deref(),
+        };
+        return each_evidence_in_view(ctx, &view, filter, &keep, visit);
+    }
     // Parts read in turns by two threads, when there is enough to share.
     let parts: Vec<Part<'_>> = match &source {
         Source::Scan if store.records_span_blocks(kind)? => {
@@ -104,49 +115,88 @@ pub(super) fn fold_scan<T: Send>(
     {
         let mut ctx = Ctx::new(store, as_of);
         let mut state = start();
-        each_evidence_in_view(&mut ctx, day, filter, &keep, &mut |ctx, record, derived| {
-            each(&mut state, ctx, record, derived)?;
-            Ok(true)
-        })?;
+        let view = View {
+            day,
+            ids: None,
+            claims: None,
+        };
+        each_evidence_in_view(
+            &mut ctx,
+            &view,
+            filter,
+            &keep,
+            &mut |ctx, record, derived| {
+                each(&mut state, ctx, record, derived)?;
+                Ok(true)
+            },
+        )?;
         return Ok(vec![state]);
     }
     fold_rows(store, kind, as_of, filter, &keep, start, each)
+}
+
+/// What [`each_evidence_in_view`] reads: the view's day, and where the
+/// plan narrowed the statement, the evidence ids it lists (sorted) and the
+/// claims whose derived evidence it can reach.
+struct View<'a> {
+    day: crate::model::Date,
+    ids: Option<&'a [String]>,
+    claims: Option<&'a [&'a str]>,
+}
+
+/// The claims whose derived evidence a plan for evidence can reach, when
+/// it names them: the claims of the derived ids it lists (none for
+/// recorded ids alone), or those of `claim = …` / `claim in (…)`; `None`
+/// for any other plan (every claim).
+fn claims_reached(access: &Access) -> Option<Vec<&str>> {
+    let mut claims: Vec<&str> = match access {
+        Access::Ids(ids) => (ids.iter())
+            .filter_map(|id| Some(Id::split_derived(id)?.0))
+            .collect(),
+        Access::IndexRange(range) if range.index() == IndexId::EvidenceClaim => {
+            range.exact_texts()?
+        }
+        _ => return None,
+    };
+    claims.sort_unstable();
+    claims.dedup();
+    Some(claims)
 }
 
 /// The evidence of an `as of` view of a database with benchmark claims
 /// (SPEC 2, 8.3), in id order: the recorded evidence visible on the day,
 /// and in place of today's derived evidence the view's own (its benchmark
 /// claims judged on the results visible that day), each passing `filter`.
-/// From a scan, on this thread: the view's derived evidence is worked out
-/// first, and no index lists it.
+/// On this thread: the view's derived evidence is worked out first (for
+/// the claims the plan reaches), and no index lists it; the recorded
+/// evidence comes from the plan's ids, or a scan.
 fn each_evidence_in_view(
     ctx: &mut Ctx<'_>,
-    day: crate::model::Date,
+    view: &View<'_>,
     filter: Option<&Expr>,
     keep: &dyn Fn(&[u8]) -> bool,
     visit: &mut RowVisitor<'_>,
 ) -> Result<(), crate::Error> {
     let store = ctx.store;
-    let mut derived = store.view_derived_evidence(day)?.into_iter().peekable();
+    let derived = store.view_derived_evidence(view.day, view.claims)?;
+    let mut derived = derived.into_iter().peekable();
+    let part = match view.ids {
+        Some(ids) => Part::Ids(ids),
+        None => Part::All,
+    };
     let mut more = true;
-    each_record(
-        store,
-        Kind::Evidence,
-        &Part::All,
-        keep,
-        &mut |record, values| {
-            // Today's derived evidence: the view has its own.
-            if record.id().is_derived() {
-                return Ok(true);
-            }
-            more = hand_over(ctx, &mut derived, Some(record.id().as_str()), filter, visit)?;
-            if !more || !passes(ctx, &record, values.as_ref(), filter)? {
-                return Ok(more);
-            }
-            more = visit(ctx, record, values)?;
-            Ok(more)
-        },
-    )?;
+    each_record(store, Kind::Evidence, &part, keep, &mut |record, values| {
+        // Today's derived evidence: the view has its own.
+        if record.id().is_derived() {
+            return Ok(true);
+        }
+        more = hand_over(ctx, &mut derived, Some(record.id().as_str()), filter, visit)?;
+        if !more || !passes(ctx, &record, values.as_ref(), filter)? {
+            return Ok(more);
+        }
+        more = visit(ctx, record, values)?;
+        Ok(more)
+    })?;
     if more {
         hand_over(ctx, &mut derived, None, filter, visit)?;
     }

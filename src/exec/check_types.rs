@@ -217,13 +217,8 @@ fn check_aggregate(kind: Kind, a: &Aggregate) -> Result<(), QueryError> {
     Err(QueryError::at(
         &field.span,
         format!(
-            "{function} takes {takes}, but \"{name}\" is {} {}",
-            if def.ty.name().starts_with(['a', 'i']) {
-                "an"
-            } else {
-                "a"
-            },
-            def.ty.name()
+            "{function} takes {takes}, but \"{name}\" is {}",
+            def.ty.with_article()
         ),
         Some(help),
     ))

@@ -26,9 +26,10 @@ pub struct Ctx<'s> {
     facts: FactWalker<'s>,
     /// The subjects of the claims of evidence rows.
     subjects: ClaimSubjects,
-    /// The `as of` view's derived evidence ([`Store::view_derived_evidence`]),
-    /// worked out once, when a source's evidence in the view is asked for.
-    view_derived: Option<Vec<Evidence>>,
+    /// The `as of` view's derived evidence ([`Store::view_derived_evidence`])
+    /// by source, worked out once, when a source's evidence in the view is
+    /// asked for.
+    view_derived: Option<HashMap<crate::model::Id, Vec<Evidence>>>,
 }
 
 /// Claims' subjects, read with one cursor made on first use (evidence in id
@@ -376,15 +377,18 @@ impl<'s> Ctx<'s> {
                     }
                 }
                 if let Some(day) = view_day {
-                    let view = match &mut self.view_derived {
-                        Some(view) => view,
-                        None => self
-                            .view_derived
-                            .insert(self.store.view_derived_evidence(day)?),
+                    let by_source = match &mut self.view_derived {
+                        Some(by_source) => by_source,
+                        None => {
+                            let mut by_source: HashMap<_, Vec<Evidence>> = HashMap::new();
+                            for e in self.store.view_derived_evidence(day, None)? {
+                                by_source.entry(e.source.clone()).or_default().push(e);
+                            }
+                            self.view_derived.insert(by_source)
+                        }
                     };
                     out.extend(
-                        (view.iter())
-                            .filter(|e| e.source == s.id)
+                        (by_source.get(&s.id).into_iter().flatten())
                             .map(|e| Record::Evidence(e.clone())),
                     );
                 }

@@ -288,7 +288,19 @@ pub(super) fn case_notes(
             if store.has_string_value(kind, name, text)? {
                 continue;
             }
-            let variants = store.case_variants(kind, name, text, MAX_VARIANTS)?;
+            let mut variants = store.case_variants(kind, name, text, MAX_VARIANTS)?;
+            let mut why = " (values are case-sensitive)";
+            // A value outside a field's conventional ones (a source's
+            // kind) may be a misspelling of one.
+            if variants.is_empty()
+                && let Some(def) = crate::model::fields::field(kind, name)
+                && super::check_types::is_open(kind, def)
+                && let Some(meant) =
+                    crate::suggest::did_you_mean(text, def.known_values.iter().copied())
+            {
+                variants.push(meant.to_owned());
+                why = "";
+            }
             if variants.is_empty() {
                 continue;
             }
@@ -299,7 +311,7 @@ pub(super) fn case_notes(
                 format!("{name} {text:?}")
             };
             notes.push(format!(
-                "no {} has {what}; did you mean {}? (values are case-sensitive)",
+                "no {} has {what}; did you mean {}?{why}",
                 kind.name(),
                 shown.join(" or ")
             ));

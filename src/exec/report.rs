@@ -243,8 +243,8 @@ pub fn explain(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Er
         return Err(QueryError::at(
             span,
             format!(
-                "\"{id}\" is a {}; explain works on claims",
-                record.kind().name()
+                "\"{id}\" is {}; explain works on claims",
+                record.kind().one()
             ),
             Some(format!("try `show {id}`")),
         )

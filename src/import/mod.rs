@@ -374,7 +374,7 @@ fn write_pending(
             Err(e) => return Err(e.into()),
         }
     }
-    report.skipped_total = problems.lines;
+    report.skipped_total = problems.lines.len();
     report.skipped = problems.sorted();
     Ok(report)
 }
@@ -459,11 +459,9 @@ fn assign_ids(
 struct ProblemList {
     kept: Vec<Problem>,
     total: usize,
-    /// Lines with a problem: a line's problems come one after another (a
-    /// line's fields, then the store's refusals of a record, by record),
-    /// so a new line is one unlike the last problem's.
-    lines: usize,
-    last_line: Option<(Option<String>, u64)>,
+    /// The lines with a problem (a line's problems need not come together:
+    /// the store refuses a record in more than one pass).
+    lines: HashSet<(Option<String>, u64)>,
 }
 
 impl ProblemList {
@@ -471,7 +469,7 @@ impl ProblemList {
         ImportError::Invalid {
             file: file.to_owned(),
             total: self.total,
-            lines: self.lines,
+            lines: self.lines.len(),
             problems: self.sorted(),
         }
         .into()
@@ -481,11 +479,7 @@ impl ProblemList {
     /// order, not line order.
     fn add(&mut self, p: Problem) {
         self.total += 1;
-        let line = (p.file.clone(), p.line);
-        if self.last_line.as_ref() != Some(&line) {
-            self.lines += 1;
-            self.last_line = Some(line);
-        }
+        self.lines.insert((p.file.clone(), p.line));
         if self.kept.len() < MAX_REPORTED {
             self.kept.push(p);
         } else if let Some(last) = self

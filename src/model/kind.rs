@@ -35,6 +35,17 @@ impl Kind {
         }
     }
 
+    /// The name as a message says one record of the kind: "a claim",
+    /// "evidence" (a mass noun).
+    pub fn one(self) -> &'static str {
+        match self {
+            Kind::Source => "a source",
+            Kind::Claim => "a claim",
+            Kind::Evidence => "evidence",
+            Kind::Result => "a result",
+        }
+    }
+
     /// The collection name used by queries (`"sources"`).
     pub fn collection(self) -> &'static str {
         match self {

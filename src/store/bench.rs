@@ -150,23 +150,42 @@ impl Store {
     /// benchmark claim visible that day judged on the results visible
     /// that day, in id order. Today's stored derived evidence may lack some
     /// of it (a result superseded since by a later one of its source).
+    /// `claims`, when given, are the only claims whose evidence is wanted
+    /// (a statement naming ids or claims): the others are not judged.
     pub fn view_derived_evidence(
         &self,
         day: Date,
+        claims: Option<&[&str]>,
     ) -> Result<Vec<crate::model::Evidence>, StoreError> {
         let mut out = Vec::new();
-        let mut scan = self.scan(Kind::Claim)?;
-        while let Some((record, _)) = scan.next_record()? {
-            self.check_interrupt()?;
-            if let Record::Claim(claim) = record
-                && claim.bench.is_some()
-                && claim.created.is_none_or(|created| created <= day)
-            {
+        let mut judge = |claim: Claim| -> Result<(), StoreError> {
+            if claim.bench.is_some() && claim.created.is_none_or(|created| created <= day) {
                 let judged = self.judge_claim(&claim, Some(day))?;
                 out.extend((judged.iter()).filter_map(|j| bench::derived_evidence(&claim.id, j)));
             }
+            Ok(())
+        };
+        match claims {
+            Some(ids) => {
+                for id in ids {
+                    if let Some(Record::Claim(claim)) = self.get_of_kind(Kind::Claim, id)? {
+                        judge(claim)?;
+                    }
+                }
+            }
+            None => {
+                let mut scan = self.scan(Kind::Claim)?;
+                while let Some((record, _)) = scan.next_record()? {
+                    self.check_interrupt()?;
+                    if let Record::Claim(claim) = record {
+                        judge(claim)?;
+                    }
+                }
+            }
         }
         out.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        // A claim named twice is judged twice.
+        out.dedup_by(|a, b| a.id == b.id);
         Ok(out)
     }
 

@@ -87,6 +87,20 @@ impl IndexRange {
         self.index
     }
 
+    /// The texts of an `=` / `in` range on a text field (`None` for any
+    /// other): `evidence where claim = c1` names the claims it reaches.
+    pub(crate) fn exact_texts(&self) -> Option<Vec<&str>> {
+        if self.op != RangeOp::Eq {
+            return None;
+        }
+        (self.values.iter())
+            .map(|v| match v {
+                IndexValue::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether this is `field = one value`: one run of entries, in id
     /// order (the order rows are visited in).
     pub(crate) fn one_value(&self) -> bool {

@@ -187,11 +187,7 @@ impl Store {
                                 position,
                                 id: id.to_string(),
                                 field: Some(field),
-                                reason: format!(
-                                    "{target} is a {}, not a {}",
-                                    k.name(),
-                                    want.name()
-                                ),
+                                reason: format!("{target} is {}, not {}", k.one(), want.one()),
                             })
                         }
                         None => {
