@@ -200,6 +200,18 @@ fn recorded_times_increase_when_the_clock_steps_back() {
     assert_eq!(history[1]["action"], "replace");
     assert_eq!(history[1]["record"]["text"], "nine, again");
     assert_eq!(history[0]["record"]["text"], "nine");
+    // `changes since T1` runs to now, which is the clock or, with a clock
+    // behind the last write, that write's time: T1 may be that late, not
+    // later (SPEC 9: T1 after T2 is an error).
+    assert!(rows(&db, "changes since 2030-01-05T10:00:00.001Z").is_empty());
+    let err = db
+        .query("changes since 2030-01-05T10:00:00.002Z")
+        .expect_err("after now")
+        .to_string();
+    assert!(
+        err.contains("is after now (2030-01-05T10:00:00.001Z)"),
+        "{err}"
+    );
 }
 
 /// `export --history` has one line per own write, with the record after it.

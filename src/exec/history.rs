@@ -119,10 +119,27 @@ pub fn run_changes(
         )
         .into());
     }
+    let last_seq = store.last_seq()?;
+    // Without `until`, T2 is now: the clock, or the last write's time if a
+    // fixed clock is behind it (writes go 1 ms past the last).
+    if let (Some(since_ms), None, Some(since)) = (since, until, &changes.since) {
+        let now = (store.clock_ms()).max(store.recorded_ms(last_seq)?.unwrap_or(0));
+        if since_ms > now {
+            return Err(QueryError::at(
+                &since.span,
+                format!(
+                    "since {} is after now ({})",
+                    format_time(since_ms),
+                    format_time(now)
+                ),
+                Some("changes since T1 compares T1 with now: T1 must not be later".into()),
+            )
+            .into());
+        }
+    }
     if let Some(filter) = &changes.filter {
         check_filter(filter)?;
     }
-    let last_seq = store.last_seq()?;
     let window = SeqWindow {
         after_seq: since.map(|t| store.last_seq_at_or_before(t)).transpose()?,
         through_seq: match until {

@@ -326,10 +326,7 @@ impl Store {
     /// The time to record a write under: the clock's, unless that is not
     /// after the last write's, then the last write's plus 1 ms (SPEC 9).
     pub(super) fn next_recorded_ms(&self, seq: u64) -> Result<u64, StoreError> {
-        let clock = match self.clock.load(std::sync::atomic::Ordering::Relaxed) {
-            0 => test_clock().unwrap_or_else(super::log::now_ms),
-            fixed => fixed,
-        };
+        let clock = self.clock_ms();
         let last = match seq.checked_sub(1) {
             Some(previous) if previous > 0 => self.log_header(previous)?.map(|h| h.recorded_ms),
             _ => None,
@@ -338,6 +335,15 @@ impl Store {
             Some(last) if clock <= last => last + 1,
             _ => clock,
         })
+    }
+
+    /// The time by the clock writes are recorded with: the one fixed with
+    /// `Database::set_clock`, else `EVIDENT_CLOCK`, else the system's.
+    pub(crate) fn clock_ms(&self) -> u64 {
+        match self.clock.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => test_clock().unwrap_or_else(super::log::now_ms),
+            fixed => fixed,
+        }
     }
 
     /// The header of write `seq`, if it was logged.
