@@ -29,12 +29,7 @@ pub(super) fn for_each_row(
     visit: &mut RowVisitor<'_>,
 ) -> Result<(), crate::Error> {
     let store = ctx.store;
-    // Evidence in an `as of` view of a database with benchmark claims: its
-    // derived evidence is the view's own (see `each_evidence_in_view`).
-    let view_day = match ctx.as_of {
-        Some(day) if kind == Kind::Evidence && store.has_bench_claims()? => Some(day),
-        _ => None,
-    };
+    let view_day = derives_evidence(store, kind, ctx.as_of)?;
     // The ids a semi-join or an index range lists are read now, not when planning.
     let listed;
     let residual;
@@ -109,10 +104,7 @@ pub(super) fn fold_scan<T: Send>(
 ) -> Result<Vec<T>, crate::Error> {
     let needles = stored_needles(kind, filter);
     let keep = |stored: &[u8]| needles.iter().all(|n| may_contain_raw(stored, n));
-    if let Some(day) = as_of
-        && kind == Kind::Evidence
-        && store.has_bench_claims()?
-    {
+    if let Some(day) = derives_evidence(store, kind, as_of)? {
         let mut ctx = Ctx::new(store, as_of);
         let mut state = start();
         let view = View {
@@ -133,6 +125,20 @@ pub(super) fn fold_scan<T: Send>(
         return Ok(vec![state]);
     }
     fold_rows(store, kind, as_of, filter, &keep, start, each)
+}
+
+/// The day of an `as of` view of evidence whose derived evidence the view
+/// works out itself (see [`each_evidence_in_view`]): when the database has
+/// benchmark claims, the only ones with derived evidence.
+fn derives_evidence(
+    store: &Store,
+    kind: Kind,
+    as_of: Option<crate::model::Date>,
+) -> Result<Option<crate::model::Date>, StoreError> {
+    Ok(match as_of {
+        Some(day) if kind == Kind::Evidence && store.has_bench_claims()? => Some(day),
+        _ => None,
+    })
 }
 
 /// What [`each_evidence_in_view`] reads: the view's day, and where the
@@ -185,11 +191,8 @@ fn each_evidence_in_view(
         None => Part::All,
     };
     let mut more = true;
+    // Today's derived evidence is not visible (`passes`): the view has its own.
     each_record(store, Kind::Evidence, &part, keep, &mut |record, values| {
-        // Today's derived evidence: the view has its own.
-        if record.id().is_derived() {
-            return Ok(true);
-        }
         more = hand_over(ctx, &mut derived, Some(record.id().as_str()), filter, visit)?;
         if !more || !passes(ctx, &record, values.as_ref(), filter)? {
             return Ok(more);

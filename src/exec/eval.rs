@@ -309,16 +309,7 @@ impl<'s> Ctx<'s> {
         match record {
             Record::Claim(c) => {
                 let needs_record = condition.is_some_and(needs_full_evidence);
-                // A benchmark claim's derived evidence in an `as of` view is
-                // the view's own (SPEC 2): judged on the results visible that
-                // day, in place of today's.
-                let view_day = self.as_of.filter(|_| c.bench.is_some());
                 for fact in self.facts.facts_of(c.id.as_str())? {
-                    if view_day.is_some()
-                        && crate::model::Id::split_derived(&fact.evidence).is_some()
-                    {
-                        continue;
-                    }
                     let evidence = if needs_record {
                         match self.store.get_of_kind(Kind::Evidence, &fact.evidence)? {
                             Some(Record::Evidence(e)) => e,
@@ -349,24 +340,20 @@ impl<'s> Ctx<'s> {
                         out.push(Record::Evidence(evidence));
                     }
                 }
-                if let Some(day) = view_day {
-                    let judged = self.store.judge_claim(c, Some(day))?;
-                    out.extend(
-                        (judged.iter())
-                            .filter_map(|j| crate::model::bench::derived_evidence(&c.id, j))
-                            .map(Record::Evidence),
-                    );
+                // A benchmark claim's derived evidence in an `as of` view is
+                // the view's own (SPEC 2), in place of today's (not visible).
+                if let Some(day) = self.as_of
+                    && c.bench.is_some()
+                {
+                    let view = self.store.derived_evidence_of(c, Some(day))?;
+                    out.extend(view.into_iter().map(Record::Evidence));
                     out.sort_by(|a, b| a.id().as_str().cmp(b.id().as_str()));
                 }
             }
             Record::Source(s) => {
-                // In an `as of` view, derived evidence is the view's own.
-                let view_day = match self.as_of {
-                    Some(day) if self.store.has_bench_claims()? => Some(day),
-                    _ => None,
-                };
                 for id in self.store.referrers(s.id.as_str(), Kind::Source)? {
-                    if view_day.is_some() && crate::model::Id::split_derived(&id).is_some() {
+                    // Not read to find it invisible (`evidence_visible`).
+                    if self.as_of.is_some() && crate::model::Id::split_derived(&id).is_some() {
                         continue;
                     }
                     if let Some(Record::Evidence(e)) =
@@ -376,13 +363,18 @@ impl<'s> Ctx<'s> {
                         out.push(Record::Evidence(e));
                     }
                 }
-                if let Some(day) = view_day {
+                // In an `as of` view, derived evidence is the view's own.
+                if let Some(day) = self.as_of {
                     let by_source = match &mut self.view_derived {
                         Some(by_source) => by_source,
                         None => {
                             let mut by_source: HashMap<_, Vec<Evidence>> = HashMap::new();
-                            for e in self.store.view_derived_evidence(day, None)? {
-                                by_source.entry(e.source.clone()).or_default().push(e);
+                            // Without benchmark claims there is none to
+                            // derive, and no claim is read to find that out.
+                            if self.store.has_bench_claims()? {
+                                for e in self.store.view_derived_evidence(day, None)? {
+                                    by_source.entry(e.source.clone()).or_default().push(e);
+                                }
                             }
                             self.view_derived.insert(by_source)
                         }
@@ -398,13 +390,13 @@ impl<'s> Ctx<'s> {
         Ok(out)
     }
 
+    /// Whether stored evidence is in the `as of` view. Today's derived
+    /// evidence never is: a view derives its own from the results visible
+    /// that day (SPEC 2), and those who read evidence in a view add it.
     pub fn evidence_visible(&mut self, e: &Evidence) -> Result<bool, StoreError> {
         Ok(match self.as_of {
             Some(day) => {
-                let dated = match e.is_derived() {
-                    true => self.derived_visible(e, day)?,
-                    false => self.effective_date(e)?.is_some_and(|d| d <= day),
-                };
+                let dated = !e.is_derived() && self.effective_date(e)?.is_some_and(|d| d <= day);
                 // Evidence of a claim created after the day is not visible
                 // either (SPEC 2).
                 dated
@@ -415,20 +407,6 @@ impl<'s> Ctx<'s> {
             }
             None => true,
         })
-    }
-
-    /// Whether derived evidence is in the `as of` view: the derivation of
-    /// SPEC 8 run on what is visible that day keeps its result.
-    fn derived_visible(&mut self, e: &Evidence, day: Date) -> Result<bool, StoreError> {
-        let Some(Record::Claim(claim)) = self.record(e.claim.as_str())?.as_deref().cloned() else {
-            return Ok(false);
-        };
-        let kept = self
-            .store
-            .view_facts(&claim, Vec::new(), Some(day))?
-            .into_iter()
-            .any(|f| f.evidence == e.id.as_str());
-        Ok(kept)
     }
 }
 

@@ -74,6 +74,11 @@ impl Id {
         text.split_once('~')
     }
 
+    /// Whether a stored id, as bytes, is derived evidence's.
+    pub(crate) fn bytes_are_derived(id: &[u8]) -> bool {
+        std::str::from_utf8(id).is_ok_and(|id| Id::split_derived(id).is_some())
+    }
+
     /// Whether this is the id of derived evidence (SPEC 8.3).
     pub fn is_derived(&self) -> bool {
         self.0.contains('~')

@@ -137,11 +137,7 @@ impl Store {
             .into_iter()
             .filter(|f| Id::split_derived(&f.evidence).is_none())
             .collect();
-        for judgement in self.judge_claim(claim, as_of)? {
-            if let Some(e) = bench::derived_evidence(&claim.id, &judgement) {
-                facts.push(fact_of(&e));
-            }
-        }
+        facts.extend(self.derived_evidence_of(claim, as_of)?.iter().map(fact_of));
         facts.sort_by(|a, b| a.evidence.as_bytes().cmp(b.evidence.as_bytes()));
         Ok(facts)
     }
@@ -150,8 +146,9 @@ impl Store {
     /// benchmark claim visible that day judged on the results visible
     /// that day, in id order. Today's stored derived evidence may lack some
     /// of it (a result superseded since by a later one of its source).
-    /// `claims`, when given, are the only claims whose evidence is wanted
-    /// (a statement naming ids or claims): the others are not judged.
+    /// `claims`, when given (distinct), are the only claims whose evidence
+    /// is wanted (a statement naming ids or claims): the others are not
+    /// judged.
     pub fn view_derived_evidence(
         &self,
         day: Date,
@@ -160,8 +157,7 @@ impl Store {
         let mut out = Vec::new();
         let mut judge = |claim: Claim| -> Result<(), StoreError> {
             if claim.bench.is_some() && claim.created.is_none_or(|created| created <= day) {
-                let judged = self.judge_claim(&claim, Some(day))?;
-                out.extend((judged.iter()).filter_map(|j| bench::derived_evidence(&claim.id, j)));
+                out.extend(self.derived_evidence_of(&claim, Some(day))?);
             }
             Ok(())
         };
@@ -184,18 +180,18 @@ impl Store {
             }
         }
         out.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
-        // A claim named twice is judged twice.
-        out.dedup_by(|a, b| a.id == b.id);
         Ok(out)
     }
 
-    /// The derived evidence a claim should have now, in id order.
-    pub fn expected_derived_evidence(
+    /// The derived evidence a claim has in the view of `as_of` (today's
+    /// for `None`), in id order.
+    pub fn derived_evidence_of(
         &self,
         claim: &Claim,
+        as_of: Option<Date>,
     ) -> Result<Vec<crate::model::Evidence>, StoreError> {
         Ok(self
-            .judge_claim(claim, None)?
+            .judge_claim(claim, as_of)?
             .iter()
             .filter_map(|j| bench::derived_evidence(&claim.id, j))
             .collect())
@@ -204,7 +200,7 @@ impl Store {
     /// What `check` finds wrong with a claim's stored derived evidence: one
     /// sentence per difference from a recomputation.
     pub fn derived_evidence_problems(&self, claim: &Claim) -> Result<Vec<String>, StoreError> {
-        let expected = self.expected_derived_evidence(claim)?;
+        let expected = self.derived_evidence_of(claim, None)?;
         let mut problems = Vec::new();
         let stored: Vec<String> = self
             .evidence_facts(claim.id.as_str())?

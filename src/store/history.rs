@@ -426,16 +426,11 @@ impl AllRecordIds {
             };
             let id = cursor.key().to_vec();
             *more = cursor.advance()?;
-            if !is_derived_id(&id) {
+            if !Id::bytes_are_derived(&id) {
                 return Ok(Some((id, *kind)));
             }
         }
     }
-}
-
-/// Whether a stored id is derived evidence's.
-fn is_derived_id(id: &[u8]) -> bool {
-    std::str::from_utf8(id).is_ok_and(|id| Id::split_derived(id).is_some())
 }
 
 impl Store {
@@ -504,7 +499,7 @@ impl Store {
             }
             // Databases written before derived evidence went without a
             // history hold its rows; they are counted, and nothing else.
-            if is_derived_id(id.as_bytes()) {
+            if Id::bytes_are_derived(id.as_bytes()) {
                 continue;
             }
             // Records the log does not name come before this id.

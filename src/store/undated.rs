@@ -43,8 +43,7 @@ impl Store {
                 codec::decode_borrowed(cursor.value(), "evidence index entry")?;
             let derived = || {
                 keys::split_index_key(IndexId::EvidenceClaim, cursor.key())
-                    .and_then(|(_, id)| std::str::from_utf8(id).ok())
-                    .is_some_and(|id| Id::split_derived(id).is_some())
+                    .is_some_and(|(_, id)| Id::bytes_are_derived(id))
             };
             if fact.date.is_none() && undated_sources.contains(fact.source) && !derived() {
                 count += 1;
