@@ -237,6 +237,52 @@ fn damaged_files_give_a_clear_error_or_the_right_answer() {
     );
 }
 
+/// A damaged byte in the part of the log that sled's snapshot says is
+/// durable is refused without a write: sled's recovery used to take the
+/// damage for the torn end of its log and overwrite the rest of the segment
+/// (~120 KB) before refusing, so even a query made the damage permanent.
+/// Each refused open leaves `db` byte for byte as it was, and undoing the
+/// damage brings the database back.
+#[test]
+fn a_refused_open_of_a_damaged_log_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data.jsonl");
+    dataset(&data, 300, "x");
+    let good = dir.path().join("good.db");
+    // An import ends with a snapshot at the log's end.
+    ok(evident(&good).arg("import").arg(&data));
+    let expected_count = stdout(&ok(evident(&good).args(["query", "count claims"])));
+    let pristine = std::fs::read(good.join("db")).expect("reads");
+    let mut refused = 0;
+    for at in (100..pristine.len()).step_by(7919) {
+        let db = dir.path().join("damaged.db");
+        let _ = std::fs::remove_dir_all(&db);
+        copy_dir(&good, &db);
+        let mut damaged = pristine.clone();
+        damaged[at] ^= 4;
+        std::fs::write(db.join("db"), &damaged).expect("writes");
+        let out = run(evident(&db).args(["query", "count claims"]));
+        if out.status.success() {
+            continue;
+        }
+        refused += 1;
+        assert!(
+            stderr(&out).contains("damaged"),
+            "byte {at}: {}",
+            stderr(&out)
+        );
+        let after = std::fs::read(db.join("db")).expect("reads");
+        assert!(
+            after == damaged,
+            "byte {at}: refusing the damaged database rewrote its log"
+        );
+        std::fs::write(db.join("db"), &pristine).expect("writes");
+        let out = ok(evident(&db).args(["query", "count claims"]));
+        assert_eq!(stdout(&out), expected_count, "byte {at}: undone");
+    }
+    assert!(refused > 0, "no damage was refused: the test tests nothing");
+}
+
 /// sled's unfinished snapshot `snap.N.generating`, as a full disk or a kill
 /// leaves it, is set aside before sled opens: the database reads as before
 /// and passes check (finding C2: every command said "damaged").

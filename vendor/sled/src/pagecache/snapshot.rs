@@ -311,6 +311,23 @@ fn advance_snapshot(
             trace!("bumping snapshot.stable_lsn to {}", bumped);
             (bumped, None)
         } else {
+            // evident's patch: a tip before the snapshot's stable point is
+            // not a torn end but damage inside what the snapshot says is
+            // durable (a corrupt message the iterator stopped at), and is
+            // refused below anyway. Refused here, before the tail after it
+            // is shredded: otherwise opening a damaged database, even to
+            // read it, overwrote every message after the damage in that
+            // segment (~120 KB), so that repairing the damaged bytes or
+            // restoring them no longer brought the database back.
+            if iterated_lsn < snapshot.stable_lsn.unwrap_or(0) {
+                error!(
+                    "unexpected corruption encountered in storage snapshot file. \
+                    stable lsn {} should be >= snapshot.stable_lsn {}",
+                    iterated_lsn,
+                    snapshot.stable_lsn.unwrap_or(0),
+                );
+                return Err(Error::corruption(None));
+            }
             if let Some(BasedBuf { offset, ref buf }) = iter.segment_base {
                 // either situation 3 or situation 4. we need to zero the
                 // tail of the segment after the recovered tip
