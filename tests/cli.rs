@@ -540,6 +540,45 @@ fn export_to_a_gz_file_imports_back() {
     );
 }
 
+/// A small gzip file of long lines (each under the 4 MiB line limit, each
+/// invalid) is refused in bounded memory: batches of lines were cut by
+/// count alone, so 2,048 such lines made one batch of the whole file (300
+/// lines of 4 MB took 3 GB). Run under a 400 MB address-space limit, which
+/// the old reading ran out of (an abort) with these 100 lines.
+#[test]
+fn long_lines_in_a_small_gzip_are_read_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("long.jsonl.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&file).expect("creates"),
+        flate2::Compression::fast(),
+    );
+    let line = format!(
+        "{{\"type\":\"claim\",\"text\":\"{}\"}}\n",
+        "a".repeat(4_000_000)
+    );
+    for _ in 0..100 {
+        gz.write_all(line.as_bytes()).expect("writes");
+    }
+    gz.finish().expect("finishes");
+    let db = dir.path().join("long.db");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 400000 && exec \"$0\" --db \"$1\" import \"$2\"")
+        .arg(env!("CARGO_BIN_EXE_evident"))
+        .arg(&db)
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("long.jsonl.gz:100: text: is 4000000 bytes long"),
+        "{stderr}"
+    );
+    assert!(!db.exists(), "a refused import leaves no database behind");
+}
+
 #[test]
 fn the_timer_goes_to_stderr_and_leaves_the_rows_alone() {
     let (_dir, db) = seeded();
