@@ -621,6 +621,35 @@ fn tcp_needs_a_token_and_answers_401_without_it() {
     holder.stop();
 }
 
+/// Connections over TCP that fill every place (here without the token,
+/// their heads never finished) leave the local clients served: the places
+/// are counted apart for the Unix socket and for TCP. They were one count,
+/// so that anyone reaching the port could lock every local client out.
+#[test]
+fn tcp_connections_cannot_take_the_places_of_local_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seed_db(dir.path(), "db");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret-token\n").expect("writes");
+    let token_arg = token.to_str().expect("utf-8");
+    let holder = Holder::start(&db, &["--listen", "127.0.0.1:0", "--token-file", token_arg]);
+    let address = holder.tcp.clone().expect("a TCP address");
+    let flood: Vec<std::net::TcpStream> = (0..evident::serve::MAX_CONNECTIONS + 4)
+        .filter_map(|_| {
+            let mut stream = std::net::TcpStream::connect(&address).ok()?;
+            stream.write_all(b"GET /v1/health HTTP/1.1\r\n").ok()?;
+            Some(stream)
+        })
+        .collect();
+    // Every place over TCP is taken (the last connections are refused).
+    std::thread::sleep(Duration::from_millis(300));
+    let out = evident(&db, &["query", "count claims"]);
+    assert_counted(&out, 26);
+    assert!(healthy(&holder.socket));
+    drop(flood);
+    holder.stop();
+}
+
 #[test]
 fn hostile_requests_get_a_4xx_and_the_holder_goes_on() {
     let (_dir, db, holder) = serving_seed();
@@ -676,6 +705,35 @@ fn hostile_requests_get_a_4xx_and_the_holder_goes_on() {
     assert_eq!(status_of(&answer), 408, "{answer}");
     drop(silent);
     assert!(healthy(socket));
+    holder.stop();
+}
+
+/// An empty body (`Content-Length: 0`: an empty script, an empty file) is
+/// read as empty at once. Reading it waited for bytes the client never
+/// sends: `query ''` through a holder failed after 10 s with "does not
+/// answer", an empty import after a minute with os error 11.
+#[test]
+fn an_empty_body_is_answered_at_once_as_on_its_own() {
+    let (dir, db, holder) = serving_seed();
+    let alone_db = seed_db(dir.path(), "alone");
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").expect("writes");
+    let empty = empty.to_str().expect("utf-8");
+    for args in [vec!["query", ""], vec!["import", empty]] {
+        let started = Instant::now();
+        let through = evident(&db, &args);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(untimed(&through), untimed(&evident(&alone_db, &args)));
+    }
+    let answer = raw(
+        &holder.socket,
+        b"POST /v1/query HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert!(answer.contains("nothing to run"), "{answer}");
     holder.stop();
 }
 

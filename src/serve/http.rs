@@ -359,6 +359,12 @@ impl Read for Body<'_> {
             }
             self.left = size;
         }
+        if self.left == 0 {
+            // `Content-Length: 0`, or none: reading zero bytes from the
+            // connection would wait for bytes the client never sends.
+            self.finished = true;
+            return Ok(0);
+        }
         let want = buf
             .len()
             .min(usize::try_from(self.left).unwrap_or(usize::MAX));

@@ -60,7 +60,11 @@ struct Shared {
     db: Arc<Database>,
     token: Option<Vec<u8>>,
     stopping: AtomicBool,
-    active: AtomicUsize,
+    /// The connections being served, counted apart for the Unix socket
+    /// and for TCP, each up to [`MAX_CONNECTIONS`]: clients on the network,
+    /// with or without the token, cannot take the places of local ones.
+    active_local: AtomicUsize,
+    active_tcp: AtomicUsize,
     /// The interrupts of the statements running, by request number, so
     /// that stopping the holder stops them.
     running: Mutex<HashMap<u64, Interrupt>>,
@@ -168,7 +172,8 @@ impl Server {
             db,
             token,
             stopping: AtomicBool::new(false),
-            active: AtomicUsize::new(0),
+            active_local: AtomicUsize::new(0),
+            active_tcp: AtomicUsize::new(0),
             running: Mutex::new(HashMap::new()),
             next_request: AtomicU64::new(0),
         });
@@ -176,17 +181,25 @@ impl Server {
         let mut accepting = Vec::new();
         let serving = Arc::clone(&shared);
         accepting.push(std::thread::spawn(move || {
-            accept_loop(&serving, || unix.accept().map(|(s, _)| Conn::Unix(s)))
+            accept_loop(
+                &serving,
+                |shared| &shared.active_local,
+                || unix.accept().map(|(s, _)| Conn::Unix(s)),
+            )
         }));
         if let Some(listener) = tcp {
             let serving = Arc::clone(&shared);
             accepting.push(std::thread::spawn(move || {
-                accept_loop(&serving, || {
-                    listener.accept().map(|(s, _)| {
-                        let _ = s.set_nodelay(true);
-                        Conn::Tcp(s)
-                    })
-                })
+                accept_loop(
+                    &serving,
+                    |shared| &shared.active_tcp,
+                    || {
+                        listener.accept().map(|(s, _)| {
+                            let _ = s.set_nodelay(true);
+                            Conn::Tcp(s)
+                        })
+                    },
+                )
             }));
         }
         Ok(Server {
@@ -227,7 +240,9 @@ impl Server {
         }
         address::remove_stale(self.shared.db.path());
         let started = Instant::now();
-        while self.shared.active.load(Ordering::SeqCst) > 0
+        while self.shared.active_local.load(Ordering::SeqCst)
+            + self.shared.active_tcp.load(Ordering::SeqCst)
+            > 0
             && started.elapsed() < Duration::from_secs(5)
         {
             for interrupt in self
@@ -279,7 +294,12 @@ fn bind_private(socket: &Path) -> Result<UnixListener, Error> {
     bound
 }
 
-fn accept_loop(shared: &Arc<Shared>, accept: impl Fn() -> io::Result<Conn>) {
+/// Serves the connections `accept` gives, counted in `active`.
+fn accept_loop(
+    shared: &Arc<Shared>,
+    active: fn(&Shared) -> &AtomicUsize,
+    accept: impl Fn() -> io::Result<Conn>,
+) {
     loop {
         let conn = accept();
         if shared.stopping.load(Ordering::SeqCst) {
@@ -290,8 +310,8 @@ fn accept_loop(shared: &Arc<Shared>, accept: impl Fn() -> io::Result<Conn>) {
             std::thread::sleep(Duration::from_millis(10));
             continue;
         };
-        if shared.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            shared.active.fetch_sub(1, Ordering::SeqCst);
+        if active(shared).fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active(shared).fetch_sub(1, Ordering::SeqCst);
             let _ = conn.set_timeouts(Duration::from_millis(100), Duration::from_millis(100));
             let _ = http::respond_error(&mut conn, 503, "too many connections; try again");
             continue;
@@ -299,11 +319,11 @@ fn accept_loop(shared: &Arc<Shared>, accept: impl Fn() -> io::Result<Conn>) {
         let serving = Arc::clone(shared);
         let spawned = WORKERS.run(move || {
             // Counted down however the request ends, a panic included.
-            let _active = Active(&serving.active);
+            let _active = Active(active(&serving));
             serve_connection(&serving, conn);
         });
         if spawned.is_err() {
-            shared.active.fetch_sub(1, Ordering::SeqCst);
+            active(shared).fetch_sub(1, Ordering::SeqCst);
         }
     }
 }
