@@ -611,6 +611,21 @@ fn tcp_needs_a_token_and_answers_401_without_it() {
         let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
         assert_eq!(body, "", "nothing else: {answer}");
     }
+    // A head that cannot be read cannot show the token either: 401 and
+    // nothing else, not what is wrong with it.
+    for malformed in [
+        "GET /v1/health HTTP/2.0\r\n\r\n",
+        "POST /v1/query HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+        "\u{1} hello\r\n\r\n",
+    ] {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connects");
+        stream.write_all(malformed.as_bytes()).expect("sends");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert_eq!(status_of(&answer), 401, "{malformed:?}: {answer}");
+        let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        assert_eq!(body, "", "nothing else: {answer}");
+    }
     let answer = ask("Authorization: Bearer s3cret-token\r\n");
     assert_eq!(status_of(&answer), 200, "{answer}");
     // Through the library's client too.

@@ -348,26 +348,35 @@ fn serve_connection(shared: &Shared, conn: Conn) {
         return;
     };
     let mut reader = BufReader::with_capacity(1 << 16, conn);
-    let request = match http::read_head(&mut reader) {
-        Ok(request) => request,
-        Err(refusal) => {
-            let _ = http::respond_error(&mut answer, refusal.status, &refusal.message);
-            answer.shutdown();
-            return;
-        }
-    };
-    if let (Conn::Tcp(_), Some(token)) = (&answer, &shared.token)
-        && !authorized(request.header("authorization"), token)
-    {
+    let unauthorized = |answer: &mut Conn| {
         let _ = http::respond(
-            &mut answer,
+            answer,
             401,
             "WWW-Authenticate: Bearer\r\n",
             "text/plain",
             b"",
         );
         answer.shutdown();
-        return;
+    };
+    let token = match &answer {
+        Conn::Tcp(_) => shared.token.as_ref(),
+        Conn::Unix(_) => None,
+    };
+    let request = match http::read_head(&mut reader) {
+        Ok(request) => request,
+        // Over TCP, a head that cannot be read cannot show the token: it
+        // gets 401 and nothing else (SPEC 10), not what is wrong with it.
+        Err(_) if token.is_some() => return unauthorized(&mut answer),
+        Err(refusal) => {
+            let _ = http::respond_error(&mut answer, refusal.status, &refusal.message);
+            answer.shutdown();
+            return;
+        }
+    };
+    if let Some(token) = token
+        && !authorized(request.header("authorization"), token)
+    {
+        return unauthorized(&mut answer);
     }
     let _ = reader
         .get_ref()
