@@ -138,6 +138,10 @@ fn bad_benchmark_fields_are_located_errors_and_store_nothing() {
             "test.jsonl:1: attempts: 1.5 is not a whole number ≥ 1",
         ),
         (
+            r#"{"type":"result","id":"r9","model":"M","benchmark":"B","value":3,"shots":4294967296}"#,
+            "test.jsonl:1: shots: 4294967296 is too large (at most 4294967295)",
+        ),
+        (
             r#"{"type":"result","id":"r9","model":"M","benchmark":"B","value":3,"cites":"nothing"}"#,
             "cites: no result has the id nothing",
         ),
@@ -258,6 +262,11 @@ fn every_write_keeps_the_derived_evidence_current() {
         err.contains("cannot trace the history of c1~r2") && err.contains("result r2"),
         "{err}"
     );
+    // An id of that shape that no derived evidence has is no record.
+    for statement in ["retract \"c1~r9\"", "history \"c1~r9\""] {
+        let err = db.query(statement).expect_err("no record").to_string();
+        assert!(err.contains("no record has the id \"c1~r9\""), "{err}");
+    }
     let mut history = Vec::new();
     db.export_history_jsonl(&mut history).expect("exports");
     let history = String::from_utf8(history).expect("UTF-8");

@@ -238,3 +238,32 @@ fn limit_0_gives_no_row() {
     }
     assert_eq!(rows(&db, "results limit 1").len(), 1);
 }
+
+/// A row has one member of each name: an item selected twice is an error
+/// (rows named a member twice, which JSON readers take as one).
+#[test]
+fn an_item_selected_twice_is_an_error() {
+    let (_dir, db) = claims_database();
+    for (statement, item) in [
+        ("claims select id, text, id", "id"),
+        ("claims group by tags select tags, count, count", "count"),
+        (
+            "claims group by tags select tags, avg(confidence), avg(confidence)",
+            "avg(confidence)",
+        ),
+    ] {
+        let err = db.query(statement).expect_err(statement).to_string();
+        assert!(
+            err.contains(&format!("\"{item}\" is selected twice")),
+            "{statement}: {err}"
+        );
+    }
+    assert_eq!(
+        rows(
+            &db,
+            "claims group by tags select tags, count, avg(confidence)"
+        )
+        .len(),
+        rows(&db, "count claims group by tags").len()
+    );
+}

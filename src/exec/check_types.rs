@@ -65,6 +65,7 @@ pub fn check_query(q: &Query) -> Result<(), QueryError> {
     if let Some(expr) = &q.filter {
         check_expr(kind, expr, false, 0)?;
     }
+    check_selected_once(&q.select)?;
     if !q.group_by.is_empty() {
         return check_groups(kind, &q.group_by, &q.order_by, &q.select);
     }
@@ -81,6 +82,26 @@ pub fn check_query(q: &Query) -> Result<(), QueryError> {
     }
     for item in &q.select {
         resolve(kind, ungrouped(item)?)?;
+    }
+    Ok(())
+}
+
+/// An item's text is the name of its member in a row (`id`, `avg(value)`):
+/// one selected twice would give rows that name a member twice, which JSON
+/// readers take as one.
+fn check_selected_once(select: &[Item]) -> Result<(), QueryError> {
+    for (at, item) in select.iter().enumerate() {
+        let name = item.to_string();
+        if select[..at]
+            .iter()
+            .any(|earlier| earlier.to_string() == name)
+        {
+            return Err(QueryError::at(
+                item.span(),
+                format!("\"{name}\" is selected twice: a row has one member of each name"),
+                Some("select it once".into()),
+            ));
+        }
     }
     Ok(())
 }

@@ -58,9 +58,7 @@ fn verdict_values(v: Option<Verdict>) -> [Value; 2] {
 
 /// `history ID`: one row per recorded write of the record, oldest first.
 pub fn run_history(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error> {
-    if let Some(why) = crate::model::bench::derived_refusal(id, "trace the history of") {
-        return Err(QueryError::at(span, why, None).into());
-    }
+    super::refuse_derived(store, id, "trace the history of", span)?;
     let writes = store.history(id)?;
     if writes.is_empty() {
         return Err(QueryError::at(span, format!("no record has the id \"{id}\""), None).into());

@@ -288,10 +288,22 @@ fn first_free_id(store: &Store, kind: Kind) -> Result<crate::model::Id, crate::E
     Err(crate::Error::NoFreeId(kind))
 }
 
+/// Refuses `doing` something to derived evidence (SPEC 8.3), which only
+/// its result and claim change; an id of its shape that no derived evidence
+/// has is no record.
+fn refuse_derived(store: &Store, id: &str, doing: &str, span: &Span) -> Result<(), crate::Error> {
+    let Some(why) = crate::model::bench::derived_refusal(id, doing) else {
+        return Ok(());
+    };
+    let why = match store.get(id)? {
+        Some(_) => why,
+        None => format!("no record has the id \"{id}\""),
+    };
+    Err(QueryError::at(span, why, None).into())
+}
+
 fn run_retract(store: &Store, id: &str, span: &Span) -> Result<Output, crate::Error> {
-    if let Some(why) = crate::model::bench::derived_refusal(id, "retract") {
-        return Err(QueryError::at(span, why, None).into());
-    }
+    refuse_derived(store, id, "retract", span)?;
     let Ok(parsed) = crate::model::Id::new(id) else {
         return Err(QueryError::at(span, format!("\"{id}\" is not a valid id"), None).into());
     };

@@ -19,13 +19,68 @@ pub fn parse_line(text: &str) -> Result<Record, Vec<(Option<String>, String)>> {
         let kind = parse_kind(Some(Value::String(std::mem::take(&mut raw.ty))))?;
         return record_from_fields(kind, &mut raw).map_err(field_errors);
     }
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| vec![(None, format!("invalid JSON: {e}"))])?;
-    let Value::Object(mut object) = value else {
-        return Err(vec![(None, "a line must be a JSON object".into())]);
+    let members = match serde_json::from_str::<Members>(text) {
+        Ok(Members(members)) => members,
+        Err(_) => {
+            let reason = match serde_json::from_str::<Value>(text) {
+                Ok(_) => "a line must be a JSON object".to_owned(),
+                Err(e) => format!("invalid JSON: {e}"),
+            };
+            return Err(vec![(None, reason)]);
+        }
     };
-    let kind = parse_kind(object.remove("type"))?;
-    record_from_fields(kind, &mut object).map_err(field_errors)
+    // A name given twice is a problem of the line, as in an `add`: a map
+    // would keep the last value and say nothing.
+    let mut object = Map::new();
+    let mut errors: Vec<(Option<String>, String)> = Vec::new();
+    for (name, value) in members {
+        if object.contains_key(&name) {
+            if !errors
+                .iter()
+                .any(|(n, _)| n.as_deref() == Some(name.as_str()))
+            {
+                errors.push((Some(name), "is given twice".into()));
+            }
+        } else {
+            object.insert(name, value);
+        }
+    }
+    let record = parse_kind(object.remove("type"))
+        .and_then(|kind| record_from_fields(kind, &mut object).map_err(field_errors));
+    match (record, errors.is_empty()) {
+        (Ok(record), true) => Ok(record),
+        (Ok(_), false) => Err(errors),
+        (Err(more), _) => {
+            errors.extend(more);
+            Err(errors)
+        }
+    }
+}
+
+/// A JSON object's members in the line's order, a name given twice kept
+/// twice (a map keeps the last).
+struct Members(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MembersVisitor;
+        impl<'de> Visitor<'de> for MembersVisitor {
+            type Value = Members;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Value>()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(MembersVisitor)
+    }
 }
 
 /// Builds and validates a record of `kind` from named values. A missing id

@@ -993,7 +993,12 @@ impl<'e> MemberReader<'e> {
     /// A finite number.
     pub fn number(&mut self, value: Value) -> f64 {
         match value.as_f64() {
-            Some(n) if n.is_finite() => n,
+            // -0 is stored as 0: equal to it, it would order and group
+            // apart (its encoding differs) and print as -0.0.
+            Some(n) if n.is_finite() => match n == 0.0 {
+                true => 0.0,
+                false => n,
+            },
             _ => {
                 self.err(format!("must be a number, not {}", json_type(&value)));
                 0.0
@@ -1028,6 +1033,10 @@ impl<'e> MemberReader<'e> {
         match n {
             Some(n) if n.fract() == 0.0 && n >= f64::from(least) && n <= f64::from(u32::MAX) => {
                 Some(n as u32)
+            }
+            Some(n) if n.fract() == 0.0 && n > f64::from(u32::MAX) => {
+                self.err(format!("{n} is too large (at most {})", u32::MAX));
+                None
             }
             Some(n) => {
                 self.err(format!("{n} is not a whole number ≥ {least}"));
