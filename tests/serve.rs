@@ -752,6 +752,30 @@ fn an_empty_body_is_answered_at_once_as_on_its_own() {
     holder.stop();
 }
 
+/// An HTTP/1.0 client knows no chunks: a streamed answer goes to it plain,
+/// ended by the close, and holds the same bytes as the chunks would.
+#[test]
+fn an_http_1_0_client_gets_its_answer_plain() {
+    let (_dir, _db, holder) = serving_seed();
+    let body_of = |version: &str| {
+        let answer = raw(
+            &holder.socket,
+            format!("POST /v1/query HTTP/{version}\r\nContent-Length: 12\r\n\r\ncount claims")
+                .as_bytes(),
+        );
+        assert_eq!(status_of(&answer), 200, "{answer}");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+        (head.contains("Transfer-Encoding: chunked"), body.to_owned())
+    };
+    let (chunked, plain) = body_of("1.0");
+    assert!(!chunked, "{plain}");
+    assert!(plain.starts_with(r#"{"row":{"count":26}}"#), "{plain}");
+    let (chunked, chunks) = body_of("1.1");
+    assert!(chunked);
+    assert!(chunks.contains(&plain), "{chunks}");
+    holder.stop();
+}
+
 #[test]
 fn a_hundred_clients_at_once_are_all_answered() {
     let (_dir, db, holder) = serving_seed();

@@ -93,6 +93,9 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     pub body: BodyKind,
+    /// Whether the client speaks HTTP/1.1, and so reads a streamed answer
+    /// in chunks; an HTTP/1.0 one gets it plain, ended by the close.
+    pub takes_chunks: bool,
 }
 
 /// How the body is delimited.
@@ -239,6 +242,7 @@ fn parse_head(head: &[u8]) -> Result<Request, Refusal> {
         query,
         headers,
         body: BodyKind::None,
+        takes_chunks: version == "HTTP/1.1",
     };
     request.body = body_kind(&request)?;
     Ok(request)
@@ -457,9 +461,12 @@ pub fn continue_if_expected(conn: &mut Conn, request: &Request) -> io::Result<()
 
 /// A streamed answer: chunks of up to 64 KiB, each written when full or
 /// flushed; [`Chunked::finish`] writes the last one, without which a
-/// client knows the answer was cut short.
+/// client knows the answer was cut short. To an HTTP/1.0 client, which
+/// knows no chunks, the same bytes go plain and the close ends them.
 pub struct Chunked {
     conn: Conn,
+    /// Whether the answer is sent in chunks (HTTP/1.1).
+    chunked: bool,
     buf: Vec<u8>,
     /// How long sends have waited for the client so far.
     stalled: Duration,
@@ -501,14 +508,20 @@ impl Chunked {
     /// Writes the head of a 200 answer of `content_type` on a connection
     /// whose write timeout is [`IDLE_TIMEOUT`], as every request's is
     /// before its route runs.
-    pub fn start(mut conn: Conn, content_type: &str) -> io::Result<Chunked> {
+    pub fn start(mut conn: Conn, content_type: &str, request: &Request) -> io::Result<Chunked> {
+        let chunked = request.takes_chunks;
+        let framing = match chunked {
+            true => "Transfer-Encoding: chunked\r\n",
+            false => "",
+        };
         let head = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n{framing}Connection: close\r\n\r\n"
         );
         conn.write_all(head.as_bytes())?;
         conn.flush()?;
         Ok(Chunked {
             conn,
+            chunked,
             buf: Vec::with_capacity(CHUNK),
             stalled: Duration::ZERO,
             stall_limit: Some(super::STALL_LIMIT),
@@ -582,6 +595,13 @@ impl Chunked {
     fn emit_ending(&mut self, last: bool) -> io::Result<()> {
         if self.buf.is_empty() && !last {
             return Ok(());
+        }
+        if !self.chunked {
+            let plain = std::mem::take(&mut self.buf);
+            let sent = self.send(&plain);
+            self.buf = plain;
+            self.buf.clear();
+            return sent;
         }
         let mut chunk = Vec::with_capacity(self.buf.len() + 16);
         if !self.buf.is_empty() {

@@ -41,8 +41,10 @@ pub fn route(shared: &Shared, request: Request, mut reader: BufReader<Conn>, mut
         ("POST", "/v1/query") => query(shared, &request, &mut reader, answer),
         ("POST", "/v1/import") => import(db, &request, &mut reader, &mut answer),
         ("POST", "/v1/import-files") => import_files(db, &request, &mut answer),
-        ("GET", "/v1/export") => export(shared, &reader, answer, Exported::Records),
-        ("GET", "/v1/export-history") => export(shared, &reader, answer, Exported::History),
+        ("GET", "/v1/export") => export(shared, &request, &reader, answer, Exported::Records),
+        ("GET", "/v1/export-history") => {
+            export(shared, &request, &reader, answer, Exported::History)
+        }
         ("GET", "/v1/check") => {
             let running = shared.running();
             let watcher = Disconnect::watch(reader.get_ref(), &running.interrupt);
@@ -159,7 +161,7 @@ fn query(
     let running = shared.running();
     let watcher = Disconnect::watch(reader.get_ref(), &running.interrupt);
     let mut sink = LineSink {
-        out: Chunked::start(answer, "application/x-ndjson")?,
+        out: Chunked::start(answer, "application/x-ndjson", request)?,
         columns: Vec::new(),
         statement: 0,
         failed: None,
@@ -370,13 +372,14 @@ enum Exported {
 
 fn export(
     shared: &Shared,
+    request: &Request,
     reader: &BufReader<Conn>,
     answer: Conn,
     what: Exported,
 ) -> io::Result<()> {
     let running = shared.running();
     let watcher = Disconnect::watch(reader.get_ref(), &running.interrupt);
-    let mut out = Chunked::start(answer, "application/x-ndjson")?;
+    let mut out = Chunked::start(answer, "application/x-ndjson", request)?;
     let exported = match what {
         Exported::Records => shared.db.export_jsonl_with(&mut out, &running.interrupt),
         Exported::History => shared
