@@ -300,3 +300,30 @@ fn the_command_line_binds_with_param_name_equals_value() {
     assert_eq!(code, Some(2));
     assert!(err.contains("--param a is given twice"), "{err}");
 }
+
+/// A number compared with an id is its digits: `id = 123` is the id "123",
+/// from a script or a JSON number bound to it, but `1e3` or `1.0` would be
+/// the ids "1000" and "1", not what was written, and are errors.
+#[test]
+fn a_number_as_an_id_is_its_digits() {
+    let (_dir, db) = db();
+    db.import_jsonl(r#"{"type":"claim","id":"123","text":"numbered"}"#.as_bytes())
+        .expect("imports");
+    let written = run(&db, "claims where id = 123 select id", &Params::new()).expect("runs");
+    assert_eq!(written[0], r#"[{"id":"123"}]"#);
+    let bound = run(
+        &db,
+        "claims where id = $n select id",
+        &json(r#"{"n": 123}"#),
+    )
+    .expect("runs");
+    assert_eq!(bound, written);
+    for script in [
+        "claims where id = 1e3 select id",
+        "claims where id in (1.0, \"c1\") select id",
+        "evidence where claim = 2.0 select id",
+    ] {
+        let err = rendered(&db, script, &Params::new());
+        assert!(err.contains("is an id, but"), "{script}: {err}");
+    }
+}

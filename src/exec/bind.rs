@@ -345,6 +345,13 @@ fn json_typed(json: &serde_json::Value, ty: Option<FieldType>) -> Result<Literal
             _ => Literal::String(s.clone()),
         },
         J::Number(n) => match n.as_f64().filter(|n| n.is_finite()) {
+            // A whole number bound to an id is its digits, as written in
+            // a script (`show 123`).
+            Some(n)
+                if matches!(ty, Some(FieldType::Id | FieldType::Ref(_))) && n.fract() == 0.0 =>
+            {
+                Literal::String(format!("{n}"))
+            }
             Some(n) => Literal::Number(n),
             None => return Err(format!("is {n}, a number out of range")),
         },

@@ -415,7 +415,15 @@ fn check_value(
     field: &Field,
     value: &Spanned<Literal>,
 ) -> Result<(), QueryError> {
-    if !value_fits(def.ty, &value.node) {
+    // A number compared with an id is its digits (`show 123`); written
+    // any other way (`1e3`, `1.0`), the id it would match (`1000`, `1`) is
+    // not what was written.
+    let digits_as_written = match &value.node {
+        Literal::Number(n) => format!("{n}").len() == value.span.len(),
+        _ => true,
+    };
+    let is_id = matches!(def.ty, FieldType::Id | FieldType::Ref(_));
+    if !value_fits(def.ty, &value.node) || (is_id && !digits_as_written) {
         return Err(QueryError::at(
             &value.span,
             format!(
