@@ -129,6 +129,28 @@ fn a_member_given_twice_is_a_problem() {
     assert_eq!(export_string(&db), "");
 }
 
+/// A number out of range is a problem of its field, as every other one is;
+/// it was "invalid JSON" with no field.
+#[test]
+fn a_number_out_of_range_names_its_field() {
+    let (_dir, db) = temp_db();
+    let text = concat!(
+        r#"{"type":"result","id":"r9","model":"m","benchmark":"b","value":1e309}"#,
+        "\n",
+        r#"{"type":"claim","id":"c9","text":"t","tags":[1e999]}"#,
+        "\n",
+    );
+    let message = import_str(&db, text).expect_err("invalid").to_string();
+    assert!(
+        message.contains("test.jsonl:1: value: 1e309 is out of range"),
+        "{message}"
+    );
+    assert!(
+        message.contains("test.jsonl:2: tags: holds a number out of range"),
+        "{message}"
+    );
+}
+
 /// -0 is stored as 0: equal to it, it ordered and grouped apart.
 #[test]
 fn minus_zero_is_stored_as_zero() {

@@ -22,11 +22,14 @@ pub fn parse_line(text: &str) -> Result<Record, Vec<(Option<String>, String)>> {
     let members = match serde_json::from_str::<Members>(text) {
         Ok(Members(members)) => members,
         Err(_) => {
-            let reason = match serde_json::from_str::<Value>(text) {
-                Ok(_) => "a line must be a JSON object".to_owned(),
-                Err(e) => format!("invalid JSON: {e}"),
+            let problem = match serde_json::from_str::<Value>(text) {
+                Ok(_) => (None, "a line must be a JSON object".to_owned()),
+                Err(e) => match out_of_range_member(text, &e) {
+                    Some((name, number)) => (Some(name), number),
+                    None => (None, format!("invalid JSON: {e}")),
+                },
             };
-            return Err(vec![(None, reason)]);
+            return Err(vec![problem]);
         }
     };
     // A name given twice is a problem of the line, as in an `add`: a map
@@ -55,6 +58,30 @@ pub fn parse_line(text: &str) -> Result<Record, Vec<(Option<String>, String)>> {
             Err(errors)
         }
     }
+}
+
+/// Where serde_json stopped at a number out of range (`1e400`), which
+/// member held it and the reason, with the number as written: the name
+/// before the last `:` ahead of the stop, so that the problem names its
+/// field as every other one does. `None` for any other error.
+fn out_of_range_member(text: &str, e: &serde_json::Error) -> Option<(String, String)> {
+    if !e.to_string().starts_with("number out of range") {
+        return None;
+    }
+    let before = text.get(..e.column().min(text.len()))?;
+    let colon = before.rfind(':')?;
+    let name_end = before[..colon].trim_end().strip_suffix('"')?;
+    let name = &name_end[name_end.rfind('"')? + 1..];
+    let number: String = text[colon + 1..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+        .collect();
+    let reason = match number.is_empty() {
+        true => "holds a number out of range (numbers are finite 64-bit floats)".to_owned(),
+        false => format!("{number} is out of range (numbers are finite 64-bit floats)"),
+    };
+    Some((name.to_owned(), reason))
 }
 
 /// A JSON object's members in the line's order, a name given twice kept
