@@ -402,6 +402,151 @@ fn bad_input_is_a_located_error_and_stores_nothing() {
     assert_refused(d, &args, &mmlu, ":3: EM: \"sixty\" is not a number");
 }
 
+/// Line ends and cut files, from a review: CRLF rows (Excel's) and lone-CR
+/// rows are on their own lines, so an Epoch file saved with CRLF gives the
+/// same line-based ids as with LF; a row cut short is an error, not a
+/// record; a directory with none of the format's files is an error.
+#[test]
+fn line_ends_cut_rows_and_empty_directories_of_the_other_formats() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let path = |p: &PathBuf| p.display().to_string();
+    for (name, end) in [("crlf.csv", "\r\n"), ("cr.csv", "\r")] {
+        let text = [
+            "id,model,benchmark,value",
+            "r1,m,b,1",
+            "r2,m,b,x",
+            "r3,m,b,y",
+        ]
+        .join(end);
+        let file = write(d, name, &text);
+        let args = ["--from", "csv", "--type", "result", &path(&file)];
+        assert_refused(d, &args, &file, ":3: value: \"x\" is not a number");
+        assert_refused(d, &args, &file, ":4: value: \"y\" is not a number");
+    }
+    // A byte that is not UTF-8 is named by its line; a cell of megabytes is
+    // not printed whole in the problem that quotes it.
+    let latin1 = d.join("latin1.csv");
+    std::fs::write(&latin1, b"id,model,benchmark,value\nr1,caf\xe9,b,1\n").expect("writes");
+    let args = ["--from", "csv", "--type", "result", &path(&latin1)];
+    assert_refused(d, &args, &latin1, ": is not valid UTF-8 (line 2;");
+    let huge = write(
+        d,
+        "huge.csv",
+        &format!(
+            "id,model,benchmark,value\nr1,m,b,{}\n",
+            "9x".repeat(500_000)
+        ),
+    );
+    let (out, _) = evident_import(d, &["--from", "csv", "--type", "result", &path(&huge)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.len() < 2000,
+        "{} bytes of stderr",
+        out.stderr.len()
+    );
+    let Ok(real) = std::fs::read_to_string(Path::new(EPOCH).join("external_benchmark_mmlu.csv"))
+    else {
+        return;
+    };
+    let (lf, crlf, cut) = (d.join("lf"), d.join("crlf"), d.join("cut"));
+    for (folder, text) in [
+        (&lf, real.clone()),
+        (&crlf, real.replace('\n', "\r\n")),
+        (&cut, real[..real.len() - 40].to_owned()),
+    ] {
+        std::fs::create_dir(folder).expect("dir");
+        write(folder, "external_benchmark_mmlu.csv", &text);
+    }
+    let (_db_dir, db) = temp_db();
+    import(&db, &epoch(), &[lf]).expect("imports");
+    let again = import(&db, &epoch(), &[crlf]).expect("imports");
+    assert_eq!(
+        (again.written.added, again.written.replaced),
+        ([0; 4], [0; 4]),
+        "CRLF rows are the same rows"
+    );
+    let lines = real.trim_end().lines().count();
+    let file = cut.join("external_benchmark_mmlu.csv");
+    assert_refused(
+        d,
+        &["--from", "epoch", &path(&cut)],
+        &file,
+        &format!(":{lines}: has "),
+    );
+    let empty = d.join("empty");
+    std::fs::create_dir(&empty).expect("dir");
+    for format in ["epoch", "eee"] {
+        let (out, db) = evident_import(d, &["--from", format, &path(&empty)]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is a directory with no"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!db.exists());
+    }
+}
+
+/// Every Eval Ever, from a review: a byte-order mark is ignored; two long
+/// evaluation ids alike in their first 80 characters make two sets of
+/// results (one replaced the other); and importing an organisation's files
+/// one at a time gives the source that importing them together does (the
+/// last file alone rewrote it: a first-party evaluation read before became
+/// independent).
+#[test]
+fn every_eval_ever_files_one_at_a_time_or_together() {
+    let Ok(sample) = std::fs::read_to_string(Path::new(EEE).join("demo-source-demo-model.json"))
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let base: serde_json::Value = serde_json::from_str(&sample).expect("JSON");
+    let variant = |id: &str, relationship: &str| {
+        let mut v = base.clone();
+        v["evaluation_id"] = serde_json::json!(id);
+        v["source_metadata"]["evaluator_relationship"] = serde_json::json!(relationship);
+        v.to_string()
+    };
+    let long = "x".repeat(90);
+    let first = write(
+        d,
+        "a.json",
+        &format!("\u{feff}{}", variant(&format!("{long}/1"), "first_party")),
+    );
+    let second = write(d, "b.json", &variant(&format!("{long}/2"), "third_party"));
+    let sources = |db: &Database| {
+        db.query("sources select id, affiliations, reliability")
+            .expect("runs")
+            .rows
+    };
+    let (_one_dir, one_at_a_time) = temp_db();
+    for file in [&first, &second] {
+        import(
+            &one_at_a_time,
+            &ImportFormat::Eee,
+            std::slice::from_ref(file),
+        )
+        .expect("imports");
+    }
+    let (_both_dir, together) = temp_db();
+    import(&together, &ImportFormat::Eee, &[first, second]).expect("imports");
+    assert_eq!(sources(&one_at_a_time), sources(&together));
+    assert_eq!(
+        single(&together, "sources select reliability"),
+        Value::Number(0.5),
+        "a first-party record: not independent"
+    );
+    for db in [&one_at_a_time, &together] {
+        assert_eq!(
+            count(db, "count results"),
+            2,
+            "two evaluations, two results"
+        );
+    }
+}
+
 #[test]
 fn a_result_whose_cites_loop_is_refused_and_nothing_stored() {
     let dir = tempfile::tempdir().expect("dir");

@@ -6,6 +6,7 @@
 //! back into text and parsed again.
 
 use super::{ImportOptions, ImportReport, Pending, Problem, ProblemList, write_pending};
+use crate::model::fields::truncate_to;
 use crate::model::{ByKind, Kind};
 use crate::store::{Change, ChangeSet, Store};
 use serde_json::{Map, Value};
@@ -72,8 +73,12 @@ impl Converted {
     }
 
     pub fn problem(&mut self, at: Origin, column: Option<&str>, reason: impl Into<String>) {
+        // A reason quotes its cell and a column is a header's cell: either
+        // may be megabytes, printed whole for each problem.
+        const MOST: usize = 200;
+        let column = column.map(|c| truncate_to(c, MOST));
         self.problems
-            .push((at, column.map(str::to_owned), reason.into()));
+            .push((at, column, truncate_to(&reason.into(), MOST)));
     }
 }
 
@@ -91,7 +96,7 @@ pub(crate) fn import_converted(
 ) -> Result<ImportReport, crate::Error> {
     let converted = match format {
         ImportFormat::Epoch { makers } => super::epoch::read(paths, makers.as_deref(), progress)?,
-        ImportFormat::Eee => super::eee::read(paths, progress)?,
+        ImportFormat::Eee => super::eee::read(paths, store, progress)?,
         ImportFormat::Csv(kind) => super::csv::read(paths, *kind, progress)?,
     };
     write_converted(store, label, converted, options)
@@ -169,10 +174,13 @@ pub(crate) fn write_converted(
 }
 
 /// The files `paths` stand for: each file as given, and the files of each
-/// directory in name order whose name `wanted` accepts.
+/// directory in name order whose name `wanted` accepts. A directory with
+/// none is an error naming the files it lacks (`what`): importing nothing
+/// from it and succeeding hid a wrong directory.
 pub(crate) fn expand_paths(
     paths: &[PathBuf],
     wanted: &dyn Fn(&Path) -> bool,
+    what: &str,
 ) -> Result<Vec<PathBuf>, crate::Error> {
     let read_error = |path: &Path, error: std::io::Error| super::ImportError::Read {
         file: path.display().to_string(),
@@ -186,6 +194,10 @@ pub(crate) fn expand_paths(
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
                 .filter(|p| p.is_file() && wanted(p))
                 .collect();
+            if inside.is_empty() {
+                let error = std::io::Error::other(format!("is a directory with no {what} in it"));
+                return Err(read_error(path, error).into());
+            }
             inside.sort();
             files.extend(inside);
         } else {
@@ -211,8 +223,18 @@ pub(crate) fn read_text(path: &Path) -> Result<String, crate::Error> {
         .into());
     }
     let bytes = std::fs::read(path).map_err(read_error)?;
-    String::from_utf8(bytes)
-        .map_err(|_| read_error(std::io::Error::other("is not valid UTF-8")).into())
+    let mut text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = memchr::memchr_iter(b'\n', valid).count() + 1;
+        read_error(std::io::Error::other(format!(
+            "is not valid UTF-8 (line {line}; files of this format are read whole)"
+        )))
+    })?;
+    // A byte-order mark (Windows editors write one) is not part of the text.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
 /// A CSV reader over `text` and its header's column names (a UTF-8 byte
@@ -242,23 +264,53 @@ pub(crate) fn csv_with_header<'t>(
     }
 }
 
-/// The rows of a CSV reader that can be read, each with where it starts;
-/// a row that cannot be read is a problem in `out` at its line.
+/// The rows of a CSV reader over `text` that can be read, each with where
+/// it starts; a row that cannot be read is a problem in `out` at its line.
+/// With `columns`, a row of another number of cells is such a problem too
+/// (a file cut short ends in one), unless it is blank: a blank line of a
+/// spreadsheet export is no record.
 pub(crate) fn csv_rows<'r, R: std::io::Read + 'r>(
     reader: &'r mut ::csv::Reader<R>,
+    text: &'r str,
     file: u32,
+    columns: Option<usize>,
     out: &'r mut Converted,
 ) -> impl Iterator<Item = (Origin, ::csv::StringRecord)> + 'r {
+    let starts = line_starts(text);
     reader.records().filter_map(move |row| {
-        let line = |p: Option<&::csv::Position>| p.map_or(1, ::csv::Position::line);
+        // Counted here from the byte a row starts at: the csv crate's own
+        // line numbers are one short in a file of CRLF line ends (Excel's)
+        // and stay 1 in one of lone CRs, and Epoch's result ids carry them.
+        // A row's position may be the line end before it (the `\n` of a
+        // `\r\n`): its line is the one after.
+        let line = |p: Option<&::csv::Position>| {
+            p.map_or(1, |p| {
+                let mut byte = usize::try_from(p.byte()).unwrap_or(usize::MAX);
+                let bytes = text.as_bytes();
+                while bytes.get(byte).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                    byte += 1;
+                }
+                starts.partition_point(|&start| start <= byte) as u64
+            })
+        };
         match row {
-            Ok(row) => Some((
-                Origin {
+            Ok(row) => {
+                let at = Origin {
                     file,
                     line: line(row.position()),
-                },
-                row,
-            )),
+                };
+                match columns {
+                    Some(n) if row.len() != n => {
+                        if !row.iter().all(|c| c.trim().is_empty()) {
+                            let reason =
+                                format!("has {} cells; the header has {n} columns", row.len());
+                            out.problem(at, None, reason);
+                        }
+                        None
+                    }
+                    _ => Some((at, row)),
+                }
+            }
             Err(e) => {
                 out.problem(
                     Origin {
@@ -274,6 +326,20 @@ pub(crate) fn csv_rows<'r, R: std::io::Read + 'r>(
     })
 }
 
+/// Where each line of `text` starts: after a `\n`, or after a `\r` that no
+/// `\n` follows (a `\r\n` ends one line).
+fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    for (at, &byte) in bytes.iter().enumerate() {
+        let ends_line = byte == b'\n' || (byte == b'\r' && bytes.get(at + 1) != Some(&b'\n'));
+        if ends_line {
+            starts.push(at + 1);
+        }
+    }
+    starts
+}
+
 /// A csv crate error as a sentence.
 pub(crate) fn csv_reason(e: &::csv::Error) -> String {
     match e.kind() {
@@ -286,23 +352,56 @@ pub(crate) fn csv_reason(e: &::csv::Error) -> String {
 /// An id piece from free text: ASCII letters, digits and `. _ -` kept,
 /// runs of anything else made one `-`, at most 80 characters, never empty.
 pub(crate) fn slug(text: &str) -> String {
+    cut_slug(text).0
+}
+
+/// [`slug`], but a slug cut short ends in a hash of the whole text, so
+/// that two texts alike in their first 80 characters make two ids (two
+/// Every Eval Ever evaluations of one model, told apart by a timestamp at
+/// the end, made one id, and one silently replaced the other). Texts that
+/// fit keep their slug.
+pub(crate) fn distinct_slug(text: &str) -> String {
+    let (mut out, cut) = cut_slug(text);
+    if cut {
+        out.truncate(SLUG_CHARS - 9);
+        out.truncate(out.trim_end_matches(['-', '.', '_']).len());
+        out.push_str(&format!("-{:08x}", fnv1a(text.as_bytes()) as u32));
+    }
+    out
+}
+
+/// The most characters of a [`slug`].
+const SLUG_CHARS: usize = 80;
+
+/// A [`slug`], and whether it was cut short of letters or digits of `text`.
+fn cut_slug(text: &str) -> (String, bool) {
     let mut out = String::new();
-    for c in text.chars() {
+    let mut chars = text.chars();
+    for c in chars.by_ref() {
         if c.is_ascii_alphanumeric() || matches!(c, '.' | '_') {
             out.push(c);
         } else if !out.ends_with('-') && !out.is_empty() {
             out.push('-');
         }
-        if out.len() >= 80 {
+        if out.len() >= SLUG_CHARS {
             break;
         }
     }
+    let cut = chars.any(|c| c.is_ascii_alphanumeric());
     let trimmed = out.trim_end_matches(['-', '.', '_']);
-    if trimmed.is_empty() {
-        "x".to_owned()
-    } else {
-        trimmed.to_owned()
-    }
+    let slug = match trimmed.is_empty() {
+        true => "x".to_owned(),
+        false => trimmed.to_owned(),
+    };
+    (slug, cut)
+}
+
+/// The 64-bit FNV-1a hash: fixed by its definition, so the ids made with it
+/// are the same on every machine and in every version.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// A JSON number for an `f64`; a non-finite one (which no parser here

@@ -42,24 +42,8 @@ pub(crate) fn read_text_of(text: &str, file: u32, kind: Kind, out: &mut Converte
         return;
     }
     let mut rows = Vec::new();
-    rows.extend(csv_rows(&mut reader, file, out));
+    rows.extend(csv_rows(&mut reader, text, file, Some(columns.len()), out));
     for (at, row) in rows {
-        if row.len() != columns.len() {
-            // A blank line of a spreadsheet export is no record.
-            if row.iter().all(|c| c.trim().is_empty()) {
-                continue;
-            }
-            out.problem(
-                at,
-                None,
-                format!(
-                    "has {} cells; the header has {} columns",
-                    row.len(),
-                    columns.len()
-                ),
-            );
-            continue;
-        }
         let mut members = Map::new();
         let mut ok = true;
         for (column, text) in columns.iter().zip(row.iter()) {
@@ -177,8 +161,11 @@ mod tests {
         out
     }
 
+    /// The problems in line order, as an import reports them.
     fn problems(c: &Converted) -> Vec<String> {
-        c.problems
+        let mut problems = c.problems.clone();
+        problems.sort_by_key(|(at, _, _)| at.line);
+        problems
             .iter()
             .map(|(at, col, r)| format!("{}: {}: {r}", at.line, col.as_deref().unwrap_or("-")))
             .collect()

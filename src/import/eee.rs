@@ -34,8 +34,9 @@
 //! result's, else the record's; Unix seconds or an ISO date). A record of
 //! another schema version is refused: its fields may mean something else.
 
-use super::converted::{Converted, Origin, expand_paths, number, read_text, slug};
-use crate::model::Kind;
+use super::converted::{Converted, Origin, distinct_slug, expand_paths, number, read_text, slug};
+use crate::model::{Kind, Record, Source};
+use crate::store::{Store, StoreError};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -43,14 +44,18 @@ use std::path::PathBuf;
 /// The schema versions whose fields this reader knows.
 pub(crate) const SCHEMA_VERSIONS: [&str; 4] = ["0.2.0", "0.2.1", "0.2.2", "0.3.0"];
 
-/// Reads Every Eval Ever files into records.
+/// Reads Every Eval Ever files into records; an organisation's source
+/// already in `store` is merged with what the files say of it.
 pub(crate) fn read(
     paths: &[PathBuf],
+    store: &Store,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Converted, crate::Error> {
-    let files = expand_paths(paths, &|p| {
-        p.extension().is_some_and(|e| e == "json" || e == "jsonl")
-    })?;
+    let files = expand_paths(
+        paths,
+        &|p| p.extension().is_some_and(|e| e == "json" || e == "jsonl"),
+        "Every Eval Ever files (.json or .jsonl)",
+    )?;
     let mut out = Converted::default();
     let mut sources = Sources::default();
     let mut bytes = 0u64;
@@ -77,7 +82,13 @@ pub(crate) fn read(
         }
         progress(bytes);
     }
-    sources.emit(&mut out);
+    sources.emit(
+        &|id| match store.get(id)? {
+            Some(Record::Source(stored)) => Ok(Some(stored)),
+            _ => Ok(None),
+        },
+        &mut out,
+    )?;
     Ok(out)
 }
 
@@ -170,11 +181,31 @@ struct Sources {
 }
 
 impl Sources {
-    fn emit(self, out: &mut Converted) {
+    /// The sources as records. One already stored (`stored`) keeps what an
+    /// earlier import learnt of it: its affiliations, and being affiliated
+    /// at all (reliability 0.75 only while every record of it, in every
+    /// import, is third-party). Importing an organisation's files one at a
+    /// time otherwise rewrote its source from the last file alone, and a
+    /// first-party evaluation read before counted as independent.
+    fn emit(
+        self,
+        stored: &dyn Fn(&str) -> Result<Option<Source>, StoreError>,
+        out: &mut Converted,
+    ) -> Result<(), crate::Error> {
         for id in &self.order {
             let Some(s) = self.by_id.get(id) else {
                 continue;
             };
+            let mut affiliations = s.affiliations.clone();
+            let mut all_third_party = s.all_third_party;
+            if let Some(before) = stored(id)? {
+                for a in before.affiliations {
+                    if !affiliations.iter().any(|b| b.eq_ignore_ascii_case(&a)) {
+                        affiliations.push(a);
+                    }
+                }
+                all_third_party &= before.reliability == THIRD_PARTY_RELIABILITY;
+            }
             let mut m = Map::new();
             m.insert("id".into(), json!(id));
             let title = match &s.platform {
@@ -187,14 +218,18 @@ impl Sources {
             if let Some(url) = &s.url {
                 m.insert("url".into(), json!(url));
             }
-            m.insert("affiliations".into(), json!(s.affiliations));
-            if s.all_third_party {
-                m.insert("reliability".into(), json!(0.75));
+            m.insert("affiliations".into(), json!(affiliations));
+            if all_third_party {
+                m.insert("reliability".into(), json!(THIRD_PARTY_RELIABILITY));
             }
             out.record(s.at, Kind::Source, m);
         }
+        Ok(())
     }
 }
+
+/// The reliability of an organisation whose every record is third-party.
+const THIRD_PARTY_RELIABILITY: f64 = 0.75;
 
 /// A member as text, trimmed, `None` when absent, blank or not text.
 fn text<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
@@ -353,7 +388,10 @@ fn read_record(
             text(result, &["evaluation_result_id"]).map_or_else(|| i.to_string(), slug);
         m.insert(
             "id".into(),
-            json!(format!("r:eee/{}/{result_key}", slug(evaluation_id))),
+            json!(format!(
+                "r:eee/{}/{result_key}",
+                distinct_slug(evaluation_id)
+            )),
         );
         m.insert("model".into(), json!(model));
         m.insert("benchmark".into(), json!(benchmark));
@@ -583,7 +621,9 @@ mod tests {
             &mut sources,
             &mut out,
         );
-        sources.emit(&mut out);
+        sources
+            .emit(&|_| Ok(None), &mut out)
+            .expect("nothing stored");
         out
     }
 

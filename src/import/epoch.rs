@@ -178,10 +178,14 @@ pub(crate) fn read(
         None => MakerTable::parse(DEFAULT_MAKERS, "data/epoch-makers.csv", &mut out),
         Some(path) => MakerTable::parse(&read_text(path)?, &path.display().to_string(), &mut out),
     };
-    let files = expand_paths(paths, &|p| {
-        file_name(p) == RUNS_FILE
-            || (file_name(p).starts_with(EXTERNAL_PREFIX) && file_name(p).ends_with(".csv"))
-    })?;
+    let files = expand_paths(
+        paths,
+        &|p| {
+            file_name(p) == RUNS_FILE
+                || (file_name(p).starts_with(EXTERNAL_PREFIX) && file_name(p).ends_with(".csv"))
+        },
+        &format!("Epoch files ({RUNS_FILE} or {EXTERNAL_PREFIX}*.csv)"),
+    )?;
     let mut sources = Sources::new(table);
     let mut bytes = 0u64;
     for path in &files {
@@ -244,7 +248,7 @@ impl MakerTable {
             .flexible(true)
             .from_reader(text.as_bytes());
         let mut rows = Vec::new();
-        rows.extend(csv_rows(&mut reader, file, out));
+        rows.extend(csv_rows(&mut reader, text, file, None, out));
         for (at, row) in rows {
             let cell = |i: usize| row.get(i).map(str::trim).unwrap_or("");
             let (what, key, value) = (cell(0), clean_title(cell(1)), cell(2));
@@ -515,7 +519,7 @@ fn rows(text: &str, file: u32, out: &mut Converted) -> Vec<(Origin, HashMap<Stri
         return Vec::new();
     };
     let mut rows = Vec::new();
-    for (at, row) in csv_rows(&mut reader, file, out) {
+    for (at, row) in csv_rows(&mut reader, text, file, Some(headers.len()), out) {
         let cells = headers
             .iter()
             .zip(row.iter())

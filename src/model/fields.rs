@@ -1184,8 +1184,13 @@ fn json_type(value: &Value) -> &'static str {
 }
 
 fn truncate(s: &str) -> String {
-    const MAX: usize = 40;
-    match s.char_indices().nth(MAX) {
+    truncate_to(s, 40)
+}
+
+/// `s`, cut after `most` characters with an ellipsis when longer: a value
+/// quoted in a message, which could be a 10 MB cell.
+pub(crate) fn truncate_to(s: &str, most: usize) -> String {
+    match s.char_indices().nth(most) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),
     }
