@@ -474,6 +474,23 @@ fn line_ends_cut_rows_and_empty_directories_of_the_other_formats() {
         &file,
         &format!(":{lines}: has "),
     );
+    // A run whose best score Rust reads as NaN is a problem of that cell
+    // (it was an absent value: "value: missing").
+    if let Ok(runs) = std::fs::read_to_string(Path::new(EPOCH).join("benchmarks_runs.csv")) {
+        let mut lines = runs.lines();
+        let (header, row) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
+        let mut cells: Vec<&str> = row.split(',').collect();
+        cells[3] = "NaN";
+        let nan = d.join("nan");
+        std::fs::create_dir(&nan).expect("dir");
+        let file = write(
+            &nan,
+            "benchmarks_runs.csv",
+            &format!("{header}\n{}\n", cells.join(",")),
+        );
+        let reason = ":2: Best score (across scorers): \"NaN\" is not a finite number";
+        assert_refused(d, &["--from", "epoch", &path(&nan)], &file, reason);
+    }
     let empty = d.join("empty");
     std::fs::create_dir(&empty).expect("dir");
     for format in ["epoch", "eee"] {

@@ -549,13 +549,19 @@ fn read_runs(text: &str, file: u32, sources: &mut Sources, out: &mut Converted) 
         let Some(best) = cell(&row, "Best score (across scorers)") else {
             continue;
         };
-        let Ok(value) = best.parse::<f64>() else {
-            out.problem(
-                at,
-                Some("Best score (across scorers)"),
-                format!("\"{best}\" is not a number"),
-            );
-            continue;
+        // Rust reads `NaN`, `inf` and `1e400` as floats; none is a score
+        // (they became an absent value: "value: missing").
+        let value = match best.parse::<f64>() {
+            Ok(value) if value.is_finite() => value,
+            parsed => {
+                let what = match parsed {
+                    Ok(_) => "a finite number",
+                    Err(_) => "a number",
+                };
+                let reason = format!("\"{best}\" is not {what}");
+                out.problem(at, Some("Best score (across scorers)"), reason);
+                continue;
+            }
         };
         let mut members = Map::new();
         members.insert("id".into(), json!(format!("r:epoch/runs/{}", slug(run))));
