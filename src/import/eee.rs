@@ -14,11 +14,13 @@
 //! it; a collaboration is not independent either). Independence is then
 //! derived per claim from these, as SPEC 2 does, rather than trusted from the
 //! label. Reliability: 0.75 for a source whose every record is
-//! `third_party`, else 0.5 (the default).
+//! `third_party`, else 0.5 (the default), in this import and those before
+//! it (a stored source keeps what earlier imports said of it).
 //!
 //! **Results**: one per entry of `evaluation_results`: id
 //! `r:eee/<evaluation_id>/<evaluation_result_id, or the entry's position>`
-//! (as ids), `model` the `model_info.id` (Hugging Face style, as EEE names
+//! (as ids; an `evaluation_id` too long for its 80 characters ends in a
+//! hash of it), `model` the `model_info.id` (Hugging Face style, as EEE names
 //! models), `benchmark` the `evaluation_name`, `metric` the
 //! `metric_config.metric_kind`, else `metric_name`, else `score`; `value` the
 //! `score_details.score`; unit `fraction` for a 0–1 score (`min_score` 0 and
