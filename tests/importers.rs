@@ -491,6 +491,24 @@ fn line_ends_cut_rows_and_empty_directories_of_the_other_formats() {
         let reason = ":2: Best score (across scorers): \"NaN\" is not a finite number";
         assert_refused(d, &["--from", "epoch", &path(&nan)], &file, reason);
     }
+    // A column named twice in a header refuses the file, in every format
+    // read from CSV (Epoch's rows took the last of the two cells).
+    let twice = d.join("twice");
+    std::fs::create_dir(&twice).expect("dir");
+    let file = write(
+        &twice,
+        "external_benchmark_mmlu.csv",
+        "id,Name,EM,Model version,EM\nrec1,x,60%,m,70%\n",
+    );
+    let reason = ":1: EM: is named twice in the header";
+    assert_refused(d, &["--from", "epoch", &path(&twice)], &file, reason);
+    let file = write(
+        d,
+        "twice.csv",
+        "id,model,model,benchmark,value\nr1,m,n,b,1\n",
+    );
+    let args = ["--from", "csv", "--type", "result", &path(&file)];
+    assert_refused(d, &args, &file, ":1: model: is named twice in the header");
     let empty = d.join("empty");
     std::fs::create_dir(&empty).expect("dir");
     for format in ["epoch", "eee"] {

@@ -239,8 +239,9 @@ pub(crate) fn read_text(path: &Path) -> Result<String, crate::Error> {
 
 /// A CSV reader over `text` and its header's column names (a UTF-8 byte
 /// order mark and spaces trimmed); `None`, with the problem in `out`, when
-/// the header cannot be read. Rows may have fewer or more cells than the
-/// header: the caller says what that means.
+/// the header cannot be read or names a column twice (which of the two
+/// cells a row means is anyone's guess). Rows may have fewer or more cells
+/// than the header: the caller says what that means.
 pub(crate) fn csv_with_header<'t>(
     text: &'t str,
     file: u32,
@@ -255,6 +256,13 @@ pub(crate) fn csv_with_header<'t>(
                 .iter()
                 .map(|name| name.trim_start_matches('\u{feff}').trim().to_owned())
                 .collect();
+            let twice = (1..columns.len())
+                .find(|&i| !columns[i].is_empty() && columns[..i].contains(&columns[i]));
+            if let Some(i) = twice {
+                let at = Origin { file, line: 1 };
+                out.problem(at, Some(&columns[i]), "is named twice in the header");
+                return None;
+            }
             Some((reader, columns))
         }
         Err(e) => {

@@ -74,16 +74,13 @@ fn header_is_valid(columns: &[String], kind: Kind, at: Origin, out: &mut Convert
             .filter(|f| matches!(f.access, Access::Stored { .. }))
             .map(|f| f.name)
     };
-    for (i, column) in columns.iter().enumerate() {
+    for column in columns {
         match fields::field(kind, column) {
             Some(def) if def.derived => out.problem(
                 at,
                 Some(column),
                 "is derived by the engine and cannot be imported",
             ),
-            Some(_) if columns[..i].contains(column) => {
-                out.problem(at, Some(column), "is named twice in the header");
-            }
             Some(_) => {}
             None => {
                 let hint = crate::suggest::did_you_mean(column, settable())
