@@ -318,6 +318,13 @@ fn a_number_as_an_id_is_its_digits() {
     )
     .expect("runs");
     assert_eq!(bound, written);
+    let listed = run(
+        &db,
+        "claims where id in ($n, \"c1\") select id",
+        &json(r#"{"n": 123}"#),
+    )
+    .expect("runs");
+    assert_eq!(listed[0], r#"[{"id":"123"},{"id":"c1"}]"#, "in a list too");
     for script in [
         "claims where id = 1e3 select id",
         "claims where id in (1.0, \"c1\") select id",

@@ -417,7 +417,8 @@ fn check_value(
 ) -> Result<(), QueryError> {
     // A number compared with an id is its digits (`show 123`); written
     // any other way (`1e3`, `1.0`), the id it would match (`1000`, `1`) is
-    // not what was written.
+    // not what was written. The span is the literal's own text: a number
+    // bound to an id reaches here as its digits already (`bind`).
     let digits_as_written = match &value.node {
         Literal::Number(n) => format!("{n}").len() == value.span.len(),
         _ => true,
