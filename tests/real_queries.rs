@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
+mod common;
+
 const LIAR2: &str = "../shared/data/liar2.jsonl";
 
 struct Fixture {
-    _dir: tempfile::TempDir,
     db: Database,
     records: Vec<Json>,
 }
@@ -21,19 +22,15 @@ fn fixture() -> Option<&'static Fixture> {
     FIXTURE
         .get_or_init(|| {
             let text = std::fs::read_to_string(Path::new(LIAR2)).ok()?;
-            let dir = tempfile::tempdir().expect("temp dir");
-            let db = Database::open(dir.path().join("db")).expect("opens");
+            // Held in a static, never dropped: its directory goes at exit.
+            let db = Database::open(common::static_temp_dir().join("db")).expect("opens");
             db.import_jsonl(text.as_bytes()).expect("imports");
             let records = text
                 .lines()
                 .filter(|l| !l.trim().is_empty())
                 .map(|l| serde_json::from_str(l).expect("json"))
                 .collect();
-            Some(Fixture {
-                _dir: dir,
-                db,
-                records,
-            })
+            Some(Fixture { db, records })
         })
         .as_ref()
 }

@@ -107,18 +107,19 @@ impl Drop for Holder {
 /// A database of `data` imported by `evident import` (with the tests'
 /// clock), made once per data set and copied for each use: copying the
 /// directory of a closed database is a whole database.
+///
+/// Its directory is removed when the process exits (the seed's template is
+/// held in a `static`, which is never dropped).
 struct Template {
-    _dir: tempfile::TempDir,
     db: PathBuf,
 }
 
 impl Template {
     fn import(data: &Path) -> Template {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("template");
+        let db = common::static_temp_dir().join("template");
         let out = evident(&db, &["import", data.to_str().expect("utf-8")]);
         assert!(out.status.success(), "{}", text(&out.stderr));
-        Template { _dir: dir, db }
+        Template { db }
     }
 
     /// A fresh copy in `dir`, named `name`.

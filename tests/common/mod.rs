@@ -21,6 +21,34 @@ pub fn evident(db: &Path, args: &[&str]) -> std::process::Output {
         .expect("runs")
 }
 
+/// A temporary directory for a fixture that a `static` holds, removed when
+/// the process exits. Statics are never dropped, so a `TempDir` kept in one
+/// outlives the process: every run of the suite left its fixtures in /tmp,
+/// and a machine that runs it often (CI) filled its disk with them.
+pub fn static_temp_dir() -> std::path::PathBuf {
+    use std::sync::Mutex;
+    static DIRS: Mutex<Vec<tempfile::TempDir>> = Mutex::new(Vec::new());
+    extern "C" fn remove_all() {
+        if let Ok(mut dirs) = DIRS.lock() {
+            dirs.clear();
+        }
+    }
+    unsafe extern "C" {
+        fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_path_buf();
+    let mut dirs = DIRS.lock().expect("not poisoned");
+    if dirs.is_empty() {
+        // SAFETY: `atexit` takes a function of no arguments that does not
+        // unwind; `remove_all` neither panics nor unwinds.
+        let registered = unsafe { atexit(remove_all) };
+        assert_eq!(registered, 0, "atexit registers");
+    }
+    dirs.push(dir);
+    path
+}
+
 /// A fresh database in a temporary directory (kept alive by the guard).
 pub fn temp_db() -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().expect("temp dir");
