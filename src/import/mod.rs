@@ -164,12 +164,16 @@ pub fn import(
             }
             Ok(())
         };
-    // JSON parsing is most of an import's reading time: two workers parse
+    // JSON parsing is most of an import's reading time: workers parse
     // batches of lines while this thread reads the next ones. Batches are
     // handled in file order, so line numbers and "first id wins" hold.
+    // Three workers and three batches each in flight, on two cores: with
+    // two workers and two batches, a core sat idle whenever this thread
+    // waited for one worker while the other's queue ran dry (reading the
+    // 1.29M MTEB results: 755 → 670 ms).
     std::thread::scope(|scope| -> Result<(), crate::Error> {
-        const WORKERS: usize = 2;
-        const IN_FLIGHT: usize = 2 * WORKERS;
+        const WORKERS: usize = 3;
+        const IN_FLIGHT: usize = 3 * WORKERS;
         let workers: Vec<_> = (0..WORKERS)
             .map(|_| {
                 let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<LineBatch>(2);
