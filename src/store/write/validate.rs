@@ -4,7 +4,7 @@
 use super::changeset::{ChangeRef, ChangeSet, IdIndex};
 use super::{MAX_REJECTIONS, StoredVersions, on_both_cores};
 use crate::model::{BenchResult, Id, Kind, Record};
-use crate::store::{Rejection, Store, StoreError, decode_record};
+use crate::store::{Rejection, Store, StoreError, decode_record, plain_result_source};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -144,9 +144,27 @@ impl Store {
             // fifth of importing 100k benchmark claims over 1.29M results.
             let derived = Id::split_derived(&id).is_some();
             if let (Some((kind, bytes)), false) = (c.put, derived) {
-                let record = decode_record(kind, bytes)?;
-                for (field, target, want) in record.references() {
-                    let target_bytes = target.as_str().as_bytes();
+                // A result without setup fields names its source alone,
+                // read without decoding the rest (an import's millions of
+                // results); any other record is decoded whole.
+                let plain_source = match kind {
+                    Kind::Result => plain_result_source(bytes)?,
+                    _ => None,
+                };
+                let record = match plain_source {
+                    Some(_) => None,
+                    None => Some(decode_record(kind, bytes)?),
+                };
+                let references: Vec<(&str, &str, Kind)> = match (&record, plain_source) {
+                    (Some(record), _) => (record.references().into_iter())
+                        .map(|(field, target, want)| (field, target.as_str(), want))
+                        .collect(),
+                    (None, source) => (source.flatten().into_iter())
+                        .map(|source| ("source", source, Kind::Source))
+                        .collect(),
+                };
+                for (field, target, want) in references {
+                    let target_bytes = target.as_bytes();
                     let change = match last_found {
                         Some(last) if last.id == target_bytes => Some(last),
                         _ => ids
@@ -171,9 +189,9 @@ impl Store {
                             None => {
                                 // Looked up as the kind the field wants
                                 // first: one lookup, nothing decoded.
-                                let k = match self.has_of_kind(want, target.as_str())? {
+                                let k = match self.has_of_kind(want, target)? {
                                     true => Some(want),
-                                    false => self.get(target.as_str())?.map(|r| r.kind()),
+                                    false => self.get(target)?.map(|r| r.kind()),
                                 };
                                 kinds.insert(target_bytes.to_vec(), k);
                                 k
@@ -200,7 +218,7 @@ impl Store {
                         }
                     }
                 }
-                if let Record::Result(r) = record
+                if let Some(Record::Result(r)) = record
                     && let Some(cited) = r.cites().cloned()
                 {
                     citing.push((c.position, cited, r));
