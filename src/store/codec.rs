@@ -65,15 +65,9 @@ pub fn decode_borrowed_prefix<'a, T: serde::Deserialize<'a>>(
     bytes: &'a [u8],
     what: &str,
 ) -> Result<T, StoreError> {
-    decode_borrowed_prefix_len(bytes, what).map(|(value, _)| value)
-}
-
-/// [`decode_borrowed_prefix`], with how many bytes the fields took.
-pub fn decode_borrowed_prefix_len<'a, T: serde::Deserialize<'a>>(
-    bytes: &'a [u8],
-    what: &str,
-) -> Result<(T, usize), StoreError> {
-    bincode::serde::borrow_decode_from_slice(bytes, config()).map_err(|e| undecodable(what, e))
+    bincode::serde::borrow_decode_from_slice(bytes, config())
+        .map(|(value, _)| value)
+        .map_err(|e| undecodable(what, e))
 }
 
 /// The error of bytes that do not decode as `what`.

@@ -4,10 +4,11 @@
 use super::bench::EntryVisitor;
 use super::facts::{self, EvidencePayload};
 use super::keys::{self, IndexId};
+use super::projection::PlainResult;
 use super::{StoreError, codec};
 use crate::model::bench::BenchKey;
 use crate::model::fields::{self, FieldValue};
-use crate::model::{Derived, Record};
+use crate::model::{Derived, Kind, Record};
 use std::borrow::Cow;
 
 /// The entry (key, payload) a claim, with its derived values and its row
@@ -65,7 +66,7 @@ pub(crate) fn index_entries(
     let mut entries = Vec::new();
     visit_index_entries(
         index,
-        record,
+        RecordView::Decoded(record),
         encoded,
         &mut Vec::new(),
         &mut |key, payload| {
@@ -74,6 +75,41 @@ pub(crate) fn index_entries(
         },
     )?;
     Ok(entries)
+}
+
+/// A record as its index entries are made from it: decoded, or a stored
+/// result without setup fields read borrowed ([`PlainResult::read`]), so
+/// that an import's millions of results are not decoded to be indexed.
+#[derive(Clone, Copy)]
+pub(crate) enum RecordView<'r> {
+    Decoded(&'r Record),
+    PlainResult(PlainResult<'r>),
+}
+
+impl<'r> RecordView<'r> {
+    fn kind(&self) -> Kind {
+        match self {
+            RecordView::Decoded(record) => record.kind(),
+            RecordView::PlainResult(_) => Kind::Result,
+        }
+    }
+
+    /// The record's id.
+    pub(crate) fn id(&self) -> &'r str {
+        match self {
+            RecordView::Decoded(record) => record.id().as_str(),
+            RecordView::PlainResult(result) => result.id,
+        }
+    }
+
+    /// A result's model, benchmark and metric: its benchmark key's parts.
+    fn bench_parts(&self) -> Option<[&'r str; 3]> {
+        match self {
+            RecordView::Decoded(Record::Result(r)) => Some([&r.model, &r.benchmark, &r.metric]),
+            RecordView::PlainResult(r) => Some([r.model, r.benchmark, r.metric]),
+            RecordView::Decoded(_) => None,
+        }
+    }
 }
 
 /// Calls `visit` with each entry a record, stored as `encoded`,
@@ -86,7 +122,7 @@ pub(crate) fn index_entries(
 /// allocated for a key: a write builds millions, each in the one buffer.
 pub(crate) fn visit_index_entries(
     index: IndexId,
-    record: &Record,
+    record: RecordView<'_>,
     encoded: &[u8],
     key: &mut Vec<u8>,
     visit: &mut EntryVisitor<'_>,
@@ -95,10 +131,10 @@ pub(crate) fn visit_index_entries(
         return Ok(());
     }
     let prefix = key.len();
-    let id = record.id().as_str().as_bytes();
+    let id = record.id().as_bytes();
     // The benchmark indexes (SPEC 8.2) are on a key, not a field.
     match (index, record) {
-        (IndexId::ClaimBench, Record::Claim(c)) => {
+        (IndexId::ClaimBench, RecordView::Decoded(Record::Claim(c))) => {
             let Some(bench) = BenchKey::of_claim(c) else {
                 return Ok(());
             };
@@ -106,18 +142,40 @@ pub(crate) fn visit_index_entries(
             key.extend_from_slice(id);
             return visit(key, &[]);
         }
-        (IndexId::ResultBench, Record::Result(r)) => {
-            keys::encode_bench_key(key, [&r.model, &r.benchmark, &r.metric]);
-            key.extend_from_slice(id);
-            return visit(key, encoded);
+        (IndexId::ResultBench, _) => {
+            if let Some(parts) = record.bench_parts() {
+                keys::encode_bench_key(key, parts);
+                key.extend_from_slice(id);
+                return visit(key, encoded);
+            }
+            return Ok(());
         }
         _ => {}
     }
-    let Some(&(_, get)) = FIELD_READERS.iter().find(|(i, _)| *i == index) else {
-        return Ok(());
+    let value = match record {
+        RecordView::Decoded(decoded) => {
+            let Some(&(_, get)) = FIELD_READERS.iter().find(|(i, _)| *i == index) else {
+                return Ok(());
+            };
+            get(decoded)
+        }
+        RecordView::PlainResult(result) => match result.indexed(index) {
+            Some(value) => value,
+            // Every index on a result's field reads a field held there
+            // (`projection`'s tests hold to it).
+            None => {
+                return Err(StoreError::Encode(
+                    format!("{index:?} is not indexed from a plain result").into(),
+                ));
+            }
+        },
+    };
+    let record = match record {
+        RecordView::Decoded(record) => Some(record),
+        RecordView::PlainResult(_) => None,
     };
     let payload: Cow<'_, [u8]> = match (index, record) {
-        (IndexId::EvidenceClaim, Record::Evidence(e)) => {
+        (IndexId::EvidenceClaim, Some(Record::Evidence(e))) => {
             Cow::Owned(codec::encode(&EvidencePayload {
                 source: e.source.to_string(),
                 supports: e.stance == crate::model::Stance::Supports,
@@ -125,7 +183,7 @@ pub(crate) fn visit_index_entries(
                 date: e.date,
             })?)
         }
-        (IndexId::EvidenceSource, Record::Evidence(e)) => {
+        (IndexId::EvidenceSource, Some(Record::Evidence(e))) => {
             Cow::Owned(codec::encode(&facts::SourceEvidencePayload {
                 claim: e.claim.to_string(),
                 supports: e.stance == crate::model::Stance::Supports,
@@ -140,7 +198,7 @@ pub(crate) fn visit_index_entries(
         key.extend_from_slice(id);
         visit(key, &payload)
     };
-    match get(record) {
+    match value {
         FieldValue::Text(text) => entry(&|key| keys::encode_string(key, text)),
         FieldValue::Date(day) => entry(&|key| keys::encode_date(key, day)),
         FieldValue::List(items) => {

@@ -801,28 +801,6 @@ pub(crate) fn evidence_claim(bytes: &[u8]) -> Result<&str, StoreError> {
     codec::decode_borrowed_prefix::<Head<'_>>(bytes, "evidence record").map(|head| head.claim)
 }
 
-/// The source an encoded result names, read without decoding (or copying)
-/// the rest — when it has no setup fields, so names no other result
-/// (`cites`): `None` when it has them, and must be decoded whole. The MTEB
-/// import's validation decoded 1.29M results to find their one reference.
-pub(crate) fn plain_result_source(bytes: &[u8]) -> Result<Option<Option<&str>>, StoreError> {
-    /// [`BenchResult`]'s fields, in order (its setup follows, if any).
-    #[derive(Deserialize)]
-    struct Fields<'a> {
-        _id: &'a str,
-        _model: &'a str,
-        _benchmark: &'a str,
-        _value: f64,
-        _metric: &'a str,
-        _unit: Option<&'a str>,
-        _date: Option<crate::model::Date>,
-        source: Option<&'a str>,
-        _note: Option<&'a str>,
-    }
-    let (fields, used) = codec::decode_borrowed_prefix_len::<Fields<'_>>(bytes, "result record")?;
-    Ok((used == bytes.len()).then_some(fields.source))
-}
-
 /// Encodes a record (without its kind: the map says it): its fields of
 /// SPEC section 1, then, only when present, those of section 8.
 pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, StoreError> {
@@ -1008,42 +986,6 @@ mod tests {
             };
             assert_eq!(evidence_claim(&bytes).expect("reads"), whole.claim.as_str());
             assert!(evidence_claim(&bytes[..4]).is_err());
-        }
-    }
-
-    /// A result's source read alone is the whole decode's, whichever
-    /// optional fields it has; with setup fields it is left to the whole
-    /// decode; a record cut short is an error.
-    #[test]
-    fn plain_result_source_reads_the_source_alone() {
-        let base = r#""type":"result","id":"r1","model":"m","benchmark":"b","value":0.5"#;
-        for (members, plain) in [
-            ("", true),
-            (r#","source":"s1""#, true),
-            (
-                r#","source":"s1","note":"n","unit":"%","date":"2026-01-02","metric":"acc""#,
-                true,
-            ),
-            (r#","note":"only a note""#, true),
-            (r#","source":"s1","split":"test""#, false),
-            (r#","cites":"r0""#, false),
-        ] {
-            let line = format!("{{{base}{members}}}");
-            let record = crate::import::parse_line(&line).expect("parses");
-            let bytes = encode_record(&record).expect("encodes");
-            let Ok(Record::Result(whole)) = decode_record(Kind::Result, &bytes) else {
-                panic!("not a result: {line}");
-            };
-            let read = plain_result_source(&bytes).expect("reads");
-            match plain {
-                true => assert_eq!(
-                    read,
-                    Some(whole.source.as_ref().map(crate::model::Id::as_str)),
-                    "{line}"
-                ),
-                false => assert_eq!(read, None, "{line}"),
-            }
-            assert!(plain_result_source(&bytes[..bytes.len() - 1]).is_err() || !plain);
         }
     }
 }

@@ -22,12 +22,12 @@
 
 use super::blocks::{Cursor, Deal};
 use super::codec;
-use super::keys::MapId;
+use super::keys::{IndexId, MapId};
 use super::{Store, StoreError};
 use crate::model::fields::FieldValue;
 use crate::model::{Date, Kind, Stance};
-use bincode::de::read::SliceReader;
-use bincode::de::{BorrowDecode, Decode, DecoderImpl};
+use bincode::de::read::{Reader, SliceReader};
+use bincode::de::{BorrowDecode, Decode, Decoder as _, DecoderImpl};
 
 /// How the codec writes one stored field.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -202,6 +202,99 @@ fn read_field<'b>(
     })
 }
 
+/// The fields a stored result without setup fields (none follow its
+/// struct) is indexed and validated by, borrowed from its bytes. Such a
+/// result names no other (`cites` is a setup field): an import's millions
+/// of results are validated and indexed without decoding one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct PlainResult<'b> {
+    pub(crate) id: &'b str,
+    pub(crate) model: &'b str,
+    pub(crate) benchmark: &'b str,
+    pub(crate) metric: &'b str,
+    pub(crate) date: Option<Date>,
+    pub(crate) source: Option<&'b str>,
+}
+
+/// Where [`PlainResult::read`] puts each field of a result's layout.
+#[derive(Clone, Copy)]
+enum ResultSlot {
+    Id,
+    Model,
+    Benchmark,
+    Metric,
+    Date,
+    Source,
+    /// Stepped over.
+    Skip,
+}
+
+/// A result's layout with each field's slot, matched by name once: per
+/// record, comparing names cost as much as decoding the record whole.
+static RESULT_SLOTS: std::sync::LazyLock<Vec<(Shape, ResultSlot)>> =
+    std::sync::LazyLock::new(|| {
+        let slot = |name: &str| match name {
+            "id" => ResultSlot::Id,
+            "model" => ResultSlot::Model,
+            "benchmark" => ResultSlot::Benchmark,
+            "metric" => ResultSlot::Metric,
+            "date" => ResultSlot::Date,
+            "source" => ResultSlot::Source,
+            _ => ResultSlot::Skip,
+        };
+        (layout(Kind::Result).iter())
+            .map(|&(name, shape)| (shape, slot(name)))
+            .collect()
+    });
+
+impl<'b> PlainResult<'b> {
+    /// The fields of a stored result; `None` if it has setup fields, and
+    /// must be decoded whole.
+    pub(crate) fn read(bytes: &'b [u8]) -> Result<Option<PlainResult<'b>>, StoreError> {
+        let mut de = DecoderImpl::new(SliceReader::new(bytes), codec::config(), ());
+        let mut result = PlainResult {
+            id: "",
+            model: "",
+            benchmark: "",
+            metric: "",
+            date: None,
+            source: None,
+        };
+        for &(shape, slot) in RESULT_SLOTS.iter() {
+            let wanted = !matches!(slot, ResultSlot::Skip);
+            let value = read_field(&mut de, shape, wanted)
+                .map_err(|e| StoreError::damaged(format!("a stored result: {e}")))?;
+            match (slot, value) {
+                (ResultSlot::Id, FieldValue::Text(text)) => result.id = text,
+                (ResultSlot::Model, FieldValue::Text(text)) => result.model = text,
+                (ResultSlot::Benchmark, FieldValue::Text(text)) => result.benchmark = text,
+                (ResultSlot::Metric, FieldValue::Text(text)) => result.metric = text,
+                (ResultSlot::Source, FieldValue::Text(text)) => result.source = Some(text),
+                (ResultSlot::Date, FieldValue::Date(day)) => result.date = Some(day),
+                _ => {}
+            }
+        }
+        let ended = de.reader().peek_read(1).is_none();
+        Ok(ended.then_some(result))
+    }
+
+    /// The value `index` (one on results) holds for this result, as the
+    /// field table reads it from the decoded result (`Absent` where it has
+    /// none); `None` for an index on no field held here.
+    pub(crate) fn indexed(&self, index: IndexId) -> Option<FieldValue<'b>> {
+        let text = |t: Option<&'b str>| t.map_or(FieldValue::Absent, FieldValue::Text);
+        Some(match index {
+            IndexId::ResultModel => FieldValue::Text(self.model),
+            IndexId::ResultBenchmark => FieldValue::Text(self.benchmark),
+            IndexId::ResultSource => text(self.source),
+            IndexId::ResultDate => self.date.map_or(FieldValue::Absent, FieldValue::Date),
+            // On a setup field: a plain result has none.
+            IndexId::ResultCites => FieldValue::Absent,
+            _ => return None,
+        })
+    }
+}
+
 impl Store {
     /// Calls `visit` with the fields `projection` picks of each record of
     /// its kind in the blocks `deal` gives this reader, in id order, each
@@ -363,5 +456,98 @@ mod tests {
         let mut out = [FieldValue::Absent];
         assert!(projection.read(&[0xFF, 0xFF], &mut out).is_err());
         assert!(projection.read(&[], &mut out).is_err());
+    }
+
+    /// Results, each as a JSON line, with whether it has setup fields.
+    const RESULTS: [(&str, bool); 6] = [
+        (
+            r#"{"type":"result","id":"r1","model":"m","benchmark":"b","value":0.5}"#,
+            true,
+        ),
+        (
+            r#"{"type":"result","id":"r2","model":"m","benchmark":"b","value":1,"source":"s1"}"#,
+            true,
+        ),
+        (
+            r#"{"type":"result","id":"r3","model":"M/x","benchmark":"B (test)","value":2,"source":"s1","note":"n","unit":"%","date":"2026-01-02","metric":"acc"}"#,
+            true,
+        ),
+        (
+            r#"{"type":"result","id":"r4","model":"m","benchmark":"b","value":3,"note":"a note"}"#,
+            true,
+        ),
+        (
+            r#"{"type":"result","id":"r5","model":"m","benchmark":"b","value":4,"source":"s1","split":"test"}"#,
+            false,
+        ),
+        (
+            r#"{"type":"result","id":"r6","model":"m","benchmark":"b","value":5,"cites":"r1"}"#,
+            false,
+        ),
+    ];
+
+    /// A plain result's fields are the whole decode's, whichever optional
+    /// fields it has; one with setup fields is left to the whole decode; a
+    /// record cut short is an error.
+    #[test]
+    fn a_plain_result_reads_as_the_whole_decode() {
+        for (line, plain) in RESULTS {
+            let record = crate::import::parse_line(line).expect("parses");
+            let bytes = crate::store::encode_record(&record).expect("encodes");
+            let Ok(Record::Result(whole)) = crate::store::decode_record(Kind::Result, &bytes)
+            else {
+                panic!("not a result: {line}");
+            };
+            let read = PlainResult::read(&bytes).expect("reads");
+            if !plain {
+                assert_eq!(read, None, "{line}");
+                continue;
+            }
+            let expected = PlainResult {
+                id: whole.id.as_str(),
+                model: &whole.model,
+                benchmark: &whole.benchmark,
+                metric: &whole.metric,
+                date: whole.date,
+                source: whole.source.as_ref().map(crate::model::Id::as_str),
+            };
+            assert_eq!(read, Some(expected), "{line}");
+            assert!(
+                PlainResult::read(&bytes[..bytes.len() - 1]).is_err(),
+                "{line}"
+            );
+        }
+    }
+
+    /// Every index gives a plain result the entries its whole decode gives
+    /// (and none asks for a field it does not hold).
+    #[test]
+    fn a_plain_result_is_indexed_as_the_whole_decode() {
+        use crate::store::indexes::{RecordView, visit_index_entries};
+        for (line, plain) in RESULTS {
+            let record = crate::import::parse_line(line).expect("parses");
+            let bytes = crate::store::encode_record(&record).expect("encodes");
+            let Some(result) = PlainResult::read(&bytes).expect("reads") else {
+                assert!(!plain, "{line}");
+                continue;
+            };
+            for index in IndexId::ALL {
+                let entries = |view: RecordView<'_>| {
+                    let mut entries = Vec::new();
+                    let mut key = vec![7];
+                    visit_index_entries(index, view, &bytes, &mut key, &mut |key, payload| {
+                        entries.push((key.to_vec(), payload.to_vec()));
+                        Ok(())
+                    })
+                    .expect("visits");
+                    entries
+                };
+                assert_eq!(
+                    entries(RecordView::PlainResult(result)),
+                    entries(RecordView::Decoded(&record)),
+                    "{index:?}: {line}"
+                );
+            }
+        }
     }
 }

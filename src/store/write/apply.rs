@@ -6,8 +6,9 @@ use super::sorter::{Mutations, Sorted, Sorter, read_ahead};
 use super::{StoredVersions, kept};
 use crate::model::Kind;
 use crate::store::blocks::{self, BatchSink, Mutation};
-use crate::store::indexes::visit_index_entries;
+use crate::store::indexes::{RecordView, visit_index_entries};
 use crate::store::keys::{self, IndexId, MapId};
+use crate::store::projection::PlainResult;
 use crate::store::{Store, StoreError, decode_record};
 use std::collections::HashMap;
 
@@ -229,15 +230,27 @@ impl Store {
             set_sort_key(&mut sort_key_buffer, LOG_SORT_BYTE, c.id);
             log.push(&sort_key_buffer, Some(&before_image))?;
             push_record_mutations(&mut records, c, old, &mut sort_key_buffer)?;
-            let old = old.map(|(k, b)| decode_record(k, b).map(|r| (r, b)));
-            let new = c.put.map(|(k, b)| decode_record(k, b).map(|r| (r, b)));
             // Removed first, so an entry the new record keeps stays.
-            for (version, delta) in [(old, -1), (new, 1)] {
-                let Some((record, encoded)) = version.transpose()? else {
+            for (version, delta) in [(old, -1), (c.put, 1)] {
+                let Some((kind, encoded)) = version else {
                     continue;
                 };
+                // A result without setup fields is indexed from its bytes
+                // (the MTEB import's 1.29M were decoded whole for this).
+                let plain = match kind {
+                    Kind::Result => PlainResult::read(encoded)?,
+                    _ => None,
+                };
+                let decoded;
+                let record = match plain {
+                    Some(result) => RecordView::PlainResult(result),
+                    None => {
+                        decoded = decode_record(kind, encoded)?;
+                        RecordView::Decoded(&decoded)
+                    }
+                };
                 for (&index, deltas) in indexes.iter().zip(&mut deltas) {
-                    if index.field().0 != record.kind() {
+                    if index.field().0 != kind {
                         continue;
                     }
                     // Each key is built after its map's byte, in the buffer.
@@ -246,7 +259,7 @@ impl Store {
                         deltas.count(index, &sort_key[1..], delta);
                         sorter.push(sort_key, (delta > 0).then_some(payload))
                     };
-                    visit_index_entries(index, &record, encoded, &mut sort_key_buffer, &mut push)?;
+                    visit_index_entries(index, record, encoded, &mut sort_key_buffer, &mut push)?;
                 }
             }
         }

@@ -4,7 +4,8 @@
 use super::changeset::{ChangeRef, ChangeSet, IdIndex};
 use super::{MAX_REJECTIONS, StoredVersions, on_both_cores};
 use crate::model::{BenchResult, Id, Kind, Record};
-use crate::store::{Rejection, Store, StoreError, decode_record, plain_result_source};
+use crate::store::projection::PlainResult;
+use crate::store::{Rejection, Store, StoreError, decode_record};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -148,7 +149,7 @@ impl Store {
                 // read without decoding the rest (an import's millions of
                 // results); any other record is decoded whole.
                 let plain_source = match kind {
-                    Kind::Result => plain_result_source(bytes)?,
+                    Kind::Result => PlainResult::read(bytes)?.map(|r| r.source),
                     _ => None,
                 };
                 let record = match plain_source {
