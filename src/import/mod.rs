@@ -1,4 +1,4 @@
-//! JSON Lines import (SPEC section 3): reading lines (two parse workers,
+//! JSON Lines import (SPEC section 3): reading lines (three parse workers,
 //! progress, over-long lines), assigning missing ids, and writing it all as
 //! one atomic change. Turning one line into a [`Record`] is `validate`'s job,
 //! which `add` shares. The other formats (`converted`: Epoch AI's CSVs, Every
