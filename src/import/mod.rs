@@ -174,24 +174,29 @@ pub fn import(
     std::thread::scope(|scope| -> Result<(), crate::Error> {
         const WORKERS: usize = 3;
         const IN_FLIGHT: usize = 3 * WORKERS;
-        let workers: Vec<_> = (0..WORKERS)
+        // A thread the system refuses (no memory left for its stack) is an
+        // error of the import, not a panic.
+        let workers = (0..WORKERS)
             .map(|_| {
                 let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<LineBatch>(2);
                 let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<(u64, Parsed)>>(2);
-                scope.spawn(move || {
-                    for batch in batch_rx {
-                        let parsed = batch
-                            .lines()
-                            .map(|(line, bytes)| (line, parse_bytes(bytes).encoded()))
-                            .collect();
-                        if done_tx.send(parsed).is_err() {
-                            break;
+                std::thread::Builder::new()
+                    .name("import-parse".into())
+                    .spawn_scoped(scope, move || {
+                        for batch in batch_rx {
+                            let parsed = batch
+                                .lines()
+                                .map(|(line, bytes)| (line, parse_bytes(bytes).encoded()))
+                                .collect();
+                            if done_tx.send(parsed).is_err() {
+                                break;
+                            }
                         }
-                    }
-                });
-                (batch_tx, done_rx)
+                    })
+                    .map_err(|e| crate::Error::io("start an import worker", e))?;
+                Ok((batch_tx, done_rx))
             })
-            .collect();
+            .collect::<Result<Vec<_>, crate::Error>>()?;
         let receive = |n: usize| -> Result<Vec<(u64, Parsed)>, crate::Error> {
             workers[n % WORKERS]
                 .1
@@ -199,6 +204,9 @@ pub fn import(
                 .map_err(|_| crate::Error::Internal("an import worker stopped unexpectedly".into()))
         };
         let (mut sent, mut received) = (0usize, 0usize);
+        // The buffer size of each batch in flight, oldest first.
+        let mut in_flight: std::collections::VecDeque<usize> = Default::default();
+        let mut in_flight_bytes = 0usize;
         let mut reader = reader;
         let mut line_no = 0u64;
         loop {
@@ -245,13 +253,16 @@ pub fn import(
                 break;
             }
             progress(bytes_read);
+            in_flight.push_back(batch.bytes.capacity());
+            in_flight_bytes += batch.bytes.capacity();
             workers[sent % WORKERS].0.send(batch).map_err(|_| {
                 crate::Error::Internal("an import worker stopped unexpectedly".into())
             })?;
             sent += 1;
-            while sent - received >= IN_FLIGHT {
+            while sent - received >= IN_FLIGHT || in_flight_bytes > IN_FLIGHT_BYTES {
                 handle(receive(received)?, &mut problems)?;
                 received += 1;
+                in_flight_bytes -= in_flight.pop_front().unwrap_or_default();
             }
         }
         while received < sent {
@@ -510,6 +521,12 @@ const BATCH_LINES: usize = 2048;
 /// 1.2 MB gzip of 300 such lines took 3 GB). Lines of real data sets are
 /// short enough (240–350 bytes) that their batches stay at 2,048 lines.
 const BATCH_BYTES: usize = 1024 * 1024;
+
+/// Bytes of batches in flight at most (besides the one being read): a
+/// batch is one line when lines are long (up to 4 MiB), and nine of those
+/// in flight took more than a 400 MB address space (`tests/cli.rs`).
+/// Batches of real data sets (under 1 MiB each) stay under it.
+const IN_FLIGHT_BYTES: usize = 16 << 20;
 
 /// Lines read for a parse worker: their bytes back to back in one buffer,
 /// with each line's number and where it ends. One allocation a batch, where
