@@ -53,6 +53,15 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A folder `folder` of `dir` holding one file `name` with `text`, as an
+/// Epoch import reads it: (the folder, the file).
+fn folder_with(dir: &Path, folder: &str, name: &str, text: &str) -> (PathBuf, PathBuf) {
+    let folder = dir.join(folder);
+    std::fs::create_dir(&folder).expect("dir");
+    let file = write(&folder, name, text);
+    (folder, file)
+}
+
 /// The counts `tools/epoch_count.py` makes of the CSVs, reading them
 /// independently of the importer (Python's csv module and the rules the
 /// importer's documentation states). Run when Python is there, else the
@@ -391,10 +400,9 @@ fn bad_input_is_a_located_error_and_stores_nothing() {
     assert_refused(d, &["--from", "eee", &path(&eee)], &eee, reason);
     // An Epoch file with a bad cell names its file and line, even when the
     // import is a whole directory.
-    let epoch_dir = d.join("epoch");
-    std::fs::create_dir(&epoch_dir).expect("dir");
-    let mmlu = write(
-        &epoch_dir,
+    let (epoch_dir, mmlu) = folder_with(
+        d,
+        "epoch",
         "external_benchmark_mmlu.csv",
         "id,Name,EM,Model version,Shots,Source,Source link,Notes\nrec1,x,60%,m,5,S,,\nrec2,x,sixty,m,5,S,,\n",
     );
@@ -481,10 +489,9 @@ fn line_ends_cut_rows_and_empty_directories_of_the_other_formats() {
         let (header, row) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
         let mut cells: Vec<&str> = row.split(',').collect();
         cells[3] = "NaN";
-        let nan = d.join("nan");
-        std::fs::create_dir(&nan).expect("dir");
-        let file = write(
-            &nan,
+        let (nan, file) = folder_with(
+            d,
+            "nan",
             "benchmarks_runs.csv",
             &format!("{header}\n{}\n", cells.join(",")),
         );
@@ -493,10 +500,9 @@ fn line_ends_cut_rows_and_empty_directories_of_the_other_formats() {
     }
     // A column named twice in a header refuses the file, in every format
     // read from CSV (Epoch's rows took the last of the two cells).
-    let twice = d.join("twice");
-    std::fs::create_dir(&twice).expect("dir");
-    let file = write(
-        &twice,
+    let (twice, file) = folder_with(
+        d,
+        "twice",
         "external_benchmark_mmlu.csv",
         "id,Name,EM,Model version,EM\nrec1,x,60%,m,70%\n",
     );

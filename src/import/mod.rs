@@ -204,9 +204,9 @@ pub fn import(
                 .map_err(|_| crate::Error::Internal("an import worker stopped unexpectedly".into()))
         };
         let (mut sent, mut received) = (0usize, 0usize);
-        // The buffer size of each batch in flight, oldest first.
+        // The buffer size of each batch in flight (sent, not yet handled),
+        // oldest first.
         let mut in_flight: std::collections::VecDeque<usize> = Default::default();
-        let mut in_flight_bytes = 0usize;
         let mut reader = reader;
         let mut line_no = 0u64;
         loop {
@@ -254,15 +254,15 @@ pub fn import(
             }
             progress(bytes_read);
             in_flight.push_back(batch.bytes.capacity());
-            in_flight_bytes += batch.bytes.capacity();
             workers[sent % WORKERS].0.send(batch).map_err(|_| {
                 crate::Error::Internal("an import worker stopped unexpectedly".into())
             })?;
             sent += 1;
-            while sent - received >= IN_FLIGHT || in_flight_bytes > IN_FLIGHT_BYTES {
+            while in_flight.len() >= IN_FLIGHT || in_flight.iter().sum::<usize>() > IN_FLIGHT_BYTES
+            {
                 handle(receive(received)?, &mut problems)?;
                 received += 1;
-                in_flight_bytes -= in_flight.pop_front().unwrap_or_default();
+                in_flight.pop_front();
             }
         }
         while received < sent {
@@ -523,9 +523,9 @@ const BATCH_LINES: usize = 2048;
 const BATCH_BYTES: usize = 1024 * 1024;
 
 /// Bytes of batches in flight at most (besides the one being read): a
-/// batch is one line when lines are long (up to 4 MiB), and nine of those
-/// in flight took more than a 400 MB address space (`tests/cli.rs`).
-/// Batches of real data sets (under 1 MiB each) stay under it.
+/// batch is one line when lines are long (up to 4 MiB, in a buffer of up
+/// to 8), and nine such in flight held 72 MiB. Batches of real data sets
+/// (under 1 MiB each, nine at most in flight) stay under it.
 const IN_FLIGHT_BYTES: usize = 16 << 20;
 
 /// Lines read for a parse worker: their bytes back to back in one buffer,

@@ -5,7 +5,7 @@ use super::bench::EntryVisitor;
 use super::facts::{self, EvidencePayload};
 use super::keys::{self, IndexId};
 use super::projection::PlainResult;
-use super::{StoreError, codec};
+use super::{StoreError, codec, decode_record};
 use crate::model::bench::BenchKey;
 use crate::model::fields::{self, FieldValue};
 use crate::model::{Derived, Kind, Record};
@@ -87,6 +87,37 @@ pub(crate) enum RecordView<'r> {
 }
 
 impl<'r> RecordView<'r> {
+    /// A stored record of `kind`: a result without setup fields read
+    /// borrowed from `bytes`, any other decoded into `decoded` (which the
+    /// caller keeps, and may take back once the view is done with).
+    pub(crate) fn of(
+        kind: Kind,
+        bytes: &'r [u8],
+        decoded: &'r mut Option<Record>,
+    ) -> Result<RecordView<'r>, StoreError> {
+        if kind == Kind::Result
+            && let Some(result) = PlainResult::read(bytes)?
+        {
+            return Ok(RecordView::PlainResult(result));
+        }
+        Ok(RecordView::Decoded(
+            decoded.insert(decode_record(kind, bytes)?),
+        ))
+    }
+
+    /// The records it names: (field, id, the kind the field wants), as
+    /// [`Record::references`] gives them.
+    pub(crate) fn references(&self) -> Vec<(&'static str, &'r str, Kind)> {
+        match self {
+            RecordView::Decoded(record) => (record.references().into_iter())
+                .map(|(field, target, want)| (field, target.as_str(), want))
+                .collect(),
+            RecordView::PlainResult(result) => (result.source.into_iter())
+                .map(|source| ("source", source, Kind::Source))
+                .collect(),
+        }
+    }
+
     fn kind(&self) -> Kind {
         match self {
             RecordView::Decoded(record) => record.kind(),
@@ -95,7 +126,7 @@ impl<'r> RecordView<'r> {
     }
 
     /// The record's id.
-    pub(crate) fn id(&self) -> &'r str {
+    fn id(&self) -> &'r str {
         match self {
             RecordView::Decoded(record) => record.id().as_str(),
             RecordView::PlainResult(result) => result.id,
@@ -170,12 +201,8 @@ pub(crate) fn visit_index_entries(
             }
         },
     };
-    let record = match record {
-        RecordView::Decoded(record) => Some(record),
-        RecordView::PlainResult(_) => None,
-    };
     let payload: Cow<'_, [u8]> = match (index, record) {
-        (IndexId::EvidenceClaim, Some(Record::Evidence(e))) => {
+        (IndexId::EvidenceClaim, RecordView::Decoded(Record::Evidence(e))) => {
             Cow::Owned(codec::encode(&EvidencePayload {
                 source: e.source.to_string(),
                 supports: e.stance == crate::model::Stance::Supports,
@@ -183,7 +210,7 @@ pub(crate) fn visit_index_entries(
                 date: e.date,
             })?)
         }
-        (IndexId::EvidenceSource, Some(Record::Evidence(e))) => {
+        (IndexId::EvidenceSource, RecordView::Decoded(Record::Evidence(e))) => {
             Cow::Owned(codec::encode(&facts::SourceEvidencePayload {
                 claim: e.claim.to_string(),
                 supports: e.stance == crate::model::Stance::Supports,

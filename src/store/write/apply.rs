@@ -8,8 +8,7 @@ use crate::model::Kind;
 use crate::store::blocks::{self, BatchSink, Mutation};
 use crate::store::indexes::{RecordView, visit_index_entries};
 use crate::store::keys::{self, IndexId, MapId};
-use crate::store::projection::PlainResult;
-use crate::store::{Store, StoreError, decode_record};
+use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 
 /// What sorts the log's before-images ahead of every map in a write's
@@ -237,18 +236,8 @@ impl Store {
                 };
                 // A result without setup fields is indexed from its bytes
                 // (the MTEB import's 1.29M were decoded whole for this).
-                let plain = match kind {
-                    Kind::Result => PlainResult::read(encoded)?,
-                    _ => None,
-                };
-                let decoded;
-                let record = match plain {
-                    Some(result) => RecordView::PlainResult(result),
-                    None => {
-                        decoded = decode_record(kind, encoded)?;
-                        RecordView::Decoded(&decoded)
-                    }
-                };
+                let mut decoded = None;
+                let record = RecordView::of(kind, encoded, &mut decoded)?;
                 for (&index, deltas) in indexes.iter().zip(&mut deltas) {
                     if index.field().0 != kind {
                         continue;

@@ -4,7 +4,7 @@
 use super::changeset::{ChangeRef, ChangeSet, IdIndex};
 use super::{MAX_REJECTIONS, StoredVersions, on_both_cores};
 use crate::model::{BenchResult, Id, Kind, Record};
-use crate::store::projection::PlainResult;
+use crate::store::indexes::RecordView;
 use crate::store::{Rejection, Store, StoreError, decode_record};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -148,22 +148,8 @@ impl Store {
                 // A result without setup fields names its source alone,
                 // read without decoding the rest (an import's millions of
                 // results); any other record is decoded whole.
-                let plain_source = match kind {
-                    Kind::Result => PlainResult::read(bytes)?.map(|r| r.source),
-                    _ => None,
-                };
-                let record = match plain_source {
-                    Some(_) => None,
-                    None => Some(decode_record(kind, bytes)?),
-                };
-                let references: Vec<(&str, &str, Kind)> = match (&record, plain_source) {
-                    (Some(record), _) => (record.references().into_iter())
-                        .map(|(field, target, want)| (field, target.as_str(), want))
-                        .collect(),
-                    (None, source) => (source.flatten().into_iter())
-                        .map(|source| ("source", source, Kind::Source))
-                        .collect(),
-                };
+                let mut decoded = None;
+                let references = RecordView::of(kind, bytes, &mut decoded)?.references();
                 for (field, target, want) in references {
                     let target_bytes = target.as_bytes();
                     let change = match last_found {
@@ -219,7 +205,7 @@ impl Store {
                         }
                     }
                 }
-                if let Some(Record::Result(r)) = record
+                if let Some(Record::Result(r)) = decoded
                     && let Some(cited) = r.cites().cloned()
                 {
                     citing.push((c.position, cited, r));
